@@ -1,0 +1,713 @@
+/* lrpx — run ONNX models and explain their predictions with layer-wise
+ * relevance propagation (Montavon, Samek, Müller 2017).
+ *
+ * Worked example (error handling shortened):
+ *
+ *     lrpx_model *model;
+ *     if (lrpx_model_load_file("net.onnx", NULL, &model) != LRPX_OK) {
+ *         fprintf(stderr, "%s\n", lrpx_model_errmsg(model));
+ *         lrpx_model_free(model);
+ *         return 1;
+ *     }
+ *     lrpx_session *s;
+ *     lrpx_session_init(model, &s);
+ *     int64_t dims[4] = {1, 1, 28, 28};
+ *     lrpx_session_set_input(s, NULL, LRPX_DTYPE_FLOAT32, 4, dims, pixels);
+ *     lrpx_session_run(s);                       // forward pass
+ *     lrpx_tensor_view logits;
+ *     lrpx_session_output(s, 0, &logits);        // owned by s
+ *
+ *     struct lrpx_lrp_options lo;
+ *     lrpx_lrp_options_default(&lo);             // composite epsilon_plus
+ *     lrpx_session_explain(s, &lo);              // reverse-topological LRP
+ *     lrpx_tensor_view rel;
+ *     lrpx_session_relevance(s, NULL, &rel);     // same shape as the input
+ *
+ *     lrpx_session_free(s);
+ *     lrpx_model_free(model);
+ *
+ * Every function that can fail returns an lrpx_status; the message that goes
+ * with it is read from the handle (lrpx_model_errmsg, lrpx_session_errmsg).
+ * The library never exits or aborts on bad input.
+ */
+#ifndef LRPX_H
+#define LRPX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif /* __cplusplus */
+
+#ifndef LRPX_API
+#  if defined(__GNUC__)
+#    define LRPX_API __attribute__((visibility("default"))) extern
+#  else
+#    define LRPX_API extern
+#  endif
+#endif
+
+/* ---- status codes ---- */
+
+/* One list defines each code, its symbol and its text; nothing can drift. */
+#define LRPX_STATUS_MAP(X)                                               \
+    X(OK,           "success")                                         \
+    X(ENOMEM,       "out of memory")                                   \
+    X(EIO,          "cannot read or write file")                       \
+    X(EPARSE,       "malformed ONNX model")                            \
+    X(EINVAL,       "invalid argument")                                \
+    X(EUNSUPPORTED, "unsupported operator, attribute, opset or dtype") \
+    X(ESHAPE,       "tensor shape mismatch")                           \
+    X(ELIMIT,       "model exceeds a configured limit")                \
+    X(EIMAGE,       "image decode or encode failed")
+
+typedef enum lrpx_status {
+#define X(name, text) LRPX_##name,
+    LRPX_STATUS_MAP(X)
+#undef X
+    LRPX_STATUS_COUNT
+} lrpx_status;                          /* LRPX_OK == 0; errors are > 0 */
+
+LRPX_API const char *lrpx_status_str(lrpx_status status);   /* static text, never free */
+LRPX_API const char *lrpx_status_name(lrpx_status status);  /* "LRPX_EPARSE"           */
+
+/* ---- element types ---- */
+
+/* Values follow onnx.TensorProto.DataType so files map one to one. */
+typedef enum lrpx_dtype {
+    LRPX_DTYPE_UNDEFINED = 0,
+    LRPX_DTYPE_FLOAT32   = 1,
+    LRPX_DTYPE_UINT8     = 2,
+    LRPX_DTYPE_INT8      = 3,
+    LRPX_DTYPE_UINT16    = 4,
+    LRPX_DTYPE_INT16     = 5,
+    LRPX_DTYPE_INT32     = 6,
+    LRPX_DTYPE_INT64     = 7,
+    LRPX_DTYPE_STRING    = 8,
+    LRPX_DTYPE_BOOL      = 9,
+    LRPX_DTYPE_FLOAT16   = 10,
+    LRPX_DTYPE_FLOAT64   = 11,
+    LRPX_DTYPE_UINT32    = 12,
+    LRPX_DTYPE_UINT64    = 13,
+    LRPX_DTYPE_COUNT
+} lrpx_dtype;
+
+LRPX_API const char *lrpx_dtype_name(lrpx_dtype dtype);  /* "float32", "?" if unknown */
+LRPX_API size_t      lrpx_dtype_size(lrpx_dtype dtype);  /* bytes, 0 if unsupported  */
+
+#define LRPX_MAX_RANK 8
+
+/* A borrowed view of a tensor. The data pointer is owned by the handle it
+ * came from; see each getter for how long it stays valid. */
+typedef struct lrpx_tensor_view {
+    lrpx_dtype  dtype;
+    int         rank;
+    int64_t     dims[LRPX_MAX_RANK];
+    int64_t     n_elems;
+    const void *data;
+} lrpx_tensor_view;
+
+/* Declared type of a graph input or output. A dimension that the file leaves
+ * symbolic or unknown is -1, with its name (if any) in dim_params[i]. */
+typedef struct lrpx_value_info {
+    const char *name;
+    lrpx_dtype  dtype;
+    int         rank;                     /* -1 when the file gives no shape */
+    int64_t     dims[LRPX_MAX_RANK];
+    const char *dim_params[LRPX_MAX_RANK];
+} lrpx_value_info;
+
+/* ---- model ---- */
+
+typedef struct lrpx_model   lrpx_model;   /* immutable after load: graph + weights  */
+typedef struct lrpx_session lrpx_session; /* one run: activations, gradients, relevance */
+
+/* Limits for untrusted models (LRPX_ELIMIT when exceeded) and graph passes. */
+struct lrpx_load_options {
+    int64_t max_file_bytes;    /* model file, default 2 GiB                    */
+    int64_t max_nodes;         /* default 1,000,000                            */
+    int64_t max_tensor_bytes;  /* one tensor, default 2 GiB                    */
+    int64_t max_total_bytes;   /* all weights + activations, default 16 GiB    */
+    int     fold_constants;    /* default 1: precompute constant subgraphs      */
+    int     fold_batchnorm;    /* default 1: BatchNorm into preceding Conv/Gemm */
+    int     allow_unsupported; /* default 0; 1 loads graphs with unsupported ops
+                                  for inspection only (lrpx info): sessions on
+                                  such a model fail with LRPX_EUNSUPPORTED   */
+};
+
+LRPX_API void lrpx_load_options_default(struct lrpx_load_options *opts);
+
+/* CONSTRUCTOR: lrpx_model. opts may be NULL for the defaults. On failure *out
+ * still receives a handle that carries the message (lrpx_model_errmsg),
+ * except on LRPX_ENOMEM where *out may be NULL. Always release *out with
+ * lrpx_model_free(). External tensor data is read relative to the model's
+ * folder and may not leave it.
+ * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE, LRPX_EUNSUPPORTED, LRPX_ESHAPE,
+ * LRPX_ELIMIT or LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_model_load_file(const char *path,
+                                          const struct lrpx_load_options *opts,
+                                          lrpx_model **out);
+/* CONSTRUCTOR: lrpx_model from bytes in memory. base_dir is where external
+ * data lives (NULL refuses external data). The buffer is not kept. */
+LRPX_API lrpx_status lrpx_model_load_buffer(const void *buf, size_t len,
+                                            const char *base_dir,
+                                            const struct lrpx_load_options *opts,
+                                            lrpx_model **out);
+/* Owned by model; valid until the next call on it. Never NULL for a handle. */
+LRPX_API const char *lrpx_model_errmsg(const lrpx_model *model);
+LRPX_API void        lrpx_model_free(lrpx_model *model);   /* NULL is a no-op */
+
+/* Introspection. Strings are owned by the model and live as long as it. */
+LRPX_API int         lrpx_model_n_inputs(const lrpx_model *model);   /* fed inputs only */
+LRPX_API int         lrpx_model_n_outputs(const lrpx_model *model);
+LRPX_API lrpx_status lrpx_model_input_info(const lrpx_model *model, int i, lrpx_value_info *out);
+LRPX_API lrpx_status lrpx_model_output_info(const lrpx_model *model, int i, lrpx_value_info *out);
+LRPX_API int64_t     lrpx_model_opset(const lrpx_model *model);      /* default domain */
+LRPX_API int64_t     lrpx_model_n_params(const lrpx_model *model);   /* float weights  */
+/* Nodes in the order of the file (n_nodes_file) or after the graph passes
+ * (n_nodes). op_type is the ONNX name; supported is 0 when lrpx has no
+ * implementation for it at the model's opset. */
+typedef struct lrpx_node_info {
+    const char *name;
+    const char *op_type;
+    int         supported;
+} lrpx_node_info;
+LRPX_API int         lrpx_model_n_nodes(const lrpx_model *model, int after_passes);
+LRPX_API lrpx_status lrpx_model_node_info(const lrpx_model *model, int after_passes, int i,
+                                          lrpx_node_info *out);
+
+/* ---- session ---- */
+
+/* CONSTRUCTOR: lrpx_session over a loaded model (the model must outlive it).
+ * Symbolic dimensions are bound when inputs are set. */
+LRPX_API lrpx_status lrpx_session_init(const lrpx_model *model, lrpx_session **out);
+LRPX_API const char *lrpx_session_errmsg(const lrpx_session *session);
+LRPX_API void        lrpx_session_free(lrpx_session *session);  /* NULL is a no-op */
+
+/* METHOD of lrpx_session: copy an input. name NULL means the first fed input.
+ * A float64 input is converted to the declared type. Symbolic dimensions are
+ * bound from dims; a mismatch with a static dimension is LRPX_ESHAPE. */
+LRPX_API lrpx_status lrpx_session_set_input(lrpx_session *session, const char *name,
+                                            lrpx_dtype dtype, int rank,
+                                            const int64_t *dims, const void *data);
+/* METHOD: forward pass over all graph outputs. */
+LRPX_API lrpx_status lrpx_session_run(lrpx_session *session);
+/* METHOD: output i of the last run. The view is owned by the session and valid
+ * until the next set_input, run or free. */
+LRPX_API lrpx_status lrpx_session_output(const lrpx_session *session, int i,
+                                         lrpx_tensor_view *out);
+/* METHOD: any value of the last run by name (intermediate activations too). */
+LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char *name,
+                                        lrpx_tensor_view *out);
+
+/* ---- explanations ---- */
+
+/* Rules for linear layers (Conv, ConvTranspose, Gemm, MatMul), see docs/lrp.md. */
+#define LRPX_RULE_MAP(X)                              \
+    X(ZERO,      "zero")      /* LRP-0               */ \
+    X(EPSILON,   "epsilon")   /* LRP-epsilon         */ \
+    X(GAMMA,     "gamma")     /* LRP-gamma           */ \
+    X(ALPHABETA, "alphabeta") /* LRP-alpha-beta      */ \
+    X(ZPLUS,     "zplus")     /* z+ = alpha1-beta0   */ \
+    X(ZBOX,      "zbox")      /* z^B, bounded input  */ \
+    X(WSQUARE,   "wsquare")   /* w^2                 */ \
+    X(FLAT,      "flat")      /* flat                */ \
+    X(PASS,      "pass")      /* relevance unchanged */
+
+typedef enum lrpx_rule {
+#define X(name, text) LRPX_RULE_##name,
+    LRPX_RULE_MAP(X)
+#undef X
+    LRPX_RULE_COUNT
+} lrpx_rule;
+
+LRPX_API const char *lrpx_rule_name(lrpx_rule rule);
+
+typedef enum lrpx_maxpool_mode {
+    LRPX_MAXPOOL_WINNER = 0,      /* all relevance to the first maximum */
+    LRPX_MAXPOOL_WINNER_SPLIT,    /* ties share the relevance evenly    */
+    LRPX_MAXPOOL_SUM,             /* as sum-pool: in proportion to x    */
+    LRPX_MAXPOOL_COUNT
+} lrpx_maxpool_mode;
+
+/* How the relevance is seeded at the output. */
+typedef enum lrpx_seed {
+    LRPX_SEED_PREDICTED = 0,      /* one-hot at the arg max, times the logit */
+    LRPX_SEED_TARGET,             /* one-hot at target, times the logit      */
+    LRPX_SEED_TENSOR,             /* seed_data: full output relevance         */
+} lrpx_seed;
+
+/* Options of lrpx_session_explain. Fill with lrpx_lrp_options_default and
+ * then lrpx_lrp_options_parse for text specifications. */
+struct lrpx_lrp_options {
+    char           composite[48];     /* "epsilon_plus" (default), "lrp0", ... */
+    /* "SELECTOR=RULE" overrides applied after the composite, later ones
+     * winning; see docs/lrp.md. The strings are copied. */
+    int            n_overrides;
+    char           overrides[64][128];
+    double         box_low, box_high; /* z^B bounds for epsilon_gamma_box     */
+    const float   *box_low_c, *box_high_c; /* per-channel bounds or NULL       */
+    int            n_box_c;
+    lrpx_maxpool_mode maxpool;
+    int            zero_bias;         /* 1: biases ignored by the rules        */
+    lrpx_seed      seed;
+    int64_t        target;            /* for LRPX_SEED_TARGET                  */
+    const float   *seed_data;         /* for LRPX_SEED_TENSOR, output-sized     */
+    int64_t        seed_n_elems;
+    int            skip_softmax;      /* default 1: explain the logits          */
+    const char    *output_name;       /* NULL: the first graph output           */
+};
+
+LRPX_API void lrpx_lrp_options_default(struct lrpx_lrp_options *opts);
+
+/* METHOD: run the forward pass (if not done for the current inputs) and
+ * the reverse-topological relevance pass. */
+LRPX_API lrpx_status lrpx_session_explain(lrpx_session *session,
+                                          const struct lrpx_lrp_options *opts);
+/* METHOD: relevance at a value after explain (NULL: the first fed input).
+ * float32, shape of the value; owned by the session, valid until the next
+ * set_input, run, explain, gradient or free. */
+LRPX_API lrpx_status lrpx_session_relevance(const lrpx_session *session, const char *name,
+                                            lrpx_tensor_view *out);
+/* Per node: the rule used and the relevance that entered (sum over outputs)
+ * and left it (sum over its inputs), for conservation reports. */
+typedef struct lrpx_node_relevance {
+    const char *name;
+    const char *op_type;
+    const char *rule;        /* "epsilon:1e-06", "pass", "sum", ...        */
+    double      r_in;        /* sum of relevance at the node's outputs   */
+    double      r_out;       /* sum of relevance it passed to its inputs  */
+} lrpx_node_relevance;
+LRPX_API int         lrpx_session_n_explained(const lrpx_session *session);
+LRPX_API lrpx_status lrpx_session_explained_node(const lrpx_session *session, int i,
+                                                 lrpx_node_relevance *out);
+/* The logit that was explained and the sum of its seed, per sample. */
+LRPX_API lrpx_status lrpx_session_explained_output(const lrpx_session *session,
+                                                   int64_t sample, int64_t *cls,
+                                                   double *value);
+
+/* METHOD: gradient (vector-Jacobian product) of the seeded output with
+ * respect to every value; read it with lrpx_session_gradient_of. Uses
+ * opts->seed/target/seed_data/output_name/skip_softmax only. */
+LRPX_API lrpx_status lrpx_session_gradient(lrpx_session *session,
+                                           const struct lrpx_lrp_options *opts);
+LRPX_API lrpx_status lrpx_session_gradient_of(const lrpx_session *session, const char *name,
+                                              lrpx_tensor_view *out);
+
+/* ---- NumPy .npy files (src/io/npy.c) ---- */
+
+/* An array read from a .npy file. C order, little-endian in memory as on
+ * disk; bools are one byte, 0 or 1. */
+typedef struct lrpx_npy {
+    lrpx_dtype dtype;        /* FLOAT32, FLOAT64, INT64, INT32, UINT8, INT8, BOOL */
+    int        rank;         /* 0 for a scalar                                     */
+    int64_t    dims[LRPX_MAX_RANK];
+    int64_t    n_elems;      /* product of dims (1 for a scalar, may be 0)         */
+    void      *data;         /* n_elems * lrpx_dtype_size(dtype) bytes             */
+} lrpx_npy;
+
+/* CONSTRUCTOR: lrpx_npy from a .npy file (format 1.0, 2.0 or 3.0), dtypes
+ * <f4 <f8 <i8 <i4 |u1 |i1 |b1. The header is checked before anything is
+ * allocated, so hostile files cannot make it allocate more than the file
+ * holds. On failure *out is NULL and errbuf (may be NULL) receives
+ * "PATH: reason", truncated to errlen bytes. Release *out with
+ * lrpx_npy_free().
+ * Returns: LRPX_OK; LRPX_EIO if the file cannot be read or is shorter than
+ * its shape; LRPX_EPARSE for a malformed header or trailing bytes;
+ * LRPX_EUNSUPPORTED for other dtypes, big-endian data, Fortran order or an
+ * unknown format version; LRPX_ELIMIT when the rank exceeds LRPX_MAX_RANK or
+ * the element count overflows; LRPX_ENOMEM; LRPX_EINVAL for NULL args. */
+LRPX_API lrpx_status lrpx_npy_read(const char *path, lrpx_npy **out,
+                                   char *errbuf, size_t errlen);
+/* DESTRUCTOR: lrpx_npy. NULL is a no-op. */
+LRPX_API void        lrpx_npy_free(lrpx_npy *npy);
+/* Write a C-order array as a .npy 1.0 file. dims has rank entries (may be
+ * NULL for rank 0); data has the product of dims elements of dtype (one of
+ * the dtypes lrpx_npy_read accepts). The file appears atomically: it is
+ * written to a temporary next to path and renamed over it; on failure the
+ * temporary is removed and an existing file at path is left untouched.
+ * errbuf as for lrpx_npy_read.
+ * Returns: LRPX_OK, LRPX_EIO, LRPX_EUNSUPPORTED (dtype), LRPX_EINVAL (rank,
+ * negative dims, NULL data), LRPX_ELIMIT (size overflow) or LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank,
+                                    const int64_t *dims, const void *data,
+                                    char *errbuf, size_t errlen);
+
+/* ---- images and heatmaps (src/image) ---- */
+
+/* From a photo to a model input and from a relevance map back to a picture:
+ *
+ *     lrpx_image *img;                             // float pixels, 0..255
+ *     lrpx_image_load("cat.jpg", NULL, &img, err, sizeof err);
+ *     struct lrpx_preprocess pp;
+ *     lrpx_preprocess_init(&pp);
+ *     lrpx_preprocess_preset(&pp, "imagenet", err, sizeof err);
+ *     lrpx_preprocess_from_shape(&pp, info.rank, info.dims, err, sizeof err);
+ *     lrpx_image_tensor *x;                        // 1x3x224x224 float32
+ *     lrpx_image_preprocess(img, &pp, &x, err, sizeof err);
+ *     lrpx_session_set_input(s, NULL, x->view.dtype, x->view.rank,
+ *                            x->view.dims, x->view.data);
+ *     ... lrpx_session_explain, lrpx_session_relevance(s, NULL, &rel) ...
+ *     lrpx_image *map, *full;                      // 224x224, then original size
+ *     lrpx_heatmap_reduce(&rel, pp.layout, LRPX_HEAT_REDUCE_SUM, &map, err, sizeof err);
+ *     lrpx_image_unproject(map, &x->geom, &full, err, sizeof err);
+ *     struct lrpx_heatmap_options ho;
+ *     lrpx_heatmap_options_default(&ho);           // bwr, symmetric, max |R|
+ *     lrpx_pixmap *heat, *photo, *blend;
+ *     lrpx_heatmap_render(full, &ho, &heat, err, sizeof err);
+ *     lrpx_pixmap_from_image(img, &photo, err, sizeof err);
+ *     lrpx_pixmap_overlay(photo, heat, 0.6, &blend, err, sizeof err);
+ *     lrpx_pixmap_save(blend, "cat_lrp.png", 0, err, sizeof err);
+ *
+ * Errors: every function that can fail returns an lrpx_status and writes
+ * "FILE: reason" (or just the reason when no file is involved) into errbuf,
+ * truncated to errlen bytes; errbuf may be NULL. Output pointers are set to
+ * NULL on failure. Nothing here keeps global state; see
+ * docs/visualization.md for the pipeline, presets and file formats. */
+
+/* A decoded image (or a relevance map): float samples, HWC row-major,
+ * data[(y * width + x) * channels + c]. Decoded pixels are in [0, 255]:
+ * 8-bit files give whole numbers, 16-bit files v * 255 / 65535. Maps made by
+ * lrpx_heatmap_reduce hold any float values in one channel. */
+typedef struct lrpx_image {
+    int    width, height;
+    int    channels;       /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA              */
+    int    bit_depth;      /* of the source samples: 8 or 16; 32 for maps      */
+    float *data;           /* width*height*channels floats, owned by the image */
+    /* Where it came from. */
+    int    file_width;     /* as stored in the file, before orientation        */
+    int    file_height;
+    int    orientation;    /* EXIF orientation 1..8 that was applied (1: none) */
+    char   format[8];      /* "jpeg", "png", or "" for images made in memory   */
+} lrpx_image;
+
+/* Options of lrpx_image_load; NULL means the defaults shown. */
+struct lrpx_image_load_options {
+    int64_t max_pixels;        /* width*height above this: LRPX_ELIMIT (100e6)   */
+    int64_t max_file_bytes;    /* larger files: LRPX_ELIMIT (1 GiB)              */
+    int     apply_orientation; /* 1: honour the EXIF orientation tag (default) */
+};
+
+LRPX_API void lrpx_image_load_options_default(struct lrpx_image_load_options *opts);
+
+/* CONSTRUCTOR: lrpx_image from a JPEG or PNG file. The format is found from
+ * the first bytes, never from the name. JPEG: gray, RGB/YCbCr, CMYK and YCCK
+ * (converted to RGB with Adobe's inverted-CMYK convention, like PIL),
+ * baseline or progressive; every libjpeg warning about corrupt or missing
+ * data is an error. PNG: all colour types and bit depths; palettes and
+ * 1/2/4-bit gray are expanded, tRNS becomes alpha, gAMA/iCCP are ignored.
+ * The alpha channel is kept (channels 2 or 4); preprocessing drops it or
+ * composites on white. The EXIF orientation (JPEG APP1, PNG eXIf) is applied
+ * unless opts->apply_orientation is 0. libpng allocates through lrpx's
+ * allocator; libjpeg-turbo uses its own malloc.
+ * Returns: LRPX_OK; LRPX_EIO (cannot open or read); LRPX_EIMAGE (not a
+ * JPEG/PNG, corrupt, truncated, unsupported variant); LRPX_ELIMIT (pixel or
+ * byte limit); LRPX_ENOMEM; LRPX_EINVAL (NULL path/out). */
+LRPX_API lrpx_status lrpx_image_load(const char *path,
+                                     const struct lrpx_image_load_options *opts,
+                                     lrpx_image **out, char *errbuf, size_t errlen);
+/* CONSTRUCTOR: as lrpx_image_load, from bytes in memory (not kept). name is
+ * used in messages only and may be NULL ("<memory>"). */
+LRPX_API lrpx_status lrpx_image_load_buffer(const void *buf, size_t len, const char *name,
+                                            const struct lrpx_image_load_options *opts,
+                                            lrpx_image **out, char *errbuf, size_t errlen);
+/* CONSTRUCTOR: a zero-filled image, bit_depth 8, format "". channels 1..4.
+ * Returns: LRPX_OK, LRPX_EINVAL (sizes), LRPX_ELIMIT (over 2^31 samples) or
+ * LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_image_init(int width, int height, int channels, lrpx_image **out);
+/* DESTRUCTOR: lrpx_image. NULL is a no-op. */
+LRPX_API void        lrpx_image_free(lrpx_image *img);
+
+/* ---- preprocessing ---- */
+
+typedef enum lrpx_resize_mode {
+    LRPX_RESIZE_UNSET = 0,     /* filled by from_shape, else NONE              */
+    LRPX_RESIZE_NONE,
+    LRPX_RESIZE_SHORTER,       /* shorter side to resize_shorter, keep aspect  */
+    LRPX_RESIZE_EXACT,         /* to resize_width x resize_height               */
+    LRPX_RESIZE_COUNT
+} lrpx_resize_mode;
+
+typedef enum lrpx_interp {
+    LRPX_INTERP_UNSET = 0,     /* BILINEAR                                      */
+    LRPX_INTERP_BILINEAR,      /* triangle filter, widened when shrinking (PIL) */
+    LRPX_INTERP_NEAREST,       /* PIL's NEAREST: source floor((x + 0.5) * scale) */
+    LRPX_INTERP_COUNT
+} lrpx_interp;
+
+typedef enum lrpx_color {
+    LRPX_COLOR_UNSET = 0,      /* filled by from_shape, else RGB                */
+    LRPX_COLOR_RGB,
+    LRPX_COLOR_BGR,
+    LRPX_COLOR_GRAY,           /* ITU-R 601-2 luma, as PIL's convert("L")       */
+    LRPX_COLOR_COUNT
+} lrpx_color;
+
+typedef enum lrpx_layout {
+    LRPX_LAYOUT_UNSET = 0,     /* filled by from_shape, else NCHW               */
+    LRPX_LAYOUT_NCHW,
+    LRPX_LAYOUT_NHWC,
+    LRPX_LAYOUT_COUNT
+} lrpx_layout;
+
+typedef enum lrpx_alpha {
+    LRPX_ALPHA_DROP = 0,       /* ignore alpha, as PIL's convert("RGB") (default) */
+    LRPX_ALPHA_WHITE,          /* composite over white                          */
+    LRPX_ALPHA_COUNT
+} lrpx_alpha;
+
+/* How an image becomes a model input. The steps run in this order: alpha,
+ * colour (gray/RGB), resize, centre crop, then per channel
+ * (v * scale - mean[c]) / std[c], channel order and layout. Fields left
+ * "unset" (the values lrpx_preprocess_init puts in) are filled by
+ * lrpx_preprocess_from_shape or take the default noted. */
+struct lrpx_preprocess {
+    char             name[32];        /* preset name, for messages ("" if none) */
+    lrpx_resize_mode resize;
+    int              resize_shorter;  /* SHORTER: target of the shorter side    */
+    int              resize_width;    /* EXACT                                  */
+    int              resize_height;
+    int              crop_width;      /* centre crop; 0 unset, -1 no crop       */
+    int              crop_height;     /* (a crop larger than the image pads 0)  */
+    lrpx_interp      interp;
+    int              antialias;       /* -1 unset (1): widen filter when shrinking */
+    int              quantize;        /* -1 unset (1): round to whole numbers after
+                                         each step for 8-bit sources, as PIL does */
+    double           scale;           /* 0 unset (1); 1/255 maps to [0, 1]     */
+    int              n_mean;          /* 0 unset (mean 0, std 1); 1 or 3       */
+    double           mean[3];         /* in output channel order (BGR if BGR)   */
+    double           std[3];
+    lrpx_color       color;
+    lrpx_layout      layout;
+    lrpx_alpha       alpha;
+};
+
+/* Where the model input lies in the image it came from, for mapping a
+ * relevance map back (lrpx_image_unproject). The crop window starts at
+ * (crop_x, crop_y) in the resized image; negative means zero padding. */
+typedef struct lrpx_image_geometry {
+    int src_width, src_height;          /* oriented source image          */
+    int resized_width, resized_height;  /* after the resize step          */
+    int crop_x, crop_y;
+    int width, height;                  /* model input                    */
+} lrpx_image_geometry;
+
+/* A model input made from an image: float32, rank 4, batch 1, dims
+ * {1,C,H,W} (NCHW) or {1,H,W,C} (NHWC). view.data points at data; both are
+ * owned by the tensor. Release with lrpx_image_tensor_free. */
+typedef struct lrpx_image_tensor {
+    lrpx_tensor_view    view;
+    float              *data;
+    lrpx_image_geometry geom;
+    lrpx_layout         layout;
+    lrpx_color          color;
+} lrpx_image_tensor;
+
+/* Set every field to "unset". */
+LRPX_API void        lrpx_preprocess_init(struct lrpx_preprocess *pp);
+/* METHOD of struct lrpx_preprocess: set the fields a preset defines, leaving
+ * the others. "imagenet": shorter side 256 bilinear, centre crop 224, /255,
+ * mean 0.485 0.456 0.406, std 0.229 0.224 0.225, RGB, NCHW. "zero-one": /255.
+ * "minus-one-one": /255, mean 0.5, std 0.5. "none": raw 0..255 floats.
+ * Returns: LRPX_OK or LRPX_EINVAL (unknown name; the message lists them). */
+LRPX_API lrpx_status lrpx_preprocess_preset(struct lrpx_preprocess *pp, const char *name,
+                                            char *errbuf, size_t errlen);
+/* The i-th preset name, NULL past the end. Static strings. */
+LRPX_API const char *lrpx_preprocess_preset_name(int i);
+/* METHOD: fill unset fields from a model input shape (rank 4; -1 or 0 for a
+ * symbolic dimension). The channel axis is 1 (NCHW) when dims[1] is 1 or 3,
+ * else 3 (NHWC); 1 channel means gray, 3 RGB. With a known H x W: no resize
+ * and no crop set -> exact resize to W x H; a resize set but no crop ->
+ * centre crop W x H.
+ * Returns: LRPX_OK; LRPX_ESHAPE when the shape cannot be an image input or
+ * conflicts with fields already set (crop size, channels, batch > 1). */
+LRPX_API lrpx_status lrpx_preprocess_from_shape(struct lrpx_preprocess *pp, int rank,
+                                                const int64_t *dims,
+                                                char *errbuf, size_t errlen);
+/* METHOD: apply a JSON preset file on top of pp (format in
+ * docs/visualization.md: {"preset": "imagenet", "resize": 256, "crop": 224,
+ * "mean": [...], ...}). Unknown keys are errors.
+ * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE (bad JSON or values), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_preprocess_load_json(struct lrpx_preprocess *pp, const char *path,
+                                               char *errbuf, size_t errlen);
+/* METHOD: the same from a string (len bytes, need not be NUL-terminated). */
+LRPX_API lrpx_status lrpx_preprocess_parse_json(struct lrpx_preprocess *pp, const char *text,
+                                                size_t len, char *errbuf, size_t errlen);
+
+/* CONSTRUCTOR: lrpx_image_tensor from img. Unset fields take their defaults.
+ * Returns: LRPX_OK; LRPX_EINVAL (bad field values, e.g. std 0); LRPX_ELIMIT
+ * (output over 2^31 values); LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_image_preprocess(const lrpx_image *img,
+                                           const struct lrpx_preprocess *pp,
+                                           lrpx_image_tensor **out,
+                                           char *errbuf, size_t errlen);
+/* DESTRUCTOR: lrpx_image_tensor. NULL is a no-op. */
+LRPX_API void        lrpx_image_tensor_free(lrpx_image_tensor *t);
+/* CONSTRUCTOR: the geometric and colour steps only (alpha, colour, resize,
+ * crop): the picture the model sees, 0..255, 1 or 3 channels in RGB order.
+ * geom may be NULL. Same returns as lrpx_image_preprocess. */
+LRPX_API lrpx_status lrpx_image_prepare(const lrpx_image *img,
+                                        const struct lrpx_preprocess *pp,
+                                        lrpx_image **out, lrpx_image_geometry *geom,
+                                        char *errbuf, size_t errlen);
+/* CONSTRUCTOR: img resized to width x height, all channels, float math (no
+ * rounding). Bilinear widens its filter when shrinking if antialias is 1.
+ * Returns: LRPX_OK, LRPX_EINVAL, LRPX_ELIMIT, LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_image_resize(const lrpx_image *img, int width, int height,
+                                       lrpx_interp interp, int antialias,
+                                       lrpx_image **out, char *errbuf, size_t errlen);
+/* CONSTRUCTOR: the inverse geometry. map is geom->width x geom->height (any
+ * channels); the result is geom->src_width x geom->src_height: the map is
+ * put back at the crop window (zero outside it) and resized bilinearly to
+ * the source size. For display: values are resampled, sums are not kept.
+ * Returns: LRPX_OK, LRPX_ESHAPE (map size differs from geom), LRPX_EINVAL,
+ * LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_image_unproject(const lrpx_image *map,
+                                          const lrpx_image_geometry *geom,
+                                          lrpx_image **out, char *errbuf, size_t errlen);
+
+/* ---- 8-bit pictures, PNG/JPEG output ---- */
+
+/* 8-bit pixels, HWC row-major, 1 (gray) or 3 (RGB) channels. */
+typedef struct lrpx_pixmap {
+    int      width, height, channels;
+    uint8_t *data;                     /* owned by the pixmap */
+} lrpx_pixmap;
+
+/* CONSTRUCTOR: a pixmap filled with 0. Returns LRPX_OK, LRPX_EINVAL,
+ * LRPX_ELIMIT or LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_pixmap_init(int width, int height, int channels, lrpx_pixmap **out);
+/* DESTRUCTOR: lrpx_pixmap. NULL is a no-op. */
+LRPX_API void        lrpx_pixmap_free(lrpx_pixmap *pm);
+/* CONSTRUCTOR: round and clamp an image to 8 bits; alpha is dropped (gray
+ * stays gray, RGBA becomes RGB). */
+LRPX_API lrpx_status lrpx_pixmap_from_image(const lrpx_image *img, lrpx_pixmap **out,
+                                            char *errbuf, size_t errlen);
+/* Write a PNG (8-bit gray/RGB) or a baseline JPEG (quality 1..100, 0 for
+ * 90). The file appears atomically: it is written to "PATH.tmp" and renamed;
+ * on any error the temporary is removed and an existing PATH is untouched.
+ * lrpx_pixmap_save picks the format from the extension (.png, .jpg, .jpeg,
+ * any case) and passes quality to JPEG.
+ * Returns: LRPX_OK, LRPX_EIO (open/write/rename), LRPX_EIMAGE (encoder
+ * error), LRPX_EINVAL (unknown extension, bad quality, NULL args). */
+LRPX_API lrpx_status lrpx_pixmap_save_png(const lrpx_pixmap *pm, const char *path,
+                                          char *errbuf, size_t errlen);
+LRPX_API lrpx_status lrpx_pixmap_save_jpeg(const lrpx_pixmap *pm, const char *path,
+                                           int quality, char *errbuf, size_t errlen);
+LRPX_API lrpx_status lrpx_pixmap_save(const lrpx_pixmap *pm, const char *path,
+                                      int quality, char *errbuf, size_t errlen);
+
+/* ---- colour maps and heatmaps ---- */
+
+/* A colour map: piecewise-linear RGB over [0, 1]. Built-ins (static, never
+ * freed): "bwr", "seismic", "coldnhot", "gray-red", "black-firered", "hot",
+ * "gray", "afmhot"; diverging maps have their centre colour at exactly 0.5,
+ * so zero relevance is white for bwr, black for coldnhot. */
+typedef struct lrpx_colormap lrpx_colormap;
+
+/* The built-in map of that name, NULL if there is none. */
+LRPX_API const lrpx_colormap *lrpx_colormap_builtin(const char *name);
+/* The i-th built-in name, NULL past the end. */
+LRPX_API const char          *lrpx_colormap_builtin_name(int i);
+/* CONSTRUCTOR: a colour map from a text table, one stop per line:
+ * "position r g b" with position in [0, 1] non-decreasing from 0 to 1 and
+ * r g b in [0, 1] (or 0..255 after a line "range 255"); '#' starts a
+ * comment. Two stops at one position make a jump. At most 256 stops.
+ * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE (with the line number), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_colormap_load(const char *path, lrpx_colormap **out,
+                                        char *errbuf, size_t errlen);
+/* CONSTRUCTOR: the same from text (len bytes); name is used in messages. */
+LRPX_API lrpx_status lrpx_colormap_parse(const char *text, size_t len, const char *name,
+                                         lrpx_colormap **out, char *errbuf, size_t errlen);
+/* DESTRUCTOR: a loaded colour map. NULL is a no-op (built-ins are const
+ * and must not be passed). */
+LRPX_API void        lrpx_colormap_free(lrpx_colormap *cmap);
+LRPX_API const char *lrpx_colormap_name(const lrpx_colormap *cmap);
+/* rgb[0..2] in [0, 1] at u (clamped to [0, 1]; NaN gives the centre). */
+LRPX_API void        lrpx_colormap_eval(const lrpx_colormap *cmap, double u, double rgb[3]);
+
+typedef enum lrpx_heat_reduce {
+    LRPX_HEAT_REDUCE_SUM = 0,  /* sum over channels (signed, default)  */
+    LRPX_HEAT_REDUCE_L2,       /* Euclidean norm over channels (>= 0)  */
+    LRPX_HEAT_REDUCE_COUNT
+} lrpx_heat_reduce;
+
+typedef enum lrpx_heat_norm {
+    LRPX_HEAT_NORM_SYMMETRIC = 0, /* [-v, v] -> [0, 1]; 0 lands on the centre (default) */
+    LRPX_HEAT_NORM_MINMAX,        /* [lo, hi] -> [0, 1]                                   */
+    LRPX_HEAT_NORM_COUNT
+} lrpx_heat_norm;
+
+struct lrpx_heatmap_options {
+    const lrpx_colormap *cmap;   /* NULL: bwr                                          */
+    lrpx_heat_norm       norm;
+    double percentile;  /* SYMMETRIC: v = this percentile of |R| (100 = max, default);
+                           MINMAX: lo/hi = the (100-p)th / pth percentiles of R   */
+    double vmax;        /* > 0: use v = vmax (SYMMETRIC) instead of the data     */
+    double gamma;       /* sign(x)|x|^gamma after normalising to [-1,1]; 1 = off */
+};
+
+LRPX_API void        lrpx_heatmap_options_default(struct lrpx_heatmap_options *opts);
+/* CONSTRUCTOR: one-channel map (bit_depth 32) from a relevance tensor.
+ * Accepted shapes: rank 2 (H,W); rank 3 (C,H,W) or (H,W,C) by layout; rank 4
+ * with batch 1 (NCHW/NHWC by layout; UNSET means NCHW). Only float32.
+ * Returns: LRPX_OK, LRPX_ESHAPE, LRPX_EUNSUPPORTED (dtype), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_heatmap_reduce(const lrpx_tensor_view *rel, lrpx_layout layout,
+                                         lrpx_heat_reduce how, lrpx_image **out,
+                                         char *errbuf, size_t errlen);
+/* CONSTRUCTOR: RGB pixmap of a one-channel map: normalise (opts), apply
+ * gamma, look up the colour map, round to 8 bits. Non-finite values are
+ * ignored when finding the scale; NaN maps to the centre. opts NULL means
+ * the defaults. Returns: LRPX_OK, LRPX_EINVAL (channels != 1, bad
+ * percentile/gamma), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_heatmap_render(const lrpx_image *map,
+                                         const struct lrpx_heatmap_options *opts,
+                                         lrpx_pixmap **out, char *errbuf, size_t errlen);
+/* The map values that lrpx_heatmap_render sends to u = 0 and u = 1 (before
+ * gamma; lo = -hi for SYMMETRIC), for colour bars and tests. Same returns
+ * as lrpx_heatmap_render. */
+LRPX_API lrpx_status lrpx_heatmap_scale(const lrpx_image *map,
+                                        const struct lrpx_heatmap_options *opts,
+                                        double *lo, double *hi, char *errbuf, size_t errlen);
+/* CONSTRUCTOR: (1 - alpha) * base + alpha * heat, per pixel, rounded. Same
+ * width/height required (LRPX_ESHAPE); a gray base is used as RGB. alpha in
+ * [0, 1] (LRPX_EINVAL). */
+LRPX_API lrpx_status lrpx_pixmap_overlay(const lrpx_pixmap *base, const lrpx_pixmap *heat,
+                                         double alpha, lrpx_pixmap **out,
+                                         char *errbuf, size_t errlen);
+
+/* Grid layout: cells in rows of n_cols, each centred in a box as large as
+ * the largest cell, gap pixels between boxes and around them, an optional
+ * label under each cell in the built-in 5x7 font (printable ASCII; other
+ * bytes show as '?'), scaled by label_scale. */
+struct lrpx_grid_options {
+    int     n_cols;          /* 0: all in one row                       */
+    int     gap;             /* pixels, default 4                       */
+    int     label_scale;     /* font scale, default 2 (10x14 per glyph)  */
+    uint8_t background[3];   /* default white                           */
+    uint8_t text[3];         /* default black                           */
+};
+LRPX_API void        lrpx_grid_options_default(struct lrpx_grid_options *opts);
+/* CONSTRUCTOR: an RGB pixmap laying out n cells (gray cells become RGB).
+ * labels may be NULL, and so may any labels[i]. Labels wider than the box
+ * are cut. Returns: LRPX_OK, LRPX_EINVAL (n < 1, NULL cell), LRPX_ELIMIT
+ * (result over 2^31 bytes), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const char *const *labels,
+                                      int n, const struct lrpx_grid_options *opts,
+                                      lrpx_pixmap **out, char *errbuf, size_t errlen);
+/* CONSTRUCTOR: image | heatmap side by side with the grid defaults and no
+ * labels. */
+LRPX_API lrpx_status lrpx_pixmap_panel(const lrpx_pixmap *left, const lrpx_pixmap *right,
+                                       lrpx_pixmap **out, char *errbuf, size_t errlen);
+/* METHOD of lrpx_pixmap: draw text with its top-left corner at (x, y); '\n'
+ * starts a new line. Pixels outside the pixmap are skipped. Each glyph cell
+ * is 6*scale x 8*scale. Returns the width in pixels of the longest line. */
+LRPX_API int         lrpx_pixmap_draw_text(lrpx_pixmap *pm, int x, int y, const char *text,
+                                           int scale, const uint8_t rgb[3]);
+
+#ifdef __cplusplus
+}
+#endif /* __cplusplus */
+
+#endif /* LRPX_H */

@@ -1,0 +1,241 @@
+/* Helpers shared by the lrpx subcommands. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lrpx %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+int
+cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lrpx %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'lrpx %s --help')\n", cmd);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+int
+cli_flag_value(int argc, char **argv, int *i, const char *flag, const char **value)
+{
+    size_t fl = strlen(flag);
+    if (strncmp(argv[*i], flag, fl) != 0)
+        return 0;
+    if (argv[*i][fl] == '=') {          /* --flag=value */
+        *value = argv[*i] + fl + 1;
+        return 1;
+    }
+    if (argv[*i][fl] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+bool
+cli_parse_int(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool
+cli_parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+lrpx_model *
+cli_load_model(const char *cmd, const char *path, bool allow_unsupported)
+{
+    struct lrpx_load_options o;
+    lrpx_load_options_default(&o);
+    o.allow_unsupported = allow_unsupported;
+    lrpx_model *m;
+    lrpx_status rc = lrpx_model_load_file(path, &o, &m);
+    if (rc != LRPX_OK) {
+        cli_error(cmd, "%s (%s)", lrpx_model_errmsg(m), lrpx_status_name(rc));
+        lrpx_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int
+cli_set_input(const char *cmd, lrpx_session *s, const lrpx_model *m, const struct cli_input *in)
+{
+    char      err[1024];
+    lrpx_npy *a;
+    lrpx_status rc = lrpx_npy_read(in->path, &a, err, sizeof err);
+    if (rc != LRPX_OK)
+        return cli_error(cmd, "%s", err);
+    /* the declared rank of the input it feeds */
+    int decl_rank = -1;
+    for (int i = 0; i < lrpx_model_n_inputs(m); i++) {
+        lrpx_value_info vi;
+        lrpx_model_input_info(m, i, &vi);
+        if ((!in->name && i == 0) || (in->name && strcmp(in->name, vi.name) == 0))
+            decl_rank = vi.rank;
+    }
+    int64_t dims[LRPX_MAX_RANK];
+    int     rank = a->rank;
+    memcpy(dims, a->dims, sizeof dims);
+    if (decl_rank == rank + 1 && rank < LRPX_MAX_RANK) {   /* add the batch dim */
+        memmove(dims + 1, dims, (size_t)rank * sizeof dims[0]);
+        dims[0] = 1;
+        rank++;
+    }
+    rc = lrpx_session_set_input(s, in->name, a->dtype, rank, dims, a->data);
+    lrpx_npy_free(a);
+    if (rc != LRPX_OK)
+        return cli_error(cmd, "%s: %s", in->path, lrpx_session_errmsg(s));
+    return CLI_OK;
+}
+
+/* ---- class names: a tiny reader for "classes": ["a", "b", ...] ---- */
+
+char **
+cli_load_classes(const char *model_path, int *n_classes)
+{
+    *n_classes = 0;
+    char   path[4096];
+    size_t l = strlen(model_path);
+    if (l < 5 || l + 1 > sizeof path || strcmp(model_path + l - 5, ".onnx") != 0)
+        return NULL;
+    snprintf(path, sizeof path, "%.*s.json", (int)(l - 5), model_path);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char  *buf = malloc(1 << 20);
+    size_t n   = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!buf)
+        return NULL;
+    buf[n]     = '\0';
+    char **out = NULL;
+    const char *p = strstr(buf, "\"classes\"");
+    if (p && (p = strchr(p, '['))) {
+        p++;
+        int cap = 0;
+        while (*p && *p != ']') {
+            const char *q = strchr(p, '"');
+            if (!q)
+                break;
+            const char *e = strchr(q + 1, '"');
+            if (!e)
+                break;
+            if (*n_classes == cap) {
+                cap       = cap ? cap * 2 : 16;
+                char **nw = realloc(out, (size_t)cap * sizeof *out);
+                if (!nw)
+                    break;
+                out = nw;
+            }
+            out[*n_classes] = strndup(q + 1, (size_t)(e - q - 1));
+            if (!out[*n_classes])
+                break;
+            (*n_classes)++;
+            p = e + 1;
+            while (*p == ' ' || *p == ',' || *p == '\n' || *p == '\r' || *p == '\t')
+                p++;
+        }
+    }
+    free(buf);
+    return out;
+}
+
+void
+cli_free_classes(char **classes, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(classes[i]);
+    free(classes);
+}
+
+int
+cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
+{
+    char err[1024];
+    if (lrpx_npy_write(path, v->dtype, v->rank, v->dims, v->data, err, sizeof err) != LRPX_OK)
+        return cli_error(cmd, "%s", err);
+    return CLI_OK;
+}
+
+void
+cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+void
+cli_json_floats(FILE *f, const lrpx_tensor_view *v)
+{
+    fputc('[', f);
+    for (int64_t i = 0; i < v->n_elems; i++) {
+        double x;
+        switch (v->dtype) {
+        case LRPX_DTYPE_FLOAT32: x = ((const float *)v->data)[i]; break;
+        case LRPX_DTYPE_FLOAT64: x = ((const double *)v->data)[i]; break;
+        case LRPX_DTYPE_INT64:   x = (double)((const int64_t *)v->data)[i]; break;
+        case LRPX_DTYPE_INT32:   x = ((const int32_t *)v->data)[i]; break;
+        case LRPX_DTYPE_BOOL:
+        case LRPX_DTYPE_UINT8:   x = ((const uint8_t *)v->data)[i]; break;
+        case LRPX_DTYPE_INT8:    x = ((const int8_t *)v->data)[i]; break;
+        default:                 x = NAN; break;
+        }
+        if (i)
+            fputc(',', f);
+        if (isfinite(x))
+            fprintf(f, "%.9g", x);
+        else
+            fputs("null", f);
+    }
+    fputc(']', f);
+}
+
+void
+cli_print_dims(FILE *f, const int64_t *dims, int rank)
+{
+    fputc('[', f);
+    for (int k = 0; k < rank; k++)
+        fprintf(f, k ? ", %lld" : "%lld", (long long)dims[k]);
+    fputc(']', f);
+}

@@ -1,0 +1,201 @@
+/* lrpx run MODEL INPUT: forward pass, top-K classes or JSON of all
+ * outputs, outputs saved as .npy. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static const char run_help[] =
+    "usage: lrpx run MODEL INPUT [--input NAME=FILE]... [-o OUT.npy | -o DIR]\n"
+    "                [--top K] [--json]\n"
+    "\n"
+    "Run the model's forward pass. INPUT is a NumPy .npy file (float32, or\n"
+    "float64 converted) for the first input; a missing batch dimension is\n"
+    "added. Models with several inputs take --input NAME=FILE for each.\n"
+    "\n"
+    "  -o OUT.npy   write the first output\n"
+    "  -o DIR       write every output as DIR/<output name>.npy\n"
+    "  --top K      print the K best classes of the first output (default 5)\n"
+    "  --json       print every output as JSON instead\n";
+
+#define MAX_INPUTS 64
+
+/* Output names may contain '/' or ':'; keep file names plain. */
+static void
+safe_name(const char *name, char *out, size_t size)
+{
+    size_t k = 0;
+    for (const char *p = name; *p && k + 1 < size; p++)
+        out[k++] = (*p == '/' || *p == '\\' || *p == ':' || (p == name && *p == '.')) ? '_' : *p;
+    out[k] = '\0';
+    if (k == 0)
+        snprintf(out, size, "output");
+}
+
+static void
+print_top(const lrpx_tensor_view *v, int top, char **classes, int n_classes)
+{
+    int64_t batch   = v->rank >= 2 ? v->dims[0] : 1;
+    int64_t n_class = batch ? v->n_elems / batch : 0;
+    if (top > n_class)
+        top = (int)n_class;
+    int64_t *idx = malloc((size_t)(n_class ? n_class : 1) * sizeof *idx);
+    if (!idx)
+        return;
+    for (int64_t b = 0; b < batch; b++) {
+        const float *row = (const float *)v->data + b * n_class;
+        for (int64_t k = 0; k < n_class; k++)
+            idx[k] = k;
+        /* partial selection sort: top is small */
+        for (int t = 0; t < top; t++)
+            for (int64_t k = t + 1; k < n_class; k++)
+                if (row[idx[k]] > row[idx[t]]) {
+                    int64_t s = idx[t];
+                    idx[t]    = idx[k];
+                    idx[k]    = s;
+                }
+        if (batch > 1)
+            printf("sample %lld:\n", (long long)b);
+        for (int t = 0; t < top; t++) {
+            printf("  %2d. class %-5lld %12.6g", t + 1, (long long)idx[t], row[idx[t]]);
+            if (classes && idx[t] < n_classes)
+                printf("  %s", classes[idx[t]]);
+            putchar('\n');
+        }
+    }
+    free(idx);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+    const char      *model_path = NULL;
+    const char      *out_path   = NULL;
+    struct cli_input inputs[MAX_INPUTS];
+    int              n_inputs = 0;
+    long long        top      = 5;
+    bool             json     = false;
+    for (int i = 1; i < argc; i++) {
+        const char *val = NULL;
+        int         r;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(run_help, stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if ((r = cli_flag_value(argc, argv, &i, "-o", &val)) != 0) {
+            if (r < 0)
+                return cli_usage_error("run", "-o needs a path");
+            out_path = val;
+        } else if ((r = cli_flag_value(argc, argv, &i, "--top", &val)) != 0) {
+            if (r < 0 || !cli_parse_int(val, &top) || top < 1 || top > 1000000)
+                return cli_usage_error("run", "--top needs a positive whole number");
+        } else if ((r = cli_flag_value(argc, argv, &i, "--input", &val)) != 0) {
+            const char *eq = r > 0 ? strchr(val, '=') : NULL;
+            if (!eq || eq == val || !eq[1])
+                return cli_usage_error("run", "--input needs NAME=FILE");
+            if (n_inputs == MAX_INPUTS)
+                return cli_usage_error("run", "too many inputs");
+            static char names[MAX_INPUTS][256];
+            snprintf(names[n_inputs], sizeof names[0], "%.*s", (int)(eq - val), val);
+            inputs[n_inputs].name = names[n_inputs];
+            inputs[n_inputs].path = eq + 1;
+            n_inputs++;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("run", "unknown option '%s'", argv[i]);
+        } else if (!model_path) {
+            model_path = argv[i];
+        } else {
+            if (n_inputs == MAX_INPUTS)
+                return cli_usage_error("run", "too many inputs");
+            inputs[n_inputs].name = NULL;
+            inputs[n_inputs].path = argv[i];
+            n_inputs++;
+        }
+    }
+    if (!model_path)
+        return cli_usage_error("run", "missing MODEL");
+    if (n_inputs == 0)
+        return cli_usage_error("run", "missing INPUT");
+
+    lrpx_model *m = cli_load_model("run", model_path, false);
+    if (!m)
+        return CLI_FAIL;
+    lrpx_session *s  = NULL;
+    int           rc = CLI_OK;
+    if (lrpx_session_init(m, &s) != LRPX_OK) {
+        rc = cli_error("run", "%s", lrpx_session_errmsg(s));
+        goto done;
+    }
+    for (int i = 0; i < n_inputs && rc == CLI_OK; i++)
+        rc = cli_set_input("run", s, m, &inputs[i]);
+    if (rc != CLI_OK)
+        goto done;
+    if (lrpx_session_run(s) != LRPX_OK) {
+        rc = cli_error("run", "%s", lrpx_session_errmsg(s));
+        goto done;
+    }
+
+    int n_out = lrpx_model_n_outputs(m);
+    if (out_path) {
+        size_t l = strlen(out_path);
+        if (l > 4 && strcmp(out_path + l - 4, ".npy") == 0) {
+            lrpx_tensor_view v;
+            lrpx_session_output(s, 0, &v);
+            rc = cli_write_npy("run", out_path, &v);
+        } else {
+            if (mkdir(out_path, 0777) != 0 && errno != EEXIST) {
+                rc = cli_error("run", "%s: cannot create folder: %s", out_path, strerror(errno));
+                goto done;
+            }
+            for (int i = 0; i < n_out && rc == CLI_OK; i++) {
+                lrpx_tensor_view v;
+                lrpx_value_info  vi;
+                lrpx_session_output(s, i, &v);
+                lrpx_model_output_info(m, i, &vi);
+                char name[256], path[4096];
+                safe_name(vi.name, name, sizeof name);
+                snprintf(path, sizeof path, "%s/%s.npy", out_path, name);
+                rc = cli_write_npy("run", path, &v);
+            }
+        }
+        if (rc != CLI_OK)
+            goto done;
+    }
+    if (json) {
+        printf("{\"outputs\": [");
+        for (int i = 0; i < n_out; i++) {
+            lrpx_tensor_view v;
+            lrpx_value_info  vi;
+            lrpx_session_output(s, i, &v);
+            lrpx_model_output_info(m, i, &vi);
+            printf(i ? ", {\"name\": " : "{\"name\": ");
+            cli_json_string(stdout, vi.name);
+            printf(", \"dtype\": \"%s\", \"shape\": ", lrpx_dtype_name(v.dtype));
+            cli_print_dims(stdout, v.dims, v.rank);
+            printf(", \"data\": ");
+            cli_json_floats(stdout, &v);
+            printf("}");
+        }
+        printf("]}\n");
+    } else {
+        lrpx_tensor_view v;
+        lrpx_session_output(s, 0, &v);
+        if (v.dtype == LRPX_DTYPE_FLOAT32) {
+            int    n_classes = 0;
+            char **classes   = cli_load_classes(model_path, &n_classes);
+            print_top(&v, (int)top, classes, n_classes);
+            cli_free_classes(classes, n_classes);
+        } else {
+            printf("output 0: %s ", lrpx_dtype_name(v.dtype));
+            cli_print_dims(stdout, v.dims, v.rank);
+            putchar('\n');
+        }
+    }
+done:
+    lrpx_session_free(s);
+    lrpx_model_free(m);
+    return rc;
+}

@@ -1,0 +1,300 @@
+/* The reverse-topological executors: the gradient (vector-Jacobian
+ * products) and the relevance pass share one driver. Buffers are zeroed,
+ * the chosen output is seeded, and nodes are visited in reverse order;
+ * each adds into its inputs' buffers, so a value read by several nodes
+ * (residual Add, Concat, fan-out) receives the sum. Nodes that nothing
+ * reaches are skipped. */
+#include <math.h>
+#include <string.h>
+
+#include "exec/session.h"
+#include "lrp/rules.h"
+#include "ops/op.h"
+
+/* ---- shared helper for ops ---- */
+
+lrpx_status
+lrpx__back_identity(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const float *go = lrpx__back_out(x, n, 0);
+    float       *gi = lrpx__back_in(x, n, 0);
+    if (!go || !gi)
+        return LRPX_OK;
+    const struct lrpx_tensor *in  = lrpx__in(x, n, 0);
+    const struct lrpx_tensor *out = lrpx__out(x, n, 0);
+    if (in->n_elems != out->n_elems)
+        return lrpx__node_error(x, n, LRPX_ESHAPE, "pass-through needs equal sizes (%lld vs %lld)",
+                                (long long)in->n_elems, (long long)out->n_elems);
+    for (int64_t i = 0; i < in->n_elems; i++)
+        gi[i] += go[i];
+    return LRPX_OK;
+}
+
+/* ---- buffers ---- */
+
+/* One float buffer per non-constant float value the plan computes or is
+ * fed; NULL for integers and constants (no gradient flows into them). */
+static lrpx_status
+back_alloc(lrpx_session *s)
+{
+    struct lrpx_plan        *p = &s->plan;
+    struct lrpx_exec        *x = &p->x;
+    const struct lrpx_graph *g = x->g;
+    if (!s->have_back) {
+        x->back = lrpx__arena_calloc(&s->back_arena, (size_t)g->n_values + 1, sizeof *x->back);
+        if (!x->back)
+            return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+        for (int v = 0; v < g->n_values; v++) {
+            const struct lrpx_tensor *t = &x->vals[v];
+            if (x->known[v] || t->dtype != LRPX_DTYPE_FLOAT32 || !t->data)
+                continue;
+            x->back[v] = lrpx__arena_calloc(&s->back_arena, (size_t)(t->n_elems ? t->n_elems : 1),
+                                            sizeof(float));
+            if (!x->back[v])
+                return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+        }
+        s->have_back = true;
+    } else {
+        for (int v = 0; v < g->n_values; v++)
+            if (x->back[v])
+                memset(x->back[v], 0, (size_t)x->vals[v].n_elems * sizeof(float));
+    }
+    size_t nn = (size_t)g->n_nodes + 1;
+    lrpx__free(s->r_in);
+    lrpx__free(s->r_out);
+    lrpx__free(s->visited);
+    lrpx__free(s->explained);
+    s->r_in      = lrpx__calloc(nn, sizeof *s->r_in);
+    s->r_out     = lrpx__calloc(nn, sizeof *s->r_out);
+    s->visited   = lrpx__calloc(nn, 1);
+    s->explained = lrpx__calloc(nn, sizeof *s->explained);
+    s->n_explained = 0;
+    if (!s->r_in || !s->r_out || !s->visited || !s->explained)
+        return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+    return LRPX_OK;
+}
+
+static double
+sum_f32(const float *a, int64_t n)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        s += a[i];
+    return s;
+}
+
+lrpx_status
+lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, const float *seed)
+{
+    lrpx_status rc = lrpx__session_ensure_run(s);
+    if (rc != LRPX_OK)
+        return rc;
+    if ((rc = back_alloc(s)) != LRPX_OK)
+        return rc;
+    struct lrpx_plan        *p = &s->plan;
+    struct lrpx_exec        *x = &p->x;
+    const struct lrpx_graph *g = x->g;
+    if (!x->back[seed_value])
+        return lrpx__error(&s->err, LRPX_EINVAL,
+                           "%s: value '%s' is constant or not float32; nothing to explain",
+                           g->path, g->values[seed_value].name);
+    memcpy(x->back[seed_value], seed, (size_t)x->vals[seed_value].n_elems * sizeof(float));
+    s->seed_value = seed_value;
+    s->back_phase = phase;
+    x->phase      = phase;
+    x->err        = &s->err;
+
+    uint8_t *reached = lrpx__calloc((size_t)g->n_values + 1, 1);
+    if (!reached)
+        return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+    reached[seed_value] = 1;
+
+    /* the node producing the seed comes last in run order among those
+     * that matter; everything after it is skipped by `reached` */
+    for (int i = p->n_run; i-- > 0;) {
+        int                     ni = p->run[i];
+        const struct lrpx_node *n  = &g->nodes[ni];
+        bool                    any = false;
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k] >= 0 && reached[n->outputs[k]])
+                any = true;
+        if (!any)
+            continue;
+        lrpx_status (*fn)(struct lrpx_exec *, const struct lrpx_node *) =
+            phase == LRPX_PHASE_RELEVANCE ? n->def->relevance : n->def->backward;
+        if (!fn) {
+            rc = lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "%s",
+                                  phase == LRPX_PHASE_RELEVANCE
+                                      ? "this operator has no relevance rule; it cannot be explained"
+                                      : "this operator has no gradient");
+            break;
+        }
+        /* relevance entering the node and leaving it, for conservation */
+        double r_in = 0.0, before = 0.0;
+        for (int k = 0; k < n->n_outputs; k++) {
+            int v = n->outputs[k];
+            if (v >= 0 && x->back[v])
+                r_in += sum_f32(x->back[v], x->vals[v].n_elems);
+        }
+        for (int k = 0; k < n->n_inputs; k++) {
+            int v = n->inputs[k];
+            bool dup = false;
+            for (int j = 0; j < k; j++)
+                dup |= n->inputs[j] == v;
+            if (v >= 0 && x->back[v] && !dup)
+                before += sum_f32(x->back[v], x->vals[v].n_elems);
+        }
+        rc = fn(x, n);
+        if (rc != LRPX_OK)
+            break;
+        double after = 0.0;
+        for (int k = 0; k < n->n_inputs; k++) {
+            int v = n->inputs[k];
+            bool dup = false;
+            for (int j = 0; j < k; j++)
+                dup |= n->inputs[j] == v;
+            if (v >= 0 && x->back[v]) {
+                if (!dup)
+                    after += sum_f32(x->back[v], x->vals[v].n_elems);
+                reached[v] = 1;
+            }
+        }
+        s->r_in[ni]                     = r_in;
+        s->r_out[ni]                    = after - before;
+        s->visited[ni]                  = 1;
+        s->explained[s->n_explained++]  = ni;
+    }
+    lrpx__free(reached);
+    return rc;
+}
+
+/* ---- seeding ---- */
+
+lrpx_status
+lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_phase phase,
+                int *seed_value, float **seed)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    *seed = NULL;
+    lrpx_status rc = lrpx__session_ensure_run(s);
+    if (rc != LRPX_OK)
+        return rc;
+    int v = g->outputs[0];
+    if (o->output_name && o->output_name[0]) {
+        v = lrpx__session_value_index(s, o->output_name, &s->err);
+        if (v < 0)
+            return LRPX_EINVAL;
+    }
+    /* a trailing Softmax/LogSoftmax: explain the logits before it */
+    int prod = g->values[v].producer;
+    if (o->skip_softmax && prod >= 0 &&
+        (strcmp(g->nodes[prod].op_type, "Softmax") == 0 ||
+         strcmp(g->nodes[prod].op_type, "LogSoftmax") == 0) &&
+        g->nodes[prod].inputs[0] >= 0)
+        v = g->nodes[prod].inputs[0];
+    const struct lrpx_tensor *t = &s->plan.x.vals[v];
+    if (t->dtype != LRPX_DTYPE_FLOAT32 || !t->data)
+        return lrpx__error(&s->err, LRPX_EINVAL, "%s: output '%s' is not a float32 tensor",
+                           g->path, g->values[v].name);
+    int64_t batch   = t->rank >= 2 ? t->dims[0] : 1;
+    int64_t classes = batch ? t->n_elems / batch : 0;
+    float  *sd      = lrpx__calloc((size_t)(t->n_elems ? t->n_elems : 1), sizeof *sd);
+    lrpx__free(s->seed_class);
+    lrpx__free(s->seed_logit);
+    s->seed_class = lrpx__calloc((size_t)batch + 1, sizeof *s->seed_class);
+    s->seed_logit = lrpx__calloc((size_t)batch + 1, sizeof *s->seed_logit);
+    if (!sd || !s->seed_class || !s->seed_logit) {
+        lrpx__free(sd);
+        return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory");
+    }
+    s->n_samples = batch;
+    if (o->seed == LRPX_SEED_TENSOR) {
+        if (!o->seed_data || o->seed_n_elems != t->n_elems) {
+            lrpx__free(sd);
+            return lrpx__error(&s->err, LRPX_EINVAL,
+                               "%s: the output relevance has %lld values, output '%s' has %lld",
+                               g->path, (long long)o->seed_n_elems, g->values[v].name,
+                               (long long)t->n_elems);
+        }
+        memcpy(sd, o->seed_data, (size_t)t->n_elems * sizeof *sd);
+        for (int64_t b = 0; b < batch; b++) {
+            s->seed_class[b] = -1;
+            s->seed_logit[b] = sum_f32(sd + b * classes, classes);
+        }
+    } else {
+        for (int64_t b = 0; b < batch; b++) {
+            const float *row = t->f32 + b * classes;
+            int64_t      c   = 0;
+            if (o->seed == LRPX_SEED_TARGET) {
+                c = o->target;
+                if (c < 0 || c >= classes) {
+                    lrpx__free(sd);
+                    return lrpx__error(&s->err, LRPX_EINVAL,
+                                       "%s: target class %lld is out of range (output '%s' has %lld classes)",
+                                       g->path, (long long)c, g->values[v].name, (long long)classes);
+                }
+            } else {
+                for (int64_t k = 1; k < classes; k++)
+                    if (row[k] > row[c])
+                        c = k;
+            }
+            s->seed_class[b] = c;
+            s->seed_logit[b] = row[c];
+            sd[b * classes + c] = phase == LRPX_PHASE_RELEVANCE ? row[c] : 1.0f;
+        }
+    }
+    *seed_value = v;
+    *seed       = sd;
+    return LRPX_OK;
+}
+
+/* ---- public gradient API ---- */
+
+lrpx_status
+lrpx_session_gradient(lrpx_session *s, const struct lrpx_lrp_options *o)
+{
+    struct lrpx_lrp_options def;
+    if (!o) {
+        lrpx_lrp_options_default(&def);
+        o = &def;
+    }
+    int         v;
+    float      *seed;
+    lrpx_status rc = lrpx__exec_seed(s, o, LRPX_PHASE_BACKWARD, &v, &seed);
+    if (rc != LRPX_OK)
+        return rc;
+    rc = lrpx__exec_backward(s, LRPX_PHASE_BACKWARD, v, seed);
+    lrpx__free(seed);
+    return rc;
+}
+
+static lrpx_status
+back_view(const lrpx_session *s, enum lrpx_phase phase, const char *name, lrpx_tensor_view *out)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    if (!s->have_back || s->back_phase != phase)
+        return LRPX_EINVAL;
+    int v = name ? lrpx__graph_find_value(g, name) : (g->n_inputs ? g->inputs[0] : -1);
+    if (v < 0 || !s->plan.x.back[v])
+        return LRPX_EINVAL;
+    const struct lrpx_tensor *t = &s->plan.x.vals[v];
+    memset(out, 0, sizeof *out);
+    out->dtype   = LRPX_DTYPE_FLOAT32;
+    out->rank    = t->rank;
+    out->n_elems = t->n_elems;
+    out->data    = s->plan.x.back[v];
+    memcpy(out->dims, t->dims, sizeof out->dims);
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx_session_gradient_of(const lrpx_session *s, const char *name, lrpx_tensor_view *out)
+{
+    return back_view(s, LRPX_PHASE_BACKWARD, name, out);
+}
+
+lrpx_status
+lrpx_session_relevance(const lrpx_session *s, const char *name, lrpx_tensor_view *out)
+{
+    return back_view(s, LRPX_PHASE_RELEVANCE, name, out);
+}

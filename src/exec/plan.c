@@ -1,0 +1,279 @@
+/* Planning: for one set of input shapes, walk the nodes in topological
+ * order, let each op parse its attributes and infer its output shapes
+ * (prepare), and compute right away every node whose inputs are all known
+ * (constant folding: the Shape → Gather → Concat → Reshape chains of
+ * PyTorch exports become constants). Then give every remaining value a
+ * buffer from the plan's arena. Also the prepare-time helpers of exec.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "exec/session.h"
+#include "ops/op.h"
+
+/* ---- helpers for ops (exec.h) ---- */
+
+lrpx_status
+lrpx__node_error(struct lrpx_exec *x, const struct lrpx_node *n, lrpx_status status,
+                 const char *fmt, ...)
+{
+    char    msg[LRPX_ERRMSG_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return lrpx__error(x->err, status, "%s: node '%s' (#%d, %s): %s", x->g->path, n->name,
+                       n->index, n->op_type, msg);
+}
+
+lrpx_status
+lrpx__set_output(struct lrpx_exec *x, const struct lrpx_node *n, int i, lrpx_dtype dtype,
+                 int rank, const int64_t *dims)
+{
+    if (i >= n->n_outputs || n->outputs[i] < 0)
+        return LRPX_OK;   /* optional output not requested */
+    struct lrpx_tensor *t = &x->vals[n->outputs[i]];
+    if (rank < 0 || rank > LRPX_MAX_RANK)
+        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "output %d would have rank %d (maximum %d)",
+                                i, rank, LRPX_MAX_RANK);
+    for (int k = 0; k < rank; k++)
+        if (dims[k] < 0)
+            return lrpx__node_error(x, n, LRPX_ESHAPE, "output %d would have negative dimension %lld",
+                                    i, (long long)dims[k]);
+    if (!lrpx__tensor_shape(t, dtype, rank, dims))
+        return lrpx__node_error(x, n, LRPX_ELIMIT, "output %d: element count overflows", i);
+    if (x->max_tensor_bytes > 0 && lrpx__tensor_bytes(t) > x->max_tensor_bytes)
+        return lrpx__node_error(x, n, LRPX_ELIMIT, "output %d needs %lld bytes, limit %lld", i,
+                                (long long)lrpx__tensor_bytes(t), (long long)x->max_tensor_bytes);
+    t->data = NULL;
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__set_output_like(struct lrpx_exec *x, const struct lrpx_node *n, int i,
+                      const struct lrpx_tensor *from)
+{
+    return lrpx__set_output(x, n, i, from->dtype, from->rank, from->dims);
+}
+
+void *
+lrpx__params_alloc(struct lrpx_exec *x, const struct lrpx_node *n, size_t size)
+{
+    void *p = lrpx__arena_alloc(x->arena, size);
+    x->params[lrpx__node_idx(x, n)] = p;
+    return p;
+}
+
+lrpx_status
+lrpx__check_dtype(struct lrpx_exec *x, const struct lrpx_node *n, int i, lrpx_dtype want)
+{
+    const struct lrpx_tensor *t = lrpx__in(x, n, i);
+    if (!t)
+        return lrpx__node_error(x, n, LRPX_EINVAL, "input %d is missing", i);
+    if (t->dtype != want)
+        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "input %d has type %s, expected %s", i,
+                                lrpx_dtype_name(t->dtype), lrpx_dtype_name(want));
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__check_float(struct lrpx_exec *x, const struct lrpx_node *n, int i)
+{
+    return lrpx__check_dtype(x, n, i, LRPX_DTYPE_FLOAT32);
+}
+
+lrpx_status
+lrpx__check_rank(struct lrpx_exec *x, const struct lrpx_node *n, int i, int min_rank,
+                 int max_rank)
+{
+    const struct lrpx_tensor *t = lrpx__in(x, n, i);
+    if (!t)
+        return lrpx__node_error(x, n, LRPX_EINVAL, "input %d is missing", i);
+    if (t->rank < min_rank || t->rank > max_rank) {
+        char d[128];
+        return lrpx__node_error(x, n, LRPX_ESHAPE, "input %d has shape %s (rank %d), expected rank %d..%d",
+                                i, lrpx__dims_str(t->dims, t->rank, d, sizeof d), t->rank,
+                                min_rank, max_rank);
+    }
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__check_known(struct lrpx_exec *x, const struct lrpx_node *n, int i)
+{
+    if (!lrpx__in_known(x, n, i))
+        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
+                                "input %d must be a constant (or computable from constants and "
+                                "input shapes)",
+                                i);
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__broadcast_shape(struct lrpx_exec *x, const struct lrpx_node *n, const struct lrpx_tensor *a,
+                      const struct lrpx_tensor *b, int *rank, int64_t *dims)
+{
+    int r = a->rank > b->rank ? a->rank : b->rank;
+    for (int k = 0; k < r; k++) {
+        int     ia = k - (r - a->rank), ib = k - (r - b->rank);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1;
+        int64_t db = ib >= 0 ? b->dims[ib] : 1;
+        if (da == db || db == 1)
+            dims[k] = da;
+        else if (da == 1)
+            dims[k] = db;
+        else {
+            char s1[128], s2[128];
+            return lrpx__node_error(x, n, LRPX_ESHAPE, "shapes %s and %s do not broadcast",
+                                    lrpx__dims_str(a->dims, a->rank, s1, sizeof s1),
+                                    lrpx__dims_str(b->dims, b->rank, s2, sizeof s2));
+        }
+    }
+    *rank = r;
+    return LRPX_OK;
+}
+
+/* ---- planning ---- */
+
+static lrpx_status
+plan_oom(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err)
+{
+    if (p->arena.limit && p->arena.used_total + (1 << 20) >= p->arena.limit)
+        return lrpx__error(err, LRPX_ELIMIT, "%s: the model needs more than the memory limit of %lld bytes",
+                           m->g.path, (long long)m->opts.max_total_bytes);
+    return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory while planning", m->g.path);
+}
+
+static lrpx_status
+alloc_value(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err, int v)
+{
+    struct lrpx_tensor *t = &p->x.vals[v];
+    int64_t             bytes = lrpx__tensor_bytes(t);
+    t->data = lrpx__arena_alloc(&p->arena, (size_t)(bytes ? bytes : 1));
+    if (!t->data)
+        return plan_oom(p, m, err);
+    return LRPX_OK;
+}
+
+static lrpx_status
+ensure_scratch(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err)
+{
+    struct lrpx_exec *x = &p->x;
+    if (x->scratch_need > x->scratch_size) {
+        x->scratch = lrpx__arena_alloc(&p->arena, x->scratch_need);
+        if (!x->scratch)
+            return plan_oom(p, m, err);
+        x->scratch_size = x->scratch_need;
+    }
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds, bool alloc,
+                 struct lrpx_plan *p, struct lrpx_err *err)
+{
+    const struct lrpx_graph *g = &m->g;
+    memset(p, 0, sizeof *p);
+    lrpx__arena_init(&p->arena, (size_t)m->opts.max_total_bytes);
+    struct lrpx_exec *x = &p->x;
+    x->g                = g;
+    x->err              = err;
+    x->opset            = g->opset;
+    x->phase            = LRPX_PHASE_PREPARE;
+    x->arena            = &p->arena;
+    x->max_tensor_bytes = m->opts.max_tensor_bytes;
+    x->vals   = lrpx__arena_calloc(&p->arena, (size_t)g->n_values + 1, sizeof *x->vals);
+    x->known  = lrpx__arena_calloc(&p->arena, (size_t)g->n_values + 1, 1);
+    x->params = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, sizeof *x->params);
+    p->run    = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, sizeof *p->run);
+    p->folded = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, 1);
+    if (!x->vals || !x->known || !x->params || !p->run || !p->folded)
+        return plan_oom(p, m, err);
+
+    for (int v = 0; v < g->n_values; v++) {
+        const struct lrpx_value *val = &g->values[v];
+        if (val->kind == LRPX_VALUE_CONST) {
+            x->vals[v]  = val->data;
+            x->known[v] = 1;
+        }
+    }
+    for (int i = 0; i < n_feeds; i++) {
+        int v       = feeds[i].value;
+        x->vals[v]  = feeds[i].t;      /* shape; data may be NULL (trial) */
+        x->known[v] = 0;
+    }
+
+    lrpx_status rc = LRPX_OK;
+    for (int oi = 0; oi < g->n_order; oi++) {
+        const struct lrpx_node   *n = &g->nodes[g->order[oi]];
+        const struct lrpx_op_def *d = n->def;
+        char                      label[512];
+        if (!d)
+            return lrpx__error(err, LRPX_EUNSUPPORTED, "%s: operator %s is not supported at opset %lld",
+                               lrpx__node_label(g, n, label, sizeof label), n->op_type,
+                               (long long)g->opset);
+        /* omitted trailing inputs count as absent */
+        int n_in = n->n_inputs;
+        while (n_in > 0 && n->inputs[n_in - 1] < 0)
+            n_in--;
+        if (n_in < d->n_inputs_min || n_in > d->n_inputs_max)
+            return lrpx__error(err, LRPX_EPARSE, "%s: has %d inputs, %s takes %d to %d",
+                               lrpx__node_label(g, n, label, sizeof label), n_in, d->onnx_name,
+                               d->n_inputs_min, d->n_inputs_max);
+        if (n->n_outputs < d->n_outputs_min || n->n_outputs > d->n_outputs_max)
+            return lrpx__error(err, LRPX_EPARSE, "%s: has %d outputs, %s gives %d to %d",
+                               lrpx__node_label(g, n, label, sizeof label), n->n_outputs,
+                               d->onnx_name, d->n_outputs_min, d->n_outputs_max);
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0 && x->vals[n->inputs[k]].dtype == LRPX_DTYPE_UNDEFINED)
+                return lrpx__error(err, LRPX_EPARSE, "%s: input '%s' has no type (not computed before)",
+                                   lrpx__node_label(g, n, label, sizeof label),
+                                   g->values[n->inputs[k]].name);
+        rc = d->prepare(x, n);
+        if (rc != LRPX_OK)
+            return rc;
+        bool all_known = true;
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0 && !x->known[n->inputs[k]])
+                all_known = false;
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k] >= 0 && x->vals[n->outputs[k]].dtype == LRPX_DTYPE_UNDEFINED)
+                return lrpx__error(err, LRPX_EPARSE, "%s: output %d was not given a type by prepare",
+                                   lrpx__node_label(g, n, label, sizeof label), k);
+        if (all_known) {
+            /* constant folding: compute now, keep the result in the plan */
+            for (int k = 0; k < n->n_outputs; k++)
+                if (n->outputs[k] >= 0 && (rc = alloc_value(p, m, err, n->outputs[k])) != LRPX_OK)
+                    return rc;
+            if ((rc = ensure_scratch(p, m, err)) != LRPX_OK)
+                return rc;
+            x->phase = LRPX_PHASE_FORWARD;
+            rc       = d->forward(x, n);
+            x->phase = LRPX_PHASE_PREPARE;
+            if (rc != LRPX_OK)
+                return rc;
+            for (int k = 0; k < n->n_outputs; k++)
+                if (n->outputs[k] >= 0)
+                    x->known[n->outputs[k]] = 1;
+            p->folded[g->order[oi]] = 1;
+        } else {
+            p->run[p->n_run++] = g->order[oi];
+        }
+    }
+    if (!alloc)
+        return LRPX_OK;
+
+    for (int i = 0; i < p->n_run; i++) {
+        const struct lrpx_node *n = &g->nodes[p->run[i]];
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k] >= 0 && (rc = alloc_value(p, m, err, n->outputs[k])) != LRPX_OK)
+                return rc;
+    }
+    return ensure_scratch(p, m, err);
+}
+
+void
+lrpx__plan_free(struct lrpx_plan *p)
+{
+    lrpx__arena_free(&p->arena);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,251 @@
+/* lrpx_session: bind inputs, (re)plan when their shapes change, run the
+ * forward pass and hand out views of the results. */
+#include <string.h>
+
+#include "exec/session.h"
+#include "lrp/rules.h"
+#include "ops/op.h"
+
+lrpx_status
+lrpx_session_init(const lrpx_model *m, lrpx_session **out)
+{
+    lrpx_session *s = *out = lrpx__calloc(1, sizeof *s);
+    if (!s)
+        return LRPX_ENOMEM;
+    s->model      = m;
+    s->seed_value = -1;
+    lrpx__arena_init(&s->back_arena, (size_t)m->opts.max_total_bytes);
+    if (m->inspect_only) {
+        for (int i = 0; i < m->g.n_nodes; i++)
+            if (!m->g.nodes[i].def) {
+                char label[512];
+                return lrpx__error(&s->err, LRPX_EUNSUPPORTED,
+                                   "%s: operator %s is not supported at opset %lld",
+                                   lrpx__node_label(&m->g, &m->g.nodes[i], label, sizeof label),
+                                   m->g.nodes[i].op_type, (long long)m->g.opset);
+            }
+    }
+    /* feeds: graph inputs, then initializers the caller may override */
+    int n_over = 0;
+    for (int v = 0; v < m->g.n_values; v++)
+        n_over += m->g.values[v].overridable;
+    s->feeds = lrpx__calloc((size_t)(m->g.n_inputs + n_over) + 1, sizeof *s->feeds);
+    if (!s->feeds)
+        return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory");
+    for (int i = 0; i < m->g.n_inputs; i++)
+        s->feeds[s->n_feeds++].value = m->g.inputs[i];
+    return LRPX_OK;
+}
+
+const char *
+lrpx_session_errmsg(const lrpx_session *s)
+{
+    return s ? s->err.msg : "out of memory";
+}
+
+static void
+back_free(lrpx_session *s)
+{
+    lrpx__arena_free(&s->back_arena);
+    s->have_back  = false;
+    s->back_phase = LRPX_PHASE_PREPARE;
+    s->plan.x.back = NULL;
+}
+
+void
+lrpx_session_free(lrpx_session *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_feeds; i++)
+        lrpx__free(s->feeds[i].t.data);
+    lrpx__free(s->feeds);
+    if (s->have_plan)
+        lrpx__plan_free(&s->plan);
+    back_free(s);
+    lrpx__free(s->rules);
+    lrpx__free(s->rule_desc);
+    lrpx__free(s->r_in);
+    lrpx__free(s->r_out);
+    lrpx__free(s->visited);
+    lrpx__free(s->seed_class);
+    lrpx__free(s->seed_logit);
+    lrpx__free(s->explained);
+    lrpx__free(s);
+}
+
+static void
+invalidate(lrpx_session *s, bool shapes_changed)
+{
+    s->ran = false;
+    back_free(s);
+    if (shapes_changed && s->have_plan) {
+        lrpx__plan_free(&s->plan);
+        s->have_plan = false;
+    }
+}
+
+lrpx_status
+lrpx_session_set_input(lrpx_session *s, const char *name, lrpx_dtype dtype, int rank,
+                       const int64_t *dims, const void *data)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    struct lrpx_feed        *f = NULL;
+    if (!name) {
+        if (s->n_feeds == 0)
+            return lrpx__error(&s->err, LRPX_EINVAL, "%s: the model has no inputs to feed", g->path);
+        f = &s->feeds[0];
+    } else {
+        for (int i = 0; i < s->n_feeds && !f; i++)
+            if (strcmp(g->values[s->feeds[i].value].name, name) == 0)
+                f = &s->feeds[i];
+        if (!f) {
+            for (int v = 0; v < g->n_values && !f; v++)
+                if (g->values[v].overridable && strcmp(g->values[v].name, name) == 0) {
+                    f        = &s->feeds[s->n_feeds++];
+                    f->value = v;
+                }
+        }
+        if (!f)
+            return lrpx__error(&s->err, LRPX_EINVAL, "%s: the model has no input named '%s'",
+                               g->path, name);
+    }
+    const struct lrpx_value *val = &g->values[f->value];
+    if (rank < 0 || rank > LRPX_MAX_RANK || (rank > 0 && !dims))
+        return lrpx__error(&s->err, LRPX_EINVAL, "input '%s': bad rank %d", val->name, rank);
+    lrpx_dtype want = val->kind == LRPX_VALUE_CONST ? val->data.dtype : val->decl_dtype;
+    if (want == LRPX_DTYPE_UNDEFINED)
+        want = dtype;
+    bool convert = dtype == LRPX_DTYPE_FLOAT64 && want == LRPX_DTYPE_FLOAT32;
+    if (dtype != want && !convert)
+        return lrpx__error(&s->err, LRPX_EINVAL, "input '%s' has type %s, got %s", val->name,
+                           lrpx_dtype_name(want), lrpx_dtype_name(dtype));
+    if (lrpx_dtype_size(want) == 0)
+        return lrpx__error(&s->err, LRPX_EUNSUPPORTED, "input '%s': type %s is not supported",
+                           val->name, lrpx_dtype_name(want));
+    /* declared static dims must match; symbolic ones are bound here */
+    int         decl_rank = val->kind == LRPX_VALUE_CONST ? val->data.rank : val->decl_rank;
+    const int64_t *decl   = val->kind == LRPX_VALUE_CONST ? val->data.dims : val->decl_dims;
+    char        d1[128], d2[128];
+    if (decl_rank >= 0 && decl_rank != rank)
+        return lrpx__error(&s->err, LRPX_ESHAPE, "input '%s' has rank %d, got shape %s", val->name,
+                           decl_rank, lrpx__dims_str(dims, rank, d1, sizeof d1));
+    for (int k = 0; k < rank; k++) {
+        if (dims[k] < 0)
+            return lrpx__error(&s->err, LRPX_ESHAPE, "input '%s': negative dimension", val->name);
+        if (decl_rank >= 0 && decl[k] >= 0 && decl[k] != dims[k] && val->kind != LRPX_VALUE_CONST)
+            return lrpx__error(&s->err, LRPX_ESHAPE, "input '%s' has shape %s, got %s",
+                               val->name, lrpx__dims_str(decl, decl_rank, d1, sizeof d1),
+                               lrpx__dims_str(dims, rank, d2, sizeof d2));
+    }
+    struct lrpx_tensor t = {0};
+    if (!lrpx__tensor_shape(&t, want, rank, dims))
+        return lrpx__error(&s->err, LRPX_ELIMIT, "input '%s': element count overflows", val->name);
+    int64_t bytes = lrpx__tensor_bytes(&t);
+    if (bytes > s->model->opts.max_tensor_bytes)
+        return lrpx__error(&s->err, LRPX_ELIMIT, "input '%s': %lld bytes exceed the tensor limit",
+                           val->name, (long long)bytes);
+    if (t.n_elems > 0 && !data)
+        return lrpx__error(&s->err, LRPX_EINVAL, "input '%s': no data", val->name);
+    t.data = lrpx__malloc((size_t)(bytes ? bytes : 1));
+    if (!t.data)
+        return lrpx__error(&s->err, LRPX_ENOMEM, "input '%s': out of memory", val->name);
+    if (convert)
+        for (int64_t i = 0; i < t.n_elems; i++)
+            t.f32[i] = (float)((const double *)data)[i];
+    else if (bytes)
+        memcpy(t.data, data, (size_t)bytes);
+
+    bool same = f->set && f->t.rank == rank && memcmp(f->t.dims, t.dims, sizeof t.dims) == 0;
+    lrpx__free(f->t.data);
+    f->t   = t;
+    f->set = true;
+    invalidate(s, !same);
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__session_ensure_run(lrpx_session *s)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    if (s->model->inspect_only)
+        return lrpx__error(&s->err, LRPX_EUNSUPPORTED,
+                           "%s: the model has unsupported operators and can only be inspected",
+                           g->path);
+    for (int i = 0; i < s->n_feeds; i++)
+        if (!s->feeds[i].set)
+            return lrpx__error(&s->err, LRPX_EINVAL, "%s: input '%s' was not set", g->path,
+                               g->values[s->feeds[i].value].name);
+    if (s->ran)
+        return LRPX_OK;
+    lrpx_status rc;
+    if (!s->have_plan) {
+        rc = lrpx__plan_build(s->model, s->feeds, s->n_feeds, true, &s->plan, &s->err);
+        if (rc != LRPX_OK) {
+            lrpx__plan_free(&s->plan);
+            return rc;
+        }
+        s->have_plan = true;
+    }
+    for (int i = 0; i < s->n_feeds; i++)
+        s->plan.x.vals[s->feeds[i].value].data = s->feeds[i].t.data;
+    s->plan.x.err = &s->err;
+    rc            = lrpx__exec_forward(&s->plan);
+    if (rc != LRPX_OK)
+        return rc;
+    s->ran = true;
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx_session_run(lrpx_session *s)
+{
+    s->ran = false;
+    back_free(s);
+    return lrpx__session_ensure_run(s);
+}
+
+static void
+make_view(const struct lrpx_tensor *t, lrpx_tensor_view *out)
+{
+    memset(out, 0, sizeof *out);
+    out->dtype   = t->dtype;
+    out->rank    = t->rank;
+    out->n_elems = t->n_elems;
+    out->data    = t->data;
+    memcpy(out->dims, t->dims, sizeof out->dims);
+}
+
+lrpx_status
+lrpx_session_output(const lrpx_session *s, int i, lrpx_tensor_view *out)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    if (!s->ran)
+        return LRPX_EINVAL;
+    if (i < 0 || i >= g->n_outputs)
+        return LRPX_EINVAL;
+    make_view(&s->plan.x.vals[g->outputs[i]], out);
+    return LRPX_OK;
+}
+
+int
+lrpx__session_value_index(const lrpx_session *s, const char *name, struct lrpx_err *err)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    int                      v = lrpx__graph_find_value(g, name);
+    if (v < 0)
+        lrpx__error(err, LRPX_EINVAL, "%s: no value named '%s'", g->path, name);
+    return v;
+}
+
+lrpx_status
+lrpx_session_value(const lrpx_session *s, const char *name, lrpx_tensor_view *out)
+{
+    if (!s->ran)
+        return LRPX_EINVAL;
+    int v = lrpx__graph_find_value(&s->model->g, name);
+    if (v < 0 || !s->plan.x.vals[v].data)
+        return LRPX_EINVAL;
+    make_view(&s->plan.x.vals[v], out);
+    return LRPX_OK;
+}

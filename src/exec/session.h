@@ -1,0 +1,97 @@
+/* The model and session handles, and the plan: one shape-specialised,
+ * constant-folded instance of the graph with its buffers. */
+#ifndef LRPX_SESSION_H
+#define LRPX_SESSION_H
+
+#include "exec/exec.h"
+
+struct lrpx_model {
+    struct lrpx_err          err;
+    struct lrpx_graph        g;
+    struct lrpx_load_options opts;
+    bool                     inspect_only;   /* has unsupported ops            */
+    uint8_t                 *folded;         /* per node, from the load-time   */
+                                             /* trial plan; NULL if none ran   */
+    int64_t                  n_params;
+};
+
+struct lrpx_plan {
+    struct lrpx_arena arena;
+    struct lrpx_exec  x;
+    int               n_run;      /* nodes executed at run time, in order   */
+    int              *run;
+    uint8_t          *folded;     /* per node: computed while planning      */
+};
+
+/* A value the caller feeds: a graph input, or an initializer it overrides. */
+struct lrpx_feed {
+    int                value;
+    bool               set;
+    struct lrpx_tensor t;         /* data from lrpx__malloc                 */
+};
+
+struct lrpx_rule_cfg;
+
+struct lrpx_session {
+    struct lrpx_err    err;
+    const lrpx_model  *model;
+    int                n_feeds;
+    struct lrpx_feed  *feeds;
+    bool               have_plan;
+    bool               ran;          /* forward done for the current inputs */
+    struct lrpx_plan   plan;
+
+    /* backward passes (gradient or relevance) */
+    struct lrpx_arena  back_arena;   /* back buffers, per plan              */
+    bool               have_back;    /* buffers allocated                    */
+    enum lrpx_phase    back_phase;   /* what the buffers hold, or PREPARE    */
+    struct lrpx_rule_cfg *rules;     /* per node, malloc                     */
+    char             (*rule_desc)[48]; /* per node text, malloc              */
+    double            *r_in, *r_out; /* per node sums of the last relevance pass */
+    uint8_t           *visited;      /* per node: reached by the last pass   */
+    int                seed_value;   /* value the last pass was seeded at    */
+    int64_t            n_samples;
+    int64_t           *seed_class;   /* per sample, -1 for a tensor seed     */
+    double            *seed_logit;   /* per sample                           */
+    /* per pass options resolved by the LRP front end */
+    int                n_explained;
+    int               *explained;    /* node indices visited, reverse order  */
+};
+
+/* ---- plan (src/exec/plan.c) ---- */
+
+/* Build a plan for the given fed shapes (feeds[i].t dims; data may be NULL
+ * when alloc is false). alloc false: shapes and folding only (load-time
+ * check). Errors go to err. */
+lrpx_status lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds,
+                             bool alloc, struct lrpx_plan *p, struct lrpx_err *err);
+void        lrpx__plan_free(struct lrpx_plan *p);
+
+/* ---- executors ---- */
+
+/* Forward pass over p->run (src/exec/forward.c). */
+lrpx_status lrpx__exec_forward(struct lrpx_plan *p);
+
+/* Reverse-topological pass (src/exec/backward.c). Runs the forward pass
+ * first if needed, allocates and zeroes the back buffers, seeds value
+ * `seed_value` with `seed` (n_elems floats), then calls each node's
+ * backward (phase BACKWARD) or relevance (phase RELEVANCE) function in
+ * reverse order, skipping nodes no relevance reaches. For RELEVANCE,
+ * s->rules must be set (one per node). Records r_in/r_out per node. */
+lrpx_status lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value,
+                                const float *seed);
+
+/* Resolve which value to seed and build the seed for an options struct
+ * (target class, predicted class or tensor; softmax skipping). For
+ * RELEVANCE the one-hot is multiplied by the logit; for BACKWARD it is 1.
+ * *seed is lrpx__malloc'ed. Needs a completed forward pass. */
+lrpx_status lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *opts,
+                            enum lrpx_phase phase, int *seed_value, float **seed);
+
+/* Make sure inputs are set and the forward pass is current. */
+lrpx_status lrpx__session_ensure_run(lrpx_session *s);
+
+/* Value by name in the plan, or -1 with the message set. */
+int lrpx__session_value_index(const lrpx_session *s, const char *name, struct lrpx_err *err);
+
+#endif /* LRPX_SESSION_H */

@@ -1,0 +1,134 @@
+/* Graph bookkeeping: consumer links, lookup by name, node labels for
+ * messages, and the topological order (Kahn's algorithm, iterative: the
+ * model file is untrusted and may be deep). */
+#include <stdio.h>
+#include <string.h>
+
+#include "graph/graph.h"
+
+int
+lrpx__graph_find_value(const struct lrpx_graph *g, const char *name)
+{
+    for (int v = 0; v < g->n_values; v++)
+        if (strcmp(g->values[v].name, name) == 0)
+            return v;
+    return -1;
+}
+
+const char *
+lrpx__node_label(const struct lrpx_graph *g, const struct lrpx_node *n, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s: node '%s' (#%d, %s)", g->path, n->name, n->index, n->op_type);
+    return buf;
+}
+
+lrpx_status
+lrpx__graph_link(struct lrpx_graph *g)
+{
+    /* count, then fill: consumers[] holds a node once per input slot */
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] >= 0)
+                g->values[g->nodes[i].inputs[k]].n_consumers++;
+    for (int v = 0; v < g->n_values; v++) {
+        struct lrpx_value *val = &g->values[v];
+        val->consumers = lrpx__arena_calloc(&g->arena, (size_t)val->n_consumers + 1, sizeof(int));
+        if (!val->consumers)
+            return lrpx__error(g->err, LRPX_ENOMEM, "%s: out of memory", g->path);
+        val->n_consumers = 0;
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++) {
+            int v = g->nodes[i].inputs[k];
+            if (v >= 0)
+                g->values[v].consumers[g->values[v].n_consumers++] = i;
+        }
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__graph_toposort(struct lrpx_graph *g)
+{
+    lrpx_status rc     = LRPX_OK;
+    int        *stack  = lrpx__calloc((size_t)g->n_values + 1, sizeof(int));
+    uint8_t    *needed = lrpx__calloc((size_t)g->n_nodes + 1, 1);
+    int        *indeg  = lrpx__calloc((size_t)g->n_nodes + 1, sizeof(int));
+    g->order = lrpx__arena_calloc(&g->arena, (size_t)g->n_nodes + 1, sizeof(int));
+    if (!stack || !needed || !indeg || !g->order) {
+        rc = lrpx__error(g->err, LRPX_ENOMEM, "%s: out of memory", g->path);
+        goto done;
+    }
+
+    /* nodes some output depends on (each value pushed at most once via its
+     * producer's mark, so the stack never exceeds n_values) */
+    int sp = 0;
+    for (int i = 0; i < g->n_outputs; i++) {
+        int p = g->values[g->outputs[i]].producer;
+        if (p >= 0 && !needed[p]) {
+            needed[p]   = 1;
+            stack[sp++] = p;
+        }
+    }
+    while (sp > 0) {
+        const struct lrpx_node *n = &g->nodes[stack[--sp]];
+        for (int k = 0; k < n->n_inputs; k++) {
+            int v = n->inputs[k];
+            int p = v >= 0 ? g->values[v].producer : -1;
+            if (p >= 0 && !needed[p]) {
+                needed[p]   = 1;
+                stack[sp++] = p;
+            }
+        }
+    }
+
+    int n_needed = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (!needed[i])
+            continue;
+        n_needed++;
+        const struct lrpx_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_inputs; k++) {
+            int v = n->inputs[k];
+            if (v >= 0 && g->values[v].producer >= 0)
+                indeg[i]++;
+        }
+    }
+    /* Kahn; the queue reuses `stack` (each node enters once). Ready nodes
+     * are taken in file order for a deterministic result. */
+    int head = 0, tail = 0;
+    int *queue = stack;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (needed[i] && indeg[i] == 0)
+            queue[tail++] = i;
+    g->n_order = 0;
+    while (head < tail) {
+        int i = queue[head++];
+        g->order[g->n_order++] = i;
+        const struct lrpx_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_outputs; k++) {
+            int v = n->outputs[k];
+            if (v < 0)
+                continue;
+            const struct lrpx_value *val = &g->values[v];
+            for (int c = 0; c < val->n_consumers; c++) {
+                int j = val->consumers[c];
+                if (needed[j] && --indeg[j] == 0)
+                    queue[tail++] = j;
+            }
+        }
+    }
+    if (g->n_order != n_needed) {
+        for (int i = 0; i < g->n_nodes; i++)
+            if (needed[i] && indeg[i] > 0) {
+                char label[512];
+                rc = lrpx__error(g->err, LRPX_EPARSE, "%s: is part of a cycle (the graph must be acyclic)",
+                                 lrpx__node_label(g, &g->nodes[i], label, sizeof label));
+                break;
+            }
+    }
+done:
+    lrpx__free(stack);
+    lrpx__free(needed);
+    lrpx__free(indeg);
+    return rc;
+}

@@ -1,0 +1,135 @@
+/* The internal DAG: values (tensors by name) and nodes (op applications),
+ * with producer/consumer links. Built by the loader (src/onnx/load.c), which
+ * is the only place that sees protobuf types; owned by lrpx_model. */
+#ifndef LRPX_GRAPH_H
+#define LRPX_GRAPH_H
+
+#include "lrpx_internal.h"
+
+/* ---- attributes (parsed from AttributeProto by the loader) ---- */
+
+enum lrpx_attr_type {
+    LRPX_ATTR_UNDEFINED = 0,
+    LRPX_ATTR_FLOAT,
+    LRPX_ATTR_INT,
+    LRPX_ATTR_STRING,
+    LRPX_ATTR_TENSOR,
+    LRPX_ATTR_FLOATS,
+    LRPX_ATTR_INTS,
+    LRPX_ATTR_STRINGS,
+    LRPX_ATTR_OTHER,      /* graphs, sparse tensors, type protos: kept by name only */
+};
+
+struct lrpx_attr {
+    const char         *name;
+    enum lrpx_attr_type type;
+    float               f;
+    int64_t             i;
+    const char         *s;          /* NUL-terminated copy (may hold NULs before) */
+    size_t              s_len;
+    struct lrpx_tensor  t;          /* LRPX_ATTR_TENSOR                           */
+    int                 n_ints;
+    const int64_t      *ints;
+    int                 n_floats;
+    const float        *floats;
+    int                 n_strings;
+    const char *const  *strings;
+};
+
+/* ---- values ---- */
+
+enum lrpx_value_kind {
+    LRPX_VALUE_INTERMEDIATE = 0,   /* produced by a node                       */
+    LRPX_VALUE_INPUT,              /* fed by the caller                        */
+    LRPX_VALUE_CONST,              /* initializer or Constant: data known      */
+};
+
+struct lrpx_value {
+    const char          *name;
+    enum lrpx_value_kind kind;
+    int                  producer;          /* node index, -1 for inputs/consts  */
+    int                  n_consumers;
+    int                 *consumers;         /* node indices (a node twice if it  */
+                                            /* reads the value twice)            */
+    bool                 is_output;         /* a graph output                    */
+    /* Declared type (graph inputs/outputs/value_info); rank -1 = unknown,
+     * dims -1 = symbolic or unknown, with the symbol in dim_params. */
+    lrpx_dtype           decl_dtype;
+    int                  decl_rank;
+    int64_t              decl_dims[LRPX_MAX_RANK];
+    const char          *dim_params[LRPX_MAX_RANK];
+    /* LRPX_VALUE_CONST: the data, owned by the model arena, 64-byte aligned.
+     * An initializer that is also a graph input stays CONST unless fed. */
+    struct lrpx_tensor   data;
+    bool                 overridable;       /* const that is also a graph input  */
+};
+
+/* ---- nodes ---- */
+
+struct lrpx_op_def;
+
+struct lrpx_node {
+    const char               *name;        /* "" when the file gives none        */
+    const char               *op_type;
+    const char               *domain;
+    int                       index;       /* position in the file               */
+    int                       op;          /* enum lrpx_op, -1 if unsupported    */
+    const struct lrpx_op_def *def;         /* NULL if unsupported                */
+    int                       n_inputs;
+    int                      *inputs;      /* value index, -1 = omitted optional */
+    int                       n_outputs;
+    int                      *outputs;     /* value index, -1 = omitted optional */
+    int                       n_attrs;
+    struct lrpx_attr         *attrs;
+};
+
+/* ---- graph ---- */
+
+struct lrpx_graph {
+    const char        *path;        /* model file as given, for messages        */
+    const char        *dir;         /* its folder, for external data            */
+    int64_t            opset;       /* default domain ("" or "ai.onnx")         */
+    int64_t            ir_version;
+
+    int                n_values;
+    struct lrpx_value *values;
+    int                n_nodes;
+    struct lrpx_node  *nodes;
+
+    int                n_inputs;    /* fed graph inputs (not initializers)      */
+    int               *inputs;      /* value indices                            */
+    int                n_outputs;
+    int               *outputs;
+
+    int                n_order;     /* topological order of the nodes that some */
+    int               *order;       /* output needs (Kahn), node indices        */
+
+    struct lrpx_arena  arena;       /* names, attributes, weights               */
+    struct lrpx_err   *err;         /* the model's message buffer               */
+};
+
+/* ---- graph functions (src/graph/graph.c, toposort.c) ---- */
+
+/* Value by name, -1 if absent. */
+int lrpx__graph_find_value(const struct lrpx_graph *g, const char *name);
+/* Fill consumers and producers, check single assignment; names the node on
+ * error. */
+lrpx_status lrpx__graph_link(struct lrpx_graph *g);
+/* Kahn order of the nodes that reach an output; cycles and missing inputs
+ * are LRPX_EPARSE with the node named. Iterative, no recursion. */
+lrpx_status lrpx__graph_toposort(struct lrpx_graph *g);
+/* "model.onnx: node 'conv1' (#3, Conv)" into buf, for messages. */
+const char *lrpx__node_label(const struct lrpx_graph *g, const struct lrpx_node *n,
+                             char *buf, size_t size);
+
+/* ---- attribute getters (src/graph/attr.c) ---- */
+
+const struct lrpx_attr *lrpx__attr_find(const struct lrpx_node *n, const char *name);
+int64_t     lrpx__attr_int(const struct lrpx_node *n, const char *name, int64_t def);
+float       lrpx__attr_float(const struct lrpx_node *n, const char *name, float def);
+const char *lrpx__attr_string(const struct lrpx_node *n, const char *name, const char *def);
+/* Returns the count (0 when absent) and points *out at the values. */
+int         lrpx__attr_ints(const struct lrpx_node *n, const char *name, const int64_t **out);
+int         lrpx__attr_floats(const struct lrpx_node *n, const char *name, const float **out);
+
+#endif /* LRPX_GRAPH_H */

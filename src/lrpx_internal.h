@@ -1,0 +1,116 @@
+/* Declarations shared by every part of lrpx and not exported: allocation,
+ * arenas, error messages, logging, the internal tensor type. */
+#ifndef LRPX_INTERNAL_H
+#define LRPX_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lrpx.h"
+
+/* ---- allocation (src/util/alloc.c) ---- */
+
+/* All allocation goes through these, so tests can fail the N-th one. */
+void *lrpx__malloc(size_t size);
+void *lrpx__calloc(size_t n, size_t size);
+void *lrpx__realloc(void *p, size_t size);
+void  lrpx__free(void *p);
+char *lrpx__strdup(const char *s);
+/* Tests: make allocation number n (1-based, counted from now) and every
+ * later one fail; 0 turns failure off. Returns allocations made so far. */
+void     lrpx__alloc_fail_after(int64_t n);
+int64_t  lrpx__alloc_count(void);
+
+#define LRPX_FREE(p) do { lrpx__free(p); (p) = NULL; } while (0)
+
+/* Overflow-checked size arithmetic: return false when the result does not
+ * fit. */
+bool lrpx__mul_size(size_t a, size_t b, size_t *out);
+bool lrpx__mul_i64(int64_t a, int64_t b, int64_t *out);
+
+/* ---- bump arenas (src/util/arena.c) ---- */
+
+/* A chain of blocks; everything allocated from it is freed at once.
+ * Allocations are 64-byte aligned and zeroed. */
+struct lrpx_arena_block;
+struct lrpx_arena {
+    struct lrpx_arena_block *head;
+    size_t                   used_total;   /* bytes handed out */
+    size_t                   limit;        /* 0: no limit      */
+};
+
+void  lrpx__arena_init(struct lrpx_arena *a, size_t limit);
+void *lrpx__arena_alloc(struct lrpx_arena *a, size_t size);     /* NULL on OOM/limit */
+void *lrpx__arena_calloc(struct lrpx_arena *a, size_t n, size_t size);
+char *lrpx__arena_strdup(struct lrpx_arena *a, const char *s);
+char *lrpx__arena_strndup(struct lrpx_arena *a, const char *s, size_t n);
+void  lrpx__arena_free(struct lrpx_arena *a);
+
+/* ---- error messages (src/util/error.c) ---- */
+
+#define LRPX_ERRMSG_SIZE 1024
+
+/* Each handle owns one of these; lrpx__error formats into it and returns the
+ * code, so errors are reported once, where they are detected:
+ *     return lrpx__error(err, LRPX_ESHAPE, "W has rank %d, expected 4", r); */
+struct lrpx_err {
+    lrpx_status status;
+    char        msg[LRPX_ERRMSG_SIZE];
+};
+
+lrpx_status lrpx__error(struct lrpx_err *err, lrpx_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+lrpx_status lrpx__verror(struct lrpx_err *err, lrpx_status status, const char *fmt, va_list ap);
+/* Put "prefix: " in front of the current message (for callers that add the
+ * file name). */
+void lrpx__error_prefix(struct lrpx_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void lrpx__error_clear(struct lrpx_err *err);
+
+/* ---- logging (src/util/log.c) ---- */
+
+enum lrpx_log_level { LRPX_LOG_ERROR = 1, LRPX_LOG_WARN, LRPX_LOG_INFO, LRPX_LOG_DEBUG };
+/* Level from the LRPX_LOG_LEVEL environment variable (0 = silent, default). */
+void lrpx__log(enum lrpx_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#define LRPX_LOG(level, ...) lrpx__log(LRPX_LOG_##level, __VA_ARGS__)
+
+/* Programmer errors only; compiled out in release builds. Never for
+ * anything that comes from a file. */
+#include <assert.h>
+#define LRPX_ASSERT(x) assert(x)
+
+/* ---- tensors (src/util/tensor.c) ---- */
+
+struct lrpx_tensor {
+    lrpx_dtype dtype;
+    int        rank;
+    int64_t    dims[LRPX_MAX_RANK];
+    int64_t    n_elems;
+    union {
+        void    *data;
+        float   *f32;
+        double  *f64;
+        int64_t *i64;
+        int32_t *i32;
+        int8_t  *i8;
+        uint8_t *u8;
+        uint8_t *b;     /* bool: one byte, 0 or 1 */
+    };
+};
+
+/* Set dtype/rank/dims and n_elems (data untouched). Returns false when the
+ * element count overflows int64 or a dim is negative. */
+bool    lrpx__tensor_shape(struct lrpx_tensor *t, lrpx_dtype dtype, int rank, const int64_t *dims);
+int64_t lrpx__tensor_bytes(const struct lrpx_tensor *t);
+/* "1x3x224x224" (rank 0: "scalar") into buf. */
+const char *lrpx__dims_str(const int64_t *dims, int rank, char *buf, size_t size);
+/* Element i as double / int64, whatever the dtype. */
+double  lrpx__tensor_get_f64(const struct lrpx_tensor *t, int64_t i);
+int64_t lrpx__tensor_get_i64(const struct lrpx_tensor *t, int64_t i);
+/* Row-major strides in elements. */
+void    lrpx__strides(const int64_t *dims, int rank, int64_t *strides);
+
+#endif /* LRPX_INTERNAL_H */

@@ -1,0 +1,533 @@
+/* ModelProto → struct lrpx_graph. The proto lives only as long as the load:
+ * unpack, copy names, attributes and weights into the model arena, free.
+ *
+ * ONNX IR: https://onnx.ai/onnx/repo-docs/IR.html
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "onnx/load.h"
+#include "onnx/onnx_impl.h"
+#include "ops/op.h"
+
+/* ---- helpers ---- */
+
+static const char *
+s_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+static bool
+default_domain(const char *d)
+{
+    return !d || d[0] == '\0' || strcmp(d, "ai.onnx") == 0;
+}
+
+struct loader {
+    struct lrpx_graph              *g;
+    struct lrpx_err                *err;
+    const struct lrpx_load_options *opts;
+    const char                     *file;   /* for messages */
+};
+
+static lrpx_status
+oom(struct loader *L)
+{
+    if (L->g->arena.limit && L->g->arena.used_total + (1 << 20) >= L->g->arena.limit)
+        return lrpx__error(L->err, LRPX_ELIMIT, "%s: model exceeds the memory limit of %lld bytes",
+                           L->file, (long long)L->opts->max_total_bytes);
+    return lrpx__error(L->err, LRPX_ENOMEM, "%s: out of memory", L->file);
+}
+
+/* ---- value table (open addressing on names) ---- */
+
+struct name_map {
+    int   *slots;   /* value index + 1, 0 = empty */
+    size_t cap;
+};
+
+static uint64_t
+name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    while (*s)
+        h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+    return h;
+}
+
+static int
+map_find(const struct name_map *m, const struct lrpx_graph *g, const char *name)
+{
+    size_t i = name_hash(name) & (m->cap - 1);
+    while (m->slots[i]) {
+        int v = m->slots[i] - 1;
+        if (strcmp(g->values[v].name, name) == 0)
+            return v;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+static void
+map_put(struct name_map *m, const struct lrpx_graph *g, int v)
+{
+    size_t i = name_hash(g->values[v].name) & (m->cap - 1);
+    while (m->slots[i])
+        i = (i + 1) & (m->cap - 1);
+    m->slots[i] = v + 1;
+}
+
+/* Add a value named `name` (copied); returns its index or -1 on OOM. */
+static int
+add_value(struct loader *L, struct name_map *m, const char *name, enum lrpx_value_kind kind)
+{
+    struct lrpx_graph *g = L->g;
+    int                v = g->n_values;
+    struct lrpx_value *val = &g->values[v];
+    memset(val, 0, sizeof *val);
+    val->name = lrpx__arena_strdup(&g->arena, name);
+    if (!val->name)
+        return -1;
+    val->kind      = kind;
+    val->producer  = -1;
+    val->decl_rank = -1;
+    g->n_values++;
+    map_put(m, g, v);
+    return v;
+}
+
+/* ---- declared types ---- */
+
+static lrpx_status
+read_value_info(struct loader *L, const Onnx__ValueInfoProto *vi, struct lrpx_value *val)
+{
+    const Onnx__TypeProto *tp = vi->type;
+    if (!tp)
+        return LRPX_OK;
+    if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+        return lrpx__error(L->err, LRPX_EUNSUPPORTED,
+                           "%s: value '%s' is not a tensor (sequences, maps, optionals and sparse "
+                           "tensors are not supported)",
+                           L->file, val->name);
+    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+    val->decl_dtype = tt->has_elem_type ? (lrpx_dtype)tt->elem_type : LRPX_DTYPE_UNDEFINED;
+    if (!tt->shape)
+        return LRPX_OK;
+    if (tt->shape->n_dim > LRPX_MAX_RANK)
+        return lrpx__error(L->err, LRPX_EUNSUPPORTED,
+                           "%s: value '%s' has rank %zu, lrpx supports at most %d", L->file,
+                           val->name, tt->shape->n_dim, LRPX_MAX_RANK);
+    val->decl_rank = (int)tt->shape->n_dim;
+    for (size_t i = 0; i < tt->shape->n_dim; i++) {
+        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
+        val->decl_dims[i] = -1;
+        if (!d)
+            continue;
+        if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+            if (d->dim_value < 0)
+                return lrpx__error(L->err, LRPX_EPARSE, "%s: value '%s' has negative dimension %lld",
+                                   L->file, val->name, (long long)d->dim_value);
+            val->decl_dims[i] = d->dim_value;
+        } else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM) {
+            val->dim_params[i] = lrpx__arena_strdup(&L->g->arena, s_or_empty(d->dim_param));
+            if (!val->dim_params[i])
+                return oom(L);
+        }
+    }
+    return LRPX_OK;
+}
+
+/* ---- attributes ---- */
+
+static lrpx_status
+read_attr(struct loader *L, const struct lrpx_node *n, const Onnx__AttributeProto *ap,
+          struct lrpx_attr *a)
+{
+    struct lrpx_arena *ar = &L->g->arena;
+    memset(a, 0, sizeof *a);
+    a->name = lrpx__arena_strdup(ar, s_or_empty(ap->name));
+    if (!a->name)
+        return oom(L);
+    if (ap->ref_attr_name && ap->ref_attr_name[0])
+        return lrpx__error(L->err, LRPX_EUNSUPPORTED,
+                           "%s: node '%s' (#%d, %s): attribute '%s' refers to a function attribute",
+                           L->file, n->name, n->index, n->op_type, a->name);
+    int type = ap->has_type ? (int)ap->type : 0;
+    switch (type) {
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
+        a->type = LRPX_ATTR_FLOAT;
+        a->f    = ap->f;
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
+        a->type = LRPX_ATTR_INT;
+        a->i    = ap->i;
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
+        a->type  = LRPX_ATTR_STRING;
+        a->s_len = ap->s.len;
+        a->s     = lrpx__arena_strndup(ar, ap->s.data ? (const char *)ap->s.data : "", ap->s.len);
+        if (!a->s)
+            return oom(L);
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
+        a->type = LRPX_ATTR_TENSOR;
+        if (!ap->t)
+            return lrpx__error(L->err, LRPX_EPARSE,
+                               "%s: node '%s' (#%d, %s): tensor attribute '%s' has no tensor",
+                               L->file, n->name, n->index, n->op_type, a->name);
+        char what[256];
+        snprintf(what, sizeof what, "%s: node '%s' (#%d, %s): attribute '%s'", L->file, n->name,
+                 n->index, n->op_type, a->name);
+        struct lrpx_tensor_src src = {.base_dir = L->g->dir, .arena = ar,
+                                      .max_bytes = L->opts->max_tensor_bytes, .what = what};
+        return lrpx__tensor_from_proto(ap->t, &src, &a->t, L->err);
+    }
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+        a->type     = LRPX_ATTR_FLOATS;
+        a->n_floats = (int)ap->n_floats;
+        if (ap->n_floats > INT_MAX / 8)
+            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%s' too long", L->file, a->name);
+        if (ap->n_floats) {
+            float *f = lrpx__arena_calloc(ar, ap->n_floats, sizeof *f);
+            if (!f)
+                return oom(L);
+            memcpy(f, ap->floats, ap->n_floats * sizeof *f);
+            a->floats = f;
+        }
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+        a->type   = LRPX_ATTR_INTS;
+        a->n_ints = (int)ap->n_ints;
+        if (ap->n_ints > INT_MAX / 8)
+            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%s' too long", L->file, a->name);
+        if (ap->n_ints) {
+            int64_t *v = lrpx__arena_calloc(ar, ap->n_ints, sizeof *v);
+            if (!v)
+                return oom(L);
+            memcpy(v, ap->ints, ap->n_ints * sizeof *v);
+            a->ints = v;
+        }
+        break;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS: {
+        a->type      = LRPX_ATTR_STRINGS;
+        a->n_strings = (int)ap->n_strings;
+        if (ap->n_strings > INT_MAX / 8)
+            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%s' too long", L->file, a->name);
+        if (ap->n_strings) {
+            const char **v = lrpx__arena_calloc(ar, ap->n_strings, sizeof *v);
+            if (!v)
+                return oom(L);
+            for (size_t i = 0; i < ap->n_strings; i++) {
+                v[i] = lrpx__arena_strndup(ar, ap->strings[i].data ? (const char *)ap->strings[i].data : "",
+                                           ap->strings[i].len);
+                if (!v[i])
+                    return oom(L);
+            }
+            a->strings = v;
+        }
+        break;
+    }
+    default:
+        /* graphs, sparse tensors, type protos: ops that need them are
+         * unsupported anyway; an old file without `type` is guessed */
+        if (!ap->has_type) {
+            if (ap->n_ints) { a->type = LRPX_ATTR_INTS; goto retry_ints; }
+            if (ap->n_floats) { a->type = LRPX_ATTR_FLOATS; goto retry_floats; }
+            if (ap->t) { a->type = LRPX_ATTR_TENSOR; goto retry_tensor; }
+            if (ap->has_s) { a->type = LRPX_ATTR_STRING; goto retry_string; }
+            if (ap->has_f) { a->type = LRPX_ATTR_FLOAT; a->f = ap->f; break; }
+            if (ap->has_i) { a->type = LRPX_ATTR_INT; a->i = ap->i; break; }
+        }
+        a->type = LRPX_ATTR_OTHER;
+        break;
+    retry_ints: {
+            Onnx__AttributeProto c = *ap;
+            c.has_type = 1;
+            c.type     = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+            return read_attr(L, n, &c, a);
+        }
+    retry_floats: {
+            Onnx__AttributeProto c = *ap;
+            c.has_type = 1;
+            c.type     = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+            return read_attr(L, n, &c, a);
+        }
+    retry_tensor: {
+            Onnx__AttributeProto c = *ap;
+            c.has_type = 1;
+            c.type     = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+            return read_attr(L, n, &c, a);
+        }
+    retry_string: {
+            Onnx__AttributeProto c = *ap;
+            c.has_type = 1;
+            c.type     = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+            return read_attr(L, n, &c, a);
+        }
+    }
+    return LRPX_OK;
+}
+
+/* ---- the graph ---- */
+
+static lrpx_status
+build_graph(struct loader *L, const Onnx__ModelProto *mp)
+{
+    struct lrpx_graph      *g  = L->g;
+    const Onnx__GraphProto *gp = mp->graph;
+    if (!gp)
+        return lrpx__error(L->err, LRPX_EPARSE, "%s: the model has no graph", L->file);
+
+    g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
+    /* opset of the default domain; other domains are refused where used */
+    g->opset = -1;
+    for (size_t i = 0; i < mp->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *os = mp->opset_import[i];
+        if (os && default_domain(os->domain))
+            g->opset = os->has_version ? os->version : 1;
+    }
+    if (g->opset < 0) {
+        if (g->ir_version >= 3 || mp->n_opset_import)
+            return lrpx__error(L->err, LRPX_EPARSE,
+                               "%s: the model imports no opset of the default ONNX domain", L->file);
+        g->opset = 1;   /* IR < 3 had no opset_import */
+    }
+
+    if ((int64_t)gp->n_node > L->opts->max_nodes)
+        return lrpx__error(L->err, LRPX_ELIMIT, "%s: %zu nodes exceed the limit of %lld", L->file,
+                           gp->n_node, (long long)L->opts->max_nodes);
+    /* upper bound on values: inputs + initializers + node outputs */
+    size_t max_values = gp->n_input + gp->n_initializer;
+    for (size_t i = 0; i < gp->n_node; i++)
+        if (gp->node[i])
+            max_values += gp->node[i]->n_output;
+    if (max_values > (size_t)INT_MAX / 4)
+        return lrpx__error(L->err, LRPX_ELIMIT, "%s: too many values", L->file);
+
+    g->values = lrpx__arena_calloc(&g->arena, max_values ? max_values : 1, sizeof *g->values);
+    g->nodes  = lrpx__arena_calloc(&g->arena, gp->n_node ? gp->n_node : 1, sizeof *g->nodes);
+    struct name_map map = {0};
+    map.cap = 16;
+    while (map.cap < max_values * 2)
+        map.cap <<= 1;
+    map.slots = lrpx__calloc(map.cap, sizeof *map.slots);
+    if (!g->values || !g->nodes || !map.slots) {
+        lrpx__free(map.slots);
+        return oom(L);
+    }
+    lrpx_status rc = LRPX_OK;
+
+    /* initializers */
+    for (size_t i = 0; i < gp->n_initializer && rc == LRPX_OK; i++) {
+        const Onnx__TensorProto *tp = gp->initializer[i];
+        const char              *nm = tp ? s_or_empty(tp->name) : "";
+        if (!tp || !nm[0]) {
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: initializer #%zu has no name", L->file, i);
+            break;
+        }
+        if (map_find(&map, g, nm) >= 0) {
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: initializer '%s' is defined twice", L->file, nm);
+            break;
+        }
+        int v = add_value(L, &map, nm, LRPX_VALUE_CONST);
+        if (v < 0) {
+            rc = oom(L);
+            break;
+        }
+        char what[256];
+        snprintf(what, sizeof what, "%s: initializer '%s'", L->file, nm);
+        struct lrpx_tensor_src src = {.base_dir = g->dir, .arena = &g->arena,
+                                      .max_bytes = L->opts->max_tensor_bytes, .what = what};
+        rc = lrpx__tensor_from_proto(tp, &src, &g->values[v].data, L->err);
+        if (rc == LRPX_OK) {
+            g->values[v].decl_dtype = g->values[v].data.dtype;
+            g->values[v].decl_rank  = g->values[v].data.rank;
+            memcpy(g->values[v].decl_dims, g->values[v].data.dims, sizeof g->values[v].decl_dims);
+        }
+    }
+    if (gp->n_sparse_initializer && rc == LRPX_OK)
+        rc = lrpx__error(L->err, LRPX_EUNSUPPORTED, "%s: sparse initializers are not supported",
+                         L->file);
+
+    /* graph inputs: fed, or constants the caller may override */
+    g->inputs = lrpx__arena_calloc(&g->arena, gp->n_input ? gp->n_input : 1, sizeof *g->inputs);
+    if (!g->inputs && rc == LRPX_OK)
+        rc = oom(L);
+    for (size_t i = 0; i < gp->n_input && rc == LRPX_OK; i++) {
+        const Onnx__ValueInfoProto *vi = gp->input[i];
+        const char                 *nm = vi ? s_or_empty(vi->name) : "";
+        if (!nm[0]) {
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: graph input #%zu has no name", L->file, i);
+            break;
+        }
+        int v = map_find(&map, g, nm);
+        if (v >= 0 && g->values[v].kind == LRPX_VALUE_CONST && !g->values[v].overridable) {
+            g->values[v].overridable = true;    /* initializer listed as input */
+            continue;
+        }
+        if (v >= 0) {
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: graph input '%s' is listed twice", L->file, nm);
+            break;
+        }
+        v = add_value(L, &map, nm, LRPX_VALUE_INPUT);
+        if (v < 0) {
+            rc = oom(L);
+            break;
+        }
+        rc = read_value_info(L, vi, &g->values[v]);
+        g->inputs[g->n_inputs++] = v;
+    }
+
+    /* nodes */
+    for (size_t i = 0; i < gp->n_node && rc == LRPX_OK; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        struct lrpx_node      *n  = &g->nodes[g->n_nodes];
+        if (!np) {
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: node #%zu is empty", L->file, i);
+            break;
+        }
+        n->index   = (int)i;
+        n->name    = lrpx__arena_strdup(&g->arena, s_or_empty(np->name));
+        n->op_type = lrpx__arena_strdup(&g->arena, s_or_empty(np->op_type));
+        n->domain  = lrpx__arena_strdup(&g->arena, s_or_empty(np->domain));
+        if (!n->name || !n->op_type || !n->domain) {
+            rc = oom(L);
+            break;
+        }
+        g->n_nodes++;
+        if (np->n_input > 1024 || np->n_output > 1024 || np->n_attribute > 1024) {
+            rc = lrpx__error(L->err, LRPX_ELIMIT, "%s: node '%s' (#%d, %s) has too many inputs, "
+                             "outputs or attributes", L->file, n->name, n->index, n->op_type);
+            break;
+        }
+        if (!n->op_type[0]) {
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: node '%s' (#%d) has no op_type", L->file,
+                             n->name, n->index);
+            break;
+        }
+        n->op = -1;
+        if (default_domain(n->domain)) {
+            n->op  = lrpx__op_lookup(n->op_type, g->opset);
+            n->def = n->op >= 0 ? lrpx__op_table[n->op] : NULL;
+        }
+        if (!n->def && !L->opts->allow_unsupported) {
+            if (!default_domain(n->domain))
+                rc = lrpx__error(L->err, LRPX_EUNSUPPORTED,
+                                 "%s: node '%s' (#%d, %s): operator domain '%s' is not supported "
+                                 "(only the default ONNX domain is)",
+                                 L->file, n->name, n->index, n->op_type, n->domain);
+            else
+                rc = lrpx__error(L->err, LRPX_EUNSUPPORTED,
+                                 "%s: node '%s' (#%d, %s): operator %s is not supported at opset %lld",
+                                 L->file, n->name, n->index, n->op_type, n->op_type,
+                                 (long long)g->opset);
+            break;
+        }
+        n->n_inputs  = (int)np->n_input;
+        n->n_outputs = (int)np->n_output;
+        n->inputs    = lrpx__arena_calloc(&g->arena, np->n_input + 1, sizeof(int));
+        n->outputs   = lrpx__arena_calloc(&g->arena, np->n_output + 1, sizeof(int));
+        n->n_attrs   = (int)np->n_attribute;
+        n->attrs     = lrpx__arena_calloc(&g->arena, np->n_attribute + 1, sizeof *n->attrs);
+        if (!n->inputs || !n->outputs || !n->attrs) {
+            rc = oom(L);
+            break;
+        }
+        /* outputs first, inputs in a second pass: files need not list
+         * nodes in order (the topological sort fixes the order) */
+        for (size_t k = 0; k < np->n_output && rc == LRPX_OK; k++) {
+            const char *nm = s_or_empty(np->output[k]);
+            if (!nm[0]) {
+                n->outputs[k] = -1;
+                continue;
+            }
+            if (map_find(&map, g, nm) >= 0) {
+                rc = lrpx__error(L->err, LRPX_EPARSE,
+                                 "%s: node '%s' (#%d, %s): output '%s' is already defined (values "
+                                 "are assigned once)",
+                                 L->file, n->name, n->index, n->op_type, nm);
+                break;
+            }
+            int v = add_value(L, &map, nm, LRPX_VALUE_INTERMEDIATE);
+            if (v < 0) {
+                rc = oom(L);
+                break;
+            }
+            g->values[v].producer = (int)i;
+            n->outputs[k]         = v;
+        }
+        for (size_t k = 0; k < np->n_attribute && rc == LRPX_OK; k++) {
+            if (!np->attribute[k]) {
+                rc = lrpx__error(L->err, LRPX_EPARSE, "%s: node '%s' (#%d, %s): empty attribute",
+                                 L->file, n->name, n->index, n->op_type);
+                break;
+            }
+            rc = read_attr(L, n, np->attribute[k], &n->attrs[k]);
+        }
+    }
+
+    /* second pass: resolve inputs */
+    for (int i = 0; i < g->n_nodes && rc == LRPX_OK; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        struct lrpx_node      *n  = &g->nodes[i];
+        for (size_t k = 0; k < np->n_input && rc == LRPX_OK; k++) {
+            const char *nm = s_or_empty(np->input[k]);
+            if (!nm[0]) {
+                n->inputs[k] = -1;      /* omitted optional input */
+                continue;
+            }
+            int v = map_find(&map, g, nm);
+            if (v < 0)
+                rc = lrpx__error(L->err, LRPX_EPARSE,
+                                 "%s: node '%s' (#%d, %s): input '%s' is not a graph input, an "
+                                 "initializer or the output of another node",
+                                 L->file, n->name, n->index, n->op_type, nm);
+            n->inputs[k] = v;
+        }
+    }
+
+    /* graph outputs */
+    if (rc == LRPX_OK) {
+        g->outputs = lrpx__arena_calloc(&g->arena, gp->n_output ? gp->n_output : 1, sizeof(int));
+        if (!g->outputs)
+            rc = oom(L);
+        if (gp->n_output == 0 && rc == LRPX_OK)
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: the graph has no outputs", L->file);
+    }
+    for (size_t i = 0; i < gp->n_output && rc == LRPX_OK; i++) {
+        const Onnx__ValueInfoProto *vi = gp->output[i];
+        const char                 *nm = vi ? s_or_empty(vi->name) : "";
+        int                         v  = map_find(&map, g, nm);
+        if (v < 0) {
+            rc = lrpx__error(L->err, LRPX_EPARSE,
+                             "%s: graph output '%s' is not produced by any node", L->file, nm);
+            break;
+        }
+        g->values[v].is_output = true;
+        rc = read_value_info(L, vi, &g->values[v]);
+        g->outputs[g->n_outputs++] = v;
+    }
+    lrpx__free(map.slots);
+    return rc;
+}
+
+lrpx_status
+lrpx__load_graph(const uint8_t *buf, size_t len, const struct lrpx_load_options *opts,
+                 struct lrpx_graph *g, struct lrpx_err *err)
+{
+    struct loader L = {.g = g, .err = err, .opts = opts, .file = g->path};
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(&lrpx__pb_allocator, len, buf);
+    if (!mp) {
+        if (len == 0)
+            return lrpx__error(err, LRPX_EPARSE, "%s: the file is empty", L.file);
+        return lrpx__error(err, LRPX_EPARSE,
+                           "%s: not a valid ONNX ModelProto (truncated or corrupt protobuf, or "
+                           "out of memory)",
+                           L.file);
+    }
+    lrpx_status rc = build_graph(&L, mp);
+    onnx__model_proto__free_unpacked(mp, &lrpx__pb_allocator);
+    return rc;
+}

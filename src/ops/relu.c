@@ -1,0 +1,54 @@
+/* Relu — y = max(0, x), element-wise.
+ *
+ * ONNX: https://onnx.ai/onnx/operators/onnx__Relu.html  (opsets 1, 6, 13, 14)
+ * LRP:  relevance passes through unchanged; the rule is applied at the
+ *       preceding linear layer (Conv/Gemm), see docs/lrp.md.
+ */
+#include "ops/op.h"
+
+static lrpx_status
+relu_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    lrpx_status rc = lrpx__check_float(x, n, 0);
+    if (rc != LRPX_OK)
+        return rc;
+    return lrpx__set_output_like(x, n, 0, lrpx__in(x, n, 0));
+}
+
+static lrpx_status
+relu_forward(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct lrpx_tensor *in  = lrpx__in(x, n, 0);
+    struct lrpx_tensor       *out = lrpx__out(x, n, 0);
+    for (int64_t i = 0; i < in->n_elems; i++)
+        out->f32[i] = in->f32[i] > 0.0f ? in->f32[i] : 0.0f;
+    return LRPX_OK;
+}
+
+/* dy/dx = 1 where x > 0 (0 at x == 0, as PyTorch) */
+static lrpx_status
+relu_backward(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct lrpx_tensor *in = lrpx__in(x, n, 0);
+    const float              *go = lrpx__back_out(x, n, 0);
+    float                    *gi = lrpx__back_in(x, n, 0);
+    if (!go || !gi)
+        return LRPX_OK;
+    for (int64_t i = 0; i < in->n_elems; i++)
+        if (in->f32[i] > 0.0f)
+            gi[i] += go[i];
+    return LRPX_OK;
+}
+
+const struct lrpx_op_def lrpx__op_relu = {
+    .onnx_name     = "Relu",
+    .since_version = 1,
+    .n_inputs_min  = 1,
+    .n_inputs_max  = 1,
+    .n_outputs_min = 1,
+    .n_outputs_max = 1,
+    .prepare       = relu_prepare,
+    .forward       = relu_forward,
+    .backward      = relu_backward,
+    .relevance     = lrpx__back_identity,
+};
