@@ -45,6 +45,6 @@ if [ "$full" = 1 ]; then
   fi
   here=$(cd "$(dirname "$0")/.." && pwd)
   if [ ! -d "$here/scripts/node/node_modules/onnxruntime-node" ]; then
-    (cd "$here/scripts/node" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >/dev/null)
+    (cd "$here/scripts/node" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
   fi
 fi
