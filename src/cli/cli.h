@@ -36,7 +36,7 @@ struct cli_input {
 int  cli_set_input(const char *cmd, lrpx_session *s, const lrpx_model *m,
                    const struct cli_input *in);
 
-/* Class names from "<model without .onnx>.json" ("classes": [...]); NULL
+/* Class names from "<model without .onnx>.json" ("class_names": [...]); NULL
  * if none. Free with cli_free_classes. */
 char **cli_load_classes(const char *model_path, int *n_classes);
 void   cli_free_classes(char **classes, int n);

@@ -120,7 +120,7 @@ cli_set_input(const char *cmd, lrpx_session *s, const lrpx_model *m, const struc
     return CLI_OK;
 }
 
-/* ---- class names: a tiny reader for "classes": ["a", "b", ...] ---- */
+/* ---- class names: a tiny reader for "class_names" (or "classes"): ["a", ...] ---- */
 
 char **
 cli_load_classes(const char *model_path, int *n_classes)
@@ -141,7 +141,9 @@ cli_load_classes(const char *model_path, int *n_classes)
         return NULL;
     buf[n]     = '\0';
     char **out = NULL;
-    const char *p = strstr(buf, "\"classes\"");
+    const char *p = strstr(buf, "\"class_names\"");
+    if (!p)
+        p = strstr(buf, "\"classes\"");
     if (p && (p = strchr(p, '['))) {
         p++;
         int cap = 0;

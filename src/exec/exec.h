@@ -27,6 +27,12 @@ struct lrpx_exec {
      * says so. After prepare every needed value has a buffer. */
     struct lrpx_tensor      *vals;
     uint8_t                 *known;
+    /* per value: fed by the caller (graph input); data_dep: the plan read
+     * that feed's data while planning (shapes that depend on data) */
+    uint8_t                 *fed;
+    uint8_t                 *data_dep;
+    bool                     trial;          /* load-time check: no data yet  */
+    bool                     trial_blocked;  /* it needed data it lacks       */
 
     /* per node (g->n_nodes): op parameters parsed in prepare (arena) */
     void                   **params;
@@ -63,12 +69,10 @@ lrpx__out(const struct lrpx_exec *x, const struct lrpx_node *n, int i)
     return (i < n->n_outputs && n->outputs[i] >= 0) ? &x->vals[n->outputs[i]] : NULL;
 }
 
-/* During prepare: is input i's data known (constant or folded)? */
-static inline bool
-lrpx__in_known(const struct lrpx_exec *x, const struct lrpx_node *n, int i)
-{
-    return i < n->n_inputs && n->inputs[i] >= 0 && x->known[n->inputs[i]];
-}
+/* During prepare: is input i's data known? True for constants and values
+ * folded from them, and for a fed input whose data the caller has set (its
+ * data then becomes part of the plan: setting it again re-plans). */
+bool lrpx__in_known(struct lrpx_exec *x, const struct lrpx_node *n, int i);
 
 /* Gradient/relevance buffer of input/output i, NULL if it carries none. */
 static inline float *

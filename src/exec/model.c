@@ -17,7 +17,6 @@ lrpx_load_options_default(struct lrpx_load_options *o)
     o->max_nodes        = 1000000;
     o->max_tensor_bytes = (int64_t)2 << 30;
     o->max_total_bytes  = (int64_t)16 << 30;
-    o->fold_constants   = 1;
     o->fold_batchnorm   = 1;
 }
 
@@ -74,6 +73,9 @@ model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
         return rc;
     if ((rc = lrpx__graph_link(g)) != LRPX_OK)
         return rc;
+    int n_removed = 0;
+    if ((rc = lrpx__graph_passes(g, m->opts.fold_batchnorm != 0, &n_removed)) != LRPX_OK)
+        return rc;
     if ((rc = lrpx__graph_toposort(g)) != LRPX_OK)
         return rc;
     for (int v = 0; v < g->n_values; v++) {
@@ -95,7 +97,7 @@ model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
     if (trial_feeds(m, feeds)) {
         struct lrpx_plan p;
         rc = lrpx__plan_build(m, feeds, g->n_inputs, false, &p, &m->err);
-        if (rc == LRPX_OK) {
+        if (rc == LRPX_OK && !p.incomplete) {
             m->folded = lrpx__arena_calloc(&g->arena, (size_t)g->n_nodes + 1, 1);
             if (m->folded)
                 memcpy(m->folded, p.folded, (size_t)g->n_nodes);

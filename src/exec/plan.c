@@ -97,6 +97,25 @@ lrpx__check_rank(struct lrpx_exec *x, const struct lrpx_node *n, int i, int min_
     return LRPX_OK;
 }
 
+bool
+lrpx__in_known(struct lrpx_exec *x, const struct lrpx_node *n, int i)
+{
+    if (i >= n->n_inputs || n->inputs[i] < 0)
+        return false;
+    int v = n->inputs[i];
+    if (x->known[v])
+        return true;
+    if (x->fed[v]) {
+        if (x->vals[v].data) {
+            x->data_dep[v] = 1;
+            return true;
+        }
+        if (x->trial)
+            x->trial_blocked = true;
+    }
+    return false;
+}
+
 lrpx_status
 lrpx__check_known(struct lrpx_exec *x, const struct lrpx_node *n, int i)
 {
@@ -183,10 +202,13 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
     x->max_tensor_bytes = m->opts.max_tensor_bytes;
     x->vals   = lrpx__arena_calloc(&p->arena, (size_t)g->n_values + 1, sizeof *x->vals);
     x->known  = lrpx__arena_calloc(&p->arena, (size_t)g->n_values + 1, 1);
+    x->fed      = lrpx__arena_calloc(&p->arena, (size_t)g->n_values + 1, 1);
+    x->data_dep = lrpx__arena_calloc(&p->arena, (size_t)g->n_values + 1, 1);
+    x->trial    = !alloc;
     x->params = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, sizeof *x->params);
     p->run    = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, sizeof *p->run);
     p->folded = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, 1);
-    if (!x->vals || !x->known || !x->params || !p->run || !p->folded)
+    if (!x->vals || !x->known || !x->fed || !x->data_dep || !x->params || !p->run || !p->folded)
         return plan_oom(p, m, err);
 
     for (int v = 0; v < g->n_values; v++) {
@@ -200,6 +222,7 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
         int v       = feeds[i].value;
         x->vals[v]  = feeds[i].t;      /* shape; data may be NULL (trial) */
         x->known[v] = 0;
+        x->fed[v]   = 1;
     }
 
     lrpx_status rc = LRPX_OK;
@@ -229,8 +252,16 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
                                    lrpx__node_label(g, n, label, sizeof label),
                                    g->values[n->inputs[k]].name);
         rc = d->prepare(x, n);
-        if (rc != LRPX_OK)
+        if (rc != LRPX_OK) {
+            if (x->trial && x->trial_blocked) {
+                /* the shapes depend on input data not given yet: the check
+                 * happens when the session plans with real inputs */
+                lrpx__error_clear(err);
+                p->incomplete = true;
+                return LRPX_OK;
+            }
             return rc;
+        }
         bool all_known = true;
         for (int k = 0; k < n->n_inputs; k++)
             if (n->inputs[k] >= 0 && !x->known[n->inputs[k]])

@@ -157,6 +157,9 @@ lrpx_session_set_input(lrpx_session *s, const char *name, lrpx_dtype dtype, int 
         memcpy(t.data, data, (size_t)bytes);
 
     bool same = f->set && f->t.rank == rank && memcmp(f->t.dims, t.dims, sizeof t.dims) == 0;
+    /* the plan read this input's data (e.g. a fed Reshape shape): re-plan */
+    if (s->have_plan && s->plan.x.data_dep[f->value])
+        same = false;
     lrpx__free(f->t.data);
     f->t   = t;
     f->set = true;

@@ -21,6 +21,7 @@ struct lrpx_plan {
     int               n_run;      /* nodes executed at run time, in order   */
     int              *run;
     uint8_t          *folded;     /* per node: computed while planning      */
+    bool              incomplete; /* trial plan stopped: shapes need data   */
 };
 
 /* A value the caller feeds: a graph input, or an initializer it overrides. */

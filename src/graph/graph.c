@@ -25,7 +25,10 @@ lrpx__node_label(const struct lrpx_graph *g, const struct lrpx_node *n, char *bu
 lrpx_status
 lrpx__graph_link(struct lrpx_graph *g)
 {
-    /* count, then fill: consumers[] holds a node once per input slot */
+    /* count, then fill: consumers[] holds a node once per input slot;
+     * called again after passes rewire the graph */
+    for (int v = 0; v < g->n_values; v++)
+        g->values[v].n_consumers = 0;
     for (int i = 0; i < g->n_nodes; i++)
         for (int k = 0; k < g->nodes[i].n_inputs; k++)
             if (g->nodes[i].inputs[k] >= 0)

@@ -92,6 +92,7 @@ struct lrpx_graph {
     int64_t            ir_version;
 
     int                n_values;
+    int                cap_values;  /* room for values the passes add      */
     struct lrpx_value *values;
     int                n_nodes;
     struct lrpx_node  *nodes;
@@ -118,6 +119,11 @@ lrpx_status lrpx__graph_link(struct lrpx_graph *g);
 /* Kahn order of the nodes that reach an output; cycles and missing inputs
  * are LRPX_EPARSE with the node named. Iterative, no recursion. */
 lrpx_status lrpx__graph_toposort(struct lrpx_graph *g);
+/* Graph passes before sorting (src/graph/passes.c): BatchNormalization
+ * folded into a preceding Conv/ConvTranspose/Gemm whose output nothing
+ * else reads, Identity and inference Dropout removed (consumers rewired).
+ * Links are rebuilt. Returns the number of nodes removed in *n_removed. */
+lrpx_status lrpx__graph_passes(struct lrpx_graph *g, bool fold_batchnorm, int *n_removed);
 /* "model.onnx: node 'conv1' (#3, Conv)" into buf, for messages. */
 const char *lrpx__node_label(const struct lrpx_graph *g, const struct lrpx_node *n,
                              char *buf, size_t size);

@@ -303,8 +303,10 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
     for (size_t i = 0; i < gp->n_node; i++)
         if (gp->node[i])
             max_values += gp->node[i]->n_output;
+    max_values += 2 * gp->n_node + 8;   /* room for the graph passes */
     if (max_values > (size_t)INT_MAX / 4)
         return lrpx__error(L->err, LRPX_ELIMIT, "%s: too many values", L->file);
+    g->cap_values = (int)max_values;
 
     g->values = lrpx__arena_calloc(&g->arena, max_values ? max_values : 1, sizeof *g->values);
     g->nodes  = lrpx__arena_calloc(&g->arena, gp->n_node ? gp->n_node : 1, sizeof *g->nodes);
