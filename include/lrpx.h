@@ -129,7 +129,6 @@ struct lrpx_load_options {
     int64_t max_nodes;         /* default 1,000,000                            */
     int64_t max_tensor_bytes;  /* one tensor, default 2 GiB                    */
     int64_t max_total_bytes;   /* all weights + activations, default 16 GiB    */
-    int     fold_constants;    /* default 1: precompute constant subgraphs      */
     int     fold_batchnorm;    /* default 1: BatchNorm into preceding Conv/Gemm */
     int     allow_unsupported; /* default 0; 1 loads graphs with unsupported ops
                                   for inspection only (lrpx info): sessions on
@@ -238,17 +237,24 @@ typedef enum lrpx_seed {
     LRPX_SEED_TENSOR,             /* seed_data: full output relevance         */
 } lrpx_seed;
 
-/* Options of lrpx_session_explain. Fill with lrpx_lrp_options_default and
- * then lrpx_lrp_options_parse for text specifications. */
+/* Options of lrpx_session_explain. Fill with lrpx_lrp_options_default,
+ * then set fields or use the helpers below (composite by name, "SEL=RULE"
+ * overrides, a JSON rule file). docs/lrp.md has the rules and composites. */
 struct lrpx_lrp_options {
     char           composite[48];     /* "epsilon_plus" (default), "lrp0", ... */
     /* "SELECTOR=RULE" overrides applied after the composite, later ones
      * winning; see docs/lrp.md. The strings are copied. */
     int            n_overrides;
     char           overrides[64][128];
-    double         box_low, box_high; /* z^B bounds for epsilon_gamma_box     */
-    const float   *box_low_c, *box_high_c; /* per-channel bounds or NULL       */
+    /* z^B bounds of the first layer for epsilon_gamma_box, in the model's
+     * input space: scalars (default NaN = unset, which that composite
+     * refuses), or n_box_c per-channel values (axis 1 of the input) from
+     * box_low_c/box_high_c (caller-owned) or, when those are NULL, from
+     * box_low_own/box_high_own (at most 16; set by the JSON loader). */
+    double         box_low, box_high;
+    const float   *box_low_c, *box_high_c;
     int            n_box_c;
+    float          box_low_own[16], box_high_own[16];
     lrpx_maxpool_mode maxpool;
     int            zero_bias;         /* 1: biases ignored by the rules        */
     lrpx_seed      seed;
@@ -260,9 +266,52 @@ struct lrpx_lrp_options {
 };
 
 LRPX_API void lrpx_lrp_options_default(struct lrpx_lrp_options *opts);
+/* The i-th composite name ("epsilon_plus", ...), NULL past the end. */
+LRPX_API const char *lrpx_lrp_composite_name(int i);
+/* METHOD of struct lrpx_lrp_options: choose a composite by name.
+ * Returns: LRPX_OK or LRPX_EINVAL (unknown; errbuf lists the names). */
+LRPX_API lrpx_status lrpx_lrp_options_set_composite(struct lrpx_lrp_options *opts,
+                                                    const char *name, char *errbuf,
+                                                    size_t errlen);
+/* METHOD: check and append one "SELECTOR=RULE" override. SELECTOR: *, an
+ * ONNX op type (Conv, Gemm, MaxPool, ...), first, index:N (N-th linear
+ * layer, 0-based), name:NODE. RULE: zero, epsilon[:EPS], gamma[:G],
+ * alphabeta:A,B, zplus, zbox:LOW,HIGH (or zbox:[l1,..],[h1,..] per
+ * channel), wsquare, flat, pass; for max pools winner, winner-split, sum.
+ * errbuf (may be NULL) receives a message naming the bad part.
+ * Returns: LRPX_OK or LRPX_EINVAL (bad syntax or values, alpha - beta != 1,
+ * a rule that does not fit the op type, more than 64 overrides). */
+LRPX_API lrpx_status lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *opts,
+                                                 const char *spec, char *errbuf,
+                                                 size_t errlen);
+/* "winner", "winner-split" or "sum" to a mode. Returns LRPX_OK or
+ * LRPX_EINVAL. */
+LRPX_API lrpx_status lrpx_lrp_options_parse_maxpool(const char *text, lrpx_maxpool_mode *mode);
+/* METHOD: apply a JSON rule file on top of opts (all or nothing):
+ *     {"composite": "epsilon_gamma_box", "low": -2.12, "high": 2.64,
+ *      "maxpool": "sum", "zero_bias": false,
+ *      "rules": [{"select": "Gemm", "rule": "epsilon:0.01"}, "first=flat"]}
+ * Every key is optional; "low"/"high" may be arrays (per channel); unknown
+ * keys are errors.
+ * Returns: LRPX_OK, LRPX_EIO (cannot read), LRPX_EPARSE (not JSON),
+ * LRPX_EINVAL (bad values, naming the key or rules[i]), LRPX_ELIMIT,
+ * LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_lrp_options_load_json(struct lrpx_lrp_options *opts, const char *path,
+                                                char *errbuf, size_t errlen);
+/* METHOD: the same from text (len bytes); name is used in messages. */
+LRPX_API lrpx_status lrpx_lrp_options_parse_json(struct lrpx_lrp_options *opts, const char *text,
+                                                 size_t len, const char *name, char *errbuf,
+                                                 size_t errlen);
 
 /* METHOD: run the forward pass (if not done for the current inputs) and
- * the reverse-topological relevance pass. */
+ * the reverse-topological relevance pass: rules resolved per node
+ * (composite, then overrides), the seed at the output (one-hot times the
+ * logit per sample, a trailing Softmax skipped), canonizers (bias Add and
+ * BatchNormalization after a linear layer merged into it). opts NULL:
+ * the defaults. Read the result with lrpx_session_relevance.
+ * Returns: LRPX_OK; LRPX_EINVAL (bad options: unknown composite, rule,
+ * target; the message names it); LRPX_EUNSUPPORTED (an op on the path
+ * without a relevance rule, named); LRPX_ENOMEM; or a forward-pass error. */
 LRPX_API lrpx_status lrpx_session_explain(lrpx_session *session,
                                           const struct lrpx_lrp_options *opts);
 /* METHOD: relevance at a value after explain (NULL: the first fed input).
@@ -279,10 +328,17 @@ typedef struct lrpx_node_relevance {
     double      r_in;        /* sum of relevance at the node's outputs   */
     double      r_out;       /* sum of relevance it passed to its inputs  */
 } lrpx_node_relevance;
+/* Nodes the last relevance pass visited (0 before any), in visiting order
+ * (reverse topological: i = 0 is the node next to the output). For a
+ * BatchNormalization or bias Add merged into the layer before it the rule
+ * reads "fused into NAME" and r_in == r_out. Strings live until the next
+ * explain or free. Returns LRPX_OK or LRPX_EINVAL (i out of range). */
 LRPX_API int         lrpx_session_n_explained(const lrpx_session *session);
 LRPX_API lrpx_status lrpx_session_explained_node(const lrpx_session *session, int i,
                                                  lrpx_node_relevance *out);
-/* The logit that was explained and the sum of its seed, per sample. */
+/* The class and logit that were explained for sample `sample` (cls -1 for
+ * a tensor seed, whose sum is then *value). Returns LRPX_OK or LRPX_EINVAL
+ * (no pass yet, sample out of range). */
 LRPX_API lrpx_status lrpx_session_explained_output(const lrpx_session *session,
                                                    int64_t sample, int64_t *cls,
                                                    double *value);
@@ -644,7 +700,8 @@ struct lrpx_heatmap_options {
     lrpx_heat_norm       norm;
     double percentile;  /* SYMMETRIC: v = this percentile of |R| (100 = max, default);
                            MINMAX: lo/hi = the (100-p)th / pth percentiles of R   */
-    double vmax;        /* > 0: use v = vmax (SYMMETRIC) instead of the data     */
+    double vmax;        /* > 0: fixed scale instead of the data: v = vmax
+                           (SYMMETRIC), [lo, hi] = [-vmax, vmax] (MINMAX)        */
     double gamma;       /* sign(x)|x|^gamma after normalising to [-1,1]; 1 = off */
 };
 
