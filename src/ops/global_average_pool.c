@@ -1,0 +1,139 @@
+/* GlobalAveragePool — the mean over all spatial positions of each channel:
+ * N x C x D1 x ... x Dk  ->  N x C x 1 x ... x 1.
+ *
+ * ONNX: https://onnx.ai/onnx/operators/onnx__GlobalAveragePool.html  (opset 1)
+ *       dtypes float32, float64; input rank >= 2 (rank 2 is an identity).
+ * Gradient: g_i += g_j / P, P = D1 * ... * Dk.
+ * LRP:  proportional split, z_ij = x_i / P, z_j = y_j:
+ *       R_i += x_i / (P stab(y_j)) R_j, stabilizer lrpx__rule(x, n)->stab
+ *       (as AveragePool, see average_pool.c).
+ */
+#include "lrp/rules.h"
+#include "ops/op.h"
+
+struct global_average_pool_params {
+    int64_t n_planes;   /* N * C                   */
+    int64_t plane;      /* elements per (n, c)     */
+};
+
+static lrpx_status
+global_average_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct lrpx_tensor *in = lrpx__in(x, n, 0);
+
+    if (in->dtype != LRPX_DTYPE_FLOAT32 && in->dtype != LRPX_DTYPE_FLOAT64)
+        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
+                                "input X has dtype %s; GlobalAveragePool supports float32 "
+                                "and float64", lrpx_dtype_name(in->dtype));
+    if (in->rank < 2)
+        return lrpx__node_error(x, n, LRPX_ESHAPE,
+                                "input has rank %d, expected N x C x D1 x ... (rank >= 2)",
+                                in->rank);
+    struct global_average_pool_params *p = lrpx__params_alloc(x, n, sizeof *p);
+    if (!p)
+        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
+
+    int64_t dims[LRPX_MAX_RANK];
+    p->n_planes = in->dims[0] * in->dims[1];
+    p->plane    = 1;
+    dims[0]     = in->dims[0];
+    dims[1]     = in->dims[1];
+    for (int d = 2; d < in->rank; d++) {
+        p->plane *= in->dims[d];
+        dims[d]   = 1;
+    }
+    return lrpx__set_output(x, n, 0, in->dtype, in->rank, dims);
+}
+
+static inline double
+global_average_pool_sum(const struct lrpx_tensor *in, int64_t start, int64_t count)
+{
+    double s = 0.0;
+    if (in->dtype == LRPX_DTYPE_FLOAT64)
+        for (int64_t i = 0; i < count; i++)
+            s += in->f64[start + i];
+    else
+        for (int64_t i = 0; i < count; i++)
+            s += in->f32[start + i];
+    return s;
+}
+
+static lrpx_status
+global_average_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct global_average_pool_params *p =
+        LRPX_PARAMS(x, n, struct global_average_pool_params);
+    const struct lrpx_tensor *in = lrpx__in(x, n, 0);
+    struct lrpx_tensor       *y  = lrpx__out(x, n, 0);
+
+    for (int64_t pl = 0; pl < p->n_planes; pl++) {
+        /* an empty plane (a zero-sized spatial dim) averages to 0 */
+        double m = p->plane > 0
+                       ? global_average_pool_sum(in, pl * p->plane, p->plane) / (double)p->plane
+                       : 0.0;
+        if (y->dtype == LRPX_DTYPE_FLOAT64)
+            y->f64[pl] = m;
+        else
+            y->f32[pl] = (float)m;
+    }
+    return LRPX_OK;
+}
+
+static lrpx_status
+global_average_pool_backward(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct global_average_pool_params *p =
+        LRPX_PARAMS(x, n, struct global_average_pool_params);
+    float       *gin  = lrpx__back_in(x, n, 0);
+    const float *gout = lrpx__back_out(x, n, 0);
+
+    if (!gin || !gout || p->plane == 0)
+        return LRPX_OK;
+    for (int64_t pl = 0; pl < p->n_planes; pl++) {
+        float q = (float)((double)gout[pl] / (double)p->plane);
+        for (int64_t i = 0; i < p->plane; i++)
+            gin[pl * p->plane + i] += q;
+    }
+    return LRPX_OK;
+}
+
+static lrpx_status
+global_average_pool_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct global_average_pool_params *p =
+        LRPX_PARAMS(x, n, struct global_average_pool_params);
+    const struct lrpx_tensor *in   = lrpx__in(x, n, 0);
+    float                    *rin  = lrpx__back_in(x, n, 0);
+    const float              *rout = lrpx__back_out(x, n, 0);
+    double                    stab = lrpx__rule(x, n)->stab;
+
+    if (!rin || !rout || p->plane == 0)
+        return LRPX_OK;
+    if (in->dtype != LRPX_DTYPE_FLOAT32)
+        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
+                                "relevance through a %s GlobalAveragePool is not supported",
+                                lrpx_dtype_name(in->dtype));
+    for (int64_t pl = 0; pl < p->n_planes; pl++) {
+        const float *xp  = in->f32 + pl * p->plane;
+        double       P   = (double)p->plane;
+        double       sum = global_average_pool_sum(in, pl * p->plane, p->plane);
+        /* R_i = (x_i / P) / stab(sum / P) * R_j */
+        double q = (double)rout[pl] / (P * lrpx__stabilize(sum / P, stab));
+        for (int64_t i = 0; i < p->plane; i++)
+            rin[pl * p->plane + i] += (float)(xp[i] * q);
+    }
+    return LRPX_OK;
+}
+
+const struct lrpx_op_def lrpx__op_global_average_pool = {
+    .onnx_name     = "GlobalAveragePool",
+    .since_version = 1,
+    .n_inputs_min  = 1,
+    .n_inputs_max  = 1,
+    .n_outputs_min = 1,
+    .n_outputs_max = 1,
+    .prepare       = global_average_pool_prepare,
+    .forward       = global_average_pool_forward,
+    .backward      = global_average_pool_backward,
+    .relevance     = global_average_pool_relevance,
+};

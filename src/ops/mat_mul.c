@@ -1,0 +1,284 @@
+/* MatMul — matrix product with numpy.matmul semantics: the last two axes
+ * are matrices ([..., M, K] x [..., K, N] -> [..., M, N]), the leading
+ * (batch) axes broadcast; a 1-D A is a row vector [1, K] and a 1-D B a
+ * column [K, 1], the added axis being dropped from the output.
+ *
+ * ONNX: https://onnx.ai/onnx/operators/onnx__MatMul.html  (opsets 1, 9, 13;
+ *       float32).
+ * LRP:  a linear layer (lrpx__lrp_linear through mat_mul_linear). The data
+ *       input is A and the weight B, unless only A is a constant (W x
+ *       written as MatMul(W, x)), then they swap; with two non-constant
+ *       operands B is still the "weight" and roles.w_known is false (see
+ *       linear_impl.h). No bias.
+ * Backward: gradients for both operands, summed over broadcast batch axes.
+ */
+#include <string.h>
+
+#include "lrp/rules.h"
+#include "ops/conv_impl.h"
+#include "ops/linear_impl.h"
+
+struct mat_mul_params {
+    struct lrpx_linear_roles roles;      /* first member: linear_impl.h  */
+    int64_t m, n, k;
+    int64_t n_batch;                     /* output matrices               */
+    int     batch_rank;
+    int64_t batch_dims[LRPX_MAX_RANK];
+    int64_t a_stride[LRPX_MAX_RANK];     /* matrix index step of A and B  */
+    int64_t b_stride[LRPX_MAX_RANK];     /* per batch axis (0: broadcast) */
+    int64_t a_count, b_count;            /* matrices stored in A and B    */
+    bool    fold_a;                      /* B is one matrix and A holds   */
+                                         /* n_batch: one [n_batch*M, K]   */
+                                         /* x [K, N] product              */
+};
+
+static lrpx_status
+mat_mul_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct lrpx_tensor *a = lrpx__in(x, n, 0), *b = lrpx__in(x, n, 1);
+    char b1[96], b2[96];
+    lrpx_status rc;
+
+    if ((rc = lrpx__check_dtype(x, n, 0, LRPX_DTYPE_FLOAT32)) != LRPX_OK ||
+        (rc = lrpx__check_dtype(x, n, 1, LRPX_DTYPE_FLOAT32)) != LRPX_OK ||
+        (rc = lrpx__check_rank(x, n, 0, 1, LRPX_MAX_RANK)) != LRPX_OK ||
+        (rc = lrpx__check_rank(x, n, 1, 1, LRPX_MAX_RANK)) != LRPX_OK)
+        return rc;
+
+    struct mat_mul_params *p = lrpx__params_alloc(x, n, sizeof *p);
+    if (p == NULL)
+        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
+
+    const int ra = a->rank, rb = b->rank;
+    p->m = ra >= 2 ? a->dims[ra - 2] : 1;
+    p->k = a->dims[ra - 1];
+    const int64_t kb = rb >= 2 ? b->dims[rb - 2] : b->dims[0];
+    p->n = rb >= 2 ? b->dims[rb - 1] : 1;
+    if (kb != p->k)
+        return lrpx__node_error(x, n, LRPX_ESHAPE,
+                                "A %s and B %s do not multiply (K = %lld vs %lld)",
+                                lrpx__dims_str(a->dims, a->rank, b1, sizeof b1),
+                                lrpx__dims_str(b->dims, b->rank, b2, sizeof b2),
+                                (long long)p->k, (long long)kb);
+
+    /* broadcast the batch axes, right-aligned */
+    const int ba = ra > 2 ? ra - 2 : 0, bb = rb > 2 ? rb - 2 : 0;
+    const int br = ba > bb ? ba : bb;
+    int64_t sa = 1, sb = 1;
+    p->batch_rank = br;
+    p->n_batch = 1;
+    for (int i = br - 1; i >= 0; i--) {
+        const int     ia = i - (br - ba), ib = i - (br - bb);
+        const int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        if (da != db && da != 1 && db != 1)
+            return lrpx__node_error(x, n, LRPX_ESHAPE,
+                                    "batch axes of A %s and B %s do not broadcast",
+                                    lrpx__dims_str(a->dims, a->rank, b1, sizeof b1),
+                                    lrpx__dims_str(b->dims, b->rank, b2, sizeof b2));
+        p->batch_dims[i] = da > db ? da : db;
+        if (da == 0 || db == 0)
+            p->batch_dims[i] = 0;
+        p->a_stride[i] = da == 1 ? 0 : sa;
+        p->b_stride[i] = db == 1 ? 0 : sb;
+        if (!lrpx__mul_i64(sa, da, &sa) || !lrpx__mul_i64(sb, db, &sb) ||
+            !lrpx__mul_i64(p->n_batch, p->batch_dims[i], &p->n_batch))
+            return lrpx__node_error(x, n, LRPX_ESHAPE, "batch size overflows");
+    }
+    p->a_count = sa;
+    p->b_count = sb;
+    p->fold_a  = p->b_count == 1 && p->a_count == p->n_batch;
+
+    int64_t dims[LRPX_MAX_RANK];
+    int rank = 0;
+    for (int i = 0; i < br; i++)
+        dims[rank++] = p->batch_dims[i];
+    if (ra >= 2)
+        dims[rank++] = p->m;
+    if (rb >= 2)
+        dims[rank++] = p->n;
+
+    const bool swap = !lrpx__in_known(x, n, 1) && lrpx__in_known(x, n, 0);
+    p->roles.in_index = swap ? 1 : 0;
+    p->roles.w_index  = swap ? 0 : 1;
+    p->roles.b_index  = -1;
+    p->roles.w_known  = lrpx__in_known(x, n, p->roles.w_index);
+
+    return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, rank, dims);
+}
+
+/* Matrix indices into A and B of output matrix `bi`. */
+static void
+mat_mul_batch_index(const struct mat_mul_params *p, int64_t bi, int64_t *ia, int64_t *ib)
+{
+    int64_t a = 0, b = 0;
+
+    for (int i = p->batch_rank - 1; i >= 0; i--) {
+        const int64_t d = bi % p->batch_dims[i];
+        bi /= p->batch_dims[i];
+        a += d * p->a_stride[i];
+        b += d * p->b_stride[i];
+    }
+    *ia = a;
+    *ib = b;
+}
+
+/* ---- products ---- */
+
+/* y = A B (overwrites y) */
+static void
+mat_mul_product(const struct mat_mul_params *p, const float *a, const float *b, float *y)
+{
+    const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
+
+    if (p->fold_a) {
+        lrpx__sgemm(false, false, p->n_batch * p->m, p->n, p->k, 1.0f, a, p->k, b, p->n,
+                    0.0f, y, p->n);
+        return;
+    }
+    for (int64_t bi = 0; bi < p->n_batch; bi++) {
+        int64_t ia, ib;
+        mat_mul_batch_index(p, bi, &ia, &ib);
+        lrpx__sgemm(false, false, p->m, p->n, p->k, 1.0f, a + ia * mk, p->k, b + ib * kn,
+                    p->n, 0.0f, y + bi * mn, p->n);
+    }
+}
+
+/* ga += gY B^T, summed over broadcast batch axes */
+static void
+mat_mul_grad_a(const struct mat_mul_params *p, const float *gy, const float *b, float *ga)
+{
+    const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
+
+    if (p->fold_a) {
+        lrpx__sgemm(false, true, p->n_batch * p->m, p->k, p->n, 1.0f, gy, p->n, b, p->n,
+                    1.0f, ga, p->k);
+        return;
+    }
+    for (int64_t bi = 0; bi < p->n_batch; bi++) {
+        int64_t ia, ib;
+        mat_mul_batch_index(p, bi, &ia, &ib);
+        lrpx__sgemm(false, true, p->m, p->k, p->n, 1.0f, gy + bi * mn, p->n, b + ib * kn,
+                    p->n, 1.0f, ga + ia * mk, p->k);
+    }
+}
+
+/* gb += A^T gY, summed over broadcast batch axes */
+static void
+mat_mul_grad_b(const struct mat_mul_params *p, const float *a, const float *gy, float *gb)
+{
+    const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
+
+    if (p->fold_a) {
+        lrpx__sgemm(true, false, p->k, p->n, p->n_batch * p->m, 1.0f, a, p->k, gy, p->n,
+                    1.0f, gb, p->n);
+        return;
+    }
+    for (int64_t bi = 0; bi < p->n_batch; bi++) {
+        int64_t ia, ib;
+        mat_mul_batch_index(p, bi, &ia, &ib);
+        lrpx__sgemm(true, false, p->k, p->n, p->m, 1.0f, a + ia * mk, p->k, gy + bi * mn,
+                    p->n, 1.0f, gb + ib * kn, p->n);
+    }
+}
+
+/* ---- op ---- */
+
+static lrpx_status
+mat_mul_forward(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
+
+    mat_mul_product(p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32,
+                    lrpx__out(x, n, 0)->f32);
+    return LRPX_OK;
+}
+
+static lrpx_status
+mat_mul_backward(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
+    const float *gy = lrpx__back_out(x, n, 0);
+    float *ga = lrpx__back_in(x, n, 0);
+    float *gb = lrpx__back_in(x, n, 1);
+
+    if (gy == NULL)
+        return LRPX_OK;
+    if (ga != NULL)
+        mat_mul_grad_a(p, gy, lrpx__in(x, n, 1)->f32, ga);
+    if (gb != NULL)
+        mat_mul_grad_b(p, lrpx__in(x, n, 0)->f32, gy, gb);
+    return LRPX_OK;
+}
+
+/* ---- linear form for the LRP rules ---- */
+
+static void
+mat_mul_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in,
+              const float *w, float *out, void *scratch)
+{
+    const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
+    (void)scratch;
+    if (p->roles.in_index == 0)
+        mat_mul_product(p, in, w, out);
+    else
+        mat_mul_product(p, w, in, out);
+}
+
+static void
+mat_mul_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
+                const float *w, float *gin, void *scratch)
+{
+    const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
+    const int64_t count = p->roles.in_index == 0 ? p->a_count * p->m * p->k
+                                                 : p->b_count * p->k * p->n;
+    (void)scratch;
+    /* several output matrices may read one input matrix: accumulate */
+    if (count > 0)
+        memset(gin, 0, (size_t)count * sizeof(float));
+    if (p->roles.in_index == 0)
+        mat_mul_grad_a(p, gout, w, gin);
+    else
+        mat_mul_grad_b(p, w, gout, gin);
+}
+
+static void
+mat_mul_add_bias(struct lrpx_exec *x, const struct lrpx_node *n, const float *b, float *out)
+{
+    /* MatMul has no bias input (roles.b_index is -1) */
+    (void)x;
+    (void)n;
+    (void)b;
+    (void)out;
+}
+
+static size_t
+mat_mul_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    (void)x;
+    (void)n;
+    return 0;
+}
+
+static const struct lrpx_linear_def mat_mul_linear = {
+    .in_index      = 0,
+    .w_index       = 1,
+    .b_index       = -1,
+    .apply         = mat_mul_apply,
+    .apply_t       = mat_mul_apply_t,
+    .add_bias      = mat_mul_add_bias,
+    .scratch_bytes = mat_mul_scratch_bytes,
+};
+
+const struct lrpx_op_def lrpx__op_mat_mul = {
+    .onnx_name     = "MatMul",
+    .since_version = 1,
+    .n_inputs_min  = 2,
+    .n_inputs_max  = 2,
+    .n_outputs_min = 1,
+    .n_outputs_max = 1,
+    .prepare       = mat_mul_prepare,
+    .forward       = mat_mul_forward,
+    .backward      = mat_mul_backward,
+    .relevance     = lrpx__lrp_linear,
+    .linear        = &mat_mul_linear,
+};

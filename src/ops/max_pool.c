@@ -1,0 +1,299 @@
+/* MaxPool — the maximum over each pooling window (padding excluded), and
+ * optionally the flat index of that maximum.
+ *
+ * ONNX: https://onnx.ai/onnx/operators/onnx__MaxPool.html  (opsets 1, 8, 10,
+ *       11, 12). Any spatial rank (1-D, 2-D, 3-D, ...); attributes
+ *       kernel_shape, strides, pads, dilations, ceil_mode, auto_pad,
+ *       storage_order; dtypes float32, float64, int8, uint8.
+ *       Output 1 (Indices, int64): the index of the chosen element in the
+ *       flattened input, N and C included and padding not counted; with
+ *       storage_order = 1 the spatial part of the index is column-major
+ *       (first spatial dimension fastest). Ties go to the first maximum in
+ *       row-major window order. Window geometry and the ceil_mode rule:
+ *       src/ops/pool_impl.h.
+ * Gradient: all of g_j to the window's first maximum (PyTorch's rule).
+ * LRP:  by lrpx__rule(x, n)->maxpool:
+ *       LRPX_MAXPOOL_WINNER       all of R_j to the first maximum;
+ *       LRPX_MAXPOOL_WINNER_SPLIT R_j shared evenly by the tied maxima;
+ *       LRPX_MAXPOOL_SUM          as a sum-pool: R_i += x_i / stab(sum_w x) R_j,
+ *                                 padding contributing nothing.
+ *       Overlapping windows add their shares. A window with no input
+ *       element (possible only with odd padding/dilation) drops its R_j.
+ */
+#include <float.h>
+#include <math.h>
+
+#include "lrp/rules.h"
+#include "ops/pool_impl.h"
+
+struct max_pool_params {
+    struct lrpx_pool_geom g;
+    int64_t               storage_order;
+    int64_t               cm_stride[LRPX_POOL_MAX_SPATIAL]; /* column-major */
+};
+
+static lrpx_status
+max_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct lrpx_tensor *in = lrpx__in(x, n, 0);
+    lrpx_status               rc;
+
+    if (in->dtype != LRPX_DTYPE_FLOAT32 && in->dtype != LRPX_DTYPE_FLOAT64 &&
+        in->dtype != LRPX_DTYPE_UINT8 && in->dtype != LRPX_DTYPE_INT8)
+        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
+                                "input X has dtype %s; MaxPool supports float32, float64, "
+                                "int8 and uint8", lrpx_dtype_name(in->dtype));
+
+    struct lrpx_pool_geom g;
+    if ((rc = lrpx__pool_geom_parse(x, n, in, &g)) != LRPX_OK)
+        return rc;
+    bool   ok;
+    size_t tb = lrpx__pool_table_bytes(&g, &ok);
+    if (!ok || sizeof(struct max_pool_params) + tb < tb)
+        return lrpx__node_error(x, n, LRPX_ELIMIT, "output too large");
+    struct max_pool_params *p = lrpx__params_alloc(x, n, sizeof *p + tb);
+    if (!p)
+        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
+    p->g = g;
+    lrpx__pool_tables(&p->g, (int64_t *)(p + 1));
+
+    p->storage_order = lrpx__attr_int(n, "storage_order", 0);
+    if (p->storage_order != 0 && p->storage_order != 1)
+        return lrpx__node_error(x, n, LRPX_EPARSE,
+                                "attribute storage_order = %lld, expected 0 (row-major) "
+                                "or 1 (column-major)", (long long)p->storage_order);
+    int64_t s = 1;
+    for (int d = 0; d < p->g.n_spatial; d++) {
+        p->cm_stride[d] = s;
+        s *= p->g.in[d];
+    }
+
+    if ((rc = lrpx__set_output(x, n, 0, in->dtype, p->g.out_rank, p->g.out_dims)) != LRPX_OK)
+        return rc;
+    if (lrpx__out(x, n, 1) &&
+        (rc = lrpx__set_output(x, n, 1, LRPX_DTYPE_INT64, p->g.out_rank, p->g.out_dims)) != LRPX_OK)
+        return rc;
+    return LRPX_OK;
+}
+
+/* ---- forward ---- */
+
+/* Index of the current tap in the flat input (without the plane offset). */
+static inline int64_t
+max_pool_index(const struct max_pool_params *p, const struct lrpx_pool_iter *it)
+{
+    if (p->storage_order == 0)
+        return it->off;
+    int64_t idx = 0;
+    for (int d = 0; d < p->g.n_spatial; d++)
+        idx += it->coord[d] * p->cm_stride[d];
+    return idx;
+}
+
+#define MAX_POOL_FORWARD(NAME, T, LOWEST)                                               \
+    static void                                                                         \
+    NAME(const struct max_pool_params *p, const T *xd, T *yd, int64_t *id)              \
+    {                                                                                   \
+        const struct lrpx_pool_geom *g = &p->g;                                         \
+        for (int64_t pl = 0; pl < g->n_planes; pl++) {                                  \
+            const T *xp = xd + pl * g->in_plane;                                        \
+            int64_t  opos[LRPX_POOL_MAX_SPATIAL] = {0};                                 \
+            for (int64_t o = 0; o < g->out_plane; o++) {                                \
+                struct lrpx_pool_iter it;                                               \
+                T       best = LOWEST;                                                  \
+                int64_t bidx = -1;                                                      \
+                if (lrpx__pool_iter_begin(&it, g, opos)) {                              \
+                    best = xp[it.off];                                                  \
+                    bidx = id ? max_pool_index(p, &it) : 0;                             \
+                    while (lrpx__pool_iter_next(&it))                                   \
+                        if (xp[it.off] > best) {                                        \
+                            best = xp[it.off];                                          \
+                            if (id)                                                     \
+                                bidx = max_pool_index(p, &it);                          \
+                        }                                                               \
+                    bidx += pl * g->in_plane;                                           \
+                }                                                                       \
+                yd[pl * g->out_plane + o] = best;                                       \
+                if (id)                                                                 \
+                    id[pl * g->out_plane + o] = bidx;                                   \
+                lrpx__pool_opos_next(g, opos);                                          \
+            }                                                                           \
+        }                                                                               \
+    }
+
+MAX_POOL_FORWARD(max_pool_forward_f32, float, -INFINITY)
+
+/* The common case, 2-D float32, without the generic iterator. */
+static void
+max_pool_forward_2d_f32(const struct max_pool_params *p, const float *xd, float *yd, int64_t *id)
+{
+    const struct lrpx_pool_geom *g = &p->g;
+    int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1];
+    int64_t dh = g->dilation[0], dw = g->dilation[1];
+
+    for (int64_t pl = 0; pl < g->n_planes; pl++) {
+        const float *xp = xd + pl * H * W;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            int64_t h0 = oh * g->stride[0] - g->pad_head[0];
+            int64_t hlo = g->lo[0][oh], hhi = g->hi[0][oh];
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t w0 = ow * g->stride[1] - g->pad_head[1];
+                int64_t wlo = g->lo[1][ow], whi = g->hi[1][ow];
+                float   best = -INFINITY;
+                int64_t bh = -1, bw = -1;
+                for (int64_t th = hlo; th < hhi; th++) {
+                    int64_t      h   = h0 + th * dh;
+                    const float *row = xp + h * W + w0;
+                    for (int64_t tw = wlo; tw < whi; tw++) {
+                        float v = row[tw * dw];
+                        if (v > best || bh < 0) {
+                            best = v;
+                            bh   = h;
+                            bw   = w0 + tw * dw;
+                        }
+                    }
+                }
+                int64_t o = (pl * OH + oh) * OW + ow;
+                yd[o] = best;
+                if (id)
+                    id[o] = bh < 0 ? -1
+                                   : pl * H * W + (p->storage_order ? bh + bw * H : bh * W + bw);
+            }
+        }
+    }
+}
+MAX_POOL_FORWARD(max_pool_forward_f64, double, -INFINITY)
+MAX_POOL_FORWARD(max_pool_forward_u8, uint8_t, 0)
+MAX_POOL_FORWARD(max_pool_forward_i8, int8_t, INT8_MIN)
+
+static lrpx_status
+max_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct max_pool_params *p  = LRPX_PARAMS(x, n, struct max_pool_params);
+    const struct lrpx_tensor     *in = lrpx__in(x, n, 0);
+    struct lrpx_tensor           *y  = lrpx__out(x, n, 0);
+    struct lrpx_tensor           *ix = lrpx__out(x, n, 1);
+    int64_t                      *id = ix ? ix->i64 : NULL;
+
+    switch (in->dtype) {
+    case LRPX_DTYPE_FLOAT32:
+        if (p->g.n_spatial == 2)
+            max_pool_forward_2d_f32(p, in->f32, y->f32, id);
+        else
+            max_pool_forward_f32(p, in->f32, y->f32, id);
+        break;
+    case LRPX_DTYPE_FLOAT64: max_pool_forward_f64(p, in->f64, y->f64, id); break;
+    case LRPX_DTYPE_UINT8:   max_pool_forward_u8(p, in->u8, y->u8, id); break;
+    case LRPX_DTYPE_INT8:    max_pool_forward_i8(p, in->i8, y->i8, id); break;
+    default:
+        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "dtype %s",
+                                lrpx_dtype_name(in->dtype));
+    }
+    return LRPX_OK;
+}
+
+/* ---- gradient and relevance ---- */
+
+static inline double
+max_pool_val(const struct lrpx_tensor *t, int64_t i)
+{
+    return t->dtype == LRPX_DTYPE_FLOAT32 ? (double)t->f32[i] : lrpx__tensor_get_f64(t, i);
+}
+
+/* Route g (gradient or relevance) of every output back to its window by
+ * mode; `stab` only matters for LRPX_MAXPOOL_SUM. */
+static void
+max_pool_route(const struct max_pool_params *p, const struct lrpx_tensor *in,
+               const float *gout, float *gin, lrpx_maxpool_mode mode, double stab)
+{
+    const struct lrpx_pool_geom *g = &p->g;
+
+    for (int64_t pl = 0; pl < g->n_planes; pl++) {
+        int64_t xo = pl * g->in_plane;
+        float  *gp = gin + xo;
+        int64_t opos[LRPX_POOL_MAX_SPATIAL] = {0};
+        for (int64_t o = 0; o < g->out_plane; o++, lrpx__pool_opos_next(g, opos)) {
+            double r = gout[pl * g->out_plane + o];
+            struct lrpx_pool_iter it;
+            if (r == 0.0 || !lrpx__pool_iter_begin(&it, g, opos))
+                continue;
+            struct lrpx_pool_iter start = it;
+            double  best = max_pool_val(in, xo + it.off), sum = best;
+            int64_t boff = it.off, ties = 1;
+            while (lrpx__pool_iter_next(&it)) {
+                double v = max_pool_val(in, xo + it.off);
+                sum += v;
+                if (v > best) {
+                    best = v;
+                    boff = it.off;
+                    ties = 1;
+                } else if (v == best) {
+                    ties++;
+                }
+            }
+            switch (mode) {
+            case LRPX_MAXPOOL_WINNER_SPLIT:
+                if (ties > 1) {
+                    double share = r / (double)ties;
+                    it = start;
+                    do {
+                        if (max_pool_val(in, xo + it.off) == best)
+                            gp[it.off] += (float)share;
+                    } while (lrpx__pool_iter_next(&it));
+                    break;
+                }
+                gp[boff] += (float)r;
+                break;
+            case LRPX_MAXPOOL_SUM: {
+                double q = r / lrpx__stabilize(sum, stab);
+                it = start;
+                do {
+                    gp[it.off] += (float)(max_pool_val(in, xo + it.off) * q);
+                } while (lrpx__pool_iter_next(&it));
+                break;
+            }
+            default: /* LRPX_MAXPOOL_WINNER */
+                gp[boff] += (float)r;
+                break;
+            }
+        }
+    }
+}
+
+static lrpx_status
+max_pool_backward(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    float       *gin  = lrpx__back_in(x, n, 0);
+    const float *gout = lrpx__back_out(x, n, 0);
+
+    if (gin && gout)
+        max_pool_route(LRPX_PARAMS(x, n, struct max_pool_params), lrpx__in(x, n, 0),
+                       gout, gin, LRPX_MAXPOOL_WINNER, 0.0);
+    return LRPX_OK;
+}
+
+static lrpx_status
+max_pool_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    float                      *rin  = lrpx__back_in(x, n, 0);
+    const float                *rout = lrpx__back_out(x, n, 0);
+    const struct lrpx_rule_cfg *rule = lrpx__rule(x, n);
+
+    if (rin && rout)
+        max_pool_route(LRPX_PARAMS(x, n, struct max_pool_params), lrpx__in(x, n, 0),
+                       rout, rin, rule->maxpool, rule->stab);
+    return LRPX_OK;
+}
+
+const struct lrpx_op_def lrpx__op_max_pool = {
+    .onnx_name     = "MaxPool",
+    .since_version = 1,
+    .n_inputs_min  = 1,
+    .n_inputs_max  = 1,
+    .n_outputs_min = 1,
+    .n_outputs_max = 2,
+    .prepare       = max_pool_prepare,
+    .forward       = max_pool_forward,
+    .backward      = max_pool_backward,
+    .relevance     = max_pool_relevance,
+};

@@ -1,0 +1,30 @@
+/* ReduceL2 — y = sqrt(sum of x^2) over the axes.
+ *
+ * ONNX: https://onnx.ai/onnx/operators/onnx__ReduceL2.html  (opsets 1, 11, 13,
+ *       18);
+ *       axes / keepdims / noop_with_empty_axes and dtypes as described in
+ *       reduce_impl.h.
+ * Gradient: g_i = g_j x_i / y_j (0 where y_j = 0).
+ * LRP:  proportional to x_i^2 (the square root treated as a pass-through
+ *       activation): R_i += x_i^2 / stab(sum x^2) R_j.
+ */
+#include "ops/reduce_impl.h"
+
+static lrpx_status
+reduce_l2_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    return lrpx__reduce_prepare(x, n, LRPX_REDUCE_L2);
+}
+
+const struct lrpx_op_def lrpx__op_reduce_l2 = {
+    .onnx_name     = "ReduceL2",
+    .since_version = 1,
+    .n_inputs_min  = 1,
+    .n_inputs_max  = 2,
+    .n_outputs_min = 1,
+    .n_outputs_max = 1,
+    .prepare       = reduce_l2_prepare,
+    .forward       = lrpx__reduce_forward,
+    .backward      = lrpx__reduce_backward,
+    .relevance     = lrpx__reduce_relevance,
+};

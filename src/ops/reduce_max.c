@@ -1,0 +1,30 @@
+/* ReduceMax — y = maximum of x over the axes.
+ *
+ * ONNX: https://onnx.ai/onnx/operators/onnx__ReduceMax.html  (opsets 1, 11, 12,
+ *       13, 18);
+ *       axes / keepdims / noop_with_empty_axes and dtypes as described in
+ *       reduce_impl.h.
+ * Gradient: all of g_j to the first maximum (row-major), as MaxPool.
+ * LRP:  winner-take-all like MaxPool, by lrpx__rule(x, n)->maxpool (first
+ *       maximum, ties split, or sum-pool proportional split).
+ */
+#include "ops/reduce_impl.h"
+
+static lrpx_status
+reduce_max_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    return lrpx__reduce_prepare(x, n, LRPX_REDUCE_MAX);
+}
+
+const struct lrpx_op_def lrpx__op_reduce_max = {
+    .onnx_name     = "ReduceMax",
+    .since_version = 1,
+    .n_inputs_min  = 1,
+    .n_inputs_max  = 2,
+    .n_outputs_min = 1,
+    .n_outputs_max = 1,
+    .prepare       = reduce_max_prepare,
+    .forward       = lrpx__reduce_forward,
+    .backward      = lrpx__reduce_backward,
+    .relevance     = lrpx__reduce_relevance,
+};
