@@ -21,8 +21,11 @@ int  cli_flag_value(int argc, char **argv, int *i, const char *flag, const char 
 bool cli_parse_int(const char *s, long long *out);
 bool cli_parse_double(const char *s, double *out);
 
-/* Load a model, printing the error on failure (NULL then). */
+/* Load a model, printing the error on failure (NULL then). fold_bn 0 keeps
+ * BatchNormalization nodes as they are (--no-fold-batchnorm). */
 lrpx_model *cli_load_model(const char *cmd, const char *path, bool allow_unsupported);
+lrpx_model *cli_load_model_ex(const char *cmd, const char *path, bool allow_unsupported,
+                              bool fold_bn);
 
 /* One named input file for a model. */
 struct cli_input {
@@ -50,5 +53,8 @@ void cli_print_dims(FILE *f, const int64_t *dims, int rank);
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_gradient(int argc, char **argv);
 
 #endif /* LRPX_CLI_H */

@@ -76,9 +76,16 @@ cli_parse_double(const char *s, double *out)
 lrpx_model *
 cli_load_model(const char *cmd, const char *path, bool allow_unsupported)
 {
+    return cli_load_model_ex(cmd, path, allow_unsupported, true);
+}
+
+lrpx_model *
+cli_load_model_ex(const char *cmd, const char *path, bool allow_unsupported, bool fold_bn)
+{
     struct lrpx_load_options o;
     lrpx_load_options_default(&o);
     o.allow_unsupported = allow_unsupported;
+    o.fold_batchnorm    = fold_bn;
     lrpx_model *m;
     lrpx_status rc = lrpx_model_load_file(path, &o, &m);
     if (rc != LRPX_OK) {

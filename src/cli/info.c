@@ -15,6 +15,7 @@ static const char info_help[] =
     "  --passes   also show the graph after lrpx's passes (constant folding,\n"
     "             dead-node removal): node count and operator histogram\n"
     "  --json     machine-readable output\n"
+    "  --no-fold-batchnorm  keep BatchNormalization nodes (no folding pass)\n"
     "\n"
     "Exit status: 0 when every operator is supported, 1 otherwise or on error.\n";
 
@@ -103,6 +104,7 @@ cmd_info(int argc, char **argv)
 {
     const char *path   = NULL;
     bool        json   = false;
+    bool        fold_bn = true;
     bool        passes = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -110,6 +112,8 @@ cmd_info(int argc, char **argv)
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
+        } else if (!strcmp(argv[i], "--no-fold-batchnorm")) {
+            fold_bn = false;
         } else if (!strcmp(argv[i], "--passes")) {
             passes = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -122,7 +126,7 @@ cmd_info(int argc, char **argv)
     }
     if (!path)
         return cli_usage_error("info", "missing MODEL");
-    lrpx_model *m = cli_load_model("info", path, true);
+    lrpx_model *m = cli_load_model_ex("info", path, true, fold_bn);
     if (!m)
         return CLI_FAIL;
 

@@ -12,6 +12,9 @@ static const char main_help[] =
     "commands:\n"
     "  info MODEL            inputs, outputs, operators, support\n"
     "  run MODEL INPUT       forward pass, top classes, outputs as .npy\n"
+    "  bench MODEL INPUT     time the forward pass (and an explanation)\n"
+    "  explain MODEL INPUT   relevance map (LRP) of a prediction, per-layer report\n"
+    "  gradient MODEL INPUT  gradient (or gradient x input) of a prediction\n"
     "\n"
     "'lrpx COMMAND --help' describes each command.\n";
 
@@ -23,6 +26,9 @@ struct command {
 static const struct command commands[] = {
     {"info", cmd_info},
     {"run",  cmd_run},
+    {"bench", cmd_bench},
+    {"explain", cmd_explain},
+    {"gradient", cmd_gradient},
 };
 
 int

@@ -18,7 +18,9 @@ static const char run_help[] =
     "  -o OUT.npy   write the first output\n"
     "  -o DIR       write every output as DIR/<output name>.npy\n"
     "  --top K      print the K best classes of the first output (default 5)\n"
-    "  --json       print every output as JSON instead\n";
+    "  --json       print every output as JSON instead\n"
+    "  --no-fold-batchnorm  run BatchNormalization nodes as they are instead\n"
+    "               of merging them into the preceding Conv/Gemm\n";
 
 #define MAX_INPUTS 64
 
@@ -77,6 +79,7 @@ cmd_run(int argc, char **argv)
     int              n_inputs = 0;
     long long        top      = 5;
     bool             json     = false;
+    bool             fold_bn  = true;
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         int         r;
@@ -85,6 +88,8 @@ cmd_run(int argc, char **argv)
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
+        } else if (!strcmp(argv[i], "--no-fold-batchnorm")) {
+            fold_bn = false;
         } else if ((r = cli_flag_value(argc, argv, &i, "-o", &val)) != 0) {
             if (r < 0)
                 return cli_usage_error("run", "-o needs a path");
@@ -120,7 +125,7 @@ cmd_run(int argc, char **argv)
     if (n_inputs == 0)
         return cli_usage_error("run", "missing INPUT");
 
-    lrpx_model *m = cli_load_model("run", model_path, false);
+    lrpx_model *m = cli_load_model_ex("run", model_path, false, fold_bn);
     if (!m)
         return CLI_FAIL;
     lrpx_session *s  = NULL;

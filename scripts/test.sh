@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Build lrpx and run every test suite: once as a normal build, once under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one line
+# "N passed, N failed" (Check test cases over all suites and builds).
+#   scripts/test.sh              normal + ASan/UBSan
+#   scripts/test.sh --quick      normal build only
+#   scripts/test.sh --valgrind   normal build under valgrind (slow)
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+mode=${1:-all}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+passed=0
+failed=0
+
+# Sum the Check summaries ("NN%: Checks: C, Failures: F, Errors: E") of a
+# meson test log, one block per test program. A program that printed no
+# summary counts as one test: passed if it exited 0, failed otherwise.
+count_log() {
+  local log=$1 p f
+  [ -f "$log" ] || { failed=$((failed + 1)); return; }
+  read -r p f < <(awk '
+    function flush() { if (inblk) { if (have) { P += c - fl - e; F += fl + e } else if (ok) P++; else F++ } }
+    /^=+ [0-9]+\/[0-9]+ =+$/ { flush(); inblk = 1; have = 0; ok = 0; next }
+    inblk && /^result: +exit status 0$/ { ok = 1 }
+    inblk && match($0, /Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/) {
+      split(substr($0, RSTART, RLENGTH), a, /[^0-9]+/); c = a[2]; fl = a[3]; e = a[4]; have = 1 }
+    END { flush(); print P + 0, F + 0 }' "$log")
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+run_build() {
+  local dir=$1; shift
+  local setup_args=("$@")
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "${setup_args[@]}" >/dev/null || { echo "meson setup $dir failed"; status=1; failed=$((failed+1)); return; }
+  fi
+  ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -30; echo "build $dir failed"; status=1; failed=$((failed+1)); return; }
+  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs "${test_args[@]}" || status=1
+  count_log "$dir/meson-logs/testlog${log_suffix}.txt"
+}
+
+test_args=()
+log_suffix=""
+case "$mode" in
+  --valgrind)
+    test_args=(--setup=valgrind)
+    log_suffix="-valgrind"
+    run_build build
+    ;;
+  --quick)
+    run_build build
+    ;;
+  *)
+    run_build build
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+    ;;
+esac
+
+echo "$passed passed, $failed failed"
+exit $status

@@ -1,0 +1,212 @@
+/* Suite "models": real exported models against the outputs of the
+ * framework that exported them.
+ *
+ * - testdata/models/zoo_small/NAME.onnx: small torchvision-style networks
+ *   exported by scripts/export_zoo.py, with PyTorch's output for one real
+ *   photo (NAME.torch.npy). Each must load with every op supported, run,
+ *   agree within 1e-4 of the largest output magnitude, and give PyTorch's
+ *   top-1 class.
+ * - Models with BatchNormalization kept in the file: the folding pass
+ *   (default) and the unfolded graph agree within float32 noise.
+ * - the bundled Fashion-MNIST CNN on its 8 real test images, one at a time
+ *   (batch dim added) and as a batch, against PyTorch (1e-5 relative).
+ * - the TF-style NHWC graph against its numpy float64 reference.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lrpx_test.h"
+
+struct model_case {
+    const char *name;      /* under testdata/models/zoo_small */
+    bool        has_bn;    /* BatchNormalization nodes in the file */
+};
+
+static const struct model_case zoo_small[] = {
+    {"alexnet_tiny", false},       {"densenet_tiny", true},
+    {"efficientnet_tiny", false},  {"googlenet_tiny", false},
+    {"mobilenet_v2_tiny", false},  {"mobilenet_v2_tiny_bn", true},
+    {"resnet_tiny", false},        {"resnet_tiny_bn", true},
+    {"squeezenet_tiny", false},
+};
+#define N_ZOO ((int)(sizeof zoo_small / sizeof zoo_small[0]))
+
+/* Run model `path` on `input` (npy), return the first output copied into
+ * out (n floats, at most cap). */
+static int64_t
+run_model(const char *path, const lrpx_npy *input, bool fold_bn, float *out, int64_t cap)
+{
+    struct lrpx_load_options o;
+    lrpx_load_options_default(&o);
+    o.fold_batchnorm = fold_bn;
+    lrpx_model *m;
+    lrpx_status rc = lrpx_model_load_file(path, &o, &m);
+    ck_assert_msg(rc == LRPX_OK, "%s: %s", path, lrpx_model_errmsg(m));
+    for (int i = 0; i < lrpx_model_n_nodes(m, 0); i++) {
+        lrpx_node_info ni;
+        ck_assert_int_eq(lrpx_model_node_info(m, 0, i, &ni), LRPX_OK);
+        ck_assert_msg(ni.supported, "%s: op %s unsupported", path, ni.op_type);
+    }
+    lrpx_session *s;
+    ck_assert_int_eq(lrpx_session_init(m, &s), LRPX_OK);
+    rc = lrpx_session_set_input(s, NULL, input->dtype, input->rank, input->dims, input->data);
+    ck_assert_msg(rc == LRPX_OK, "%s: %s", path, lrpx_session_errmsg(s));
+    rc = lrpx_session_run(s);
+    ck_assert_msg(rc == LRPX_OK, "%s: %s", path, lrpx_session_errmsg(s));
+    lrpx_tensor_view v;
+    ck_assert_int_eq(lrpx_session_output(s, 0, &v), LRPX_OK);
+    ck_assert_int_eq(v.dtype, LRPX_DTYPE_FLOAT32);
+    ck_assert_int_le(v.n_elems, cap);
+    memcpy(out, v.data, (size_t)v.n_elems * sizeof(float));
+    int64_t n = v.n_elems;
+    lrpx_session_free(s);
+    lrpx_model_free(m);
+    return n;
+}
+
+static int64_t
+argmax(const float *a, int64_t n)
+{
+    int64_t k = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (a[i] > a[k])
+            k = i;
+    return k;
+}
+
+static double
+max_abs(const float *a, int64_t n)
+{
+    double m = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs(a[i]));
+    return m;
+}
+
+static double
+max_diff(const float *a, const float *b, int64_t n)
+{
+    double m = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)a[i] - b[i]));
+    return m;
+}
+
+START_TEST(test_zoo_small)
+{
+    const struct model_case *c = &zoo_small[_i];
+    char                     path[1024], in_path[1024], ref_path[1024];
+    lrpx_test_snprintf(path, sizeof path, "%s", lrpx_test_path("models/zoo_small"));
+    lrpx_test_snprintf(in_path, sizeof in_path, "%s/%s.input.npy", path, c->name);
+    lrpx_test_snprintf(ref_path, sizeof ref_path, "%s/%s.torch.npy", path, c->name);
+    lrpx_test_snprintf(path + strlen(path), sizeof path - strlen(path), "/%s.onnx", c->name);
+    lrpx_npy *in  = lrpx_test_npy_load(in_path);
+    lrpx_npy *ref = lrpx_test_npy_load(ref_path);
+    float     out[4096];
+    int64_t   n = run_model(path, in, true, out, 4096);
+    ck_assert_int_eq(n, ref->n_elems);
+    const float *r   = ref->data;
+    double       rel = max_diff(out, r, n) / max_abs(r, n);
+    ck_assert_msg(rel <= 1e-4, "%s: max |lrpx - torch| / max |torch| = %.3g", c->name, rel);
+    ck_assert_int_eq(argmax(out, n), argmax(r, n));
+    if (c->has_bn) {
+        /* the unfolded graph computes the same function; the two differ by
+         * float32 rounding only, which this network amplifies to about the
+         * size of PyTorch's own float32-vs-float64 difference */
+        float   unf[4096];
+        int64_t n2 = run_model(path, in, false, unf, 4096);
+        ck_assert_int_eq(n2, n);
+        double d = max_diff(out, unf, n) / max_abs(unf, n);
+        ck_assert_msg(d <= 2e-5, "%s: folded vs unfolded BatchNorm differ by %.3g", c->name, d);
+    }
+    lrpx_npy_free(in);
+    lrpx_npy_free(ref);
+}
+END_TEST
+
+START_TEST(test_fmnist_images)
+{
+    /* one image at a time, with the batch dimension missing in the file */
+    for (int i = 0; i < 8; i++) {
+        char pattern[64], ref_path[1024], in_path[1024] = "";
+        lrpx_test_snprintf(pattern, sizeof pattern, "fmnist_%d_", i);
+        /* images/fmnist_<i>_<label>.npy, as made by scripts/train_fmnist.py */
+        static const char *names[] = {"ankle_boot", "pullover", "trouser", "shirt",
+                                      "coat",       "sandal",   "sneaker", "dress"};
+        char rel[256];
+        lrpx_test_snprintf(rel, sizeof rel, "images/%s%s.npy", pattern, names[i]);
+        lrpx_test_snprintf(in_path, sizeof in_path, "%s", lrpx_test_path(rel));
+        lrpx_test_snprintf(rel, sizeof rel, "expected/fmnist_cnn_%d.npy", i);
+        lrpx_test_snprintf(ref_path, sizeof ref_path, "%s", lrpx_test_path(rel));
+        lrpx_npy *in  = lrpx_test_npy_load(in_path);
+        lrpx_npy *ref = lrpx_test_npy_load(ref_path);
+        ck_assert_int_eq(in->rank, 3);          /* 1x28x28: lrpx adds the batch */
+        lrpx_npy in4 = *in;
+        in4.rank     = 4;
+        memmove(in4.dims + 1, in->dims, 3 * sizeof in->dims[0]);
+        in4.dims[0] = 1;
+        float   out[16];
+        int64_t n = run_model(lrpx_test_path("models/fmnist_cnn.onnx"), &in4, true, out, 16);
+        ck_assert_int_eq(n, 10);
+        ck_assert_tensor_near(out, (const float *)ref->data, 10, 1e-5, 1e-5);
+        lrpx_npy_free(in);
+        lrpx_npy_free(ref);
+    }
+}
+END_TEST
+
+START_TEST(test_fmnist_batch)
+{
+    lrpx_npy *in  = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
+    lrpx_npy *ref = lrpx_test_npy_load(lrpx_test_path("expected/fmnist_cnn_batch8.npy"));
+    float     out[80];
+    int64_t   n = run_model(lrpx_test_path("models/fmnist_cnn.onnx"), in, true, out, 80);
+    ck_assert_int_eq(n, 80);
+    ck_assert_tensor_near(out, (const float *)ref->data, 80, 1e-5, 1e-5);
+    lrpx_npy_free(in);
+    lrpx_npy_free(ref);
+}
+END_TEST
+
+START_TEST(test_tf_style)
+{
+    lrpx_npy *in  = lrpx_test_npy_load(lrpx_test_path("models/tf_style_nhwc.input.npy"));
+    lrpx_npy *ref = lrpx_test_npy_load(lrpx_test_path("models/tf_style_nhwc.expected.npy"));
+    float     out[64];
+    int64_t   n = run_model(lrpx_test_path("models/tf_style_nhwc.onnx"), in, true, out, 64);
+    ck_assert_int_eq(n, ref->n_elems);
+    /* the reference is float64 numpy, stored as float32 */
+    ck_assert_tensor_near(out, (const float *)ref->data, n, 1e-4, 1e-6);
+    lrpx_npy_free(in);
+    lrpx_npy_free(ref);
+}
+END_TEST
+
+static Suite *
+models_suite(void)
+{
+    Suite *s = suite_create("models");
+    TCase *t = tcase_create("zoo_small");
+    tcase_set_timeout(t, 120);
+    tcase_add_loop_test(t, test_zoo_small, 0, N_ZOO);
+    suite_add_tcase(s, t);
+    t = tcase_create("bundled");
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, test_fmnist_images);
+    tcase_add_test(t, test_fmnist_batch);
+    tcase_add_test(t, test_tf_style);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(models_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
