@@ -46,16 +46,19 @@ model_new(const char *path, const char *dir, const struct lrpx_load_options *opt
  * false when some input has no shape (the check then waits for real
  * inputs). */
 static bool
-trial_feeds(const lrpx_model *m, struct lrpx_feed *feeds)
+trial_feeds(const lrpx_model *m, struct lrpx_feed *feeds, bool *symbolic)
 {
+    *symbolic = false;
     const struct lrpx_graph *g = &m->g;
     for (int i = 0; i < g->n_inputs; i++) {
         const struct lrpx_value *val = &g->values[g->inputs[i]];
         if (val->decl_rank < 0 || val->decl_dtype == LRPX_DTYPE_UNDEFINED)
             return false;
         int64_t dims[LRPX_MAX_RANK];
-        for (int k = 0; k < val->decl_rank; k++)
+        for (int k = 0; k < val->decl_rank; k++) {
             dims[k] = val->decl_dims[k] >= 0 ? val->decl_dims[k] : 1;
+            *symbolic |= val->decl_dims[k] < 0;
+        }
         memset(&feeds[i], 0, sizeof feeds[i]);
         feeds[i].value = g->inputs[i];
         if (!lrpx__tensor_shape(&feeds[i].t, val->decl_dtype, val->decl_rank, dims))
@@ -94,9 +97,19 @@ model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
     struct lrpx_feed *feeds = lrpx__calloc((size_t)g->n_inputs + 1, sizeof *feeds);
     if (!feeds)
         return lrpx__error(&m->err, LRPX_ENOMEM, "%s: out of memory", g->path);
-    if (trial_feeds(m, feeds)) {
+    bool symbolic;
+    if (trial_feeds(m, feeds, &symbolic)) {
         struct lrpx_plan p;
         rc = lrpx__plan_build(m, feeds, g->n_inputs, false, &p, &m->err);
+        if (rc == LRPX_ESHAPE && symbolic) {
+            /* a symbolic dimension set to 1 may be what failed (an export
+             * with a dynamic batch and a fixed view(2, -1)): the shapes are
+             * checked again with the real inputs */
+            LRPX_LOG(INFO, "load-time shape check skipped: %s", m->err.msg);
+            lrpx__error_clear(&m->err);
+            rc = LRPX_OK;
+            p.incomplete = true;
+        }
         if (rc == LRPX_OK && !p.incomplete) {
             m->folded = lrpx__arena_calloc(&g->arena, (size_t)g->n_nodes + 1, 1);
             if (m->folded)
