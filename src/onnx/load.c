@@ -520,16 +520,19 @@ lrpx__load_graph(const uint8_t *buf, size_t len, const struct lrpx_load_options 
                  struct lrpx_graph *g, struct lrpx_err *err)
 {
     struct loader L = {.g = g, .err = err, .opts = opts, .file = g->path};
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(&lrpx__pb_allocator, len, buf);
+    bool               oom;
+    ProtobufCAllocator alloc = lrpx__pb_allocator_tracking(&oom);
+    Onnx__ModelProto  *mp    = onnx__model_proto__unpack(&alloc, len, buf);
     if (!mp) {
+        if (oom)
+            return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory parsing the model", L.file);
         if (len == 0)
             return lrpx__error(err, LRPX_EPARSE, "%s: the file is empty", L.file);
         return lrpx__error(err, LRPX_EPARSE,
-                           "%s: not a valid ONNX ModelProto (truncated or corrupt protobuf, or "
-                           "out of memory)",
+                           "%s: not a valid ONNX ModelProto (truncated or corrupt protobuf)",
                            L.file);
     }
     lrpx_status rc = build_graph(&L, mp);
-    onnx__model_proto__free_unpacked(mp, &lrpx__pb_allocator);
+    onnx__model_proto__free_unpacked(mp, &alloc);
     return rc;
 }

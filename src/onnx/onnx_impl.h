@@ -6,8 +6,17 @@
 #include "onnx.pb-c.h"
 #include "lrpx_internal.h"
 
+#include <stdio.h>
+
 /* protobuf-c allocator that forwards to lrpx__malloc/lrpx__free */
 extern ProtobufCAllocator lrpx__pb_allocator;
+/* The same, setting *failed when an allocation fails (to tell OOM from a
+ * corrupt file after unpack returns NULL). */
+ProtobufCAllocator lrpx__pb_allocator_tracking(bool *failed);
+/* fopen for reading that refuses anything but a regular file without
+ * blocking on FIFOs; on failure sets *rc and the message. */
+FILE *lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err,
+                          lrpx_status *rc);
 
 /* Where tensor data comes from and goes to. */
 struct lrpx_tensor_src {

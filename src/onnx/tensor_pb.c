@@ -6,6 +6,8 @@
  * https://onnx.ai/onnx/repo-docs/ExternalData.html
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +24,15 @@
 
 /* ---- protobuf-c allocator ---- */
 
+/* allocator_data, when set, points to a bool that records a failed
+ * allocation: protobuf-c reports both corrupt input and OOM as NULL */
 static void *
 pb_alloc(void *ctx, size_t size)
 {
-    (void)ctx;
-    return lrpx__malloc(size);
+    void *p = lrpx__malloc(size);
+    if (!p && ctx)
+        *(bool *)ctx = true;
+    return p;
 }
 
 static void
@@ -38,6 +44,41 @@ pb_free(void *ctx, void *p)
 
 ProtobufCAllocator lrpx__pb_allocator = {pb_alloc, pb_free, NULL};
 
+ProtobufCAllocator
+lrpx__pb_allocator_tracking(bool *failed)
+{
+    *failed = false;
+    ProtobufCAllocator a = {pb_alloc, pb_free, failed};
+    return a;
+}
+
+/* Open a regular file for reading without blocking on FIFOs or devices:
+ * O_NONBLOCK for the open, checked with fstat, then blocking reads. */
+FILE *
+lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err, lrpx_status *rc)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        *rc = lrpx__error(err, LRPX_EIO, "%s: cannot open '%s': %s", what, path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        *rc = lrpx__error(err, LRPX_EIO, "%s: '%s' is not a regular file", what, path);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        *rc = lrpx__error(err, LRPX_EIO, "%s: cannot open '%s': %s", what, path, strerror(errno));
+    }
+    return f;
+}
+
 /* ---- files ---- */
 
 lrpx_status
@@ -48,13 +89,14 @@ lrpx__read_file(const char *path, int64_t max_bytes, uint8_t **buf, size_t *len,
     *len = 0;
     if (max_bytes <= 0)
         max_bytes = (int64_t)1 << 31;
-    FILE *f = fopen(path, "rb");
+    lrpx_status rc;
+    FILE       *f = lrpx__fopen_regular(path, path, err, &rc);
     if (!f)
-        return lrpx__error(err, LRPX_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return rc;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return lrpx__error(err, LRPX_EIO, "%s: not a regular file", path);
+        return lrpx__error(err, LRPX_EIO, "%s: cannot stat", path);
     }
     if ((int64_t)st.st_size > max_bytes) {
         fclose(f);
@@ -164,15 +206,13 @@ read_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, vo
     lrpx_status rc = external_path(src->base_dir, location, src->what, path, sizeof path, err);
     if (rc != LRPX_OK)
         return rc;
-    FILE *f = fopen(path, "rb");
+    FILE *f = lrpx__fopen_regular(path, src->what, err, &rc);
     if (!f)
-        return lrpx__error(err, LRPX_EIO, "%s: cannot open external data '%s': %s", src->what,
-                           path, strerror(errno));
+        return rc;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return lrpx__error(err, LRPX_EIO, "%s: external data '%s' is not a regular file",
-                           src->what, path);
+        return lrpx__error(err, LRPX_EIO, "%s: cannot stat external data '%s'", src->what, path);
     }
     if (offset > (int64_t)st.st_size || nbytes > (int64_t)st.st_size - offset) {
         fclose(f);
@@ -307,10 +347,13 @@ lrpx__tensor_pb_read(const char *path, struct lrpx_tensor *out, char **name_out,
     lrpx_status rc = lrpx__read_file(path, 0, &buf, &len, err);
     if (rc != LRPX_OK)
         return rc;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(&lrpx__pb_allocator, len, buf);
+    bool               oom;
+    ProtobufCAllocator alloc = lrpx__pb_allocator_tracking(&oom);
+    Onnx__TensorProto *tp    = onnx__tensor_proto__unpack(&alloc, len, buf);
     lrpx__free(buf);
     if (!tp)
-        return lrpx__error(err, LRPX_EPARSE, "%s: not a serialized TensorProto", path);
+        return oom ? lrpx__error(err, LRPX_ENOMEM, "%s: out of memory", path)
+                   : lrpx__error(err, LRPX_EPARSE, "%s: not a serialized TensorProto", path);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -328,7 +371,7 @@ lrpx__tensor_pb_read(const char *path, struct lrpx_tensor *out, char **name_out,
             rc = lrpx__error(err, LRPX_ENOMEM, "%s: out of memory", path);
         }
     }
-    onnx__tensor_proto__free_unpacked(tp, &lrpx__pb_allocator);
+    onnx__tensor_proto__free_unpacked(tp, &alloc);
     return rc;
 }
 
