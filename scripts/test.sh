@@ -17,16 +17,21 @@ failed=0
 
 # Sum the Check summaries ("NN%: Checks: C, Failures: F, Errors: E") of a
 # meson test log, one block per test program. A program that printed no
-# summary counts as one test: passed if it exited 0, failed otherwise.
+# summary counts as one test: passed if it exited 0, failed otherwise. The
+# conformance program runs every ONNX backend test inside one Check test and
+# prints "conformance: N tests: P passed, F failed, S skipped": its P and F
+# are counted instead.
 count_log() {
   local log=$1 p f
   [ -f "$log" ] || { failed=$((failed + 1)); return; }
   read -r p f < <(awk '
     function flush() { if (inblk) { if (have) { P += c - fl - e; F += fl + e } else if (ok) P++; else F++ } }
-    /^=+ [0-9]+\/[0-9]+ =+$/ { flush(); inblk = 1; have = 0; ok = 0; next }
+    /^=+ [0-9]+\/[0-9]+ =+$/ { flush(); inblk = 1; have = 0; ok = 0; conf = 0; next }
     inblk && /^result: +exit status 0$/ { ok = 1 }
-    inblk && match($0, /Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/) {
+    inblk && !conf && match($0, /Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/) {
       split(substr($0, RSTART, RLENGTH), a, /[^0-9]+/); c = a[2]; fl = a[3]; e = a[4]; have = 1 }
+    inblk && match($0, /^conformance: [0-9]+ tests: [0-9]+ passed, [0-9]+ failed/) {
+      split(substr($0, RSTART, RLENGTH), a, /[^0-9]+/); c = a[3] + a[4]; fl = a[4]; e = 0; have = 1; conf = 1 }
     END { flush(); print P + 0, F + 0 }' "$log")
   passed=$((passed + p))
   failed=$((failed + f))

@@ -289,6 +289,11 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
             g->opset = os->has_version ? os->version : 1;
     }
     if (g->opset < 0) {
+        if (mp->n_opset_import && mp->opset_import[0] && mp->opset_import[0]->domain)
+            return lrpx__error(L->err, LRPX_EUNSUPPORTED,
+                               "%s: the model imports only other operator domains ('%s'); lrpx "
+                               "supports the default ONNX domain",
+                               L->file, mp->opset_import[0]->domain);
         if (g->ir_version >= 3 || mp->n_opset_import)
             return lrpx__error(L->err, LRPX_EPARSE,
                                "%s: the model imports no opset of the default ONNX domain", L->file);
