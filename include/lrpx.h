@@ -127,8 +127,10 @@ typedef struct lrpx_session lrpx_session; /* one run: activations, gradients, re
 struct lrpx_load_options {
     int64_t max_file_bytes;    /* model file, default 2 GiB                    */
     int64_t max_nodes;         /* default 1,000,000                            */
-    int64_t max_tensor_bytes;  /* one tensor, default 2 GiB                    */
-    int64_t max_total_bytes;   /* all weights + activations, default 16 GiB    */
+    int64_t max_tensor_bytes;  /* one tensor, default 1 GiB                    */
+    int64_t max_total_bytes;   /* weights + one session's activations and
+                                  gradient/relevance buffers, default 4 GiB;
+                                  <= 0: no limit (docs/errors.md, "Limits") */
     int     fold_batchnorm;    /* default 1: BatchNorm into preceding Conv/Gemm */
     int     allow_unsupported; /* default 0; 1 loads graphs with unsupported ops
                                   for inspection only (lrpx info): sessions on
@@ -199,6 +201,31 @@ LRPX_API lrpx_status lrpx_session_output(const lrpx_session *session, int i,
 /* METHOD: any value of the last run by name (intermediate activations too). */
 LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char *name,
                                         lrpx_tensor_view *out);
+
+/* METHOD: threads for this session's passes (OpenBLAS's sgemm and lrpx's
+ * own loops: im2col, depthwise convolutions, pooling, element-wise ops).
+ * n_threads <= 0 restores the default: the environment variable
+ * LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else the online CPUs. Results
+ * do not depend on the thread count in lrpx's own loops. OpenBLAS's count is
+ * process-wide: a pass sets it when it differs from the session's. */
+LRPX_API lrpx_status lrpx_session_set_threads(lrpx_session *session, int n_threads);
+LRPX_API int         lrpx_session_threads(const lrpx_session *session);
+
+/* Profiling. When the environment variable LRPX_PROFILE is 1 at
+ * lrpx_session_init, the session adds up the wall time of every node over
+ * all its forward passes (constant-folded nodes excluded). by_node 0: one
+ * entry per op type (name = op type); 1: one per node (name = node name, ""
+ * when the file gives none), in execution order. Fills up to max entries and
+ * returns how many there are (0 when profiling is off). Strings are owned by
+ * the model. */
+typedef struct lrpx_profile_entry {
+    const char *name;
+    const char *op_type;
+    int64_t     n_calls;
+    double      total_ms;
+} lrpx_profile_entry;
+LRPX_API int lrpx_session_profile(const lrpx_session *session, int by_node,
+                                  lrpx_profile_entry *out, int max);
 
 /* ---- explanations ---- */
 
@@ -350,6 +377,86 @@ LRPX_API lrpx_status lrpx_session_gradient(lrpx_session *session,
                                            const struct lrpx_lrp_options *opts);
 LRPX_API lrpx_status lrpx_session_gradient_of(const lrpx_session *session, const char *name,
                                               lrpx_tensor_view *out);
+
+/* ---- the paper's tricks: translation averaging, sliding windows
+ *      (src/lrp/tricks.c, docs/visualization.md) ---- */
+
+/* Which map the tricks average. */
+typedef enum lrpx_attr_method {
+    LRPX_ATTR_LRP = 0,            /* lrpx_session_explain + relevance        */
+    LRPX_ATTR_GRADIENT,           /* lrpx_session_gradient + gradient_of     */
+    LRPX_ATTR_GRADIENT_X_INPUT,   /* gradient times the input that was fed   */
+    LRPX_ATTR_COUNT
+} lrpx_attr_method;
+
+/* What a shifted image shows where it has no pixels. */
+typedef enum lrpx_shift_pad {
+    LRPX_SHIFT_PAD_EDGE = 0,      /* repeat the border pixels (default)      */
+    LRPX_SHIFT_PAD_ZERO,          /* zeros (in the model's input space)      */
+    LRPX_SHIFT_PAD_COUNT
+} lrpx_shift_pad;
+
+struct lrpx_trick_options {
+    lrpx_attr_method method;
+    const char      *input_name;  /* NULL: the first fed input                */
+    int              nhwc;        /* x is N,H,W,C (default 0: N,C,H,W)        */
+    int              translate;   /* K >= 0: shifts in [-K, K]^2              */
+    lrpx_shift_pad   pad;
+    int              window_width, window_height;   /* sliding window size    */
+    int              stride_x, stride_y;            /* >= 1                   */
+};
+LRPX_API void lrpx_trick_options_default(struct lrpx_trick_options *opts);
+
+/* METHOD of lrpx_session: the translation trick. x is a rank-4 float32
+ * batch the model accepts. Each sample is explained on its own (batch 1)
+ * at every shift (dy, dx) in [-K, K]^2: the image moved by (dy, dx) (the
+ * uncovered border padded per opts->pad), its map moved back, and each
+ * pixel's maps averaged over the shifts that kept it inside the frame. The
+ * class is the one lo asks for; for LRPX_SEED_PREDICTED, the class
+ * predicted for the unshifted sample, held fixed for every shift. out
+ * receives x->n_elems floats (caller-owned, layout of x). Afterwards the
+ * session holds the plain (unshifted) pass over the whole of x, so
+ * lrpx_session_explained_* report it. lo NULL: the defaults.
+ * Returns: LRPX_OK, LRPX_EINVAL (bad options or x), LRPX_ESHAPE, or what
+ * set_input / explain / gradient return; the message is on the session. */
+LRPX_API lrpx_status lrpx_session_explain_translated(lrpx_session *session,
+                                                     const lrpx_tensor_view *x,
+                                                     const struct lrpx_lrp_options *lo,
+                                                     const struct lrpx_trick_options *opts,
+                                                     float *out);
+/* METHOD: sliding-window explanation of images larger than the model's
+ * input. Windows of window_width x window_height start every stride
+ * pixels from the top-left corner (stride <= window size); a last window
+ * aligned to the right (bottom) border is added when the stride does not
+ * land there, so every pixel is covered. Each window is fed as a batch-1 input (with
+ * opts->translate > 0, explained with the translation trick) and its map
+ * added at its place; each pixel is divided by the number of windows
+ * covering it. The class: lo's target, or for LRPX_SEED_PREDICTED the
+ * class with the largest sum over the windows of the explained output
+ * (logits when a trailing Softmax is skipped). out: x->n_elems floats.
+ * The session keeps the last window's pass.
+ * Returns: LRPX_OK, LRPX_EINVAL (also a stride larger than the window),
+ * LRPX_ESHAPE (a window larger than the image), or what set_input /
+ * explain / gradient return. */
+LRPX_API lrpx_status lrpx_session_explain_windows(lrpx_session *session,
+                                                  const lrpx_tensor_view *x,
+                                                  const struct lrpx_lrp_options *lo,
+                                                  const struct lrpx_trick_options *opts,
+                                                  float *out);
+/* Number of window positions along one axis (0 when win > size or an
+ * argument is < 1). */
+LRPX_API int lrpx_window_count(int size, int win, int stride);
+
+struct lrpx_preprocess;   /* images section below */
+/* The z^B bounds an image preset implies: low[c] / high[c] are the model
+ * inputs of a pure black and a pure white pixel after pp (scale, mean, std,
+ * channel order), per output channel (*n_channels is 1 for gray, 3 for
+ * colour; low and high hold at least 3). Put them in
+ * lrpx_lrp_options.box_low_c/box_high_c/n_box_c for epsilon_gamma_box.
+ * Returns: LRPX_OK, LRPX_EINVAL (bad settings, NULL args), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_preprocess_box_bounds(const struct lrpx_preprocess *pp, float *low,
+                                                float *high, int *n_channels,
+                                                char *errbuf, size_t errlen);
 
 /* ---- NumPy .npy files (src/io/npy.c) ---- */
 

@@ -39,6 +39,8 @@ struct lrpx_arena {
     struct lrpx_arena_block *head;
     size_t                   used_total;   /* bytes handed out */
     size_t                   limit;        /* 0: no limit      */
+    bool                     limit_hit;    /* an allocation failed on the limit
+                                              (LRPX_ELIMIT, not ENOMEM) */
 };
 
 void  lrpx__arena_init(struct lrpx_arena *a, size_t limit);

@@ -7,15 +7,21 @@
 #include "cli.h"
 
 static const char bench_help[] =
-    "usage: lrpx bench MODEL INPUT [-n N] [--warmup W] [--explain COMPOSITE]\n"
+    "usage: lrpx bench MODEL INPUT [-n N] [--warmup W] [--threads T]\n"
+    "                  [--explain COMPOSITE] [--profile [--profile-top K]]\n"
     "\n"
     "Time N forward passes (after W warm-up runs) and print the median,\n"
     "minimum and maximum in milliseconds as one JSON line. With --explain,\n"
     "also time N explanations (forward + relevance pass) with that\n"
-    "composite. Threads: OpenBLAS follows OPENBLAS_NUM_THREADS.\n"
+    "composite.\n"
     "\n"
     "  -n N        timed runs (default 10)\n"
-    "  --warmup W  untimed runs first (default 2)\n";
+    "  --warmup W  untimed runs first (default 2)\n"
+    "  --threads T threads for sgemm and lrpx's loops (default:\n"
+    "              LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else all CPUs)\n"
+    "  --profile   also time every node (LRPX_PROFILE=1) and print the\n"
+    "              forward time per op type and the slowest nodes to stderr\n"
+    "  --profile-top K  how many slowest nodes to list (default 15)\n";
 
 static double
 now_ms(void)
@@ -41,23 +47,75 @@ print_stats(const char *key, double *t, int n)
            t[n - 1]);
 }
 
+static int
+cmp_entry(const void *a, const void *b)
+{
+    double x = ((const lrpx_profile_entry *)a)->total_ms;
+    double y = ((const lrpx_profile_entry *)b)->total_ms;
+    return x > y ? -1 : x < y;
+}
+
+/* Per op type and the `top` slowest nodes, in ms per forward pass. */
+static void
+print_profile(const lrpx_session *s, double runs, long long top)
+{
+    for (int by_node = 0; by_node <= 1; by_node++) {
+        int                 n = lrpx_session_profile(s, by_node, NULL, 0);
+        lrpx_profile_entry *e = n > 0 ? calloc((size_t)n, sizeof *e) : NULL;
+        if (!e)
+            return;
+        lrpx_session_profile(s, by_node, e, n);
+        double total = 0.0;
+        for (int i = 0; i < n; i++)
+            total += e[i].total_ms;
+        qsort(e, (size_t)n, sizeof *e, cmp_entry);
+        fprintf(stderr, by_node ? "\nslowest nodes (ms per pass):\n"
+                                : "forward time per op type (ms per pass, %% of total):\n");
+        for (int i = 0; i < n && (!by_node || i < top); i++)
+            fprintf(stderr, "  %-28s %-20s %9.3f  %5.1f%%  (%lld calls)\n",
+                    e[i].name[0] ? e[i].name : "(unnamed)", by_node ? e[i].op_type : "",
+                    e[i].total_ms / runs, 100.0 * e[i].total_ms / (total > 0 ? total : 1),
+                    (long long)e[i].n_calls);
+        if (!by_node)
+            fprintf(stderr, "  %-28s %-20s %9.3f\n", "total", "", total / runs);
+        free(e);
+    }
+}
+
 int
 cmd_bench(int argc, char **argv)
 {
     const char *model_path = NULL, *input = NULL, *composite = NULL;
-    long long   n = 10, warmup = 2;
+    long long   n = 10, warmup = 2, threads = 0, top = 15;
+    bool        profile = false;
+    struct cli_prep prep;
+    cli_prep_init(&prep);
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         int         r;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(bench_help, stdout);
+            fputs("\nINPUT: .npy, a JPEG/PNG image or a folder of images (a batch);\n"
+                  "decoding and preprocessing are not timed.\n", stdout);
+            fputs(cli_prep_help, stdout);
             return CLI_OK;
+        } else if (cli_prep_flag("bench", argc, argv, &i, &prep, &r)) {
+            if (r != CLI_OK)
+                return r;
         } else if ((r = cli_flag_value(argc, argv, &i, "-n", &val)) != 0) {
             if (r < 0 || !cli_parse_int(val, &n) || n < 1 || n > 100000)
                 return cli_usage_error("bench", "-n needs a positive whole number");
         } else if ((r = cli_flag_value(argc, argv, &i, "--warmup", &val)) != 0) {
             if (r < 0 || !cli_parse_int(val, &warmup) || warmup < 0 || warmup > 100000)
                 return cli_usage_error("bench", "--warmup needs a whole number >= 0");
+        } else if ((r = cli_flag_value(argc, argv, &i, "--threads", &val)) != 0) {
+            if (r < 0 || !cli_parse_int(val, &threads) || threads < 1 || threads > 256)
+                return cli_usage_error("bench", "--threads needs a whole number 1..256");
+        } else if (!strcmp(argv[i], "--profile")) {
+            profile = true;
+        } else if ((r = cli_flag_value(argc, argv, &i, "--profile-top", &val)) != 0) {
+            if (r < 0 || !cli_parse_int(val, &top) || top < 0 || top > 1000000)
+                return cli_usage_error("bench", "--profile-top needs a whole number >= 0");
         } else if ((r = cli_flag_value(argc, argv, &i, "--explain", &val)) != 0) {
             if (r < 0)
                 return cli_usage_error("bench", "--explain needs a composite name");
@@ -74,6 +132,8 @@ cmd_bench(int argc, char **argv)
     }
     if (!model_path || !input)
         return cli_usage_error("bench", "needs MODEL and INPUT");
+    if (profile)
+        setenv("LRPX_PROFILE", "1", 1);
     double load0 = now_ms();
     lrpx_model *m = cli_load_model("bench", model_path, false);
     if (!m)
@@ -82,12 +142,17 @@ cmd_bench(int argc, char **argv)
     lrpx_session *s       = NULL;
     int           rc      = CLI_OK;
     double       *t       = calloc((size_t)n, sizeof *t);
+    struct cli_batch *batches = NULL;
+    int               n_batches = 0;
     if (!t || lrpx_session_init(m, &s) != LRPX_OK) {
         rc = cli_error("bench", "%s", s ? lrpx_session_errmsg(s) : "out of memory");
         goto done;
     }
+    if (threads > 0)
+        lrpx_session_set_threads(s, (int)threads);
     struct cli_input in = {NULL, input};
-    if ((rc = cli_set_input("bench", s, m, &in)) != CLI_OK)
+    if ((rc = cli_set_inputs("bench", s, m, model_path, &in, 1, &prep, true, true, &batches,
+                             &n_batches)) != CLI_OK)
         goto done;
     for (long long i = 0; i < warmup + n; i++) {
         double t0 = now_ms();
@@ -100,15 +165,17 @@ cmd_bench(int argc, char **argv)
     }
     printf("{\"model\": ");
     cli_json_string(stdout, model_path);
-    printf(", \"load_ms\": %.3f, ", load_ms);
+    printf(", \"load_ms\": %.3f, \"threads\": %d, ", load_ms, lrpx_session_threads(s));
     print_stats("run", t, (int)n);
+    if (profile)
+        print_profile(s, (double)(warmup + n), top);
     if (composite) {
         struct lrpx_lrp_options o;
         lrpx_lrp_options_default(&o);
         snprintf(o.composite, sizeof o.composite, "%s", composite);
         for (long long i = 0; i < warmup + n; i++) {
             /* a new input invalidates the forward pass: time forward + LRP */
-            if ((rc = cli_set_input("bench", s, m, &in)) != CLI_OK)
+            if ((rc = cli_batch_set("bench", s, &batches[0])) != CLI_OK)
                 goto done;
             double t0 = now_ms();
             if (lrpx_session_explain(s, &o) != LRPX_OK) {
@@ -124,6 +191,7 @@ cmd_bench(int argc, char **argv)
     }
     printf("}\n");
 done:
+    cli_batches_free(batches, n_batches);
     free(t);
     lrpx_session_free(s);
     lrpx_model_free(m);

@@ -96,36 +96,7 @@ cli_load_model_ex(const char *cmd, const char *path, bool allow_unsupported, boo
     return m;
 }
 
-int
-cli_set_input(const char *cmd, lrpx_session *s, const lrpx_model *m, const struct cli_input *in)
-{
-    char      err[1024];
-    lrpx_npy *a;
-    lrpx_status rc = lrpx_npy_read(in->path, &a, err, sizeof err);
-    if (rc != LRPX_OK)
-        return cli_error(cmd, "%s", err);
-    /* the declared rank of the input it feeds */
-    int decl_rank = -1;
-    for (int i = 0; i < lrpx_model_n_inputs(m); i++) {
-        lrpx_value_info vi;
-        lrpx_model_input_info(m, i, &vi);
-        if ((!in->name && i == 0) || (in->name && strcmp(in->name, vi.name) == 0))
-            decl_rank = vi.rank;
-    }
-    int64_t dims[LRPX_MAX_RANK];
-    int     rank = a->rank;
-    memcpy(dims, a->dims, sizeof dims);
-    if (decl_rank == rank + 1 && rank < LRPX_MAX_RANK) {   /* add the batch dim */
-        memmove(dims + 1, dims, (size_t)rank * sizeof dims[0]);
-        dims[0] = 1;
-        rank++;
-    }
-    rc = lrpx_session_set_input(s, in->name, a->dtype, rank, dims, a->data);
-    lrpx_npy_free(a);
-    if (rc != LRPX_OK)
-        return cli_error(cmd, "%s: %s", in->path, lrpx_session_errmsg(s));
-    return CLI_OK;
-}
+/* cli_set_input and the other input readers are in input.c. */
 
 /* ---- class names: a tiny reader for "class_names" (or "classes"): ["a", ...] ---- */
 

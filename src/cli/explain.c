@@ -14,8 +14,9 @@ static const char explain_help[] =
     "                    [--low L --high H] [-o REL.npy] [--layer NAME -o2 FILE]...\n"
     "                    [--output NAME] [--json] [--print-rules]\n"
     "\n"
-    "Explain the model's prediction for INPUT (.npy; a missing batch dimension is\n"
-    "added) with layer-wise relevance propagation. The explained output is the\n"
+    "Explain the model's prediction for INPUT (.npy, a missing batch dimension\n"
+    "added; JPEG/PNG images or a folder, preprocessed, several make a batch)\n"
+    "with layer-wise relevance propagation. The explained output is the\n"
     "predicted class (or --target K) of every sample, seeded with its logit; a\n"
     "trailing Softmax is skipped. Prints the class, the logit, the sum of the\n"
     "input relevance and, per layer, the relevance entering and leaving it.\n"
@@ -23,7 +24,8 @@ static const char explain_help[] =
     "  --composite NAME  rule preset (default epsilon_plus): epsilon_plus,\n"
     "                    epsilon_plus_flat, epsilon_alpha2_beta1,\n"
     "                    epsilon_alpha2_beta1_flat, epsilon_gamma_box (needs\n"
-    "                    --low/--high), lrp0, epsilon\n"
+    "                    --low/--high, which image inputs default to the\n"
+    "                    preprocessed black and white), lrp0, epsilon\n"
     "  --rule SEL=RULE   override, later ones win. SEL: *, an op type (Conv, Gemm,\n"
     "                    MaxPool, ...), first, index:N, name:NODE. RULE: zero,\n"
     "                    epsilon[:EPS], gamma[:G], alphabeta:A,B, zplus,\n"
@@ -50,7 +52,8 @@ static const char gradient_help[] =
     "                     [--output NAME] [--json]\n"
     "\n"
     "Gradient of the predicted class's logit (or --target K) with respect to\n"
-    "the input (sensitivity analysis); --times-input multiplies it by the input\n"
+    "the input (INPUT as for lrpx explain: .npy, images or a folder;\n"
+    "sensitivity analysis); --times-input multiplies it by the input\n"
     "(gradient x input). A trailing Softmax is skipped.\n"
     "\n"
     "  -o G.npy        write the map (shape of the input)\n"
@@ -134,13 +137,19 @@ cmd_explain(int argc, char **argv)
     char                    err[1024];
     struct lrpx_lrp_options o;
     lrpx_lrp_options_default(&o);
+    struct cli_viz viz;
+    cli_viz_init(&viz);
 
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         int         r;
         long long   k;
+        cli_viz_observe(argc, argv, i, &viz);
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(explain_help, stdout);
+            fputs(cli_viz_help, stdout);
+            putchar('\n');
+            fputs(cli_prep_help, stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
@@ -214,8 +223,11 @@ cmd_explain(int argc, char **argv)
             snprintf(names[n_inputs], sizeof names[0], "%.*s", (int)(eq - val), val);
             if (add_input(inputs, &n_inputs, names[n_inputs], eq + 1, "explain") != CLI_OK)
                 return CLI_USAGE;
+        } else if (cli_viz_flag("explain", argc, argv, &i, &viz, &r)) {
+            if (r != CLI_OK)
+                return r;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("explain", "unknown option '%s' (see lrpx explain --help)",
+            return cli_usage_error("explain", "unknown option '%s'",
                                    argv[i]);
         } else if (!model_path) {
             model_path = argv[i];
@@ -224,9 +236,11 @@ cmd_explain(int argc, char **argv)
         }
     }
     if (!model_path)
-        return cli_usage_error("explain", "missing MODEL (see lrpx explain --help)");
+        return cli_usage_error("explain", "missing MODEL");
     if (n_inputs == 0)
         return cli_usage_error("explain", "missing INPUT");
+    if (cli_viz_check("explain", &viz) != CLI_OK)
+        return CLI_USAGE;
     if (n_layers != n_layer_out)
         return cli_usage_error("explain", "each --layer NAME needs one -o2 FILE (%d vs %d)",
                                n_layers, n_layer_out);
@@ -256,8 +270,7 @@ cmd_explain(int argc, char **argv)
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
-    for (int i = 0; i < n_inputs && rc == CLI_OK; i++)
-        rc = cli_set_input("explain", s, m, &inputs[i]);
+    rc = cli_viz_inputs("explain", s, m, model_path, inputs, n_inputs, &viz, &o);
     if (rc != CLI_OK)
         goto done;
     if (seed_path) {
@@ -273,7 +286,7 @@ cmd_explain(int argc, char **argv)
         o.seed_data    = seed->data;
         o.seed_n_elems = seed->n_elems;
     }
-    if (lrpx_session_explain(s, &o) != LRPX_OK) {
+    if (cli_viz_explain(s, &o, &viz, LRPX_ATTR_LRP) != LRPX_OK) {
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
@@ -308,6 +321,9 @@ cmd_explain(int argc, char **argv)
         rc = cli_error("explain", "no relevance reached the input");
         goto done;
     }
+    cli_viz_map("explain", &viz, &rel);
+    if ((rc = cli_viz_heatmap("explain", &viz, &rel)) != CLI_OK)
+        goto done;
     if (out_path && (rc = cli_write_npy("explain", out_path, &rel)) != CLI_OK)
         goto done;
     for (int i = 0; i < n_layers; i++) {
@@ -397,7 +413,9 @@ cmd_explain(int argc, char **argv)
         cli_print_dims(stdout, rel.dims, rel.rank);
         putchar('\n');
     }
+    rc = cli_viz_grid("explain", s, m, model_path, &o, &viz, LRPX_ATTR_LRP);
 done:
+    cli_viz_free(&viz);
     cli_free_classes(classes, n_cls);
     lrpx_npy_free(seed);
     lrpx_session_free(s);
@@ -415,13 +433,19 @@ cmd_gradient(int argc, char **argv)
     bool                    json = false, times_input = false;
     struct lrpx_lrp_options o;
     lrpx_lrp_options_default(&o);
+    struct cli_viz viz;
+    cli_viz_init(&viz);
 
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         int         r;
         long long   k;
+        cli_viz_observe(argc, argv, i, &viz);
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(gradient_help, stdout);
+            fputs(cli_viz_help, stdout);
+            putchar('\n');
+            fputs(cli_prep_help, stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
@@ -449,8 +473,11 @@ cmd_gradient(int argc, char **argv)
             snprintf(names[n_inputs], sizeof names[0], "%.*s", (int)(eq - val), val);
             if (add_input(inputs, &n_inputs, names[n_inputs], eq + 1, "gradient") != CLI_OK)
                 return CLI_USAGE;
+        } else if (cli_viz_flag("gradient", argc, argv, &i, &viz, &r)) {
+            if (r != CLI_OK)
+                return r;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("gradient", "unknown option '%s' (see lrpx gradient --help)",
+            return cli_usage_error("gradient", "unknown option '%s'",
                                    argv[i]);
         } else if (!model_path) {
             model_path = argv[i];
@@ -459,9 +486,11 @@ cmd_gradient(int argc, char **argv)
         }
     }
     if (!model_path)
-        return cli_usage_error("gradient", "missing MODEL (see lrpx gradient --help)");
+        return cli_usage_error("gradient", "missing MODEL");
     if (n_inputs == 0)
         return cli_usage_error("gradient", "missing INPUT");
+    if (cli_viz_check("gradient", &viz) != CLI_OK)
+        return CLI_USAGE;
 
     lrpx_model *m = cli_load_model("gradient", model_path, false);
     if (!m)
@@ -474,11 +503,11 @@ cmd_gradient(int argc, char **argv)
         rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
         goto done;
     }
-    for (int i = 0; i < n_inputs && rc == CLI_OK; i++)
-        rc = cli_set_input("gradient", s, m, &inputs[i]);
+    rc = cli_viz_inputs("gradient", s, m, model_path, inputs, n_inputs, &viz, NULL);
     if (rc != CLI_OK)
         goto done;
-    if (lrpx_session_gradient(s, &o) != LRPX_OK) {
+    if (cli_viz_explain(s, &o, &viz,
+                        times_input ? LRPX_ATTR_GRADIENT_X_INPUT : LRPX_ATTR_GRADIENT) != LRPX_OK) {
         rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
         goto done;
     }
@@ -488,7 +517,8 @@ cmd_gradient(int argc, char **argv)
         goto done;
     }
     lrpx_tensor_view mv = gv;
-    if (times_input) {
+    cli_viz_map("gradient", &viz, &mv);           /* the trick map is x input already */
+    if (times_input && !cli_viz_trick(&viz)) {
         lrpx_value_info  vi;
         lrpx_tensor_view xv;
         const char      *in_name = inputs[0].name;
@@ -510,6 +540,8 @@ cmd_gradient(int argc, char **argv)
             map[i] = ((const float *)gv.data)[i] * ((const float *)xv.data)[i];
         mv.data = map;
     }
+    if ((rc = cli_viz_heatmap("gradient", &viz, &mv)) != CLI_OK)
+        goto done;
     if (out_path && (rc = cli_write_npy("gradient", out_path, &mv)) != CLI_OK)
         goto done;
 
@@ -551,7 +583,10 @@ cmd_gradient(int argc, char **argv)
         cli_print_dims(stdout, mv.dims, mv.rank);
         putchar('\n');
     }
+    rc = cli_viz_grid("gradient", s, m, model_path, &o, &viz,
+                      times_input ? LRPX_ATTR_GRADIENT_X_INPUT : LRPX_ATTR_GRADIENT);
 done:
+    cli_viz_free(&viz);
     free(map);
     cli_free_classes(classes, n_cls);
     lrpx_session_free(s);

@@ -15,6 +15,7 @@ static const char main_help[] =
     "  bench MODEL INPUT     time the forward pass (and an explanation)\n"
     "  explain MODEL INPUT   relevance map (LRP) of a prediction, per-layer report\n"
     "  gradient MODEL INPUT  gradient (or gradient x input) of a prediction\n"
+    "  preprocess IMAGE...   the tensor a model receives for images, as .npy\n"
     "\n"
     "'lrpx COMMAND --help' describes each command.\n";
 
@@ -29,6 +30,7 @@ static const struct command commands[] = {
     {"bench", cmd_bench},
     {"explain", cmd_explain},
     {"gradient", cmd_gradient},
+    {"preprocess", cmd_preprocess},
 };
 
 int

@@ -8,12 +8,13 @@
 #include "cli.h"
 
 static const char run_help[] =
-    "usage: lrpx run MODEL INPUT [--input NAME=FILE]... [-o OUT.npy | -o DIR]\n"
-    "                [--top K] [--json]\n"
+    "usage: lrpx run MODEL INPUT... [--input NAME=FILE]... [-o OUT.npy | -o DIR]\n"
+    "                [--top K] [--json] [--preprocess P | image flags]\n"
     "\n"
     "Run the model's forward pass. INPUT is a NumPy .npy file (float32, or\n"
-    "float64 converted) for the first input; a missing batch dimension is\n"
-    "added. Models with several inputs take --input NAME=FILE for each.\n"
+    "float64 converted; a missing batch dimension is added), a JPEG/PNG image\n"
+    "or a folder of images, for the first input; several INPUTs make one\n"
+    "batch. Models with several inputs take --input NAME=FILE for each.\n"
     "\n"
     "  -o OUT.npy   write the first output\n"
     "  -o DIR       write every output as DIR/<output name>.npy\n"
@@ -80,12 +81,19 @@ cmd_run(int argc, char **argv)
     long long        top      = 5;
     bool             json     = false;
     bool             fold_bn  = true;
+    struct cli_prep  prep;
+    cli_prep_init(&prep);
     for (int i = 1; i < argc; i++) {
         const char *val = NULL;
         int         r;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(run_help, stdout);
+            putchar('\n');
+            fputs(cli_prep_help, stdout);
             return CLI_OK;
+        } else if (cli_prep_flag("run", argc, argv, &i, &prep, &r)) {
+            if (r != CLI_OK)
+                return r;
         } else if (!strcmp(argv[i], "--json")) {
             json = true;
         } else if (!strcmp(argv[i], "--no-fold-batchnorm")) {
@@ -134,8 +142,7 @@ cmd_run(int argc, char **argv)
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
     }
-    for (int i = 0; i < n_inputs && rc == CLI_OK; i++)
-        rc = cli_set_input("run", s, m, &inputs[i]);
+    rc = cli_set_inputs("run", s, m, model_path, inputs, n_inputs, &prep, true, true, NULL, NULL);
     if (rc != CLI_OK)
         goto done;
     if (lrpx_session_run(s) != LRPX_OK) {

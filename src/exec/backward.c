@@ -32,6 +32,18 @@ lrpx__back_identity(struct lrpx_exec *x, const struct lrpx_node *n)
 
 /* ---- buffers ---- */
 
+static lrpx_status
+back_oom(lrpx_session *s)
+{
+    const struct lrpx_arena *a = &s->back_arena;
+    if (a->limit_hit)
+        return lrpx__error(&s->err, LRPX_ELIMIT,
+                           "%s: the backward pass needs more than the memory limit of %lld bytes "
+                           "(weights, activations and gradients together)",
+                           s->model->g.path, (long long)s->model->opts.max_total_bytes);
+    return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+}
+
 /* One float buffer per non-constant float value the plan computes or is
  * fed; NULL for integers and constants (no gradient flows into them). */
 static lrpx_status
@@ -41,9 +53,15 @@ back_alloc(lrpx_session *s)
     struct lrpx_exec        *x = &p->x;
     const struct lrpx_graph *g = x->g;
     if (!s->have_back) {
+        /* the buffers share max_total_bytes with the weights and the plan */
+        const lrpx_model *m = s->model;
+        lrpx__arena_free(&s->back_arena);
+        lrpx__arena_init(&s->back_arena,
+                         lrpx__budget_left(m->opts.max_total_bytes,
+                                           m->g.arena.used_total + p->arena.used_total));
         x->back = lrpx__arena_calloc(&s->back_arena, (size_t)g->n_values + 1, sizeof *x->back);
         if (!x->back)
-            return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+            return back_oom(s);
         for (int v = 0; v < g->n_values; v++) {
             const struct lrpx_tensor *t = &x->vals[v];
             if (x->known[v] || t->dtype != LRPX_DTYPE_FLOAT32 || !t->data)
@@ -51,7 +69,7 @@ back_alloc(lrpx_session *s)
             x->back[v] = lrpx__arena_calloc(&s->back_arena, (size_t)(t->n_elems ? t->n_elems : 1),
                                             sizeof(float));
             if (!x->back[v])
-                return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+                return back_oom(s);
         }
         s->have_back = true;
     } else {
@@ -118,10 +136,13 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
         for (int k = 0; k < n->n_outputs; k++)
             if (n->outputs[k] >= 0 && reached[n->outputs[k]])
                 any = true;
-        if (!any)
+        if (!any || lrpx__outputs_empty(x, n))
             continue;
         lrpx_status (*fn)(struct lrpx_exec *, const struct lrpx_node *) =
             phase == LRPX_PHASE_RELEVANCE ? n->def->relevance : n->def->backward;
+        /* a canonizer may replace it (src/lrp/canonize.c: fused BN / bias) */
+        if (phase == LRPX_PHASE_RELEVANCE && x->rules && x->rules[ni].relevance)
+            fn = x->rules[ni].relevance;
         if (!fn) {
             rc = lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "%s",
                                   phase == LRPX_PHASE_RELEVANCE
@@ -222,6 +243,14 @@ lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_pha
             s->seed_logit[b] = sum_f32(sd + b * classes, classes);
         }
     } else {
+        if (batch > 0 && classes == 0) {
+            /* a class seed needs a class: an empty output has none */
+            lrpx__free(sd);
+            return lrpx__error(&s->err, LRPX_EINVAL,
+                               "%s: output '%.200s' is empty (shape %s): no class to explain",
+                               g->path, g->values[v].name,
+                               lrpx__dims_str(t->dims, t->rank, (char[128]){0}, 128));
+        }
         for (int64_t b = 0; b < batch; b++) {
             const float *row = t->f32 + b * classes;
             int64_t      c   = 0;

@@ -8,6 +8,7 @@
 #include "graph/graph.h"
 
 struct lrpx_rule_cfg;
+struct lrpx_pool;
 
 enum lrpx_phase {
     LRPX_PHASE_PREPARE = 0,   /* shapes, params, scratch sizes; may allocate */
@@ -36,6 +37,11 @@ struct lrpx_exec {
 
     /* per node (g->n_nodes): op parameters parsed in prepare (arena) */
     void                   **params;
+    /* per node: 1 when a producer's forward also writes this node's
+     * output (an activation fused into a Conv, see conv.c); the forward
+     * executor then skips the node. Set in prepare, only for nodes that run
+     * (not folded). The backward passes visit such nodes as usual. */
+    uint8_t                 *fused;
 
     /* per value: float32 gradient or relevance buffer with vals[v].n_elems
      * entries, NULL where the value carries none (ints, constants). Both
@@ -52,6 +58,11 @@ struct lrpx_exec {
 
     struct lrpx_arena       *arena;        /* the plan's arena                 */
     int64_t                  max_tensor_bytes;
+
+    /* the session's threads for the ops' loops (lrpx__parallel_for in
+     * src/util/parallel.h) during a pass; NULL (serial) while planning or
+     * with one thread */
+    struct lrpx_pool        *pool;
 };
 
 /* ---- access to a node's tensors ---- */
@@ -74,6 +85,15 @@ lrpx__out(const struct lrpx_exec *x, const struct lrpx_node *n, int i)
  * data then becomes part of the plan: setting it again re-plans). */
 bool lrpx__in_known(struct lrpx_exec *x, const struct lrpx_node *n, int i);
 
+/* Is input i a constant (an initializer or folded from constants)? Unlike
+ * lrpx__in_known, fed inputs never count: use this to decide which operand
+ * is a weight. */
+static inline bool
+lrpx__in_const(const struct lrpx_exec *x, const struct lrpx_node *n, int i)
+{
+    return i < n->n_inputs && n->inputs[i] >= 0 && x->known[n->inputs[i]];
+}
+
 /* Gradient/relevance buffer of input/output i, NULL if it carries none. */
 static inline float *
 lrpx__back_in(const struct lrpx_exec *x, const struct lrpx_node *n, int i)
@@ -85,6 +105,18 @@ static inline float *
 lrpx__back_out(const struct lrpx_exec *x, const struct lrpx_node *n, int i)
 {
     return (i < n->n_outputs && n->outputs[i] >= 0) ? x->back[n->outputs[i]] : NULL;
+}
+
+/* True when every output of n has no elements: the executors then skip
+ * its forward, backward and relevance functions (there is nothing to
+ * compute, and kernels need not handle empty buffers or scratch). */
+static inline bool
+lrpx__outputs_empty(const struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    for (int k = 0; k < n->n_outputs; k++)
+        if (n->outputs[k] >= 0 && x->vals[n->outputs[k]].n_elems > 0)
+            return false;
+    return true;
 }
 
 static inline int

@@ -15,8 +15,11 @@ lrpx_load_options_default(struct lrpx_load_options *o)
     memset(o, 0, sizeof *o);
     o->max_file_bytes   = (int64_t)2 << 30;
     o->max_nodes        = 1000000;
-    o->max_tensor_bytes = (int64_t)2 << 30;
-    o->max_total_bytes  = (int64_t)16 << 30;
+    /* a hostile file of a few bytes can ask for tensors this large (a
+     * ConstantOfShape or Expand folded at load), so these stay modest;
+     * docs/errors.md, "Limits" */
+    o->max_tensor_bytes = (int64_t)1 << 30;
+    o->max_total_bytes  = (int64_t)4 << 30;
     o->fold_batchnorm   = 1;
 }
 

@@ -21,7 +21,7 @@ lrpx__node_error(struct lrpx_exec *x, const struct lrpx_node *n, lrpx_status sta
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return lrpx__error(x->err, status, "%s: node '%s' (#%d, %s): %s", x->g->path, n->name,
+    return lrpx__error(x->err, status, "%s: node '%.200s' (#%d, %.100s): %s", x->g->path, n->name,
                        n->index, n->op_type, msg);
 }
 
@@ -153,34 +153,55 @@ lrpx__broadcast_shape(struct lrpx_exec *x, const struct lrpx_node *n, const stru
 
 /* ---- planning ---- */
 
-static lrpx_status
-plan_oom(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err)
+size_t
+lrpx__budget_left(int64_t max_total, size_t used)
 {
-    if (p->arena.limit && p->arena.used_total + (1 << 20) >= p->arena.limit)
-        return lrpx__error(err, LRPX_ELIMIT, "%s: the model needs more than the memory limit of %lld bytes",
-                           m->g.path, (long long)m->opts.max_total_bytes);
-    return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory while planning", m->g.path);
+    if (max_total <= 0)
+        return 0;                       /* no limit */
+    if (used >= (size_t)max_total)
+        return 1;                       /* spent: every allocation fails */
+    return (size_t)max_total - used;
+}
+
+/* n: the node whose buffers were being allocated, NULL if none */
+static lrpx_status
+plan_oom(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err,
+         const struct lrpx_node *n)
+{
+    char label[512];
+    if (n)
+        lrpx__node_label(&m->g, n, label, sizeof label);
+    else
+        snprintf(label, sizeof label, "%s", m->g.path);
+    if (p->arena.limit_hit)
+        return lrpx__error(err, LRPX_ELIMIT,
+                           "%s: the model needs more than the memory limit of %lld bytes "
+                           "(weights and activations together)",
+                           label, (long long)m->opts.max_total_bytes);
+    return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory while planning", label);
 }
 
 static lrpx_status
-alloc_value(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err, int v)
+alloc_value(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err, int v,
+            const struct lrpx_node *n)
 {
     struct lrpx_tensor *t = &p->x.vals[v];
     int64_t             bytes = lrpx__tensor_bytes(t);
     t->data = lrpx__arena_alloc(&p->arena, (size_t)(bytes ? bytes : 1));
     if (!t->data)
-        return plan_oom(p, m, err);
+        return plan_oom(p, m, err, n);
     return LRPX_OK;
 }
 
 static lrpx_status
-ensure_scratch(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err)
+ensure_scratch(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err,
+               const struct lrpx_node *n)
 {
     struct lrpx_exec *x = &p->x;
     if (x->scratch_need > x->scratch_size) {
         x->scratch = lrpx__arena_alloc(&p->arena, x->scratch_need);
         if (!x->scratch)
-            return plan_oom(p, m, err);
+            return plan_oom(p, m, err, n);
         x->scratch_size = x->scratch_need;
     }
     return LRPX_OK;
@@ -192,7 +213,7 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
 {
     const struct lrpx_graph *g = &m->g;
     memset(p, 0, sizeof *p);
-    lrpx__arena_init(&p->arena, (size_t)m->opts.max_total_bytes);
+    lrpx__arena_init(&p->arena, lrpx__budget_left(m->opts.max_total_bytes, m->g.arena.used_total));
     struct lrpx_exec *x = &p->x;
     x->g                = g;
     x->err              = err;
@@ -206,10 +227,12 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
     x->data_dep = lrpx__arena_calloc(&p->arena, (size_t)g->n_values + 1, 1);
     x->trial    = !alloc;
     x->params = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, sizeof *x->params);
+    x->fused  = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, 1);
     p->run    = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, sizeof *p->run);
     p->folded = lrpx__arena_calloc(&p->arena, (size_t)g->n_nodes + 1, 1);
-    if (!x->vals || !x->known || !x->fed || !x->data_dep || !x->params || !p->run || !p->folded)
-        return plan_oom(p, m, err);
+    if (!x->vals || !x->known || !x->fed || !x->data_dep || !x->params || !x->fused || !p->run ||
+        !p->folded)
+        return plan_oom(p, m, err, NULL);
 
     for (int v = 0; v < g->n_values; v++) {
         const struct lrpx_value *val = &g->values[v];
@@ -231,7 +254,7 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
         const struct lrpx_op_def *d = n->def;
         char                      label[512];
         if (!d)
-            return lrpx__error(err, LRPX_EUNSUPPORTED, "%s: operator %s is not supported at opset %lld",
+            return lrpx__error(err, LRPX_EUNSUPPORTED, "%s: operator %.100s is not supported at opset %lld",
                                lrpx__node_label(g, n, label, sizeof label), n->op_type,
                                (long long)g->opset);
         /* omitted trailing inputs count as absent */
@@ -246,9 +269,20 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
             return lrpx__error(err, LRPX_EPARSE, "%s: has %d outputs, %s gives %d to %d",
                                lrpx__node_label(g, n, label, sizeof label), n->n_outputs,
                                d->onnx_name, d->n_outputs_min, d->n_outputs_max);
+        /* the first n_inputs_min inputs and n_outputs_min outputs are
+         * required: an empty name there is not an omitted optional one,
+         * and ops rely on them being present */
+        for (int k = 0; k < d->n_inputs_min; k++)
+            if (n->inputs[k] < 0)
+                return lrpx__error(err, LRPX_EPARSE, "%s: required input %d has no name",
+                                   lrpx__node_label(g, n, label, sizeof label), k);
+        for (int k = 0; k < d->n_outputs_min; k++)
+            if (n->outputs[k] < 0)
+                return lrpx__error(err, LRPX_EPARSE, "%s: required output %d has no name",
+                                   lrpx__node_label(g, n, label, sizeof label), k);
         for (int k = 0; k < n->n_inputs; k++)
             if (n->inputs[k] >= 0 && x->vals[n->inputs[k]].dtype == LRPX_DTYPE_UNDEFINED)
-                return lrpx__error(err, LRPX_EPARSE, "%s: input '%s' has no type (not computed before)",
+                return lrpx__error(err, LRPX_EPARSE, "%s: input '%.200s' has no type (not computed before)",
                                    lrpx__node_label(g, n, label, sizeof label),
                                    g->values[n->inputs[k]].name);
         rc = d->prepare(x, n);
@@ -273,12 +307,13 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
         if (all_known) {
             /* constant folding: compute now, keep the result in the plan */
             for (int k = 0; k < n->n_outputs; k++)
-                if (n->outputs[k] >= 0 && (rc = alloc_value(p, m, err, n->outputs[k])) != LRPX_OK)
+                if (n->outputs[k] >= 0 &&
+                    (rc = alloc_value(p, m, err, n->outputs[k], n)) != LRPX_OK)
                     return rc;
-            if ((rc = ensure_scratch(p, m, err)) != LRPX_OK)
+            if ((rc = ensure_scratch(p, m, err, n)) != LRPX_OK)
                 return rc;
             x->phase = LRPX_PHASE_FORWARD;
-            rc       = d->forward(x, n);
+            rc       = lrpx__outputs_empty(x, n) ? LRPX_OK : d->forward(x, n);
             x->phase = LRPX_PHASE_PREPARE;
             if (rc != LRPX_OK)
                 return rc;
@@ -296,10 +331,11 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
     for (int i = 0; i < p->n_run; i++) {
         const struct lrpx_node *n = &g->nodes[p->run[i]];
         for (int k = 0; k < n->n_outputs; k++)
-            if (n->outputs[k] >= 0 && (rc = alloc_value(p, m, err, n->outputs[k])) != LRPX_OK)
+            if (n->outputs[k] >= 0 &&
+                (rc = alloc_value(p, m, err, n->outputs[k], n)) != LRPX_OK)
                 return rc;
     }
-    return ensure_scratch(p, m, err);
+    return ensure_scratch(p, m, err, NULL);
 }
 
 void

@@ -1,10 +1,12 @@
 /* lrpx_session: bind inputs, (re)plan when their shapes change, run the
  * forward pass and hand out views of the results. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "exec/session.h"
 #include "lrp/rules.h"
 #include "ops/op.h"
+#include "util/parallel.h"
 
 lrpx_status
 lrpx_session_init(const lrpx_model *m, lrpx_session **out)
@@ -14,13 +16,21 @@ lrpx_session_init(const lrpx_model *m, lrpx_session **out)
         return LRPX_ENOMEM;
     s->model      = m;
     s->seed_value = -1;
+    s->n_threads  = lrpx__threads_default();
+    const char *prof = getenv("LRPX_PROFILE");
+    if (prof && strcmp(prof, "1") == 0) {
+        s->prof_ns    = lrpx__calloc((size_t)m->g.n_nodes + 1, sizeof *s->prof_ns);
+        s->prof_calls = lrpx__calloc((size_t)m->g.n_nodes + 1, sizeof *s->prof_calls);
+        if (!s->prof_ns || !s->prof_calls)
+            return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory");
+    }
     lrpx__arena_init(&s->back_arena, (size_t)m->opts.max_total_bytes);
     if (m->inspect_only) {
         for (int i = 0; i < m->g.n_nodes; i++)
             if (!m->g.nodes[i].def) {
                 char label[512];
                 return lrpx__error(&s->err, LRPX_EUNSUPPORTED,
-                                   "%s: operator %s is not supported at opset %lld",
+                                   "%s: operator %.100s is not supported at opset %lld",
                                    lrpx__node_label(&m->g, &m->g.nodes[i], label, sizeof label),
                                    m->g.nodes[i].op_type, (long long)m->g.opset);
             }
@@ -71,6 +81,9 @@ lrpx_session_free(lrpx_session *s)
     lrpx__free(s->seed_class);
     lrpx__free(s->seed_logit);
     lrpx__free(s->explained);
+    lrpx__free(s->prof_ns);
+    lrpx__free(s->prof_calls);
+    lrpx__pool_free(s->pool);
     lrpx__free(s);
 }
 
@@ -142,7 +155,7 @@ lrpx_session_set_input(lrpx_session *s, const char *name, lrpx_dtype dtype, int 
     if (!lrpx__tensor_shape(&t, want, rank, dims))
         return lrpx__error(&s->err, LRPX_ELIMIT, "input '%s': element count overflows", val->name);
     int64_t bytes = lrpx__tensor_bytes(&t);
-    if (bytes > s->model->opts.max_tensor_bytes)
+    if (s->model->opts.max_tensor_bytes > 0 && bytes > s->model->opts.max_tensor_bytes)
         return lrpx__error(&s->err, LRPX_ELIMIT, "input '%s': %lld bytes exceed the tensor limit",
                            val->name, (long long)bytes);
     if (t.n_elems > 0 && !data)
@@ -192,8 +205,16 @@ lrpx__session_ensure_run(lrpx_session *s)
     }
     for (int i = 0; i < s->n_feeds; i++)
         s->plan.x.vals[s->feeds[i].value].data = s->feeds[i].t.data;
-    s->plan.x.err = &s->err;
-    rc            = lrpx__exec_forward(&s->plan);
+    /* lrpx splits the work over its own threads; OpenBLAS runs serially
+     * inside them (two sets of threads would fight over the cores) */
+    if (s->n_threads > 1 && !s->pool)
+        s->pool = lrpx__pool_init(s->n_threads);   /* NULL: serial */
+    lrpx__threads_blas_serial();
+    s->plan.x.err      = &s->err;
+    s->plan.x.pool     = s->pool;
+    s->plan.prof_ns    = s->prof_ns;
+    s->plan.prof_calls = s->prof_calls;
+    rc                 = lrpx__exec_forward(&s->plan);
     if (rc != LRPX_OK)
         return rc;
     s->ran = true;
@@ -251,4 +272,60 @@ lrpx_session_value(const lrpx_session *s, const char *name, lrpx_tensor_view *ou
         return LRPX_EINVAL;
     make_view(&s->plan.x.vals[v], out);
     return LRPX_OK;
+}
+
+lrpx_status
+lrpx_session_set_threads(lrpx_session *s, int n_threads)
+{
+    int n = n_threads <= 0 ? lrpx__threads_default()
+          : n_threads > LRPX_MAX_THREADS ? LRPX_MAX_THREADS : n_threads;
+    if (n != s->n_threads) {
+        lrpx__pool_free(s->pool);
+        s->pool        = NULL;
+        s->plan.x.pool = NULL;
+        s->n_threads   = n;
+    }
+    return LRPX_OK;
+}
+
+int
+lrpx_session_threads(const lrpx_session *s)
+{
+    return s->n_threads;
+}
+
+int
+lrpx_session_profile(const lrpx_session *s, int by_node, lrpx_profile_entry *out, int max)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    int                      n = 0;
+    if (!s->prof_ns)
+        return 0;
+    if (by_node) {
+        const struct lrpx_plan *p = &s->plan;
+        for (int i = 0; s->have_plan && i < p->n_run; i++) {
+            const struct lrpx_node *nd = &g->nodes[p->run[i]];
+            if (n < max)
+                out[n] = (lrpx_profile_entry){nd->name, nd->op_type, s->prof_calls[p->run[i]],
+                                              (double)s->prof_ns[p->run[i]] * 1e-6};
+            n++;
+        }
+        return n;
+    }
+    for (int op = 0; op < LRPX_OP_COUNT; op++) {
+        lrpx_profile_entry e = {NULL, NULL, 0, 0.0};
+        for (int i = 0; i < g->n_nodes; i++) {
+            if (g->nodes[i].op != op || !s->prof_calls[i])
+                continue;
+            e.name = e.op_type = g->nodes[i].op_type;
+            e.n_calls += s->prof_calls[i];
+            e.total_ms += (double)s->prof_ns[i] * 1e-6;
+        }
+        if (!e.n_calls)
+            continue;
+        if (n < max)
+            out[n] = e;
+        n++;
+    }
+    return n;
 }

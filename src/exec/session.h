@@ -22,6 +22,10 @@ struct lrpx_plan {
     int              *run;
     uint8_t          *folded;     /* per node: computed while planning      */
     bool              incomplete; /* trial plan stopped: shapes need data   */
+    /* profiling (LRPX_PROFILE=1): per node, forward time in ns and calls,
+     * owned by the session; NULL when off */
+    int64_t          *prof_ns;
+    int64_t          *prof_calls;
 };
 
 /* A value the caller feeds: a graph input, or an initializer it overrides. */
@@ -57,6 +61,14 @@ struct lrpx_session {
     /* per pass options resolved by the LRP front end */
     int                n_explained;
     int               *explained;    /* node indices visited, reverse order  */
+    /* profiling: per node totals over all forward passes (malloc), NULL
+     * unless LRPX_PROFILE=1 was set at lrpx_session_init */
+    int64_t           *prof_ns;
+    int64_t           *prof_calls;
+    /* threads for the passes (lrpx_session_set_threads) and their pool,
+     * made at the first pass that needs it (src/util/parallel.h) */
+    int                n_threads;
+    struct lrpx_pool  *pool;
 };
 
 /* ---- plan (src/exec/plan.c) ---- */
@@ -67,6 +79,10 @@ struct lrpx_session {
 lrpx_status lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds,
                              bool alloc, struct lrpx_plan *p, struct lrpx_err *err);
 void        lrpx__plan_free(struct lrpx_plan *p);
+/* What is left of max_total_bytes (<= 0: no limit) once `used` bytes are
+ * taken, as an arena limit: the model's weights, a session's plan and its
+ * backward buffers share one budget. */
+size_t      lrpx__budget_left(int64_t max_total, size_t used);
 
 /* ---- executors ---- */
 

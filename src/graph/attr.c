@@ -36,15 +36,20 @@ lrpx__attr_string(const struct lrpx_node *n, const char *name, const char *def)
     return a && a->type == LRPX_ATTR_STRING ? a->s : def;
 }
 
+/* An empty list points here rather than at NULL, so that callers may
+ * memcpy(dst, list, 0) (memcpy from NULL is undefined even for 0 bytes). */
+static const int64_t no_ints[1];
+static const float   no_floats[1];
+
 int
 lrpx__attr_ints(const struct lrpx_node *n, const char *name, const int64_t **out)
 {
     const struct lrpx_attr *a = lrpx__attr_find(n, name);
-    if (a && a->type == LRPX_ATTR_INTS) {
+    if (a && a->type == LRPX_ATTR_INTS && a->n_ints > 0) {
         *out = a->ints;
         return a->n_ints;
     }
-    *out = NULL;
+    *out = no_ints;
     return 0;
 }
 
@@ -52,10 +57,10 @@ int
 lrpx__attr_floats(const struct lrpx_node *n, const char *name, const float **out)
 {
     const struct lrpx_attr *a = lrpx__attr_find(n, name);
-    if (a && a->type == LRPX_ATTR_FLOATS) {
+    if (a && a->type == LRPX_ATTR_FLOATS && a->n_floats > 0) {
         *out = a->floats;
         return a->n_floats;
     }
-    *out = NULL;
+    *out = no_floats;
     return 0;
 }

@@ -18,7 +18,7 @@ lrpx__graph_find_value(const struct lrpx_graph *g, const char *name)
 const char *
 lrpx__node_label(const struct lrpx_graph *g, const struct lrpx_node *n, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s: node '%s' (#%d, %s)", g->path, n->name, n->index, n->op_type);
+    snprintf(buf, size, "%s: node '%.200s' (#%d, %.100s)", g->path, n->name, n->index, n->op_type);
     return buf;
 }
 
@@ -33,11 +33,18 @@ lrpx__graph_link(struct lrpx_graph *g)
         for (int k = 0; k < g->nodes[i].n_inputs; k++)
             if (g->nodes[i].inputs[k] >= 0)
                 g->values[g->nodes[i].inputs[k]].n_consumers++;
+    /* one block for all lists (an arena allocation per value would cost
+     * 64 bytes each, every time the passes relink) */
+    size_t total = 0;
+    for (int v = 0; v < g->n_values; v++)
+        total += (size_t)g->values[v].n_consumers;
+    int *block = lrpx__arena_calloc(&g->arena, total + 1, sizeof(int));
+    if (!block)
+        return lrpx__error(g->err, LRPX_ENOMEM, "%s: out of memory", g->path);
     for (int v = 0; v < g->n_values; v++) {
         struct lrpx_value *val = &g->values[v];
-        val->consumers = lrpx__arena_calloc(&g->arena, (size_t)val->n_consumers + 1, sizeof(int));
-        if (!val->consumers)
-            return lrpx__error(g->err, LRPX_ENOMEM, "%s: out of memory", g->path);
+        val->consumers   = block;
+        block           += val->n_consumers;
         val->n_consumers = 0;
     }
     for (int i = 0; i < g->n_nodes; i++)

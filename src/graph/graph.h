@@ -134,7 +134,8 @@ const struct lrpx_attr *lrpx__attr_find(const struct lrpx_node *n, const char *n
 int64_t     lrpx__attr_int(const struct lrpx_node *n, const char *name, int64_t def);
 float       lrpx__attr_float(const struct lrpx_node *n, const char *name, float def);
 const char *lrpx__attr_string(const struct lrpx_node *n, const char *name, const char *def);
-/* Returns the count (0 when absent) and points *out at the values. */
+/* Returns the count (0 when absent or of another type) and points *out at
+ * the values (never NULL, also for an empty list). */
 int         lrpx__attr_ints(const struct lrpx_node *n, const char *name, const int64_t **out);
 int         lrpx__attr_floats(const struct lrpx_node *n, const char *name, const float **out);
 

@@ -133,7 +133,9 @@ fold_bn(struct lrpx_graph *g, int bi, bool *done)
         for (int k = 1; k < W->rank; k++)
             inner *= W->dims[k];
     } else if (is_convt) {
-        if (W->rank < 3 || group < 1)
+        /* a group count that does not divide the input channels is
+         * refused later by ConvTranspose itself; here it would divide by 0 */
+        if (W->rank < 3 || group < 1 || group > W->dims[0] || W->dims[0] % group != 0)
             return LRPX_OK;
         per_group = W->dims[1];
         M         = per_group * group;
@@ -216,26 +218,43 @@ dropout_is_identity(const struct lrpx_graph *g, const struct lrpx_node *n)
     return true;   /* inference: Dropout is the identity (as ONNX Runtime) */
 }
 
-/* Bypass node ni (output 0 == input 0): consumers read the input. */
+/* Identity/Dropout removal works on aliases: the node's output becomes an
+ * alias of (the value behind) its input, and node inputs are rewritten
+ * through the aliases once at the end. Nothing is relinked per node, so a
+ * chain of 100k Identity nodes costs O(nodes + values), not O(n^2). */
+static int
+alias_root(int *alias, int v)
+{
+    int r = v;
+    while (alias[r] >= 0)
+        r = alias[r];
+    while (alias[v] >= 0) {      /* path compression, iterative */
+        int next = alias[v];
+        alias[v] = r;
+        v        = next;
+    }
+    return r;
+}
+
+/* Bypass node ni (output 0 == input 0): consumers will read the input. */
 static bool
-bypass(struct lrpx_graph *g, int ni)
+bypass(struct lrpx_graph *g, int ni, int *alias)
 {
     struct lrpx_node *n = &g->nodes[ni];
     if (n->n_inputs < 1 || n->inputs[0] < 0 || n->n_outputs < 1 || n->outputs[0] < 0)
         return false;
-    int in = n->inputs[0], out = n->outputs[0];
-    if (g->values[out].is_output)
+    for (int k = 1; k < n->n_outputs; k++)
+        if (n->outputs[k] >= 0)
+            return false;            /* extra outputs requested: keep the node */
+    int in = alias_root(alias, n->inputs[0]), out = n->outputs[0];
+    /* a graph output keeps its node; in == out is a cycle (Identity x -> y,
+     * Identity y -> x), left for the topological sort to report */
+    if (g->values[out].is_output || in == out)
         return false;
-    const struct lrpx_value *ov = &g->values[out];
-    for (int c = 0; c < ov->n_consumers; c++) {
-        struct lrpx_node *m = &g->nodes[ov->consumers[c]];
-        for (int k = 0; k < m->n_inputs; k++)
-            if (m->inputs[k] == out)
-                m->inputs[k] = in;
-    }
+    alias[out]              = in;
     g->values[out].producer = -1;
-    n->n_outputs = 0;
-    n->n_inputs  = 0;
+    n->n_outputs            = 0;
+    n->n_inputs             = 0;
     return true;
 }
 
@@ -243,26 +262,50 @@ lrpx_status
 lrpx__graph_passes(struct lrpx_graph *g, bool fold_batchnorm, int *n_removed)
 {
     *n_removed = 0;
+    lrpx_status rc;
+
+    /* Identity / inference Dropout */
+    int *alias = lrpx__malloc(((size_t)g->n_values + 1) * sizeof *alias);
+    if (!alias)
+        return lrpx__error(g->err, LRPX_ENOMEM, "%s: out of memory", g->path);
+    for (int v = 0; v < g->n_values; v++)
+        alias[v] = -1;
+    int n_bypassed = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         struct lrpx_node *n = &g->nodes[i];
         if (!n->def)
             continue;
-        bool done = false;
-        if (strcmp(n->op_type, "Identity") == 0)
-            done = bypass(g, i);
-        else if (strcmp(n->op_type, "Dropout") == 0 && dropout_is_identity(g, n))
-            done = bypass(g, i);
-        else if (fold_batchnorm && strcmp(n->op_type, "BatchNormalization") == 0) {
-            lrpx_status rc = fold_bn(g, i, &done);
-            if (rc != LRPX_OK)
-                return rc;
-        }
-        if (done) {
-            (*n_removed)++;
-            lrpx_status rc = lrpx__graph_link(g);   /* consumers changed */
-            if (rc != LRPX_OK)
-                return rc;
-        }
+        if ((strcmp(n->op_type, "Identity") == 0 ||
+             (strcmp(n->op_type, "Dropout") == 0 && dropout_is_identity(g, n))) &&
+            bypass(g, i, alias))
+            n_bypassed++;
     }
+    if (n_bypassed) {
+        for (int i = 0; i < g->n_nodes; i++)
+            for (int k = 0; k < g->nodes[i].n_inputs; k++)
+                if (g->nodes[i].inputs[k] >= 0)
+                    g->nodes[i].inputs[k] = alias_root(alias, g->nodes[i].inputs[k]);
+    }
+    lrpx__free(alias);
+    if (n_bypassed && (rc = lrpx__graph_link(g)) != LRPX_OK)
+        return rc;
+    *n_removed += n_bypassed;
+
+    /* BatchNormalization folding. A fold only changes links that later
+     * folds do not look at (the BN's input had the BN as its only
+     * consumer; weights are constants), so the links are rebuilt once. */
+    int n_folded = 0;
+    for (int i = 0; i < g->n_nodes && fold_batchnorm; i++) {
+        struct lrpx_node *n = &g->nodes[i];
+        if (!n->def || strcmp(n->op_type, "BatchNormalization") != 0)
+            continue;
+        bool done = false;
+        if ((rc = fold_bn(g, i, &done)) != LRPX_OK)
+            return rc;
+        n_folded += done;
+    }
+    if (n_folded && (rc = lrpx__graph_link(g)) != LRPX_OK)
+        return rc;
+    *n_removed += n_folded;
     return LRPX_OK;
 }

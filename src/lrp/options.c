@@ -1,4 +1,5 @@
 /* Defaults and names of the LRP options (public API). */
+#include <math.h>
 #include <string.h>
 
 #include "lrp/rules.h"
@@ -20,8 +21,8 @@ lrpx_lrp_options_default(struct lrpx_lrp_options *o)
 {
     memset(o, 0, sizeof *o);
     strcpy(o->composite, "epsilon_plus");
-    o->box_low      = 0.0;
-    o->box_high     = 1.0;
+    o->box_low      = NAN;            /* unset: epsilon_gamma_box needs them */
+    o->box_high     = NAN;
     o->maxpool      = LRPX_MAXPOOL_WINNER;
     o->seed         = LRPX_SEED_PREDICTED;
     o->skip_softmax = 1;

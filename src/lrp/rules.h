@@ -1,9 +1,13 @@
-/* LRP rule configuration per node and the shared rule kernels for linear
- * layers. Formulas and references: docs/lrp.md. */
+/* LRP rule configuration per node and the relevance function of linear
+ * layers, as ops see them. Formulas and references: docs/lrp.md; the
+ * front end (rule resolution, canonizers, work buffers) is in
+ * src/lrp/lrp_impl.h. */
 #ifndef LRPX_RULES_H
 #define LRPX_RULES_H
 
 #include "ops/op.h"
+
+struct lrpx_lrp_linear;
 
 /* The rule one node uses in a relevance pass (resolved from the composite
  * and the overrides before the pass starts). */
@@ -19,7 +23,18 @@ struct lrpx_rule_cfg {
     bool              zero_bias;   /* ignore the bias in the rule                */
     lrpx_maxpool_mode maxpool;     /* MaxPool nodes                               */
     double            stab;        /* stabilizer of proportional splits (Add,    */
-                                   /* AveragePool, Sum, ReduceMean), default 1e-6 */
+                                   /* AveragePool, Sum, ReduceMean) and of the   */
+                                   /* non-epsilon linear rules, default 1e-6     */
+
+    /* Set by lrpx_session_explain for one pass; zero/NULL when a caller
+     * fills the table itself (tests), which means "no canonizer":
+     * relevance  replaces the op's relevance function for this node: a
+     *            BatchNormalization or bias Add fused into the linear layer
+     *            before it forwards R unchanged (src/lrp/canonize.c);
+     * lin        linear nodes: merged parameters of a fused pair and the
+     *            shared work buffers (src/lrp/lrp_impl.h). */
+    lrpx_status (*relevance)(struct lrpx_exec *x, const struct lrpx_node *n);
+    const struct lrpx_lrp_linear *lin;
 };
 
 /* The rule of node n in the current relevance pass. */
@@ -41,10 +56,9 @@ lrpx__stabilize(double z, double eps)
  * op's lrpx_linear_def. */
 lrpx_status lrpx__lrp_linear(struct lrpx_exec *x, const struct lrpx_node *n);
 
-/* Split the relevance of output 0 over the inputs in proportion to their
- * contributions z_ij, stabilized by rule->stab: used by Add, Sum, Mean,
- * AveragePool, GlobalAveragePool, ReduceMean, ReduceSum. contrib(i, j) is
- * supplied by the op through its backward function: see
- * lrpx__lrp_proportional in src/lrp/proportional.c. */
+/* Ops whose output sums contributions (Add, Sum, Mean, AveragePool,
+ * GlobalAveragePool, ReduceMean, ReduceSum, BatchNormalization as an affine
+ * map) split R in proportion to them in their own relevance functions,
+ * stabilized with lrpx__stabilize(z, rule->stab); see docs/lrp.md. */
 
 #endif /* LRPX_RULES_H */

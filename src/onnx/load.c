@@ -13,6 +13,95 @@
 
 /* ---- helpers ---- */
 
+/* protobuf-c unpacks nested messages recursively and ONNX nests without
+ * bound (a graph attribute holds a graph whose nodes hold graphs ...): a
+ * 2 MB file nested 100k deep overflows the stack. The wire format is
+ * walked once with an explicit stack first and deep files are refused.
+ * Real models nest about 7 levels per graph (Model, Graph, ValueInfo,
+ * TypeProto, Tensor, Shape, Dimension) plus 3 per subgraph level. */
+#define PB_MAX_DEPTH 100
+
+static bool
+pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Deepest message nesting in buf (the root counts 1), or PB_MAX_DEPTH + 1
+ * when deeper. Malformed input ends the walk early: protobuf-c reports it. */
+static int
+pb_nesting(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *root)
+{
+    struct {
+        const ProtobufCMessageDescriptor *desc;
+        const uint8_t                    *end;
+    } stack[PB_MAX_DEPTH];
+    int            sp = 0, deepest = 1;
+    const uint8_t *p  = buf;
+    if (!buf)
+        return 0;
+    stack[0].desc = root;
+    stack[0].end  = buf + len;
+    while (sp >= 0) {
+        const uint8_t *end = stack[sp].end;
+        if (p >= end) {
+            sp--;
+            continue;
+        }
+        uint64_t tag, n;
+        if (!pb_varint(&p, end, &tag))
+            return deepest;
+        switch (tag & 7) {
+        case PROTOBUF_C_WIRE_TYPE_VARINT:
+            if (!pb_varint(&p, end, &n))
+                return deepest;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_64BIT:
+            if (end - p < 8)
+                return deepest;
+            p += 8;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_32BIT:
+            if (end - p < 4)
+                return deepest;
+            p += 4;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED: {
+            if (!pb_varint(&p, end, &n) || n > (uint64_t)(end - p))
+                return deepest;
+            const ProtobufCFieldDescriptor *f =
+                (tag >> 3) <= UINT32_MAX
+                    ? protobuf_c_message_descriptor_get_field(stack[sp].desc, (unsigned)(tag >> 3))
+                    : NULL;
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor) {
+                if (sp + 1 >= PB_MAX_DEPTH)
+                    return PB_MAX_DEPTH + 1;
+                sp++;
+                stack[sp].desc = f->descriptor;
+                stack[sp].end  = p + n;     /* p stays: walk the submessage */
+                if (sp + 1 > deepest)
+                    deepest = sp + 1;
+            } else {
+                p += n;
+            }
+            break;
+        }
+        default:   /* groups or garbage */
+            return deepest;
+        }
+    }
+    return deepest;
+}
+
 static const char *
 s_or_empty(const char *s)
 {
@@ -35,7 +124,7 @@ struct loader {
 static lrpx_status
 oom(struct loader *L)
 {
-    if (L->g->arena.limit && L->g->arena.used_total + (1 << 20) >= L->g->arena.limit)
+    if (L->g->arena.limit_hit)
         return lrpx__error(L->err, LRPX_ELIMIT, "%s: model exceeds the memory limit of %lld bytes",
                            L->file, (long long)L->opts->max_total_bytes);
     return lrpx__error(L->err, LRPX_ENOMEM, "%s: out of memory", L->file);
@@ -108,7 +197,7 @@ read_value_info(struct loader *L, const Onnx__ValueInfoProto *vi, struct lrpx_va
         return LRPX_OK;
     if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
         return lrpx__error(L->err, LRPX_EUNSUPPORTED,
-                           "%s: value '%s' is not a tensor (sequences, maps, optionals and sparse "
+                           "%s: value '%.200s' is not a tensor (sequences, maps, optionals and sparse "
                            "tensors are not supported)",
                            L->file, val->name);
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
@@ -117,7 +206,7 @@ read_value_info(struct loader *L, const Onnx__ValueInfoProto *vi, struct lrpx_va
         return LRPX_OK;
     if (tt->shape->n_dim > LRPX_MAX_RANK)
         return lrpx__error(L->err, LRPX_EUNSUPPORTED,
-                           "%s: value '%s' has rank %zu, lrpx supports at most %d", L->file,
+                           "%s: value '%.200s' has rank %zu, lrpx supports at most %d", L->file,
                            val->name, tt->shape->n_dim, LRPX_MAX_RANK);
     val->decl_rank = (int)tt->shape->n_dim;
     for (size_t i = 0; i < tt->shape->n_dim; i++) {
@@ -127,7 +216,7 @@ read_value_info(struct loader *L, const Onnx__ValueInfoProto *vi, struct lrpx_va
             continue;
         if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
             if (d->dim_value < 0)
-                return lrpx__error(L->err, LRPX_EPARSE, "%s: value '%s' has negative dimension %lld",
+                return lrpx__error(L->err, LRPX_EPARSE, "%s: value '%.200s' has negative dimension %lld",
                                    L->file, val->name, (long long)d->dim_value);
             val->decl_dims[i] = d->dim_value;
         } else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM) {
@@ -135,6 +224,38 @@ read_value_info(struct loader *L, const Onnx__ValueInfoProto *vi, struct lrpx_va
             if (!val->dim_params[i])
                 return oom(L);
         }
+    }
+    return LRPX_OK;
+}
+
+/* An initializer that is also a graph input: the declared type is the
+ * default value's type, so they must agree (a mismatch is a broken file,
+ * and would let the planner trust a shape the data does not have). */
+static lrpx_status
+check_initializer_decl(struct loader *L, const Onnx__ValueInfoProto *vi,
+                       const struct lrpx_value *init)
+{
+    struct lrpx_value decl = {.name = init->name, .decl_rank = -1};
+    lrpx_status       rc   = read_value_info(L, vi, &decl);
+    if (rc != LRPX_OK)
+        return rc;
+    const struct lrpx_tensor *t = &init->data;
+    if (decl.decl_dtype != LRPX_DTYPE_UNDEFINED && decl.decl_dtype != t->dtype)
+        return lrpx__error(L->err, LRPX_EPARSE,
+                           "%s: graph input '%.200s' is declared %s but its initializer is %s",
+                           L->file, init->name, lrpx_dtype_name(decl.decl_dtype),
+                           lrpx_dtype_name(t->dtype));
+    bool same = decl.decl_rank < 0 || decl.decl_rank == t->rank;
+    for (int k = 0; same && decl.decl_rank > 0 && k < decl.decl_rank; k++)
+        same = decl.decl_dims[k] < 0 || decl.decl_dims[k] == t->dims[k];
+    if (!same) {
+        char d1[128], d2[128];
+        return lrpx__error(L->err, LRPX_ESHAPE,
+                           "%s: graph input '%.200s' is declared with shape %s but its initializer "
+                           "has shape %s",
+                           L->file, init->name,
+                           lrpx__dims_str(decl.decl_dims, decl.decl_rank, d1, sizeof d1),
+                           lrpx__dims_str(t->dims, t->rank, d2, sizeof d2));
     }
     return LRPX_OK;
 }
@@ -152,7 +273,7 @@ read_attr(struct loader *L, const struct lrpx_node *n, const Onnx__AttributeProt
         return oom(L);
     if (ap->ref_attr_name && ap->ref_attr_name[0])
         return lrpx__error(L->err, LRPX_EUNSUPPORTED,
-                           "%s: node '%s' (#%d, %s): attribute '%s' refers to a function attribute",
+                           "%s: node '%.200s' (#%d, %.100s): attribute '%.200s' refers to a function attribute",
                            L->file, n->name, n->index, n->op_type, a->name);
     int type = ap->has_type ? (int)ap->type : 0;
     switch (type) {
@@ -175,10 +296,10 @@ read_attr(struct loader *L, const struct lrpx_node *n, const Onnx__AttributeProt
         a->type = LRPX_ATTR_TENSOR;
         if (!ap->t)
             return lrpx__error(L->err, LRPX_EPARSE,
-                               "%s: node '%s' (#%d, %s): tensor attribute '%s' has no tensor",
+                               "%s: node '%.200s' (#%d, %.100s): tensor attribute '%.200s' has no tensor",
                                L->file, n->name, n->index, n->op_type, a->name);
-        char what[256];
-        snprintf(what, sizeof what, "%s: node '%s' (#%d, %s): attribute '%s'", L->file, n->name,
+        char what[1024];
+        snprintf(what, sizeof what, "%s: node '%.200s' (#%d, %.100s): attribute '%.200s'", L->file, n->name,
                  n->index, n->op_type, a->name);
         struct lrpx_tensor_src src = {.base_dir = L->g->dir, .arena = ar,
                                       .max_bytes = L->opts->max_tensor_bytes, .what = what};
@@ -188,7 +309,7 @@ read_attr(struct loader *L, const struct lrpx_node *n, const Onnx__AttributeProt
         a->type     = LRPX_ATTR_FLOATS;
         a->n_floats = (int)ap->n_floats;
         if (ap->n_floats > INT_MAX / 8)
-            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%s' too long", L->file, a->name);
+            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%.200s' too long", L->file, a->name);
         if (ap->n_floats) {
             float *f = lrpx__arena_calloc(ar, ap->n_floats, sizeof *f);
             if (!f)
@@ -201,7 +322,7 @@ read_attr(struct loader *L, const struct lrpx_node *n, const Onnx__AttributeProt
         a->type   = LRPX_ATTR_INTS;
         a->n_ints = (int)ap->n_ints;
         if (ap->n_ints > INT_MAX / 8)
-            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%s' too long", L->file, a->name);
+            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%.200s' too long", L->file, a->name);
         if (ap->n_ints) {
             int64_t *v = lrpx__arena_calloc(ar, ap->n_ints, sizeof *v);
             if (!v)
@@ -214,7 +335,7 @@ read_attr(struct loader *L, const struct lrpx_node *n, const Onnx__AttributeProt
         a->type      = LRPX_ATTR_STRINGS;
         a->n_strings = (int)ap->n_strings;
         if (ap->n_strings > INT_MAX / 8)
-            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%s' too long", L->file, a->name);
+            return lrpx__error(L->err, LRPX_ELIMIT, "%s: attribute '%.200s' too long", L->file, a->name);
         if (ap->n_strings) {
             const char **v = lrpx__arena_calloc(ar, ap->n_strings, sizeof *v);
             if (!v)
@@ -291,7 +412,7 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
     if (g->opset < 0) {
         if (mp->n_opset_import && mp->opset_import[0] && mp->opset_import[0]->domain)
             return lrpx__error(L->err, LRPX_EUNSUPPORTED,
-                               "%s: the model imports only other operator domains ('%s'); lrpx "
+                               "%s: the model imports only other operator domains ('%.200s'); lrpx "
                                "supports the default ONNX domain",
                                L->file, mp->opset_import[0]->domain);
         if (g->ir_version >= 3 || mp->n_opset_import)
@@ -335,7 +456,7 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
             break;
         }
         if (map_find(&map, g, nm) >= 0) {
-            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: initializer '%s' is defined twice", L->file, nm);
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: initializer '%.200s' is defined twice", L->file, nm);
             break;
         }
         int v = add_value(L, &map, nm, LRPX_VALUE_CONST);
@@ -343,8 +464,8 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
             rc = oom(L);
             break;
         }
-        char what[256];
-        snprintf(what, sizeof what, "%s: initializer '%s'", L->file, nm);
+        char what[1024];
+        snprintf(what, sizeof what, "%s: initializer '%.200s'", L->file, nm);
         struct lrpx_tensor_src src = {.base_dir = g->dir, .arena = &g->arena,
                                       .max_bytes = L->opts->max_tensor_bytes, .what = what};
         rc = lrpx__tensor_from_proto(tp, &src, &g->values[v].data, L->err);
@@ -372,10 +493,11 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
         int v = map_find(&map, g, nm);
         if (v >= 0 && g->values[v].kind == LRPX_VALUE_CONST && !g->values[v].overridable) {
             g->values[v].overridable = true;    /* initializer listed as input */
+            rc = check_initializer_decl(L, vi, &g->values[v]);
             continue;
         }
         if (v >= 0) {
-            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: graph input '%s' is listed twice", L->file, nm);
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: graph input '%.200s' is listed twice", L->file, nm);
             break;
         }
         v = add_value(L, &map, nm, LRPX_VALUE_INPUT);
@@ -405,12 +527,12 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
         }
         g->n_nodes++;
         if (np->n_input > 1024 || np->n_output > 1024 || np->n_attribute > 1024) {
-            rc = lrpx__error(L->err, LRPX_ELIMIT, "%s: node '%s' (#%d, %s) has too many inputs, "
+            rc = lrpx__error(L->err, LRPX_ELIMIT, "%s: node '%.200s' (#%d, %.100s) has too many inputs, "
                              "outputs or attributes", L->file, n->name, n->index, n->op_type);
             break;
         }
         if (!n->op_type[0]) {
-            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: node '%s' (#%d) has no op_type", L->file,
+            rc = lrpx__error(L->err, LRPX_EPARSE, "%s: node '%.200s' (#%d) has no op_type", L->file,
                              n->name, n->index);
             break;
         }
@@ -422,12 +544,12 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
         if (!n->def && !L->opts->allow_unsupported) {
             if (!default_domain(n->domain))
                 rc = lrpx__error(L->err, LRPX_EUNSUPPORTED,
-                                 "%s: node '%s' (#%d, %s): operator domain '%s' is not supported "
+                                 "%s: node '%.200s' (#%d, %.100s): operator domain '%.200s' is not supported "
                                  "(only the default ONNX domain is)",
                                  L->file, n->name, n->index, n->op_type, n->domain);
             else
                 rc = lrpx__error(L->err, LRPX_EUNSUPPORTED,
-                                 "%s: node '%s' (#%d, %s): operator %s is not supported at opset %lld",
+                                 "%s: node '%.200s' (#%d, %.100s): operator %.100s is not supported at opset %lld",
                                  L->file, n->name, n->index, n->op_type, n->op_type,
                                  (long long)g->opset);
             break;
@@ -452,7 +574,7 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
             }
             if (map_find(&map, g, nm) >= 0) {
                 rc = lrpx__error(L->err, LRPX_EPARSE,
-                                 "%s: node '%s' (#%d, %s): output '%s' is already defined (values "
+                                 "%s: node '%.200s' (#%d, %.100s): output '%.200s' is already defined (values "
                                  "are assigned once)",
                                  L->file, n->name, n->index, n->op_type, nm);
                 break;
@@ -467,7 +589,7 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
         }
         for (size_t k = 0; k < np->n_attribute && rc == LRPX_OK; k++) {
             if (!np->attribute[k]) {
-                rc = lrpx__error(L->err, LRPX_EPARSE, "%s: node '%s' (#%d, %s): empty attribute",
+                rc = lrpx__error(L->err, LRPX_EPARSE, "%s: node '%.200s' (#%d, %.100s): empty attribute",
                                  L->file, n->name, n->index, n->op_type);
                 break;
             }
@@ -488,7 +610,7 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
             int v = map_find(&map, g, nm);
             if (v < 0)
                 rc = lrpx__error(L->err, LRPX_EPARSE,
-                                 "%s: node '%s' (#%d, %s): input '%s' is not a graph input, an "
+                                 "%s: node '%.200s' (#%d, %.100s): input '%.200s' is not a graph input, an "
                                  "initializer or the output of another node",
                                  L->file, n->name, n->index, n->op_type, nm);
             n->inputs[k] = v;
@@ -509,7 +631,7 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
         int                         v  = map_find(&map, g, nm);
         if (v < 0) {
             rc = lrpx__error(L->err, LRPX_EPARSE,
-                             "%s: graph output '%s' is not produced by any node", L->file, nm);
+                             "%s: graph output '%.200s' is not produced by any node", L->file, nm);
             break;
         }
         g->values[v].is_output = true;
@@ -525,12 +647,21 @@ lrpx__load_graph(const uint8_t *buf, size_t len, const struct lrpx_load_options 
                  struct lrpx_graph *g, struct lrpx_err *err)
 {
     struct loader L = {.g = g, .err = err, .opts = opts, .file = g->path};
-    bool               oom;
-    ProtobufCAllocator alloc = lrpx__pb_allocator_tracking(&oom);
-    Onnx__ModelProto  *mp    = onnx__model_proto__unpack(&alloc, len, buf);
+    int           depth = pb_nesting(buf, len, &onnx__model_proto__descriptor);
+    if (depth > PB_MAX_DEPTH)
+        return lrpx__error(err, LRPX_ELIMIT,
+                           "%s: messages nested more than %d deep (graphs inside attributes "
+                           "inside graphs...)", L.file, PB_MAX_DEPTH);
+    struct lrpx_pb_state st;
+    ProtobufCAllocator   alloc = lrpx__pb_allocator_state(&st, len, opts->max_total_bytes);
+    Onnx__ModelProto    *mp    = onnx__model_proto__unpack(&alloc, len, buf);
     if (!mp) {
-        if (oom)
+        if (st.failed)
             return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory parsing the model", L.file);
+        if (st.over)
+            return lrpx__error(err, LRPX_ELIMIT,
+                               "%s: parsing needs more than %zu bytes for a %zu-byte file "
+                               "(corrupt or hostile protobuf)", L.file, st.limit, len);
         if (len == 0)
             return lrpx__error(err, LRPX_EPARSE, "%s: the file is empty", L.file);
         return lrpx__error(err, LRPX_EPARSE,

@@ -10,9 +10,18 @@
 
 /* protobuf-c allocator that forwards to lrpx__malloc/lrpx__free */
 extern ProtobufCAllocator lrpx__pb_allocator;
-/* The same, setting *failed when an allocation fails (to tell OOM from a
- * corrupt file after unpack returns NULL). */
-ProtobufCAllocator lrpx__pb_allocator_tracking(bool *failed);
+/* The same, for one unpack of len bytes: records a failed allocation (to
+ * tell OOM from a corrupt file once unpack returns NULL) and refuses to
+ * allocate past a budget (16 x len + 64 MiB, at most max_total when > 0),
+ * so a small hostile file cannot make the parser take gigabytes. */
+struct lrpx_pb_state {
+    bool   failed;    /* an allocation failed: LRPX_ENOMEM      */
+    bool   over;      /* the budget ran out: LRPX_ELIMIT        */
+    size_t used;
+    size_t limit;     /* 0: none                                */
+};
+ProtobufCAllocator lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len,
+                                            int64_t max_total);
 /* fopen for reading that refuses anything but a regular file without
  * blocking on FIFOs; on failure sets *rc and the message. */
 FILE *lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err,

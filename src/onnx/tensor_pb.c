@@ -24,14 +24,23 @@
 
 /* ---- protobuf-c allocator ---- */
 
-/* allocator_data, when set, points to a bool that records a failed
- * allocation: protobuf-c reports both corrupt input and OOM as NULL */
+/* allocator_data, when set, points to a struct lrpx_pb_state: protobuf-c
+ * reports corrupt input, a failed allocation and our budget all as NULL */
 static void *
 pb_alloc(void *ctx, size_t size)
 {
+    struct lrpx_pb_state *st = ctx;
+    if (st && st->limit && (size > st->limit || st->used > st->limit - size)) {
+        st->over = true;
+        return NULL;
+    }
     void *p = lrpx__malloc(size);
-    if (!p && ctx)
-        *(bool *)ctx = true;
+    if (st) {
+        if (!p)
+            st->failed = true;
+        else
+            st->used += size;
+    }
     return p;
 }
 
@@ -45,10 +54,20 @@ pb_free(void *ctx, void *p)
 ProtobufCAllocator lrpx__pb_allocator = {pb_alloc, pb_free, NULL};
 
 ProtobufCAllocator
-lrpx__pb_allocator_tracking(bool *failed)
+lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len, int64_t max_total)
 {
-    *failed = false;
-    ProtobufCAllocator a = {pb_alloc, pb_free, failed};
+    memset(st, 0, sizeof *st);
+    /* protobuf-c's structs are larger than their encoding (an empty
+     * NodeProto is 2 bytes on the wire, about 100 in memory; packed int64
+     * varints grow up to 8x), so the budget is a multiple of the input,
+     * within max_total_bytes */
+    size_t limit = 0;
+    if (len <= (SIZE_MAX - ((size_t)64 << 20)) / 16)
+        limit = 16 * len + ((size_t)64 << 20);
+    if (max_total > 0 && (limit == 0 || (uint64_t)max_total < limit))
+        limit = (size_t)max_total;
+    st->limit            = limit;
+    ProtobufCAllocator a = {pb_alloc, pb_free, st};
     return a;
 }
 
@@ -170,10 +189,15 @@ external_path(const char *base_dir, const char *location, const char *what, char
     return LRPX_OK;
 }
 
+/* Open the external data of tp and seek to it, after checking that the
+ * file holds nbytes there: done before the tensor is allocated, so that a
+ * tiny model cannot make lrpx allocate a large tensor for data that does
+ * not exist. */
 static lrpx_status
-read_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, void *dst,
-              int64_t nbytes, struct lrpx_err *err)
+open_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, int64_t nbytes,
+              FILE **fp, struct lrpx_err *err)
 {
+    *fp = NULL;
     const char *location = NULL;
     int64_t     offset = 0, length = -1;
     for (size_t i = 0; i < tp->n_external_data; i++) {
@@ -221,12 +245,12 @@ read_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, vo
                            src->what, location, (long long)st.st_size, (long long)nbytes,
                            (long long)offset);
     }
-    if (fseeko(f, (off_t)offset, SEEK_SET) != 0 ||
-        (nbytes && fread(dst, 1, (size_t)nbytes, f) != (size_t)nbytes)) {
+    if (fseeko(f, (off_t)offset, SEEK_SET) != 0) {
         fclose(f);
-        return lrpx__error(err, LRPX_EIO, "%s: short read of external data '%s'", src->what, path);
+        return lrpx__error(err, LRPX_EIO, "%s: cannot seek in external data '%s'", src->what,
+                           path);
     }
-    fclose(f);
+    *fp = f;
     return LRPX_OK;
 }
 
@@ -271,8 +295,11 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
                     tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     size_t have = 0;
     const char *field = NULL;
+    FILE       *ext   = NULL;
     if (external) {
-        /* checked in read_external */
+        lrpx_status erc = open_external(tp, src, nbytes, &ext, err);
+        if (erc != LRPX_OK)
+            return erc;
     } else if (tp->has_raw_data) {
         if ((int64_t)tp->raw_data.len != nbytes)
             return lrpx__error(err, LRPX_EPARSE, "%s: raw_data holds %zu bytes, shape %s needs %lld",
@@ -294,14 +321,19 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
 
     void *data = src->arena ? lrpx__arena_alloc(src->arena, (size_t)nbytes)
                             : lrpx__malloc((size_t)nbytes);
-    if (!data)
-        return lrpx__error(err, src->arena && src->arena->limit ? LRPX_ELIMIT : LRPX_ENOMEM,
+    if (!data) {
+        if (ext)
+            fclose(ext);
+        return lrpx__error(err, src->arena && src->arena->limit_hit ? LRPX_ELIMIT : LRPX_ENOMEM,
                            "%s: cannot allocate %lld bytes", what, (long long)nbytes);
+    }
     out->data = data;
 
     lrpx_status rc = LRPX_OK;
     if (external) {
-        rc = read_external(tp, src, data, nbytes, err);
+        if (nbytes && fread(data, 1, (size_t)nbytes, ext) != (size_t)nbytes)
+            rc = lrpx__error(err, LRPX_EIO, "%s: short read of external data", what);
+        fclose(ext);
     } else if (tp->has_raw_data) {
         if (nbytes)
             memcpy(data, tp->raw_data.data, (size_t)nbytes);
@@ -347,13 +379,16 @@ lrpx__tensor_pb_read(const char *path, struct lrpx_tensor *out, char **name_out,
     lrpx_status rc = lrpx__read_file(path, 0, &buf, &len, err);
     if (rc != LRPX_OK)
         return rc;
-    bool               oom;
-    ProtobufCAllocator alloc = lrpx__pb_allocator_tracking(&oom);
-    Onnx__TensorProto *tp    = onnx__tensor_proto__unpack(&alloc, len, buf);
+    struct lrpx_pb_state st;
+    ProtobufCAllocator   alloc = lrpx__pb_allocator_state(&st, len, 0);
+    Onnx__TensorProto   *tp    = onnx__tensor_proto__unpack(&alloc, len, buf);
     lrpx__free(buf);
     if (!tp)
-        return oom ? lrpx__error(err, LRPX_ENOMEM, "%s: out of memory", path)
-                   : lrpx__error(err, LRPX_EPARSE, "%s: not a serialized TensorProto", path);
+        return st.failed ? lrpx__error(err, LRPX_ENOMEM, "%s: out of memory", path)
+             : st.over   ? lrpx__error(err, LRPX_ELIMIT,
+                                       "%s: parsing needs more than %zu bytes (corrupt or "
+                                       "hostile file)", path, st.limit)
+                         : lrpx__error(err, LRPX_EPARSE, "%s: not a serialized TensorProto", path);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');

@@ -25,6 +25,7 @@
 
 #include "lrp/rules.h"
 #include "ops/op.h"
+#include "util/parallel.h"
 
 struct batch_normalization_params {
     float   epsilon;
@@ -99,23 +100,42 @@ batch_normalization_affine(const struct lrpx_exec *x, const struct lrpx_node *n,
     *shift = b - *a * m;
 }
 
+/* channels [g0, g1) on the session's threads */
+struct batch_normalization_ctx {
+    struct lrpx_exec                        *x;
+    const struct lrpx_node                  *n;
+    const struct batch_normalization_params *p;
+    const float                             *xd;
+    float                                   *yd;
+};
+
+LRPX_TARGET_CLONES
+static void
+batch_normalization_range(void *ctx_, int64_t g0, int64_t g1)
+{
+    const struct batch_normalization_ctx    *c = ctx_;
+    const struct batch_normalization_params *p = c->p;
+    for (int64_t g = g0; g < g1; g++) {
+        double a, shift;
+        batch_normalization_affine(c->x, c->n, p, g, &a, &shift);
+        for (int64_t b = 0; b < p->n_batch; b++) {
+            int64_t off = (b * p->groups + g) * p->inner;
+            for (int64_t i = 0; i < p->inner; i++)
+                c->yd[off + i] = (float)(a * c->xd[off + i] + shift);
+        }
+    }
+}
+
 static lrpx_status
 batch_normalization_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     const struct batch_normalization_params *p =
         LRPX_PARAMS(x, n, struct batch_normalization_params);
-    const float *xd = lrpx__in(x, n, 0)->f32;
-    float       *yd = lrpx__out(x, n, 0)->f32;
-
-    for (int64_t g = 0; g < p->groups; g++) {
-        double a, shift;
-        batch_normalization_affine(x, n, p, g, &a, &shift);
-        for (int64_t b = 0; b < p->n_batch; b++) {
-            int64_t off = (b * p->groups + g) * p->inner;
-            for (int64_t i = 0; i < p->inner; i++)
-                yd[off + i] = (float)(a * xd[off + i] + shift);
-        }
-    }
+    struct batch_normalization_ctx c = {x, n, p, lrpx__in(x, n, 0)->f32,
+                                        lrpx__out(x, n, 0)->f32};
+    lrpx__parallel_for(x->pool, p->groups,
+                       1 + (1 << 14) / (p->inner * p->n_batch + 1),
+                       batch_normalization_range, &c);
     return LRPX_OK;
 }
 

@@ -6,6 +6,7 @@
 
 #include "ops/broadcast_impl.h"
 #include "lrp/rules.h"
+#include "util/parallel.h"
 
 /* ---- plans ---- */
 
@@ -70,14 +71,12 @@ lrpx__bcast_init(struct lrpx_bcast *it, int out_rank, const int64_t *out_dims,
     return true;
 }
 
-void
-lrpx__bcast_foreach(const struct lrpx_bcast *it, lrpx_bcast_fn fn, void *ctx)
+/* Rows [o0, o1) of the walk (a row: the innermost merged dim). */
+static void
+bcast_rows(const struct lrpx_bcast *it, lrpx_bcast_fn fn, void *ctx, int64_t o0, int64_t o1)
 {
-    if (it->n_elems <= 0)
-        return;
     const int     rank  = it->rank;
     const int64_t inner = it->dims[rank - 1];
-    const int64_t outer = it->n_elems / inner;
     int           istr[LRPX_BCAST_MAX_OPS];
     int64_t       off[LRPX_BCAST_MAX_OPS] = {0};
     int64_t       idx[LRPX_MAX_RANK]      = {0};
@@ -85,9 +84,19 @@ lrpx__bcast_foreach(const struct lrpx_bcast *it, lrpx_bcast_fn fn, void *ctx)
     /* the innermost merged dim of a contiguous operand has stride 0 or 1 */
     for (int k = 0; k < it->n_ops; k++)
         istr[k] = it->strides[k][rank - 1] != 0;
+    /* the multi-index of row o0 */
+    {
+        int64_t r = o0;
+        for (int d = rank - 2; d >= 0; d--) {
+            idx[d] = r % it->dims[d];
+            r /= it->dims[d];
+            for (int k = 0; k < it->n_ops; k++)
+                off[k] += idx[d] * it->strides[k][d];
+        }
+    }
 
-    int64_t out_off = 0;
-    for (int64_t o = 0; o < outer; o++) {
+    int64_t out_off = o0 * inner;
+    for (int64_t o = o0; o < o1; o++) {
         fn(ctx, inner, out_off, off, istr);
         out_off += inner;
         for (int d = rank - 2; d >= 0; d--) {
@@ -101,6 +110,39 @@ lrpx__bcast_foreach(const struct lrpx_bcast *it, lrpx_bcast_fn fn, void *ctx)
             idx[d] = 0;
         }
     }
+}
+
+void
+lrpx__bcast_foreach(const struct lrpx_bcast *it, lrpx_bcast_fn fn, void *ctx)
+{
+    if (it->n_elems <= 0)
+        return;
+    bcast_rows(it, fn, ctx, 0, it->n_elems / it->dims[it->rank - 1]);
+}
+
+struct bcast_mt_ctx {
+    const struct lrpx_bcast *it;
+    lrpx_bcast_fn            fn;
+    void                    *ctx;
+};
+
+static void
+bcast_mt_range(void *c_, int64_t o0, int64_t o1)
+{
+    const struct bcast_mt_ctx *c = c_;
+    bcast_rows(c->it, c->fn, c->ctx, o0, o1);
+}
+
+void
+lrpx__bcast_foreach_mt(const struct lrpx_bcast *it, lrpx_bcast_fn fn, void *ctx,
+                       struct lrpx_pool *pool)
+{
+    if (it->n_elems <= 0)
+        return;
+    const int64_t       inner = it->dims[it->rank - 1];
+    struct bcast_mt_ctx c     = {it, fn, ctx};
+    lrpx__parallel_for(pool, it->n_elems / inner, 1 + (1 << 14) / inner, bcast_mt_range,
+                       &c);
 }
 
 /* ---- binary and copy runners ---- */
@@ -127,6 +169,15 @@ lrpx__bcast_binary(const struct lrpx_bcast *it, lrpx_bcast_row2 row,
 {
     struct bin_ctx c = {row, y, a, b, y_size, a_size, b_size};
     lrpx__bcast_foreach(it, bin_row, &c);
+}
+
+void
+lrpx__bcast_binary_mt(const struct lrpx_bcast *it, lrpx_bcast_row2 row,
+                      void *y, size_t y_size, const void *a, size_t a_size,
+                      const void *b, size_t b_size, struct lrpx_pool *pool)
+{
+    struct bin_ctx c = {row, y, a, b, y_size, a_size, b_size};
+    lrpx__bcast_foreach_mt(it, bin_row, &c, pool);
 }
 
 struct copy_ctx {
@@ -374,8 +425,9 @@ lrpx__binary_forward(struct lrpx_exec *x, const struct lrpx_node *n,
     if (!row)      /* prepare admitted a dtype the op has no kernel for */
         return lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "no kernel for %s",
                                 lrpx_dtype_name(a->dtype));
-    lrpx__bcast_binary(it, row, y->data, lrpx_dtype_size(y->dtype), a->data,
-                       lrpx_dtype_size(a->dtype), b->data, lrpx_dtype_size(b->dtype));
+    lrpx__bcast_binary_mt(it, row, y->data, lrpx_dtype_size(y->dtype), a->data,
+                          lrpx_dtype_size(a->dtype), b->data, lrpx_dtype_size(b->dtype),
+                          x->pool);
     return LRPX_OK;
 }
 

@@ -44,6 +44,11 @@ typedef void (*lrpx_bcast_fn)(void *ctx, int64_t n, int64_t out_off,
 /* Call fn for every row of the plan, in output order. Nothing for an empty
  * output. */
 void lrpx__bcast_foreach(const struct lrpx_bcast *it, lrpx_bcast_fn fn, void *ctx);
+/* The same with the rows spread over the threads of pool (src/util/
+ * parallel.h; NULL: serial). fn must only write the output row it is
+ * given. */
+void lrpx__bcast_foreach_mt(const struct lrpx_bcast *it, lrpx_bcast_fn fn, void *ctx,
+                            struct lrpx_pool *pool);
 
 /* Binary row kernel: y[i] = f(a[i*sa], b[i*sb]) for i < n, sa, sb in {0, 1};
  * the pointers are already offset to the row. y may alias a (sa == 1). */
@@ -54,6 +59,9 @@ typedef void (*lrpx_bcast_row2)(void *y, const void *a, int sa, const void *b, i
 void lrpx__bcast_binary(const struct lrpx_bcast *it, lrpx_bcast_row2 row,
                         void *y, size_t y_size, const void *a, size_t a_size,
                         const void *b, size_t b_size);
+void lrpx__bcast_binary_mt(const struct lrpx_bcast *it, lrpx_bcast_row2 row,
+                           void *y, size_t y_size, const void *a, size_t a_size,
+                           const void *b, size_t b_size, struct lrpx_pool *pool);
 
 /* Copy operand 0 of a 1-operand plan (elements of `size` bytes) to y,
  * broadcasting it to the plan's output shape. */

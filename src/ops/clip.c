@@ -19,6 +19,7 @@
 #include <math.h>
 
 #include "ops/broadcast_impl.h"
+#include "util/parallel.h"
 
 struct clip_params {
     float lo, hi;       /* opset < 11: the attributes */
@@ -69,6 +70,26 @@ clip_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
         break;                                                                   \
     }
 
+/* float32 over ranges of elements on the session's threads (the same
+ * expression as CLIP_CASE) */
+struct clip_ctx {
+    const float *x;
+    float       *y;
+    float        lo, hi;
+};
+
+LRPX_TARGET_CLONES
+static void
+clip_range_f32(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct clip_ctx *c = ctx_;
+    const float            lo = c->lo, hi = c->hi;
+    for (int64_t i = i0; i < i1; i++) {
+        const float v = c->x[i], l = v < lo ? lo : v;
+        c->y[i] = l > hi ? hi : l;
+    }
+}
+
 static lrpx_status
 clip_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -78,8 +99,13 @@ clip_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     const struct lrpx_tensor *bl = x->opset >= 11 ? lrpx__in(x, n, 1) : NULL;
     const struct lrpx_tensor *bh = x->opset >= 11 ? lrpx__in(x, n, 2) : NULL;
     const bool                old = x->opset < 11;
+    if (a->dtype == LRPX_DTYPE_FLOAT32) {
+        struct clip_ctx c = {a->f32, y->f32, bl ? bl->f32[0] : old ? p->lo : -INFINITY,
+                             bh ? bh->f32[0] : old ? p->hi : INFINITY};
+        lrpx__parallel_for(x->pool, a->n_elems, 1 << 15, clip_range_f32, &c);
+        return LRPX_OK;
+    }
     switch (a->dtype) {
-        CLIP_CASE(FLOAT32, float, old ? p->lo : -INFINITY, old ? p->hi : INFINITY)
         CLIP_CASE(FLOAT64, double, old ? (double)p->lo : -INFINITY,
                   old ? (double)p->hi : INFINITY)
         CLIP_CASE(INT8, int8_t, INT8_MIN, INT8_MAX)

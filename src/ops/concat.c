@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ops/move_impl.h"
+#include "util/parallel.h"
 
 struct concat_params {
     int64_t outer;      /* product of the dims before the axis          */
@@ -91,6 +92,29 @@ concat_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_OK;
 }
 
+/* The copies of one input, in blocks of up to CONCAT_BLOCK bytes spread
+ * over the session's threads. */
+#define CONCAT_BLOCK ((size_t)64 << 10)
+
+struct concat_ctx {
+    uint8_t       *dst;
+    const uint8_t *src;
+    size_t         row, chunk;      /* bytes: output row, this input's part */
+    int64_t        n_blocks;        /* per outer index                       */
+};
+
+static void
+concat_range(void *ctx_, int64_t k0, int64_t k1)
+{
+    const struct concat_ctx *c = ctx_;
+    for (int64_t k = k0; k < k1; k++) {
+        const int64_t o = k / c->n_blocks;
+        const size_t  b = (size_t)(k % c->n_blocks) * CONCAT_BLOCK;
+        const size_t  len = c->chunk - b < CONCAT_BLOCK ? c->chunk - b : CONCAT_BLOCK;
+        memcpy(c->dst + (size_t)o * c->row + b, c->src + (size_t)o * c->chunk + b, len);
+    }
+}
+
 static lrpx_status
 concat_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -104,9 +128,11 @@ concat_forward(struct lrpx_exec *x, const struct lrpx_node *n)
         const int64_t  off   = p->chunk_off[2 * i + 1];
         if (chunk == 0)
             continue;
-        for (int64_t o = 0; o < p->outer; o++)
-            memcpy((uint8_t *)out->data + (size_t)(o * p->row + off) * es,
-                   src + (size_t)(o * chunk) * es, (size_t)chunk * es);
+        struct concat_ctx c = {(uint8_t *)out->data + (size_t)off * es, src,
+                               (size_t)p->row * es, (size_t)chunk * es, 0};
+        c.n_blocks = (int64_t)((c.chunk + CONCAT_BLOCK - 1) / CONCAT_BLOCK);
+        lrpx__parallel_for(x->pool, p->outer * c.n_blocks,
+                           1 + (int64_t)(CONCAT_BLOCK / c.chunk), concat_range, &c);
     }
     return LRPX_OK;
 }

@@ -13,15 +13,158 @@
  * Backward: gradients for X, and for W and B when they carry one (e.g.
  *       weights fed as graph inputs).
  */
+#include <math.h>
+#include <stdlib.h> /*TMP*/
+
 #include "lrp/rules.h"
 #include "ops/conv_impl.h"
 #include "ops/linear_impl.h"
+#include "ops/pgemm_impl.h"
+
+/* How the forward pass runs, chosen per plan in prepare:
+ *   CONV_WINOGRAD  Winograd F(2x2, 3x3) from weights transformed once;
+ *   CONV_PGEMM     im2col (or the input itself, 1x1) times the weights by
+ *                  lrpx__pgemm, on AVX2+FMA CPUs, weights packed once when
+ *                  constant, else per call into the scratch;
+ *   CONV_PLAIN     im2col + OpenBLAS, and all depthwise convolutions.
+ * The LRP hooks use the same kernels as the forward pass with the weight
+ * they are given (CONV_PGEMM or CONV_PLAIN; Winograd layers take
+ * CONV_PGEMM), so apply() with the real weight reproduces the forward
+ * output up to rounding. */
+enum conv_algo { CONV_PLAIN, CONV_PGEMM, CONV_WINOGRAD };
 
 struct conv_params {
-    struct lrpx_linear_roles roles;      /* first member: linear_impl.h */
+    struct lrpx_linear_roles roles;      /* first member: linear_impl.h   */
     struct lrpx_conv_geom    geom;
-    size_t                   scratch;
+    size_t                   scratch;    /* bytes: im2col, then packing    */
+    size_t                   pack_off;   /* where packing starts, or 0     */
+    enum conv_algo           algo;
+    bool                     pgemm;      /* not Winograd: use lrpx__pgemm  */
+    float                   *wt;         /* Winograd or packed weights,    */
+                                         /* plan arena; NULL: none         */
+    bool                     wino_packed;
+    /* a Relu or Clip reading output 0, computed here (x->fused), into the
+     * buffer of value act_value; act.kind NONE when there is none */
+    struct lrpx_act          act;
+    int                      act_value;
 };
+
+/* Fuse the first Relu, or Clip with constant bounds, that reads our output:
+ * the forward pass then writes its output too while the values are in
+ * cache, and the executor skips it. Only when this node runs (its data
+ * input is not a constant) and not in the trial plan. Our output is stored
+ * unchanged: the backward passes need it. */
+static void
+conv_fuse_act(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *p)
+{
+    const struct lrpx_graph *g = x->g;
+    const int                v = n->outputs[0];
+
+    p->act.kind  = LRPX_ACT_NONE;
+    p->act_value = -1;
+    if (x->trial || v < 0 || n->inputs[0] < 0 || x->known[n->inputs[0]])
+        return;
+    for (int i = 0; i < g->values[v].n_consumers; i++) {
+        const int               ci = g->values[v].consumers[i];
+        const struct lrpx_node *c  = &g->nodes[ci];
+        if (!c->def || c->n_inputs < 1 || c->inputs[0] != v || c->n_outputs < 1 ||
+            c->outputs[0] < 0 || x->fused[ci])
+            continue;
+        float lo = -INFINITY, hi = INFINITY;
+        if (c->op == LRPX_OP_RELU) {
+            p->act.kind = LRPX_ACT_RELU;
+        } else if (c->op == LRPX_OP_CLIP) {
+            bool ok = true;
+            if (x->opset < 11) {
+                ok = c->n_inputs == 1;
+                lo = lrpx__attr_float(c, "min", -INFINITY);
+                hi = lrpx__attr_float(c, "max", INFINITY);
+            } else {
+                for (int k = 1; k <= 2 && ok; k++) {
+                    if (k >= c->n_inputs || c->inputs[k] < 0)
+                        continue;
+                    const struct lrpx_tensor *t = &x->vals[c->inputs[k]];
+                    ok = x->known[c->inputs[k]] && t->dtype == LRPX_DTYPE_FLOAT32 &&
+                         t->n_elems == 1 && t->data != NULL;
+                    if (ok)
+                        *(k == 1 ? &lo : &hi) = t->f32[0];
+                }
+            }
+            if (!ok)
+                continue;
+            p->act.kind = LRPX_ACT_CLIP;
+        } else {
+            continue;
+        }
+        p->act.lo    = lo;
+        p->act.hi    = hi;
+        p->act_value = c->outputs[0];
+        x->fused[ci] = 1;
+        return;
+    }
+}
+
+/* Pick the algorithm, prepare its weights and request the scratch. The
+ * weight is transformed or packed only when constant (it is done once,
+ * here), and not in the load-time trial plan, which only checks shapes;
+ * without the memory for that copy (allocation failure, memory limit)
+ * CONV_PGEMM packs per call and Winograd is not used. */
+static lrpx_status
+conv_choose(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *p)
+{
+    const struct lrpx_conv_geom *g = &p->geom;
+    size_t                       bytes, im2col = lrpx__conv_scratch_bytes(g);
+
+    p->algo     = CONV_PLAIN;
+    p->pgemm    = lrpx__pgemm_available() && !g->depthwise && !getenv("LRPX_PGEMM_OFF") /*TMP*/;
+    p->scratch  = im2col;
+    if (p->pgemm) {
+        p->pack_off = (im2col + 63) & ~(size_t)63;
+        if (!lrpx__mul_size(lrpx__conv_packed_floats(g), sizeof(float), &bytes) ||
+            p->pack_off + bytes < bytes)
+            return lrpx__node_error(x, n, LRPX_ELIMIT, "packed weights too large");
+        p->scratch = p->pack_off + bytes;
+        p->algo    = CONV_PGEMM;
+    }
+    lrpx__scratch_request(x, p->scratch);
+    if (x->trial || !p->roles.w_known)
+        return LRPX_OK;
+    if (lrpx__winograd_fits(g) && !getenv("LRPX_WINO_OFF") /*TMP*/ &&
+        lrpx__mul_size(lrpx__winograd_weight_floats(g, p->pgemm), sizeof(float), &bytes) &&
+        (p->wt = lrpx__arena_alloc(x->arena, bytes)) != NULL) {
+        if (lrpx__winograd_weights(g, lrpx__in(x, n, 1)->f32, p->wt, p->pgemm) != LRPX_OK)
+            return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for Winograd weights");
+        p->algo        = CONV_WINOGRAD;
+        p->wino_packed = p->pgemm;
+        lrpx__scratch_request(x, lrpx__winograd_scratch_bytes(g));
+        return LRPX_OK;
+    }
+    if (p->pgemm && lrpx__mul_size(lrpx__conv_packed_floats(g), sizeof(float), &bytes) &&
+        (p->wt = lrpx__arena_alloc(x->arena, bytes)) != NULL)
+        lrpx__conv_pack(g, lrpx__in(x, n, 1)->f32, p->wt);
+    return LRPX_OK;
+}
+
+/* out = conv(in; w) + bias (bias may be NULL) by the plan's algorithm, or
+ * (plain) by CONV_PGEMM / CONV_PLAIN with weight w: the LRP hooks; act: the
+ * fused activation or NULL */
+static void
+conv_run(struct lrpx_exec *x, const struct conv_params *p, const float *in, const float *w,
+         bool use_wt, const float *bias, float *out, uint8_t *scratch,
+         const struct lrpx_act *act)
+{
+    if (use_wt && p->algo == CONV_WINOGRAD) {
+        lrpx__winograd_fwd(&p->geom, in, p->wt, p->wino_packed, bias, out, (float *)scratch,
+                           x->pool, act);
+    } else if (p->pgemm) {
+        float *wp = use_wt && p->wt ? p->wt : (float *)(scratch + p->pack_off);
+        if (wp != p->wt)
+            lrpx__conv_pack(&p->geom, w, wp);
+        lrpx__conv_fwd_packed(&p->geom, in, wp, bias, out, (float *)scratch, x->pool, act);
+    } else {
+        lrpx__conv_fwd_bias(&p->geom, in, w, bias, out, (float *)scratch, x->pool, act);
+    }
+}
 
 static lrpx_status
 conv_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
@@ -53,10 +196,11 @@ conv_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     p->roles.in_index = 0;
     p->roles.w_index  = 1;
     p->roles.b_index  = b != NULL ? 2 : -1;
-    p->roles.w_known  = lrpx__in_known(x, n, 1);
+    p->roles.w_known  = lrpx__in_const(x, n, 1);
 
-    p->scratch = lrpx__conv_scratch_bytes(&p->geom);
-    lrpx__scratch_request(x, p->scratch);
+    if ((rc = conv_choose(x, n, p)) != LRPX_OK)
+        return rc;
+    conv_fuse_act(x, n, p);
     return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, lrpx__in(x, n, 0)->rank, dims);
 }
 
@@ -70,11 +214,10 @@ conv_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 
     if ((rc = lrpx__conv_check_scratch(x, n, p->scratch)) != LRPX_OK)
         return rc;
-    if (b != NULL)
-        lrpx__channel_bias_fill(y->f32, b->f32, p->geom.batch, p->geom.out_c,
-                                p->geom.out_size);
-    lrpx__conv_fwd(&p->geom, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32, y->f32,
-                   b != NULL, x->scratch);
+    struct lrpx_act act = p->act;
+    act.out = p->act_value >= 0 ? x->vals[p->act_value].f32 : NULL;
+    conv_run(x, p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32, true,
+             b != NULL ? b->f32 : NULL, y->f32, x->scratch, act.out ? &act : NULL);
     return LRPX_OK;
 }
 
@@ -93,7 +236,8 @@ conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     if ((rc = lrpx__conv_check_scratch(x, n, p->scratch)) != LRPX_OK)
         return rc;
     if (gx != NULL)
-        lrpx__conv_bwd_data(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch);
+        lrpx__conv_bwd_data(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch,
+                            x->pool);
     if (gw != NULL)
         lrpx__conv_bwd_weight(&p->geom, lrpx__in(x, n, 0)->f32, gy, gw, x->scratch);
     if (gb != NULL)
@@ -107,8 +251,8 @@ static void
 conv_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in, const float *w,
            float *out, void *scratch)
 {
-    const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
-    lrpx__conv_fwd(&p->geom, in, w, out, false, scratch);
+    conv_run(x, LRPX_PARAMS(x, n, struct conv_params), in, w, false, NULL, out, scratch,
+             NULL);
 }
 
 static void
@@ -116,7 +260,7 @@ conv_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
              const float *w, float *gin, void *scratch)
 {
     const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
-    lrpx__conv_bwd_data(&p->geom, gout, w, gin, false, scratch);
+    lrpx__conv_bwd_data(&p->geom, gout, w, gin, false, scratch, x->pool);
 }
 
 static void

@@ -9,9 +9,12 @@
  * loops, where a GEMM with a single-channel K would be mostly overhead. */
 #include <cblas.h>
 #include <limits.h>
+#include <stdlib.h> /*TMP*/
 #include <string.h>
 
 #include "ops/conv_impl.h"
+#include "ops/pgemm_impl.h"
+#include "util/parallel.h"
 
 /* Upper bound of the im2col buffer (one chunk of output rows). */
 #define CONV_CHUNK_BYTES ((size_t)8 << 20)
@@ -356,16 +359,26 @@ conv_in_row(const struct lrpx_conv_geom *g, int64_t r, int64_t kd, int64_t kh)
 }
 
 /* col [cin_g * k_size, (r1 - r0) * ow] from the group's input channels,
- * for output rows [r0, r1). */
-static void
-conv_im2col(const struct lrpx_conv_geom *g, const float *in, int64_t r0, int64_t r1,
-            float *col)
-{
-    const int64_t ow = g->out_sp[2], iw = g->in_sp[2], sw = g->stride[2];
-    float *dst = col;
+ * for output rows [r0, r1); channels [c0, c1) of the group. */
+struct conv_im2col_ctx {
+    const struct lrpx_conv_geom *g;
+    const float                 *in;
+    int64_t                      r0, r1;
+    float                       *col;
+};
 
-    for (int64_t c = 0; c < g->cin_g; c++) {
-        const float *in_c = in + c * g->in_size;
+LRPX_TARGET_CLONES
+static void
+conv_im2col_range(void *ctx_, int64_t c0, int64_t c1)
+{
+    const struct conv_im2col_ctx *cx = ctx_;
+    const struct lrpx_conv_geom  *g  = cx->g;
+    const int64_t ow = g->out_sp[2], iw = g->in_sp[2], sw = g->stride[2];
+    const int64_t r0 = cx->r0, r1 = cx->r1;
+    float        *dst = cx->col + c0 * g->k_size * (r1 - r0) * ow;
+
+    for (int64_t c = c0; c < c1; c++) {
+        const float *in_c = cx->in + c * g->in_size;
         for (int64_t kd = 0; kd < g->kernel[0]; kd++)
         for (int64_t kh = 0; kh < g->kernel[1]; kh++)
         for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
@@ -378,21 +391,33 @@ conv_im2col(const struct lrpx_conv_geom *g, const float *in, int64_t r0, int64_t
                     memset(dst, 0, (size_t)ow * sizeof(float));
                     continue;
                 }
-                const float *src = in_c + row * iw;
+                const float *src = in_c + row * iw + iw0;
                 if (lo > 0)
                     memset(dst, 0, (size_t)lo * sizeof(float));
                 if (sw == 1) {
                     if (hi > lo)
-                        memcpy(dst + lo, src + iw0 + lo, (size_t)(hi - lo) * sizeof(float));
+                        memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+                } else if (sw == 2) {
+                    for (int64_t o = lo; o < hi; o++)
+                        dst[o] = src[2 * o];
                 } else {
                     for (int64_t o = lo; o < hi; o++)
-                        dst[o] = src[iw0 + o * sw];
+                        dst[o] = src[o * sw];
                 }
                 if (hi < ow)
                     memset(dst + hi, 0, (size_t)(ow - hi) * sizeof(float));
             }
         }
     }
+}
+
+static void
+conv_im2col(const struct lrpx_conv_geom *g, const float *in, int64_t r0, int64_t r1,
+            float *col, struct lrpx_pool *pool)
+{
+    struct conv_im2col_ctx c = {g, in, r0, r1, col};
+    const int64_t per_c = g->k_size * (r1 - r0) * g->out_sp[2];
+    lrpx__parallel_for(pool, g->cin_g, 1 + (1 << 14) / (per_c + 1), conv_im2col_range, &c);
 }
 
 /* The adjoint of conv_im2col: in += scatter(col). */
@@ -428,12 +453,329 @@ conv_col2im(const struct lrpx_conv_geom *g, const float *col, int64_t r0, int64_
     }
 }
 
+static void conv_dw_fwd_nd(const struct lrpx_conv_geom *g, const float *in, const float *w,
+                           float *out, bool accumulate);
+
 /* ---- depthwise (cin_g == 1): output channel m reads input channel
  * m / cout_g ---- */
 
+/* 2-D (and 1-D) depthwise forward for channels [c0, c1) of batch * out_c.
+ * Per output row, the kernel rows point at their input rows, or at a row of
+ * zeros where they fall into the padding; then each output adds its taps
+ * in order (kernel row, then column) onto the bias (or 0, or what out holds
+ * when accumulating). The columns whose taps all lie inside the row run a
+ * branch-free loop with the kernel size fixed (3x3, 5x5), which the
+ * compiler vectorises over the columns; the few border columns check each
+ * tap. */
+#define CONV_DW_ROW_MAX 4096    /* widest input row of the fast path */
+#define CONV_DW_KMAX    7       /* largest kernel side of the fast path */
+
+struct conv_dw_ctx {
+    const struct lrpx_conv_geom *g;
+    const float                 *in, *w, *bias;
+    float                       *out;
+    bool                         accumulate;
+    bool                         fma;           /* conv_dw_fma*        */
+    int64_t                      ow_a, ow_b;    /* interior columns */
+    const struct lrpx_act       *act;           /* fused activation    */
+};
+
+/* rp[kh] = rows[kh] - pw; with the sizes and DW constant the taps are
+ * fixed offsets from KH pointers (few registers, no spills) */
+#define CONV_DW_INTERIOR(KH, KW, SW, DW)                                         \
+    for (int64_t o = ow_a; o < ow_b; o++) {                                  \
+        float acc = dst[o];                                                 \
+        _Pragma("GCC unroll 8")                                             \
+        for (int64_t kh = 0; kh < (KH); kh++)                               \
+            _Pragma("GCC unroll 8")                                         \
+            for (int64_t kw = 0; kw < (KW); kw++)                           \
+                acc = acc + wk[kh * (KW) + kw] * rp[kh][o * (SW) + kw * (DW)]; \
+        dst[o] = acc;                                                       \
+    }
+
+/* the fused activation of channel plane ch, while it is in cache */
+static inline void
+conv_dw_act_plane(const struct conv_dw_ctx *c, const float *z, int64_t ch)
+{
+    if (!c->act)
+        return;
+    const int64_t n = c->g->out_size;
+    float        *y = c->act->out + ch * n;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = lrpx__act_apply(c->act->kind, c->act->lo, c->act->hi, z[i]);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CONV_DW_FMA 1
+
+/* One channel of an undilated K x K depthwise convolution (K 3 or 5) of
+ * stride S (1 or 2) with AVX2 and FMA. The input plane is first copied into
+ * a zero-padded buffer (padded column col = input column col - pw), so
+ * every output row is whole vectors of 8 (the last one masked) with no
+ * border cases; for stride 2 the buffer holds the even and the odd padded
+ * columns as two planes, so the taps of 8 neighbouring outputs are again 8
+ * neighbouring floats. Each output is the bias (or what out holds, when
+ * accumulating) plus its taps in order (kernel row, then column), each
+ * product rounded then added: the same arithmetic as the portable loop, so
+ * the result does not depend on the CPU. The caller checks the buffer fits
+ * (CONV_DW_PAD_MAX). */
+#define CONV_DW_PAD_MAX 16384
+
+static const int32_t conv_dw_mask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/* rows and (per plane) columns of the padded buffer: every input row a
+ * window touches, the columns likewise plus 8 of slack for the last
+ * vector's unused lanes */
 static void
-conv_dw_fwd(const struct lrpx_conv_geom *g, const float *in, const float *w, float *out,
-            bool accumulate)
+conv_dw_pad_dims(const struct lrpx_conv_geom *g, int64_t *ph_rows, int64_t *pw_cols,
+                 int64_t *planes)
+{
+    const int64_t s = g->stride[2], k = g->kernel[2];
+    *ph_rows = (g->out_sp[1] - 1) * g->stride[1] + g->kernel[1];
+    *pw_cols = g->out_sp[2] + (k - 1) / s + 8;
+    *planes  = s;
+}
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+conv_dw_fma_k(const int K, const int S, const struct conv_dw_ctx *c, const float *in_c,
+              const float *w_m, float *out_m, float b0, float *pad)
+{
+    const struct lrpx_conv_geom *g = c->g;
+    const int64_t OH = g->out_sp[1], OW = g->out_sp[2], IH = g->in_sp[1], IW = g->in_sp[2];
+    const int64_t ph = g->pad[1], pw = g->pad[2];
+    int64_t       PH, PW, NP;
+    conv_dw_pad_dims(g, &PH, &PW, &NP);
+    /* plane q, column j holds padded column S * j + q */
+    for (int64_t r = 0; r < PH; r++) {
+        const int64_t ih = r - ph;
+        for (int q = 0; q < S; q++) {
+            float *d = pad + (q * PH + r) * PW;
+            if (ih < 0 || ih >= IH) {
+                memset(d, 0, (size_t)PW * sizeof(float));
+                continue;
+            }
+            const float *src = in_c + ih * IW;
+            if (S == 1) {
+                const int64_t lo = pw < PW ? pw : PW, hi = pw + IW < PW ? pw + IW : PW;
+                memset(d, 0, (size_t)lo * sizeof(float));
+                if (hi > lo)
+                    memcpy(d + lo, src + (lo - pw), (size_t)(hi - lo) * sizeof(float));
+                memset(d + hi, 0, (size_t)(PW - hi) * sizeof(float));
+            } else {
+                /* j in [jl, jh): input column S j + q - pw inside the row */
+                int64_t jl = pw - q <= 0 ? 0 : (pw - q + S - 1) / S;
+                int64_t jh = IW + pw - q <= 0 ? 0 : (IW + pw - q + S - 1) / S;
+                jl         = jl < PW ? jl : PW;
+                jh         = jh < PW ? (jh > jl ? jh : jl) : PW;
+                const float *sq = src + q - pw;
+                for (int64_t j = 0; j < jl; j++)
+                    d[j] = 0.0f;
+                for (int64_t j = jl; j < jh; j++)
+                    d[j] = sq[S * j];
+                for (int64_t j = jh; j < PW; j++)
+                    d[j] = 0.0f;
+            }
+        }
+    }
+    __m256 wv[25];
+    for (int k = 0; k < K * K; k++)
+        wv[k] = _mm256_set1_ps(w_m[k]);
+    const bool    acc_in = c->accumulate;
+    const __m256  bv     = _mm256_set1_ps(b0);
+    const int64_t tail   = OW % 8;
+    const __m256i tmask  = _mm256_loadu_si256((const __m256i *)(conv_dw_mask + 8 - tail));
+    for (int64_t oh = 0; oh < OH; oh++) {
+        float  *dst = out_m + oh * OW;
+        int64_t o   = 0;
+        /* tap (kh, kw) of output o: plane kw % S, row S oh + kh, column
+         * o + kw / S */
+/* acc + w * x, rounded twice like the portable loop (no fused multiply-add:
+ * the same bits on every CPU, and as the LRP hooks compute) */
+#define CONV_DW_MAC(acc, w, x) _mm256_add_ps((acc), _mm256_mul_ps((w), (x)))
+#define CONV_DW_TAP(kh, kw, off) \
+    (pad + ((kw) % S * PH + S * oh + (kh)) * PW + o + (kw) / S + (off))
+        for (; o + 16 <= OW; o += 16) {
+            __m256 a0 = acc_in ? _mm256_loadu_ps(dst + o) : bv;
+            __m256 a1 = acc_in ? _mm256_loadu_ps(dst + o + 8) : bv;
+            for (int kh = 0; kh < K; kh++)
+                for (int kw = 0; kw < K; kw++) {
+                    a0 = CONV_DW_MAC(a0, wv[kh * K + kw], _mm256_loadu_ps(CONV_DW_TAP(kh, kw, 0)));
+                    a1 = CONV_DW_MAC(a1, wv[kh * K + kw], _mm256_loadu_ps(CONV_DW_TAP(kh, kw, 8)));
+                }
+            _mm256_storeu_ps(dst + o, a0);
+            _mm256_storeu_ps(dst + o + 8, a1);
+        }
+        for (; o < OW; o += 8) {
+            const bool part = o + 8 > OW;
+            __m256     a0   = !acc_in ? bv
+                            : part    ? _mm256_maskload_ps(dst + o, tmask)
+                                      : _mm256_loadu_ps(dst + o);
+            for (int kh = 0; kh < K; kh++)
+                for (int kw = 0; kw < K; kw++)
+                    a0 = CONV_DW_MAC(a0, wv[kh * K + kw], _mm256_loadu_ps(CONV_DW_TAP(kh, kw, 0)));
+            if (part)
+                _mm256_maskstore_ps(dst + o, tmask, a0);
+            else
+                _mm256_storeu_ps(dst + o, a0);
+        }
+#undef CONV_DW_TAP
+#undef CONV_DW_MAC
+    }
+}
+
+#define CONV_DW_FMA_FN(name, K, S)                                                      \
+    __attribute__((target("avx2,fma"))) static void name(                               \
+        const struct conv_dw_ctx *c, const float *in_c, const float *w_m, float *out_m, \
+        float b0, float *pad)                                                           \
+    {                                                                                   \
+        conv_dw_fma_k(K, S, c, in_c, w_m, out_m, b0, pad);                              \
+    }
+CONV_DW_FMA_FN(conv_dw_fma3s1, 3, 1)
+CONV_DW_FMA_FN(conv_dw_fma3s2, 3, 2)
+CONV_DW_FMA_FN(conv_dw_fma5s1, 5, 1)
+CONV_DW_FMA_FN(conv_dw_fma5s2, 5, 2)
+
+static bool
+conv_dw_fma_ok(const struct lrpx_conv_geom *g)
+{
+    static int ok = -1;
+    if (ok < 0) {
+        __builtin_cpu_init();
+        ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    int64_t PH, PW, NP;
+    conv_dw_pad_dims(g, &PH, &PW, &NP);
+    return ok && g->stride[1] == g->stride[2] && (g->stride[1] == 1 || g->stride[1] == 2) &&
+           g->dilation[1] == 1 && g->dilation[2] == 1 && g->kernel[1] == g->kernel[2] &&
+           (g->kernel[1] == 3 || g->kernel[1] == 5) && NP * PH * PW <= CONV_DW_PAD_MAX;
+}
+#else
+#define CONV_DW_FMA 0
+#endif
+
+LRPX_TARGET_CLONES
+static void
+conv_dw2d_range(void *ctx_, int64_t c0, int64_t c1)
+{
+    const struct conv_dw_ctx    *c = ctx_;
+    const struct lrpx_conv_geom *g = c->g;
+    const int64_t OH = g->out_sp[1], OW = g->out_sp[2], IH = g->in_sp[1], IW = g->in_sp[2];
+    const int64_t KH = g->kernel[1], KW = g->kernel[2], sh = g->stride[1], sw = g->stride[2];
+    const int64_t dh = g->dilation[1], dw = g->dilation[2], ph = g->pad[1], pw = g->pad[2];
+    const int64_t ow_a = c->ow_a, ow_b = c->ow_b;
+    const float  *rows[CONV_DW_KMAX], *rp[CONV_DW_KMAX];
+#if CONV_DW_FMA
+    /* the padded plane of conv_dw_fma_k, or the row of zeros below */
+    float         pad[CONV_DW_PAD_MAX > CONV_DW_ROW_MAX ? CONV_DW_PAD_MAX : CONV_DW_ROW_MAX];
+    float        *zeros = pad;
+#else
+    float         zeros[CONV_DW_ROW_MAX];
+#endif
+
+    if (!c->fma)
+        for (int64_t j = 0; j < IW; j++)
+            zeros[j] = 0.0f;
+    for (int64_t ch = c0; ch < c1; ch++) {
+        const int64_t b = ch / g->out_c, m = ch % g->out_c;
+        const float  *in_c  = c->in + (b * g->in_c + m / g->cout_g) * g->in_size;
+        const float  *w_m   = c->w + m * g->k_size;
+        float        *out_m = c->out + ch * g->out_size;
+        const float   b0    = c->bias ? c->bias[m] : 0.0f;
+#if CONV_DW_FMA
+        if (c->fma) {
+            if (KH == 3)
+                (sh == 1 ? conv_dw_fma3s1 : conv_dw_fma3s2)(c, in_c, w_m, out_m, b0, pad);
+            else
+                (sh == 1 ? conv_dw_fma5s1 : conv_dw_fma5s2)(c, in_c, w_m, out_m, b0, pad);
+            conv_dw_act_plane(c, out_m, ch);
+            continue;
+        }
+#endif
+        float         wk[CONV_DW_KMAX * CONV_DW_KMAX];   /* local: no aliasing */
+        for (int64_t k = 0; k < KH * KW; k++)
+            wk[k] = w_m[k];
+        for (int64_t oh = 0; oh < OH; oh++) {
+            float *dst = out_m + oh * OW;
+            for (int64_t kh = 0; kh < KH; kh++) {
+                const int64_t ih = oh * sh - ph + kh * dh;
+                rows[kh] = ih < 0 || ih >= IH ? zeros : in_c + ih * IW;
+                rp[kh]   = rows[kh] - pw;
+            }
+            if (!c->accumulate)
+                for (int64_t o = 0; o < OW; o++)
+                    dst[o] = b0;
+            /* border columns: only the taps inside the row */
+            for (int64_t o = 0; o < OW; o++) {
+                if (o == ow_a)
+                    o = ow_b;
+                if (o >= OW)
+                    break;
+                float acc = dst[o];
+                for (int64_t kh = 0; kh < KH; kh++)
+                    for (int64_t kw = 0; kw < KW; kw++) {
+                        const int64_t iw = o * sw - pw + kw * dw;
+                        if (iw >= 0 && iw < IW)
+                            acc = acc + wk[kh * KW + kw] * rows[kh][iw];
+                    }
+                dst[o] = acc;
+            }
+            if (KH == 3 && KW == 3 && sw == 1 && dw == 1) {
+                CONV_DW_INTERIOR(3, 3, 1, 1)
+            } else if (KH == 3 && KW == 3 && sw == 2 && dw == 1) {
+                CONV_DW_INTERIOR(3, 3, 2, 1)
+            } else if (KH == 5 && KW == 5 && sw == 1 && dw == 1) {
+                CONV_DW_INTERIOR(5, 5, 1, 1)
+            } else if (KH == 5 && KW == 5 && sw == 2 && dw == 1) {
+                CONV_DW_INTERIOR(5, 5, 2, 1)
+            } else {
+                CONV_DW_INTERIOR(KH, KW, sw, dw)
+            }
+        }
+        conv_dw_act_plane(c, out_m, ch);
+    }
+}
+
+/* Forward of a depthwise conv; bias (out_c values) may be NULL. With
+ * accumulate the bias must be NULL (out already holds the start). */
+static void
+conv_dw_fwd(const struct lrpx_conv_geom *g, const float *in, const float *w,
+            const float *bias, float *out, bool accumulate, struct lrpx_pool *pool,
+            const struct lrpx_act *act)
+{
+    if (g->kernel[0] == 1 && g->in_sp[0] == 1 && g->out_sp[0] == 1 &&
+        g->in_sp[2] <= CONV_DW_ROW_MAX && g->kernel[1] <= CONV_DW_KMAX &&
+        g->kernel[2] <= CONV_DW_KMAX) {
+        struct conv_dw_ctx c = {g, in, w, bias, out, accumulate, false, 0, 0,
+                                act && act->kind != LRPX_ACT_NONE ? act : NULL};
+#if CONV_DW_FMA
+        c.fma = conv_dw_fma_ok(g) && !getenv("LRPX_DWFMA_OFF") /*TMP*/;
+#endif
+        const int64_t OW = g->out_sp[2], IW = g->in_sp[2], sw = g->stride[2];
+        const int64_t reach = (g->kernel[2] - 1) * g->dilation[2];
+        /* interior: o * sw - pw >= 0 and o * sw - pw + reach < IW */
+        c.ow_a = (g->pad[2] + sw - 1) / sw;
+        c.ow_b = IW - 1 - reach + g->pad[2] < 0 ? 0 : (IW - 1 - reach + g->pad[2]) / sw + 1;
+        if (c.ow_a > OW)
+            c.ow_a = OW;
+        if (c.ow_b > OW)
+            c.ow_b = OW;
+        if (c.ow_b < c.ow_a)
+            c.ow_b = c.ow_a;
+        lrpx__parallel_for(pool, g->batch * g->out_c, 1, conv_dw2d_range, &c);
+        return;
+    }
+    if (bias && !accumulate) {
+        lrpx__channel_bias_fill(out, bias, g->batch, g->out_c, g->out_size);
+        accumulate = true;
+    }
+    conv_dw_fwd_nd(g, in, w, out, accumulate);
+    lrpx__act_pass(pool, act, out, g->batch * g->out_c * g->out_size);
+}
+
+static void
+conv_dw_fwd_nd(const struct lrpx_conv_geom *g, const float *in, const float *w, float *out,
+               bool accumulate)
 {
     const int64_t rows = g->out_sp[0] * g->out_sp[1];
     const int64_t ow = g->out_sp[2], iw = g->in_sp[2], sw = g->stride[2];
@@ -546,10 +888,10 @@ conv_dw_bwd_weight(const struct lrpx_conv_geom *g, const float *in, const float 
 
 void
 lrpx__conv_fwd(const struct lrpx_conv_geom *g, const float *in, const float *w, float *out,
-               bool accumulate, float *scratch)
+               bool accumulate, float *scratch, struct lrpx_pool *pool)
 {
     if (g->depthwise) {
-        conv_dw_fwd(g, in, w, out, accumulate);
+        conv_dw_fwd(g, in, w, NULL, out, accumulate, pool, NULL);
         return;
     }
     const int64_t ckk = g->cin_g * g->k_size, ow = g->out_sp[2];
@@ -562,23 +904,146 @@ lrpx__conv_fwd(const struct lrpx_conv_geom *g, const float *in, const float *w, 
         const float *w_g   = w + gi * g->cout_g * ckk;
         float       *out_g = out + (b * g->out_c + gi * g->cout_g) * g->out_size;
         if (g->pointwise) {
-            lrpx__sgemm(false, false, g->cout_g, g->out_size, g->cin_g, 1.0f, w_g, g->cin_g,
-                        in_g, g->in_size, beta, out_g, g->out_size);
+            lrpx__sgemm_mt(pool, false, false, g->cout_g, g->out_size, g->cin_g, 1.0f, w_g,
+                           g->cin_g, in_g, g->in_size, beta, out_g, g->out_size);
             continue;
         }
         for (int64_t r0 = 0; r0 < rows; r0 += g->rows_per_chunk) {
             const int64_t r1 = r0 + g->rows_per_chunk < rows ? r0 + g->rows_per_chunk : rows;
             const int64_t nc = (r1 - r0) * ow;
-            conv_im2col(g, in_g, r0, r1, scratch);
-            lrpx__sgemm(false, false, g->cout_g, nc, ckk, 1.0f, w_g, ckk, scratch, nc,
-                        beta, out_g + r0 * ow, g->out_size);
+            conv_im2col(g, in_g, r0, r1, scratch, pool);
+            lrpx__sgemm_mt(pool, false, false, g->cout_g, nc, ckk, 1.0f, w_g, ckk, scratch,
+                           nc, beta, out_g + r0 * ow, g->out_size);
         }
     }
 }
 
+size_t
+lrpx__conv_packed_floats(const struct lrpx_conv_geom *g)
+{
+    return (size_t)g->group * lrpx__pgemm_packed_floats(g->cout_g, g->cin_g * g->k_size);
+}
+
+void
+lrpx__conv_pack(const struct lrpx_conv_geom *g, const float *w, float *wp)
+{
+    const int64_t ckk = g->cin_g * g->k_size;
+    const size_t  per = lrpx__pgemm_packed_floats(g->cout_g, ckk);
+    /* the product's columns: the whole plane (1x1) or one im2col chunk */
+    const int64_t n   = g->pointwise ? g->out_size : g->rows_per_chunk * g->out_sp[2];
+    for (int64_t gi = 0; gi < g->group; gi++)
+        lrpx__pgemm_pack(w + gi * g->cout_g * ckk, ckk, g->cout_g, ckk, n,
+                         wp + (size_t)gi * per);
+}
+
+void
+lrpx__conv_fwd_packed(const struct lrpx_conv_geom *g, const float *in, const float *wp,
+                      const float *bias, float *out, float *scratch, struct lrpx_pool *pool,
+                      const struct lrpx_act *act)
+{
+    struct lrpx_act a = act ? *act : (struct lrpx_act){LRPX_ACT_NONE, 0.0f, 0.0f, NULL};
+    const int64_t ckk = g->cin_g * g->k_size, ow = g->out_sp[2];
+    const int64_t rows = g->out_sp[0] * g->out_sp[1];
+    const size_t  per  = lrpx__pgemm_packed_floats(g->cout_g, ckk);
+
+    for (int64_t b = 0; b < g->batch; b++)
+    for (int64_t gi = 0; gi < g->group; gi++) {
+        const float *in_g   = in + (b * g->in_c + gi * g->cin_g) * g->in_size;
+        const float *ap     = wp + (size_t)gi * per;
+        const float *bias_g = bias ? bias + gi * g->cout_g : NULL;
+        const int64_t off_g = (b * g->out_c + gi * g->cout_g) * g->out_size;
+        float        *out_g = out + off_g;
+        if (g->pointwise) {
+            a.out = act ? act->out + off_g : NULL;
+            lrpx__pgemm(pool, g->cout_g, g->out_size, g->cin_g, ap, in_g, g->in_size, bias_g,
+                        out_g, g->out_size, act ? &a : NULL);
+            continue;
+        }
+        for (int64_t r0 = 0; r0 < rows; r0 += g->rows_per_chunk) {
+            const int64_t r1 = r0 + g->rows_per_chunk < rows ? r0 + g->rows_per_chunk : rows;
+            const int64_t nc = (r1 - r0) * ow;
+            conv_im2col(g, in_g, r0, r1, scratch, pool);
+            a.out = act ? act->out + off_g + r0 * ow : NULL;
+            lrpx__pgemm(pool, g->cout_g, nc, ckk, ap, scratch, nc, bias_g, out_g + r0 * ow,
+                        g->out_size, act ? &a : NULL);
+        }
+    }
+}
+
+/* out[b, c, :] = bias[c] for planes (b, c) in [p0, p1) */
+struct conv_bias_ctx {
+    float       *out;
+    const float *bias;
+    int64_t      channels, size;
+};
+
+LRPX_TARGET_CLONES
+static void
+conv_bias_range(void *ctx_, int64_t p0, int64_t p1)
+{
+    const struct conv_bias_ctx *c = ctx_;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        float      *o = c->out + pl * c->size;
+        const float v = c->bias[pl % c->channels];
+        for (int64_t i = 0; i < c->size; i++)
+            o[i] = v;
+    }
+}
+
+/* act->out[i] = act(z[i]) for i in [i0, i1) */
+struct conv_act_ctx {
+    const struct lrpx_act *act;
+    const float           *z;
+};
+
+LRPX_TARGET_CLONES
+static void
+conv_act_range(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct conv_act_ctx *c = ctx_;
+    const enum lrpx_act_kind   k = c->act->kind;
+    const float                lo = c->act->lo, hi = c->act->hi;
+    float                     *y = c->act->out;
+    if (k == LRPX_ACT_RELU)
+        for (int64_t i = i0; i < i1; i++)
+            y[i] = c->z[i] > 0.0f ? c->z[i] : 0.0f;
+    else
+        for (int64_t i = i0; i < i1; i++) {
+            const float l = c->z[i] < lo ? lo : c->z[i];
+            y[i] = l > hi ? hi : l;
+        }
+}
+
+void
+lrpx__act_pass(struct lrpx_pool *pool, const struct lrpx_act *act, const float *z, int64_t n)
+{
+    if (!act || act->kind == LRPX_ACT_NONE)
+        return;
+    struct conv_act_ctx c = {act, z};
+    lrpx__parallel_for(pool, n, 1 << 15, conv_act_range, &c);
+}
+
+void
+lrpx__conv_fwd_bias(const struct lrpx_conv_geom *g, const float *in, const float *w,
+                    const float *bias, float *out, float *scratch, struct lrpx_pool *pool,
+                    const struct lrpx_act *act)
+{
+    if (g->depthwise) {
+        conv_dw_fwd(g, in, w, bias, out, false, pool, act);
+        return;
+    }
+    if (bias) {
+        struct conv_bias_ctx c = {out, bias, g->out_c, g->out_size};
+        lrpx__parallel_for(pool, g->batch * g->out_c, 1 + (1 << 14) / (g->out_size + 1),
+                           conv_bias_range, &c);
+    }
+    lrpx__conv_fwd(g, in, w, out, bias != NULL, scratch, pool);
+    lrpx__act_pass(pool, act, out, g->batch * g->out_c * g->out_size);
+}
+
 void
 lrpx__conv_bwd_data(const struct lrpx_conv_geom *g, const float *gout, const float *w,
-                    float *gin, bool accumulate, float *scratch)
+                    float *gin, bool accumulate, float *scratch, struct lrpx_pool *pool)
 {
     if (!accumulate && !g->pointwise && g->batch * g->in_c * g->in_size > 0)
         memset(gin, 0, (size_t)(g->batch * g->in_c * g->in_size) * sizeof(float));
@@ -595,15 +1060,16 @@ lrpx__conv_bwd_data(const struct lrpx_conv_geom *g, const float *gout, const flo
         const float *w_g    = w + gi * g->cout_g * ckk;
         const float *gout_g = gout + (b * g->out_c + gi * g->cout_g) * g->out_size;
         if (g->pointwise) {
-            lrpx__sgemm(true, false, g->cin_g, g->in_size, g->cout_g, 1.0f, w_g, g->cin_g,
-                        gout_g, g->out_size, accumulate ? 1.0f : 0.0f, gin_g, g->in_size);
+            lrpx__sgemm_mt(pool, true, false, g->cin_g, g->in_size, g->cout_g, 1.0f, w_g,
+                           g->cin_g, gout_g, g->out_size, accumulate ? 1.0f : 0.0f, gin_g,
+                           g->in_size);
             continue;
         }
         for (int64_t r0 = 0; r0 < rows; r0 += g->rows_per_chunk) {
             const int64_t r1 = r0 + g->rows_per_chunk < rows ? r0 + g->rows_per_chunk : rows;
             const int64_t nc = (r1 - r0) * ow;
-            lrpx__sgemm(true, false, ckk, nc, g->cout_g, 1.0f, w_g, ckk, gout_g + r0 * ow,
-                        g->out_size, 0.0f, scratch, nc);
+            lrpx__sgemm_mt(pool, true, false, ckk, nc, g->cout_g, 1.0f, w_g, ckk,
+                           gout_g + r0 * ow, g->out_size, 0.0f, scratch, nc);
             conv_col2im(g, scratch, r0, r1, gin_g);
         }
     }
@@ -633,7 +1099,7 @@ lrpx__conv_bwd_weight(const struct lrpx_conv_geom *g, const float *in, const flo
         for (int64_t r0 = 0; r0 < rows; r0 += g->rows_per_chunk) {
             const int64_t r1 = r0 + g->rows_per_chunk < rows ? r0 + g->rows_per_chunk : rows;
             const int64_t nc = (r1 - r0) * ow;
-            conv_im2col(g, in_g, r0, r1, scratch);
+            conv_im2col(g, in_g, r0, r1, scratch, NULL);
             lrpx__sgemm(false, true, g->cout_g, ckk, nc, 1.0f, gout_g + r0 * ow, g->out_size,
                         scratch, nc, 1.0f, gw_g, ckk);
         }
@@ -699,6 +1165,64 @@ sgemm_naive(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, cons
         float *cij = &c[i * ldc + j];
         *cij = (float)(alpha * acc) + (beta == 0.0f ? 0.0f : beta * *cij);
     }
+}
+
+/* ---- sgemm over the pool: blocks of columns (or of rows, when there
+ * are few columns), each multiplied by OpenBLAS in one thread ---- */
+
+struct sgemm_mt_ctx {
+    bool         ta, tb, by_cols;
+    int64_t      m, n, k, lda, ldb, ldc, n_blocks;
+    float        alpha, beta;
+    const float *a, *b;
+    float       *c;
+};
+
+/* start of block i of n_blocks over [0, len), on a multiple of 16 */
+static int64_t
+sgemm_block_start(int64_t len, int64_t i, int64_t n_blocks)
+{
+    if (i >= n_blocks)
+        return len;
+    int64_t s = (len * i / n_blocks) & ~(int64_t)15;
+    return s < len ? s : len;
+}
+
+static void
+sgemm_mt_range(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct sgemm_mt_ctx *c = ctx_;
+    for (int64_t i = i0; i < i1; i++) {
+        if (c->by_cols) {
+            const int64_t j0 = sgemm_block_start(c->n, i, c->n_blocks);
+            const int64_t j1 = sgemm_block_start(c->n, i + 1, c->n_blocks);
+            lrpx__sgemm(c->ta, c->tb, c->m, j1 - j0, c->k, c->alpha, c->a, c->lda,
+                        c->b + (c->tb ? j0 * c->ldb : j0), c->ldb, c->beta, c->c + j0, c->ldc);
+        } else {
+            const int64_t r0 = sgemm_block_start(c->m, i, c->n_blocks);
+            const int64_t r1 = sgemm_block_start(c->m, i + 1, c->n_blocks);
+            lrpx__sgemm(c->ta, c->tb, r1 - r0, c->n, c->k, c->alpha,
+                        c->a + (c->ta ? r0 : r0 * c->lda), c->lda, c->b, c->ldb, c->beta,
+                        c->c + r0 * c->ldc, c->ldc);
+        }
+    }
+}
+
+void
+lrpx__sgemm_mt(struct lrpx_pool *pool, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+               float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+               float beta, float *c, int64_t ldc)
+{
+    const int64_t t = lrpx__pool_threads(pool);
+    /* below ~2 MFLOP a split costs more than it gains */
+    if (t <= 1 || m <= 0 || n <= 0 || (double)m * (double)n * (double)k < 1e6 ||
+        (m < 32 && n < 32)) {
+        lrpx__sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    struct sgemm_mt_ctx cx = {ta, tb, n >= 64 * t || n >= m, m, n, k, lda, ldb, ldc, t,
+                              alpha, beta, a, b, c};
+    lrpx__parallel_for(pool, t, 1, sgemm_mt_range, &cx);
 }
 
 void

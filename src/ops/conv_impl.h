@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "ops/op.h"
+#include "ops/pgemm_impl.h"
 
 #define LRPX_CONV_MAX_SP 3          /* 1-D, 2-D and 3-D convolutions */
 
@@ -69,13 +70,33 @@ lrpx_status lrpx__conv_check_scratch(struct lrpx_exec *x, const struct lrpx_node
 
 /* out = conv(in; w) (accumulate: out += conv(in; w)). Shapes in conv
  * terms: in [batch, in_c, in_sp], w [out_c, cin_g, kernel],
- * out [batch, out_c, out_sp]. */
+ * out [batch, out_c, out_sp]. pool: the threads to use (NULL: the
+ * caller's only). */
 void lrpx__conv_fwd(const struct lrpx_conv_geom *g, const float *in, const float *w,
-                    float *out, bool accumulate, float *scratch);
+                    float *out, bool accumulate, float *scratch,
+                    struct lrpx_pool *pool);
+/* out = conv(in; w) + bias (bias: out_c values, or NULL); act (NULL for
+ * none): also act->out = activation(out), same layout. */
+void lrpx__conv_fwd_bias(const struct lrpx_conv_geom *g, const float *in, const float *w,
+                         const float *bias, float *out, float *scratch,
+                         struct lrpx_pool *pool, const struct lrpx_act *act);
+/* act->out[i] = activation(z[i]), i < n (nothing for NULL or NONE). */
+void lrpx__act_pass(struct lrpx_pool *pool, const struct lrpx_act *act, const float *z,
+                    int64_t n);
+/* Packed weights for lrpx__conv_fwd_packed (src/ops/pgemm_impl.h): the
+ * size in floats, and the packing of W, once per plan. */
+size_t lrpx__conv_packed_floats(const struct lrpx_conv_geom *g);
+void   lrpx__conv_pack(const struct lrpx_conv_geom *g, const float *w, float *wp);
+/* out = conv(in; w) + bias by lrpx__pgemm from the packed weights wp; not
+ * for depthwise geometries. Needs lrpx__pgemm_available(). */
+void   lrpx__conv_fwd_packed(const struct lrpx_conv_geom *g, const float *in, const float *wp,
+                             const float *bias, float *out, float *scratch,
+                             struct lrpx_pool *pool, const struct lrpx_act *act);
 /* gin = conv^T(gout; w) (accumulate: gin += ...): the data gradient of
  * lrpx__conv_fwd, and the forward of ConvTranspose. */
 void lrpx__conv_bwd_data(const struct lrpx_conv_geom *g, const float *gout, const float *w,
-                         float *gin, bool accumulate, float *scratch);
+                         float *gin, bool accumulate, float *scratch,
+                         struct lrpx_pool *pool);
 /* gw += d<gout, conv(in; w)>/dw. */
 void lrpx__conv_bwd_weight(const struct lrpx_conv_geom *g, const float *in,
                            const float *gout, float *gw, float *scratch);
@@ -92,6 +113,27 @@ void lrpx__channel_bias_add(float *out, const float *bias, int64_t batch,
 void lrpx__channel_bias_grad(const float *gout, float *gb, int64_t batch,
                              int64_t channels, int64_t size);
 
+/* ---- Winograd F(2x2, 3x3) (src/ops/conv_winograd.c) ---- */
+
+/* True when g is a 3x3, stride-1, undilated, ungrouped 2-D convolution
+ * large enough for the Winograd path to pay off. */
+bool   lrpx__winograd_fits(const struct lrpx_conv_geom *g);
+/* Transformed weights, made from W [out_c, in_c, 3, 3] once per plan:
+ * 16 matrices out_c x in_c, plain (for lrpx__sgemm) or packed for
+ * lrpx__pgemm when `packed`. Size in floats; LRPX_ENOMEM when the
+ * temporary for packing cannot be had. */
+size_t lrpx__winograd_weight_floats(const struct lrpx_conv_geom *g, bool packed);
+lrpx_status lrpx__winograd_weights(const struct lrpx_conv_geom *g, const float *w, float *u,
+                                   bool packed);
+/* Scratch lrpx__winograd_fwd needs. */
+size_t lrpx__winograd_scratch_bytes(const struct lrpx_conv_geom *g);
+/* out = conv(in; w) + bias (bias may be NULL) from the transformed weights
+ * u (packed or not, as made). Equal to lrpx__conv_fwd_bias up to float32
+ * rounding. */
+void   lrpx__winograd_fwd(const struct lrpx_conv_geom *g, const float *in, const float *u,
+                          bool packed, const float *bias, float *out, float *scratch,
+                          struct lrpx_pool *pool, const struct lrpx_act *act);
+
 /* Row-major C = alpha * op(A) op(B) + beta * C with op = transpose when
  * ta/tb; A is m x k after op, B k x n, C m x n; lda/ldb/ldc are the row
  * strides of the stored matrices. Handles zero-sized problems (no-op, or
@@ -99,5 +141,12 @@ void lrpx__channel_bias_grad(const float *gout, float *gb, int64_t batch,
 void lrpx__sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
                  const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc);
+
+/* The same spread over the threads of pool (NULL: the caller's): the
+ * columns (or, with few columns, the rows) of C in blocks, each block a
+ * single-threaded lrpx__sgemm. */
+void lrpx__sgemm_mt(struct lrpx_pool *pool, bool ta, bool tb, int64_t m, int64_t n,
+                    int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+                    int64_t ldb, float beta, float *c, int64_t ldc);
 
 #endif /* LRPX_CONV_IMPL_H */

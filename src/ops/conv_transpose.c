@@ -56,7 +56,7 @@ conv_transpose_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     p->roles.in_index = 0;
     p->roles.w_index  = 1;
     p->roles.b_index  = b != NULL ? 2 : -1;
-    p->roles.w_known  = lrpx__in_known(x, n, 1);
+    p->roles.w_known  = lrpx__in_const(x, n, 1);
 
     p->scratch = lrpx__conv_scratch_bytes(&p->geom);
     lrpx__scratch_request(x, p->scratch);
@@ -76,7 +76,7 @@ conv_transpose_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     if (b != NULL)
         lrpx__channel_bias_fill(y->f32, b->f32, p->geom.batch, p->geom.in_c, p->geom.in_size);
     lrpx__conv_bwd_data(&p->geom, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32, y->f32,
-                        b != NULL, x->scratch);
+                        b != NULL, x->scratch, x->pool);
     return LRPX_OK;
 }
 
@@ -98,7 +98,8 @@ conv_transpose_backward(struct lrpx_exec *x, const struct lrpx_node *n)
      * <dY, A_W^T X> = <A_W dY, X>, dW is the conv weight gradient with
      * input dY and output gradient X */
     if (gx != NULL)
-        lrpx__conv_fwd(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch);
+        lrpx__conv_fwd(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch,
+                       x->pool);
     if (gw != NULL)
         lrpx__conv_bwd_weight(&p->geom, gy, lrpx__in(x, n, 0)->f32, gw, x->scratch);
     if (gb != NULL)
@@ -113,7 +114,7 @@ conv_transpose_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float
                      const float *w, float *out, void *scratch)
 {
     const struct conv_transpose_params *p = LRPX_PARAMS(x, n, struct conv_transpose_params);
-    lrpx__conv_bwd_data(&p->geom, in, w, out, false, scratch);
+    lrpx__conv_bwd_data(&p->geom, in, w, out, false, scratch, x->pool);
 }
 
 static void
@@ -121,7 +122,7 @@ conv_transpose_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const flo
                        const float *w, float *gin, void *scratch)
 {
     const struct conv_transpose_params *p = LRPX_PARAMS(x, n, struct conv_transpose_params);
-    lrpx__conv_fwd(&p->geom, gout, w, gin, false, scratch);
+    lrpx__conv_fwd(&p->geom, gout, w, gin, false, scratch, x->pool);
 }
 
 static void

@@ -77,11 +77,11 @@ gemm_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     }
 
     /* y = W x written as Gemm(W, x): the constant operand is the weight */
-    const bool swap = !lrpx__in_known(x, n, 1) && lrpx__in_known(x, n, 0);
+    const bool swap = !lrpx__in_const(x, n, 1) && lrpx__in_const(x, n, 0);
     p->roles.in_index = swap ? 1 : 0;
     p->roles.w_index  = swap ? 0 : 1;
     p->roles.b_index  = c != NULL ? 2 : -1;
-    p->roles.w_known  = lrpx__in_known(x, n, p->roles.w_index);
+    p->roles.w_known  = lrpx__in_const(x, n, p->roles.w_index);
 
     const int64_t dims[2] = { p->m, p->n };
     return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, 2, dims);
@@ -92,40 +92,40 @@ gemm_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
 /* y = alpha A' B' (+ y when accumulate) */
 static void
 gemm_product(const struct gemm_params *p, const float *a, const float *b, float *y,
-             bool accumulate)
+             bool accumulate, struct lrpx_pool *pool)
 {
-    lrpx__sgemm(p->ta, p->tb, p->m, p->n, p->k, p->alpha, a, p->lda, b, p->ldb,
-                accumulate ? 1.0f : 0.0f, y, p->n);
+    lrpx__sgemm_mt(pool, p->ta, p->tb, p->m, p->n, p->k, p->alpha, a, p->lda, b, p->ldb,
+                   accumulate ? 1.0f : 0.0f, y, p->n);
 }
 
 /* ga = d<gy, alpha A' B'>/dA (+ ga when accumulate) */
 static void
 gemm_grad_a(const struct gemm_params *p, const float *gy, const float *b, float *ga,
-            bool accumulate)
+            bool accumulate, struct lrpx_pool *pool)
 {
     const float beta = accumulate ? 1.0f : 0.0f;
 
     if (!p->ta)   /* dA = alpha gY B'^T          [M, K] */
-        lrpx__sgemm(false, !p->tb, p->m, p->k, p->n, p->alpha, gy, p->n, b, p->ldb, beta,
-                    ga, p->k);
+        lrpx__sgemm_mt(pool, false, !p->tb, p->m, p->k, p->n, p->alpha, gy, p->n, b, p->ldb, beta,
+                       ga, p->k);
     else          /* dA = alpha B' gY^T          [K, M] */
-        lrpx__sgemm(p->tb, true, p->k, p->m, p->n, p->alpha, b, p->ldb, gy, p->n, beta,
-                    ga, p->m);
+        lrpx__sgemm_mt(pool, p->tb, true, p->k, p->m, p->n, p->alpha, b, p->ldb, gy, p->n, beta,
+                       ga, p->m);
 }
 
 /* gb = d<gy, alpha A' B'>/dB (+ gb when accumulate) */
 static void
 gemm_grad_b(const struct gemm_params *p, const float *a, const float *gy, float *gb,
-            bool accumulate)
+            bool accumulate, struct lrpx_pool *pool)
 {
     const float beta = accumulate ? 1.0f : 0.0f;
 
     if (!p->tb)   /* dB = alpha A'^T gY          [K, N] */
-        lrpx__sgemm(!p->ta, false, p->k, p->n, p->m, p->alpha, a, p->lda, gy, p->n, beta,
-                    gb, p->n);
+        lrpx__sgemm_mt(pool, !p->ta, false, p->k, p->n, p->m, p->alpha, a, p->lda, gy, p->n, beta,
+                       gb, p->n);
     else          /* dB = alpha gY^T A'          [N, K] */
-        lrpx__sgemm(true, p->ta, p->n, p->k, p->m, p->alpha, gy, p->n, a, p->lda, beta,
-                    gb, p->k);
+        lrpx__sgemm_mt(pool, true, p->ta, p->n, p->k, p->m, p->alpha, gy, p->n, a, p->lda, beta,
+                       gb, p->k);
 }
 
 /* y += beta C, broadcast */
@@ -162,7 +162,7 @@ gemm_forward(struct lrpx_exec *x, const struct lrpx_node *n)
             memset(y, 0, (size_t)(p->m * p->n) * sizeof(float));
         gemm_add_c(p, c->f32, y);
     }
-    gemm_product(p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32, y, with_c);
+    gemm_product(p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32, y, with_c, x->pool);
     return LRPX_OK;
 }
 
@@ -178,9 +178,9 @@ gemm_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     if (gy == NULL)
         return LRPX_OK;
     if (ga != NULL)
-        gemm_grad_a(p, gy, lrpx__in(x, n, 1)->f32, ga, true);
+        gemm_grad_a(p, gy, lrpx__in(x, n, 1)->f32, ga, true, x->pool);
     if (gb != NULL)
-        gemm_grad_b(p, lrpx__in(x, n, 0)->f32, gy, gb, true);
+        gemm_grad_b(p, lrpx__in(x, n, 0)->f32, gy, gb, true, x->pool);
     if (gc != NULL) {
         for (int64_t i = 0; i < p->m; i++)
         for (int64_t j = 0; j < p->n; j++)
@@ -199,9 +199,9 @@ gemm_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in, cons
     const struct gemm_params *p = LRPX_PARAMS(x, n, struct gemm_params);
     (void)scratch;
     if (p->roles.in_index == 0)
-        gemm_product(p, in, w, out, false);
+        gemm_product(p, in, w, out, false, x->pool);
     else
-        gemm_product(p, w, in, out, false);
+        gemm_product(p, w, in, out, false, x->pool);
 }
 
 static void
@@ -211,9 +211,9 @@ gemm_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
     const struct gemm_params *p = LRPX_PARAMS(x, n, struct gemm_params);
     (void)scratch;
     if (p->roles.in_index == 0)
-        gemm_grad_a(p, gout, w, gin, false);
+        gemm_grad_a(p, gout, w, gin, false, x->pool);
     else
-        gemm_grad_b(p, w, gout, gin, false);
+        gemm_grad_b(p, w, gout, gin, false, x->pool);
 }
 
 static void

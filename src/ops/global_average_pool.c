@@ -10,6 +10,7 @@
  */
 #include "lrp/rules.h"
 #include "ops/op.h"
+#include "util/parallel.h"
 
 struct global_average_pool_params {
     int64_t n_planes;   /* N * C                   */
@@ -58,6 +59,35 @@ global_average_pool_sum(const struct lrpx_tensor *in, int64_t start, int64_t cou
     return s;
 }
 
+/* float32 planes [pl0, pl1): the sum in double over 8 interleaved partial
+ * sums (vectorisable; the same order whatever the thread count) */
+struct global_average_pool_ctx {
+    const struct global_average_pool_params *p;
+    const float                             *x;
+    float                                   *y;
+};
+
+LRPX_TARGET_CLONES
+static void
+global_average_pool_range(void *ctx_, int64_t pl0, int64_t pl1)
+{
+    const struct global_average_pool_ctx *c = ctx_;
+    const int64_t                         P = c->p->plane, P8 = P - P % 8;
+    for (int64_t pl = pl0; pl < pl1; pl++) {
+        const float *xp = c->x + pl * P;
+        double       acc[8] = {0};
+        for (int64_t i = 0; i < P8; i += 8)
+            for (int l = 0; l < 8; l++)
+                acc[l] += xp[i + l];
+        double s = 0.0;
+        for (int l = 0; l < 8; l++)
+            s += acc[l];
+        for (int64_t i = P8; i < P; i++)
+            s += xp[i];
+        c->y[pl] = P > 0 ? (float)(s / (double)P) : 0.0f;
+    }
+}
+
 static lrpx_status
 global_average_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -66,6 +96,12 @@ global_average_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     const struct lrpx_tensor *in = lrpx__in(x, n, 0);
     struct lrpx_tensor       *y  = lrpx__out(x, n, 0);
 
+    if (in->dtype == LRPX_DTYPE_FLOAT32) {
+        struct global_average_pool_ctx c = {p, in->f32, y->f32};
+        lrpx__parallel_for(x->pool, p->n_planes, 1 + (1 << 14) / (p->plane + 1),
+                           global_average_pool_range, &c);
+        return LRPX_OK;
+    }
     for (int64_t pl = 0; pl < p->n_planes; pl++) {
         /* an empty plane (a zero-sized spatial dim) averages to 0 */
         double m = p->plane > 0

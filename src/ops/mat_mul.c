@@ -97,11 +97,11 @@ mat_mul_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     if (rb >= 2)
         dims[rank++] = p->n;
 
-    const bool swap = !lrpx__in_known(x, n, 1) && lrpx__in_known(x, n, 0);
+    const bool swap = !lrpx__in_const(x, n, 1) && lrpx__in_const(x, n, 0);
     p->roles.in_index = swap ? 1 : 0;
     p->roles.w_index  = swap ? 0 : 1;
     p->roles.b_index  = -1;
-    p->roles.w_known  = lrpx__in_known(x, n, p->roles.w_index);
+    p->roles.w_known  = lrpx__in_const(x, n, p->roles.w_index);
 
     return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, rank, dims);
 }
@@ -126,58 +126,61 @@ mat_mul_batch_index(const struct mat_mul_params *p, int64_t bi, int64_t *ia, int
 
 /* y = A B (overwrites y) */
 static void
-mat_mul_product(const struct mat_mul_params *p, const float *a, const float *b, float *y)
+mat_mul_product(const struct mat_mul_params *p, const float *a, const float *b, float *y,
+                struct lrpx_pool *pool)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
 
     if (p->fold_a) {
-        lrpx__sgemm(false, false, p->n_batch * p->m, p->n, p->k, 1.0f, a, p->k, b, p->n,
-                    0.0f, y, p->n);
+        lrpx__sgemm_mt(pool, false, false, p->n_batch * p->m, p->n, p->k, 1.0f, a, p->k, b, p->n,
+                       0.0f, y, p->n);
         return;
     }
     for (int64_t bi = 0; bi < p->n_batch; bi++) {
         int64_t ia, ib;
         mat_mul_batch_index(p, bi, &ia, &ib);
-        lrpx__sgemm(false, false, p->m, p->n, p->k, 1.0f, a + ia * mk, p->k, b + ib * kn,
-                    p->n, 0.0f, y + bi * mn, p->n);
+        lrpx__sgemm_mt(pool, false, false, p->m, p->n, p->k, 1.0f, a + ia * mk, p->k, b + ib * kn,
+                       p->n, 0.0f, y + bi * mn, p->n);
     }
 }
 
 /* ga += gY B^T, summed over broadcast batch axes */
 static void
-mat_mul_grad_a(const struct mat_mul_params *p, const float *gy, const float *b, float *ga)
+mat_mul_grad_a(const struct mat_mul_params *p, const float *gy, const float *b, float *ga,
+               struct lrpx_pool *pool)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
 
     if (p->fold_a) {
-        lrpx__sgemm(false, true, p->n_batch * p->m, p->k, p->n, 1.0f, gy, p->n, b, p->n,
-                    1.0f, ga, p->k);
+        lrpx__sgemm_mt(pool, false, true, p->n_batch * p->m, p->k, p->n, 1.0f, gy, p->n, b, p->n,
+                       1.0f, ga, p->k);
         return;
     }
     for (int64_t bi = 0; bi < p->n_batch; bi++) {
         int64_t ia, ib;
         mat_mul_batch_index(p, bi, &ia, &ib);
-        lrpx__sgemm(false, true, p->m, p->k, p->n, 1.0f, gy + bi * mn, p->n, b + ib * kn,
-                    p->n, 1.0f, ga + ia * mk, p->k);
+        lrpx__sgemm_mt(pool, false, true, p->m, p->k, p->n, 1.0f, gy + bi * mn, p->n, b + ib * kn,
+                       p->n, 1.0f, ga + ia * mk, p->k);
     }
 }
 
 /* gb += A^T gY, summed over broadcast batch axes */
 static void
-mat_mul_grad_b(const struct mat_mul_params *p, const float *a, const float *gy, float *gb)
+mat_mul_grad_b(const struct mat_mul_params *p, const float *a, const float *gy, float *gb,
+               struct lrpx_pool *pool)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
 
     if (p->fold_a) {
-        lrpx__sgemm(true, false, p->k, p->n, p->n_batch * p->m, 1.0f, a, p->k, gy, p->n,
-                    1.0f, gb, p->n);
+        lrpx__sgemm_mt(pool, true, false, p->k, p->n, p->n_batch * p->m, 1.0f, a, p->k, gy, p->n,
+                       1.0f, gb, p->n);
         return;
     }
     for (int64_t bi = 0; bi < p->n_batch; bi++) {
         int64_t ia, ib;
         mat_mul_batch_index(p, bi, &ia, &ib);
-        lrpx__sgemm(true, false, p->k, p->n, p->m, 1.0f, a + ia * mk, p->k, gy + bi * mn,
-                    p->n, 1.0f, gb + ib * kn, p->n);
+        lrpx__sgemm_mt(pool, true, false, p->k, p->n, p->m, 1.0f, a + ia * mk, p->k, gy + bi * mn,
+                       p->n, 1.0f, gb + ib * kn, p->n);
     }
 }
 
@@ -189,7 +192,7 @@ mat_mul_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
 
     mat_mul_product(p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32,
-                    lrpx__out(x, n, 0)->f32);
+                    lrpx__out(x, n, 0)->f32, x->pool);
     return LRPX_OK;
 }
 
@@ -204,9 +207,9 @@ mat_mul_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     if (gy == NULL)
         return LRPX_OK;
     if (ga != NULL)
-        mat_mul_grad_a(p, gy, lrpx__in(x, n, 1)->f32, ga);
+        mat_mul_grad_a(p, gy, lrpx__in(x, n, 1)->f32, ga, x->pool);
     if (gb != NULL)
-        mat_mul_grad_b(p, lrpx__in(x, n, 0)->f32, gy, gb);
+        mat_mul_grad_b(p, lrpx__in(x, n, 0)->f32, gy, gb, x->pool);
     return LRPX_OK;
 }
 
@@ -219,9 +222,9 @@ mat_mul_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in,
     const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
     (void)scratch;
     if (p->roles.in_index == 0)
-        mat_mul_product(p, in, w, out);
+        mat_mul_product(p, in, w, out, x->pool);
     else
-        mat_mul_product(p, w, in, out);
+        mat_mul_product(p, w, in, out, x->pool);
 }
 
 static void
@@ -236,9 +239,9 @@ mat_mul_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gou
     if (count > 0)
         memset(gin, 0, (size_t)count * sizeof(float));
     if (p->roles.in_index == 0)
-        mat_mul_grad_a(p, gout, w, gin);
+        mat_mul_grad_a(p, gout, w, gin, x->pool);
     else
-        mat_mul_grad_b(p, w, gout, gin);
+        mat_mul_grad_b(p, w, gout, gin, x->pool);
 }
 
 static void

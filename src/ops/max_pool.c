@@ -25,6 +25,7 @@
 
 #include "lrp/rules.h"
 #include "ops/pool_impl.h"
+#include "util/parallel.h"
 
 struct max_pool_params {
     struct lrpx_pool_geom g;
@@ -162,6 +163,173 @@ max_pool_forward_2d_f32(const struct max_pool_params *p, const float *xd, float 
         }
     }
 }
+/* The same without indices, vectorised over output columns: each output
+ * starts from its window's first tap inside the input, then every tap
+ * (th, tw) in row-major window order updates the contiguous range of
+ * columns where it lies inside the row. Every output thus sees its taps in
+ * the order above, so ties and NaNs resolve the same way. */
+struct max_pool_2d_ctx {
+    const struct max_pool_params *p;
+    const float                  *xd;
+    float                        *yd;
+    const int64_t                *col_a, *col_b;   /* per tap tw: columns */
+};
+
+LRPX_TARGET_CLONES
+static void
+max_pool_2d_range(void *ctx_, int64_t pl0, int64_t pl1)
+{
+    const struct max_pool_2d_ctx *c = ctx_;
+    const struct lrpx_pool_geom  *g = &c->p->g;
+    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1];
+    const int64_t dh = g->dilation[0], dw = g->dilation[1], sw = g->stride[1];
+    const int64_t kw = g->kernel[1], pw = g->pad_head[1];
+
+    for (int64_t pl = pl0; pl < pl1; pl++) {
+        const float *xp = c->xd + pl * H * W;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            const int64_t h0 = oh * g->stride[0] - g->pad_head[0];
+            const int64_t hlo = g->lo[0][oh], hhi = g->hi[0][oh];
+            float *y = c->yd + (pl * OH + oh) * OW;
+            if (hlo >= hhi) {
+                for (int64_t ow = 0; ow < OW; ow++)
+                    y[ow] = -INFINITY;
+                continue;
+            }
+            const float *first = xp + (h0 + hlo * dh) * W - pw;
+            for (int64_t ow = 0; ow < OW; ow++) {
+                const int64_t wlo = g->lo[1][ow];
+                y[ow] = wlo < g->hi[1][ow] ? first[ow * sw + wlo * dw] : -INFINITY;
+            }
+            for (int64_t th = hlo; th < hhi; th++) {
+                const float *row = xp + (h0 + th * dh) * W - pw;
+                for (int64_t tw = 0; tw < kw; tw++) {
+                    const float  *src = row + tw * dw;
+                    const int64_t a = c->col_a[tw], b = c->col_b[tw];
+                    if (sw == 1) {
+                        for (int64_t ow = a; ow < b; ow++) {
+                            const float v = src[ow];
+                            y[ow] = v > y[ow] ? v : y[ow];
+                        }
+                    } else if (sw == 2) {
+                        for (int64_t ow = a; ow < b; ow++) {
+                            const float v = src[2 * ow];
+                            y[ow] = v > y[ow] ? v : y[ow];
+                        }
+                    } else {
+                        for (int64_t ow = a; ow < b; ow++) {
+                            const float v = src[ow * sw];
+                            y[ow] = v > y[ow] ? v : y[ow];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Planes that fit SEP_MAX floats once padded (undilated windows): the
+ * plane is copied into a buffer padded with -inf, the row maxima over the
+ * kernel width are taken in place, then the column maxima over the kernel
+ * height at the strided positions. The maximum of the same taps, in another
+ * order: equal values may differ in the sign of a zero, and a NaN inside a
+ * window gives NaN or not depending on its position (as in the per-window
+ * loop, where only a NaN first tap comes through). */
+#define SEP_MAX 16384
+
+LRPX_TARGET_CLONES
+static void
+max_pool_sep_range(void *ctx_, int64_t pl0, int64_t pl1)
+{
+    const struct max_pool_2d_ctx *c = ctx_;
+    const struct lrpx_pool_geom  *g = &c->p->g;
+    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1];
+    const int64_t kh = g->kernel[0], kw = g->kernel[1], sh = g->stride[0], sw = g->stride[1];
+    const int64_t ph = g->pad_head[0], pw = g->pad_head[1];
+    const int64_t PH = (OH - 1) * sh + kh, PW = (OW - 1) * sw + kw;
+    const int64_t lo = pw < PW ? pw : PW, hi = pw + W < PW ? pw + W : PW;
+    float         pad[SEP_MAX], m[SEP_MAX];
+    const int64_t n  = PH * PW;
+
+    for (int64_t pl = pl0; pl < pl1; pl++) {
+        const float *xp = c->xd + pl * H * W;
+        float       *yp = c->yd + pl * OH * OW;
+        for (int64_t r = 0; r < PH; r++) {
+            float        *d  = pad + r * PW;
+            const int64_t ih = r - ph;
+            if (ih < 0 || ih >= H) {
+                for (int64_t j = 0; j < PW; j++)
+                    d[j] = -INFINITY;
+                continue;
+            }
+            for (int64_t j = 0; j < lo; j++)
+                d[j] = -INFINITY;
+            for (int64_t j = lo; j < hi; j++)
+                d[j] = xp[ih * W + j - pw];
+            for (int64_t j = hi; j < PW; j++)
+                d[j] = -INFINITY;
+        }
+        /* over the plane as one array (positions whose window would run
+         * past a row's end are computed but never used): the row maxima
+         * m[i] = max pad[i .. i + kw - 1], then the column maxima back in
+         * pad: pad[i] = max m[i + t PW], t < kh */
+        const int64_t nr = n - (kw - 1), nc = nr - (kh - 1) * PW;
+        for (int64_t i = 0; i < nr; i++)
+            m[i] = pad[i];
+        for (int64_t t = 1; t < kw; t++)
+            for (int64_t i = 0; i < nr; i++)
+                m[i] = pad[i + t] > m[i] ? pad[i + t] : m[i];
+        for (int64_t i = 0; i < nc; i++)
+            pad[i] = m[i];
+        for (int64_t t = 1; t < kh; t++)
+            for (int64_t i = 0; i < nc; i++)
+                pad[i] = m[i + t * PW] > pad[i] ? m[i + t * PW] : pad[i];
+        for (int64_t oh = 0; oh < OH; oh++) {
+            const float *r0 = pad + oh * sh * PW;
+            float       *y  = yp + oh * OW;
+            if (sw == 1)
+                for (int64_t o = 0; o < OW; o++)
+                    y[o] = r0[o];
+            else
+                for (int64_t o = 0; o < OW; o++)
+                    y[o] = r0[o * sw];
+        }
+    }
+}
+
+static void
+max_pool_forward_2d_noidx_f32(const struct max_pool_params *p, const float *xd, float *yd,
+                              struct lrpx_pool *pool)
+{
+    {
+        const struct lrpx_pool_geom *g = &p->g;
+        const int64_t PH = (g->out[0] - 1) * g->stride[0] + g->kernel[0];
+        const int64_t PW = (g->out[1] - 1) * g->stride[1] + g->kernel[1];
+        if (g->dilation[0] == 1 && g->dilation[1] == 1 && PH * PW <= SEP_MAX) {
+            struct max_pool_2d_ctx c = {p, xd, yd, NULL, NULL};
+            lrpx__parallel_for(pool, g->n_planes, 1 + 4096 / (PH * PW), max_pool_sep_range,
+                               &c);
+            return;
+        }
+    }
+    const struct lrpx_pool_geom *g = &p->g;
+    int64_t col_a[64], col_b[64];
+    struct max_pool_2d_ctx c = {p, xd, yd, col_a, col_b};
+    /* tap tw lies inside the row for columns ow with lo[ow] <= tw < hi[ow];
+     * lo and hi never increase with ow, so that is a range */
+    for (int64_t tw = 0; tw < g->kernel[1]; tw++) {
+        int64_t a = 0, b;
+        while (a < g->out[1] && !(g->lo[1][a] <= tw && tw < g->hi[1][a]))
+            a++;
+        b = a;
+        while (b < g->out[1] && g->lo[1][b] <= tw && tw < g->hi[1][b])
+            b++;
+        col_a[tw] = a;
+        col_b[tw] = b;
+    }
+    lrpx__parallel_for(pool, g->n_planes, 1, max_pool_2d_range, &c);
+}
+
 MAX_POOL_FORWARD(max_pool_forward_f64, double, -INFINITY)
 MAX_POOL_FORWARD(max_pool_forward_u8, uint8_t, 0)
 MAX_POOL_FORWARD(max_pool_forward_i8, int8_t, INT8_MIN)
@@ -177,7 +345,9 @@ max_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 
     switch (in->dtype) {
     case LRPX_DTYPE_FLOAT32:
-        if (p->g.n_spatial == 2)
+        if (p->g.n_spatial == 2 && !id && p->g.kernel[1] <= 64)
+            max_pool_forward_2d_noidx_f32(p, in->f32, y->f32, x->pool);
+        else if (p->g.n_spatial == 2)
             max_pool_forward_2d_f32(p, in->f32, y->f32, id);
         else
             max_pool_forward_f32(p, in->f32, y->f32, id);

@@ -30,7 +30,8 @@ struct lrpx_linear_def {
 struct lrpx_op_def {
     const char *onnx_name;          /* ONNX op_type, e.g. "Conv"                  */
     int         since_version;      /* lowest opset this implementation accepts   */
-    uint8_t     n_inputs_min;
+    uint8_t     n_inputs_min;       /* inputs 0..min-1 are required: the planner
+                                       refuses an empty name there            */
     uint8_t     n_inputs_max;
     uint8_t     n_outputs_min;
     uint8_t     n_outputs_max;

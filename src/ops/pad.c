@@ -281,6 +281,15 @@ pad_forward(struct lrpx_exec *x, const struct lrpx_node *n)
         memcpy(d, s, es);
         return LRPX_OK;
     }
+    /* all pads zero (PyTorch exports such Pads before AveragePool): a copy */
+    bool same = in->n_elems == out->n_elems;
+    for (int a = 0; same && a < p->rank; a++)
+        for (int64_t i = 0; same && i < out->dims[a]; i++)
+            same = in->dims[a] == out->dims[a] && p->map[a][i] == i;
+    if (same) {
+        memcpy(d, s, (size_t)out->n_elems * es);
+        return LRPX_OK;
+    }
     const int64_t *last = p->map[p->rank - 1];
     PAD_ROWS(p, out, {
         for (int64_t t = 0; t < inner_; t++) {

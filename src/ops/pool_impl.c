@@ -51,7 +51,9 @@ lrpx__pool_geom_parse(struct lrpx_exec *x, const struct lrpx_node *n,
                                 in->rank);
     int nd       = in->rank - 2;
     g->n_spatial = nd;
-    g->n_planes  = in->dims[0] * in->dims[1];
+    /* an empty input's other dims may multiply past int64 */
+    if (!lrpx__mul_i64(in->dims[0], in->dims[1], &g->n_planes))
+        return lrpx__node_error(x, n, LRPX_ELIMIT, "input shape too large");
 
     if (!lrpx__attr_find(n, "kernel_shape"))
         return lrpx__node_error(x, n, LRPX_EPARSE, "attribute kernel_shape is required");
@@ -122,9 +124,18 @@ lrpx__pool_geom_parse(struct lrpx_exec *x, const struct lrpx_node *n,
         }
         g->out[d]          = out;
         g->out_dims[2 + d] = out;
-        g->out_plane      *= out;
-        g->in_plane       *= size;
+        if (!lrpx__mul_i64(g->out_plane, out, &g->out_plane) ||
+            !lrpx__mul_i64(g->in_plane, size, &g->in_plane))
+            return lrpx__node_error(x, n, LRPX_ELIMIT, "input or output shape too large");
     }
+    /* the window tables (3 int64 per output position, per axis) follow
+     * the output's extent: an empty output can be long on one axis */
+    bool   ok;
+    size_t tb = lrpx__pool_table_bytes(g, &ok);
+    if (!ok || (x->max_tensor_bytes > 0 && tb > (size_t)x->max_tensor_bytes))
+        return lrpx__node_error(x, n, LRPX_ELIMIT,
+                                "the output extent needs window tables over the tensor limit "
+                                "of %lld bytes", (long long)x->max_tensor_bytes);
     lrpx__strides(g->in, nd, g->in_stride);
     return LRPX_OK;
 }

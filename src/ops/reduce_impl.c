@@ -63,6 +63,23 @@ reduce_mark(struct lrpx_exec *x, const struct lrpx_node *n, int64_t axis, int ra
     return LRPX_OK;
 }
 
+/* Product of the dims that are (or are not) reduced: 0 when one of them
+ * is 0, else the product, with *ok false when it overflows. */
+static int64_t
+reduce_product(const struct lrpx_tensor *in, const bool *reduced, bool want, bool *ok)
+{
+    for (int d = 0; d < in->rank; d++)
+        if (reduced[d] == want && in->dims[d] == 0)
+            return 0;
+    int64_t prod = 1;
+    for (int d = 0; d < in->rank; d++)
+        if (reduced[d] == want && !lrpx__mul_i64(prod, in->dims[d], &prod)) {
+            *ok = false;
+            return 1;
+        }
+    return prod;
+}
+
 lrpx_status
 lrpx__reduce_prepare(struct lrpx_exec *x, const struct lrpx_node *n, enum lrpx_reduce_kind kind)
 {
@@ -148,7 +165,18 @@ lrpx__reduce_prepare(struct lrpx_exec *x, const struct lrpx_node *n, enum lrpx_r
     p->n_in  = in->n_elems;
     p->n_out = 1;
     p->count = 1;
-    for (int d = 0; d < in->rank; d++) {
+    if (in->n_elems == 0) {
+        /* nothing to visit; the other dims of an empty input may multiply
+         * past int64, so the counts are taken with zeros first */
+        bool ok = true;
+        p->count = reduce_product(in, reduced, true, &ok);
+        p->n_out = reduce_product(in, reduced, false, &ok);
+        if (!ok && p->n_out != 0)
+            return lrpx__node_error(x, n, LRPX_ELIMIT, "output too large");
+        if (!ok)
+            p->count = 0;
+    }
+    for (int d = 0; d < in->rank && in->n_elems > 0; d++) {
         int64_t s = in->dims[d];
         if (reduced[d])
             p->count *= s;
@@ -294,6 +322,8 @@ lrpx__reduce_forward(struct lrpx_exec *x, const struct lrpx_node *n)
             memcpy(y->data, in->data, (size_t)lrpx__tensor_bytes(in));
         return LRPX_OK;
     }
+    if (p->n_out == 0)
+        return LRPX_OK;          /* empty output: no scratch was asked for */
     if (in->dtype == LRPX_DTYPE_FLOAT32 || in->dtype == LRPX_DTYPE_FLOAT64)
         reduce_forward_float(p, in, y, x->scratch, (double *)x->scratch + p->n_out);
     else
@@ -345,9 +375,6 @@ lrpx__reduce_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     const struct lrpx_tensor        *in = lrpx__in(x, n, 0);
     const float                     *gy = lrpx__back_out(x, n, 0);
     float                           *gx = lrpx__back_in(x, n, 0);
-    double                          *a  = x->scratch;
-    double                          *b  = a + p->n_out;
-    int64_t                         *c  = (int64_t *)(b + p->n_out);
 
     if (!gy || !gx)
         return LRPX_OK;
@@ -356,6 +383,13 @@ lrpx__reduce_backward(struct lrpx_exec *x, const struct lrpx_node *n)
             gx[i] += gy[i];
         return LRPX_OK;
     }
+    /* scratch exists only when prepare asked for it (not for a no-op or
+     * an empty output) */
+    if (p->n_out == 0)
+        return LRPX_OK;
+    double  *a = x->scratch;
+    double  *b = a + p->n_out;
+    int64_t *c = (int64_t *)(b + p->n_out);
     switch (p->kind) {
     case LRPX_REDUCE_SUM:
         REDUCE_FOR_EACH(p, i, o, { gx[i] += gy[o]; });
@@ -439,9 +473,6 @@ lrpx__reduce_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
     const float                     *rout = lrpx__back_out(x, n, 0);
     float                           *rin  = lrpx__back_in(x, n, 0);
     const struct lrpx_rule_cfg      *rule = lrpx__rule(x, n);
-    double                          *a    = x->scratch;
-    double                          *b    = a + p->n_out;
-    int64_t                         *c    = (int64_t *)(b + p->n_out);
 
     if (!rout || !rin)
         return LRPX_OK;
@@ -450,6 +481,11 @@ lrpx__reduce_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
             rin[i] += rout[i];
         return LRPX_OK;
     }
+    if (p->n_out == 0)
+        return LRPX_OK;
+    double  *a = x->scratch;
+    double  *b = a + p->n_out;
+    int64_t *c = (int64_t *)(b + p->n_out);
     switch (p->kind) {
     case LRPX_REDUCE_SUM:
     case LRPX_REDUCE_MEAN:

@@ -5,6 +5,7 @@
  *       preceding linear layer (Conv/Gemm), see docs/lrp.md.
  */
 #include "ops/op.h"
+#include "util/parallel.h"
 
 static lrpx_status
 relu_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
@@ -15,13 +16,27 @@ relu_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     return lrpx__set_output_like(x, n, 0, lrpx__in(x, n, 0));
 }
 
+struct relu_ctx {
+    const float *x;
+    float       *y;
+};
+
+LRPX_TARGET_CLONES
+static void
+relu_range(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct relu_ctx *c = ctx_;
+    for (int64_t i = i0; i < i1; i++)
+        c->y[i] = c->x[i] > 0.0f ? c->x[i] : 0.0f;
+}
+
 static lrpx_status
 relu_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     const struct lrpx_tensor *in  = lrpx__in(x, n, 0);
     struct lrpx_tensor       *out = lrpx__out(x, n, 0);
-    for (int64_t i = 0; i < in->n_elems; i++)
-        out->f32[i] = in->f32[i] > 0.0f ? in->f32[i] : 0.0f;
+    lrpx__parallel_for(x->pool, in->n_elems, 1 << 15, relu_range,
+                       &(struct relu_ctx){in->f32, out->f32});
     return LRPX_OK;
 }
 

@@ -155,7 +155,7 @@ resize_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
 const struct lrpx_op_def lrpx__op_resize = {
     .onnx_name     = "Resize",
     .since_version = 10,
-    .n_inputs_min  = 2,
+    .n_inputs_min  = 1,    /* roi is optional from opset 13; prepare checks scales */
     .n_inputs_max  = 4,
     .n_outputs_min = 1,
     .n_outputs_max = 1,

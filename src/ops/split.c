@@ -55,10 +55,14 @@ split_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
                 return rc;
         } else {
             const int64_t *s;
+            if (lrpx__attr_find(n, "split")->type != LRPX_ATTR_INTS)
+                return lrpx__node_error(x, n, LRPX_EPARSE,
+                                        "attribute split must be a list of ints");
             count = lrpx__attr_ints(n, "split", &s);
             if (count > 256)
                 count = 256;   /* rejected below: it cannot match n_out */
-            memcpy(sizes_buf, s, (size_t)count * sizeof *s);
+            if (count > 0)
+                memcpy(sizes_buf, s, (size_t)count * sizeof *s);
         }
         if (count != n_out)
             return lrpx__node_error(x, n, LRPX_ESHAPE, "split has %d sizes for %d outputs",

@@ -24,6 +24,7 @@ lrpx__arena_init(struct lrpx_arena *a, size_t limit)
     a->head       = NULL;
     a->used_total = 0;
     a->limit      = limit;
+    a->limit_hit  = false;
 }
 
 void *
@@ -32,8 +33,10 @@ lrpx__arena_alloc(struct lrpx_arena *a, size_t size)
     size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (need < size)
         return NULL;
-    if (a->limit && (need > a->limit || a->used_total > a->limit - need))
+    if (a->limit && (need > a->limit || a->used_total > a->limit - need)) {
+        a->limit_hit = true;
         return NULL;
+    }
     struct lrpx_arena_block *b = a->head;
     if (!b || b->size - b->used < need) {
         size_t bsize = need > ARENA_BLOCK_MIN ? need : ARENA_BLOCK_MIN;

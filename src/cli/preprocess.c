@@ -1,0 +1,115 @@
+/* lrpx preprocess IMAGE... -o X.npy: the exact tensor a model would
+ * receive for these images, for inspection and for other tools. */
+#include <string.h>
+
+#include "cli.h"
+
+static const char preprocess_help[] =
+    "usage: lrpx preprocess IMAGE|FOLDER... -o X.npy [--model MODEL]\n"
+    "                       [--preprocess P] [flags]\n"
+    "\n"
+    "Decode the images (JPEG/PNG; a folder means all images in it, sorted),\n"
+    "preprocess them and write the float32 batch (N images -> first axis N)\n"
+    "that lrpx run/explain would feed. --model fills settings from the model:\n"
+    "its MODEL.preprocess.json and its input shape (channels, layout, size).\n"
+    "Prints the shape and the settings used.\n"
+    "\n"
+    "  -o X.npy        output (written atomically)\n"
+    "  --model MODEL   ONNX model whose first input (or --input-name) is fed\n"
+    "  --input-name N  which model input to prepare for\n"
+    "\n";
+
+static const char *
+color_name(lrpx_color c)
+{
+    return c == LRPX_COLOR_GRAY ? "gray" : c == LRPX_COLOR_BGR ? "bgr" : "rgb";
+}
+
+int
+cmd_preprocess(int argc, char **argv)
+{
+    const char     *out_path = NULL, *model_path = NULL, *input_name = NULL;
+    const char     *paths[256];
+    int             n_paths = 0;
+    struct cli_prep prep;
+    cli_prep_init(&prep);
+    for (int i = 1; i < argc; i++) {
+        const char *val = NULL;
+        int         r, rc;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(preprocess_help, stdout);
+            fputs(cli_prep_help, stdout);
+            return CLI_OK;
+        } else if (cli_prep_flag("preprocess", argc, argv, &i, &prep, &rc)) {
+            if (rc != CLI_OK)
+                return rc;
+        } else if ((r = cli_flag_value(argc, argv, &i, "-o", &val)) != 0) {
+            if (r < 0)
+                return cli_usage_error("preprocess", "-o needs a path");
+            out_path = val;
+        } else if ((r = cli_flag_value(argc, argv, &i, "--model", &val)) != 0) {
+            if (r < 0)
+                return cli_usage_error("preprocess", "--model needs an ONNX file");
+            model_path = val;
+        } else if ((r = cli_flag_value(argc, argv, &i, "--input-name", &val)) != 0) {
+            if (r < 0)
+                return cli_usage_error("preprocess", "--input-name needs a name");
+            input_name = val;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage_error("preprocess", "unknown option '%s'", argv[i]);
+        } else {
+            if (n_paths == (int)(sizeof paths / sizeof paths[0]))
+                return cli_usage_error("preprocess", "too many files (give a folder)");
+            paths[n_paths++] = argv[i];
+        }
+    }
+    if (n_paths == 0)
+        return cli_usage_error("preprocess", "missing IMAGE");
+    if (!out_path)
+        return cli_usage_error("preprocess", "missing -o X.npy");
+
+    lrpx_model *m = NULL;
+    if (model_path && !(m = cli_load_model("preprocess", model_path, true)))
+        return CLI_FAIL;
+    struct cli_batch b;
+    int rc = cli_batch_load("preprocess", m, model_path, input_name, paths, n_paths, &prep, true,
+                            &b);
+    if (rc == CLI_OK && !b.is_image) {
+        rc = cli_error("preprocess", "%s: not an image (this command prepares JPEG/PNG files)",
+                       b.samples[0].path);
+        cli_batch_free(&b);
+    }
+    if (rc != CLI_OK) {
+        lrpx_model_free(m);
+        return rc;
+    }
+    rc = cli_write_npy("preprocess", out_path, &b.view);
+    if (rc == CLI_OK) {
+        const struct lrpx_preprocess *p = &b.pp;
+        printf("wrote %s float32 ", out_path);
+        cli_print_dims(stdout, b.view.dims, b.view.rank);
+        printf(" (%s, %s", b.layout == LRPX_LAYOUT_NHWC ? "NHWC" : "NCHW", color_name(p->color));
+        if (p->resize == LRPX_RESIZE_SHORTER)
+            printf(", shorter side %d", p->resize_shorter);
+        else if (p->resize == LRPX_RESIZE_EXACT)
+            printf(", resize %dx%d", p->resize_width, p->resize_height);
+        if (p->crop_width > 0)
+            printf(", crop %dx%d", p->crop_width, p->crop_height);
+        printf(", scale %.9g", p->scale != 0.0 ? p->scale : 1.0);
+        int nm = p->n_mean ? p->n_mean : 1;
+        printf(", mean");
+        for (int c = 0; c < nm; c++)
+            printf(" %g", p->n_mean ? p->mean[c] : 0.0);
+        printf(", std");
+        for (int c = 0; c < nm; c++)
+            printf(" %g", p->n_mean ? p->std[c] : 1.0);
+        printf(")\n");
+        for (int k = 0; k < b.n; k++)
+            printf("  %d: %s (%dx%d -> %dx%d)\n", k, b.samples[k].path,
+                   b.samples[k].geom.src_width, b.samples[k].geom.src_height,
+                   b.samples[k].geom.width, b.samples[k].geom.height);
+    }
+    cli_batch_free(&b);
+    lrpx_model_free(m);
+    return rc;
+}

@@ -1,0 +1,671 @@
+/* Pictures and the paper's tricks for `lrpx explain` and `lrpx gradient`:
+ * --heatmap (with colour map, clipping, reduction, gamma, overlay, panel,
+ * mapping back onto the photo), --grid (image x composite/target panels
+ * with labels), --translate K and --window WxH --stride S. The maps come
+ * from lrpx_session_explain / _gradient or lrpx_session_explain_translated
+ * / _windows; everything is drawn with the public image API. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+const char cli_viz_help[] =
+    "\n"
+    "pictures:\n"
+    "  --heatmap OUT.png  render the map (one file per image of a batch:\n"
+    "                     OUT_0.png, OUT_1.png, ...); .jpg/.jpeg write JPEG\n"
+    "  --cmap NAME|FILE   bwr (default), seismic, coldnhot, gray-red,\n"
+    "                     black-firered, hot, gray, afmhot, or a table file\n"
+    "  --clip P           scale by the P-th percentile of |R| (default 100)\n"
+    "  --reduce sum|norm  over channels (default sum)\n"
+    "  --gamma G          sign(x)|x|^G after scaling (default 1)\n"
+    "  --overlay ALPHA    blend onto the image (0..1)\n"
+    "  --panel            image | heatmap side by side\n"
+    "  --original-geometry  draw on the original photo (undo crop/resize)\n"
+    "  --jpeg-quality Q   1..100 (default 90)\n"
+    "  --zoom N           enlarge the picture N times (nearest neighbour)\n"
+    "  --grid OUT.png     a labelled grid: one row per image (and target), one\n"
+    "                     column per --composite (repeat --composite/--target)\n"
+    "tricks:\n"
+    "  --translate K      average the maps over shifts in [-K, K]^2\n"
+    "  --translate-pad edge|zero  how shifted-in pixels are filled (edge)\n"
+    "  --window WxH       explain an image larger than the model window by\n"
+    "                     window; --stride S or SXxSY (default half a window)\n";
+
+void
+cli_viz_init(struct cli_viz *v)
+{
+    memset(v, 0, sizeof *v);
+    cli_prep_init(&v->prep);
+    v->clip    = 100.0;
+    v->gamma   = 1.0;
+    v->overlay = -1.0;
+    v->reduce  = LRPX_HEAT_REDUCE_SUM;
+    v->pad     = LRPX_SHIFT_PAD_EDGE;
+}
+
+void
+cli_viz_free(struct cli_viz *v)
+{
+    cli_batches_free(v->batches, v->n_batches);
+    free(v->map);
+    v->batches   = NULL;
+    v->n_batches = 0;
+    v->map       = NULL;
+}
+
+void
+cli_viz_observe(int argc, char **argv, int i, struct cli_viz *v)
+{
+    const char *val = NULL;
+    int         k   = i;
+    if (cli_flag_value(argc, argv, &k, "--composite", &val) > 0 && v->n_composites < CLI_VIZ_MAX)
+        v->composites[v->n_composites++] = val;
+    k = i;
+    long long t;
+    if (cli_flag_value(argc, argv, &k, "--target", &val) > 0 && cli_parse_int(val, &t) &&
+        t >= 0 && v->n_targets < CLI_VIZ_MAX)
+        v->targets[v->n_targets++] = t;
+}
+
+int
+cli_viz_flag(const char *cmd, int argc, char **argv, int *i, struct cli_viz *v, int *rc)
+{
+    const char *val = NULL;
+    int         r;
+    long long   k;
+    *rc = CLI_OK;
+    if (cli_prep_flag(cmd, argc, argv, i, &v->prep, rc))
+        return 1;
+    if (!strcmp(argv[*i], "--panel")) {
+        v->panel = true;
+    } else if (!strcmp(argv[*i], "--original-geometry")) {
+        v->original_geometry = true;
+    } else if ((r = cli_flag_value(argc, argv, i, "--heatmap", &val)) != 0) {
+        if (r < 0)
+            *rc = cli_usage_error(cmd, "--heatmap needs an output file (.png, .jpg)");
+        v->heatmap = val;
+    } else if ((r = cli_flag_value(argc, argv, i, "--grid", &val)) != 0) {
+        if (r < 0)
+            *rc = cli_usage_error(cmd, "--grid needs an output file (.png, .jpg)");
+        v->grid = val;
+    } else if ((r = cli_flag_value(argc, argv, i, "--cmap", &val)) != 0) {
+        if (r < 0)
+            *rc = cli_usage_error(cmd, "--cmap needs a colour map name or file");
+        v->cmap = val;
+    } else if ((r = cli_flag_value(argc, argv, i, "--clip", &val)) != 0) {
+        if (r < 0 || !cli_parse_double(val, &v->clip) || !(v->clip > 0.0 && v->clip <= 100.0))
+            *rc = cli_usage_error(cmd, "--clip needs a percentile in (0, 100]");
+    } else if ((r = cli_flag_value(argc, argv, i, "--gamma", &val)) != 0) {
+        if (r < 0 || !cli_parse_double(val, &v->gamma) || !(v->gamma > 0.0 && v->gamma <= 100.0))
+            *rc = cli_usage_error(cmd, "--gamma needs a number in (0, 100]");
+    } else if ((r = cli_flag_value(argc, argv, i, "--overlay", &val)) != 0) {
+        if (r < 0 || !cli_parse_double(val, &v->overlay) || v->overlay < 0.0 || v->overlay > 1.0)
+            *rc = cli_usage_error(cmd, "--overlay needs an alpha in [0, 1]");
+    } else if ((r = cli_flag_value(argc, argv, i, "--reduce", &val)) != 0) {
+        if (r > 0 && !strcmp(val, "sum"))
+            v->reduce = LRPX_HEAT_REDUCE_SUM;
+        else if (r > 0 && (!strcmp(val, "norm") || !strcmp(val, "l2")))
+            v->reduce = LRPX_HEAT_REDUCE_L2;
+        else
+            *rc = cli_usage_error(cmd, "--reduce needs sum or norm");
+    } else if ((r = cli_flag_value(argc, argv, i, "--jpeg-quality", &val)) != 0) {
+        if (r < 0 || !cli_parse_int(val, &k) || k < 1 || k > 100)
+            *rc = cli_usage_error(cmd, "--jpeg-quality needs a whole number from 1 to 100");
+        else
+            v->jpeg_quality = (int)k;
+    } else if ((r = cli_flag_value(argc, argv, i, "--zoom", &val)) != 0) {
+        if (r < 0 || !cli_parse_int(val, &k) || k < 1 || k > 16)
+            *rc = cli_usage_error(cmd, "--zoom needs a whole number from 1 to 16");
+        else
+            v->zoom = (int)k;
+    } else if ((r = cli_flag_value(argc, argv, i, "--translate", &val)) != 0) {
+        if (r < 0 || !cli_parse_int(val, &k) || k < 0 || k > 64)
+            *rc = cli_usage_error(cmd, "--translate needs K from 0 to 64");
+        else
+            v->translate = (int)k;
+    } else if ((r = cli_flag_value(argc, argv, i, "--translate-pad", &val)) != 0) {
+        if (r > 0 && !strcmp(val, "edge"))
+            v->pad = LRPX_SHIFT_PAD_EDGE;
+        else if (r > 0 && !strcmp(val, "zero"))
+            v->pad = LRPX_SHIFT_PAD_ZERO;
+        else
+            *rc = cli_usage_error(cmd, "--translate-pad needs edge or zero");
+    } else if ((r = cli_flag_value(argc, argv, i, "--window", &val)) != 0) {
+        char *end;
+        long  w = r > 0 ? strtol(val, &end, 10) : 0, h = 0;
+        if (w > 0 && (*end == 'x' || *end == 'X'))
+            h = strtol(end + 1, &end, 10);
+        if (w < 1 || h < 1 || *end || w > (1 << 20) || h > (1 << 20))
+            *rc = cli_usage_error(cmd, "--window needs WxH (the model's input size)");
+        v->window = true;
+        v->win_w  = (int)w;
+        v->win_h  = (int)h;
+    } else if ((r = cli_flag_value(argc, argv, i, "--stride", &val)) != 0) {
+        char *end;
+        long  sx = r > 0 ? strtol(val, &end, 10) : 0, sy = sx;
+        if (sx > 0 && (*end == 'x' || *end == 'X'))
+            sy = strtol(end + 1, &end, 10);
+        if (sx < 1 || sy < 1 || *end || sx > (1 << 20) || sy > (1 << 20))
+            *rc = cli_usage_error(cmd, "--stride needs S or SXxSY (pixels >= 1)");
+        v->stride_x = (int)sx;
+        v->stride_y = (int)sy;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+int
+cli_viz_check(const char *cmd, struct cli_viz *v)
+{
+    bool draws = v->heatmap || v->grid;
+    if (!draws && (v->overlay >= 0.0 || v->panel || v->original_geometry || v->cmap ||
+                   v->jpeg_quality || v->zoom || v->clip != 100.0 || v->gamma != 1.0))
+        return cli_usage_error(cmd, "--cmap/--clip/--gamma/--overlay/--panel/--zoom/"
+                               "--original-geometry/--jpeg-quality need --heatmap or --grid");
+    if ((v->stride_x || v->stride_y) && !v->window)
+        return cli_usage_error(cmd, "--stride goes with --window");
+    if (v->window && v->original_geometry)
+        return cli_usage_error(cmd, "--original-geometry does not go with --window (the map "
+                               "already covers the whole image)");
+    if (v->window && !v->stride_x) {
+        v->stride_x = v->win_w / 2 > 0 ? v->win_w / 2 : 1;
+        v->stride_y = v->win_h / 2 > 0 ? v->win_h / 2 : 1;
+    }
+    if (v->cmap && !lrpx_colormap_builtin(v->cmap)) {
+        struct stat sb;
+        if (stat(v->cmap, &sb) != 0)
+            return cli_usage_error(cmd, "--cmap: '%s' is neither a built-in colour map "
+                                   "(bwr, seismic, coldnhot, gray-red, black-firered, hot, "
+                                   "gray, afmhot) nor a file", v->cmap);
+    }
+    return CLI_OK;
+}
+
+bool
+cli_viz_trick(const struct cli_viz *v)
+{
+    return v->translate > 0 || v->window;
+}
+
+int
+cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
+               const struct cli_input *inputs, int n_inputs, struct cli_viz *v,
+               struct lrpx_lrp_options *o)
+{
+    int rc = cli_set_inputs(cmd, s, m, model_path, inputs, n_inputs, &v->prep, !v->window,
+                            !v->window, &v->batches, &v->n_batches);
+    if (rc != CLI_OK)
+        return rc;
+    if (cli_viz_trick(v) && v->n_batches > 1)
+        return cli_error(cmd, "--translate/--window work on models with one fed input");
+    if (cli_viz_trick(v) && (v->batches[0].view.dtype != LRPX_DTYPE_FLOAT32 ||
+                             v->batches[0].view.rank != 4))
+        return cli_error(cmd, "--translate/--window need a rank-4 float32 input (an image "
+                         "batch); %s is not", v->batches[0].samples[0].path);
+    if (o)
+        cli_box_defaults(&v->batches[0], o, v->box_low, v->box_high, 3);
+    return CLI_OK;
+}
+
+/* The trick map for options o into out (the first input's size). */
+static lrpx_status
+viz_trick_map(lrpx_session *s, const struct lrpx_lrp_options *o, const struct cli_viz *v,
+              lrpx_attr_method method, float *out)
+{
+    const struct cli_batch   *b = &v->batches[0];
+    struct lrpx_trick_options to;
+    lrpx_trick_options_default(&to);
+    to.method        = method;
+    to.input_name    = b->name;
+    to.nhwc          = b->layout == LRPX_LAYOUT_NHWC;
+    to.translate     = v->translate;
+    to.pad           = v->pad;
+    to.window_width  = v->win_w;
+    to.window_height = v->win_h;
+    to.stride_x      = v->stride_x ? v->stride_x : 1;
+    to.stride_y      = v->stride_y ? v->stride_y : 1;
+    return v->window ? lrpx_session_explain_windows(s, &b->view, o, &to, out)
+                     : lrpx_session_explain_translated(s, &b->view, o, &to, out);
+}
+
+lrpx_status
+cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_viz *v,
+                lrpx_attr_method method)
+{
+    if (!cli_viz_trick(v))
+        return method == LRPX_ATTR_LRP ? lrpx_session_explain(s, o) : lrpx_session_gradient(s, o);
+    const struct cli_batch *b = &v->batches[0];
+    free(v->map);
+    v->map = malloc((size_t)b->view.n_elems * sizeof(float));
+    if (!v->map) {
+        fprintf(stderr, "lrpx: out of memory for the map\n");
+        return LRPX_ENOMEM;
+    }
+    lrpx_status rc = viz_trick_map(s, o, v, method, v->map);
+    if (rc != LRPX_OK)
+        return rc;
+    v->map_view      = b->view;
+    v->map_view.data = v->map;
+    v->map_method    = method;
+    if (v->window) {
+        const lrpx_tensor_view *x  = &b->view;
+        bool                    nh = b->layout == LRPX_LAYOUT_NHWC;
+        int h = (int)x->dims[nh ? 1 : 2], w = (int)x->dims[nh ? 2 : 3];
+        fprintf(stderr, "sliding window: %d x %d windows of %dx%d (stride %dx%d) over %dx%d; "
+                "the per-layer report is the last window's\n",
+                lrpx_window_count(w, v->win_w, v->stride_x),
+                lrpx_window_count(h, v->win_h, v->stride_y), v->win_w, v->win_h, v->stride_x,
+                v->stride_y, w, h);
+    }
+    return LRPX_OK;
+}
+
+int
+cli_viz_map(const char *cmd, struct cli_viz *v, lrpx_tensor_view *map)
+{
+    (void)cmd;
+    if (v->map)
+        *map = v->map_view;
+    return CLI_OK;
+}
+
+/* ---- drawing ---- */
+
+/* Pixels of a .npy sample (rank 4, 1 or 3 channels) stretched to 0..255. */
+static lrpx_status
+tensor_pixmap(const struct cli_batch *b, int64_t k, lrpx_pixmap **out)
+{
+    const lrpx_tensor_view *x = &b->view;
+    *out                      = NULL;
+    if (x->dtype != LRPX_DTYPE_FLOAT32 || x->rank != 4)
+        return LRPX_EINVAL;
+    bool    nhwc = b->layout == LRPX_LAYOUT_NHWC ||
+                (b->layout == LRPX_LAYOUT_UNSET && x->dims[1] != 1 && x->dims[1] != 3 &&
+                 (x->dims[3] == 1 || x->dims[3] == 3));
+    int64_t c = nhwc ? x->dims[3] : x->dims[1], h = nhwc ? x->dims[1] : x->dims[2];
+    int64_t w = nhwc ? x->dims[2] : x->dims[3];
+    if ((c != 1 && c != 3) || h > INT32_MAX || w > INT32_MAX)
+        return LRPX_EINVAL;
+    const float *d = (const float *)x->data + k * c * h * w;
+    double       lo = INFINITY, hi = -INFINITY;
+    for (int64_t i = 0; i < c * h * w; i++)
+        if (isfinite(d[i])) {
+            lo = fmin(lo, d[i]);
+            hi = fmax(hi, d[i]);
+        }
+    if (!(hi > lo))
+        hi = lo + 1.0;
+    lrpx_status rc = lrpx_pixmap_init((int)w, (int)h, (int)c, out);
+    if (rc != LRPX_OK)
+        return rc;
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t xx = 0; xx < w; xx++)
+            for (int64_t ch = 0; ch < c; ch++) {
+                double v = nhwc ? d[(y * w + xx) * c + ch] : d[(ch * h + y) * w + xx];
+                v        = isfinite(v) ? (v - lo) / (hi - lo) * 255.0 : 0.0;
+                (*out)->data[(y * w + xx) * c + ch] = (uint8_t)lrint(fmin(fmax(v, 0.0), 255.0));
+            }
+    return LRPX_OK;
+}
+
+/* The picture under the map of sample k: the photo (original geometry), the
+ * preprocessed image, or a .npy input stretched to 0..255. */
+static int
+base_pixmap(const char *cmd, const struct cli_viz *v, const struct cli_batch *b, int64_t k,
+            lrpx_pixmap **out)
+{
+    char err[512];
+    if (b->is_image) {
+        const struct cli_sample *sm = &b->samples[k];
+        if (lrpx_pixmap_from_image(v->original_geometry ? sm->photo : sm->seen, out, err,
+                                   sizeof err) != LRPX_OK)
+            return cli_error(cmd, "%s", err);
+        return CLI_OK;
+    }
+    if (tensor_pixmap(b, k, out) != LRPX_OK)
+        return cli_error(cmd, "%s: --overlay/--panel/--grid need an image input (or a rank-4 "
+                         "array with 1 or 3 channels)", b->samples[0].path);
+    return CLI_OK;
+}
+
+/* Load the colour map once. */
+static int
+viz_cmap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
+         lrpx_colormap **owned)
+{
+    char err[512];
+    *owned = NULL;
+    *cm    = lrpx_colormap_builtin(v->cmap ? v->cmap : "bwr");
+    if (*cm)
+        return CLI_OK;
+    if (lrpx_colormap_load(v->cmap, owned, err, sizeof err) != LRPX_OK)
+        return cli_error(cmd, "--cmap %s", err);
+    *cm = *owned;
+    return CLI_OK;
+}
+
+/* The heatmap picture of sample k of a map shaped like batch b's input
+ * (window maps are too). */
+static int
+render_sample(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
+              const struct cli_batch *b, const lrpx_tensor_view *map, int64_t k,
+              lrpx_pixmap **out)
+{
+    char             err[512];
+    int              rc  = CLI_OK;
+    lrpx_image      *red = NULL, *full = NULL;
+    lrpx_pixmap     *heat = NULL, *base = NULL, *mix = NULL;
+    lrpx_tensor_view sv   = *map;
+    *out                  = NULL;
+    if (map->dtype != LRPX_DTYPE_FLOAT32)
+        return cli_error(cmd, "the map is %s, not float32", lrpx_dtype_name(map->dtype));
+    if (sv.rank >= 2 && sv.dims[0] == b->n && b->n > 0) {
+        int64_t per = sv.n_elems / b->n;
+        sv.dims[0]  = 1;
+        sv.n_elems  = per;
+        sv.data     = (const float *)map->data + k * per;
+    }
+    lrpx_layout lay = b->layout == LRPX_LAYOUT_UNSET ? LRPX_LAYOUT_NCHW : b->layout;
+    if (!b->is_image && b->layout == LRPX_LAYOUT_UNSET && sv.rank == 4 && sv.dims[1] != 1 &&
+        sv.dims[1] != 3 && (sv.dims[3] == 1 || sv.dims[3] == 3))
+        lay = LRPX_LAYOUT_NHWC;
+    if (lrpx_heatmap_reduce(&sv, lay, v->reduce, &red, err, sizeof err) != LRPX_OK) {
+        rc = cli_error(cmd, "heatmap: %s", err);
+        goto done;
+    }
+    const lrpx_image *draw = red;
+    if (v->original_geometry && b->is_image) {
+        if (lrpx_image_unproject(red, &b->samples[k].geom, &full, err, sizeof err) != LRPX_OK) {
+            rc = cli_error(cmd, "--original-geometry: %s", err);
+            goto done;
+        }
+        draw = full;
+    }
+    struct lrpx_heatmap_options ho;
+    lrpx_heatmap_options_default(&ho);
+    ho.cmap       = cm;
+    ho.percentile = v->clip;
+    ho.gamma      = v->gamma;
+    if (lrpx_heatmap_render(draw, &ho, &heat, err, sizeof err) != LRPX_OK) {
+        rc = cli_error(cmd, "heatmap: %s", err);
+        goto done;
+    }
+    if (v->overlay >= 0.0 || v->panel) {
+        if ((rc = base_pixmap(cmd, v, b, k, &base)) != CLI_OK)
+            goto done;
+        if (base->width != heat->width || base->height != heat->height) {
+            rc = cli_error(cmd, "the image is %dx%d but the map %dx%d", base->width,
+                           base->height, heat->width, heat->height);
+            goto done;
+        }
+    }
+    if (v->overlay >= 0.0) {
+        if (lrpx_pixmap_overlay(base, heat, v->overlay, &mix, err, sizeof err) != LRPX_OK) {
+            rc = cli_error(cmd, "--overlay: %s", err);
+            goto done;
+        }
+        lrpx_pixmap_free(heat);
+        heat = mix;
+        mix  = NULL;
+    }
+    if (v->panel) {
+        if (lrpx_pixmap_panel(base, heat, &mix, err, sizeof err) != LRPX_OK) {
+            rc = cli_error(cmd, "--panel: %s", err);
+            goto done;
+        }
+        lrpx_pixmap_free(heat);
+        heat = mix;
+        mix  = NULL;
+    }
+    *out = heat;
+    heat = NULL;
+done:
+    lrpx_image_free(red);
+    lrpx_image_free(full);
+    lrpx_pixmap_free(heat);
+    lrpx_pixmap_free(base);
+    lrpx_pixmap_free(mix);
+    return rc;
+}
+
+/* OUT.png -> OUT_3.png for sample 3 of a batch. */
+static void
+numbered_path(const char *path, int64_t k, int64_t n, char *buf, size_t size)
+{
+    if (n <= 1) {
+        snprintf(buf, size, "%s", path);
+        return;
+    }
+    const char *dot   = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        dot = path + strlen(path);
+    snprintf(buf, size, "%.*s_%lld%s", (int)(dot - path), path, (long long)k, dot);
+}
+
+static bool
+path_is_jpeg(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
+}
+
+static int
+save(const char *cmd, const struct cli_viz *v, const lrpx_pixmap *pm, const char *path)
+{
+    char err[1024];
+    if (lrpx_pixmap_save(pm, path, path_is_jpeg(path) ? v->jpeg_quality : 0, err, sizeof err) !=
+        LRPX_OK)
+        return cli_error(cmd, "%s", err);
+    return CLI_OK;
+}
+
+static lrpx_pixmap *upscale(lrpx_pixmap *pm, int f);
+
+int
+cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tensor_view *map)
+{
+    if (!v->heatmap)
+        return CLI_OK;
+    const struct cli_batch *b = &v->batches[0];
+    const lrpx_colormap    *cm;
+    lrpx_colormap          *owned;
+    int                     rc = viz_cmap(cmd, v, &cm, &owned);
+    if (rc != CLI_OK)
+        return rc;
+    /* render every picture first, then write: a failure leaves no file */
+    lrpx_pixmap **pics = calloc((size_t)b->n, sizeof *pics);
+    if (!pics)
+        rc = cli_error(cmd, "out of memory");
+    for (int64_t k = 0; rc == CLI_OK && k < b->n; k++)
+        if ((rc = render_sample(cmd, v, cm, b, map, k, &pics[k])) == CLI_OK && v->zoom > 1 &&
+            !(pics[k] = upscale(pics[k], v->zoom)))
+            rc = cli_error(cmd, "out of memory");
+    for (int64_t k = 0; rc == CLI_OK && k < b->n; k++) {
+        char path[4096];
+        numbered_path(v->heatmap, k, b->n, path, sizeof path);
+        rc = save(cmd, v, pics[k], path);
+    }
+    for (int64_t k = 0; pics && k < b->n; k++)
+        lrpx_pixmap_free(pics[k]);
+    free(pics);
+    lrpx_colormap_free(owned);
+    return rc;
+}
+
+/* Nearest-neighbour enlargement by an integer factor (small inputs such as
+ * 28x28 become readable grid cells). */
+static lrpx_pixmap *
+upscale(lrpx_pixmap *pm, int f)
+{
+    if (f <= 1)
+        return pm;
+    lrpx_pixmap *out;
+    if (lrpx_pixmap_init(pm->width * f, pm->height * f, pm->channels, &out) != LRPX_OK) {
+        lrpx_pixmap_free(pm);
+        return NULL;
+    }
+    int c = pm->channels;
+    for (int y = 0; y < out->height; y++)
+        for (int x = 0; x < out->width; x++)
+            memcpy(out->data + ((size_t)y * out->width + x) * c,
+                   pm->data + ((size_t)(y / f) * pm->width + x / f) * c, (size_t)c);
+    lrpx_pixmap_free(pm);
+    return out;
+}
+
+static const char *
+base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int
+cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
+             const struct lrpx_lrp_options *o, struct cli_viz *v, lrpx_attr_method method)
+{
+    (void)m;
+    if (!v->grid)
+        return CLI_OK;
+    const struct cli_batch *b      = &v->batches[0];
+    int                     n_comp = method == LRPX_ATTR_LRP && v->n_composites ? v->n_composites : 1;
+    int                     n_tgt  = v->n_targets ? v->n_targets : 1;
+    int                     n_rows = (int)b->n * n_tgt, n_cols = 1 + n_comp;
+    int                     n_cells = n_rows * n_cols;
+    lrpx_pixmap           **cells  = calloc((size_t)n_cells, sizeof *cells);
+    char                  **labels = calloc((size_t)n_cells, sizeof *labels);
+    float                  *maps   = malloc((size_t)b->view.n_elems * sizeof(float));
+    int                     n_cls  = 0;
+    char                  **classes = cli_load_classes(model_path, &n_cls);
+    const lrpx_colormap    *cm     = NULL;
+    lrpx_colormap          *owned  = NULL;
+    int                     rc     = CLI_OK;
+    char                    err[1024];
+    if (!cells || !labels || !maps) {
+        rc = cli_error(cmd, "out of memory");
+        goto done;
+    }
+    if ((rc = viz_cmap(cmd, v, &cm, &owned)) != CLI_OK)
+        goto done;
+    struct cli_viz cv = *v;      /* cells are heatmaps (with overlay), no panel */
+    cv.panel          = false;
+    for (int t = 0; t < n_tgt && rc == CLI_OK; t++)
+        for (int c = 0; c < n_comp && rc == CLI_OK; c++) {
+            struct lrpx_lrp_options co = *o;
+            if (method == LRPX_ATTR_LRP && v->n_composites &&
+                lrpx_lrp_options_set_composite(&co, v->composites[c], err, sizeof err) !=
+                    LRPX_OK) {
+                rc = cli_usage_error(cmd, "--composite: %s", err);
+                break;
+            }
+            if (v->n_targets) {
+                co.seed   = LRPX_SEED_TARGET;
+                co.target = v->targets[t];
+            }
+            lrpx_tensor_view mv = b->view;
+            mv.dtype            = LRPX_DTYPE_FLOAT32;
+            mv.data             = maps;
+            lrpx_status st;
+            if (cli_viz_trick(v) || method == LRPX_ATTR_GRADIENT_X_INPUT) {
+                st = viz_trick_map(s, &co, v, method, maps);
+            } else {
+                lrpx_tensor_view sv;
+                st = method == LRPX_ATTR_LRP ? lrpx_session_explain(s, &co)
+                                             : lrpx_session_gradient(s, &co);
+                if (st == LRPX_OK)
+                    st = (method == LRPX_ATTR_LRP ? lrpx_session_relevance(s, b->name, &sv)
+                                                  : lrpx_session_gradient_of(s, b->name, &sv));
+                if (st == LRPX_OK && sv.n_elems == b->view.n_elems)
+                    memcpy(maps, sv.data, (size_t)sv.n_elems * sizeof(float));
+                else if (st == LRPX_OK)
+                    st = LRPX_ESHAPE;
+            }
+            if (st != LRPX_OK) {
+                rc = cli_error(cmd, "--grid (%s%s): %s",
+                               method == LRPX_ATTR_LRP ? co.composite : "gradient",
+                               v->n_targets ? ", target" : "", lrpx_session_errmsg(s));
+                break;
+            }
+            for (int64_t k = 0; k < b->n && rc == CLI_OK; k++) {
+                int row = (int)k * n_tgt + t;
+                int idx = row * n_cols + 1 + c;
+                rc      = render_sample(cmd, &cv, cm, b, &mv, k, &cells[idx]);
+                char lab[160];
+                int64_t cls = v->n_targets ? v->targets[t] : -1;
+                if (cls < 0 && lrpx_session_explained_output(s, k, &cls, NULL) != LRPX_OK)
+                    cls = -1;
+                const char *cn = classes && cls >= 0 && cls < n_cls ? classes[cls] : NULL;
+                char        cl[64];
+                if (cn)
+                    snprintf(cl, sizeof cl, "%s", cn);
+                else
+                    snprintf(cl, sizeof cl, "class %lld", (long long)cls);
+                if (method != LRPX_ATTR_LRP)
+                    snprintf(lab, sizeof lab, "%s %s",
+                             method == LRPX_ATTR_GRADIENT ? "gradient" : "grad x input", cl);
+                else if (n_tgt > 1 || n_comp == 1)
+                    snprintf(lab, sizeof lab, "%s %s", co.composite, cl);
+                else
+                    snprintf(lab, sizeof lab, "%s", co.composite);
+                size_t l = strlen(lab);
+                if (v->translate > 0)
+                    snprintf(lab + l, sizeof lab - l, " K=%d", v->translate);
+                else if (v->window)
+                    snprintf(lab + l, sizeof lab - l, " window");
+                labels[idx] = strdup(lab);
+            }
+        }
+    /* the image column */
+    for (int64_t k = 0; k < b->n && rc == CLI_OK; k++)
+        for (int t = 0; t < n_tgt && rc == CLI_OK; t++) {
+            int idx = ((int)k * n_tgt + t) * n_cols;
+            rc      = base_pixmap(cmd, &cv, b, k, &cells[idx]);
+            labels[idx] = strdup(base_name(b->samples[k].path));
+        }
+    if (rc != CLI_OK)
+        goto done;
+    /* enlarge small cells; labels at scale 2 if they fit */
+    int w = 0;
+    for (int i = 0; i < n_cells; i++)
+        w = cells[i]->width > w ? cells[i]->width : w;
+    int f = v->zoom ? v->zoom : w < 160 ? (160 + w - 1) / w : 1;
+    for (int i = 0; i < n_cells && rc == CLI_OK; i++)
+        if (!(cells[i] = upscale(cells[i], f)))
+            rc = cli_error(cmd, "out of memory");
+    if (rc != CLI_OK)
+        goto done;
+    size_t longest = 0;
+    for (int i = 0; i < n_cells; i++)
+        if (labels[i] && strlen(labels[i]) > longest)
+            longest = strlen(labels[i]);
+    struct lrpx_grid_options go;
+    lrpx_grid_options_default(&go);
+    go.n_cols      = n_cols;
+    go.label_scale = (size_t)(w * f) >= longest * 12 ? 2 : 1;
+    lrpx_pixmap *grid;
+    if (lrpx_pixmap_grid((const lrpx_pixmap *const *)cells, (const char *const *)labels,
+                         n_cells, &go, &grid, err, sizeof err) != LRPX_OK) {
+        rc = cli_error(cmd, "--grid: %s", err);
+        goto done;
+    }
+    rc = save(cmd, v, grid, v->grid);
+    lrpx_pixmap_free(grid);
+done:
+    for (int i = 0; cells && i < n_cells; i++)
+        lrpx_pixmap_free(cells[i]);
+    for (int i = 0; labels && i < n_cells; i++)
+        free(labels[i]);
+    free(cells);
+    free(labels);
+    free(maps);
+    cli_free_classes(classes, n_cls);
+    lrpx_colormap_free(owned);
+    return rc;
+}

@@ -1,0 +1,177 @@
+/* lrpx_session_explain: the LRP front end. One call
+ *
+ *   1. runs the forward pass if the inputs changed and builds the seed at
+ *      the explained output (lrpx__exec_seed: one-hot times the logit per
+ *      sample, or a caller tensor; a trailing Softmax/LogSoftmax skipped);
+ *   2. resolves a rule per node (resolve.c: composite, then overrides);
+ *   3. runs the canonizers (canonize.c): a bias Add or BatchNormalization
+ *      right after a linear layer is merged into it for this pass;
+ *   4. allocates the rule kernels' work buffers (sized by the largest
+ *      linear node; freed at the end of the call);
+ *   5. runs the reverse-topological driver (lrpx__exec_backward, phase
+ *      RELEVANCE), which records per-node sums of relevance in and out.
+ *
+ * The relevance maps stay in the session's back buffers until the next
+ * set_input / run / explain / gradient; rule texts and sums stay for
+ * lrpx_session_explained_node.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lrp/lrp_impl.h"
+
+static void
+append_desc(char *desc, size_t size, const char *what)
+{
+    size_t l = strlen(desc);
+    if (l + strlen(what) + 1 < size)
+        memcpy(desc + l, what, strlen(what) + 1);
+}
+
+lrpx_status
+lrpx_session_explain(lrpx_session *s, const struct lrpx_lrp_options *o)
+{
+    struct lrpx_lrp_options def;
+    if (!s)
+        return LRPX_EINVAL;
+    if (!o) {
+        lrpx_lrp_options_default(&def);
+        o = &def;
+    }
+    const struct lrpx_graph *g    = &s->model->g;
+    int                      v    = -1;
+    float                   *seed = NULL;
+    lrpx_status              rc   = lrpx__exec_seed(s, o, LRPX_PHASE_RELEVANCE, &v, &seed);
+    if (rc != LRPX_OK)
+        return rc;
+    /* the seed may have re-run the forward pass; rules follow that plan */
+    float *box = NULL;
+    if ((rc = lrpx__lrp_resolve(s, o, &box)) != LRPX_OK) {
+        lrpx__free(seed);
+        return rc;
+    }
+    struct lrpx_plan       *p    = &s->plan;
+    struct lrpx_exec       *x    = &p->x;
+    struct lrpx_lrp_linear *lins = lrpx__calloc((size_t)g->n_nodes + 1, sizeof *lins);
+    struct lrpx_lrp_work    work = {0};
+    if (!lins) {
+        rc = lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the relevance pass");
+        goto done;
+    }
+
+    /* canonizers, and the largest buffers any linear node needs */
+    int64_t max_in = 0, max_out = 0, max_w = 0;
+    for (int r = 0; r < p->n_run && rc == LRPX_OK; r++) {
+        int                     ni = p->run[r];
+        const struct lrpx_node *n  = &g->nodes[ni];
+        if (!lrpx__lrp_is_linear(n))
+            continue;
+        struct lrpx_lrp_linear *lin = &lins[ni];
+        if ((rc = lrpx__lrp_canonize(s, ni, lin)) != LRPX_OK)
+            break;
+        s->rules[ni].lin = lin;
+        const char *nm   = n->name[0] ? n->name : n->op_type;
+        for (int k = 0; k < 2; k++) {
+            int ai = k == 0 ? lin->add_node : lin->bn_node;
+            if (ai < 0)
+                continue;
+            s->rules[ai].relevance = lrpx__lrp_forward_absorbed;
+            snprintf(s->rule_desc[ai], sizeof s->rule_desc[ai], "fused into %.36s", nm);
+            append_desc(s->rule_desc[ni], sizeof s->rule_desc[ni], k == 0 ? " +bias" : " +bn");
+        }
+        int64_t a, b, c;
+        lrpx__lrp_linear_need(x, n, &s->rules[ni], &a, &b, &c);
+        max_in  = a > max_in ? a : max_in;
+        max_out = b > max_out ? b : max_out;
+        max_w   = c > max_w ? c : max_w;
+    }
+    if (rc != LRPX_OK)
+        goto done;
+    work.n_in  = max_in;
+    work.n_out = max_out;
+    work.n_w   = max_w;
+    for (int i = 0; i < 4; i++) {
+        work.in[i]  = lrpx__malloc((size_t)(max_in ? max_in : 1) * sizeof(float));
+        work.out[i] = lrpx__malloc((size_t)(max_out ? max_out : 1) * sizeof(float));
+        if (!work.in[i] || !work.out[i])
+            rc = LRPX_ENOMEM;
+    }
+    for (int i = 0; i < 2 && max_w; i++)
+        if (!(work.w[i] = lrpx__malloc((size_t)max_w * sizeof(float))))
+            rc = LRPX_ENOMEM;
+    if (rc != LRPX_OK) {
+        rc = lrpx__error(&s->err, LRPX_ENOMEM,
+                         "out of memory for the LRP work buffers (%lld + %lld + %lld floats)",
+                         (long long)max_in * 4, (long long)max_out * 4, (long long)max_w * 2);
+        goto done;
+    }
+    for (int ni = 0; ni < g->n_nodes; ni++)
+        lins[ni].work = &work;
+
+    x->rules = s->rules;
+    rc       = lrpx__exec_backward(s, LRPX_PHASE_RELEVANCE, v, seed);
+
+done:
+    /* nothing of the pass may dangle in the rule table kept for reports */
+    if (s->rules)
+        for (int ni = 0; ni < g->n_nodes; ni++) {
+            s->rules[ni].lin       = NULL;
+            s->rules[ni].relevance = NULL;
+            s->rules[ni].low_c     = NULL;
+            s->rules[ni].high_c    = NULL;
+        }
+    if (lins)
+        for (int ni = 0; ni < g->n_nodes; ni++)
+            lrpx__lrp_linear_release(&lins[ni]);
+    lrpx__free(lins);
+    for (int i = 0; i < 4; i++) {
+        lrpx__free(work.in[i]);
+        lrpx__free(work.out[i]);
+    }
+    for (int i = 0; i < 2; i++)
+        lrpx__free(work.w[i]);
+    lrpx__free(box);
+    lrpx__free(seed);
+    if (rc != LRPX_OK)
+        s->n_explained = 0;
+    return rc;
+}
+
+int
+lrpx_session_n_explained(const lrpx_session *s)
+{
+    if (!s || !s->have_back || s->back_phase != LRPX_PHASE_RELEVANCE || !s->explained)
+        return 0;
+    return s->n_explained;
+}
+
+lrpx_status
+lrpx_session_explained_node(const lrpx_session *s, int i, lrpx_node_relevance *out)
+{
+    if (!out || i < 0 || i >= lrpx_session_n_explained(s))
+        return LRPX_EINVAL;
+    int                     ni = s->explained[i];
+    const struct lrpx_node *n  = &s->model->g.nodes[ni];
+    memset(out, 0, sizeof *out);
+    out->name    = n->name;
+    out->op_type = n->op_type;
+    out->rule    = s->rule_desc ? s->rule_desc[ni] : "";
+    out->r_in    = s->r_in[ni];
+    out->r_out   = s->r_out[ni];
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx_session_explained_output(const lrpx_session *s, int64_t sample, int64_t *cls,
+                              double *value)
+{
+    if (!s || !s->have_back || !s->seed_class || !s->seed_logit || sample < 0 ||
+        sample >= s->n_samples)
+        return LRPX_EINVAL;
+    if (cls)
+        *cls = s->seed_class[sample];
+    if (value)
+        *value = s->seed_logit[sample];
+    return LRPX_OK;
+}

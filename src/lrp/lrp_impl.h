@@ -1,0 +1,105 @@
+/* Internals shared by the LRP front end (src/lrp/explain.c), the rule
+ * resolution (resolve.c), the canonizers (canonize.c) and the rule kernels
+ * of linear layers (linear.c). Nothing here is seen by ops. */
+#ifndef LRPX_LRP_IMPL_H
+#define LRPX_LRP_IMPL_H
+
+#include "exec/session.h"
+#include "lrp/rules.h"
+
+/* Per-channel z^B bounds hold at most this many channels. */
+#define LRPX_LRP_MAX_BOX_C 16
+
+/* Work buffers shared by every linear node of one relevance pass (nodes
+ * run one at a time). Sizes are the largest any node needs; allocated by
+ * the front end at explain time (never in forward, never in x->scratch,
+ * which apply/apply_t use). */
+struct lrpx_lrp_work {
+    int64_t n_in, n_out, n_w;    /* floats per buffer                     */
+    float  *in[4];               /* data-input sized                      */
+    float  *out[4];              /* output sized                          */
+    float  *w[2];                /* weight sized (modified weights)       */
+};
+
+/* One linear node in a pass: what the canonizers merged into it. */
+struct lrpx_lrp_linear {
+    struct lrpx_lrp_work *work;
+    int          tail;           /* value holding the layer's (fused)     */
+                                 /* output, z with the original weights   */
+    int          add_node;       /* absorbed bias Add, or -1              */
+    int          add_const;      /* its constant operand (value), or -1   */
+    int          bn_node;        /* absorbed BatchNormalization, or -1    */
+    const float *w;              /* weight to use: the model's or w_own   */
+    float       *w_own;          /* W' = a W (BN merged), owned           */
+    float       *bn_scale;       /* a[c] = gamma / sqrt(var + eps), owned */
+    float       *bn_shift;       /* beta - a mean                         */
+    int64_t      bn_c;           /* channels (axis 1 of the output)       */
+    double       wscale;         /* Gemm alpha (1 for the others)         */
+};
+
+/* ---- canonize.c ---- */
+
+/* Find the BN / bias-Add that directly follows linear node li in the plan
+ * and fill lin (tail, absorbed nodes, merged weight). Allocates w_own /
+ * bn_* with lrpx__malloc. Returns LRPX_OK (also when nothing is fused) or
+ * LRPX_ENOMEM with the session message set. */
+lrpx_status lrpx__lrp_canonize(lrpx_session *s, int li, struct lrpx_lrp_linear *lin);
+/* Free what lrpx__lrp_canonize allocated. */
+void        lrpx__lrp_linear_release(struct lrpx_lrp_linear *lin);
+/* Relevance function of an absorbed node: R of output 0 is added
+ * unchanged to every input that carries a relevance buffer. */
+lrpx_status lrpx__lrp_forward_absorbed(struct lrpx_exec *x, const struct lrpx_node *n);
+
+/* ---- linear.c ---- */
+
+/* Floats of work buffers node n needs under rule cfg (sizes of the data
+ * input, the output, and the weight if the rule modifies weights). */
+void lrpx__lrp_linear_need(const struct lrpx_exec *x, const struct lrpx_node *n,
+                           const struct lrpx_rule_cfg *cfg, int64_t *n_in, int64_t *n_out,
+                           int64_t *n_w);
+/* Whether n is a linear node lrpx can apply rules to (def->linear set). */
+bool lrpx__lrp_is_linear(const struct lrpx_node *n);
+
+/* ---- resolve.c ---- */
+
+enum lrpx_sel_kind {
+    LRPX_SEL_ALL = 0,     /* "*"            */
+    LRPX_SEL_OP,          /* "Conv"         */
+    LRPX_SEL_FIRST,       /* "first"        */
+    LRPX_SEL_INDEX,       /* "index:N"      */
+    LRPX_SEL_NAME,        /* "name:NODE"    */
+};
+
+enum lrpx_rule_kind {
+    LRPX_RULEKIND_LINEAR = 0,   /* cfg.rule and its parameters           */
+    LRPX_RULEKIND_MAXPOOL,      /* cfg.maxpool                           */
+};
+
+/* One parsed "SELECTOR=RULE" specification. */
+struct lrpx_rule_spec {
+    enum lrpx_sel_kind  sel;
+    char                sel_text[128];  /* op type or node name          */
+    int64_t             index;
+    enum lrpx_rule_kind kind;
+    lrpx_rule           rule;
+    double              p1, p2;         /* eps | gamma | alpha, beta | low, high */
+    int                 n_c;            /* zbox per-channel: count (0: scalar) */
+    float               low_c[LRPX_LRP_MAX_BOX_C];
+    float               high_c[LRPX_LRP_MAX_BOX_C];
+    lrpx_maxpool_mode   maxpool;
+};
+
+/* Parse "SELECTOR=RULE"; on error writes a message naming the bad part
+ * into err (errlen bytes) and returns LRPX_EINVAL. */
+lrpx_status lrpx__lrp_spec_parse(const char *text, struct lrpx_rule_spec *spec, char *err,
+                                 size_t errlen);
+/* Rule text as lrpx_session_explained_node reports it ("epsilon:1e-06"). */
+void        lrpx__lrp_rule_text(const struct lrpx_rule_cfg *cfg, bool is_linear, char *buf,
+                                size_t size);
+
+/* Resolve composite + overrides into s->rules / s->rule_desc (allocated
+ * here). Per-channel bounds parsed from overrides are stored in *box
+ * (malloc, freed by the caller after the pass). */
+lrpx_status lrpx__lrp_resolve(lrpx_session *s, const struct lrpx_lrp_options *o, float **box);
+
+#endif /* LRPX_LRP_IMPL_H */

@@ -1,0 +1,568 @@
+/* The lrpx command-line tool with images: runs the built binary
+ * ($LRPX_CLI, set by tests/meson.build) through posix_spawn.
+ *
+ *   - image inputs give the same logits as the bundled .npy inputs
+ *     (testdata/expected, made by PyTorch), with the model's preset file
+ *     and with the default preprocessing from the input shape;
+ *   - `lrpx preprocess` writes exactly the .npy tensors of the test data;
+ *   - heatmaps: pixels against a bwr rendering of the written relevance
+ *     computed here from the colour map's formula; sizes of panels,
+ *     original-geometry maps, grids and sliding-window maps;
+ *   - bad inputs (missing, empty, text, random, truncated and corrupted
+ *     JPEG/PNG, a GIF, an empty folder, images mixed with arrays): exit
+ *     status 1, a message naming the file, and no output file (-o,
+ *     --heatmap, --grid) or temporary left behind;
+ *   - bad flags: exit status 2.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lrpx_test.h"
+
+extern char **environ;
+
+static char tmp[LRPX_TEST_PATH_MAX];
+static char err_text[65536];
+static char out_text[65536];
+
+static void
+setup(void)
+{
+    lrpx_test_tmpdir(tmp, sizeof tmp);
+}
+
+static void
+teardown(void)
+{
+    lrpx_test_rmtree(tmp);
+}
+
+static const char *
+cli_path(void)
+{
+    const char *p = getenv("LRPX_CLI");
+    ck_assert_msg(p && *p, "LRPX_CLI is not set (run the tests with meson test)");
+    return p;
+}
+
+static void
+slurp(const char *path, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n]   = '\0';
+    fclose(f);
+}
+
+/* Run lrpx with the arguments (NULL-terminated); stdout and stderr are
+ * kept in out_text / err_text. Returns the exit status (-1: signal). */
+static int
+run_cli(const char *first, ...)
+{
+    const char *argv[64];
+    int         n = 0;
+    argv[n++]     = cli_path();
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    char so[LRPX_TEST_PATH_MAX + 16], se[LRPX_TEST_PATH_MAX + 16];
+    lrpx_test_snprintf(so, sizeof so, "%s/.stdout", tmp);
+    lrpx_test_snprintf(se, sizeof se, "%s/.stderr", tmp);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int   rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    slurp(so, out_text, sizeof out_text);
+    slurp(se, err_text, sizeof err_text);
+    unlink(so);
+    unlink(se);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *
+tpath(const char *name)
+{
+    static char buf[8][LRPX_TEST_PATH_MAX];
+    static int  k;
+    k = (k + 1) % 8;
+    lrpx_test_snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
+    return buf[k];
+}
+
+static bool
+exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+/* Nothing but the inputs the test wrote: no outputs, no temporaries. */
+static void
+assert_no_outputs(const char *const *inputs)
+{
+    DIR *d = opendir(tmp);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        bool known = false;
+        for (int i = 0; inputs[i]; i++)
+            known |= !strcmp(inputs[i], e->d_name);
+        ck_assert_msg(known, "left behind: %s/%s", tmp, e->d_name);
+    }
+    closedir(d);
+}
+
+static const char *MODEL = "models/fmnist_cnn.onnx";
+
+/* ---- images give the .npy logits ---- */
+
+START_TEST(test_run_image_matches_npy)
+{
+    static const char *names[] = {"0_ankle_boot", "1_pullover", "2_trouser", "3_shirt",
+                                  "4_coat", "5_sandal", "6_sneaker", "7_dress"};
+    char img[256], exp[256];
+    snprintf(img, sizeof img, "images/fmnist_%s.png", names[_i]);
+    snprintf(exp, sizeof exp, "expected/fmnist_cnn_%d.npy", _i);
+    lrpx_npy *ref = lrpx_test_npy_load(lrpx_test_path(exp));
+
+    /* the bundled model, with its fmnist_cnn.preprocess.json */
+    ck_assert_msg(run_cli("run", lrpx_test_path(MODEL), lrpx_test_path(img), "-o",
+                          tpath("a.npy"), NULL) == 0, "%s", err_text);
+    lrpx_npy *a = lrpx_test_npy_load(tpath("a.npy"));
+    ck_assert_int_eq(a->n_elems, ref->n_elems);
+    ck_assert_tensor_near((const float *)a->data, (const float *)ref->data, a->n_elems, 1e-5,
+                          1e-5);
+    ck_assert_ptr_nonnull(strstr(out_text, "class"));
+
+    /* a copy without the preset file: the default (zero-one, and gray
+     * 28x28 from the input shape) must give the same */
+    size_t len;
+    void  *model = lrpx_test_read_file(lrpx_test_path(MODEL), &len);
+    lrpx_test_write_file(tpath("m.onnx"), model, len);
+    free(model);
+    ck_assert_msg(run_cli("run", tpath("m.onnx"), lrpx_test_path(img), "-o", tpath("b.npy"),
+                          NULL) == 0, "%s", err_text);
+    lrpx_npy *b = lrpx_test_npy_load(tpath("b.npy"));
+    ck_assert_tensor_near((const float *)b->data, (const float *)ref->data, b->n_elems, 1e-5,
+                          1e-5);
+    lrpx_npy_free(a);
+    lrpx_npy_free(b);
+    lrpx_npy_free(ref);
+}
+END_TEST
+
+START_TEST(test_batch_and_folder)
+{
+    /* a folder of the 8 images = the bundled 8-image batch */
+    lrpx_npy *ref = lrpx_test_npy_load(lrpx_test_path("expected/fmnist_cnn_batch8.npy"));
+    ck_assert_msg(run_cli("run", lrpx_test_path(MODEL), lrpx_test_path("images"), "-o",
+                          tpath("o.npy"), NULL) == 0, "%s", err_text);
+    lrpx_npy *a = lrpx_test_npy_load(tpath("o.npy"));
+    ck_assert_int_eq(a->rank, 2);
+    ck_assert_int_eq(a->dims[0], 8);
+    ck_assert_tensor_near((const float *)a->data, (const float *)ref->data, a->n_elems, 1e-5,
+                          1e-5);
+    lrpx_npy_free(a);
+    /* two files in the order given */
+    ck_assert_msg(run_cli("run", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/fmnist_3_shirt.png"),
+                          lrpx_test_path("images/fmnist_0_ankle_boot.png"), "-o",
+                          tpath("p.npy"), NULL) == 0, "%s", err_text);
+    a = lrpx_test_npy_load(tpath("p.npy"));
+    ck_assert_int_eq(a->dims[0], 2);
+    ck_assert_tensor_near((const float *)a->data, (const float *)ref->data + 3 * 10, 10, 1e-5,
+                          1e-5);
+    ck_assert_tensor_near((const float *)a->data + 10, (const float *)ref->data, 10, 1e-5, 1e-5);
+    lrpx_npy_free(a);
+    lrpx_npy_free(ref);
+}
+END_TEST
+
+START_TEST(test_preprocess_command)
+{
+    ck_assert_msg(run_cli("preprocess", lrpx_test_path("images"), "--model",
+                          lrpx_test_path(MODEL), "-o", tpath("x.npy"), NULL) == 0, "%s",
+                  err_text);
+    lrpx_npy *a   = lrpx_test_npy_load(tpath("x.npy"));
+    lrpx_npy *ref = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
+    ck_assert_int_eq(a->rank, 4);
+    for (int k = 0; k < 4; k++)
+        ck_assert_int_eq(a->dims[k], ref->dims[k]);
+    ck_assert_tensor_near((const float *)a->data, (const float *)ref->data, a->n_elems, 0.0,
+                          0.0);
+    lrpx_npy_free(a);
+    lrpx_npy_free(ref);
+
+    /* imagenet on a photo: 1x3x224x224, and the flags change it */
+    ck_assert_msg(run_cli("preprocess", lrpx_test_path("images/photos/chelsea_progressive.jpg"),
+                          "--preprocess", "imagenet", "-o", tpath("c.npy"), NULL) == 0, "%s",
+                  err_text);
+    a = lrpx_test_npy_load(tpath("c.npy"));
+    ck_assert_int_eq(a->dims[1], 3);
+    ck_assert_int_eq(a->dims[2], 224);
+    ck_assert_int_eq(a->dims[3], 224);
+    lrpx_npy_free(a);
+    ck_assert_msg(run_cli("preprocess", lrpx_test_path("images/photos/chelsea_progressive.jpg"),
+                          "--preprocess", "imagenet", "--crop", "100x80", "--layout", "nhwc",
+                          "--gray", "--mean", "0.5", "--std", "0.25", "-o", tpath("d.npy"),
+                          NULL) == 0, "%s", err_text);
+    a = lrpx_test_npy_load(tpath("d.npy"));
+    ck_assert_int_eq(a->dims[1], 80);
+    ck_assert_int_eq(a->dims[2], 100);
+    ck_assert_int_eq(a->dims[3], 1);
+    /* gray in [0, 1] normalised by 0.5, 0.25: within [-2, 2] */
+    for (int64_t i = 0; i < a->n_elems; i++)
+        ck_assert(fabsf(((float *)a->data)[i]) <= 2.0f + 1e-6f);
+    lrpx_npy_free(a);
+    /* a JSON settings file */
+    const char *js = "{\"resize\": {\"width\": 40, \"height\": 30}, \"color\": \"bgr\", "
+                     "\"scale\": 1}";
+    lrpx_test_write_file(tpath("p.json"), js, strlen(js));
+    ck_assert_msg(run_cli("preprocess", lrpx_test_path("images/photos/astronaut.jpg"),
+                          "--preprocess", tpath("p.json"), "-o", tpath("e.npy"), NULL) == 0,
+                  "%s", err_text);
+    a = lrpx_test_npy_load(tpath("e.npy"));
+    ck_assert_int_eq(a->dims[1], 3);
+    ck_assert_int_eq(a->dims[2], 30);
+    ck_assert_int_eq(a->dims[3], 40);
+    lrpx_npy_free(a);
+}
+END_TEST
+
+/* ---- heatmaps ---- */
+
+static lrpx_image *
+load_png(const char *path)
+{
+    lrpx_image *img;
+    char        err[512];
+    ck_assert_msg(lrpx_image_load(path, NULL, &img, err, sizeof err) == LRPX_OK, "%s", err);
+    return img;
+}
+
+/* bwr of r / max|r| by its definition: blue (0,0,1) - white - red (1,0,0). */
+static void
+bwr(double r, double vmax, int rgb[3])
+{
+    double u = vmax > 0 ? (fmax(-1.0, fmin(1.0, r / vmax)) + 1.0) / 2.0 : 0.5;
+    double c[3];
+    if (u < 0.5) {
+        c[0] = c[1] = 2.0 * u;
+        c[2]        = 1.0;
+    } else {
+        c[0]        = 1.0;
+        c[1] = c[2] = 2.0 - 2.0 * u;
+    }
+    for (int k = 0; k < 3; k++)
+        rgb[k] = (int)lrint(c[k] * 255.0);
+}
+
+START_TEST(test_heatmap_pixels)
+{
+    ck_assert_msg(run_cli("explain", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/fmnist_0_ankle_boot.png"), "-o",
+                          tpath("r.npy"), "--heatmap", tpath("h.png"), NULL) == 0, "%s",
+                  err_text);
+    lrpx_npy   *r   = lrpx_test_npy_load(tpath("r.npy"));
+    lrpx_image *img = load_png(tpath("h.png"));
+    ck_assert_int_eq(img->width, 28);
+    ck_assert_int_eq(img->height, 28);
+    ck_assert_int_eq(img->channels, 3);
+    const float *rv   = r->data;
+    double       vmax = 0.0;
+    for (int64_t i = 0; i < r->n_elems; i++)
+        vmax = fmax(vmax, fabs(rv[i]));
+    ck_assert(vmax > 0.0);
+    int worst = 0;
+    for (int i = 0; i < 28 * 28; i++) {
+        int e[3];
+        bwr(rv[i], vmax, e);
+        for (int k = 0; k < 3; k++) {
+            int d = abs((int)img->data[i * 3 + k] - e[k]);
+            worst = d > worst ? d : worst;
+        }
+    }
+    ck_assert_msg(worst <= 1, "heatmap differs from bwr by %d grey levels", worst);
+    lrpx_image_free(img);
+    lrpx_npy_free(r);
+
+    /* panel: image | heatmap with the grid's 4 px gaps; overlay keeps the size */
+    ck_assert_msg(run_cli("explain", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/fmnist_0_ankle_boot.png"), "--heatmap",
+                          tpath("p.png"), "--panel", "--overlay", "0.5", "--cmap", "coldnhot",
+                          "--clip", "99", "--gamma", "0.5", NULL) == 0, "%s", err_text);
+    img = load_png(tpath("p.png"));
+    ck_assert_int_eq(img->width, 2 * 28 + 3 * 4);
+    ck_assert_int_eq(img->height, 28 + 2 * 4);
+    lrpx_image_free(img);
+
+    /* a photo mapped back to its own geometry, written as JPEG */
+    ck_assert_msg(run_cli("explain", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/photos/chelsea_progressive.jpg"), "--heatmap",
+                          tpath("g.jpg"), "--original-geometry", "--overlay", "0.6",
+                          "--jpeg-quality", "80", NULL) == 0, "%s", err_text);
+    img = load_png(tpath("g.jpg"));
+    ck_assert_str_eq(img->format, "jpeg");
+    ck_assert_int_eq(img->width, 300);
+    ck_assert_int_eq(img->height, 200);
+    lrpx_image_free(img);
+
+    /* gradient --heatmap, a batch gives one file per image */
+    ck_assert_msg(run_cli("gradient", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/fmnist_1_pullover.png"),
+                          lrpx_test_path("images/fmnist_2_trouser.png"), "--times-input",
+                          "--heatmap", tpath("gr.png"), "--reduce", "norm", "--cmap", "hot",
+                          NULL) == 0, "%s", err_text);
+    ck_assert(exists(tpath("gr_0.png")));
+    ck_assert(exists(tpath("gr_1.png")));
+    ck_assert(!exists(tpath("gr.png")));
+}
+END_TEST
+
+START_TEST(test_grid_translate_window)
+{
+    /* 2 images x 3 composites: 2 rows, 4 columns of 28x28 cells scaled by
+     * 6 (to at least 160 px), 4 px gaps */
+    ck_assert_msg(run_cli("explain", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/fmnist_0_ankle_boot.png"),
+                          lrpx_test_path("images/fmnist_5_sandal.png"), "--grid",
+                          tpath("grid.png"), "--composite", "epsilon_plus", "--composite",
+                          "epsilon_alpha2_beta1_flat", "--composite", "epsilon_gamma_box",
+                          NULL) == 0, "%s", err_text);
+    lrpx_image *img = load_png(tpath("grid.png"));
+    ck_assert_int_eq(img->width, 4 * 168 + 5 * 4);
+    ck_assert(img->height > 2 * 168 + 3 * 4);
+    lrpx_image_free(img);
+    /* several targets */
+    ck_assert_msg(run_cli("explain", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/fmnist_0_ankle_boot.png"), "--grid",
+                          tpath("grid2.png"), "--target", "9", "--target", "7", "--target", "5",
+                          NULL) == 0, "%s", err_text);
+    img = load_png(tpath("grid2.png"));
+    ck_assert_int_eq(img->width, 2 * 168 + 3 * 4);
+    ck_assert(img->height > 3 * 168 + 4 * 4);
+    lrpx_image_free(img);
+
+    /* --translate: the map keeps the input's shape */
+    ck_assert_msg(run_cli("explain", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/fmnist_0_ankle_boot.png"), "--translate", "1",
+                          "-o", tpath("t.npy"), NULL) == 0, "%s",
+                  err_text);
+    lrpx_npy *t = lrpx_test_npy_load(tpath("t.npy"));
+    ck_assert_int_eq(t->n_elems, 28 * 28);
+    lrpx_npy_free(t);
+
+    /* --window on a photo resized to 56x42: the map has the image's size */
+    ck_assert_msg(run_cli("explain", lrpx_test_path(MODEL),
+                          lrpx_test_path("images/photos/astronaut.jpg"), "--resize", "56x42",
+                          "--window", "28x28", "--stride", "14", "-o", tpath("w.npy"),
+                          "--heatmap", tpath("w.png"), "--panel", NULL) == 0, "%s", err_text);
+    t = lrpx_test_npy_load(tpath("w.npy"));
+    ck_assert_int_eq(t->rank, 4);
+    ck_assert_int_eq(t->dims[2], 42);
+    ck_assert_int_eq(t->dims[3], 56);
+    lrpx_npy_free(t);
+    img = load_png(tpath("w.png"));
+    ck_assert_int_eq(img->width, 2 * 56 + 3 * 4);
+    lrpx_image_free(img);
+}
+END_TEST
+
+/* ---- bad inputs: exit 1, the file named, nothing written ---- */
+
+static void
+flip_copy(const char *src, const char *dst, size_t at, uint8_t mask, size_t keep)
+{
+    size_t   len;
+    uint8_t *b = lrpx_test_read_file(src, &len);
+    if (at < len)
+        b[at] ^= mask;
+    lrpx_test_write_file(dst, b, keep && keep < len ? keep : len);
+    free(b);
+}
+
+START_TEST(test_bad_inputs)
+{
+    char jpg[LRPX_TEST_PATH_MAX], png[LRPX_TEST_PATH_MAX];   /* test_path buffers rotate */
+    lrpx_test_snprintf(jpg, sizeof jpg, "%s", lrpx_test_path("images/photos/astronaut.jpg"));
+    lrpx_test_snprintf(png, sizeof png, "%s", lrpx_test_path("images/fmnist_0_ankle_boot.png"));
+    lrpx_test_write_file(tpath("empty.png"), "", 0);
+    lrpx_test_write_file(tpath("text.png"), "hello, world\n", 13);
+    lrpx_test_write_file(tpath("anim.gif"), "GIF89a\x01\x00\x01\x00\x00\x00\x00;", 14);
+    uint8_t rnd[512];
+    for (int i = 0; i < 512; i++)
+        rnd[i] = (uint8_t)((i * 2654435761u) >> 13);
+    lrpx_test_write_file(tpath("random.jpg"), rnd, sizeof rnd);
+    flip_copy(jpg, tpath("trunc.jpg"), 0, 0, 9000);
+    flip_copy(png, tpath("trunc.png"), 0, 0, 200);
+    flip_copy(png, tpath("crc.png"), 60, 0x40, 0);        /* a CRC error */
+    {                                                     /* JPEG with its SOS data cut */
+        size_t   len;
+        uint8_t *b = lrpx_test_read_file(jpg, &len);
+        lrpx_test_write_file(tpath("cut.jpg"), b, len / 2);
+        free(b);
+    }
+    ck_assert_int_eq(mkdir(tpath("nothing"), 0755), 0);
+    ck_assert_int_eq(mkdir(tpath("dir.png"), 0755), 0);
+    lrpx_test_write_file(tpath("nothing/notes.txt"), "x", 1);
+    size_t len;
+    void  *npy = lrpx_test_read_file(lrpx_test_path("images/fmnist_0_ankle_boot.npy"), &len);
+    lrpx_test_write_file(tpath("a.npy"), npy, len);
+    free(npy);
+    lrpx_test_write_file(tpath("bad.npy"), "\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'", 25);
+
+    static const char *const inputs[] = {"empty.png", "text.png", "anim.gif", "random.jpg",
+                                         "trunc.jpg", "trunc.png", "crc.png", "cut.jpg",
+                                         "nothing", "a.npy", "bad.npy", "dir.png", NULL};
+    struct {
+        const char *file, *second, *expect;
+    } cases[] = {
+        {"empty.png", NULL, "empty.png"},
+        {"text.png", NULL, "text.png"},
+        {"anim.gif", NULL, "GIF"},
+        {"random.jpg", NULL, "random.jpg"},
+        {"trunc.jpg", NULL, "trunc.jpg"},
+        {"trunc.png", NULL, "trunc.png"},
+        {"crc.png", NULL, "crc.png"},
+        {"cut.jpg", NULL, "cut.jpg"},
+        {"nothing", NULL, "no JPEG or PNG"},
+        {"missing.png", NULL, "missing.png"},
+        {"trunc.png", "crc.png", "trunc.png"},             /* first of a batch bad         */
+        {png, "crc.png", "crc.png"},                       /* second file of a batch bad  */
+        {"bad.npy", NULL, "bad.npy"},
+        {png, "a.npy", "cannot share"},                    /* images and arrays mixed     */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char in1[LRPX_TEST_PATH_MAX], in2[LRPX_TEST_PATH_MAX];
+        lrpx_test_snprintf(in1, sizeof in1, "%s",
+                           cases[c].file[0] == '/' ? cases[c].file : tpath(cases[c].file));
+        if (cases[c].second)
+            lrpx_test_snprintf(in2, sizeof in2, "%s", tpath(cases[c].second));
+        const char *sec = cases[c].second ? in2 : NULL;
+        /* explain with every output kind */
+        int rc = sec ? run_cli("explain", lrpx_test_path(MODEL), in1, sec, "-o",
+                               tpath("out.npy"), "--heatmap", tpath("out.png"), "--grid",
+                               tpath("grid.png"), NULL)
+                     : run_cli("explain", lrpx_test_path(MODEL), in1, "-o", tpath("out.npy"),
+                               "--heatmap", tpath("out.png"), "--grid", tpath("grid.png"),
+                               NULL);
+        ck_assert_msg(rc == 1, "case %zu (%s): exit %d, stderr: %s", c, cases[c].file, rc,
+                      err_text);
+        ck_assert_msg(strstr(err_text, cases[c].expect) != NULL,
+                      "case %zu: message does not name '%s': %s", c, cases[c].expect, err_text);
+        ck_assert_msg(!strncmp(err_text, "lrpx explain: ", 14), "case %zu: %s", c, err_text);
+        assert_no_outputs(inputs);
+        /* run -o, preprocess -o, gradient --heatmap */
+        rc = sec ? run_cli("run", lrpx_test_path(MODEL), in1, sec, "-o", tpath("out.npy"), NULL)
+                 : run_cli("run", lrpx_test_path(MODEL), in1, "-o", tpath("out.npy"), NULL);
+        ck_assert_msg(rc == 1, "run, case %zu: exit %d", c, rc);
+        rc = sec ? run_cli("gradient", lrpx_test_path(MODEL), in1, sec, "-o", tpath("g.npy"),
+                           "--heatmap", tpath("g.png"), NULL)
+                 : run_cli("gradient", lrpx_test_path(MODEL), in1, "-o", tpath("g.npy"),
+                           "--heatmap", tpath("g.png"), NULL);
+        ck_assert_msg(rc == 1, "gradient, case %zu: exit %d", c, rc);
+        rc = sec ? run_cli("preprocess", in1, sec, "--model", lrpx_test_path(MODEL), "-o",
+                           tpath("pp.npy"), NULL)
+                 : run_cli("preprocess", in1, "--model", lrpx_test_path(MODEL), "-o",
+                           tpath("pp.npy"), NULL);
+        ck_assert_msg(rc == 1, "preprocess, case %zu: exit %d: %s", c, rc, err_text);
+        assert_no_outputs(inputs);
+    }
+    /* an output that cannot be written: no temporary is left behind */
+    int rc = run_cli("explain", lrpx_test_path(MODEL), png, "--heatmap", tpath("dir.png"),
+                     NULL);
+    ck_assert_int_eq(rc, 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "dir.png"));
+    assert_no_outputs(inputs);
+    rc = run_cli("explain", lrpx_test_path(MODEL), png, "--grid", tpath("dir.png"), NULL);
+    ck_assert_int_eq(rc, 1);
+    assert_no_outputs(inputs);
+}
+END_TEST
+
+START_TEST(test_usage_errors)
+{
+    char png[LRPX_TEST_PATH_MAX], m[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(png, sizeof png, "%s", lrpx_test_path("images/fmnist_0_ankle_boot.png"));
+    lrpx_test_snprintf(m, sizeof m, "%s", lrpx_test_path(MODEL));
+    ck_assert_int_eq(run_cli("explain", m, png, "--overlay", "1.5", "--heatmap", "x.png", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, png, "--panel", NULL), 2);    /* no --heatmap */
+    ck_assert_int_eq(run_cli("explain", m, png, "--cmap", "nope", "--heatmap", "x.png", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, png, "--window", "28", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, png, "--stride", "3", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, png, "--translate", "-1", NULL), 2);
+    ck_assert_int_eq(run_cli("run", m, png, "--resize", "0", NULL), 2);
+    ck_assert_int_eq(run_cli("run", m, png, "--mean", "1,2", NULL), 2);
+    ck_assert_int_eq(run_cli("run", m, png, "--color", "cmyk", NULL), 2);
+    ck_assert_int_eq(run_cli("preprocess", png, NULL), 2);             /* no -o */
+    ck_assert_int_eq(run_cli("explain", m, png, "--jpeg-quality", "0", "--heatmap", "x.jpg",
+                             NULL), 2);
+    /* settings that cannot fit the model: exit 1 with both sizes */
+    ck_assert_int_eq(run_cli("run", m, png, "--crop", "30", NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "28"));
+    ck_assert_int_eq(run_cli("run", m, png, "--preprocess", "nosuch", NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "imagenet"));
+}
+END_TEST
+
+static Suite *
+cli_suite(void)
+{
+    Suite *s  = suite_create("cli");
+    TCase *tc = tcase_create("images");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_run_image_matches_npy, 0, 8);
+    tcase_add_test(tc, test_batch_and_folder);
+    tcase_add_test(tc, test_preprocess_command);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("heatmaps");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_heatmap_pixels);
+    tcase_add_test(tc, test_grid_translate_window);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("errors");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_bad_inputs);
+    tcase_add_test(tc, test_usage_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(cli_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
