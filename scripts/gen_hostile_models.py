@@ -84,6 +84,12 @@ def main():
          [helper.make_node("Sum", ["x", "x"], ["y"], name="s")],
          [vi("x", F, [0, 2, 2])], [vi("y", F, None)], opset=8)
 
+    # Split's "split" attribute given as an int, not a list. Was:
+    # memcpy from NULL (UBSan); now refused by type.
+    save("split_attr_not_list",
+         [helper.make_node("Split", ["x"], ["a", "b"], name="sp", axis=0, split=2)],
+         [vi("x", F, [4, 2])], [vi("a", F, None), vi("b", F, None)], opset=11)
+
     # MaxPool over an empty input that is long on one axis: the window
     # tables follow the output's extent. Was: a 2.5 GB allocation at load
     # from a 150-byte file.

@@ -3,7 +3,7 @@
 #   scripts/setup.sh          build + tests (what CI needs)
 #   scripts/setup.sh --full   also the Python/PyTorch reference tools and the
 #                             ONNX Runtime peer used by scripts/ (model export,
-#                             reference generation, benchmarks)
+#                             reference generation, benchmarks, libFuzzer)
 set -euo pipefail
 full=0
 [ "${1:-}" = "--full" ] && full=1
@@ -21,7 +21,7 @@ build_pkgs=(
 full_pkgs=(
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
   python3-pil python3-skimage python3-sklearn dataset-fashion-mnist
-  hyperfine
+  hyperfine clang libclang-rt-14-dev
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -113,6 +113,7 @@ static const struct hostile_file hostile_files[] = {
     {"reduce_empty_huge_dims.onnx", AT_LOAD, LRPX_ELIMIT, "node 'rs' (#0, ReduceSum)"},
     {"reduce_empty_output.onnx", WORKS, LRPX_OK, NULL},
     {"sum_empty_explain.onnx", WORKS, LRPX_OK, NULL},
+    {"split_attr_not_list.onnx", AT_LOAD, LRPX_EPARSE, "node 'sp' (#0, Split): attribute split"},
     {"maxpool_empty_long.onnx", AT_LOAD, LRPX_ELIMIT, "node 'mp' (#0, MaxPool)"},
     {"convtranspose_bn_bad_group.onnx", AT_LOAD, LRPX_ESHAPE, "node 'ct' (#0, ConvTranspose)"},
     /* hand-written */

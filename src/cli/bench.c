@@ -31,6 +31,16 @@ now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* CPU time of the whole process (all its threads): less sensitive than the
+ * wall clock to other programs competing for the cores */
+static double
+cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -142,9 +152,10 @@ cmd_bench(int argc, char **argv)
     lrpx_session *s       = NULL;
     int           rc      = CLI_OK;
     double       *t       = calloc((size_t)n, sizeof *t);
+    double       *tc      = calloc((size_t)n, sizeof *tc);
     struct cli_batch *batches = NULL;
     int               n_batches = 0;
-    if (!t || lrpx_session_init(m, &s) != LRPX_OK) {
+    if (!t || !tc || lrpx_session_init(m, &s) != LRPX_OK) {
         rc = cli_error("bench", "%s", s ? lrpx_session_errmsg(s) : "out of memory");
         goto done;
     }
@@ -155,18 +166,22 @@ cmd_bench(int argc, char **argv)
                              &n_batches)) != CLI_OK)
         goto done;
     for (long long i = 0; i < warmup + n; i++) {
-        double t0 = now_ms();
+        double t0 = now_ms(), c0 = cpu_ms();
         if (lrpx_session_run(s) != LRPX_OK) {
             rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
             goto done;
         }
-        if (i >= warmup)
-            t[i - warmup] = now_ms() - t0;
+        if (i >= warmup) {
+            t[i - warmup]  = now_ms() - t0;
+            tc[i - warmup] = cpu_ms() - c0;
+        }
     }
     printf("{\"model\": ");
     cli_json_string(stdout, model_path);
     printf(", \"load_ms\": %.3f, \"threads\": %d, ", load_ms, lrpx_session_threads(s));
     print_stats("run", t, (int)n);
+    printf(", ");
+    print_stats("run_cpu", tc, (int)n);
     if (profile)
         print_profile(s, (double)(warmup + n), top);
     if (composite) {
@@ -193,6 +208,7 @@ cmd_bench(int argc, char **argv)
 done:
     cli_batches_free(batches, n_batches);
     free(t);
+    free(tc);
     lrpx_session_free(s);
     lrpx_model_free(m);
     return rc;

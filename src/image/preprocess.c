@@ -367,7 +367,7 @@ pp_json(struct lrpx_preprocess *pp, const char *text, size_t len, struct lrpx_er
     int    n_mean = 0, n_std = 0;
     for (const cJSON *it = root->child; it && rc == LRPX_OK; it = it->next) {
         const char *k = it->string;
-        int         e;
+        int         e = 0;
         if (strcmp(k, "preset") == 0 || strcmp(k, "comment") == 0)
             continue;
         if (strcmp(k, "name") == 0) {

@@ -14,7 +14,6 @@
  *       weights fed as graph inputs).
  */
 #include <math.h>
-#include <stdlib.h> /*TMP*/
 
 #include "lrp/rules.h"
 #include "ops/conv_impl.h"
@@ -116,7 +115,7 @@ conv_choose(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *
     size_t                       bytes, im2col = lrpx__conv_scratch_bytes(g);
 
     p->algo     = CONV_PLAIN;
-    p->pgemm    = lrpx__pgemm_available() && !g->depthwise && !getenv("LRPX_PGEMM_OFF") /*TMP*/;
+    p->pgemm    = lrpx__pgemm_available() && !g->depthwise;
     p->scratch  = im2col;
     if (p->pgemm) {
         p->pack_off = (im2col + 63) & ~(size_t)63;
@@ -129,13 +128,16 @@ conv_choose(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *
     lrpx__scratch_request(x, p->scratch);
     if (x->trial || !p->roles.w_known)
         return LRPX_OK;
-    if (lrpx__winograd_fits(g) && !getenv("LRPX_WINO_OFF") /*TMP*/ &&
-        lrpx__mul_size(lrpx__winograd_weight_floats(g, p->pgemm), sizeof(float), &bytes) &&
+    /* the 16 products of Winograd have K = in_c: below ~96 input channels
+     * OpenBLAS's kernels do them faster (measured, docs/performance.md) */
+    const bool wino_pgemm = p->pgemm && g->in_c >= 96;
+    if (lrpx__winograd_fits(g) &&
+        lrpx__mul_size(lrpx__winograd_weight_floats(g, wino_pgemm), sizeof(float), &bytes) &&
         (p->wt = lrpx__arena_alloc(x->arena, bytes)) != NULL) {
-        if (lrpx__winograd_weights(g, lrpx__in(x, n, 1)->f32, p->wt, p->pgemm) != LRPX_OK)
+        if (lrpx__winograd_weights(g, lrpx__in(x, n, 1)->f32, p->wt, wino_pgemm) != LRPX_OK)
             return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for Winograd weights");
         p->algo        = CONV_WINOGRAD;
-        p->wino_packed = p->pgemm;
+        p->wino_packed = wino_pgemm;
         lrpx__scratch_request(x, lrpx__winograd_scratch_bytes(g));
         return LRPX_OK;
     }

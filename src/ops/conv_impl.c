@@ -9,7 +9,6 @@
  * loops, where a GEMM with a single-channel K would be mostly overhead. */
 #include <cblas.h>
 #include <limits.h>
-#include <stdlib.h> /*TMP*/
 #include <string.h>
 
 #include "ops/conv_impl.h"
@@ -475,7 +474,7 @@ struct conv_dw_ctx {
     const float                 *in, *w, *bias;
     float                       *out;
     bool                         accumulate;
-    bool                         fma;           /* conv_dw_fma*        */
+    bool                         avx;           /* conv_dw_avx*        */
     int64_t                      ow_a, ow_b;    /* interior columns */
     const struct lrpx_act       *act;           /* fused activation    */
 };
@@ -507,10 +506,10 @@ conv_dw_act_plane(const struct conv_dw_ctx *c, const float *z, int64_t ch)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-#define CONV_DW_FMA 1
+#define CONV_DW_AVX 1
 
 /* One channel of an undilated K x K depthwise convolution (K 3 or 5) of
- * stride S (1 or 2) with AVX2 and FMA. The input plane is first copied into
+ * stride S (1 or 2) with AVX2. The input plane is first copied into
  * a zero-padded buffer (padded column col = input column col - pw), so
  * every output row is whole vectors of 8 (the last one masked) with no
  * border cases; for stride 2 the buffer holds the even and the odd padded
@@ -537,8 +536,8 @@ conv_dw_pad_dims(const struct lrpx_conv_geom *g, int64_t *ph_rows, int64_t *pw_c
     *planes  = s;
 }
 
-__attribute__((target("avx2,fma"), always_inline)) static inline void
-conv_dw_fma_k(const int K, const int S, const struct conv_dw_ctx *c, const float *in_c,
+__attribute__((target("avx2"), always_inline)) static inline void
+conv_dw_avx_k(const int K, const int S, const struct conv_dw_ctx *c, const float *in_c,
               const float *w_m, float *out_m, float b0, float *pad)
 {
     const struct lrpx_conv_geom *g = c->g;
@@ -624,25 +623,25 @@ conv_dw_fma_k(const int K, const int S, const struct conv_dw_ctx *c, const float
     }
 }
 
-#define CONV_DW_FMA_FN(name, K, S)                                                      \
-    __attribute__((target("avx2,fma"))) static void name(                               \
+#define CONV_DW_AVX_FN(name, K, S)                                                      \
+    __attribute__((target("avx2"))) static void name(                                    \
         const struct conv_dw_ctx *c, const float *in_c, const float *w_m, float *out_m, \
         float b0, float *pad)                                                           \
     {                                                                                   \
-        conv_dw_fma_k(K, S, c, in_c, w_m, out_m, b0, pad);                              \
+        conv_dw_avx_k(K, S, c, in_c, w_m, out_m, b0, pad);                              \
     }
-CONV_DW_FMA_FN(conv_dw_fma3s1, 3, 1)
-CONV_DW_FMA_FN(conv_dw_fma3s2, 3, 2)
-CONV_DW_FMA_FN(conv_dw_fma5s1, 5, 1)
-CONV_DW_FMA_FN(conv_dw_fma5s2, 5, 2)
+CONV_DW_AVX_FN(conv_dw_avx3s1, 3, 1)
+CONV_DW_AVX_FN(conv_dw_avx3s2, 3, 2)
+CONV_DW_AVX_FN(conv_dw_avx5s1, 5, 1)
+CONV_DW_AVX_FN(conv_dw_avx5s2, 5, 2)
 
 static bool
-conv_dw_fma_ok(const struct lrpx_conv_geom *g)
+conv_dw_avx_ok(const struct lrpx_conv_geom *g)
 {
     static int ok = -1;
     if (ok < 0) {
         __builtin_cpu_init();
-        ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        ok = __builtin_cpu_supports("avx2");
     }
     int64_t PH, PW, NP;
     conv_dw_pad_dims(g, &PH, &PW, &NP);
@@ -651,7 +650,7 @@ conv_dw_fma_ok(const struct lrpx_conv_geom *g)
            (g->kernel[1] == 3 || g->kernel[1] == 5) && NP * PH * PW <= CONV_DW_PAD_MAX;
 }
 #else
-#define CONV_DW_FMA 0
+#define CONV_DW_AVX 0
 #endif
 
 LRPX_TARGET_CLONES
@@ -665,15 +664,15 @@ conv_dw2d_range(void *ctx_, int64_t c0, int64_t c1)
     const int64_t dh = g->dilation[1], dw = g->dilation[2], ph = g->pad[1], pw = g->pad[2];
     const int64_t ow_a = c->ow_a, ow_b = c->ow_b;
     const float  *rows[CONV_DW_KMAX], *rp[CONV_DW_KMAX];
-#if CONV_DW_FMA
-    /* the padded plane of conv_dw_fma_k, or the row of zeros below */
+#if CONV_DW_AVX
+    /* the padded plane of conv_dw_avx_k, or the row of zeros below */
     float         pad[CONV_DW_PAD_MAX > CONV_DW_ROW_MAX ? CONV_DW_PAD_MAX : CONV_DW_ROW_MAX];
     float        *zeros = pad;
 #else
     float         zeros[CONV_DW_ROW_MAX];
 #endif
 
-    if (!c->fma)
+    if (!c->avx)
         for (int64_t j = 0; j < IW; j++)
             zeros[j] = 0.0f;
     for (int64_t ch = c0; ch < c1; ch++) {
@@ -682,12 +681,12 @@ conv_dw2d_range(void *ctx_, int64_t c0, int64_t c1)
         const float  *w_m   = c->w + m * g->k_size;
         float        *out_m = c->out + ch * g->out_size;
         const float   b0    = c->bias ? c->bias[m] : 0.0f;
-#if CONV_DW_FMA
-        if (c->fma) {
+#if CONV_DW_AVX
+        if (c->avx) {
             if (KH == 3)
-                (sh == 1 ? conv_dw_fma3s1 : conv_dw_fma3s2)(c, in_c, w_m, out_m, b0, pad);
+                (sh == 1 ? conv_dw_avx3s1 : conv_dw_avx3s2)(c, in_c, w_m, out_m, b0, pad);
             else
-                (sh == 1 ? conv_dw_fma5s1 : conv_dw_fma5s2)(c, in_c, w_m, out_m, b0, pad);
+                (sh == 1 ? conv_dw_avx5s1 : conv_dw_avx5s2)(c, in_c, w_m, out_m, b0, pad);
             conv_dw_act_plane(c, out_m, ch);
             continue;
         }
@@ -748,8 +747,8 @@ conv_dw_fwd(const struct lrpx_conv_geom *g, const float *in, const float *w,
         g->kernel[2] <= CONV_DW_KMAX) {
         struct conv_dw_ctx c = {g, in, w, bias, out, accumulate, false, 0, 0,
                                 act && act->kind != LRPX_ACT_NONE ? act : NULL};
-#if CONV_DW_FMA
-        c.fma = conv_dw_fma_ok(g) && !getenv("LRPX_DWFMA_OFF") /*TMP*/;
+#if CONV_DW_AVX
+        c.avx = conv_dw_avx_ok(g);
 #endif
         const int64_t OW = g->out_sp[2], IW = g->in_sp[2], sw = g->stride[2];
         const int64_t reach = (g->kernel[2] - 1) * g->dilation[2];
@@ -953,19 +952,25 @@ lrpx__conv_fwd_packed(const struct lrpx_conv_geom *g, const float *in, const flo
         const float *bias_g = bias ? bias + gi * g->cout_g : NULL;
         const int64_t off_g = (b * g->out_c + gi * g->cout_g) * g->out_size;
         float        *out_g = out + off_g;
+        /* the activation runs as a sequential pass over the group's
+         * output just made (still in cache): writing it from the product's
+         * tiles, two outputs in many rows at once, was slower on buffers
+         * that are not in cache (docs/performance.md) */
         if (g->pointwise) {
-            a.out = act ? act->out + off_g : NULL;
             lrpx__pgemm(pool, g->cout_g, g->out_size, g->cin_g, ap, in_g, g->in_size, bias_g,
-                        out_g, g->out_size, act ? &a : NULL);
-            continue;
+                        out_g, g->out_size, NULL);
+        } else {
+            for (int64_t r0 = 0; r0 < rows; r0 += g->rows_per_chunk) {
+                const int64_t r1 = r0 + g->rows_per_chunk < rows ? r0 + g->rows_per_chunk : rows;
+                const int64_t nc = (r1 - r0) * ow;
+                conv_im2col(g, in_g, r0, r1, scratch, pool);
+                lrpx__pgemm(pool, g->cout_g, nc, ckk, ap, scratch, nc, bias_g, out_g + r0 * ow,
+                            g->out_size, NULL);
+            }
         }
-        for (int64_t r0 = 0; r0 < rows; r0 += g->rows_per_chunk) {
-            const int64_t r1 = r0 + g->rows_per_chunk < rows ? r0 + g->rows_per_chunk : rows;
-            const int64_t nc = (r1 - r0) * ow;
-            conv_im2col(g, in_g, r0, r1, scratch, pool);
-            a.out = act ? act->out + off_g + r0 * ow : NULL;
-            lrpx__pgemm(pool, g->cout_g, nc, ckk, ap, scratch, nc, bias_g, out_g + r0 * ow,
-                        g->out_size, act ? &a : NULL);
+        if (act) {
+            a.out = act->out + off_g;
+            lrpx__act_pass(pool, &a, out_g, g->cout_g * g->out_size);
         }
     }
 }

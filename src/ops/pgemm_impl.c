@@ -57,24 +57,30 @@ lrpx__pgemm_packed_floats(int64_t m, int64_t k)
     return PG_HDR + (size_t)rows * (size_t)k;
 }
 
-/* Shape C when it computes clearly fewer padded elements and A has rows
- * enough: each copied group of B serves m / 16 tiles, so with few rows the
- * copying (and the transposing stores) cost more than R's padding. n_hint
- * <= 0 asks for R. */
+/* The shape with the lower estimated cost, in cycles of one core: 6 per k
+ * per tile (12 FMAs), plus per tile and K block the stores of its partial
+ * sums (R: 12 vector stores; C: the transposing scalar copy, about 200),
+ * plus the copies of B (each element of B once per shape). With few rows
+ * or short K the C shape's stores and copies are not repaid. n_hint <= 0
+ * asks for R. */
 static enum pg_shape
-pg_choose(int64_t m, int64_t n)
+pg_choose(int64_t m, int64_t n, int64_t k)
 {
-    if (n <= 0 || m < 96)
+    if (n <= 0)
         return PG_R;
-    const double r = (double)(pg_ceil(m, PG_R_MR) * PG_R_MR) * (double)(pg_ceil(n, PG_R_NR) * PG_R_NR);
-    const double c = (double)(pg_ceil(m, PG_C_MR) * PG_C_MR) * (double)(pg_ceil(n, PG_C_NR) * PG_C_NR);
-    return c < 0.9 * r ? PG_C : PG_R;
+    const double kb_r = (double)pg_ceil(k, PG_KC_R), kb_c = (double)pg_ceil(k, PG_KC_C);
+    const double tr   = (double)pg_ceil(m, PG_R_MR) *
+                        ((double)(n / PG_R_NR) + (n % PG_R_NR == 0 ? 0.0 : n % PG_R_NR <= 8 ? 0.5 : 1.0));
+    const double tc   = (double)(pg_ceil(m, PG_C_MR) * pg_ceil(n, PG_C_NR));
+    const double r    = tr * (6.0 * (double)k + 24.0 * kb_r) + (double)k * (double)n;
+    const double c    = tc * (6.0 * (double)k + 200.0 * kb_c) + 2.0 * (double)k * (double)n;
+    return c < 0.95 * r ? PG_C : PG_R;
 }
 
 void
 lrpx__pgemm_pack(const float *a, int64_t lda, int64_t m, int64_t k, int64_t n_hint, float *dst)
 {
-    const enum pg_shape shape = pg_choose(m, n_hint);
+    const enum pg_shape shape = pg_choose(m, n_hint, k);
     const int           mr    = shape == PG_R ? PG_R_MR : PG_C_MR;
     const int64_t       KC    = shape == PG_R ? PG_KC_R : PG_KC_C;
     const int64_t       mp    = pg_ceil(m, mr);
@@ -226,6 +232,39 @@ pg_tile_r_part(int64_t kc, const float *a, const float *b, int64_t ldb, float *c
     pg_tile_r(true, kc, a, b, ldb, c, ldc, mr, nr, bias, first, act, ca);
 }
 
+/* A partial strip of at most 8 columns: one vector per row, half the work
+ * of a full tile (same operations per element, so the same bits). */
+PG_TARGET static void
+pg_tile_r_half(int64_t kc, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
+               int mr, int nr, const float *bias, bool first, const struct lrpx_act *act,
+               float *ca)
+{
+    const __m256i m0 = _mm256_loadu_si256((const __m256i *)(pg_mask + 16 - nr));
+    __m256        acc[6];
+    for (int i = 0; i < 6; i++)
+        acc[i] = i >= mr || first ? _mm256_setzero_ps() : _mm256_maskload_ps(c + i * ldc, m0);
+    __m256 c0 = acc[0], c1 = acc[1], c2 = acc[2], c3 = acc[3], c4 = acc[4], c5 = acc[5];
+    for (int64_t k = 0; k < kc; k++) {
+        const __m256 b0 = _mm256_maskload_ps(b, m0);
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 0), b0, c0);
+        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b0, c1);
+        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b0, c2);
+        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b0, c3);
+        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b0, c4);
+        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b0, c5);
+        a += PG_R_MR;
+        b += ldb;
+    }
+    acc[0] = c0, acc[1] = c1, acc[2] = c2, acc[3] = c3, acc[4] = c4, acc[5] = c5;
+    for (int i = 0; i < mr; i++) {
+        if (bias)
+            acc[i] = _mm256_add_ps(acc[i], _mm256_set1_ps(bias[i]));
+        _mm256_maskstore_ps(c + i * ldc, m0, acc[i]);
+        if (act)
+            _mm256_maskstore_ps(ca + i * ldc, m0, pg_act(act, acc[i]));
+    }
+}
+
 /* ---- shape C: C[0:mr, 0:nr] (mr <= 16, nr <= 6) from the packed A panel
  * a (kc x 16) and the copied B group bg (kc x 6) ---- */
 
@@ -322,6 +361,9 @@ pg_block_r(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r
                 if (nr == PG_R_NR)
                     pg_tile_r_full(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
                                    bias, first, act, ca);
+                else if (nr <= 8)
+                    pg_tile_r_half(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
+                                   nr, bias, first, act, ca);
                 else
                     pg_tile_r_part(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
                                    nr, bias, first, act, ca);
