@@ -15,4 +15,4 @@ set -x
 "$lrpx" info "$model"
 "$lrpx" run "$model" "$image" --top 3
 "$lrpx" explain "$model" "$image" --composite epsilon_plus_flat \
-    -o out/relevance.npy --heatmap out/heatmap.png
+    -o out/relevance.npy --heatmap out/heatmap.png --panel --zoom 8

@@ -1247,6 +1247,14 @@ lrpx__sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, cons
         sgemm_naive(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
+    if (m == 1) {
+        /* one row (a dense layer at batch 1): a matrix-vector product reads
+         * B once; sgemm would pack (copy) all of B first */
+        cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (blasint)n : (blasint)k,
+                    tb ? (blasint)k : (blasint)n, alpha, b, (blasint)ldb, a,
+                    ta ? (blasint)lda : 1, beta, c, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb,
                 beta, c, (blasint)ldc);
