@@ -67,8 +67,9 @@ for m in "${models[@]}"; do
   base=${model%.onnx}
   input=$base.input.npy
   if [ ! -f "$input" ]; then
-    # the bundled model keeps its images in testdata/images
-    input=$(ls testdata/images/fmnist_0_*.npy 2>/dev/null | head -1)
+    # the bundled model keeps its images in testdata/images (as a 4-D
+    # batch: ONNX Runtime does not add a missing batch dimension)
+    input=testdata/images/fmnist_batch8.npy
   fi
   name=$(basename "$base")
   # interleave the two runtimes so machine load affects both alike

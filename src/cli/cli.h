@@ -33,6 +33,23 @@ struct cli_input {
     const char *path;
 };
 
+/* The input files of a command line: positional INPUTs (name NULL) and
+ * --input NAME=FILE, at most CLI_MAX_INPUTS. */
+#define CLI_MAX_INPUTS 64
+struct cli_inputs {
+    struct cli_input list[CLI_MAX_INPUTS];
+    char             names[CLI_MAX_INPUTS][256];
+    int              n;
+};
+/* Append one input (name may be NULL); CLI_OK or the usage error printed. */
+int  cli_input_add(const char *cmd, struct cli_inputs *in, const char *name, const char *path);
+/* If argv[*i] is --input NAME=FILE, consume it and return 1 with *rc CLI_OK
+ * or the usage error already printed; else 0. */
+int  cli_input_flag(const char *cmd, int argc, char **argv, int *i, struct cli_inputs *in,
+                    int *rc);
+/* The usage errors for a missing MODEL or no INPUT; CLI_OK otherwise. */
+int  cli_check_model_input(const char *cmd, const char *model_path, int n_inputs);
+
 /* Read an input (a .npy array, a JPEG/PNG image or a folder of images,
  * default preprocessing) and set it on the session, adding a missing batch
  * dimension to arrays. Returns CLI_OK or prints the error. */

@@ -96,6 +96,48 @@ cli_load_model_ex(const char *cmd, const char *path, bool allow_unsupported, boo
     return m;
 }
 
+int
+cli_input_add(const char *cmd, struct cli_inputs *in, const char *name, const char *path)
+{
+    if (in->n == CLI_MAX_INPUTS)
+        return cli_usage_error(cmd, "too many inputs");
+    in->list[in->n].name = name;
+    in->list[in->n].path = path;
+    in->n++;
+    return CLI_OK;
+}
+
+int
+cli_input_flag(const char *cmd, int argc, char **argv, int *i, struct cli_inputs *in, int *rc)
+{
+    const char *val = NULL;
+    int         r   = cli_flag_value(argc, argv, i, "--input", &val);
+    if (r == 0)
+        return 0;
+    const char *eq = r > 0 ? strchr(val, '=') : NULL;
+    if (!eq || eq == val || !eq[1]) {
+        *rc = cli_usage_error(cmd, "--input needs NAME=FILE");
+        return 1;
+    }
+    if (in->n == CLI_MAX_INPUTS) {
+        *rc = cli_usage_error(cmd, "too many inputs");
+        return 1;
+    }
+    snprintf(in->names[in->n], sizeof in->names[0], "%.*s", (int)(eq - val), val);
+    *rc = cli_input_add(cmd, in, in->names[in->n], eq + 1);
+    return 1;
+}
+
+int
+cli_check_model_input(const char *cmd, const char *model_path, int n_inputs)
+{
+    if (!model_path)
+        return cli_usage_error(cmd, "missing MODEL");
+    if (n_inputs == 0)
+        return cli_usage_error(cmd, "missing INPUT");
+    return CLI_OK;
+}
+
 /* cli_set_input and the other input readers are in input.c. */
 
 /* ---- class names: a tiny reader for "class_names" (or "classes"): ["a", ...] ---- */

@@ -62,7 +62,6 @@ static const char gradient_help[] =
     "  --output NAME   use this graph output instead of the first\n"
     "  --json          machine-readable report on stdout\n";
 
-#define MAX_INPUTS 64
 #define MAX_LAYERS 64
 
 /* "a,b,c" into v (at most max values); returns the count or -1. */
@@ -91,18 +90,6 @@ parse_list(const char *s, float *v, int max)
     return n;
 }
 
-static int
-add_input(struct cli_input *inputs, int *n_inputs, const char *name, const char *path,
-          const char *cmd)
-{
-    if (*n_inputs == MAX_INPUTS)
-        return cli_usage_error(cmd, "too many inputs");
-    inputs[*n_inputs].name = name;
-    inputs[*n_inputs].path = path;
-    (*n_inputs)++;
-    return CLI_OK;
-}
-
 /* Sum of the relevance of sample b (the view's first axis is the batch). */
 static double
 sample_sum(const lrpx_tensor_view *v, int64_t b, int64_t n_samples)
@@ -126,13 +113,11 @@ class_name(char **classes, int n, int64_t k)
 int
 cmd_explain(int argc, char **argv)
 {
-    static char             names[MAX_INPUTS][256];
     static float            lows[16], highs[16];
     const char             *model_path = NULL, *out_path = NULL, *seed_path = NULL;
     const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
     int                     n_layers = 0, n_layer_out = 0, n_low = -1, n_high = -1;
-    struct cli_input        inputs[MAX_INPUTS];
-    int                     n_inputs = 0;
+    struct cli_inputs       in = {.n = 0};
     bool                    json = false, print_rules = false, fold_bn = true;
     char                    err[1024];
     struct lrpx_lrp_options o;
@@ -214,15 +199,9 @@ cmd_explain(int argc, char **argv)
             if (r < 0)
                 return cli_usage_error("explain", "--output needs a name");
             o.output_name = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--input", &val)) != 0) {
-            const char *eq = r > 0 ? strchr(val, '=') : NULL;
-            if (!eq || eq == val || !eq[1])
-                return cli_usage_error("explain", "--input needs NAME=FILE");
-            if (n_inputs == MAX_INPUTS)
-                return cli_usage_error("explain", "too many inputs");
-            snprintf(names[n_inputs], sizeof names[0], "%.*s", (int)(eq - val), val);
-            if (add_input(inputs, &n_inputs, names[n_inputs], eq + 1, "explain") != CLI_OK)
-                return CLI_USAGE;
+        } else if (cli_input_flag("explain", argc, argv, &i, &in, &r)) {
+            if (r != CLI_OK)
+                return r;
         } else if (cli_viz_flag("explain", argc, argv, &i, &viz, &r)) {
             if (r != CLI_OK)
                 return r;
@@ -231,15 +210,12 @@ cmd_explain(int argc, char **argv)
                                    argv[i]);
         } else if (!model_path) {
             model_path = argv[i];
-        } else if (add_input(inputs, &n_inputs, NULL, argv[i], "explain") != CLI_OK) {
+        } else if (cli_input_add("explain", &in, NULL, argv[i]) != CLI_OK) {
             return CLI_USAGE;
         }
     }
-    if (!model_path)
-        return cli_usage_error("explain", "missing MODEL");
-    if (n_inputs == 0)
-        return cli_usage_error("explain", "missing INPUT");
-    if (cli_viz_check("explain", &viz) != CLI_OK)
+    if (cli_check_model_input("explain", model_path, in.n) != CLI_OK ||
+        cli_viz_check("explain", &viz) != CLI_OK)
         return CLI_USAGE;
     if (n_layers != n_layer_out)
         return cli_usage_error("explain", "each --layer NAME needs one -o2 FILE (%d vs %d)",
@@ -270,7 +246,7 @@ cmd_explain(int argc, char **argv)
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
-    rc = cli_viz_inputs("explain", s, m, model_path, inputs, n_inputs, &viz, &o);
+    rc = cli_viz_inputs("explain", s, m, model_path, in.list, in.n, &viz, &o);
     if (rc != CLI_OK)
         goto done;
     if (seed_path) {
@@ -317,7 +293,7 @@ cmd_explain(int argc, char **argv)
     }
 
     lrpx_tensor_view rel;
-    if (lrpx_session_relevance(s, inputs[0].name, &rel) != LRPX_OK) {
+    if (lrpx_session_relevance(s, in.list[0].name, &rel) != LRPX_OK) {
         rc = cli_error("explain", "no relevance reached the input");
         goto done;
     }
@@ -426,10 +402,8 @@ done:
 int
 cmd_gradient(int argc, char **argv)
 {
-    static char             names[MAX_INPUTS][256];
     const char             *model_path = NULL, *out_path = NULL;
-    struct cli_input        inputs[MAX_INPUTS];
-    int                     n_inputs = 0;
+    struct cli_inputs       in = {.n = 0};
     bool                    json = false, times_input = false;
     struct lrpx_lrp_options o;
     lrpx_lrp_options_default(&o);
@@ -464,15 +438,9 @@ cmd_gradient(int argc, char **argv)
             if (r < 0)
                 return cli_usage_error("gradient", "--output needs a name");
             o.output_name = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--input", &val)) != 0) {
-            const char *eq = r > 0 ? strchr(val, '=') : NULL;
-            if (!eq || eq == val || !eq[1])
-                return cli_usage_error("gradient", "--input needs NAME=FILE");
-            if (n_inputs == MAX_INPUTS)
-                return cli_usage_error("gradient", "too many inputs");
-            snprintf(names[n_inputs], sizeof names[0], "%.*s", (int)(eq - val), val);
-            if (add_input(inputs, &n_inputs, names[n_inputs], eq + 1, "gradient") != CLI_OK)
-                return CLI_USAGE;
+        } else if (cli_input_flag("gradient", argc, argv, &i, &in, &r)) {
+            if (r != CLI_OK)
+                return r;
         } else if (cli_viz_flag("gradient", argc, argv, &i, &viz, &r)) {
             if (r != CLI_OK)
                 return r;
@@ -481,15 +449,12 @@ cmd_gradient(int argc, char **argv)
                                    argv[i]);
         } else if (!model_path) {
             model_path = argv[i];
-        } else if (add_input(inputs, &n_inputs, NULL, argv[i], "gradient") != CLI_OK) {
+        } else if (cli_input_add("gradient", &in, NULL, argv[i]) != CLI_OK) {
             return CLI_USAGE;
         }
     }
-    if (!model_path)
-        return cli_usage_error("gradient", "missing MODEL");
-    if (n_inputs == 0)
-        return cli_usage_error("gradient", "missing INPUT");
-    if (cli_viz_check("gradient", &viz) != CLI_OK)
+    if (cli_check_model_input("gradient", model_path, in.n) != CLI_OK ||
+        cli_viz_check("gradient", &viz) != CLI_OK)
         return CLI_USAGE;
 
     lrpx_model *m = cli_load_model("gradient", model_path, false);
@@ -503,7 +468,7 @@ cmd_gradient(int argc, char **argv)
         rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
         goto done;
     }
-    rc = cli_viz_inputs("gradient", s, m, model_path, inputs, n_inputs, &viz, NULL);
+    rc = cli_viz_inputs("gradient", s, m, model_path, in.list, in.n, &viz, NULL);
     if (rc != CLI_OK)
         goto done;
     if (cli_viz_explain(s, &o, &viz,
@@ -512,7 +477,7 @@ cmd_gradient(int argc, char **argv)
         goto done;
     }
     lrpx_tensor_view gv;
-    if (lrpx_session_gradient_of(s, inputs[0].name, &gv) != LRPX_OK) {
+    if (lrpx_session_gradient_of(s, in.list[0].name, &gv) != LRPX_OK) {
         rc = cli_error("gradient", "no gradient reached the input");
         goto done;
     }
@@ -521,7 +486,7 @@ cmd_gradient(int argc, char **argv)
     if (times_input && !cli_viz_trick(&viz)) {
         lrpx_value_info  vi;
         lrpx_tensor_view xv;
-        const char      *in_name = inputs[0].name;
+        const char      *in_name = in.list[0].name;
         if (!in_name) {
             lrpx_model_input_info(m, 0, &vi);
             in_name = vi.name;

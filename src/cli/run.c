@@ -23,8 +23,6 @@ static const char run_help[] =
     "  --no-fold-batchnorm  run BatchNormalization nodes as they are instead\n"
     "               of merging them into the preceding Conv/Gemm\n";
 
-#define MAX_INPUTS 64
-
 /* Output names may contain '/' or ':'; keep file names plain. */
 static void
 safe_name(const char *name, char *out, size_t size)
@@ -76,8 +74,7 @@ cmd_run(int argc, char **argv)
 {
     const char      *model_path = NULL;
     const char      *out_path   = NULL;
-    struct cli_input inputs[MAX_INPUTS];
-    int              n_inputs = 0;
+    struct cli_inputs in = {.n = 0};
     long long        top      = 5;
     bool             json     = false;
     bool             fold_bn  = true;
@@ -105,33 +102,19 @@ cmd_run(int argc, char **argv)
         } else if ((r = cli_flag_value(argc, argv, &i, "--top", &val)) != 0) {
             if (r < 0 || !cli_parse_int(val, &top) || top < 1 || top > 1000000)
                 return cli_usage_error("run", "--top needs a positive whole number");
-        } else if ((r = cli_flag_value(argc, argv, &i, "--input", &val)) != 0) {
-            const char *eq = r > 0 ? strchr(val, '=') : NULL;
-            if (!eq || eq == val || !eq[1])
-                return cli_usage_error("run", "--input needs NAME=FILE");
-            if (n_inputs == MAX_INPUTS)
-                return cli_usage_error("run", "too many inputs");
-            static char names[MAX_INPUTS][256];
-            snprintf(names[n_inputs], sizeof names[0], "%.*s", (int)(eq - val), val);
-            inputs[n_inputs].name = names[n_inputs];
-            inputs[n_inputs].path = eq + 1;
-            n_inputs++;
+        } else if (cli_input_flag("run", argc, argv, &i, &in, &r)) {
+            if (r != CLI_OK)
+                return r;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("run", "unknown option '%s'", argv[i]);
         } else if (!model_path) {
             model_path = argv[i];
-        } else {
-            if (n_inputs == MAX_INPUTS)
-                return cli_usage_error("run", "too many inputs");
-            inputs[n_inputs].name = NULL;
-            inputs[n_inputs].path = argv[i];
-            n_inputs++;
+        } else if (cli_input_add("run", &in, NULL, argv[i]) != CLI_OK) {
+            return CLI_USAGE;
         }
     }
-    if (!model_path)
-        return cli_usage_error("run", "missing MODEL");
-    if (n_inputs == 0)
-        return cli_usage_error("run", "missing INPUT");
+    if (cli_check_model_input("run", model_path, in.n) != CLI_OK)
+        return CLI_USAGE;
 
     lrpx_model *m = cli_load_model_ex("run", model_path, false, fold_bn);
     if (!m)
@@ -142,7 +125,7 @@ cmd_run(int argc, char **argv)
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
     }
-    rc = cli_set_inputs("run", s, m, model_path, inputs, n_inputs, &prep, true, true, NULL, NULL);
+    rc = cli_set_inputs("run", s, m, model_path, in.list, in.n, &prep, true, true, NULL, NULL);
     if (rc != CLI_OK)
         goto done;
     if (lrpx_session_run(s) != LRPX_OK) {

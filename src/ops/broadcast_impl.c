@@ -615,6 +615,29 @@ prop_split_row(void *ctx, int64_t n, int64_t o, const int64_t *off, const int *i
 }
 
 lrpx_status
+lrpx__variadic_winner_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    /* scratch: one "already routed" flag per output element for backward */
+    return lrpx__variadic_prepare(x, n, LRPX_DT_NUMERIC, 1);
+}
+
+lrpx_status
+lrpx__variadic_winner_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    int n_rel = 0, last = -1;
+    for (int i = 0; i < n->n_inputs; i++)
+        if (lrpx__back_in(x, n, i)) {
+            n_rel++;
+            last = i;
+        }
+    if (n_rel == 0)
+        return LRPX_OK;
+    if (n_rel == 1)
+        return lrpx__elem_pass_to(x, n, last, 1.0f);
+    return lrpx__variadic_winner_back(x, n);
+}
+
+lrpx_status
 lrpx__variadic_proportional(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     const struct lrpx_variadic *p = LRPX_PARAMS(x, n, struct lrpx_variadic);

@@ -194,6 +194,16 @@ lrpx_status lrpx__variadic_forward(struct lrpx_exec *x, const struct lrpx_node *
  * scratch per output element. */
 lrpx_status lrpx__variadic_winner_back(struct lrpx_exec *x, const struct lrpx_node *n);
 
+/* Prepare of Max/Min: lrpx__variadic_prepare for the numeric types with the
+ * one byte of scratch per output element that lrpx__variadic_winner_back
+ * uses. */
+lrpx_status lrpx__variadic_winner_prepare(struct lrpx_exec *x, const struct lrpx_node *n);
+
+/* Relevance of Max/Min: when a single input carries relevance it receives
+ * all of it (summed over the broadcast, lrpx__elem_pass_to); when several
+ * do, lrpx__variadic_winner_back routes each output element's relevance. */
+lrpx_status lrpx__variadic_winner_relevance(struct lrpx_exec *x, const struct lrpx_node *n);
+
 /* Relevance of Sum (and Mean: the contributions x_i / K): proportional split
  * R_i += x_i / stab(sum_k x_k) * R, summed over the broadcast, with the
  * sum taken in double (8 bytes of scratch per output element). */

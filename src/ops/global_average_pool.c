@@ -9,41 +9,13 @@
  *       (as AveragePool, see average_pool.c).
  */
 #include "lrp/rules.h"
-#include "ops/op.h"
+#include "ops/pool_impl.h"
 #include "util/parallel.h"
-
-struct global_average_pool_params {
-    int64_t n_planes;   /* N * C                   */
-    int64_t plane;      /* elements per (n, c)     */
-};
 
 static lrpx_status
 global_average_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    const struct lrpx_tensor *in = lrpx__in(x, n, 0);
-
-    if (in->dtype != LRPX_DTYPE_FLOAT32 && in->dtype != LRPX_DTYPE_FLOAT64)
-        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
-                                "input X has dtype %s; GlobalAveragePool supports float32 "
-                                "and float64", lrpx_dtype_name(in->dtype));
-    if (in->rank < 2)
-        return lrpx__node_error(x, n, LRPX_ESHAPE,
-                                "input has rank %d, expected N x C x D1 x ... (rank >= 2)",
-                                in->rank);
-    struct global_average_pool_params *p = lrpx__params_alloc(x, n, sizeof *p);
-    if (!p)
-        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
-
-    int64_t dims[LRPX_MAX_RANK];
-    p->n_planes = in->dims[0] * in->dims[1];
-    p->plane    = 1;
-    dims[0]     = in->dims[0];
-    dims[1]     = in->dims[1];
-    for (int d = 2; d < in->rank; d++) {
-        p->plane *= in->dims[d];
-        dims[d]   = 1;
-    }
-    return lrpx__set_output(x, n, 0, in->dtype, in->rank, dims);
+    return lrpx__global_pool_prepare(x, n, "GlobalAveragePool");
 }
 
 static inline double
@@ -62,9 +34,9 @@ global_average_pool_sum(const struct lrpx_tensor *in, int64_t start, int64_t cou
 /* float32 planes [pl0, pl1): the sum in double over 8 interleaved partial
  * sums (vectorisable; the same order whatever the thread count) */
 struct global_average_pool_ctx {
-    const struct global_average_pool_params *p;
-    const float                             *x;
-    float                                   *y;
+    const struct lrpx_global_pool *p;
+    const float                   *x;
+    float                         *y;
 };
 
 LRPX_TARGET_CLONES
@@ -91,8 +63,7 @@ global_average_pool_range(void *ctx_, int64_t pl0, int64_t pl1)
 static lrpx_status
 global_average_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    const struct global_average_pool_params *p =
-        LRPX_PARAMS(x, n, struct global_average_pool_params);
+    const struct lrpx_global_pool *p = LRPX_PARAMS(x, n, struct lrpx_global_pool);
     const struct lrpx_tensor *in = lrpx__in(x, n, 0);
     struct lrpx_tensor       *y  = lrpx__out(x, n, 0);
 
@@ -118,8 +89,7 @@ global_average_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 static lrpx_status
 global_average_pool_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    const struct global_average_pool_params *p =
-        LRPX_PARAMS(x, n, struct global_average_pool_params);
+    const struct lrpx_global_pool *p = LRPX_PARAMS(x, n, struct lrpx_global_pool);
     float       *gin  = lrpx__back_in(x, n, 0);
     const float *gout = lrpx__back_out(x, n, 0);
 
@@ -136,8 +106,7 @@ global_average_pool_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 static lrpx_status
 global_average_pool_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    const struct global_average_pool_params *p =
-        LRPX_PARAMS(x, n, struct global_average_pool_params);
+    const struct lrpx_global_pool *p = LRPX_PARAMS(x, n, struct lrpx_global_pool);
     const struct lrpx_tensor *in   = lrpx__in(x, n, 0);
     float                    *rin  = lrpx__back_in(x, n, 0);
     const float              *rout = lrpx__back_out(x, n, 0);

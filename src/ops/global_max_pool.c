@@ -11,40 +11,12 @@
 #include <math.h>
 
 #include "lrp/rules.h"
-#include "ops/op.h"
-
-struct global_max_pool_params {
-    int64_t n_planes;   /* N * C               */
-    int64_t plane;      /* elements per (n, c) */
-};
+#include "ops/pool_impl.h"
 
 static lrpx_status
 global_max_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    const struct lrpx_tensor *in = lrpx__in(x, n, 0);
-
-    if (in->dtype != LRPX_DTYPE_FLOAT32 && in->dtype != LRPX_DTYPE_FLOAT64)
-        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
-                                "input X has dtype %s; GlobalMaxPool supports float32 and "
-                                "float64", lrpx_dtype_name(in->dtype));
-    if (in->rank < 2)
-        return lrpx__node_error(x, n, LRPX_ESHAPE,
-                                "input has rank %d, expected N x C x D1 x ... (rank >= 2)",
-                                in->rank);
-    struct global_max_pool_params *p = lrpx__params_alloc(x, n, sizeof *p);
-    if (!p)
-        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
-
-    int64_t dims[LRPX_MAX_RANK];
-    p->n_planes = in->dims[0] * in->dims[1];
-    p->plane    = 1;
-    dims[0]     = in->dims[0];
-    dims[1]     = in->dims[1];
-    for (int d = 2; d < in->rank; d++) {
-        p->plane *= in->dims[d];
-        dims[d]   = 1;
-    }
-    return lrpx__set_output(x, n, 0, in->dtype, in->rank, dims);
+    return lrpx__global_pool_prepare(x, n, "GlobalMaxPool");
 }
 
 static inline double
@@ -56,9 +28,9 @@ global_max_pool_val(const struct lrpx_tensor *t, int64_t i)
 static lrpx_status
 global_max_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    const struct global_max_pool_params *p  = LRPX_PARAMS(x, n, struct global_max_pool_params);
-    const struct lrpx_tensor            *in = lrpx__in(x, n, 0);
-    struct lrpx_tensor                  *y  = lrpx__out(x, n, 0);
+    const struct lrpx_global_pool *p  = LRPX_PARAMS(x, n, struct lrpx_global_pool);
+    const struct lrpx_tensor      *in = lrpx__in(x, n, 0);
+    struct lrpx_tensor            *y  = lrpx__out(x, n, 0);
 
     for (int64_t pl = 0; pl < p->n_planes; pl++) {
         double best = -INFINITY;
@@ -76,7 +48,7 @@ global_max_pool_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 }
 
 static void
-global_max_pool_route(const struct global_max_pool_params *p, const struct lrpx_tensor *in,
+global_max_pool_route(const struct lrpx_global_pool *p, const struct lrpx_tensor *in,
                       const float *gout, float *gin, lrpx_maxpool_mode mode, double stab)
 {
     for (int64_t pl = 0; pl < p->n_planes; pl++) {
@@ -119,7 +91,7 @@ global_max_pool_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     const float *gout = lrpx__back_out(x, n, 0);
 
     if (gin && gout)
-        global_max_pool_route(LRPX_PARAMS(x, n, struct global_max_pool_params),
+        global_max_pool_route(LRPX_PARAMS(x, n, struct lrpx_global_pool),
                               lrpx__in(x, n, 0), gout, gin, LRPX_MAXPOOL_WINNER, 0.0);
     return LRPX_OK;
 }
@@ -132,7 +104,7 @@ global_max_pool_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
     const struct lrpx_rule_cfg *rule = lrpx__rule(x, n);
 
     if (rin && rout)
-        global_max_pool_route(LRPX_PARAMS(x, n, struct global_max_pool_params),
+        global_max_pool_route(LRPX_PARAMS(x, n, struct lrpx_global_pool),
                               lrpx__in(x, n, 0), rout, rin, rule->maxpool, rule->stab);
     return LRPX_OK;
 }

@@ -21,32 +21,9 @@ LRPX_ROW2_NATURAL_INTS(min, LRPX_TO_SAME, av <= bv ? av : bv)
 static const lrpx_bcast_row2 min_rows[LRPX_DTYPE_COUNT] = {LRPX_ROW2_TABLE(min)};
 
 static lrpx_status
-min_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
-{
-    /* scratch: one "already routed" flag per output element for backward */
-    return lrpx__variadic_prepare(x, n, LRPX_DT_NUMERIC, 1);
-}
-
-static lrpx_status
 min_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     return lrpx__variadic_forward(x, n, min_rows);
-}
-
-static lrpx_status
-min_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
-{
-    int n_rel = 0, last = -1;
-    for (int i = 0; i < n->n_inputs; i++)
-        if (lrpx__back_in(x, n, i)) {
-            n_rel++;
-            last = i;
-        }
-    if (n_rel == 0)
-        return LRPX_OK;
-    if (n_rel == 1)
-        return lrpx__elem_pass_to(x, n, last, 1.0f);
-    return lrpx__variadic_winner_back(x, n);
 }
 
 const struct lrpx_op_def lrpx__op_min = {
@@ -56,8 +33,8 @@ const struct lrpx_op_def lrpx__op_min = {
     .n_inputs_max  = 255,
     .n_outputs_min = 1,
     .n_outputs_max = 1,
-    .prepare       = min_prepare,
+    .prepare       = lrpx__variadic_winner_prepare,
     .forward       = min_forward,
     .backward      = lrpx__variadic_winner_back,
-    .relevance     = min_relevance,
+    .relevance     = lrpx__variadic_winner_relevance,
 };

@@ -209,3 +209,32 @@ lrpx__pool_iter_begin(struct lrpx_pool_iter *it, const struct lrpx_pool_geom *g,
     it->n_padded = n_padded;
     return !empty;
 }
+
+lrpx_status
+lrpx__global_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n, const char *op)
+{
+    const struct lrpx_tensor *in = lrpx__in(x, n, 0);
+
+    if (in->dtype != LRPX_DTYPE_FLOAT32 && in->dtype != LRPX_DTYPE_FLOAT64)
+        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
+                                "input X has dtype %s; %s supports float32 and float64",
+                                lrpx_dtype_name(in->dtype), op);
+    if (in->rank < 2)
+        return lrpx__node_error(x, n, LRPX_ESHAPE,
+                                "input has rank %d, expected N x C x D1 x ... (rank >= 2)",
+                                in->rank);
+    struct lrpx_global_pool *p = lrpx__params_alloc(x, n, sizeof *p);
+    if (!p)
+        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
+
+    int64_t dims[LRPX_MAX_RANK];
+    p->n_planes = in->dims[0] * in->dims[1];
+    p->plane    = 1;
+    dims[0]     = in->dims[0];
+    dims[1]     = in->dims[1];
+    for (int d = 2; d < in->rank; d++) {
+        p->plane *= in->dims[d];
+        dims[d]   = 1;
+    }
+    return lrpx__set_output(x, n, 0, in->dtype, in->rank, dims);
+}

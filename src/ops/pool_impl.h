@@ -98,6 +98,20 @@ lrpx__pool_iter_next(struct lrpx_pool_iter *it)
     return false;
 }
 
+/* ---- GlobalAveragePool, GlobalMaxPool ---- */
+
+/* Params: one plane (window) per (n, c). */
+struct lrpx_global_pool {
+    int64_t n_planes;   /* N * C               */
+    int64_t plane;      /* elements per (n, c) */
+};
+
+/* Prepare of a global pool (op names the op in messages): X float32 or
+ * float64 of rank >= 2; allocates struct lrpx_global_pool as the node's
+ * params; output N x C x 1 x ... x 1 of X's dtype. */
+lrpx_status lrpx__global_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n,
+                                      const char *op);
+
 /* Advance a spatial output multi-index in row-major order. */
 static inline void
 lrpx__pool_opos_next(const struct lrpx_pool_geom *g, int64_t *opos)
