@@ -3,6 +3,9 @@
  *   - Winograd F(2x2, 3x3) convolutions and the packed-weight product
  *     (lrpx__pgemm) against a float64 direct convolution, over shapes that
  *     hit partial tiles, several K blocks, odd sizes, pads 0..2, groups;
+ *   - the LRP hooks of Conv (apply, apply_t; Winograd where it fits) with
+ *     a weight other than the model's against float64 convolutions and
+ *     their adjoints;
  *   - lrpx__pgemm's two tile shapes and thread counts give the same bits;
  *   - depthwise 3x3 / 5x5 convolutions of stride 1 and 2 against float64;
  *   - Conv + Relu / Clip fusion: the Relu / Clip output is exactly the op
@@ -19,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/session.h"
 #include "lrpx_test.h"
+#include "ops/op.h"
 #include "ops/pgemm_impl.h"
 #include "util/parallel.h"
 
@@ -174,6 +179,87 @@ START_TEST(test_conv_vs_f64)
     free(x);
     free(wt);
     free(b);
+}
+END_TEST
+
+/* ---- the LRP hooks of Conv with a substitute weight ---- */
+
+START_TEST(test_conv_lrp_hooks_vs_f64)
+{
+    struct conv_case cc = conv_cases[_i];
+    cc.bias = false;
+    const int64_t oh = (cc.h + 2 * cc.p - cc.k) / cc.s + 1;
+    const int64_t ow = (cc.w + 2 * cc.p - cc.k) / cc.s + 1;
+    const int64_t cg = cc.c / cc.group, mg = cc.m / cc.group;
+    const int64_t nx = cc.c * cc.h * cc.w, ny = cc.m * oh * ow, nw = cc.m * cg * cc.k * cc.k;
+    float *x = rnd_array(nx, -1.0, 1.0), *wt = rnd_array(nw, -0.5, 0.5);
+    float *w2 = rnd_array(nw, -0.2, 0.7), *gout = rnd_array(ny, -1.0, 1.0);
+    float *y = malloc((size_t)ny * sizeof *y), *gin = malloc((size_t)nx * sizeof *gin);
+    double *ref = malloc((size_t)(nx > ny ? nx : ny) * sizeof *ref);
+    double *sc  = malloc((size_t)(nx > ny ? nx : ny) * sizeof *sc);
+    ck_assert(y && gin && ref && sc);
+
+    lrpx_test_model *m = lrpx_test_model_new(13);
+    lrpx_test_model_input(m, "x", LRPX_DTYPE_FLOAT32, 4, (int64_t[]){1, cc.c, cc.h, cc.w});
+    lrpx_test_model_init_f32(m, "w", 4, (int64_t[]){cc.m, cg, cc.k, cc.k}, wt);
+    lrpx_test_model_node(m, "Conv", "conv", LT_IO("x", "w"), LT_IO("y"),
+                         LT_INTS("strides", cc.s, cc.s),
+                         LT_INTS("pads", cc.p, cc.p, cc.p, cc.p), LT_INT("group", cc.group),
+                         NULL);
+    lrpx_test_model_output(m, "y");
+    lrpx_model   *model;
+    lrpx_session *s = run_model(m, &model, "x", 4, (int64_t[]){1, cc.c, cc.h, cc.w}, x, 2);
+    struct lrpx_exec       *ex = &s->plan.x;
+    const struct lrpx_node *n  = NULL;
+    for (int i = 0; i < ex->g->n_nodes; i++)
+        if (strcmp(ex->g->nodes[i].op_type, "Conv") == 0)
+            n = &ex->g->nodes[i];
+    ck_assert_ptr_nonnull(n);
+    const struct lrpx_linear_def *L = n->def->linear;
+    ck_assert_uint_le(L->scratch_bytes(ex, n), ex->scratch_size);
+
+    /* apply: conv(x; w2), no bias */
+    for (int64_t i = 0; i < ny; i++)
+        y[i] = 1e3f;
+    L->apply(ex, n, x, w2, y, ex->scratch);
+    conv_ref(&cc, x, w2, NULL, oh, ow, ref, sc);
+    for (int64_t i = 0; i < ny; i++)
+        ck_assert_msg(fabs(y[i] - ref[i]) <= 2e-6 * sc[i] + 1e-6,
+                      "case %d: apply y[%lld] = %.9g, float64 %.9g", _i, (long long)i, y[i],
+                      ref[i]);
+
+    /* apply_t: the adjoint, gin[c, ih, iw] = sum w2[o, c, u, v] gout[o, i, j]
+     * over the taps with ih = i s - p + u, iw = j s - p + v */
+    for (int64_t i = 0; i < nx; i++) {
+        gin[i] = -1e3f;
+        ref[i] = 0.0;
+        sc[i]  = 0.0;
+    }
+    L->apply_t(ex, n, gout, w2, gin, ex->scratch);
+    for (int64_t o = 0; o < cc.m; o++)
+        for (int64_t i = 0; i < oh; i++)
+            for (int64_t j = 0; j < ow; j++)
+                for (int64_t ci = 0; ci < cg; ci++)
+                    for (int64_t u = 0; u < cc.k; u++)
+                        for (int64_t v = 0; v < cc.k; v++) {
+                            const int64_t ih = i * cc.s - cc.p + u, iw = j * cc.s - cc.p + v;
+                            if (ih < 0 || ih >= cc.h || iw < 0 || iw >= cc.w)
+                                continue;
+                            const int64_t c = (o / mg) * cg + ci;
+                            const double  t = (double)w2[((o * cg + ci) * cc.k + u) * cc.k + v] *
+                                             gout[(o * oh + i) * ow + j];
+                            ref[(c * cc.h + ih) * cc.w + iw] += t;
+                            sc[(c * cc.h + ih) * cc.w + iw] += fabs(t);
+                        }
+    for (int64_t i = 0; i < nx; i++)
+        ck_assert_msg(fabs(gin[i] - ref[i]) <= 2e-6 * sc[i] + 1e-6,
+                      "case %d: apply_t gin[%lld] = %.9g, float64 %.9g", _i, (long long)i,
+                      gin[i], ref[i]);
+
+    lrpx_session_free(s);
+    lrpx_model_free(model);
+    lrpx_test_model_free(m);
+    free(x), free(wt), free(w2), free(gout), free(y), free(gin), free(ref), free(sc);
 }
 END_TEST
 
@@ -514,6 +600,8 @@ kernels_suite(void)
     TCase *tc = tcase_create("kernels");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_conv_vs_f64, 0,
+                        (int)(sizeof conv_cases / sizeof conv_cases[0]));
+    tcase_add_loop_test(tc, test_conv_lrp_hooks_vs_f64, 0,
                         (int)(sizeof conv_cases / sizeof conv_cases[0]));
     tcase_add_test(tc, test_pgemm_bits);
     tcase_add_loop_test(tc, test_fused_activation, 0, 5);

@@ -162,7 +162,8 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
             bool dup = false;
             for (int j = 0; j < k; j++)
                 dup |= n->inputs[j] == v;
-            if (v >= 0 && x->back[v] && !dup)
+            /* a buffer nothing has written to yet is still zero */
+            if (v >= 0 && x->back[v] && !dup && reached[v])
                 before += sum_f32(x->back[v], x->vals[v].n_elems);
         }
         rc = fn(x, n);

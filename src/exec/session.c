@@ -83,6 +83,8 @@ lrpx_session_free(lrpx_session *s)
     lrpx__free(s->explained);
     lrpx__free(s->prof_ns);
     lrpx__free(s->prof_calls);
+    for (int i = 0; i < 10; i++)
+        lrpx__free(s->lrp_buf[i]);
     lrpx__pool_free(s->pool);
     lrpx__free(s);
 }
@@ -91,7 +93,12 @@ static void
 invalidate(lrpx_session *s, bool shapes_changed)
 {
     s->ran = false;
-    back_free(s);
+    /* the results of the last backward pass are stale; its buffers belong
+     * to the plan and are reused (zeroed) while the plan stands */
+    if (shapes_changed)
+        back_free(s);
+    else
+        s->back_phase = LRPX_PHASE_PREPARE;
     if (shapes_changed && s->have_plan) {
         lrpx__plan_free(&s->plan);
         s->have_plan = false;
@@ -224,8 +231,8 @@ lrpx__session_ensure_run(lrpx_session *s)
 lrpx_status
 lrpx_session_run(lrpx_session *s)
 {
-    s->ran = false;
-    back_free(s);
+    s->ran        = false;
+    s->back_phase = LRPX_PHASE_PREPARE;   /* stale results, buffers kept */
     return lrpx__session_ensure_run(s);
 }
 

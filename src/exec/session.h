@@ -59,6 +59,11 @@ struct lrpx_session {
     int64_t           *seed_class;   /* per sample, -1 for a tensor seed     */
     double            *seed_logit;   /* per sample                           */
     /* per pass options resolved by the LRP front end */
+    /* LRP work buffers (src/lrp/explain.c), kept between explanations so a
+     * repeated explain does not fault in hundreds of MB again; grown as
+     * needed, freed with the session */
+    float             *lrp_buf[10];
+    int64_t            lrp_buf_n[10];
     int                n_explained;
     int               *explained;    /* node indices visited, reverse order  */
     /* profiling: per node totals over all forward passes (malloc), NULL

@@ -29,6 +29,23 @@ append_desc(char *desc, size_t size, const char *what)
         memcpy(desc + l, what, strlen(what) + 1);
 }
 
+/* Work buffer `slot` of the session with at least n floats: kept from the
+ * last explanation when large enough, else replaced. NULL on OOM. */
+static float *
+keep_buf(lrpx_session *s, int slot, int64_t n)
+{
+    if (n < 1)
+        n = 1;
+    if (s->lrp_buf[slot] && s->lrp_buf_n[slot] >= n)
+        return s->lrp_buf[slot];
+    lrpx__free(s->lrp_buf[slot]);
+    s->lrp_buf_n[slot] = 0;
+    s->lrp_buf[slot]   = lrpx__malloc((size_t)n * sizeof(float));
+    if (s->lrp_buf[slot])
+        s->lrp_buf_n[slot] = n;
+    return s->lrp_buf[slot];
+}
+
 lrpx_status
 lrpx_session_explain(lrpx_session *s, const struct lrpx_lrp_options *o)
 {
@@ -92,13 +109,13 @@ lrpx_session_explain(lrpx_session *s, const struct lrpx_lrp_options *o)
     work.n_out = max_out;
     work.n_w   = max_w;
     for (int i = 0; i < 4; i++) {
-        work.in[i]  = lrpx__malloc((size_t)(max_in ? max_in : 1) * sizeof(float));
-        work.out[i] = lrpx__malloc((size_t)(max_out ? max_out : 1) * sizeof(float));
+        work.in[i]  = keep_buf(s, i, max_in);
+        work.out[i] = keep_buf(s, 4 + i, max_out);
         if (!work.in[i] || !work.out[i])
             rc = LRPX_ENOMEM;
     }
     for (int i = 0; i < 2 && max_w; i++)
-        if (!(work.w[i] = lrpx__malloc((size_t)max_w * sizeof(float))))
+        if (!(work.w[i] = keep_buf(s, 8 + i, max_w)))
             rc = LRPX_ENOMEM;
     if (rc != LRPX_OK) {
         rc = lrpx__error(&s->err, LRPX_ENOMEM,
@@ -125,12 +142,6 @@ done:
         for (int ni = 0; ni < g->n_nodes; ni++)
             lrpx__lrp_linear_release(&lins[ni]);
     lrpx__free(lins);
-    for (int i = 0; i < 4; i++) {
-        lrpx__free(work.in[i]);
-        lrpx__free(work.out[i]);
-    }
-    for (int i = 0; i < 2; i++)
-        lrpx__free(work.w[i]);
     lrpx__free(box);
     lrpx__free(seed);
     if (rc != LRPX_OK)

@@ -226,10 +226,11 @@ rule_alphabeta(const struct lin_ctx *c, double alpha, double beta)
     float                *xp = k->in[0], *xn = k->in[1], *g = k->in[2];
     float                *p = k->out[0], *q = k->out[1], *t = k->out[2];
     wmodify(c, WM_POS, 0, wp);
-    wmodify(c, WM_NEG, 0, wn);
     bool neg = split_input(c, xp, xn);
     if (!neg)
         xp = (float *)c->in;
+    if (neg || beta != 0.0)     /* W- is needed only for x- or the beta part */
+        wmodify(c, WM_NEG, 0, wn);
     const double e = c->cfg->stab;
 
     /* positive contributions */

@@ -27,9 +27,11 @@
  *                  constant, else per call into the scratch;
  *   CONV_PLAIN     im2col + OpenBLAS, and all depthwise convolutions.
  * The LRP hooks use the same kernels as the forward pass with the weight
- * they are given (CONV_PGEMM or CONV_PLAIN; Winograd layers take
- * CONV_PGEMM), so apply() with the real weight reproduces the forward
- * output up to rounding. */
+ * they are given: Winograd where it fits (the weight transformed per call
+ * into the scratch; apply_t as the convolution of the adjoint: kernel
+ * rotated by 180 degrees, channel axes swapped, padding 2 - pad), else
+ * CONV_PGEMM or CONV_PLAIN and the data gradient, so apply() with the real
+ * weight reproduces the forward output up to rounding. */
 enum conv_algo { CONV_PLAIN, CONV_PGEMM, CONV_WINOGRAD };
 
 struct conv_params {
@@ -42,6 +44,16 @@ struct conv_params {
     float                   *wt;         /* Winograd or packed weights,    */
                                          /* plan arena; NULL: none         */
     bool                     wino_packed;
+    /* Winograd in the LRP hooks, with the weight they are given: apply
+     * (fwd) on geom, apply_t (bwd) on tgeom, the adjoint as a convolution;
+     * transformed into the scratch at u_off (temporary for packing and
+     * then the transforms' own scratch at 0) */
+    struct lrp_wino {
+        bool   on, packed;
+        size_t u_off, bytes;
+    }                        lrp_fwd, lrp_bwd;
+    struct lrpx_conv_geom    tgeom;
+    size_t                   lrp_scratch; /* bytes the LRP hooks need      */
     /* a Relu or Clip reading output 0, computed here (x->fused), into the
      * buffer of value act_value; act.kind NONE when there is none */
     struct lrpx_act          act;
@@ -103,6 +115,59 @@ conv_fuse_act(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params
     }
 }
 
+/* Scratch layout of Winograd in an LRP hook on geometry g: the larger of
+ * the transforms' scratch and the temporary for packing, then U. */
+static void
+lrp_wino_plan(const struct lrpx_conv_geom *g, bool pgemm, struct lrp_wino *w)
+{
+    size_t uf, ub, tb, head;
+
+    w->on = false;
+    if (!lrpx__winograd_fits(g))
+        return;
+    w->packed = pgemm && g->in_c >= 96;     /* as conv_choose */
+    uf        = lrpx__winograd_weight_floats(g, w->packed);
+    if (!lrpx__mul_size(uf, sizeof(float), &ub) ||
+        !lrpx__mul_size((size_t)16 * (size_t)g->out_c, (size_t)g->in_c * sizeof(float), &tb))
+        return;
+    head = lrpx__winograd_scratch_bytes(g);
+    if (w->packed && tb > head)
+        head = tb;
+    w->u_off = (head + 63) & ~(size_t)63;
+    if (w->u_off < head || w->u_off + ub < ub)
+        return;
+    w->bytes = w->u_off + ub;
+    w->on    = true;
+}
+
+/* The adjoint of a 3x3, stride-1, undilated, ungrouped convolution as a
+ * convolution: from the output side to the input side, with the kernel
+ * rotated by 180 degrees and its channel axes swapped, begin padding
+ * 2 - pad (the end padding follows from the sizes). False when it is not
+ * one Winograd takes. */
+static bool
+lrp_adjoint_geom(const struct lrpx_conv_geom *g, struct lrpx_conv_geom *t)
+{
+    if (!lrpx__winograd_fits(g) || g->pad[1] > 2 || g->pad[2] > 2)
+        return false;
+    *t = *g;
+    t->in_c    = g->out_c;
+    t->out_c   = g->in_c;
+    t->cin_g   = g->cout_g;
+    t->cout_g  = g->cin_g;
+    t->in_size = g->out_size;
+    t->out_size = g->in_size;
+    for (int i = 0; i < LRPX_CONV_MAX_SP; i++) {
+        t->in_sp[i]  = g->out_sp[i];
+        t->out_sp[i] = g->in_sp[i];
+    }
+    t->pad[1]    = 2 - g->pad[1];
+    t->pad[2]    = 2 - g->pad[2];
+    t->pointwise = false;
+    t->depthwise = false;
+    return lrpx__winograd_fits(t);
+}
+
 /* Pick the algorithm, prepare its weights and request the scratch. The
  * weight is transformed or packed only when constant (it is done once,
  * here), and not in the load-time trial plan, which only checks shapes;
@@ -126,6 +191,16 @@ conv_choose(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *
         p->algo    = CONV_PGEMM;
     }
     lrpx__scratch_request(x, p->scratch);
+    p->lrp_scratch = p->scratch;
+    lrp_wino_plan(g, p->pgemm, &p->lrp_fwd);
+    p->lrp_bwd.on = false;
+    if (lrp_adjoint_geom(g, &p->tgeom))
+        lrp_wino_plan(&p->tgeom, p->pgemm, &p->lrp_bwd);
+    if (p->lrp_fwd.on && p->lrp_fwd.bytes > p->lrp_scratch)
+        p->lrp_scratch = p->lrp_fwd.bytes;
+    if (p->lrp_bwd.on && p->lrp_bwd.bytes > p->lrp_scratch)
+        p->lrp_scratch = p->lrp_bwd.bytes;
+    lrpx__scratch_request(x, p->lrp_scratch);
     if (x->trial || !p->roles.w_known)
         return LRPX_OK;
     /* the 16 products of Winograd have K = in_c: below ~96 input channels
@@ -182,23 +257,8 @@ conv_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
         return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
 
     int64_t dims[LRPX_MAX_RANK];
-    if ((rc = lrpx__conv_geom_init(x, n, false, &p->geom, dims)) != LRPX_OK)
+    if ((rc = lrpx__conv_prepare_common(x, n, false, &p->geom, &p->roles, dims)) != LRPX_OK)
         return rc;
-
-    const struct lrpx_tensor *b = lrpx__in(x, n, 2);
-    if (b != NULL) {
-        char buf[96];
-        if ((rc = lrpx__check_dtype(x, n, 2, LRPX_DTYPE_FLOAT32)) != LRPX_OK)
-            return rc;
-        if (b->rank != 1 || b->dims[0] != p->geom.out_c)
-            return lrpx__node_error(x, n, LRPX_ESHAPE, "bias B has shape %s, expected [%lld]",
-                                    lrpx__dims_str(b->dims, b->rank, buf, sizeof buf),
-                                    (long long)p->geom.out_c);
-    }
-    p->roles.in_index = 0;
-    p->roles.w_index  = 1;
-    p->roles.b_index  = b != NULL ? 2 : -1;
-    p->roles.w_known  = lrpx__in_const(x, n, 1);
 
     if ((rc = conv_choose(x, n, p)) != LRPX_OK)
         return rc;
@@ -249,12 +309,31 @@ conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 
 /* ---- linear form for the LRP rules ---- */
 
+/* out = conv(in; w) on g by Winograd with w transformed into the scratch
+ * (flip: w is the forward weight and g the adjoint's geometry); false when
+ * it cannot be done (the scratch is short, or no memory for packing), out
+ * untouched */
+static bool
+lrp_wino_run(struct lrpx_exec *x, const struct lrp_wino *lw, const struct lrpx_conv_geom *g,
+             const float *in, const float *w, bool flip, float *out, void *scratch)
+{
+    if (!lw->on || scratch == NULL || x->scratch_size < lw->bytes)
+        return false;
+    float *u = (float *)((uint8_t *)scratch + lw->u_off);
+    if (lrpx__winograd_weights_ex(g, w, u, lw->packed, flip, (float *)scratch) != LRPX_OK)
+        return false;
+    lrpx__winograd_fwd(g, in, u, lw->packed, NULL, out, (float *)scratch, x->pool, NULL);
+    return true;
+}
+
 static void
 conv_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in, const float *w,
            float *out, void *scratch)
 {
-    conv_run(x, LRPX_PARAMS(x, n, struct conv_params), in, w, false, NULL, out, scratch,
-             NULL);
+    const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    if (lrp_wino_run(x, &p->lrp_fwd, &p->geom, in, w, false, out, scratch))
+        return;
+    conv_run(x, p, in, w, false, NULL, out, scratch, NULL);
 }
 
 static void
@@ -262,6 +341,8 @@ conv_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
              const float *w, float *gin, void *scratch)
 {
     const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    if (lrp_wino_run(x, &p->lrp_bwd, &p->tgeom, gout, w, true, gin, scratch))
+        return;
     lrpx__conv_bwd_data(&p->geom, gout, w, gin, false, scratch, x->pool);
 }
 
@@ -275,7 +356,7 @@ conv_add_bias(struct lrpx_exec *x, const struct lrpx_node *n, const float *b, fl
 static size_t
 conv_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    return LRPX_PARAMS(x, n, struct conv_params)->scratch;
+    return LRPX_PARAMS(x, n, struct conv_params)->lrp_scratch;
 }
 
 static const struct lrpx_linear_def conv_linear = {

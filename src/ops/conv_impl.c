@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ops/conv_impl.h"
+#include "ops/linear_impl.h"
 #include "ops/pgemm_impl.h"
 #include "util/parallel.h"
 
@@ -302,6 +303,33 @@ lrpx__conv_geom_init(struct lrpx_exec *x, const struct lrpx_node *n, bool transp
         return lrpx__node_error(x, n, LRPX_ELIMIT,
                                 "im2col buffer of one output row (%zu bytes) exceeds the "
                                 "tensor byte limit", row_bytes);
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__conv_prepare_common(struct lrpx_exec *x, const struct lrpx_node *n, bool transposed,
+                          struct lrpx_conv_geom *g, struct lrpx_linear_roles *roles,
+                          int64_t *out_dims)
+{
+    lrpx_status rc;
+    if ((rc = lrpx__conv_geom_init(x, n, transposed, g, out_dims)) != LRPX_OK)
+        return rc;
+
+    const struct lrpx_tensor *b   = lrpx__in(x, n, 2);
+    int64_t                   b_c = transposed ? g->in_c : g->out_c;
+    if (b != NULL) {
+        char buf[96];
+        if ((rc = lrpx__check_dtype(x, n, 2, LRPX_DTYPE_FLOAT32)) != LRPX_OK)
+            return rc;
+        if (b->rank != 1 || b->dims[0] != b_c)
+            return lrpx__node_error(x, n, LRPX_ESHAPE, "bias B has shape %s, expected [%lld]",
+                                    lrpx__dims_str(b->dims, b->rank, buf, sizeof buf),
+                                    (long long)b_c);
+    }
+    roles->in_index = 0;
+    roles->w_index  = 1;
+    roles->b_index  = b != NULL ? 2 : -1;
+    roles->w_known  = lrpx__in_const(x, n, 1);
     return LRPX_OK;
 }
 

@@ -58,6 +58,16 @@ lrpx_status lrpx__conv_geom_init(struct lrpx_exec *x, const struct lrpx_node *n,
                                  bool transposed, struct lrpx_conv_geom *g,
                                  int64_t *out_dims);
 
+/* The prepare steps Conv and ConvTranspose share once X and W are checked
+ * float32: lrpx__conv_geom_init, then the optional bias B (input 2,
+ * float32 of shape [output channels]: g->out_c for Conv, g->in_c for
+ * ConvTranspose, whose conv terms are swapped), then the linear roles
+ * (X input 0, W input 1, B input 2 or none). */
+struct lrpx_linear_roles;
+lrpx_status lrpx__conv_prepare_common(struct lrpx_exec *x, const struct lrpx_node *n,
+                                      bool transposed, struct lrpx_conv_geom *g,
+                                      struct lrpx_linear_roles *roles, int64_t *out_dims);
+
 /* Scratch (bytes) the products below need for g. 0 for pointwise and
  * depthwise geometries. */
 size_t lrpx__conv_scratch_bytes(const struct lrpx_conv_geom *g);
@@ -125,6 +135,12 @@ bool   lrpx__winograd_fits(const struct lrpx_conv_geom *g);
 size_t lrpx__winograd_weight_floats(const struct lrpx_conv_geom *g, bool packed);
 lrpx_status lrpx__winograd_weights(const struct lrpx_conv_geom *g, const float *w, float *u,
                                    bool packed);
+/* The same with a choice of layout and temporary: flip: w is the weight of
+ * the adjoint convolution, stored [in_c, out_c, 3, 3] of g (channel axes
+ * swapped) with each kernel rotated by 180 degrees; tmp: 16 out_c x in_c
+ * floats for the unpacked matrices when packed (NULL: allocated here). */
+lrpx_status lrpx__winograd_weights_ex(const struct lrpx_conv_geom *g, const float *w,
+                                      float *u, bool packed, bool flip, float *tmp);
 /* Scratch lrpx__winograd_fwd needs. */
 size_t lrpx__winograd_scratch_bytes(const struct lrpx_conv_geom *g);
 /* out = conv(in; w) + bias (bias may be NULL) from the transformed weights

@@ -40,23 +40,8 @@ conv_transpose_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
         return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
 
     int64_t dims[LRPX_MAX_RANK];
-    if ((rc = lrpx__conv_geom_init(x, n, true, &p->geom, dims)) != LRPX_OK)
+    if ((rc = lrpx__conv_prepare_common(x, n, true, &p->geom, &p->roles, dims)) != LRPX_OK)
         return rc;
-
-    const struct lrpx_tensor *b = lrpx__in(x, n, 2);
-    if (b != NULL) {
-        char buf[96];
-        if ((rc = lrpx__check_dtype(x, n, 2, LRPX_DTYPE_FLOAT32)) != LRPX_OK)
-            return rc;
-        if (b->rank != 1 || b->dims[0] != p->geom.in_c)
-            return lrpx__node_error(x, n, LRPX_ESHAPE, "bias B has shape %s, expected [%lld]",
-                                    lrpx__dims_str(b->dims, b->rank, buf, sizeof buf),
-                                    (long long)p->geom.in_c);
-    }
-    p->roles.in_index = 0;
-    p->roles.w_index  = 1;
-    p->roles.b_index  = b != NULL ? 2 : -1;
-    p->roles.w_known  = lrpx__in_const(x, n, 1);
 
     p->scratch = lrpx__conv_scratch_bytes(&p->geom);
     lrpx__scratch_request(x, p->scratch);

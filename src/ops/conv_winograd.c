@@ -85,52 +85,76 @@ lrpx__winograd_weight_floats(const struct lrpx_conv_geom *g, bool packed)
                         : (size_t)g->out_c * (size_t)g->in_c);
 }
 
+/* flip: w is stored [in_c][out_c][3][3] (g's channel axes swapped) and
+ * each kernel is rotated by 180 degrees: the weight of the adjoint.
+ * Blocks of WINO_WB input channels at a time, so the compiler vectorises
+ * the transforms across kernels. */
+#define WINO_WB 32
+LRPX_TARGET_CLONES
 static void
-wino_weights_plain(const struct lrpx_conv_geom *g, const float *w, float *u)
+wino_weights_plain(const struct lrpx_conv_geom *g, const float *w, float *u, bool flip)
 {
     const int64_t oc = g->out_c, ic = g->in_c;
     for (int64_t o = 0; o < oc; o++)
-        for (int64_t c = 0; c < ic; c++) {
-            const float *k = w + (o * ic + c) * 9;
-            double       t[4][3], r[4][4];
-            for (int j = 0; j < 3; j++) {           /* t = G k (columns)  */
-                const double a = k[j], b = k[3 + j], d = k[6 + j];
-                t[0][j] = a;
-                t[1][j] = 0.5 * (a + b + d);
-                t[2][j] = 0.5 * (a - b + d);
-                t[3][j] = d;
+        for (int64_t c0 = 0; c0 < ic; c0 += WINO_WB) {
+            const int nb = (int)(ic - c0 < WINO_WB ? ic - c0 : WINO_WB);
+            double    k[9][WINO_WB], t[4][3][WINO_WB];
+            for (int b = 0; b < nb; b++) {
+                const float *k0 = w + (flip ? (c0 + b) * oc + o : o * ic + c0 + b) * 9;
+                for (int i = 0; i < 9; i++)
+                    k[i][b] = k0[flip ? 8 - i : i];
             }
+            for (int j = 0; j < 3; j++)             /* t = G k (columns)  */
+                for (int b = 0; b < nb; b++) {
+                    const double a = k[j][b], bb = k[3 + j][b], d = k[6 + j][b];
+                    t[0][j][b] = a;
+                    t[1][j][b] = 0.5 * (a + bb + d);
+                    t[2][j][b] = 0.5 * (a - bb + d);
+                    t[3][j][b] = d;
+                }
             for (int i = 0; i < 4; i++) {           /* r = t G^T (rows)   */
-                const double a = t[i][0], b = t[i][1], d = t[i][2];
-                r[i][0] = a;
-                r[i][1] = 0.5 * (a + b + d);
-                r[i][2] = 0.5 * (a - b + d);
-                r[i][3] = d;
+                float *r0 = u + ((int64_t)(4 * i + 0) * oc + o) * ic + c0;
+                float *r1 = u + ((int64_t)(4 * i + 1) * oc + o) * ic + c0;
+                float *r2 = u + ((int64_t)(4 * i + 2) * oc + o) * ic + c0;
+                float *r3 = u + ((int64_t)(4 * i + 3) * oc + o) * ic + c0;
+                for (int b = 0; b < nb; b++) {
+                    const double a = t[i][0][b], bb = t[i][1][b], d = t[i][2][b];
+                    r0[b] = (float)a;
+                    r1[b] = (float)(0.5 * (a + bb + d));
+                    r2[b] = (float)(0.5 * (a - bb + d));
+                    r3[b] = (float)d;
+                }
             }
-            for (int e = 0; e < 16; e++)
-                u[((int64_t)e * oc + o) * ic + c] = (float)r[e / 4][e % 4];
         }
+}
+
+lrpx_status
+lrpx__winograd_weights_ex(const struct lrpx_conv_geom *g, const float *w, float *u,
+                          bool packed, bool flip, float *tmp)
+{
+    if (!packed) {
+        wino_weights_plain(g, w, u, flip);
+        return LRPX_OK;
+    }
+    const size_t mat   = (size_t)g->out_c * (size_t)g->in_c;
+    float       *plain = tmp ? tmp : lrpx__malloc(16 * mat * sizeof(float));
+    if (!plain)
+        return LRPX_ENOMEM;
+    wino_weights_plain(g, w, plain, flip);
+    const size_t per = lrpx__pgemm_packed_floats(g->out_c, g->in_c);
+    int64_t      th, tw, rows_c;
+    wino_tiles(g, &th, &tw, &rows_c);
+    for (int e = 0; e < 16; e++)
+        lrpx__pgemm_pack(plain + e * mat, g->in_c, g->out_c, g->in_c, rows_c * tw, u + e * per);
+    if (plain != tmp)
+        lrpx__free(plain);
+    return LRPX_OK;
 }
 
 lrpx_status
 lrpx__winograd_weights(const struct lrpx_conv_geom *g, const float *w, float *u, bool packed)
 {
-    if (!packed) {
-        wino_weights_plain(g, w, u);
-        return LRPX_OK;
-    }
-    const size_t mat = (size_t)g->out_c * (size_t)g->in_c;
-    float       *tmp = lrpx__malloc(16 * mat * sizeof(float));
-    if (!tmp)
-        return LRPX_ENOMEM;
-    wino_weights_plain(g, w, tmp);
-    const size_t per = lrpx__pgemm_packed_floats(g->out_c, g->in_c);
-    int64_t      th, tw, rows_c;
-    wino_tiles(g, &th, &tw, &rows_c);
-    for (int e = 0; e < 16; e++)
-        lrpx__pgemm_pack(tmp + e * mat, g->in_c, g->out_c, g->in_c, rows_c * tw, u + e * per);
-    lrpx__free(tmp);
-    return LRPX_OK;
+    return lrpx__winograd_weights_ex(g, w, u, packed, false, NULL);
 }
 
 /* ---- transforms of one chunk (tile rows [tr0, tr1)) ---- */
