@@ -18,6 +18,7 @@
 #include "lrp/rules.h"
 #include "ops/pool_impl.h"
 
+/* the geometry must stay the first member (lrpx__pool_params_alloc) */
 struct average_pool_params {
     struct lrpx_pool_geom g;
     bool                  count_include_pad;
@@ -34,18 +35,10 @@ average_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
                                 "input X has dtype %s; AveragePool supports float32 and "
                                 "float64", lrpx_dtype_name(in->dtype));
 
-    struct lrpx_pool_geom g;
-    if ((rc = lrpx__pool_geom_parse(x, n, in, &g)) != LRPX_OK)
-        return rc;
-    bool   ok;
-    size_t tb = lrpx__pool_table_bytes(&g, &ok);
-    if (!ok || sizeof(struct average_pool_params) + tb < tb)
-        return lrpx__node_error(x, n, LRPX_ELIMIT, "output too large");
-    struct average_pool_params *p = lrpx__params_alloc(x, n, sizeof *p + tb);
+    /* g is the first member: lrpx__pool_params_alloc fills it and the tables */
+    struct average_pool_params *p = lrpx__pool_params_alloc(x, n, in, sizeof *p, &rc);
     if (!p)
-        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
-    p->g = g;
-    lrpx__pool_tables(&p->g, (int64_t *)(p + 1));
+        return rc;
 
     int64_t cip = lrpx__attr_int(n, "count_include_pad", 0);
     if (cip != 0 && cip != 1)

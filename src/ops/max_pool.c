@@ -27,6 +27,7 @@
 #include "ops/pool_impl.h"
 #include "util/parallel.h"
 
+/* the geometry must stay the first member (lrpx__pool_params_alloc) */
 struct max_pool_params {
     struct lrpx_pool_geom g;
     int64_t               storage_order;
@@ -45,18 +46,10 @@ max_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
                                 "input X has dtype %s; MaxPool supports float32, float64, "
                                 "int8 and uint8", lrpx_dtype_name(in->dtype));
 
-    struct lrpx_pool_geom g;
-    if ((rc = lrpx__pool_geom_parse(x, n, in, &g)) != LRPX_OK)
-        return rc;
-    bool   ok;
-    size_t tb = lrpx__pool_table_bytes(&g, &ok);
-    if (!ok || sizeof(struct max_pool_params) + tb < tb)
-        return lrpx__node_error(x, n, LRPX_ELIMIT, "output too large");
-    struct max_pool_params *p = lrpx__params_alloc(x, n, sizeof *p + tb);
+    /* g is the first member: lrpx__pool_params_alloc fills it and the tables */
+    struct max_pool_params *p = lrpx__pool_params_alloc(x, n, in, sizeof *p, &rc);
     if (!p)
-        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
-    p->g = g;
-    lrpx__pool_tables(&p->g, (int64_t *)(p + 1));
+        return rc;
 
     p->storage_order = lrpx__attr_int(n, "storage_order", 0);
     if (p->storage_order != 0 && p->storage_order != 1)

@@ -156,6 +156,31 @@ lrpx__pool_table_bytes(const struct lrpx_pool_geom *g, bool *ok)
     return total;
 }
 
+void *
+lrpx__pool_params_alloc(struct lrpx_exec *x, const struct lrpx_node *n,
+                        const struct lrpx_tensor *in, size_t params_size, lrpx_status *rc)
+{
+    struct lrpx_pool_geom g;
+    if ((*rc = lrpx__pool_geom_parse(x, n, in, &g)) != LRPX_OK)
+        return NULL;
+    bool   ok;
+    size_t tb   = lrpx__pool_table_bytes(&g, &ok);
+    size_t head = (params_size + 7) & ~(size_t)7;      /* tables are int64 */
+    if (!ok || head + tb < tb) {
+        *rc = lrpx__node_error(x, n, LRPX_ELIMIT, "output too large");
+        return NULL;
+    }
+    char *p = lrpx__params_alloc(x, n, head + tb);
+    if (!p) {
+        *rc = lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
+        return NULL;
+    }
+    struct lrpx_pool_geom *pg = (struct lrpx_pool_geom *)p;
+    *pg                       = g;
+    lrpx__pool_tables(pg, (int64_t *)(p + head));
+    return p;
+}
+
 void
 lrpx__pool_tables(struct lrpx_pool_geom *g, int64_t *mem)
 {

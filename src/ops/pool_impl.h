@@ -60,6 +60,15 @@ size_t lrpx__pool_table_bytes(const struct lrpx_pool_geom *g, bool *ok);
  * fill them. */
 void   lrpx__pool_tables(struct lrpx_pool_geom *g, int64_t *mem);
 
+/* The shared part of MaxPool/AveragePool prepare: parse the geometry of
+ * node n and allocate its params, params_size bytes of a struct whose FIRST
+ * member is struct lrpx_pool_geom, followed by the tap tables; the geometry
+ * is copied in and the tables filled. NULL on error, with *rc and the
+ * message set. */
+void *lrpx__pool_params_alloc(struct lrpx_exec *x, const struct lrpx_node *n,
+                              const struct lrpx_tensor *in, size_t params_size,
+                              lrpx_status *rc);
+
 /* Iterator over the taps of one window that lie inside the input. */
 struct lrpx_pool_iter {
     const struct lrpx_pool_geom *g;
