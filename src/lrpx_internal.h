@@ -30,6 +30,17 @@ int64_t  lrpx__alloc_count(void);
 bool lrpx__mul_size(size_t a, size_t b, size_t *out);
 bool lrpx__mul_i64(int64_t a, int64_t b, int64_t *out);
 
+/* ---- files (src/util/file.c) ---- */
+
+#include <stdio.h>
+#include <sys/stat.h>
+
+/* Open path for reading only if it is a regular file, without blocking on
+ * a FIFO or device. Returns the stream and fills *st; NULL otherwise, with
+ * *not_regular true when the path exists but is not a regular file, else
+ * errno set by open/fdopen. */
+FILE *lrpx__fopen_regular_file(const char *path, struct stat *st, bool *not_regular);
+
 /* ---- bump arenas (src/util/arena.c) ---- */
 
 /* A chain of blocks; everything allocated from it is freed at once.

@@ -334,20 +334,14 @@ lrpx_npy_read(const char *path, lrpx_npy **out, char *errbuf, size_t errlen)
     if (!path)
         return FAIL(LRPX_EINVAL, "lrpx_npy_read: path is NULL");
 
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
-     * below as not a regular file */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return FAIL(LRPX_EIO, "cannot open: %s", strerror(errno));
+    /* a FIFO must not make the open wait for a writer */
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return FAIL(LRPX_EIO, "not a regular file");
-    }
-    FILE *f = fdopen(fd, "rb");
+    bool        not_regular;
+    FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
     if (!f) {
+        if (not_regular)
+            return FAIL(LRPX_EIO, "not a regular file");
         int e = errno;
-        close(fd);
         return FAIL(e == ENOMEM ? LRPX_ENOMEM : LRPX_EIO, "cannot open: %s", strerror(e));
     }
 

@@ -6,8 +6,6 @@
  * https://onnx.ai/onnx/repo-docs/ExternalData.html
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,30 +69,18 @@ lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len, int64_t max_total
     return a;
 }
 
-/* Open a regular file for reading without blocking on FIFOs or devices:
- * O_NONBLOCK for the open, checked with fstat, then blocking reads. */
+/* lrpx__fopen_regular_file with the message in err. */
 FILE *
 lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err, lrpx_status *rc)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        *rc = lrpx__error(err, LRPX_EIO, "%s: cannot open '%s': %s", what, path, strerror(errno));
-        return NULL;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        *rc = lrpx__error(err, LRPX_EIO, "%s: '%s' is not a regular file", what, path);
-        return NULL;
-    }
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        close(fd);
-        *rc = lrpx__error(err, LRPX_EIO, "%s: cannot open '%s': %s", what, path, strerror(errno));
-    }
+    bool        not_regular;
+    FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
+    if (!f)
+        *rc = not_regular
+                  ? lrpx__error(err, LRPX_EIO, "%s: '%s' is not a regular file", what, path)
+                  : lrpx__error(err, LRPX_EIO, "%s: cannot open '%s': %s", what, path,
+                                strerror(errno));
     return f;
 }
 
