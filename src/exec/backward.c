@@ -101,6 +101,17 @@ sum_f32(const float *a, int64_t n)
     return s;
 }
 
+/* Whether input k of n is the first slot that reads its value (a value
+ * read twice, as in Mul(x, x), is summed once). */
+static bool
+first_use(const struct lrpx_node *n, int k)
+{
+    for (int j = 0; j < k; j++)
+        if (n->inputs[j] == n->inputs[k])
+            return false;
+    return true;
+}
+
 lrpx_status
 lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, const float *seed)
 {
@@ -159,11 +170,8 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
         }
         for (int k = 0; k < n->n_inputs; k++) {
             int v = n->inputs[k];
-            bool dup = false;
-            for (int j = 0; j < k; j++)
-                dup |= n->inputs[j] == v;
             /* a buffer nothing has written to yet is still zero */
-            if (v >= 0 && x->back[v] && !dup && reached[v])
+            if (v >= 0 && x->back[v] && first_use(n, k) && reached[v])
                 before += sum_f32(x->back[v], x->vals[v].n_elems);
         }
         rc = fn(x, n);
@@ -172,11 +180,8 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
         double after = 0.0;
         for (int k = 0; k < n->n_inputs; k++) {
             int v = n->inputs[k];
-            bool dup = false;
-            for (int j = 0; j < k; j++)
-                dup |= n->inputs[j] == v;
             if (v >= 0 && x->back[v]) {
-                if (!dup)
+                if (first_use(n, k))
                     after += sum_f32(x->back[v], x->vals[v].n_elems);
                 reached[v] = 1;
             }
