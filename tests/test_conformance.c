@@ -40,7 +40,7 @@
 #include "lrpx_test.h"
 #include "onnx.pb-c.h"
 #include "onnx/tensor_pb.h"
-#include "ops/op.h"
+#include "core/op.h"
 
 #define CONF_RTOL          1e-4
 #define CONF_ATOL          1e-5

@@ -24,8 +24,8 @@
 
 #include "exec/session.h"
 #include "lrpx_test.h"
-#include "ops/op.h"
-#include "ops/pgemm_impl.h"
+#include "core/op.h"
+#include "ops/kernels/pgemm_impl.h"
 #include "util/parallel.h"
 
 /* ---- helpers ---- */

@@ -1,4 +1,4 @@
-/* Suite "ops_elemwise": the element-wise ops (src/ops/broadcast_impl.c and
+/* Suite "ops_elemwise": the element-wise ops (src/ops/kernels/broadcast_impl.c and
  * the op files it serves: Add Sub Mul Div Pow Min Max Sum Mean, the
  * comparisons, Not/And/Or, Where, the activations, Clip, PRelu, Cast,
  * Dropout).
@@ -47,9 +47,9 @@
 #include <string.h>
 
 #include "exec/session.h"
-#include "lrp/rules.h"
+#include "core/rules.h"
 #include "lrpx_test.h"
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 /* ---- random numbers (xorshift64*, fixed seeds) ---- */
 

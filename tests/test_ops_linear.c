@@ -25,8 +25,8 @@
 
 #include "exec/session.h"
 #include "lrpx_test.h"
-#include "ops/linear_impl.h"
-#include "ops/op.h"
+#include "core/linear.h"
+#include "core/op.h"
 
 /* ---- random numbers (xorshift64*, fixed seeds) ---- */
 

@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "exec/session.h"
-#include "lrp/rules.h"
+#include "core/rules.h"
 #include "lrpx_test.h"
 
 /* ---- helpers ---- */

@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "exec/session.h"
-#include "lrp/rules.h"
+#include "core/rules.h"
 #include "lrpx_test.h"
 
 /* ---- random numbers (xorshift64*, fixed seeds) ---- */

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "exec/session.h"
-#include "lrp/rules.h"
-#include "ops/op.h"
+#include "core/rules.h"
+#include "core/op.h"
 
 /* ---- shared helper for ops ---- */
 

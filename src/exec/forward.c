@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "exec/session.h"
-#include "ops/op.h"
+#include "core/op.h"
 
 static int64_t
 forward_now_ns(void)

@@ -7,7 +7,7 @@
 #include "exec/session.h"
 #include "onnx/load.h"
 #include "onnx/tensor_pb.h"
-#include "ops/op.h"
+#include "core/op.h"
 
 void
 lrpx_load_options_default(struct lrpx_load_options *o)

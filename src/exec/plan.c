@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "exec/session.h"
-#include "ops/op.h"
+#include "core/op.h"
 
 /* ---- helpers for ops (exec.h) ---- */
 

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "exec/session.h"
-#include "lrp/rules.h"
-#include "ops/op.h"
+#include "core/rules.h"
+#include "core/op.h"
 #include "util/parallel.h"
 
 lrpx_status

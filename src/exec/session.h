@@ -3,7 +3,7 @@
 #ifndef LRPX_SESSION_H
 #define LRPX_SESSION_H
 
-#include "exec/exec.h"
+#include "core/exec.h"
 
 struct lrpx_model {
     struct lrpx_err          err;

@@ -2,7 +2,7 @@
  * absent here; ops that must reject it check lrpx__attr_find's type. */
 #include <string.h>
 
-#include "graph/graph.h"
+#include "core/graph.h"
 
 const struct lrpx_attr *
 lrpx__attr_find(const struct lrpx_node *n, const char *name)

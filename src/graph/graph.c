@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "graph/graph.h"
+#include "core/graph.h"
 
 int
 lrpx__graph_find_value(const struct lrpx_graph *g, const char *name)

@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "graph/graph.h"
+#include "core/graph.h"
 
 static const struct lrpx_tensor *
 const_input(const struct lrpx_graph *g, const struct lrpx_node *n, int i)

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "lrp/lrp_impl.h"
-#include "ops/linear_impl.h"
+#include "core/linear.h"
 
 lrpx_status
 lrpx__lrp_forward_absorbed(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -41,7 +41,7 @@
 #include <string.h>
 
 #include "lrp/lrp_impl.h"
-#include "ops/linear_impl.h"
+#include "core/linear.h"
 
 bool
 lrpx__lrp_is_linear(const struct lrpx_node *n)

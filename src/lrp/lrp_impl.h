@@ -5,7 +5,7 @@
 #define LRPX_LRP_IMPL_H
 
 #include "exec/session.h"
-#include "lrp/rules.h"
+#include "core/rules.h"
 
 /* Per-channel z^B bounds hold at most this many channels. */
 #define LRPX_LRP_MAX_BOX_C 16

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "lrp/rules.h"
+#include "core/rules.h"
 
 static const char *const rule_names[LRPX_RULE_COUNT] = {
 #define X(name, text) [LRPX_RULE_##name] = text,

@@ -9,7 +9,7 @@
 
 #include "onnx/load.h"
 #include "onnx/onnx_impl.h"
-#include "ops/op.h"
+#include "core/op.h"
 
 /* ---- helpers ---- */
 

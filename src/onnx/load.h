@@ -2,7 +2,7 @@
 #ifndef LRPX_LOAD_H
 #define LRPX_LOAD_H
 
-#include "graph/graph.h"
+#include "core/graph.h"
 
 /* Parse a serialized ModelProto into g (g->path, g->dir and g->arena must be
  * set). Names, attributes and weights are copied into g->arena. */

@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 /* |v| with -v computed unsigned: the most negative value wraps (no UB) */
 #define ABS_WRAP(T, U, v) ((v) < 0 ? (T)(0u - (U)(v)) : (v))

@@ -10,8 +10,8 @@
  *       stabilizer. An operand that carries no relevance (a constant: a bias)
  *       absorbs its share, which gives the bias rule R_x = x / stab(x + c) R.
  */
-#include "ops/broadcast_impl.h"
-#include "lrp/rules.h"
+#include "ops/kernels/broadcast_impl.h"
+#include "core/rules.h"
 
 LRPX_ROW2_WRAPPING(add, av + bv)
 

@@ -8,15 +8,15 @@
  *       (count_include_pad = 0), or inside the padded input
  *       (count_include_pad = 1; a window that ceil_mode lets run past the
  *       end padding is clipped there, as in PyTorch / ONNX Runtime).
- *       Window geometry: src/ops/pool_impl.h.
+ *       Window geometry: src/ops/kernels/pool_impl.h.
  * Gradient: g_i += g_j / divisor for every tap i of window j.
  * LRP:  proportional split of the sum z_j = sum_i z_ij, z_ij = x_i / divisor:
  *       R_i += z_ij / stab(z_j) R_j, stabilizer lrpx__rule(x, n)->stab
  *       (the epsilon rule on a linear layer without bias, as Zennit treats
  *       average pooling). Padding carries no relevance.
  */
-#include "lrp/rules.h"
-#include "ops/pool_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/pool_impl.h"
 
 /* the geometry must stay the first member (lrpx__pool_params_alloc) */
 struct average_pool_params {

@@ -23,8 +23,8 @@
  */
 #include <math.h>
 
-#include "lrp/rules.h"
-#include "ops/op.h"
+#include "core/rules.h"
+#include "core/op.h"
 #include "util/parallel.h"
 
 struct batch_normalization_params {

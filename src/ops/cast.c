@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 struct cast_params {
     lrpx_dtype to;

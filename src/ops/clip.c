@@ -18,7 +18,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 #include "util/parallel.h"
 
 struct clip_params {

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 #include "util/parallel.h"
 
 struct concat_params {

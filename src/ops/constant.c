@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 struct constant_params {
     const void *src;

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 struct constant_of_shape_params {
     size_t  esize;

@@ -5,7 +5,7 @@
  * ONNX: https://onnx.ai/onnx/operators/onnx__Conv.html  (opsets 1, 11;
  *       float32). kernel_shape is optional and checked against W; pads are
  *       ignored when auto_pad is SAME_UPPER, SAME_LOWER or VALID.
- * Kernels: src/ops/conv_impl.c (im2col + sgemm, pointwise and depthwise
+ * Kernels: src/ops/kernels/conv_impl.c (im2col + sgemm, pointwise and depthwise
  *       paths).
  * LRP:  a linear layer: lrpx__lrp_linear applies the node's rule through
  *       conv_linear (apply = the convolution with a substitute weight and no
@@ -15,10 +15,10 @@
  */
 #include <math.h>
 
-#include "lrp/rules.h"
-#include "ops/conv_impl.h"
-#include "ops/linear_impl.h"
-#include "ops/pgemm_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/conv_impl.h"
+#include "core/linear.h"
+#include "ops/kernels/pgemm_impl.h"
 
 /* How the forward pass runs, chosen per plan in prepare:
  *   CONV_WINOGRAD  Winograd F(2x2, 3x3) from weights transformed once;
@@ -35,7 +35,7 @@
 enum conv_algo { CONV_PLAIN, CONV_PGEMM, CONV_WINOGRAD };
 
 struct conv_params {
-    struct lrpx_linear_roles roles;      /* first member: linear_impl.h   */
+    struct lrpx_linear_roles roles;      /* first member: core/linear.h   */
     struct lrpx_conv_geom    geom;
     size_t                   scratch;    /* bytes: im2col, then packing    */
     size_t                   pack_off;   /* where packing starts, or 0     */

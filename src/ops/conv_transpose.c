@@ -10,18 +10,18 @@
  *       full - out is split with the odd pixel at the end for SAME_UPPER and
  *       at the beginning otherwise (the formula of the spec); a requested
  *       output larger than the full extent is zero (plus bias) at the end.
- * Kernels: src/ops/conv_impl.c — this op is the convolution of conv_impl
+ * Kernels: src/ops/kernels/conv_impl.c — this op is the convolution of conv_impl
  *       with input and output swapped ("conv terms": in = Y side, out = X).
  * LRP:  a linear layer (lrpx__lrp_linear through conv_transpose_linear:
  *       apply = the transposed convolution with a substitute weight and no
  *       bias, apply_t = its data gradient, i.e. the plain convolution).
  */
-#include "lrp/rules.h"
-#include "ops/conv_impl.h"
-#include "ops/linear_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/conv_impl.h"
+#include "core/linear.h"
 
 struct conv_transpose_params {
-    struct lrpx_linear_roles roles;      /* first member: linear_impl.h */
+    struct lrpx_linear_roles roles;      /* first member: core/linear.h */
     struct lrpx_conv_geom    geom;       /* conv terms: in = Y, out = X  */
     size_t                   scratch;
 };

@@ -10,7 +10,7 @@
  *       normalization layer, x / sqrt(var + eps), is): all relevance passes
  *       to A when A carries relevance, else to B (1 / x, as Reciprocal).
  */
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 #define DIV_SIGNED (bv == -1 ? (int64_t)(0u - (uint64_t)av) : av / bv)
 

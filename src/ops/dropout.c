@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 /* Training with ratio 0 drops nothing and scales by 1: the identity too. */
 static bool

@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 struct elu_params {
     float alpha;

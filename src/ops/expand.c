@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static lrpx_status
 expand_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -5,7 +5,7 @@
  * LRP:  a pure rearrangement (element i of the output is element i of the
  *       input): gradient and relevance pass through unchanged.
  */
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static lrpx_status
 flatten_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 static lrpx_status
 floor_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

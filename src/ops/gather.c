@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 struct gather_params {
     int64_t outer;     /* product of the data dims before the axis */

@@ -7,18 +7,18 @@
  *       accepted and C is always broadcast (a superset of broadcast = 0).
  * LRP:  a linear layer (lrpx__lrp_linear through gemm_linear). The data
  *       input is A and the weight B, unless only A is a constant, then the
- *       roles swap (see linear_impl.h); apply = alpha * A' B' with the
+ *       roles swap (see core/linear.h); apply = alpha * A' B' with the
  *       substitute weight, add_bias adds beta * C.
  * Backward: gradients for A, B and C where they carry one.
  */
 #include <string.h>
 
-#include "lrp/rules.h"
-#include "ops/conv_impl.h"
-#include "ops/linear_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/sgemm_impl.h"
+#include "core/linear.h"
 
 struct gemm_params {
-    struct lrpx_linear_roles roles;      /* first member: linear_impl.h */
+    struct lrpx_linear_roles roles;      /* first member: core/linear.h */
     int64_t m, n, k;
     int64_t lda, ldb;                    /* stored row lengths of A, B  */
     bool    ta, tb;

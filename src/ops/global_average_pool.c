@@ -8,8 +8,8 @@
  *       R_i += x_i / (P stab(y_j)) R_j, stabilizer lrpx__rule(x, n)->stab
  *       (as AveragePool, see average_pool.c).
  */
-#include "lrp/rules.h"
-#include "ops/pool_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/pool_impl.h"
 #include "util/parallel.h"
 
 static lrpx_status

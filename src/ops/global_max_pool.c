@@ -10,8 +10,8 @@
  */
 #include <math.h>
 
-#include "lrp/rules.h"
-#include "ops/pool_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/pool_impl.h"
 
 static lrpx_status
 global_max_pool_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

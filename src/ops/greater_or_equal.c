@@ -6,7 +6,7 @@
  *       relevance, so no backward pass reaches this node; backward and
  *       relevance are NULL.
  */
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 LRPX_ROW2_NATURAL(greater_or_equal, LRPX_TO_BOOL, av >= bv)
 

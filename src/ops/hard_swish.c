@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 /* max(0, min(1, z)) as comparisons (NaN stays NaN; vectorizes) */
 static inline float

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "ops/op.h"
+#include "core/op.h"
 
 static lrpx_status
 identity_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -16,7 +16,7 @@
  */
 #include <math.h>
 
-#include "ops/op.h"
+#include "core/op.h"
 
 struct instance_normalization_params {
     float   epsilon;

@@ -22,7 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ops/op.h"
+#include "core/op.h"
 
 struct layer_normalization_params {
     float    epsilon;

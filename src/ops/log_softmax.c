@@ -10,7 +10,7 @@
  *       relevance executor, which explains the logits; one inside the graph
  *       is an error naming the node.
  */
-#include "ops/softmax_impl.h"
+#include "ops/kernels/softmax_impl.h"
 
 static lrpx_status
 log_softmax_forward(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -14,7 +14,7 @@
  */
 #include <math.h>
 
-#include "ops/op.h"
+#include "core/op.h"
 
 struct lrn_params {
     double  alpha, beta, bias;

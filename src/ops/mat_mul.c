@@ -9,17 +9,17 @@
  *       input is A and the weight B, unless only A is a constant (W x
  *       written as MatMul(W, x)), then they swap; with two non-constant
  *       operands B is still the "weight" and roles.w_known is false (see
- *       linear_impl.h). No bias.
+ *       core/linear.h). No bias.
  * Backward: gradients for both operands, summed over broadcast batch axes.
  */
 #include <string.h>
 
-#include "lrp/rules.h"
-#include "ops/conv_impl.h"
-#include "ops/linear_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/sgemm_impl.h"
+#include "core/linear.h"
 
 struct mat_mul_params {
-    struct lrpx_linear_roles roles;      /* first member: linear_impl.h  */
+    struct lrpx_linear_roles roles;      /* first member: core/linear.h  */
     int64_t m, n, k;
     int64_t n_batch;                     /* output matrices               */
     int     batch_rank;

@@ -10,7 +10,7 @@
  *       storage_order = 1 the spatial part of the index is column-major
  *       (first spatial dimension fastest). Ties go to the first maximum in
  *       row-major window order. Window geometry and the ceil_mode rule:
- *       src/ops/pool_impl.h.
+ *       src/ops/kernels/pool_impl.h.
  * Gradient: all of g_j to the window's first maximum (PyTorch's rule).
  * LRP:  by lrpx__rule(x, n)->maxpool:
  *       LRPX_MAXPOOL_WINNER       all of R_j to the first maximum;
@@ -23,8 +23,8 @@
 #include <float.h>
 #include <math.h>
 
-#include "lrp/rules.h"
-#include "ops/pool_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/pool_impl.h"
 #include "util/parallel.h"
 
 /* the geometry must stay the first member (lrpx__pool_params_alloc) */

@@ -7,7 +7,7 @@
  *       R_i += (x_i / K) / stab(mean) * R, summed over the broadcast;
  *       inputs without relevance (constants) absorb their share.
  */
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 LRPX_ROW2(mean_f32, float, float, float, av + bv)
 LRPX_ROW2(mean_f64, double, double, double, av + bv)

@@ -13,7 +13,7 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 LRPX_ROW2_NATURAL_FLOATS(min, LRPX_TO_SAME, (av <= bv || isnan(av)) ? av : bv)
 LRPX_ROW2_NATURAL_INTS(min, LRPX_TO_SAME, av <= bv ? av : bv)

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 LRPX_ROW2_WRAPPING(mul, av * bv)
 

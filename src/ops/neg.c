@@ -9,7 +9,7 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 /* -v computed unsigned, so that the most negative value wraps (no UB) */
 #define NEG_WRAP(T, U, v) ((T)(0u - (U)(v)))

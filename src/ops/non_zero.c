@@ -7,7 +7,7 @@
  *       treated as 1-D of length 1. Any numeric or bool input.
  * LRP:  the output is int64: no gradient, no relevance.
  */
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static bool
 non_zero_at(const struct lrpx_tensor *t, int64_t i)

@@ -5,7 +5,7 @@
  * LRP:  none: bool values carry neither gradient nor relevance, so backward
  *       and relevance are NULL.
  */
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 static lrpx_status
 not_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -6,7 +6,7 @@
  * LRP:  none: bool values carry neither gradient nor relevance, so backward
  *       and relevance are NULL.
  */
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 LRPX_ROW2(or_bool, uint8_t, uint8_t, uint8_t, (av != 0) || (bv != 0))
 

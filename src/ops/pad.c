@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP };
 

@@ -10,7 +10,7 @@
  * LRP:  relevance passes through to x unchanged (an element-wise activation);
  *       the slope, a weight, gets none.
  */
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 static lrpx_status
 prelu_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -9,7 +9,7 @@
  */
 #include <math.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 struct range_params {
     double  start_f, delta_f;

@@ -7,7 +7,7 @@
  * Gradient: g_i = g_j sign(x_i).
  * LRP:  proportional to |x_i|: R_i += |x_i| / stab(sum |x|) R_j.
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_l1_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

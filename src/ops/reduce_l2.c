@@ -8,7 +8,7 @@
  * LRP:  proportional to x_i^2 (the square root treated as a pass-through
  *       activation): R_i += x_i^2 / stab(sum x^2) R_j.
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_l2_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -8,7 +8,7 @@
  * LRP:  proportional split as ReduceSum (the log treated as a pass-through
  *       activation).
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_log_sum_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

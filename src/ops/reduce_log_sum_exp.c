@@ -8,7 +8,7 @@
  * LRP:  none (relevance = NULL, like Softmax): an error naming the node on the
  *       relevance path.
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_log_sum_exp_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -8,7 +8,7 @@
  * LRP:  winner-take-all like MaxPool, by lrpx__rule(x, n)->maxpool (first
  *       maximum, ties split, or sum-pool proportional split).
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_max_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

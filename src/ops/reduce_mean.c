@@ -8,7 +8,7 @@
  * LRP:  proportional split, z_ij = x_i / count: R_i += x_i / (count stab(y_j))
  *       R_j.
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_mean_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -7,7 +7,7 @@
  * Gradient: all of g_j to the first minimum (row-major).
  * LRP:  as ReduceMax with the minimum as the winner.
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_min_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -8,7 +8,7 @@
  * LRP:  none (relevance = NULL): a product has no additive decomposition; an
  *       error naming the node on the relevance path.
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_prod_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -8,7 +8,7 @@
  * LRP:  proportional split R_i += x_i / stab(sum x) R_j
  *       (lrpx__reduce_relevance).
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_sum_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -7,7 +7,7 @@
  * Gradient: g_i = 2 x_i g_j.
  * LRP:  proportional to x_i^2: R_i += x_i^2 / stab(sum x^2) R_j.
  */
-#include "ops/reduce_impl.h"
+#include "ops/kernels/reduce_impl.h"
 
 static lrpx_status
 reduce_sum_square_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

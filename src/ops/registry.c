@@ -2,7 +2,7 @@
  * cannot go unnoticed, and the op_type → op lookup. */
 #include <string.h>
 
-#include "ops/op.h"
+#include "core/op.h"
 
 const struct lrpx_op_def *const lrpx__op_table[LRPX_OP_COUNT] = {
 #define X(tag, stem) [LRPX_OP_##tag] = &lrpx__op_##stem,

@@ -4,7 +4,7 @@
  * LRP:  relevance passes through unchanged; the rule is applied at the
  *       preceding linear layer (Conv/Gemm), see docs/lrp.md.
  */
-#include "ops/op.h"
+#include "core/op.h"
 #include "util/parallel.h"
 
 static lrpx_status

@@ -8,7 +8,7 @@
  * LRP:  a pure rearrangement: gradient and relevance pass through
  *       unchanged.
  */
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static lrpx_status
 reshape_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

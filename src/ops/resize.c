@@ -21,8 +21,8 @@
  */
 #include <string.h>
 
-#include "ops/resample_impl.h"
-#include "ops/move_impl.h"
+#include "ops/kernels/resample_impl.h"
+#include "ops/kernels/move_impl.h"
 
 /* Known float values of input i (any float or int type). */
 static lrpx_status

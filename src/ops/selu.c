@@ -9,7 +9,7 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 struct selu_params {
     float alpha;

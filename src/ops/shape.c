@@ -10,7 +10,7 @@
  * plan, so prepare computes it and marks it known: Shape -> Gather ->
  * Concat -> Reshape chains then fold even though the input is data.
  */
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 struct shape_params {
     int start, len;

@@ -8,8 +8,8 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
-#include "ops/vmath_impl.h"
+#include "ops/kernels/broadcast_impl.h"
+#include "ops/kernels/vmath_impl.h"
 #include "util/parallel.h"
 
 /* exp of a non-positive number only, so nothing overflows */

@@ -6,7 +6,7 @@
  * Like Shape, the output depends only on the input's shape: prepare
  * computes it and marks it known so that its consumers fold.
  */
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static lrpx_status
 size_forward(struct lrpx_exec *x, const struct lrpx_node *n)

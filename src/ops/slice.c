@@ -15,7 +15,7 @@
  */
 #include <stdio.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static int64_t
 slice_clamp(int64_t v, int64_t lo, int64_t hi)

@@ -9,7 +9,7 @@
  */
 #include <math.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 /* sigmoid(v), the derivative, with exp of a non-positive number only */
 static inline float

@@ -10,7 +10,7 @@
  * The output, read row-major as (n, i, j, c, h, w), is a strided view of
  * the input.
  */
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static lrpx_status
 space_to_depth_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

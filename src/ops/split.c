@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 struct split_params {
     int64_t outer;      /* product of the dims before the axis       */

@@ -9,7 +9,7 @@
  */
 #include <stdio.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static lrpx_status
 squeeze_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

@@ -8,8 +8,8 @@
  *       A constant operand (no relevance buffer) absorbs its share, e.g.
  *       x - mean with a constant mean gives R_x = x / stab(x - mean) R.
  */
-#include "ops/broadcast_impl.h"
-#include "lrp/rules.h"
+#include "ops/kernels/broadcast_impl.h"
+#include "core/rules.h"
 
 LRPX_ROW2_WRAPPING(sub, av - bv)
 

@@ -7,7 +7,7 @@
  *       (summed over the broadcast), with the rule's stabilizer; inputs
  *       without relevance (constants) absorb their share.
  */
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 LRPX_ROW2(sum_f32, float, float, float, av + bv)
 LRPX_ROW2(sum_f64, double, double, double, av + bv)

@@ -10,7 +10,7 @@
  * input with stride 0 on the repeat axes, so Tile is a strided view of
  * twice the rank.
  */
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static lrpx_status
 tile_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

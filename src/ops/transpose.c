@@ -5,7 +5,7 @@
  * LRP:  a pure rearrangement: gradient and relevance are routed back to
  *       the element each output came from (the same function).
  */
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 static lrpx_status
 transpose_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

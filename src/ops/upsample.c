@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "ops/resample_impl.h"
+#include "ops/kernels/resample_impl.h"
 
 static lrpx_status
 upsample_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

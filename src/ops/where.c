@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "ops/broadcast_impl.h"
+#include "ops/kernels/broadcast_impl.h"
 
 static lrpx_status
 where_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

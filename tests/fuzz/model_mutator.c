@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "onnx.pb-c.h"
-#include "ops/op.h"
+#include "core/op.h"
 
 /* libFuzzer */
 

@@ -5,7 +5,7 @@
 #ifndef LRPX_RULES_H
 #define LRPX_RULES_H
 
-#include "ops/op.h"
+#include "core/op.h"
 
 struct lrpx_lrp_linear;
 

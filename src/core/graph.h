@@ -109,7 +109,7 @@ struct lrpx_graph {
     struct lrpx_err   *err;         /* the model's message buffer               */
 };
 
-/* ---- graph functions (src/graph/graph.c, toposort.c) ---- */
+/* ---- graph functions (src/graph/graph.c) ---- */
 
 /* Value by name, -1 if absent. */
 int lrpx__graph_find_value(const struct lrpx_graph *g, const char *name);

@@ -2,7 +2,7 @@
  * declared in pool_impl.h (conventions are described there). */
 #include <string.h>
 
-#include "ops/pool_impl.h"
+#include "ops/kernels/pool_impl.h"
 
 /* Attribute values above this are rejected: it keeps every sum and product
  * of two of them inside int64. */

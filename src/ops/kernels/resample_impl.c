@@ -11,8 +11,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "lrp/rules.h"
-#include "ops/resample_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/resample_impl.h"
 
 /* more tap combinations per output element than this are refused */
 #define RESAMPLE_MAX_TAPS 256

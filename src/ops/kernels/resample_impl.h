@@ -7,7 +7,7 @@
 #ifndef LRPX_RESAMPLE_IMPL_H
 #define LRPX_RESAMPLE_IMPL_H
 
-#include "ops/op.h"
+#include "core/op.h"
 
 enum lrpx_resample_mode { LRPX_RESAMPLE_NEAREST, LRPX_RESAMPLE_LINEAR, LRPX_RESAMPLE_CUBIC };
 

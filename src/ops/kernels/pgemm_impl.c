@@ -24,7 +24,7 @@
  * and k. */
 #include <string.h>
 
-#include "ops/pgemm_impl.h"
+#include "ops/kernels/pgemm_impl.h"
 #include "util/parallel.h"
 
 #define PG_HDR 16          /* header floats (keeps the panels aligned) */

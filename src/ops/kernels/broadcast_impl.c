@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ops/broadcast_impl.h"
-#include "lrp/rules.h"
+#include "ops/kernels/broadcast_impl.h"
+#include "core/rules.h"
 #include "util/parallel.h"
 
 /* ---- plans ---- */

@@ -6,7 +6,7 @@
 #ifndef LRPX_MOVE_IMPL_H
 #define LRPX_MOVE_IMPL_H
 
-#include "ops/op.h"
+#include "core/op.h"
 
 /* Tile views every axis as (repeat, dim): twice the tensor rank. */
 #define LRPX_VIEW_MAX_RANK (2 * LRPX_MAX_RANK)

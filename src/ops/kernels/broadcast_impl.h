@@ -16,7 +16,7 @@
 #ifndef LRPX_BROADCAST_IMPL_H
 #define LRPX_BROADCAST_IMPL_H
 
-#include "ops/op.h"
+#include "core/op.h"
 
 #define LRPX_BCAST_MAX_OPS 4
 

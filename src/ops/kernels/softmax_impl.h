@@ -10,7 +10,7 @@
 #ifndef LRPX_SOFTMAX_IMPL_H
 #define LRPX_SOFTMAX_IMPL_H
 
-#include "ops/op.h"
+#include "core/op.h"
 
 struct lrpx_softmax_params {
     int64_t outer, len, inner;

@@ -18,7 +18,7 @@
  * by sgemm. That takes 16 multiplications per tile and channel pair instead
  * of 36. The transforms only add and subtract (G's halves are exact), so
  * the result differs from the direct sum by rounding alone: a few float32
- * ulps of the largest terms (tests/test_perf_kernels.c compares it with a
+ * ulps of the largest terms (tests/test_kernels.c compares it with a
  * float64 direct convolution).
  *
  * U = G g G^T is computed once per plan from the constant weight (in
@@ -26,8 +26,8 @@
  * so the transformed input V and product M stay in cache. */
 #include <string.h>
 
-#include "ops/conv_impl.h"
-#include "ops/pgemm_impl.h"
+#include "ops/kernels/conv_impl.h"
+#include "ops/kernels/pgemm_impl.h"
 #include "util/parallel.h"
 
 /* target size of V + M for one chunk */

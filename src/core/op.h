@@ -4,8 +4,8 @@
 #ifndef LRPX_OP_H
 #define LRPX_OP_H
 
-#include "exec/exec.h"
-#include "ops/op_list.h"
+#include "core/exec.h"
+#include "core/op_list.h"
 
 /* For linear layers (Conv, ConvTranspose, Gemm, MatMul): the pieces the
  * LRP rule kernels in src/lrp/ combine. `in` is the data input, `w` the
@@ -67,7 +67,7 @@ extern const struct lrpx_op_def *const lrpx__op_table[LRPX_OP_COUNT];
 /* Op for an ONNX op_type at the model's opset, or -1. */
 int lrpx__op_lookup(const char *op_type, int64_t opset);
 
-/* ---- shared relevance/backward helpers (src/exec/relevance.c) ---- */
+/* ---- shared relevance/backward helpers (src/exec/backward.c) ---- */
 
 /* Relevance (or gradient) of output 0 added unchanged to input 0: for
  * element-wise activations and ops that only move or reshape data where

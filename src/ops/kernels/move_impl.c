@@ -2,7 +2,7 @@
  * move_impl.h. */
 #include <string.h>
 
-#include "ops/move_impl.h"
+#include "ops/kernels/move_impl.h"
 
 /* ---- view iteration ---- */
 

@@ -4,10 +4,10 @@
  * MatMul and Gemm swap data and weight when only the first operand is a
  * constant (y = W x written as MatMul(W, x)), and a missing bias is -1.
  * The LRP kernels should read the roles from here, not from the def. */
-#ifndef LRPX_LINEAR_IMPL_H
-#define LRPX_LINEAR_IMPL_H
+#ifndef LRPX_CORE_LINEAR_H
+#define LRPX_CORE_LINEAR_H
 
-#include "ops/op.h"
+#include "core/op.h"
 
 /* Stored by prepare as the FIRST member of the params of every op whose
  * def has .linear set. */
@@ -27,4 +27,4 @@ lrpx__linear_roles(const struct lrpx_exec *x, const struct lrpx_node *n)
     return (const struct lrpx_linear_roles *)x->params[lrpx__node_idx(x, n)];
 }
 
-#endif /* LRPX_LINEAR_IMPL_H */
+#endif /* LRPX_CORE_LINEAR_H */

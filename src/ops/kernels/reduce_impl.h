@@ -24,7 +24,7 @@
 #ifndef LRPX_REDUCE_IMPL_H
 #define LRPX_REDUCE_IMPL_H
 
-#include "ops/op.h"
+#include "core/op.h"
 
 enum lrpx_reduce_kind {
     LRPX_REDUCE_SUM = 0,

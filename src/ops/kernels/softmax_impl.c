@@ -2,7 +2,7 @@
  * softmax_impl.h for the axis rules. */
 #include <math.h>
 
-#include "ops/softmax_impl.h"
+#include "ops/kernels/softmax_impl.h"
 
 lrpx_status
 lrpx__softmax_prepare(struct lrpx_exec *x, const struct lrpx_node *n)

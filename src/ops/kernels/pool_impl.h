@@ -18,7 +18,7 @@
 #ifndef LRPX_POOL_IMPL_H
 #define LRPX_POOL_IMPL_H
 
-#include "ops/op.h"
+#include "core/op.h"
 
 #define LRPX_POOL_MAX_SPATIAL (LRPX_MAX_RANK - 2)
 

@@ -3,8 +3,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "lrp/rules.h"
-#include "ops/reduce_impl.h"
+#include "core/rules.h"
+#include "ops/kernels/reduce_impl.h"
 
 static const char *const reduce_names[] = {
     [LRPX_REDUCE_SUM] = "ReduceSum",           [LRPX_REDUCE_MEAN] = "ReduceMean",

@@ -1,6 +1,5 @@
-/* Convolution geometry and kernels shared by Conv and ConvTranspose, and
- * the sgemm wrapper shared with Gemm and MatMul. See conv_impl.h for the
- * "conv terms" convention.
+/* Convolution geometry and kernels shared by Conv and ConvTranspose. See
+ * conv_impl.h for the "conv terms" convention.
  *
  * General convolutions run as im2col + sgemm per group and batch item,
  * chunked over output rows so the column buffer stays below
@@ -11,9 +10,9 @@
 #include <limits.h>
 #include <string.h>
 
-#include "ops/conv_impl.h"
-#include "ops/linear_impl.h"
-#include "ops/pgemm_impl.h"
+#include "ops/kernels/conv_impl.h"
+#include "core/linear.h"
+#include "ops/kernels/pgemm_impl.h"
 #include "util/parallel.h"
 
 /* Upper bound of the im2col buffer (one chunk of output rows). */
@@ -1180,110 +1179,4 @@ lrpx__channel_bias_grad(const float *gout, float *gb, int64_t batch, int64_t cha
         }
         gb[c] += (float)acc;
     }
-}
-
-/* ---- sgemm ---- */
-
-/* Reference loop for problems whose sizes do not fit BLAS's int. */
-static void
-sgemm_naive(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-            int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
-{
-    for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j++) {
-        double acc = 0.0;
-        for (int64_t p = 0; p < k; p++)
-            acc += (double)(ta ? a[p * lda + i] : a[i * lda + p]) *
-                   (tb ? b[j * ldb + p] : b[p * ldb + j]);
-        float *cij = &c[i * ldc + j];
-        *cij = (float)(alpha * acc) + (beta == 0.0f ? 0.0f : beta * *cij);
-    }
-}
-
-/* ---- sgemm over the pool: blocks of columns (or of rows, when there
- * are few columns), each multiplied by OpenBLAS in one thread ---- */
-
-struct sgemm_mt_ctx {
-    bool         ta, tb, by_cols;
-    int64_t      m, n, k, lda, ldb, ldc, n_blocks;
-    float        alpha, beta;
-    const float *a, *b;
-    float       *c;
-};
-
-/* start of block i of n_blocks over [0, len), on a multiple of 16 */
-static int64_t
-sgemm_block_start(int64_t len, int64_t i, int64_t n_blocks)
-{
-    if (i >= n_blocks)
-        return len;
-    int64_t s = (len * i / n_blocks) & ~(int64_t)15;
-    return s < len ? s : len;
-}
-
-static void
-sgemm_mt_range(void *ctx_, int64_t i0, int64_t i1)
-{
-    const struct sgemm_mt_ctx *c = ctx_;
-    for (int64_t i = i0; i < i1; i++) {
-        if (c->by_cols) {
-            const int64_t j0 = sgemm_block_start(c->n, i, c->n_blocks);
-            const int64_t j1 = sgemm_block_start(c->n, i + 1, c->n_blocks);
-            lrpx__sgemm(c->ta, c->tb, c->m, j1 - j0, c->k, c->alpha, c->a, c->lda,
-                        c->b + (c->tb ? j0 * c->ldb : j0), c->ldb, c->beta, c->c + j0, c->ldc);
-        } else {
-            const int64_t r0 = sgemm_block_start(c->m, i, c->n_blocks);
-            const int64_t r1 = sgemm_block_start(c->m, i + 1, c->n_blocks);
-            lrpx__sgemm(c->ta, c->tb, r1 - r0, c->n, c->k, c->alpha,
-                        c->a + (c->ta ? r0 : r0 * c->lda), c->lda, c->b, c->ldb, c->beta,
-                        c->c + r0 * c->ldc, c->ldc);
-        }
-    }
-}
-
-void
-lrpx__sgemm_mt(struct lrpx_pool *pool, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
-               float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
-               float beta, float *c, int64_t ldc)
-{
-    const int64_t t = lrpx__pool_threads(pool);
-    /* below ~2 MFLOP a split costs more than it gains */
-    if (t <= 1 || m <= 0 || n <= 0 || (double)m * (double)n * (double)k < 1e6 ||
-        (m < 32 && n < 32)) {
-        lrpx__sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return;
-    }
-    struct sgemm_mt_ctx cx = {ta, tb, n >= 64 * t || n >= m, m, n, k, lda, ldb, ldc, t,
-                              alpha, beta, a, b, c};
-    lrpx__parallel_for(pool, t, 1, sgemm_mt_range, &cx);
-}
-
-void
-lrpx__sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-            int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
-{
-    if (m <= 0 || n <= 0)
-        return;
-    if (k <= 0) {
-        for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++)
-            c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
-        return;
-    }
-    if (m > INT_MAX || n > INT_MAX || k > INT_MAX || lda > INT_MAX || ldb > INT_MAX ||
-        ldc > INT_MAX) {
-        sgemm_naive(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return;
-    }
-    if (m == 1) {
-        /* one row (a dense layer at batch 1): a matrix-vector product reads
-         * B once; sgemm would pack (copy) all of B first */
-        cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? (blasint)n : (blasint)k,
-                    tb ? (blasint)k : (blasint)n, alpha, b, (blasint)ldb, a,
-                    ta ? (blasint)lda : 1, beta, c, 1);
-        return;
-    }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb,
-                beta, c, (blasint)ldc);
 }

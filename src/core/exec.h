@@ -5,7 +5,7 @@
 #ifndef LRPX_EXEC_H
 #define LRPX_EXEC_H
 
-#include "graph/graph.h"
+#include "core/graph.h"
 
 struct lrpx_rule_cfg;
 struct lrpx_pool;

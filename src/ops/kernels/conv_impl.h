@@ -17,8 +17,9 @@
 
 #include <stdbool.h>
 
-#include "ops/op.h"
-#include "ops/pgemm_impl.h"
+#include "core/op.h"
+#include "ops/kernels/pgemm_impl.h"
+#include "ops/kernels/sgemm_impl.h"
 
 #define LRPX_CONV_MAX_SP 3          /* 1-D, 2-D and 3-D convolutions */
 
@@ -93,7 +94,7 @@ void lrpx__conv_fwd_bias(const struct lrpx_conv_geom *g, const float *in, const 
 /* act->out[i] = activation(z[i]), i < n (nothing for NULL or NONE). */
 void lrpx__act_pass(struct lrpx_pool *pool, const struct lrpx_act *act, const float *z,
                     int64_t n);
-/* Packed weights for lrpx__conv_fwd_packed (src/ops/pgemm_impl.h): the
+/* Packed weights for lrpx__conv_fwd_packed (src/ops/kernels/pgemm_impl.h): the
  * size in floats, and the packing of W, once per plan. */
 size_t lrpx__conv_packed_floats(const struct lrpx_conv_geom *g);
 void   lrpx__conv_pack(const struct lrpx_conv_geom *g, const float *w, float *wp);
@@ -123,7 +124,7 @@ void lrpx__channel_bias_add(float *out, const float *bias, int64_t batch,
 void lrpx__channel_bias_grad(const float *gout, float *gb, int64_t batch,
                              int64_t channels, int64_t size);
 
-/* ---- Winograd F(2x2, 3x3) (src/ops/conv_winograd.c) ---- */
+/* ---- Winograd F(2x2, 3x3) (src/ops/kernels/conv_winograd.c) ---- */
 
 /* True when g is a 3x3, stride-1, undilated, ungrouped 2-D convolution
  * large enough for the Winograd path to pay off. */
@@ -149,20 +150,5 @@ size_t lrpx__winograd_scratch_bytes(const struct lrpx_conv_geom *g);
 void   lrpx__winograd_fwd(const struct lrpx_conv_geom *g, const float *in, const float *u,
                           bool packed, const float *bias, float *out, float *scratch,
                           struct lrpx_pool *pool, const struct lrpx_act *act);
-
-/* Row-major C = alpha * op(A) op(B) + beta * C with op = transpose when
- * ta/tb; A is m x k after op, B k x n, C m x n; lda/ldb/ldc are the row
- * strides of the stored matrices. Handles zero-sized problems (no-op, or
- * C scaled by beta when k == 0). */
-void lrpx__sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
-                 const float *a, int64_t lda, const float *b, int64_t ldb,
-                 float beta, float *c, int64_t ldc);
-
-/* The same spread over the threads of pool (NULL: the caller's): the
- * columns (or, with few columns, the rows) of C in blocks, each block a
- * single-threaded lrpx__sgemm. */
-void lrpx__sgemm_mt(struct lrpx_pool *pool, bool ta, bool tb, int64_t m, int64_t n,
-                    int64_t k, float alpha, const float *a, int64_t lda, const float *b,
-                    int64_t ldb, float beta, float *c, int64_t ldc);
 
 #endif /* LRPX_CONV_IMPL_H */
