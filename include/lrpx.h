@@ -250,12 +250,46 @@ typedef enum lrpx_rule {
 
 LRPX_API const char *lrpx_rule_name(lrpx_rule rule);
 
+/* Relevance of max pools and max/min reductions (MaxPool, GlobalMaxPool,
+ * ReduceMax, ReduceMin), see docs/lrp.md. */
+#define LRPX_MAXPOOL_MAP(X)                                                 \
+    X(WINNER,       "winner")       /* all relevance to the first maximum */ \
+    X(WINNER_SPLIT, "winner-split") /* ties share the relevance evenly    */ \
+    X(SUM,          "sum")          /* as sum-pool: in proportion to x    */
+
 typedef enum lrpx_maxpool_mode {
-    LRPX_MAXPOOL_WINNER = 0,      /* all relevance to the first maximum */
-    LRPX_MAXPOOL_WINNER_SPLIT,    /* ties share the relevance evenly    */
-    LRPX_MAXPOOL_SUM,             /* as sum-pool: in proportion to x    */
+#define X(name, text) LRPX_MAXPOOL_##name,
+    LRPX_MAXPOOL_MAP(X)
+#undef X
     LRPX_MAXPOOL_COUNT
 } lrpx_maxpool_mode;
+
+LRPX_API const char *lrpx_maxpool_mode_name(lrpx_maxpool_mode mode);
+
+/* The rule-spec language as data, from the tables the parser uses: every
+ * linear rule, max-pool mode, selector and composite with its syntax, one
+ * line of help and what it applies to. `lrpx explain --list-rules` prints
+ * it; help texts and docs/lrp.md's tables come from it. */
+typedef enum lrpx_lrp_doc_kind {
+    LRPX_LRP_DOC_RULE = 0,        /* a rule of linear layers               */
+    LRPX_LRP_DOC_MAXPOOL,         /* a max-pool mode                       */
+    LRPX_LRP_DOC_SELECTOR,        /* the SELECTOR of SELECTOR=RULE          */
+    LRPX_LRP_DOC_COMPOSITE,       /* a composite (rule preset)              */
+    LRPX_LRP_DOC_COUNT
+} lrpx_lrp_doc_kind;
+
+#define LRPX_LRP_DOC_TEXT_MAX 256
+typedef struct lrpx_lrp_doc {
+    lrpx_lrp_doc_kind kind;
+    const char       *syntax;     /* "epsilon[:EPS]", "winner", "index:N", ... */
+    const char       *help;       /* one sentence; static text                */
+    char              applies[LRPX_LRP_DOC_TEXT_MAX];   /* the ops it reaches, */
+                                  /* or a composite's layer map              */
+} lrpx_lrp_doc;
+/* Entry i (0-based, rules first, then max-pool modes, selectors,
+ * composites). Returns LRPX_OK, or LRPX_EINVAL past the last entry or for
+ * a NULL out. */
+LRPX_API lrpx_status lrpx_lrp_doc_entry(int i, lrpx_lrp_doc *out);
 
 /* How the relevance is seeded at the output. */
 typedef enum lrpx_seed {

@@ -33,6 +33,7 @@
 #include <cjson/cJSON.h>
 
 #include "lrpx_test.h"
+#include "core/op.h"
 
 /* ---- helpers ---- */
 
@@ -1271,6 +1272,303 @@ START_TEST(test_maxpool_hand)
 }
 END_TEST
 
+/* The max-pool modes on every max-like op (MaxPool above; here
+ * GlobalMaxPool, ReduceMax and ReduceMin), by the global option and by a
+ * per-op override, against hand-computed maps. Rows {2,1,1,3} and
+ * {0,0,5,1}, seeds 6 and 4: ties at the minima 1 and 0. */
+START_TEST(test_maxlike_hand)
+{
+    static const float x[8]    = {2, 1, 1, 3, 0, 0, 5, 1};
+    static const float seed[2] = {6, 4};
+    /* sum mode is the same for max and min: x_i / row sum * seed */
+    static const float sum[8] = {12.0f / 7, 6.0f / 7, 6.0f / 7, 18.0f / 7, 0, 0,
+                                 20.0f / 6, 4.0f / 6};
+    static const float max_win[8] = {0, 0, 0, 6, 0, 0, 4, 0};   /* single maxima   */
+    static const float min_win[8] = {0, 6, 0, 0, 4, 0, 0, 0};   /* the first minima */
+    static const float min_split[8] = {0, 3, 3, 0, 2, 2, 0, 0};
+    static const char *const names[3] = {"winner", "winner-split", "sum"};
+    struct {
+        const char *op;
+        int64_t     dims[4];
+        bool        is_min;
+    } cases[] = {
+        {"GlobalMaxPool", {1, 2, 1, 4}, false},
+        {"ReduceMax",     {1, 1, 2, 4}, false},
+        {"ReduceMin",     {1, 1, 2, 4}, true},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        lrpx_test_model *tm = lrpx_test_model_new(13);
+        lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 4, cases[c].dims);
+        if (!strcmp(cases[c].op, "GlobalMaxPool"))
+            lrpx_test_model_node(tm, cases[c].op, "pool", LT_IO("x"), LT_IO("y"), NULL);
+        else
+            lrpx_test_model_node(tm, cases[c].op, "pool", LT_IO("x"), LT_IO("y"),
+                                 LT_INTS("axes", 3), LT_INT("keepdims", 0), NULL);
+        lrpx_test_model_output(tm, "y");
+        lrpx_model *m = load(tm, true);
+        for (int mode = 0; mode < 3; mode++)
+        for (int via = 0; via < 3; via++) {
+            lrpx_session           *s = session(m, 4, cases[c].dims, x);
+            struct lrpx_lrp_options o;
+            lrpx_lrp_options_default(&o);
+            o.seed         = LRPX_SEED_TENSOR;
+            o.seed_data    = seed;
+            o.seed_n_elems = 2;
+            char spec[64];
+            if (via == 0) {
+                o.maxpool = (lrpx_maxpool_mode)mode;
+            } else {
+                /* by op type, and by "*", which reaches every max-like op */
+                snprintf(spec, sizeof spec, "%s=%s", via == 1 ? cases[c].op : "*", names[mode]);
+                add_rule(&o, spec);
+            }
+            explain_ok(s, &o);
+            const float *want = mode == 2 ? sum : cases[c].is_min ? (mode ? min_split : min_win)
+                                                                  : max_win;
+            char msg[512];
+            ck_assert_msg(lrpx_test_compare(LRPX_DTYPE_FLOAT32, input_rel(s, NULL), want, 8, NULL,
+                                            0, 1e-5, 1e-6, msg, sizeof msg),
+                          "%s %s via %d: %s", cases[c].op, names[mode], via, msg);
+            lrpx_node_relevance nr;
+            ck_assert_int_eq(lrpx_session_explained_node(s, 0, &nr), LRPX_OK);
+            ck_assert_str_eq(nr.rule, names[mode]);
+            lrpx_session_free(s);
+        }
+        /* a linear rule does not fit a max-like op */
+        struct lrpx_lrp_options o;
+        lrpx_lrp_options_default(&o);
+        char spec[64], err[512] = "";
+        snprintf(spec, sizeof spec, "%s=zplus", cases[c].op);
+        ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err), LRPX_EINVAL);
+        ck_assert_msg(strstr(err, "not to") && strstr(err, cases[c].op), "%s", err);
+        lrpx_model_free(m);
+        lrpx_test_model_free(tm);
+    }
+}
+END_TEST
+
+/* BatchNormalization after ConvTranspose (groups) and after Gemm (W as
+ * [K, N] and [N, K]): the loader's folding and the relevance canonizer
+ * against a twin whose weights this test folds itself. */
+START_TEST(test_batchnorm_twins_layouts)
+{
+    rng_seed(610);
+    double eps = 1e-3;
+    /* ConvTranspose: X [1, 4, 3, 3], W [4, 3, 2, 2], group 2 -> 6 channels */
+    {
+        float   w[48], cb[6], sc[6], sh[6], mu[6], var[6], fc[12], x[36], wf[48], bf[6];
+        int64_t xd[4] = {1, 4, 3, 3};
+        fill(w, 48, -1, 1);
+        fill(cb, 6, -0.5, 0.5);
+        fill(sc, 6, -1.5, 1.5);
+        fill(sh, 6, -0.5, 0.5);
+        fill(mu, 6, -0.5, 0.5);
+        fill(var, 6, 0.2, 2);
+        fill(fc, 12, -1, 1);
+        fill(x, 36, -1, 1);
+        for (int c = 0; c < 4; c++)           /* input channel c, group c / 2 */
+        for (int j = 0; j < 3; j++) {
+            int    m = (c / 2) * 3 + j;        /* output channel */
+            double a = sc[m] / sqrt((double)var[m] + eps);
+            for (int k = 0; k < 4; k++)
+                wf[(c * 3 + j) * 4 + k] = (float)(a * w[(c * 3 + j) * 4 + k]);
+        }
+        for (int m = 0; m < 6; m++) {
+            double a = sc[m] / sqrt((double)var[m] + eps);
+            bf[m]    = (float)(a * (cb[m] - mu[m]) + sh[m]);
+        }
+        lrpx_test_model *t[2];
+        for (int k = 0; k < 2; k++) {
+            t[k] = lrpx_test_model_new(13);
+            lrpx_test_model_input(t[k], "x", LRPX_DTYPE_FLOAT32, 4, xd);
+            lrpx_test_model_init_f32(t[k], "W", 4, (int64_t[]){4, 3, 2, 2}, k ? wf : w);
+            lrpx_test_model_init_f32(t[k], "B", 1, (int64_t[]){6}, k ? bf : cb);
+            lrpx_test_model_init_f32(t[k], "F", 2, (int64_t[]){2, 6}, fc);
+            lrpx_test_model_node(t[k], "ConvTranspose", "convt", LT_IO("x", "W", "B"),
+                                 LT_IO(k ? "n" : "c"), LT_INT("group", 2), NULL);
+            if (!k) {
+                lrpx_test_model_init_f32(t[k], "s", 1, (int64_t[]){6}, sc);
+                lrpx_test_model_init_f32(t[k], "b", 1, (int64_t[]){6}, sh);
+                lrpx_test_model_init_f32(t[k], "m", 1, (int64_t[]){6}, mu);
+                lrpx_test_model_init_f32(t[k], "v", 1, (int64_t[]){6}, var);
+                lrpx_test_model_node(t[k], "BatchNormalization", "bn",
+                                     LT_IO("c", "s", "b", "m", "v"), LT_IO("n"),
+                                     LT_FLOAT("epsilon", (float)eps), NULL);
+            }
+            lrpx_test_model_node(t[k], "Relu", "relu", LT_IO("n"), LT_IO("r"), NULL);
+            lrpx_test_model_node(t[k], "GlobalAveragePool", "gap", LT_IO("r"), LT_IO("g"), NULL);
+            lrpx_test_model_node(t[k], "Flatten", "flat", LT_IO("g"), LT_IO("f"), NULL);
+            lrpx_test_model_node(t[k], "Gemm", "fc", LT_IO("f", "F"), LT_IO("y"),
+                                 LT_INT("transB", 1), NULL);
+            lrpx_test_model_output(t[k], "y");
+        }
+        lrpx_model *kept = load(t[0], false), *twin = load(t[1], true), *loader = load(t[0], true);
+        /* the loader folded the BN: one node fewer than the file */
+        ck_assert_int_eq(lrpx_model_n_nodes(loader, 1), lrpx_model_n_nodes(loader, 0) - 1);
+        check_twins(kept, twin, 4, xd, x, "ConvTranspose+BN kept vs folded twin", true);
+        check_twins(loader, twin, 4, xd, x, "ConvTranspose+BN loader-folded vs twin", true);
+        lrpx_model_free(kept);
+        lrpx_model_free(twin);
+        lrpx_model_free(loader);
+        lrpx_test_model_free(t[0]);
+        lrpx_test_model_free(t[1]);
+    }
+    /* Gemm [1, 5] x W -> 4 channels, W stored [5, 4] and (transB) [4, 5] */
+    for (int tb = 0; tb < 2; tb++) {
+        float   w[20], cb[4], sc[4], sh[4], mu[4], var[4], fc[8], x[5], wf[20], bf[4];
+        int64_t xd[2] = {1, 5};
+        fill(w, 20, -1, 1);
+        fill(cb, 4, -0.5, 0.5);
+        fill(sc, 4, -1.5, 1.5);
+        fill(sh, 4, -0.5, 0.5);
+        fill(mu, 4, -0.5, 0.5);
+        fill(var, 4, 0.2, 2);
+        fill(fc, 8, -1, 1);
+        fill(x, 5, -1, 1);
+        for (int i = 0; i < 20; i++) {
+            int    m = tb ? i / 5 : i % 4;
+            double a = sc[m] / sqrt((double)var[m] + eps);
+            wf[i]    = (float)(a * w[i]);
+        }
+        for (int m = 0; m < 4; m++) {
+            double a = sc[m] / sqrt((double)var[m] + eps);
+            bf[m]    = (float)(a * (cb[m] - mu[m]) + sh[m]);
+        }
+        lrpx_test_model *t[2];
+        for (int k = 0; k < 2; k++) {
+            t[k] = lrpx_test_model_new(13);
+            lrpx_test_model_input(t[k], "x", LRPX_DTYPE_FLOAT32, 2, xd);
+            lrpx_test_model_init_f32(t[k], "W", 2, tb ? (int64_t[]){4, 5} : (int64_t[]){5, 4},
+                                     k ? wf : w);
+            lrpx_test_model_init_f32(t[k], "B", 1, (int64_t[]){4}, k ? bf : cb);
+            lrpx_test_model_init_f32(t[k], "F", 2, (int64_t[]){4, 2}, fc);
+            lrpx_test_model_node(t[k], "Gemm", "dense", LT_IO("x", "W", "B"),
+                                 LT_IO(k ? "n" : "c"), LT_INT("transB", tb), NULL);
+            if (!k) {
+                lrpx_test_model_init_f32(t[k], "s", 1, (int64_t[]){4}, sc);
+                lrpx_test_model_init_f32(t[k], "b", 1, (int64_t[]){4}, sh);
+                lrpx_test_model_init_f32(t[k], "m", 1, (int64_t[]){4}, mu);
+                lrpx_test_model_init_f32(t[k], "v", 1, (int64_t[]){4}, var);
+                lrpx_test_model_node(t[k], "BatchNormalization", "bn",
+                                     LT_IO("c", "s", "b", "m", "v"), LT_IO("n"),
+                                     LT_FLOAT("epsilon", (float)eps), NULL);
+            }
+            lrpx_test_model_node(t[k], "Relu", "relu", LT_IO("n"), LT_IO("r"), NULL);
+            lrpx_test_model_node(t[k], "MatMul", "fc", LT_IO("r", "F"), LT_IO("y"), NULL);
+            lrpx_test_model_output(t[k], "y");
+        }
+        lrpx_model *kept = load(t[0], false), *twin = load(t[1], true), *loader = load(t[0], true);
+        ck_assert_int_eq(lrpx_model_n_nodes(loader, 1), lrpx_model_n_nodes(loader, 0) - 1);
+        check_twins(kept, twin, 2, xd, x, tb ? "Gemm(transB)+BN kept vs twin" : "Gemm+BN kept vs twin",
+                    true);
+        check_twins(loader, twin, 2, xd, x, tb ? "Gemm(transB)+BN loader vs twin" : "Gemm+BN loader vs twin",
+                    true);
+        lrpx_model_free(kept);
+        lrpx_model_free(twin);
+        lrpx_model_free(loader);
+        lrpx_test_model_free(t[0]);
+        lrpx_test_model_free(t[1]);
+    }
+}
+END_TEST
+
+/* What the relevance pass knows of an op is its descriptor: every linear
+ * op has the linear hooks, every op with a rule choice can be explained,
+ * and the op lists in messages come from the classes. */
+START_TEST(test_op_descriptors)
+{
+    int n_linear = 0, n_maxlike = 0;
+    for (int i = 0; i < LRPX_OP_COUNT; i++) {
+        const struct lrpx_op_def *d = lrpx__op_table[i];
+        ck_assert_msg((d->lrp_class == LRPX_LRP_CLASS_LINEAR) == (d->linear != NULL),
+                      "%s: lrp_class LINEAR and .linear must go together", d->onnx_name);
+        if (d->linear) {
+            ck_assert_msg(d->linear->apply && d->linear->apply_t && d->linear->add_bias &&
+                          d->linear->scratch_bytes && d->linear->channel_layout &&
+                          d->linear->w_index >= 0 && d->linear->in_index >= 0 &&
+                          d->linear->kind < LRPX_LAYER_COUNT,
+                          "%s: incomplete linear descriptor", d->onnx_name);
+            n_linear++;
+        }
+        if (d->lrp_class != LRPX_LRP_CLASS_OTHER)
+            ck_assert_msg(d->relevance != NULL, "%s: class %d without relevance", d->onnx_name,
+                          d->lrp_class);
+        n_maxlike += d->lrp_class == LRPX_LRP_CLASS_MAXLIKE;
+    }
+    ck_assert_int_eq(n_linear, 4);
+    ck_assert_int_eq(n_maxlike, 4);
+    char buf[256];
+    ck_assert_str_eq(lrpx__op_names(LRPX_LRP_CLASS_LINEAR, LRPX_LAYER_CONV, buf, sizeof buf),
+                     "Conv, ConvTranspose");
+    ck_assert_str_eq(lrpx__op_names(LRPX_LRP_CLASS_LINEAR, LRPX_LAYER_DENSE, buf, sizeof buf),
+                     "Gemm, MatMul");
+    ck_assert_str_eq(lrpx__op_names(LRPX_LRP_CLASS_MAXLIKE, -1, buf, sizeof buf),
+                     "GlobalMaxPool, MaxPool, ReduceMax, ReduceMin");
+    ck_assert_str_eq(lrpx__op_names(LRPX_LRP_CLASS_GATE, -1, buf, sizeof buf),
+                     "HardSigmoid, Sigmoid, Tanh");
+}
+END_TEST
+
+/* The rule-spec language as data agrees with what the parser accepts. */
+START_TEST(test_rule_tables)
+{
+    int n_rule = 0, n_mode = 0, n_sel = 0, n_comp = 0, i = 0;
+    lrpx_lrp_doc d;
+    for (; lrpx_lrp_doc_entry(i, &d) == LRPX_OK; i++) {
+        ck_assert_ptr_nonnull(d.syntax);
+        ck_assert_ptr_nonnull(d.help);
+        struct lrpx_lrp_options o;
+        lrpx_lrp_options_default(&o);
+        char spec[128], err[512] = "";
+        switch (d.kind) {
+        case LRPX_LRP_DOC_RULE: {
+            /* the syntax starts with the rule's name; the bare name parses
+             * where no parameter is required */
+            const char *name = lrpx_rule_name((lrpx_rule)n_rule);
+            ck_assert_msg(!strncmp(d.syntax, name, strlen(name)), "%s vs %s", d.syntax, name);
+            ck_assert_str_eq(d.applies, "Conv, ConvTranspose, Gemm, MatMul");
+            snprintf(spec, sizeof spec, "Conv=%s", name);
+            bool needs = strchr(d.syntax, ':') && !strstr(d.syntax, "[:");
+            ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err),
+                             needs ? LRPX_EINVAL : LRPX_OK);
+            n_rule++;
+            break;
+        }
+        case LRPX_LRP_DOC_MAXPOOL: {
+            lrpx_maxpool_mode m;
+            ck_assert_int_eq(lrpx_lrp_options_parse_maxpool(d.syntax, &m), LRPX_OK);
+            ck_assert_int_eq(m, n_mode);
+            ck_assert_str_eq(lrpx_maxpool_mode_name(m), d.syntax);
+            ck_assert_ptr_nonnull(strstr(d.applies, "ReduceMin"));
+            snprintf(spec, sizeof spec, "ReduceMin=%s", d.syntax);
+            ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err), LRPX_OK);
+            n_mode++;
+            break;
+        }
+        case LRPX_LRP_DOC_SELECTOR:
+            n_sel++;
+            break;
+        case LRPX_LRP_DOC_COMPOSITE:
+            ck_assert_str_eq(d.syntax, lrpx_lrp_composite_name(n_comp));
+            ck_assert_int_eq(lrpx_lrp_options_set_composite(&o, d.syntax, err, sizeof err),
+                             LRPX_OK);
+            n_comp++;
+            break;
+        default:
+            ck_abort_msg("entry %d: kind %d", i, d.kind);
+        }
+    }
+    ck_assert_int_eq(n_rule, LRPX_RULE_COUNT);
+    ck_assert_int_eq(n_mode, LRPX_MAXPOOL_COUNT);
+    ck_assert_int_eq(n_sel, 5);
+    ck_assert_int_eq(n_comp, 7);
+    ck_assert_ptr_null(lrpx_lrp_composite_name(n_comp));
+    ck_assert_int_eq(lrpx_lrp_doc_entry(-1, &d), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_lrp_doc_entry(0, NULL), LRPX_EINVAL);
+    ck_assert_str_eq(lrpx_maxpool_mode_name(LRPX_MAXPOOL_COUNT), "?");
+}
+END_TEST
+
 /* ---- the bundled model ---- */
 
 static const char *const fmnist_images[8] = {
@@ -1753,12 +2051,14 @@ lrp_suite(void)
     tcase_add_test(t, test_zplus_conserves);
     tcase_add_test(t, test_residual_conserves);
     tcase_add_test(t, test_maxpool_hand);
+    tcase_add_test(t, test_maxlike_hand);
     suite_add_tcase(s, t);
 
     t = tcase_create("canonizers");
     tcase_set_timeout(t, 300);
     tcase_add_test(t, test_batchnorm_twins);
     tcase_add_test(t, test_batchnorm_twins_zoo);
+    tcase_add_test(t, test_batchnorm_twins_layouts);
     suite_add_tcase(s, t);
 
     t = tcase_create("models");
@@ -1774,6 +2074,8 @@ lrp_suite(void)
     tcase_add_test(t, test_rule_json);
     tcase_add_test(t, test_explain_errors);
     tcase_add_test(t, test_rules_report);
+    tcase_add_test(t, test_op_descriptors);
+    tcase_add_test(t, test_rule_tables);
     suite_add_tcase(s, t);
     return s;
 }

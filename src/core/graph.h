@@ -124,6 +124,25 @@ lrpx_status lrpx__graph_toposort(struct lrpx_graph *g);
  * else reads, Identity and inference Dropout removed (consumers rewired).
  * Links are rebuilt. Returns the number of nodes removed in *n_removed. */
 lrpx_status lrpx__graph_passes(struct lrpx_graph *g, bool fold_batchnorm, int *n_removed);
+
+/* BatchNormalization as the per-channel affine map y = a x + (B - a mean),
+ * a = scale / sqrt(var + eps): the load-time folding and the LRP canonizer
+ * (src/lrp/canonize.c) merge it into a linear layer the same way. */
+struct lrpx_bn_params {
+    const float *scale, *bias, *mean, *var;
+    double       eps;
+    int64_t      n_c;
+};
+struct lrpx_chan_layout;
+/* bn is a BatchNormalization in inference form (five inputs, only Y
+ * requested, no training mode, spatial). */
+bool lrpx__bn_is_inference(const struct lrpx_node *bn);
+/* w_out[i] = a[c(i)] w[i] for the n_w weights of layout l, rounded once
+ * from double; scale_out/shift_out (n_c each, may be NULL) receive a and
+ * B - a mean. */
+void lrpx__bn_fold(const struct lrpx_bn_params *p, const float *w, int64_t n_w,
+                   const struct lrpx_chan_layout *l, float *w_out, float *scale_out,
+                   float *shift_out);
 /* "model.onnx: node 'conv1' (#3, Conv)" into buf, for messages. */
 const char *lrpx__node_label(const struct lrpx_graph *g, const struct lrpx_node *n,
                              char *buf, size_t size);

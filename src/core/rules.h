@@ -51,6 +51,68 @@ lrpx__stabilize(double z, double eps)
     return z >= 0.0 ? z + eps : z - eps;
 }
 
+/* ---- the max-pool modes (MaxPool, GlobalMaxPool, ReduceMax, ReduceMin:
+ * lrp_class MAXLIKE), written once for every op that pools by a maximum
+ * or a minimum. A window is scanned twice: lrpx__maxlike_add over its
+ * elements gathers the statistics, then each element receives
+ * lrpx__maxlike_share of the window's R (or, when lrpx__maxlike_single,
+ * all of R goes to the element `arg`). ---- */
+
+struct lrpx_maxlike {
+    double  best, sum;   /* the extremum; the sum of the window's values  */
+    int64_t arg;         /* position of the first extremum, -1: empty      */
+    int64_t ties;        /* elements equal to best                         */
+    bool    is_max;      /* maximum (pools, ReduceMax) or minimum          */
+};
+
+static inline void
+lrpx__maxlike_init(struct lrpx_maxlike *m, bool is_max)
+{
+    m->best = m->sum = 0.0;
+    m->arg    = -1;
+    m->ties   = 0;
+    m->is_max = is_max;
+}
+
+static inline void
+lrpx__maxlike_add(struct lrpx_maxlike *m, double v, int64_t pos)
+{
+    m->sum += v;
+    if (m->arg < 0 || (m->is_max ? v > m->best : v < m->best)) {
+        m->best = v;
+        m->arg  = pos;
+        m->ties = 1;
+    } else if (v == m->best) {
+        m->ties++;
+    }
+}
+
+/* All of R goes to m->arg under this mode (no second scan needed). */
+static inline bool
+lrpx__maxlike_single(const struct lrpx_maxlike *m, lrpx_maxpool_mode mode)
+{
+    return mode == LRPX_MAXPOOL_WINNER || (mode == LRPX_MAXPOOL_WINNER_SPLIT && m->ties <= 1);
+}
+
+/* The part of the window's relevance r that element (v, pos) receives:
+ * WINNER all to the first extremum; WINNER_SPLIT shared evenly by the
+ * tied extrema; SUM as a sum-pool, v / stab(sum) r. */
+static inline double
+lrpx__maxlike_share(const struct lrpx_maxlike *m, lrpx_maxpool_mode mode, double stab, double r,
+                    double v, int64_t pos)
+{
+    switch (mode) {
+    case LRPX_MAXPOOL_SUM:
+        return v * (r / lrpx__stabilize(m->sum, stab));
+    case LRPX_MAXPOOL_WINNER_SPLIT:
+        if (m->ties > 1)
+            return v == m->best ? r / (double)m->ties : 0.0;
+        return pos == m->arg ? r : 0.0;
+    default:
+        return pos == m->arg ? r : 0.0;
+    }
+}
+
 /* Relevance function of every linear op (struct lrpx_op_def.relevance for
  * Conv, ConvTranspose, Gemm, MatMul): applies the node's rule through the
  * op's lrpx_linear_def. */

@@ -214,10 +214,8 @@ lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_pha
     }
     /* a trailing Softmax/LogSoftmax: explain the logits before it */
     int prod = g->values[v].producer;
-    if (o->skip_softmax && prod >= 0 &&
-        (strcmp(g->nodes[prod].op_type, "Softmax") == 0 ||
-         strcmp(g->nodes[prod].op_type, "LogSoftmax") == 0) &&
-        g->nodes[prod].inputs[0] >= 0)
+    if (o->skip_softmax && prod >= 0 && g->nodes[prod].def &&
+        g->nodes[prod].def->output_normalizer && g->nodes[prod].inputs[0] >= 0)
         v = g->nodes[prod].inputs[0];
     const struct lrpx_tensor *t = &s->plan.x.vals[v];
     if (t->dtype != LRPX_DTYPE_FLOAT32 || !t->data)

@@ -20,7 +20,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/graph.h"
+#include "core/op.h"
 
 static const struct lrpx_tensor *
 const_input(const struct lrpx_graph *g, const struct lrpx_node *n, int i)
@@ -71,29 +71,48 @@ new_const(struct lrpx_graph *g, const char *base, const char *suffix, int rank,
     return v;
 }
 
-static bool
-set_float_attr(struct lrpx_node *n, const char *name, float value)
+/* ---- BatchNormalization as a per-channel affine map (shared with the
+ * LRP canonizer, src/lrp/canonize.c) ---- */
+
+bool
+lrpx__bn_is_inference(const struct lrpx_node *bn)
 {
-    for (int i = 0; i < n->n_attrs; i++)
-        if (strcmp(n->attrs[i].name, name) == 0 && n->attrs[i].type == LRPX_ATTR_FLOAT) {
-            n->attrs[i].f = value;
-            return true;
-        }
-    return false;
+    if (bn->op != LRPX_OP_BATCH_NORMALIZATION || bn->n_inputs != 5 || bn->n_outputs < 1 ||
+        bn->outputs[0] < 0)
+        return false;
+    for (int k = 1; k < bn->n_outputs; k++)
+        if (bn->outputs[k] >= 0)
+            return false;                        /* training outputs requested */
+    return lrpx__attr_int(bn, "training_mode", 0) == 0 && lrpx__attr_int(bn, "spatial", 1) == 1;
 }
 
-/* Try to fold BN node `bi`; returns true when done (false: left alone). */
+void
+lrpx__bn_fold(const struct lrpx_bn_params *p, const float *w, int64_t n_w,
+              const struct lrpx_chan_layout *l, float *w_out, float *scale_out,
+              float *shift_out)
+{
+    for (int64_t c = 0; c < p->n_c && (scale_out || shift_out); c++) {
+        double a = p->scale[c] / sqrt((double)p->var[c] + p->eps);
+        if (scale_out)
+            scale_out[c] = (float)a;
+        if (shift_out)
+            shift_out[c] = (float)(p->bias[c] - a * p->mean[c]);
+    }
+    /* W' rounded once from double */
+    for (int64_t i = 0; i < n_w; i++) {
+        int64_t c = lrpx__chan_of(l, i);
+        w_out[i]  = (float)(w[i] * (p->scale[c] / sqrt((double)p->var[c] + p->eps)));
+    }
+}
+
+/* Try to fold BN node `bi` into the linear layer that produces its input;
+ * *done says whether it did (false: left alone). */
 static lrpx_status
 fold_bn(struct lrpx_graph *g, int bi, bool *done)
 {
-    *done                 = false;
-    struct lrpx_node *bn  = &g->nodes[bi];
-    if (bn->n_inputs != 5 || bn->n_outputs < 1 || bn->outputs[0] < 0)
-        return LRPX_OK;
-    for (int k = 1; k < bn->n_outputs; k++)
-        if (bn->outputs[k] >= 0)
-            return LRPX_OK;                      /* training outputs requested */
-    if (lrpx__attr_int(bn, "training_mode", 0) != 0 || lrpx__attr_int(bn, "spatial", 1) != 1)
+    *done                = false;
+    struct lrpx_node *bn = &g->nodes[bi];
+    if (!lrpx__bn_is_inference(bn))
         return LRPX_OK;
     int x = bn->inputs[0];
     if (x < 0 || g->values[x].producer < 0 || !only_use(g, x, bi))
@@ -105,117 +124,62 @@ fold_bn(struct lrpx_graph *g, int bi, bool *done)
     int64_t C = scale->n_elems;
     if (bias->n_elems != C || mean->n_elems != C || var->n_elems != C)
         return LRPX_OK;
-    float eps = lrpx__attr_float(bn, "epsilon", 1e-5f);
+    struct lrpx_bn_params bp = {scale->f32, bias->f32, mean->f32, var->f32,
+                                lrpx__attr_float(bn, "epsilon", 1e-5f), C};
 
-    int               li    = g->values[x].producer;
-    struct lrpx_node *layer = &g->nodes[li];
-    bool is_conv  = strcmp(layer->op_type, "Conv") == 0;
-    bool is_convt = strcmp(layer->op_type, "ConvTranspose") == 0;
-    bool is_gemm  = strcmp(layer->op_type, "Gemm") == 0;
-    if (!layer->def || (!is_conv && !is_convt && !is_gemm) || layer->n_outputs != 1 ||
-        layer->outputs[0] != x)
+    /* the layer: linear with a bias input, unit scales, and a weight whose
+     * slices belong to output channels (axis 1) */
+    int                           li    = g->values[x].producer;
+    struct lrpx_node             *layer = &g->nodes[li];
+    const struct lrpx_linear_def *lin   = layer->def ? layer->def->linear : NULL;
+    if (!lin || lin->b_index < 0 || layer->n_outputs != 1 || layer->outputs[0] != x ||
+        (lin->weight_scale && lin->weight_scale(layer) != 1.0) ||
+        (lin->bias_scale && lin->bias_scale(layer) != 1.0))
         return LRPX_OK;
-    const struct lrpx_tensor *W = const_input(g, layer, 1);
-    const struct lrpx_tensor *B = layer->n_inputs > 2 && layer->inputs[2] >= 0
-                                      ? const_input(g, layer, 2) : NULL;
-    if (!W || (layer->n_inputs > 2 && layer->inputs[2] >= 0 && !B))
-        return LRPX_OK;
-
-    /* output channel of each weight element, and the layer's channel count */
-    int64_t group = lrpx__attr_int(layer, "group", 1);
-    int64_t M, inner = 1, outer = 1, per_group = 0;
-    bool    trans_b = false;
-    float   beta    = 1.0f;
-    if (is_conv) {
-        if (W->rank < 3)
-            return LRPX_OK;
-        M = W->dims[0];
-        for (int k = 1; k < W->rank; k++)
-            inner *= W->dims[k];
-    } else if (is_convt) {
-        /* a group count that does not divide the input channels is
-         * refused later by ConvTranspose itself; here it would divide by 0 */
-        if (W->rank < 3 || group < 1 || group > W->dims[0] || W->dims[0] % group != 0)
-            return LRPX_OK;
-        per_group = W->dims[1];
-        M         = per_group * group;
-        outer     = W->dims[0];
-        for (int k = 2; k < W->rank; k++)
-            inner *= W->dims[k];
-    } else {
-        if (W->rank != 2 || lrpx__attr_int(layer, "transA", 0) != 0)
-            return LRPX_OK;
-        trans_b = lrpx__attr_int(layer, "transB", 0) != 0;
-        M       = trans_b ? W->dims[0] : W->dims[1];
-        beta    = lrpx__attr_float(layer, "beta", 1.0f);
-        if (lrpx__attr_float(layer, "alpha", 1.0f) != 1.0f)
-            return LRPX_OK;
-    }
-    if (M != C || (B && B->n_elems != C))
-        return LRPX_OK;
-    if (is_gemm && lrpx__attr_find(layer, "beta") && !set_float_attr(layer, "beta", beta))
+    const struct lrpx_tensor *W = const_input(g, layer, lin->w_index);
+    bool has_b = layer->n_inputs > lin->b_index && layer->inputs[lin->b_index] >= 0;
+    const struct lrpx_tensor *B = has_b ? const_input(g, layer, lin->b_index) : NULL;
+    struct lrpx_chan_layout   cl;
+    if (!W || (has_b && !B) || !lin->channel_layout ||
+        !lin->channel_layout(layer, W, lin->in_index, 2, &cl) || cl.n_c != C ||
+        (B && B->n_elems != C))
         return LRPX_OK;
 
-    int wv = new_const(g, g->values[layer->inputs[1]].name, ".bnfold", W->rank, W->dims);
+    int wv = new_const(g, g->values[layer->inputs[lin->w_index]].name, ".bnfold", W->rank,
+                       W->dims);
     int64_t cdim[1] = {C};
     int bv = new_const(g, layer->name[0] ? layer->name : g->values[x].name, ".bnfold_bias", 1, cdim);
     if (wv < 0 || bv < 0)
         return lrpx__error(g->err, LRPX_ENOMEM, "%s: out of memory folding BatchNormalization",
                            g->path);
-    float       *w2 = g->values[wv].data.f32;
-    float       *b2 = g->values[bv].data.f32;
-    const float *w  = W->f32;
+    float *b2 = g->values[bv].data.f32;
+    lrpx__bn_fold(&bp, W->f32, W->n_elems, &cl, g->values[wv].data.f32, NULL, NULL);
     for (int64_t m = 0; m < C; m++) {
-        double a = scale->f32[m] / sqrt((double)var->f32[m] + eps);
-        double b = B ? (double)B->f32[m] * (is_gemm ? beta : 1.0f) : 0.0;
-        b2[m]    = (float)(a * (b - mean->f32[m]) + bias->f32[m]);
+        double a = bp.scale[m] / sqrt((double)bp.var[m] + bp.eps);
+        double b = B ? (double)B->f32[m] : 0.0;
+        b2[m]    = (float)(a * (b - bp.mean[m]) + bp.bias[m]);
     }
-    for (int64_t i = 0; i < W->n_elems; i++) {
-        int64_t m;
-        if (is_conv)
-            m = i / inner;
-        else if (is_convt) {
-            int64_t c = i / (per_group * inner), j = (i / inner) % per_group;
-            m         = (c / (outer / group)) * per_group + j;
-        } else
-            m = trans_b ? i / W->dims[1] : i % W->dims[1];
-        w2[i] = (float)(w[i] * (scale->f32[m] / sqrt((double)var->f32[m] + eps)));
-    }
-    if (is_gemm)
-        set_float_attr(layer, "beta", 1.0f);
 
     /* rewire: layer reads W', b' and writes the BN's output */
-    int *ins = lrpx__arena_calloc(&g->arena, 4, sizeof(int));
+    int n_in = lin->b_index + 1 > layer->n_inputs ? lin->b_index + 1 : layer->n_inputs;
+    int *ins = lrpx__arena_calloc(&g->arena, (size_t)n_in + 1, sizeof(int));
     if (!ins)
         return lrpx__error(g->err, LRPX_ENOMEM, "%s: out of memory folding BatchNormalization",
                            g->path);
-    ins[0]           = layer->inputs[0];
-    ins[1]           = wv;
-    ins[2]           = bv;
-    layer->inputs    = ins;
-    layer->n_inputs  = 3;
-    int y            = bn->outputs[0];
-    layer->outputs[0] = y;
+    for (int k = 0; k < n_in; k++)
+        ins[k] = k < layer->n_inputs ? layer->inputs[k] : -1;
+    ins[lin->w_index]     = wv;
+    ins[lin->b_index]     = bv;
+    layer->inputs         = ins;
+    layer->n_inputs       = n_in;
+    int y                 = bn->outputs[0];
+    layer->outputs[0]     = y;
     g->values[y].producer = li;
     g->values[x].producer = -1;
     bn->n_outputs = 0;
     bn->n_inputs  = 0;
     *done         = true;
     return LRPX_OK;
-}
-
-static bool
-dropout_is_identity(const struct lrpx_graph *g, const struct lrpx_node *n)
-{
-    if (n->n_outputs > 1 && n->outputs[1] >= 0)
-        return false;                    /* mask requested */
-    if (n->n_inputs > 2 && n->inputs[2] >= 0) {
-        const struct lrpx_value *t = &g->values[n->inputs[2]];
-        if (t->kind != LRPX_VALUE_CONST || t->overridable || t->data.n_elems != 1 ||
-            lrpx__tensor_get_i64(&t->data, 0) != 0)
-            return false;                /* training mode possible */
-    }
-    return true;   /* inference: Dropout is the identity (as ONNX Runtime) */
 }
 
 /* Identity/Dropout removal works on aliases: the node's output becomes an
@@ -275,8 +239,7 @@ lrpx__graph_passes(struct lrpx_graph *g, bool fold_batchnorm, int *n_removed)
         struct lrpx_node *n = &g->nodes[i];
         if (!n->def)
             continue;
-        if ((strcmp(n->op_type, "Identity") == 0 ||
-             (strcmp(n->op_type, "Dropout") == 0 && dropout_is_identity(g, n))) &&
+        if (n->def->inference_identity && n->def->inference_identity(g, n) &&
             bypass(g, i, alias))
             n_bypassed++;
     }
@@ -297,7 +260,7 @@ lrpx__graph_passes(struct lrpx_graph *g, bool fold_batchnorm, int *n_removed)
     int n_folded = 0;
     for (int i = 0; i < g->n_nodes && fold_batchnorm; i++) {
         struct lrpx_node *n = &g->nodes[i];
-        if (!n->def || strcmp(n->op_type, "BatchNormalization") != 0)
+        if (n->op != LRPX_OP_BATCH_NORMALIZATION)
             continue;
         bool done = false;
         if ((rc = fold_bn(g, i, &done)) != LRPX_OK)

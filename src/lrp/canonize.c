@@ -81,7 +81,7 @@ bias_add(const lrpx_session *s, int ai, int v)
 {
     const struct lrpx_exec *x = &s->plan.x;
     const struct lrpx_node *a = &s->model->g.nodes[ai];
-    if (strcmp(a->op_type, "Add") != 0 || a->n_inputs != 2 || a->n_outputs != 1 ||
+    if (a->op != LRPX_OP_ADD || a->n_inputs != 2 || a->n_outputs != 1 ||
         a->outputs[0] < 0 || !a->def)
         return -1;
     int c = a->inputs[0] == v ? a->inputs[1] : a->inputs[0];
@@ -95,73 +95,9 @@ bias_add(const lrpx_session *s, int ai, int v)
     return c;
 }
 
-/* Output channel (axis 1 of the output) of each weight element, for
- * merging a per-channel scale; false when the layer's layout has no such
- * mapping. */
-static bool
-channel_of_weight(const struct lrpx_exec *x, const struct lrpx_node *n, int64_t n_c,
-                  int64_t *map_inner, int64_t *map_kind)
-{
-    const struct lrpx_linear_roles *roles = lrpx__linear_roles(x, n);
-    const struct lrpx_tensor       *w     = lrpx__in(x, n, roles->w_index);
-    const struct lrpx_tensor       *out   = lrpx__out(x, n, 0);
-    if (out->rank < 2 || out->dims[1] != n_c)
-        return false;
-    if (!strcmp(n->op_type, "Conv")) {
-        if (w->rank < 3 || w->dims[0] != n_c)
-            return false;
-        *map_kind  = 0;
-        *map_inner = w->n_elems / (w->dims[0] ? w->dims[0] : 1);
-        return true;
-    }
-    if (!strcmp(n->op_type, "ConvTranspose")) {
-        int64_t group = lrpx__attr_int(n, "group", 1);
-        if (w->rank < 3 || group < 1 || w->dims[1] * group != n_c || w->dims[0] % group)
-            return false;
-        *map_kind  = 1;
-        *map_inner = group;
-        return true;
-    }
-    if (roles->in_index != 0 || w->rank != 2 || out->rank != 2)
-        return false;
-    if (!strcmp(n->op_type, "Gemm")) {
-        bool tb = lrpx__attr_int(n, "transB", 0) != 0;
-        if ((tb ? w->dims[0] : w->dims[1]) != n_c)
-            return false;
-        *map_kind = tb ? 2 : 3;
-        return true;
-    }
-    if (!strcmp(n->op_type, "MatMul")) {
-        if (w->dims[1] != n_c)
-            return false;
-        *map_kind = 3;
-        return true;
-    }
-    return false;
-}
-
-static int64_t
-weight_channel(const struct lrpx_tensor *w, int64_t i, int64_t kind, int64_t inner)
-{
-    switch (kind) {
-    case 0:                                /* Conv [M, C/g, k...]       */
-        return i / inner;
-    case 1: {                              /* ConvTranspose [C, M/g, k] */
-        int64_t group = inner, per = w->dims[1], k = 1;
-        for (int d = 2; d < w->rank; d++)
-            k *= w->dims[d];
-        int64_t c = i / (per * k), j = (i / k) % per;
-        return (c / (w->dims[0] / group)) * per + j;
-    }
-    case 2:                                /* Gemm transB [N, K]        */
-        return i / w->dims[1];
-    default:                               /* [K, N]                    */
-        return i % w->dims[1];
-    }
-}
-
-/* BN node bi reading value v: fill lin's bn_* and w_own; false when the
- * node is not an inference BN with constant parameters of v's channels. */
+/* BN node bi reading value v (the output of linear node li): fill lin's
+ * bn_* and w_own; *done false when the node is not an inference BN with
+ * constant parameters of v's channels that the layer's weight can take. */
 static lrpx_status
 merge_bn(lrpx_session *s, int li, int bi, int v, struct lrpx_lrp_linear *lin, bool *done)
 {
@@ -169,13 +105,7 @@ merge_bn(lrpx_session *s, int li, int bi, int v, struct lrpx_lrp_linear *lin, bo
     const struct lrpx_node *bn = &s->model->g.nodes[bi];
     const struct lrpx_node *n  = &s->model->g.nodes[li];
     *done = false;
-    if (strcmp(bn->op_type, "BatchNormalization") != 0 || !bn->def || bn->n_inputs != 5 ||
-        bn->inputs[0] != v || bn->n_outputs < 1 || bn->outputs[0] < 0)
-        return LRPX_OK;
-    for (int k = 1; k < bn->n_outputs; k++)
-        if (bn->outputs[k] >= 0)
-            return LRPX_OK;
-    if (lrpx__attr_int(bn, "training_mode", 0) != 0 || lrpx__attr_int(bn, "spatial", 1) != 1)
+    if (!lrpx__bn_is_inference(bn) || bn->inputs[0] != v)
         return LRPX_OK;
     const struct lrpx_tensor *p[4];
     int64_t                   n_c = x->vals[v].rank >= 2 ? x->vals[v].dims[1] : -1;
@@ -187,13 +117,14 @@ merge_bn(lrpx_session *s, int li, int bi, int v, struct lrpx_lrp_linear *lin, bo
         if (p[k]->dtype != LRPX_DTYPE_FLOAT32 || p[k]->n_elems != n_c || !p[k]->data)
             return LRPX_OK;
     }
-    int64_t inner = 1, kind = 0;
-    if (!channel_of_weight(x, n, n_c, &inner, &kind))
-        return LRPX_OK;
-
     const struct lrpx_linear_roles *roles = lrpx__linear_roles(x, n);
     const struct lrpx_tensor       *w     = lrpx__in(x, n, roles->w_index);
-    double eps = lrpx__attr_float(bn, "epsilon", 1e-5f);
+    struct lrpx_chan_layout         cl;
+    if (!n->def->linear->channel_layout ||
+        !n->def->linear->channel_layout(n, w, roles->in_index, x->vals[v].rank, &cl) ||
+        cl.n_c != n_c)
+        return LRPX_OK;
+
     lin->bn_scale = lrpx__malloc((size_t)n_c * sizeof(float) + 1);
     lin->bn_shift = lrpx__malloc((size_t)n_c * sizeof(float) + 1);
     lin->w_own    = lrpx__malloc((size_t)(w->n_elems ? w->n_elems : 1) * sizeof(float));
@@ -201,16 +132,9 @@ merge_bn(lrpx_session *s, int li, int bi, int v, struct lrpx_lrp_linear *lin, bo
         lrpx__lrp_linear_release(lin);
         return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory merging BatchNormalization");
     }
-    for (int64_t c = 0; c < n_c; c++) {
-        double a = p[0]->f32[c] / sqrt((double)p[3]->f32[c] + eps);
-        lin->bn_scale[c] = (float)a;
-        lin->bn_shift[c] = (float)(p[1]->f32[c] - a * p[2]->f32[c]);
-    }
-    /* W' rounded once from double, as the load-time folding does */
-    for (int64_t i = 0; i < w->n_elems; i++) {
-        int64_t c     = weight_channel(w, i, kind, inner);
-        lin->w_own[i] = (float)(w->f32[i] * (p[0]->f32[c] / sqrt((double)p[3]->f32[c] + eps)));
-    }
+    struct lrpx_bn_params bp = {p[0]->f32, p[1]->f32, p[2]->f32, p[3]->f32,
+                                lrpx__attr_float(bn, "epsilon", 1e-5f), n_c};
+    lrpx__bn_fold(&bp, w->f32, w->n_elems, &cl, lin->w_own, lin->bn_scale, lin->bn_shift);
     lin->w       = lin->w_own;
     lin->bn_c    = n_c;
     lin->bn_node = bi;
@@ -228,11 +152,7 @@ lrpx__lrp_canonize(lrpx_session *s, int li, struct lrpx_lrp_linear *lin)
     lin->tail      = n->outputs[0];
     lin->add_node  = lin->add_const = lin->bn_node = -1;
     lin->w         = lrpx__in(x, n, roles->w_index)->f32;
-    lin->wscale    = 1.0;
-    if (!strcmp(n->op_type, "Gemm")) {
-        double a    = lrpx__attr_float(n, "alpha", 1.0f);
-        lin->wscale = a != 0.0 && isfinite(a) ? a : 1.0;
-    }
+    lin->wscale    = n->def->linear->weight_scale ? n->def->linear->weight_scale(n) : 1.0;
     if (!roles->w_known || n->n_outputs != 1 || n->outputs[0] < 0)
         return LRPX_OK;
 

@@ -46,7 +46,7 @@
 bool
 lrpx__lrp_is_linear(const struct lrpx_node *n)
 {
-    return n->def && n->def->linear;
+    return lrpx__node_is(n, LRPX_LRP_CLASS_LINEAR) && n->def->linear;
 }
 
 static bool
@@ -431,15 +431,6 @@ bias_fill(const struct lin_ctx *c, const struct lrpx_lrp_linear *lin, int b_inde
 
 /* ---- entry point ---- */
 
-static double
-gemm_alpha(const struct lrpx_node *n)
-{
-    if (strcmp(n->op_type, "Gemm") != 0)
-        return 1.0;
-    double a = lrpx__attr_float(n, "alpha", 1.0f);
-    return a != 0.0 && isfinite(a) ? a : 1.0;
-}
-
 static lrpx_status
 work_alloc(struct lrpx_lrp_work *k, int64_t n_in, int64_t n_out, int64_t n_w)
 {
@@ -527,7 +518,7 @@ lrpx__lrp_linear(struct lrpx_exec *x, const struct lrpx_node *n)
         local.tail      = n->outputs[0];
         local.add_node  = local.add_const = local.bn_node = -1;
         local.w         = w_t->f32;
-        local.wscale    = gemm_alpha(n);
+        local.wscale    = n->def->linear->weight_scale ? n->def->linear->weight_scale(n) : 1.0;
         lin             = &local;
     }
     if (standalone) {

@@ -1,6 +1,7 @@
-/* Internals shared by the LRP front end (src/lrp/explain.c), the rule
- * resolution (resolve.c), the canonizers (canonize.c) and the rule kernels
- * of linear layers (linear.c). Nothing here is seen by ops. */
+/* Internals shared by the LRP front end (src/lrp/explain.c), the rule-spec
+ * language (spec.c, rule_file.c), the rule resolution (resolve.c), the
+ * canonizers (canonize.c) and the rule kernels of linear layers
+ * (linear.c). Nothing here is seen by ops. */
 #ifndef LRPX_LRP_IMPL_H
 #define LRPX_LRP_IMPL_H
 
@@ -60,7 +61,12 @@ void lrpx__lrp_linear_need(const struct lrpx_exec *x, const struct lrpx_node *n,
 /* Whether n is a linear node lrpx can apply rules to (def->linear set). */
 bool lrpx__lrp_is_linear(const struct lrpx_node *n);
 
-/* ---- resolve.c ---- */
+/* ---- spec.c: the rule-spec language ---- */
+
+/* Zennit's defaults */
+#define LRPX_LRP_DEFAULT_EPS   1e-6
+#define LRPX_LRP_DEFAULT_GAMMA 0.25
+#define LRPX_LRP_DEFAULT_STAB  1e-6
 
 enum lrpx_sel_kind {
     LRPX_SEL_ALL = 0,     /* "*"            */
@@ -70,9 +76,19 @@ enum lrpx_sel_kind {
     LRPX_SEL_NAME,        /* "name:NODE"    */
 };
 
-enum lrpx_rule_kind {
-    LRPX_RULEKIND_LINEAR = 0,   /* cfg.rule and its parameters           */
-    LRPX_RULEKIND_MAXPOOL,      /* cfg.maxpool                           */
+/* Which layer of a composite gets its first-layer rule. */
+enum lrpx_first_layer {
+    LRPX_FIRST_NONE = 0,
+    LRPX_FIRST_LINEAR,    /* the first linear layer (topological order) */
+    LRPX_FIRST_CONV,      /* the first convolution                      */
+};
+
+struct lrpx_composite {
+    const char           *name;
+    enum lrpx_first_layer first;
+    lrpx_rule             first_rule;
+    lrpx_rule             layer[LRPX_LAYER_COUNT];   /* by layer kind      */
+    double                alpha, beta;               /* of alphabeta there */
 };
 
 /* One parsed "SELECTOR=RULE" specification. */
@@ -80,7 +96,8 @@ struct lrpx_rule_spec {
     enum lrpx_sel_kind  sel;
     char                sel_text[128];  /* op type or node name          */
     int64_t             index;
-    enum lrpx_rule_kind kind;
+    enum lrpx_lrp_class target;         /* LINEAR: rule and parameters;   */
+                                        /* MAXLIKE: maxpool               */
     lrpx_rule           rule;
     double              p1, p2;         /* eps | gamma | alpha, beta | low, high */
     int                 n_c;            /* zbox per-channel: count (0: scalar) */
@@ -93,9 +110,18 @@ struct lrpx_rule_spec {
  * into err (errlen bytes) and returns LRPX_EINVAL. */
 lrpx_status lrpx__lrp_spec_parse(const char *text, struct lrpx_rule_spec *spec, char *err,
                                  size_t errlen);
-/* Rule text as lrpx_session_explained_node reports it ("epsilon:1e-06"). */
-void        lrpx__lrp_rule_text(const struct lrpx_rule_cfg *cfg, bool is_linear, char *buf,
-                                size_t size);
+/* Rule text as lrpx_session_explained_node reports it ("epsilon:1e-06",
+ * "sum", "proportional"; "" for ops of class OTHER). */
+void        lrpx__lrp_rule_text(const struct lrpx_rule_cfg *cfg, enum lrpx_lrp_class cls,
+                                char *buf, size_t size);
+const struct lrpx_composite *lrpx__lrp_composite_find(const char *name);
+/* "a, b, c" of the composite names */
+void        lrpx__lrp_composite_list(char *buf, size_t size);
+/* Set o->composite to a known name, else write a message and return false. */
+bool        lrpx__lrp_set_composite(struct lrpx_lrp_options *o, const char *name, char *err,
+                                    size_t errlen);
+
+/* ---- resolve.c ---- */
 
 /* Resolve composite + overrides into s->rules / s->rule_desc (allocated
  * here). Per-channel bounds parsed from overrides are stored in *box

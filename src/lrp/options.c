@@ -1,20 +1,8 @@
-/* Defaults and names of the LRP options (public API). */
+/* Defaults of the LRP options (public API); names are spec.c. */
 #include <math.h>
 #include <string.h>
 
 #include "core/rules.h"
-
-static const char *const rule_names[LRPX_RULE_COUNT] = {
-#define X(name, text) [LRPX_RULE_##name] = text,
-    LRPX_RULE_MAP(X)
-#undef X
-};
-
-const char *
-lrpx_rule_name(lrpx_rule rule)
-{
-    return (unsigned)rule < LRPX_RULE_COUNT ? rule_names[rule] : "?";
-}
 
 void
 lrpx_lrp_options_default(struct lrpx_lrp_options *o)

@@ -218,4 +218,5 @@ const struct lrpx_op_def lrpx__op_average_pool = {
     .forward       = average_pool_forward,
     .backward      = average_pool_backward,
     .relevance     = average_pool_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

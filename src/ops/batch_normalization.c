@@ -220,4 +220,5 @@ const struct lrpx_op_def lrpx__op_batch_normalization = {
     .forward       = batch_normalization_forward,
     .backward      = batch_normalization_backward,
     .relevance     = batch_normalization_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

@@ -35,7 +35,7 @@
 enum conv_algo { CONV_PLAIN, CONV_PGEMM, CONV_WINOGRAD };
 
 struct conv_params {
-    struct lrpx_linear_roles roles;      /* first member: core/linear.h   */
+    struct lrpx_linear_roles roles;      /* first member (LRPX_LINEAR_PARAMS) */
     struct lrpx_conv_geom    geom;
     size_t                   scratch;    /* bytes: im2col, then packing    */
     size_t                   pack_off;   /* where packing starts, or 0     */
@@ -59,6 +59,7 @@ struct conv_params {
     struct lrpx_act          act;
     int                      act_value;
 };
+LRPX_LINEAR_PARAMS(struct conv_params);
 
 /* Fuse the first Relu, or Clip with constant bounds, that reads our output:
  * the forward pass then writes its output too while the values are in
@@ -359,14 +360,30 @@ conv_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_PARAMS(x, n, struct conv_params)->lrp_scratch;
 }
 
+/* W [M, C/group, k...]: output channel m owns the slice W[m]. */
+static bool
+conv_channel_layout(const struct lrpx_node *n, const struct lrpx_tensor *w, int in_index,
+                    int out_rank, struct lrpx_chan_layout *l)
+{
+    (void)n;
+    (void)out_rank;
+    if (in_index != 0 || w->rank < 3 || w->dims[0] < 1)
+        return false;
+    *l = (struct lrpx_chan_layout){.inner = w->n_elems / w->dims[0], .per = w->dims[0],
+                                   .n_c = w->dims[0]};
+    return l->inner > 0;
+}
+
 static const struct lrpx_linear_def conv_linear = {
-    .in_index      = 0,
-    .w_index       = 1,
-    .b_index       = 2,
-    .apply         = conv_apply,
-    .apply_t       = conv_apply_t,
-    .add_bias      = conv_add_bias,
-    .scratch_bytes = conv_scratch_bytes,
+    .in_index       = 0,
+    .w_index        = 1,
+    .b_index        = 2,
+    .kind           = LRPX_LAYER_CONV,
+    .apply          = conv_apply,
+    .apply_t        = conv_apply_t,
+    .add_bias       = conv_add_bias,
+    .scratch_bytes  = conv_scratch_bytes,
+    .channel_layout = conv_channel_layout,
 };
 
 const struct lrpx_op_def lrpx__op_conv = {
@@ -381,4 +398,5 @@ const struct lrpx_op_def lrpx__op_conv = {
     .backward      = conv_backward,
     .relevance     = lrpx__lrp_linear,
     .linear        = &conv_linear,
+    .lrp_class     = LRPX_LRP_CLASS_LINEAR,
 };

@@ -21,10 +21,11 @@
 #include "core/linear.h"
 
 struct conv_transpose_params {
-    struct lrpx_linear_roles roles;      /* first member: core/linear.h */
+    struct lrpx_linear_roles roles;      /* first member (LRPX_LINEAR_PARAMS) */
     struct lrpx_conv_geom    geom;       /* conv terms: in = Y, out = X  */
     size_t                   scratch;
 };
+LRPX_LINEAR_PARAMS(struct conv_transpose_params);
 
 static lrpx_status
 conv_transpose_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
@@ -124,14 +125,33 @@ conv_transpose_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_PARAMS(x, n, struct conv_transpose_params)->scratch;
 }
 
+/* W [C, M/group, k...]: input channel c of group c / (C/group) feeds
+ * output channels group * (M/group) + j through the slice W[c, j]. */
+static bool
+conv_transpose_channel_layout(const struct lrpx_node *n, const struct lrpx_tensor *w,
+                              int in_index, int out_rank, struct lrpx_chan_layout *l)
+{
+    (void)out_rank;
+    int64_t group = lrpx__attr_int(n, "group", 1);
+    if (in_index != 0 || w->rank < 3 || group < 1 || w->dims[1] < 1 || w->dims[0] < group ||
+        w->dims[0] % group != 0)
+        return false;
+    int64_t k = w->n_elems / (w->dims[0] * w->dims[1]);
+    *l = (struct lrpx_chan_layout){.inner = k, .per = w->dims[1],
+                                   .group_span = w->dims[0] / group, .n_c = w->dims[1] * group};
+    return k > 0;
+}
+
 static const struct lrpx_linear_def conv_transpose_linear = {
-    .in_index      = 0,
-    .w_index       = 1,
-    .b_index       = 2,
-    .apply         = conv_transpose_apply,
-    .apply_t       = conv_transpose_apply_t,
-    .add_bias      = conv_transpose_add_bias,
-    .scratch_bytes = conv_transpose_scratch_bytes,
+    .in_index       = 0,
+    .w_index        = 1,
+    .b_index        = 2,
+    .kind           = LRPX_LAYER_CONV,
+    .apply          = conv_transpose_apply,
+    .apply_t        = conv_transpose_apply_t,
+    .add_bias       = conv_transpose_add_bias,
+    .scratch_bytes  = conv_transpose_scratch_bytes,
+    .channel_layout = conv_transpose_channel_layout,
 };
 
 const struct lrpx_op_def lrpx__op_conv_transpose = {
@@ -146,4 +166,5 @@ const struct lrpx_op_def lrpx__op_conv_transpose = {
     .backward      = conv_transpose_backward,
     .relevance     = lrpx__lrp_linear,
     .linear        = &conv_transpose_linear,
+    .lrp_class     = LRPX_LRP_CLASS_LINEAR,
 };

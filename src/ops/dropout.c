@@ -79,6 +79,23 @@ dropout_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_OK;
 }
 
+/* Graph passes: the node can be removed when the mask is not asked for
+ * and training mode is not possible (no training_mode input, or a constant
+ * false that the caller cannot override). */
+static bool
+dropout_inference_identity(const struct lrpx_graph *g, const struct lrpx_node *n)
+{
+    if (n->n_outputs > 1 && n->outputs[1] >= 0)
+        return false;                    /* mask requested */
+    if (n->n_inputs > 2 && n->inputs[2] >= 0) {
+        const struct lrpx_value *t = &g->values[n->inputs[2]];
+        if (t->kind != LRPX_VALUE_CONST || t->overridable || t->data.n_elems != 1 ||
+            lrpx__tensor_get_i64(&t->data, 0) != 0)
+            return false;                /* training mode possible */
+    }
+    return true;   /* inference: Dropout is the identity (as ONNX Runtime) */
+}
+
 const struct lrpx_op_def lrpx__op_dropout = {
     .onnx_name     = "Dropout",
     .since_version = 1,
@@ -90,4 +107,5 @@ const struct lrpx_op_def lrpx__op_dropout = {
     .forward       = dropout_forward,
     .backward      = lrpx__back_identity,
     .relevance     = lrpx__back_identity,
+    .inference_identity = dropout_inference_identity,
 };

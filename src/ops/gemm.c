@@ -11,6 +11,7 @@
  *       substitute weight, add_bias adds beta * C.
  * Backward: gradients for A, B and C where they carry one.
  */
+#include <math.h>
 #include <string.h>
 
 #include "core/rules.h"
@@ -18,7 +19,7 @@
 #include "core/linear.h"
 
 struct gemm_params {
-    struct lrpx_linear_roles roles;      /* first member: core/linear.h */
+    struct lrpx_linear_roles roles;      /* first member (LRPX_LINEAR_PARAMS) */
     int64_t m, n, k;
     int64_t lda, ldb;                    /* stored row lengths of A, B  */
     bool    ta, tb;
@@ -26,6 +27,7 @@ struct gemm_params {
     int64_t c_rows, c_cols;              /* C as [c_rows, c_cols], each  */
                                          /* 1 or M / N; 0 when absent    */
 };
+LRPX_LINEAR_PARAMS(struct gemm_params);
 
 static lrpx_status
 gemm_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
@@ -78,10 +80,7 @@ gemm_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
 
     /* y = W x written as Gemm(W, x): the constant operand is the weight */
     const bool swap = !lrpx__in_const(x, n, 1) && lrpx__in_const(x, n, 0);
-    p->roles.in_index = swap ? 1 : 0;
-    p->roles.w_index  = swap ? 0 : 1;
-    p->roles.b_index  = c != NULL ? 2 : -1;
-    p->roles.w_known  = lrpx__in_const(x, n, p->roles.w_index);
+    lrpx__linear_roles_init(&p->roles, x, n, swap);
 
     const int64_t dims[2] = { p->m, p->n };
     return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, 2, dims);
@@ -230,14 +229,47 @@ gemm_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
     return 0;
 }
 
+/* alpha, the factor of the product (a zero or non-finite alpha is taken
+ * as 1 by the rules, which would otherwise divide by it) */
+static double
+gemm_weight_scale(const struct lrpx_node *n)
+{
+    double a = lrpx__attr_float(n, "alpha", 1.0f);
+    return a != 0.0 && isfinite(a) ? a : 1.0;
+}
+
+static double
+gemm_bias_scale(const struct lrpx_node *n)
+{
+    return lrpx__attr_float(n, "beta", 1.0f);
+}
+
+/* The weight B is [K, N] ([N, K] with transB); output channel n (axis 1
+ * of Y) owns column n of B'. Not when the constant is A (y = W x). */
+static bool
+gemm_channel_layout(const struct lrpx_node *n, const struct lrpx_tensor *w, int in_index,
+                    int out_rank, struct lrpx_chan_layout *l)
+{
+    if (in_index != 0 || w->rank != 2 || out_rank != 2 || w->dims[0] < 1 || w->dims[1] < 1)
+        return false;
+    bool tb = lrpx__attr_int(n, "transB", 0) != 0;
+    *l = tb ? (struct lrpx_chan_layout){.inner = w->dims[1], .per = w->dims[0], .n_c = w->dims[0]}
+            : (struct lrpx_chan_layout){.inner = 1, .per = w->dims[1], .n_c = w->dims[1]};
+    return true;
+}
+
 static const struct lrpx_linear_def gemm_linear = {
-    .in_index      = 0,
-    .w_index       = 1,
-    .b_index       = 2,
-    .apply         = gemm_apply,
-    .apply_t       = gemm_apply_t,
-    .add_bias      = gemm_add_bias,
-    .scratch_bytes = gemm_scratch_bytes,
+    .in_index       = 0,
+    .w_index        = 1,
+    .b_index        = 2,
+    .kind           = LRPX_LAYER_DENSE,
+    .apply          = gemm_apply,
+    .apply_t        = gemm_apply_t,
+    .add_bias       = gemm_add_bias,
+    .scratch_bytes  = gemm_scratch_bytes,
+    .weight_scale   = gemm_weight_scale,
+    .bias_scale     = gemm_bias_scale,
+    .channel_layout = gemm_channel_layout,
 };
 
 const struct lrpx_op_def lrpx__op_gemm = {
@@ -252,4 +284,5 @@ const struct lrpx_op_def lrpx__op_gemm = {
     .backward      = gemm_backward,
     .relevance     = lrpx__lrp_linear,
     .linear        = &gemm_linear,
+    .lrp_class     = LRPX_LRP_CLASS_LINEAR,
 };

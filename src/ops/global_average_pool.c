@@ -141,4 +141,5 @@ const struct lrpx_op_def lrpx__op_global_average_pool = {
     .forward       = global_average_pool_forward,
     .backward      = global_average_pool_backward,
     .relevance     = global_average_pool_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

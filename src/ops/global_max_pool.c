@@ -56,31 +56,17 @@ global_max_pool_route(const struct lrpx_global_pool *p, const struct lrpx_tensor
         double  r    = gout[pl];
         if (r == 0.0 || p->plane == 0)
             continue;
-        double  best = global_max_pool_val(in, base), sum = 0.0;
-        int64_t bi = 0, ties = 0;
-        for (int64_t i = 0; i < p->plane; i++) {
-            double v = global_max_pool_val(in, base + i);
-            sum += v;
-            if (v > best) {
-                best = v;
-                bi   = i;
-                ties = 1;
-            } else if (v == best) {
-                ties++;
-            }
+        struct lrpx_maxlike m;
+        lrpx__maxlike_init(&m, true);
+        for (int64_t i = 0; i < p->plane; i++)
+            lrpx__maxlike_add(&m, global_max_pool_val(in, base + i), i);
+        if (lrpx__maxlike_single(&m, mode)) {
+            gin[base + m.arg] += (float)r;
+            continue;
         }
-        if (mode == LRPX_MAXPOOL_SUM) {
-            double q = r / lrpx__stabilize(sum, stab);
-            for (int64_t i = 0; i < p->plane; i++)
-                gin[base + i] += (float)(global_max_pool_val(in, base + i) * q);
-        } else if (mode == LRPX_MAXPOOL_WINNER_SPLIT && ties > 1) {
-            float share = (float)(r / (double)ties);
-            for (int64_t i = 0; i < p->plane; i++)
-                if (global_max_pool_val(in, base + i) == best)
-                    gin[base + i] += share;
-        } else {
-            gin[base + bi] += (float)r;
-        }
+        for (int64_t i = 0; i < p->plane; i++)
+            gin[base + i] += (float)lrpx__maxlike_share(&m, mode, stab, r,
+                                                        global_max_pool_val(in, base + i), i);
     }
 }
 
@@ -120,4 +106,5 @@ const struct lrpx_op_def lrpx__op_global_max_pool = {
     .forward       = global_max_pool_forward,
     .backward      = global_max_pool_backward,
     .relevance     = global_max_pool_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_MAXLIKE,
 };

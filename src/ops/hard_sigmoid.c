@@ -90,4 +90,5 @@ const struct lrpx_op_def lrpx__op_hard_sigmoid = {
     .forward       = hard_sigmoid_forward,
     .backward      = hard_sigmoid_backward,
     .relevance     = lrpx__back_identity,
+    .lrp_class     = LRPX_LRP_CLASS_GATE,
 };

@@ -23,6 +23,15 @@ identity_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_OK;
 }
 
+/* Graph passes remove every Identity node. */
+static bool
+identity_always(const struct lrpx_graph *g, const struct lrpx_node *n)
+{
+    (void)g;
+    (void)n;
+    return true;
+}
+
 const struct lrpx_op_def lrpx__op_identity = {
     .onnx_name     = "Identity",
     .since_version = 1,
@@ -34,4 +43,5 @@ const struct lrpx_op_def lrpx__op_identity = {
     .forward       = identity_forward,
     .backward      = lrpx__back_identity,
     .relevance     = lrpx__back_identity,
+    .inference_identity = identity_always,
 };

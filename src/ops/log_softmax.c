@@ -43,4 +43,5 @@ const struct lrpx_op_def lrpx__op_log_softmax = {
     .forward       = log_softmax_forward,
     .backward      = log_softmax_backward,
     .relevance     = NULL,
+    .output_normalizer = true,
 };

@@ -19,7 +19,7 @@
 #include "core/linear.h"
 
 struct mat_mul_params {
-    struct lrpx_linear_roles roles;      /* first member: core/linear.h  */
+    struct lrpx_linear_roles roles;      /* first member (LRPX_LINEAR_PARAMS) */
     int64_t m, n, k;
     int64_t n_batch;                     /* output matrices               */
     int     batch_rank;
@@ -31,6 +31,7 @@ struct mat_mul_params {
                                          /* n_batch: one [n_batch*M, K]   */
                                          /* x [K, N] product              */
 };
+LRPX_LINEAR_PARAMS(struct mat_mul_params);
 
 static lrpx_status
 mat_mul_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
@@ -98,10 +99,7 @@ mat_mul_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
         dims[rank++] = p->n;
 
     const bool swap = !lrpx__in_const(x, n, 1) && lrpx__in_const(x, n, 0);
-    p->roles.in_index = swap ? 1 : 0;
-    p->roles.w_index  = swap ? 0 : 1;
-    p->roles.b_index  = -1;
-    p->roles.w_known  = lrpx__in_const(x, n, p->roles.w_index);
+    lrpx__linear_roles_init(&p->roles, x, n, swap);
 
     return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, rank, dims);
 }
@@ -262,14 +260,30 @@ mat_mul_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
     return 0;
 }
 
+/* A dense layer x [M, K] times W [K, N]: output channel n owns column n
+ * of W. Not for batched products or y = W x (the channel axis 1 of the
+ * output is then not N). */
+static bool
+mat_mul_channel_layout(const struct lrpx_node *n, const struct lrpx_tensor *w, int in_index,
+                       int out_rank, struct lrpx_chan_layout *l)
+{
+    (void)n;
+    if (in_index != 0 || w->rank != 2 || out_rank != 2 || w->dims[1] < 1)
+        return false;
+    *l = (struct lrpx_chan_layout){.inner = 1, .per = w->dims[1], .n_c = w->dims[1]};
+    return true;
+}
+
 static const struct lrpx_linear_def mat_mul_linear = {
-    .in_index      = 0,
-    .w_index       = 1,
-    .b_index       = -1,
-    .apply         = mat_mul_apply,
-    .apply_t       = mat_mul_apply_t,
-    .add_bias      = mat_mul_add_bias,
-    .scratch_bytes = mat_mul_scratch_bytes,
+    .in_index       = 0,
+    .w_index        = 1,
+    .b_index        = -1,
+    .kind           = LRPX_LAYER_DENSE,
+    .apply          = mat_mul_apply,
+    .apply_t        = mat_mul_apply_t,
+    .add_bias       = mat_mul_add_bias,
+    .scratch_bytes  = mat_mul_scratch_bytes,
+    .channel_layout = mat_mul_channel_layout,
 };
 
 const struct lrpx_op_def lrpx__op_mat_mul = {
@@ -284,4 +298,5 @@ const struct lrpx_op_def lrpx__op_mat_mul = {
     .backward      = mat_mul_backward,
     .relevance     = lrpx__lrp_linear,
     .linear        = &mat_mul_linear,
+    .lrp_class     = LRPX_LRP_CLASS_LINEAR,
 };

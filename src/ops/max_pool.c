@@ -381,44 +381,20 @@ max_pool_route(const struct max_pool_params *p, const struct lrpx_tensor *in,
             if (r == 0.0 || !lrpx__pool_iter_begin(&it, g, opos))
                 continue;
             struct lrpx_pool_iter start = it;
-            double  best = max_pool_val(in, xo + it.off), sum = best;
-            int64_t boff = it.off, ties = 1;
-            while (lrpx__pool_iter_next(&it)) {
-                double v = max_pool_val(in, xo + it.off);
-                sum += v;
-                if (v > best) {
-                    best = v;
-                    boff = it.off;
-                    ties = 1;
-                } else if (v == best) {
-                    ties++;
-                }
+            struct lrpx_maxlike   m;
+            lrpx__maxlike_init(&m, true);
+            do {
+                lrpx__maxlike_add(&m, max_pool_val(in, xo + it.off), it.off);
+            } while (lrpx__pool_iter_next(&it));
+            if (lrpx__maxlike_single(&m, mode)) {
+                gp[m.arg] += (float)r;
+                continue;
             }
-            switch (mode) {
-            case LRPX_MAXPOOL_WINNER_SPLIT:
-                if (ties > 1) {
-                    double share = r / (double)ties;
-                    it = start;
-                    do {
-                        if (max_pool_val(in, xo + it.off) == best)
-                            gp[it.off] += (float)share;
-                    } while (lrpx__pool_iter_next(&it));
-                    break;
-                }
-                gp[boff] += (float)r;
-                break;
-            case LRPX_MAXPOOL_SUM: {
-                double q = r / lrpx__stabilize(sum, stab);
-                it = start;
-                do {
-                    gp[it.off] += (float)(max_pool_val(in, xo + it.off) * q);
-                } while (lrpx__pool_iter_next(&it));
-                break;
-            }
-            default: /* LRPX_MAXPOOL_WINNER */
-                gp[boff] += (float)r;
-                break;
-            }
+            it = start;
+            do {
+                gp[it.off] += (float)lrpx__maxlike_share(&m, mode, stab, r,
+                                                         max_pool_val(in, xo + it.off), it.off);
+            } while (lrpx__pool_iter_next(&it));
         }
     }
 }
@@ -459,4 +435,5 @@ const struct lrpx_op_def lrpx__op_max_pool = {
     .forward       = max_pool_forward,
     .backward      = max_pool_backward,
     .relevance     = max_pool_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_MAXLIKE,
 };

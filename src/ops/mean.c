@@ -57,4 +57,5 @@ const struct lrpx_op_def lrpx__op_mean = {
     .forward       = mean_forward,
     .backward      = mean_backward,
     .relevance     = lrpx__variadic_proportional,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

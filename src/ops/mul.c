@@ -60,9 +60,7 @@ mul_is_gate(const struct lrpx_exec *x, const struct lrpx_node *n, int i)
     int p = x->g->values[n->inputs[i]].producer;
     if (p < 0)
         return false;
-    const char *op = x->g->nodes[p].op_type;
-    return strcmp(op, "Sigmoid") == 0 || strcmp(op, "HardSigmoid") == 0 ||
-           strcmp(op, "Tanh") == 0;
+    return lrpx__node_is(&x->g->nodes[p], LRPX_LRP_CLASS_GATE);
 }
 
 static lrpx_status

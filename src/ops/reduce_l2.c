@@ -27,4 +27,5 @@ const struct lrpx_op_def lrpx__op_reduce_l2 = {
     .forward       = lrpx__reduce_forward,
     .backward      = lrpx__reduce_backward,
     .relevance     = lrpx__reduce_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

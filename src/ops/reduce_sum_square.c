@@ -26,4 +26,5 @@ const struct lrpx_op_def lrpx__op_reduce_sum_square = {
     .forward       = lrpx__reduce_forward,
     .backward      = lrpx__reduce_backward,
     .relevance     = lrpx__reduce_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

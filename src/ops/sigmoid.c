@@ -81,4 +81,5 @@ const struct lrpx_op_def lrpx__op_sigmoid = {
     .forward       = sigmoid_forward,
     .backward      = sigmoid_backward,
     .relevance     = lrpx__back_identity,
+    .lrp_class     = LRPX_LRP_CLASS_GATE,
 };

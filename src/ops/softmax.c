@@ -43,4 +43,5 @@ const struct lrpx_op_def lrpx__op_softmax = {
     .forward       = softmax_forward,
     .backward      = softmax_backward,
     .relevance     = NULL,
+    .output_normalizer = true,
 };

@@ -71,4 +71,5 @@ const struct lrpx_op_def lrpx__op_sub = {
     .forward       = sub_forward,
     .backward      = sub_backward,
     .relevance     = sub_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

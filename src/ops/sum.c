@@ -50,4 +50,5 @@ const struct lrpx_op_def lrpx__op_sum = {
     .forward       = sum_forward,
     .backward      = sum_backward,
     .relevance     = lrpx__variadic_proportional,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

@@ -75,4 +75,5 @@ const struct lrpx_op_def lrpx__op_upsample = {
     .forward       = lrpx__resample_forward,
     .backward      = lrpx__resample_backward,
     .relevance     = lrpx__resample_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
 };

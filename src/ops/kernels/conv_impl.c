@@ -325,10 +325,7 @@ lrpx__conv_prepare_common(struct lrpx_exec *x, const struct lrpx_node *n, bool t
                                     lrpx__dims_str(b->dims, b->rank, buf, sizeof buf),
                                     (long long)b_c);
     }
-    roles->in_index = 0;
-    roles->w_index  = 1;
-    roles->b_index  = b != NULL ? 2 : -1;
-    roles->w_known  = lrpx__in_const(x, n, 1);
+    lrpx__linear_roles_init(roles, x, n, false);
     return LRPX_OK;
 }
 

@@ -199,7 +199,10 @@ lrpx__reduce_prepare(struct lrpx_exec *x, const struct lrpx_node *n, enum lrpx_r
     }
 
     size_t bytes;
-    if (!lrpx__mul_size((size_t)p->n_out, 3 * sizeof(double), &bytes))
+    /* per output: three doubles (forward, gradient) and the window
+     * statistics of the max-pool modes (struct lrpx_maxlike) */
+    if (!lrpx__mul_size((size_t)p->n_out, 3 * sizeof(double) + sizeof(struct lrpx_maxlike),
+                        &bytes))
         return lrpx__node_error(x, n, LRPX_ELIMIT, "output too large");
     lrpx__scratch_request(x, bytes);
     return lrpx__set_output(x, n, 0, in->dtype, orank, odims);
@@ -333,27 +336,18 @@ lrpx__reduce_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 
 /* ---- gradient ---- */
 
-/* First extremum of every output group: best value and flat input index
- * (-1 for an empty group), ties counted. */
-static void
+/* Window statistics of every output group (core/rules.h): the first
+ * extremum, its flat input index (-1 for an empty group), ties, sum. They
+ * live in the scratch after the three doubles per output. */
+static struct lrpx_maxlike *
 reduce_extremum(const struct lrpx_reduce_params *p, const struct lrpx_tensor *in, bool is_max,
-                double *best, int64_t *bidx, double *ties)
+                void *scratch)
 {
-    for (int64_t o = 0; o < p->n_out; o++) {
-        bidx[o] = -1;
-        ties[o] = 0.0;
-        best[o] = 0.0;
-    }
-    REDUCE_FOR_EACH(p, i, o, {
-        double v = reduce_val(in, i);
-        if (bidx[o] < 0 || (is_max ? v > best[o] : v < best[o])) {
-            best[o] = v;
-            bidx[o] = i;
-            ties[o] = 1.0;
-        } else if (v == best[o]) {
-            ties[o] += 1.0;
-        }
-    });
+    struct lrpx_maxlike *m = (struct lrpx_maxlike *)((double *)scratch + 3 * p->n_out);
+    for (int64_t o = 0; o < p->n_out; o++)
+        lrpx__maxlike_init(&m[o], is_max);
+    REDUCE_FOR_EACH(p, i, o, { lrpx__maxlike_add(&m[o], reduce_val(in, i), i); });
+    return m;
 }
 
 static void
@@ -389,7 +383,6 @@ lrpx__reduce_backward(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;
     double  *a = x->scratch;
     double  *b = a + p->n_out;
-    int64_t *c = (int64_t *)(b + p->n_out);
     switch (p->kind) {
     case LRPX_REDUCE_SUM:
         REDUCE_FOR_EACH(p, i, o, { gx[i] += gy[o]; });
@@ -401,12 +394,15 @@ lrpx__reduce_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     }
     case LRPX_REDUCE_MAX:
     case LRPX_REDUCE_MIN:
+    {
         /* all of g to the first extremum (as MaxPool) */
-        reduce_extremum(p, in, p->kind == LRPX_REDUCE_MAX, a, c, b);
+        const struct lrpx_maxlike *m = reduce_extremum(p, in, p->kind == LRPX_REDUCE_MAX,
+                                                       x->scratch);
         for (int64_t o = 0; o < p->n_out; o++)
-            if (c[o] >= 0)
-                gx[c[o]] += gy[o];
+            if (m[o].arg >= 0)
+                gx[m[o].arg] += gy[o];
         break;
+    }
     case LRPX_REDUCE_PROD:
         /* a: product of the non-zero elements, b: number of zeros */
         for (int64_t o = 0; o < p->n_out; o++) {
@@ -450,15 +446,19 @@ lrpx__reduce_backward(struct lrpx_exec *x, const struct lrpx_node *n)
         REDUCE_FOR_EACH(p, i, o, { gx[i] += (float)(gy[o] / a[o]); });
         break;
     case LRPX_REDUCE_LOG_SUM_EXP:
+    {
         /* d/dx_i = softmax_i over the group */
-        reduce_extremum(p, in, true, a, c, b);
-        for (int64_t o = 0; o < p->n_out; o++)
+        const struct lrpx_maxlike *m = reduce_extremum(p, in, true, x->scratch);
+        for (int64_t o = 0; o < p->n_out; o++) {
+            a[o] = m[o].best;
             b[o] = 0.0;
+        }
         REDUCE_FOR_EACH(p, i, o, { b[o] += exp(reduce_val(in, i) - a[o]); });
         REDUCE_FOR_EACH(p, i, o, {
             gx[i] += (float)(gy[o] * exp(reduce_val(in, i) - a[o]) / b[o]);
         });
         break;
+    }
     }
     return LRPX_OK;
 }
@@ -485,7 +485,6 @@ lrpx__reduce_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;
     double  *a = x->scratch;
     double  *b = a + p->n_out;
-    int64_t *c = (int64_t *)(b + p->n_out);
     switch (p->kind) {
     case LRPX_REDUCE_SUM:
     case LRPX_REDUCE_MEAN:
@@ -515,24 +514,20 @@ lrpx__reduce_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
     }
     case LRPX_REDUCE_MAX:
     case LRPX_REDUCE_MIN:
-        if (rule->maxpool == LRPX_MAXPOOL_SUM) {
-            reduce_sum_of(p, in, 0, a);
-            for (int64_t o = 0; o < p->n_out; o++)
-                b[o] = rout[o] / lrpx__stabilize(a[o], rule->stab);
-            REDUCE_FOR_EACH(p, i, o, { rin[i] += (float)(reduce_val(in, i) * b[o]); });
-        } else if (rule->maxpool == LRPX_MAXPOOL_WINNER_SPLIT) {
-            reduce_extremum(p, in, p->kind == LRPX_REDUCE_MAX, a, c, b);
-            REDUCE_FOR_EACH(p, i, o, {
-                if (reduce_val(in, i) == a[o])
-                    rin[i] += (float)(rout[o] / b[o]);
-            });
-        } else {
-            reduce_extremum(p, in, p->kind == LRPX_REDUCE_MAX, a, c, b);
-            for (int64_t o = 0; o < p->n_out; o++)
-                if (c[o] >= 0)
-                    rin[c[o]] += rout[o];
-        }
+    {
+        const struct lrpx_maxlike *m = reduce_extremum(p, in, p->kind == LRPX_REDUCE_MAX,
+                                                       x->scratch);
+        REDUCE_FOR_EACH(p, i, o, {
+            if (lrpx__maxlike_single(&m[o], rule->maxpool)) {
+                if (i == m[o].arg)
+                    rin[i] += rout[o];
+            } else {
+                rin[i] += (float)lrpx__maxlike_share(&m[o], rule->maxpool, rule->stab, rout[o],
+                                                     reduce_val(in, i), i);
+            }
+        });
         break;
+    }
     default:
         return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
                                 "%s has no relevance rule", reduce_names[p->kind]);
