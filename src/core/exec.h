@@ -162,7 +162,6 @@ lrpx_status lrpx__check_dtype(struct lrpx_exec *x, const struct lrpx_node *n, in
 lrpx_status lrpx__check_float(struct lrpx_exec *x, const struct lrpx_node *n, int i);
 lrpx_status lrpx__check_rank(struct lrpx_exec *x, const struct lrpx_node *n, int i,
                              int min_rank, int max_rank);
-lrpx_status lrpx__check_known(struct lrpx_exec *x, const struct lrpx_node *n, int i);
 
 /* Numpy broadcasting of two shapes; ESHAPE with the node named when they do
  * not broadcast. */

@@ -117,17 +117,6 @@ lrpx__in_known(struct lrpx_exec *x, const struct lrpx_node *n, int i)
 }
 
 lrpx_status
-lrpx__check_known(struct lrpx_exec *x, const struct lrpx_node *n, int i)
-{
-    if (!lrpx__in_known(x, n, i))
-        return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
-                                "input %d must be a constant (or computable from constants and "
-                                "input shapes)",
-                                i);
-    return LRPX_OK;
-}
-
-lrpx_status
 lrpx__broadcast_shape(struct lrpx_exec *x, const struct lrpx_node *n, const struct lrpx_tensor *a,
                       const struct lrpx_tensor *b, int *rank, int64_t *dims)
 {

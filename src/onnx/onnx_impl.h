@@ -8,9 +8,8 @@
 
 #include <stdio.h>
 
-/* protobuf-c allocator that forwards to lrpx__malloc/lrpx__free */
-extern ProtobufCAllocator lrpx__pb_allocator;
-/* The same, for one unpack of len bytes: records a failed allocation (to
+/* protobuf-c allocator for one unpack of len bytes, forwarding to
+ * lrpx__malloc/lrpx__free: records a failed allocation (to
  * tell OOM from a corrupt file once unpack returns NULL) and refuses to
  * allocate past a budget (16 x len + 64 MiB, at most max_total when > 0),
  * so a small hostile file cannot make the parser take gigabytes. */

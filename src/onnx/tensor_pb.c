@@ -49,8 +49,6 @@ pb_free(void *ctx, void *p)
     lrpx__free(p);
 }
 
-ProtobufCAllocator lrpx__pb_allocator = {pb_alloc, pb_free, NULL};
-
 ProtobufCAllocator
 lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len, int64_t max_total)
 {
