@@ -49,13 +49,6 @@ lrpx__lrp_is_linear(const struct lrpx_node *n)
     return lrpx__node_is(n, LRPX_LRP_CLASS_LINEAR) && n->def->linear;
 }
 
-static bool
-rule_modifies_w(lrpx_rule r)
-{
-    return r == LRPX_RULE_GAMMA || r == LRPX_RULE_ALPHABETA || r == LRPX_RULE_ZPLUS ||
-           r == LRPX_RULE_ZBOX || r == LRPX_RULE_WSQUARE || r == LRPX_RULE_FLAT;
-}
-
 void
 lrpx__lrp_linear_need(const struct lrpx_exec *x, const struct lrpx_node *n,
                       const struct lrpx_rule_cfg *cfg, int64_t *n_in, int64_t *n_out,
@@ -67,7 +60,7 @@ lrpx__lrp_linear_need(const struct lrpx_exec *x, const struct lrpx_node *n,
     const struct lrpx_tensor       *out   = lrpx__out(x, n, 0);
     *n_in  = in ? in->n_elems : 0;
     *n_out = out ? out->n_elems : 0;
-    *n_w   = w && rule_modifies_w(cfg->rule) ? w->n_elems : 0;
+    *n_w   = w && lrpx__lrp_rule_modifies_w(cfg->rule) ? w->n_elems : 0;
 }
 
 /* ---- one call ---- */

@@ -115,6 +115,8 @@ lrpx_status lrpx__lrp_spec_parse(const char *text, struct lrpx_rule_spec *spec, 
 void        lrpx__lrp_rule_text(const struct lrpx_rule_cfg *cfg, enum lrpx_lrp_class cls,
                                 char *buf, size_t size);
 const struct lrpx_composite *lrpx__lrp_composite_find(const char *name);
+/* The rule works with a modified weight (needs a weight-sized buffer). */
+bool        lrpx__lrp_rule_modifies_w(lrpx_rule rule);
 /* "a, b, c" of the composite names */
 void        lrpx__lrp_composite_list(char *buf, size_t size);
 /* Set o->composite to a known name, else write a message and return false. */

@@ -31,6 +31,7 @@ struct rule_info {
     enum rule_arg arg;
     const char   *param;      /* ARG_NUM: what the number is       */
     double        def;        /* ARG_NUM: its default              */
+    bool          new_w;      /* uses a modified weight (work buffer) */
     const char   *help;
 };
 
@@ -40,26 +41,26 @@ static const char *const rule_names[LRPX_RULE_COUNT] = {
 #undef X
 };
 
-/*                      syntax                  arg            param      default            help */
+/*                      syntax                  arg            param      default    modifies W, help */
 static const struct rule_info rule_info[LRPX_RULE_COUNT] = {
-    [LRPX_RULE_ZERO]      = {"zero",            ARG_NONE,      NULL,      0,
+    [LRPX_RULE_ZERO]      = {"zero",            ARG_NONE,      NULL,      0, false,
                              "LRP-0: in proportion to the contributions z_ij / z_j"},
-    [LRPX_RULE_EPSILON]   = {"epsilon[:EPS]",   ARG_NUM,       "epsilon", LRPX_LRP_DEFAULT_EPS,
+    [LRPX_RULE_EPSILON]   = {"epsilon[:EPS]",   ARG_NUM,       "epsilon", LRPX_LRP_DEFAULT_EPS, false,
                              "LRP-epsilon: z_ij / (z_j + EPS sign(z_j)), EPS default 1e-6"},
-    [LRPX_RULE_GAMMA]     = {"gamma[:G]",       ARG_NUM,       "gamma",   LRPX_LRP_DEFAULT_GAMMA,
+    [LRPX_RULE_GAMMA]     = {"gamma[:G]",       ARG_NUM,       "gamma",   LRPX_LRP_DEFAULT_GAMMA, true,
                              "LRP-gamma: positive contributions raised by G (default 0.25)"},
-    [LRPX_RULE_ALPHABETA] = {"alphabeta:A,B",   ARG_ALPHABETA, NULL,      0,
+    [LRPX_RULE_ALPHABETA] = {"alphabeta:A,B",   ARG_ALPHABETA, NULL,      0, true,
                              "LRP-alpha-beta: A x positive minus B x negative shares, A - B = 1"},
-    [LRPX_RULE_ZPLUS]     = {"zplus",           ARG_NONE,      NULL,      0,
+    [LRPX_RULE_ZPLUS]     = {"zplus",           ARG_NONE,      NULL,      0, true,
                              "z+: alphabeta:1,0, positive contributions only"},
-    [LRPX_RULE_ZBOX]      = {"zbox:LOW,HIGH",   ARG_BOUNDS,    NULL,      0,
+    [LRPX_RULE_ZBOX]      = {"zbox:LOW,HIGH",   ARG_BOUNDS,    NULL,      0, true,
                              "z^B: inputs bounded by LOW and HIGH (numbers, or [l1,..],[h1,..] "
                              "per channel)"},
-    [LRPX_RULE_WSQUARE]   = {"wsquare",         ARG_NONE,      NULL,      0,
+    [LRPX_RULE_WSQUARE]   = {"wsquare",         ARG_NONE,      NULL,      0, true,
                              "w^2: in proportion to the squared weights"},
-    [LRPX_RULE_FLAT]      = {"flat",            ARG_NONE,      NULL,      0,
+    [LRPX_RULE_FLAT]      = {"flat",            ARG_NONE,      NULL,      0, true,
                              "flat: evenly over each output's receptive field"},
-    [LRPX_RULE_PASS]      = {"pass",            ARG_NONE,      NULL,      0,
+    [LRPX_RULE_PASS]      = {"pass",            ARG_NONE,      NULL,      0, false,
                              "relevance passed through unchanged (same shape)"},
 };
 
@@ -121,6 +122,12 @@ const char *
 lrpx_rule_name(lrpx_rule rule)
 {
     return (unsigned)rule < LRPX_RULE_COUNT ? rule_names[rule] : "?";
+}
+
+bool
+lrpx__lrp_rule_modifies_w(lrpx_rule rule)
+{
+    return (unsigned)rule < LRPX_RULE_COUNT && rule_info[rule].new_w;
 }
 
 const char *

@@ -1,8 +1,8 @@
 /* Shared kernels of the convolution family (Conv, ConvTranspose): geometry
  * from the ONNX attributes (incl. auto_pad), im2col/col2im, the three
  * convolution products (forward, data gradient, weight gradient) on top of
- * OpenBLAS sgemm, a direct path for depthwise convolutions, and a row-major
- * sgemm wrapper also used by Gemm and MatMul.
+ * OpenBLAS sgemm (sgemm_impl.h), a direct path for depthwise
+ * convolutions, and Winograd F(2x2, 3x3) (conv_winograd.c).
  *
  * Everything is expressed in "conv terms": a convolution maps a tensor
  * with in_c channels and spatial size in_sp (the big side) to one with
