@@ -1070,6 +1070,20 @@ check_twins(lrpx_model *a, lrpx_model *b, int rank, const int64_t *dims, const f
     }
 }
 
+/* BatchNormalization(s, b, m, v, eps) of n_c channels from value `in` to
+ * `out` in test model t. */
+static void
+add_bn(lrpx_test_model *t, const char *in, const char *out, int64_t n_c, const float *sc,
+       const float *sh, const float *mu, const float *var, double eps)
+{
+    lrpx_test_model_init_f32(t, "s", 1, (int64_t[]){n_c}, sc);
+    lrpx_test_model_init_f32(t, "b", 1, (int64_t[]){n_c}, sh);
+    lrpx_test_model_init_f32(t, "m", 1, (int64_t[]){n_c}, mu);
+    lrpx_test_model_init_f32(t, "v", 1, (int64_t[]){n_c}, var);
+    lrpx_test_model_node(t, "BatchNormalization", "bn", LT_IO(in, "s", "b", "m", "v"), LT_IO(out),
+                         LT_FLOAT("epsilon", (float)eps), NULL);
+}
+
 START_TEST(test_batchnorm_twins)
 {
     rng_seed(600);
@@ -1101,14 +1115,8 @@ START_TEST(test_batchnorm_twins)
         lrpx_test_model_init_f32(t[k], "F", 2, (int64_t[]){3, 4}, fc);
         lrpx_test_model_node(t[k], "Conv", "conv", LT_IO("x", "W", "B"), LT_IO(k ? "n" : "c"),
                              LT_INTS("pads", 1, 1, 1, 1), NULL);
-        if (!k) {
-            lrpx_test_model_init_f32(t[k], "s", 1, (int64_t[]){4}, sc);
-            lrpx_test_model_init_f32(t[k], "b", 1, (int64_t[]){4}, sh);
-            lrpx_test_model_init_f32(t[k], "m", 1, (int64_t[]){4}, mu);
-            lrpx_test_model_init_f32(t[k], "v", 1, (int64_t[]){4}, var);
-            lrpx_test_model_node(t[k], "BatchNormalization", "bn", LT_IO("c", "s", "b", "m", "v"),
-                                 LT_IO("n"), LT_FLOAT("epsilon", (float)eps), NULL);
-        }
+        if (!k)
+            add_bn(t[k], "c", "n", 4, sc, sh, mu, var, eps);
         lrpx_test_model_node(t[k], "Relu", "relu", LT_IO("n"), LT_IO("r"), NULL);
         lrpx_test_model_node(t[k], "GlobalAveragePool", "gap", LT_IO("r"), LT_IO("g"), NULL);
         lrpx_test_model_node(t[k], "Flatten", "flat", LT_IO("g"), LT_IO("f"), NULL);
@@ -1347,35 +1355,63 @@ START_TEST(test_maxlike_hand)
 }
 END_TEST
 
+/* t[0] has the BN, t[1] is its twin folded by the test: the BN kept (merged
+ * by the relevance canonizer) and folded by the loader both explain as the
+ * twin. Frees the test models. */
+static void
+check_bn_layout(lrpx_test_model *t[2], int rank, const int64_t *xd, const float *x,
+                const char *label)
+{
+    lrpx_model *kept = load(t[0], false), *twin = load(t[1], true), *loader = load(t[0], true);
+    char        l[128];
+    ck_assert_msg(lrpx_model_n_nodes(loader, 1) == lrpx_model_n_nodes(loader, 0) - 1,
+                  "%s: the loader did not fold the BN", label);
+    snprintf(l, sizeof l, "%s, kept vs twin", label);
+    check_twins(kept, twin, rank, xd, x, l, true);
+    snprintf(l, sizeof l, "%s, loader-folded vs twin", label);
+    check_twins(loader, twin, rank, xd, x, l, true);
+    lrpx_model_free(kept);
+    lrpx_model_free(twin);
+    lrpx_model_free(loader);
+    lrpx_test_model_free(t[0]);
+    lrpx_test_model_free(t[1]);
+}
+
+/* BN statistics for n_c channels; a[m] = sc / sqrt(var + eps) and the
+ * folded bias of a layer bias cb. */
+static void
+bn_stats(int n_c, float *sc, float *sh, float *mu, float *var, float *cb, double eps, double *a,
+         float *bf)
+{
+    fill(cb, n_c, -0.5, 0.5);
+    fill(sc, n_c, -1.5, 1.5);          /* negative scales flip weight signs */
+    fill(sh, n_c, -0.5, 0.5);
+    fill(mu, n_c, -0.5, 0.5);
+    fill(var, n_c, 0.2, 2);
+    for (int m = 0; m < n_c; m++) {
+        a[m]  = sc[m] / sqrt((double)var[m] + eps);
+        bf[m] = (float)(a[m] * (cb[m] - mu[m]) + sh[m]);
+    }
+}
+
 /* BatchNormalization after ConvTranspose (groups) and after Gemm (W as
  * [K, N] and [N, K]): the loader's folding and the relevance canonizer
  * against a twin whose weights this test folds itself. */
 START_TEST(test_batchnorm_twins_layouts)
 {
     rng_seed(610);
-    double eps = 1e-3;
+    double eps = 1e-3, a[6];
     /* ConvTranspose: X [1, 4, 3, 3], W [4, 3, 2, 2], group 2 -> 6 channels */
     {
         float   w[48], cb[6], sc[6], sh[6], mu[6], var[6], fc[12], x[36], wf[48], bf[6];
         int64_t xd[4] = {1, 4, 3, 3};
         fill(w, 48, -1, 1);
-        fill(cb, 6, -0.5, 0.5);
-        fill(sc, 6, -1.5, 1.5);
-        fill(sh, 6, -0.5, 0.5);
-        fill(mu, 6, -0.5, 0.5);
-        fill(var, 6, 0.2, 2);
         fill(fc, 12, -1, 1);
         fill(x, 36, -1, 1);
-        for (int c = 0; c < 4; c++)           /* input channel c, group c / 2 */
-        for (int j = 0; j < 3; j++) {
-            int    m = (c / 2) * 3 + j;        /* output channel */
-            double a = sc[m] / sqrt((double)var[m] + eps);
-            for (int k = 0; k < 4; k++)
-                wf[(c * 3 + j) * 4 + k] = (float)(a * w[(c * 3 + j) * 4 + k]);
-        }
-        for (int m = 0; m < 6; m++) {
-            double a = sc[m] / sqrt((double)var[m] + eps);
-            bf[m]    = (float)(a * (cb[m] - mu[m]) + sh[m]);
+        bn_stats(6, sc, sh, mu, var, cb, eps, a, bf);
+        for (int i = 0; i < 48; i++) {     /* W[c, j, k]: channel (c / 2) * 3 + j */
+            int c = i / 12, j = (i / 4) % 3;
+            wf[i] = (float)(a[(c / 2) * 3 + j] * w[i]);
         }
         lrpx_test_model *t[2];
         for (int k = 0; k < 2; k++) {
@@ -1386,15 +1422,8 @@ START_TEST(test_batchnorm_twins_layouts)
             lrpx_test_model_init_f32(t[k], "F", 2, (int64_t[]){2, 6}, fc);
             lrpx_test_model_node(t[k], "ConvTranspose", "convt", LT_IO("x", "W", "B"),
                                  LT_IO(k ? "n" : "c"), LT_INT("group", 2), NULL);
-            if (!k) {
-                lrpx_test_model_init_f32(t[k], "s", 1, (int64_t[]){6}, sc);
-                lrpx_test_model_init_f32(t[k], "b", 1, (int64_t[]){6}, sh);
-                lrpx_test_model_init_f32(t[k], "m", 1, (int64_t[]){6}, mu);
-                lrpx_test_model_init_f32(t[k], "v", 1, (int64_t[]){6}, var);
-                lrpx_test_model_node(t[k], "BatchNormalization", "bn",
-                                     LT_IO("c", "s", "b", "m", "v"), LT_IO("n"),
-                                     LT_FLOAT("epsilon", (float)eps), NULL);
-            }
+            if (!k)
+                add_bn(t[k], "c", "n", 6, sc, sh, mu, var, eps);
             lrpx_test_model_node(t[k], "Relu", "relu", LT_IO("n"), LT_IO("r"), NULL);
             lrpx_test_model_node(t[k], "GlobalAveragePool", "gap", LT_IO("r"), LT_IO("g"), NULL);
             lrpx_test_model_node(t[k], "Flatten", "flat", LT_IO("g"), LT_IO("f"), NULL);
@@ -1402,38 +1431,18 @@ START_TEST(test_batchnorm_twins_layouts)
                                  LT_INT("transB", 1), NULL);
             lrpx_test_model_output(t[k], "y");
         }
-        lrpx_model *kept = load(t[0], false), *twin = load(t[1], true), *loader = load(t[0], true);
-        /* the loader folded the BN: one node fewer than the file */
-        ck_assert_int_eq(lrpx_model_n_nodes(loader, 1), lrpx_model_n_nodes(loader, 0) - 1);
-        check_twins(kept, twin, 4, xd, x, "ConvTranspose+BN kept vs folded twin", true);
-        check_twins(loader, twin, 4, xd, x, "ConvTranspose+BN loader-folded vs twin", true);
-        lrpx_model_free(kept);
-        lrpx_model_free(twin);
-        lrpx_model_free(loader);
-        lrpx_test_model_free(t[0]);
-        lrpx_test_model_free(t[1]);
+        check_bn_layout(t, 4, xd, x, "ConvTranspose(group 2)+BN");
     }
     /* Gemm [1, 5] x W -> 4 channels, W stored [5, 4] and (transB) [4, 5] */
     for (int tb = 0; tb < 2; tb++) {
         float   w[20], cb[4], sc[4], sh[4], mu[4], var[4], fc[8], x[5], wf[20], bf[4];
         int64_t xd[2] = {1, 5};
         fill(w, 20, -1, 1);
-        fill(cb, 4, -0.5, 0.5);
-        fill(sc, 4, -1.5, 1.5);
-        fill(sh, 4, -0.5, 0.5);
-        fill(mu, 4, -0.5, 0.5);
-        fill(var, 4, 0.2, 2);
         fill(fc, 8, -1, 1);
         fill(x, 5, -1, 1);
-        for (int i = 0; i < 20; i++) {
-            int    m = tb ? i / 5 : i % 4;
-            double a = sc[m] / sqrt((double)var[m] + eps);
-            wf[i]    = (float)(a * w[i]);
-        }
-        for (int m = 0; m < 4; m++) {
-            double a = sc[m] / sqrt((double)var[m] + eps);
-            bf[m]    = (float)(a * (cb[m] - mu[m]) + sh[m]);
-        }
+        bn_stats(4, sc, sh, mu, var, cb, eps, a, bf);
+        for (int i = 0; i < 20; i++)
+            wf[i] = (float)(a[tb ? i / 5 : i % 4] * w[i]);
         lrpx_test_model *t[2];
         for (int k = 0; k < 2; k++) {
             t[k] = lrpx_test_model_new(13);
@@ -1444,30 +1453,13 @@ START_TEST(test_batchnorm_twins_layouts)
             lrpx_test_model_init_f32(t[k], "F", 2, (int64_t[]){4, 2}, fc);
             lrpx_test_model_node(t[k], "Gemm", "dense", LT_IO("x", "W", "B"),
                                  LT_IO(k ? "n" : "c"), LT_INT("transB", tb), NULL);
-            if (!k) {
-                lrpx_test_model_init_f32(t[k], "s", 1, (int64_t[]){4}, sc);
-                lrpx_test_model_init_f32(t[k], "b", 1, (int64_t[]){4}, sh);
-                lrpx_test_model_init_f32(t[k], "m", 1, (int64_t[]){4}, mu);
-                lrpx_test_model_init_f32(t[k], "v", 1, (int64_t[]){4}, var);
-                lrpx_test_model_node(t[k], "BatchNormalization", "bn",
-                                     LT_IO("c", "s", "b", "m", "v"), LT_IO("n"),
-                                     LT_FLOAT("epsilon", (float)eps), NULL);
-            }
+            if (!k)
+                add_bn(t[k], "c", "n", 4, sc, sh, mu, var, eps);
             lrpx_test_model_node(t[k], "Relu", "relu", LT_IO("n"), LT_IO("r"), NULL);
             lrpx_test_model_node(t[k], "MatMul", "fc", LT_IO("r", "F"), LT_IO("y"), NULL);
             lrpx_test_model_output(t[k], "y");
         }
-        lrpx_model *kept = load(t[0], false), *twin = load(t[1], true), *loader = load(t[0], true);
-        ck_assert_int_eq(lrpx_model_n_nodes(loader, 1), lrpx_model_n_nodes(loader, 0) - 1);
-        check_twins(kept, twin, 2, xd, x, tb ? "Gemm(transB)+BN kept vs twin" : "Gemm+BN kept vs twin",
-                    true);
-        check_twins(loader, twin, 2, xd, x, tb ? "Gemm(transB)+BN loader vs twin" : "Gemm+BN loader vs twin",
-                    true);
-        lrpx_model_free(kept);
-        lrpx_model_free(twin);
-        lrpx_model_free(loader);
-        lrpx_test_model_free(t[0]);
-        lrpx_test_model_free(t[1]);
+        check_bn_layout(t, 2, xd, x, tb ? "Gemm(transB)+BN" : "Gemm+BN");
     }
 }
 END_TEST

@@ -115,6 +115,9 @@ lrpx_status lrpx__lrp_spec_parse(const char *text, struct lrpx_rule_spec *spec, 
 void        lrpx__lrp_rule_text(const struct lrpx_rule_cfg *cfg, enum lrpx_lrp_class cls,
                                 char *buf, size_t size);
 const struct lrpx_composite *lrpx__lrp_composite_find(const char *name);
+/* Format a message into err (errlen bytes; nothing when err is NULL). */
+void        lrpx__lrp_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The rule works with a modified weight (needs a weight-sized buffer). */
 bool        lrpx__lrp_rule_modifies_w(lrpx_rule rule);
 /* "a, b, c" of the composite names */

@@ -3,7 +3,6 @@
  * nothing. Format: docs/lrp.md, "Rule files". */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,16 +10,7 @@
 
 #include "lrp/lrp_impl.h"
 
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define errf lrpx__lrp_errf
 
 /* JSON bound: a number or an array of numbers (per channel) */
 static bool

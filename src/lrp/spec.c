@@ -171,8 +171,8 @@ names_list(const char *const *names, int n, char *buf, size_t size)
                               names[i]);
 }
 
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
+void
+lrpx__lrp_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen)
         return;
@@ -181,6 +181,8 @@ errf(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
+
+#define errf lrpx__lrp_errf
 
 /* ---- parsing "SELECTOR=RULE" ---- */
 
