@@ -302,9 +302,5 @@ graph_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(graph_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lrpx_test_main(graph_suite());
 }

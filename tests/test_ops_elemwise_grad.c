@@ -818,9 +818,5 @@ ops_elemwise_grad_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(ops_elemwise_grad_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lrpx_test_main(ops_elemwise_grad_suite());
 }

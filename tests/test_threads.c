@@ -428,9 +428,5 @@ threads_suite(void)
 int
 main(void)
 {
-    SRunner *sr = srunner_create(threads_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lrpx_test_main(threads_suite());
 }
