@@ -82,38 +82,42 @@ static lrpx_status
 compute(lrpx_session *s, int c, struct result *r, char *msg, size_t msg_size)
 {
     memset(r, 0, sizeof *r);
-    lrpx_tensor_view v;
-    const char      *step = "set_input";
-    lrpx_status      rc   = lrpx_session_set_input(s, NULL, LRPX_DTYPE_FLOAT32, fx.rank[c],
-                                                   fx.dims[c], fx.input[c]);
-    if (rc == LRPX_OK && (step = "run", rc = lrpx_session_run(s)) == LRPX_OK
-        && (step = "output", rc = lrpx_session_output(s, 0, &v)) == LRPX_OK) {
-        r->n_out = v.n_elems;
-        r->out   = copy_view(&v);
-    }
     struct lrpx_lrp_options o;
+    char                    oerr[256] = "";
     lrpx_lrp_options_default(&o);
-    char oerr[256] = "";
-    if (rc == LRPX_OK
-        && (step = "composite",
-            rc = lrpx_lrp_options_set_composite(&o, cases[c].composite, oerr, sizeof oerr))
-               != LRPX_OK) {
+    lrpx_status rc = lrpx_lrp_options_set_composite(&o, cases[c].composite, oerr, sizeof oerr);
+    if (rc != LRPX_OK) {
         snprintf(msg, msg_size, "%s: %s", cases[c].onnx, oerr);
         return rc;
     }
-    if (rc == LRPX_OK && (step = "explain", rc = lrpx_session_explain(s, &o)) == LRPX_OK
-        && (step = "relevance", rc = lrpx_session_relevance(s, NULL, &v)) == LRPX_OK) {
-        r->n_in = v.n_elems;
-        r->rel  = copy_view(&v);
-    }
-    if (rc == LRPX_OK && (step = "gradient", rc = lrpx_session_gradient(s, &o)) == LRPX_OK
-        && (step = "gradient_of", rc = lrpx_session_gradient_of(s, NULL, &v)) == LRPX_OK)
-        r->grad = copy_view(&v);
-    if (rc == LRPX_OK && (!r->out || !r->rel || !r->grad))
-        rc = LRPX_ENOMEM, step = "copy";
+    lrpx_tensor_view v;
+    const char      *step = "set_input";
+    rc = lrpx_session_set_input(s, NULL, LRPX_DTYPE_FLOAT32, fx.rank[c], fx.dims[c], fx.input[c]);
     if (rc != LRPX_OK)
-        snprintf(msg, msg_size, "%s: %s: %s: %s", cases[c].onnx, step, lrpx_status_name(rc),
-                 lrpx_session_errmsg(s));
+        goto fail;
+    step = "run";
+    if ((rc = lrpx_session_run(s)) != LRPX_OK || (rc = lrpx_session_output(s, 0, &v)) != LRPX_OK)
+        goto fail;
+    r->n_out = v.n_elems;
+    r->out   = copy_view(&v);
+    step     = "explain";
+    if ((rc = lrpx_session_explain(s, &o)) != LRPX_OK ||
+        (rc = lrpx_session_relevance(s, NULL, &v)) != LRPX_OK)
+        goto fail;
+    r->n_in = v.n_elems;
+    r->rel  = copy_view(&v);
+    step    = "gradient";
+    if ((rc = lrpx_session_gradient(s, &o)) != LRPX_OK ||
+        (rc = lrpx_session_gradient_of(s, NULL, &v)) != LRPX_OK)
+        goto fail;
+    r->grad = copy_view(&v);
+    if (r->out && r->rel && r->grad)
+        return LRPX_OK;
+    rc   = LRPX_ENOMEM;
+    step = "copy";
+fail:
+    snprintf(msg, msg_size, "%s: %s: %s: %s", cases[c].onnx, step, lrpx_status_name(rc),
+             lrpx_session_errmsg(s));
     return rc;
 }
 

@@ -666,9 +666,10 @@ CONV_DW_AVX_FN(conv_dw_avx5s2, 5, 2)
 static bool
 conv_dw_avx_ok(const struct lrpx_conv_geom *g)
 {
+    const bool ok = lrpx__cpu_has(LRPX_CPU_AVX2);
     int64_t PH, PW, NP;
     conv_dw_pad_dims(g, &PH, &PW, &NP);
-    return lrpx__cpu_has(LRPX_CPU_AVX2) && g->stride[1] == g->stride[2] && (g->stride[1] == 1 || g->stride[1] == 2) &&
+    return ok && g->stride[1] == g->stride[2] && (g->stride[1] == 1 || g->stride[1] == 2) &&
            g->dilation[1] == 1 && g->dilation[2] == 1 && g->kernel[1] == g->kernel[2] &&
            (g->kernel[1] == 3 || g->kernel[1] == 5) && NP * PH * PW <= CONV_DW_PAD_MAX;
 }
