@@ -29,6 +29,16 @@
  * Every function that can fail returns an lrpx_status; the message that goes
  * with it is read from the handle (lrpx_model_errmsg, lrpx_session_errmsg).
  * The library never exits or aborts on bad input.
+ *
+ * Threads: a loaded lrpx_model is never written again, so any number of
+ * threads may create and use sessions on the same model at once (free the
+ * model only after its last session). An lrpx_session must be used by one
+ * thread at a time; different sessions, of the same model or of different
+ * ones, may run on different threads concurrently. Loading models, and every
+ * function without a handle (status text, option defaults, images, .npy
+ * files), may be called from any thread. A session gives the same bits
+ * whichever thread calls it and whatever other sessions run meanwhile
+ * (docs/performance.md, "Determinism").
  */
 #ifndef LRPX_H
 #define LRPX_H
@@ -206,8 +216,11 @@ LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char 
  * own loops: im2col, depthwise convolutions, pooling, element-wise ops).
  * n_threads <= 0 restores the default: the environment variable
  * LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else the online CPUs. Results
- * do not depend on the thread count in lrpx's own loops. OpenBLAS's count is
- * process-wide: a pass sets it when it differs from the session's. */
+ * do not depend on the thread count in lrpx's own loops; products left to
+ * OpenBLAS may differ in the last bits (docs/performance.md, "Determinism").
+ * OpenBLAS's own count is process-wide:
+ * a pass sets it to 1 when it is not (each block of a matrix product runs
+ * on one of the session's threads). */
 LRPX_API lrpx_status lrpx_session_set_threads(lrpx_session *session, int n_threads);
 LRPX_API int         lrpx_session_threads(const lrpx_session *session);
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build lrpx and run every test suite: once as a normal build, once under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Ends with one line
-# "N passed, N failed" (Check test cases over all suites and builds).
-#   scripts/test.sh              normal + ASan/UBSan
+# AddressSanitizer + UndefinedBehaviorSanitizer; then the threads suite
+# alone under ThreadSanitizer. Ends with one line "N passed, N failed"
+# (Check test cases over all suites and builds).
+#   scripts/test.sh              normal + ASan/UBSan + TSan (threads suite)
 #   scripts/test.sh --quick      normal build only
 #   scripts/test.sh --valgrind   normal build under valgrind (slow)
 set -uo pipefail
@@ -48,6 +49,22 @@ run_build() {
   count_log "$dir/meson-logs/testlog${log_suffix}.txt"
 }
 
+# The threads suite under ThreadSanitizer: only its program is built (a
+# whole TSan build would double the CI time) and any race report ends the
+# test with an error (halt_on_error).
+run_tsan() {
+  local dir=build-tsan
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug >/dev/null ||
+      { echo "meson setup $dir failed"; status=1; failed=$((failed+1)); return; }
+  fi
+  ninja -C "$dir" tests/test_threads >/dev/null ||
+    { ninja -C "$dir" tests/test_threads | tail -30; echo "build $dir failed"; status=1; failed=$((failed+1)); return; }
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    meson test -C "$dir" --no-rebuild --print-errorlogs --suite threads || status=1
+  count_log "$dir/meson-logs/testlog.txt"
+}
+
 test_args=()
 log_suffix=""
 case "$mode" in
@@ -63,6 +80,7 @@ case "$mode" in
     run_build build
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+    run_tsan
     ;;
 esac
 

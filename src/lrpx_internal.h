@@ -19,7 +19,10 @@ void *lrpx__realloc(void *p, size_t size);
 void  lrpx__free(void *p);
 char *lrpx__strdup(const char *s);
 /* Tests: make allocation number n (1-based, counted from now) and every
- * later one fail; 0 turns failure off. Returns allocations made so far. */
+ * later one fail; 0 turns failure off. lrpx__alloc_count returns the
+ * allocations made since the last lrpx__alloc_fail_after (allocations are
+ * counted only after the first call). Both are safe to call while other
+ * threads allocate. */
 void     lrpx__alloc_fail_after(int64_t n);
 int64_t  lrpx__alloc_count(void);
 
@@ -81,6 +84,13 @@ lrpx_status lrpx__verror(struct lrpx_err *err, lrpx_status status, const char *f
 void lrpx__error_prefix(struct lrpx_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void lrpx__error_clear(struct lrpx_err *err);
+
+/* ---- CPU features (src/util/cpu.c) ---- */
+
+/* Probed once per process, safe from any thread. Bits of one mask so a
+ * caller can ask for several at once: lrpx__cpu_has(LRPX_CPU_AVX2 | LRPX_CPU_FMA). */
+enum lrpx_cpu_feature { LRPX_CPU_AVX2 = 1u << 0, LRPX_CPU_FMA = 1u << 1 };
+bool lrpx__cpu_has(unsigned features);
 
 /* ---- logging (src/util/log.c) ---- */
 

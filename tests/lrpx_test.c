@@ -827,6 +827,16 @@ lrpx_test_model_load(lrpx_test_model *m, lrpx_model **out)
 
 /* ---- running ---- */
 
+int
+lrpx_test_main(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 void
 lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float *x,
                   lrpx_model **model, lrpx_session **session)

@@ -245,6 +245,11 @@ lrpx_status lrpx_test_model_load(lrpx_test_model *m, lrpx_model **out);
 
 /* ---- running ---- */
 
+/* The whole main of a test program: run every test of suite s (Check's
+ * CK_NORMAL output) and return EXIT_SUCCESS when none failed:
+ *     int main(void) { return lrpx_test_main(my_suite()); } */
+int lrpx_test_main(Suite *s);
+
 /* Load m, make a session, set input 0 (float32, dims) and run; fails the
  * test with the message on any error. Free with lrpx_session_free then
  * lrpx_model_free. */

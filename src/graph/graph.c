@@ -128,13 +128,25 @@ lrpx__graph_toposort(struct lrpx_graph *g)
         }
     }
     if (g->n_order != n_needed) {
-        for (int i = 0; i < g->n_nodes; i++)
-            if (needed[i] && indeg[i] > 0) {
-                char label[512];
-                rc = lrpx__error(g->err, LRPX_EPARSE, "%s: is part of a cycle (the graph must be acyclic)",
-                                 lrpx__node_label(g, &g->nodes[i], label, sizeof label));
-                break;
+        /* The nodes left wait on a cycle or are on one. Each waits on the
+         * producer of some input that is also left: stepping back that way
+         * n_nodes times ends on a cycle, whose node the message names. */
+        int i = 0;
+        while (!(needed[i] && indeg[i] > 0))
+            i++;
+        for (int step = 0; step < g->n_nodes; step++) {
+            const struct lrpx_node *n = &g->nodes[i];
+            for (int k = 0; k < n->n_inputs; k++) {
+                int p = n->inputs[k] >= 0 ? g->values[n->inputs[k]].producer : -1;
+                if (p >= 0 && indeg[p] > 0) {
+                    i = p;
+                    break;
+                }
             }
+        }
+        char label[512];
+        rc = lrpx__error(g->err, LRPX_EPARSE, "%s: is part of a cycle (the graph must be acyclic)",
+                         lrpx__node_label(g, &g->nodes[i], label, sizeof label));
     }
 done:
     lrpx__free(stack);

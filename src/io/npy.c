@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -567,14 +568,15 @@ lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims
 
     /* a temporary in the same folder, renamed over path when complete, so
      * readers never see a partial file */
-    static unsigned long counter;
+    static atomic_ulong counter;   /* sessions may save from many threads */
     size_t plen = strlen(path);
     char  *tmp  = lrpx__malloc(plen + 64);
     if (!tmp)
         return FAIL(LRPX_ENOMEM, "out of memory");
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, plen + 64, "%s.tmp-%ld-%lu", path, (long)getpid(), counter++);
+        snprintf(tmp, plen + 64, "%s.tmp-%ld-%lu", path, (long)getpid(),
+                 atomic_fetch_add(&counter, 1));
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno != EEXIST)
             break;

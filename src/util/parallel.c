@@ -225,9 +225,16 @@ lrpx__threads_default(void)
     return n;
 }
 
+/* OpenBLAS keeps its thread count in a plain global: passes of sessions on
+ * several threads take turns at reading and setting it, and the lock orders
+ * every change before the sgemm calls of the passes that follow. */
+static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
+
 void
 lrpx__threads_blas_serial(void)
 {
+    pthread_mutex_lock(&blas_mu);
     if (openblas_get_num_threads() != 1)
         openblas_set_num_threads(1);
+    pthread_mutex_unlock(&blas_mu);
 }

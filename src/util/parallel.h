@@ -46,9 +46,11 @@ void lrpx__threads_blas_serial(void);
 /* Hot loops that the compiler vectorises get an AVX2+FMA copy chosen at
  * run time on CPUs that have it (the binary still runs on any x86-64).
  * ISO C mode (-std=c11) keeps -ffp-contract=off, so both copies round the
- * same way. */
+ * same way. Not under ThreadSanitizer: the loader calls the copy-choosing
+ * (ifunc) resolvers before the sanitizer's runtime is set up, and the
+ * instrumented resolvers crash there. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(LRPX_NO_TARGET_CLONES)
+    !defined(LRPX_NO_TARGET_CLONES) && !defined(__SANITIZE_THREAD__)
 #define LRPX_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define LRPX_TARGET_CLONES

@@ -662,11 +662,7 @@ CONV_DW_AVX_FN(conv_dw_avx5s2, 5, 2)
 static bool
 conv_dw_avx_ok(const struct lrpx_conv_geom *g)
 {
-    static int ok = -1;
-    if (ok < 0) {
-        __builtin_cpu_init();
-        ok = __builtin_cpu_supports("avx2");
-    }
+    const bool ok = lrpx__cpu_has(LRPX_CPU_AVX2);
     int64_t PH, PW, NP;
     conv_dw_pad_dims(g, &PH, &PW, &NP);
     return ok && g->stride[1] == g->stride[2] && (g->stride[1] == 1 || g->stride[1] == 2) &&

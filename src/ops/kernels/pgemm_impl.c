@@ -24,6 +24,7 @@
  * and k. */
 #include <string.h>
 
+#include "lrpx_internal.h"
 #include "ops/kernels/pgemm_impl.h"
 #include "util/parallel.h"
 
@@ -106,12 +107,7 @@ lrpx__pgemm_pack(const float *a, int64_t lda, int64_t m, int64_t k, int64_t n_hi
 bool
 lrpx__pgemm_available(void)
 {
-    static int ok = -1;
-    if (ok < 0) {
-        __builtin_cpu_init();
-        ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return ok;
+    return lrpx__cpu_has(LRPX_CPU_AVX2 | LRPX_CPU_FMA);
 }
 
 #define PG_TARGET __attribute__((target("avx2,fma")))
