@@ -521,6 +521,32 @@ START_TEST(test_usage_errors)
     ck_assert_int_eq(run_cli("preprocess", png, NULL), 2);             /* no -o */
     ck_assert_int_eq(run_cli("explain", m, png, "--jpeg-quality", "0", "--heatmap", "x.jpg",
                              NULL), 2);
+    /* the table-driven flag parser: missing values, values on switches,
+     * unknown flags, --flag=VALUE, help from the tables */
+    ck_assert_int_eq(run_cli("explain", m, png, "--maxpool", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "--maxpool needs winner, winner-split or sum"));
+    ck_assert_int_eq(run_cli("explain", m, png, "--json=1", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "--json takes no value"));
+    ck_assert_int_eq(run_cli("run", m, png, "--bogus", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "unknown option '--bogus'"));
+    ck_assert_int_eq(run_cli("run", m, png, "--top=0", NULL), 2);
+    ck_assert_int_eq(run_cli("info", m, m, NULL), 2);                  /* two MODELs */
+    ck_assert_int_eq(run_cli("explain", m, png, "--markdown", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, png, "--rules", tpath("none.json"), NULL), 1);
+    ck_assert_int_eq(run_cli("explain", m, png, "--target=3", "--json", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out_text, "\"class\": 3,"));
+    ck_assert_int_eq(run_cli("run", m, "--input", NULL), 2);
+    ck_assert_int_eq(run_cli("run", m, "--input", "noequals", NULL), 2);
+    const char *cmds[] = {"explain", "gradient", "run", "bench", "info", "preprocess"};
+    for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+        ck_assert_int_eq(run_cli(cmds[c], "--help", NULL), 0);
+        ck_assert_msg(strstr(out_text, "usage: lrpx ") != NULL, "%s --help: %s", cmds[c],
+                      out_text);
+    }
+    ck_assert_int_eq(run_cli("explain", "--help", NULL), 0);
+    for (const char *f = "--heatmap\0--translate\0--resize\0--input\0--rule\0alphabeta:A,B\0";
+         *f; f += strlen(f) + 1)
+        ck_assert_msg(strstr(out_text, f) != NULL, "explain --help lacks %s", f);
     /* settings that cannot fit the model: exit 1 with both sizes */
     ck_assert_int_eq(run_cli("run", m, png, "--crop", "30", NULL), 1);
     ck_assert_ptr_nonnull(strstr(err_text, "28"));

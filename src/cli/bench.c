@@ -1,27 +1,47 @@
 /* lrpx bench MODEL INPUT: time the forward pass (and optionally an
  * explanation) in-process, for scripts/bench*.sh. Prints one JSON line. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
 
-static const char bench_help[] =
+static const char bench_usage[] =
     "usage: lrpx bench MODEL INPUT [-n N] [--warmup W] [--threads T]\n"
     "                  [--explain COMPOSITE] [--profile [--profile-top K]]\n"
     "\n"
     "Time N forward passes (after W warm-up runs) and print the median,\n"
     "minimum and maximum in milliseconds as one JSON line. With --explain,\n"
     "also time N explanations (forward + relevance pass) with that\n"
-    "composite.\n"
-    "\n"
-    "  -n N        timed runs (default 10)\n"
-    "  --warmup W  untimed runs first (default 2)\n"
-    "  --threads T threads for sgemm and lrpx's loops (default:\n"
-    "              LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else all CPUs)\n"
-    "  --profile   also time every node (LRPX_PROFILE=1) and print the\n"
-    "              forward time per op type and the slowest nodes to stderr\n"
-    "  --profile-top K  how many slowest nodes to list (default 15)\n";
+    "composite. INPUT: .npy, a JPEG/PNG image or a folder of images (a\n"
+    "batch); decoding and preprocessing are not timed.\n";
+
+struct bench_args {
+    const char *composite;
+    int         n, warmup, threads, top;
+    bool        profile;
+};
+
+#define ARG(field) offsetof(struct bench_args, field)
+static const struct cli_flag bench_flags[] = {
+    {"-n", NULL, "N", "timed runs (default 10)", CLI_INT, .off = ARG(n), .lo = 1, .hi = 100000},
+    {"--warmup", NULL, "W", "untimed runs first (default 2)", CLI_INT, .off = ARG(warmup), .lo = 0,
+     .hi = 100000},
+    {"--threads", NULL, "T",
+     "threads for sgemm and lrpx's loops (default:\n"
+     "LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else all CPUs)",
+     CLI_INT, .off = ARG(threads), .lo = 1, .hi = 256},
+    {"--explain", NULL, "COMPOSITE", "also time explanations with this composite", CLI_STRING,
+     ARG(composite), .need = "a composite name"},
+    {"--profile", NULL, NULL,
+     "also time every node (LRPX_PROFILE=1) and print the\n"
+     "forward time per op type and the slowest nodes to stderr",
+     CLI_TRUE, .off = ARG(profile)},
+    {"--profile-top", NULL, "K", "how many slowest nodes to list (default 15)", CLI_INT,
+     ARG(top), .lo = 0, .hi = 1000000},
+    {NULL}};
+#undef ARG
 
 static double
 now_ms(void)
@@ -95,53 +115,26 @@ print_profile(const lrpx_session *s, double runs, long long top)
 int
 cmd_bench(int argc, char **argv)
 {
-    const char *model_path = NULL, *input = NULL, *composite = NULL;
-    long long   n = 10, warmup = 2, threads = 0, top = 15;
-    bool        profile = false;
-    struct cli_prep prep;
+    struct bench_args a = {.n = 10, .warmup = 2, .top = 15};
+    struct cli_prep   prep;
     cli_prep_init(&prep);
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int         r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(bench_help, stdout);
-            fputs("\nINPUT: .npy, a JPEG/PNG image or a folder of images (a batch);\n"
-                  "decoding and preprocessing are not timed.\n", stdout);
-            fputs(cli_prep_help, stdout);
-            return CLI_OK;
-        } else if (cli_prep_flag("bench", argc, argv, &i, &prep, &r)) {
-            if (r != CLI_OK)
-                return r;
-        } else if ((r = cli_flag_value(argc, argv, &i, "-n", &val)) != 0) {
-            if (r < 0 || !cli_parse_int(val, &n) || n < 1 || n > 100000)
-                return cli_usage_error("bench", "-n needs a positive whole number");
-        } else if ((r = cli_flag_value(argc, argv, &i, "--warmup", &val)) != 0) {
-            if (r < 0 || !cli_parse_int(val, &warmup) || warmup < 0 || warmup > 100000)
-                return cli_usage_error("bench", "--warmup needs a whole number >= 0");
-        } else if ((r = cli_flag_value(argc, argv, &i, "--threads", &val)) != 0) {
-            if (r < 0 || !cli_parse_int(val, &threads) || threads < 1 || threads > 256)
-                return cli_usage_error("bench", "--threads needs a whole number 1..256");
-        } else if (!strcmp(argv[i], "--profile")) {
-            profile = true;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--profile-top", &val)) != 0) {
-            if (r < 0 || !cli_parse_int(val, &top) || top < 0 || top > 1000000)
-                return cli_usage_error("bench", "--profile-top needs a whole number >= 0");
-        } else if ((r = cli_flag_value(argc, argv, &i, "--explain", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("bench", "--explain needs a composite name");
-            composite = val;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("bench", "unknown option '%s'", argv[i]);
-        } else if (!model_path) {
-            model_path = argv[i];
-        } else if (!input) {
-            input = argv[i];
-        } else {
-            return cli_usage_error("bench", "unexpected argument '%s'", argv[i]);
-        }
+    const char           *pos[2];
+    int                   n_pos;
+    struct cli_flag_group groups[] = {{bench_flags, &a, NULL, NULL, NULL}, cli_prep_group(&prep)};
+    int                   n_groups = (int)(sizeof groups / sizeof groups[0]);
+    int rc = cli_parse_flags("bench", argc, argv, groups, n_groups, pos, 2, &n_pos);
+    if (rc == CLI_HELP) {
+        fputs(bench_usage, stdout);
+        cli_print_flags(stdout, groups, n_groups);
+        return CLI_OK;
     }
-    if (!model_path || !input)
+    if (rc != CLI_OK)
+        return rc;
+    if (n_pos < 2)
         return cli_usage_error("bench", "needs MODEL and INPUT");
+    const char *model_path = pos[0], *input = pos[1], *composite = a.composite;
+    int         n = a.n, warmup = a.warmup, threads = a.threads, top = a.top;
+    bool        profile = a.profile;
     if (profile)
         setenv("LRPX_PROFILE", "1", 1);
     double load0 = now_ms();
@@ -150,7 +143,6 @@ cmd_bench(int argc, char **argv)
         return CLI_FAIL;
     double        load_ms = now_ms() - load0;
     lrpx_session *s       = NULL;
-    int           rc      = CLI_OK;
     double       *t       = calloc((size_t)n, sizeof *t);
     double       *tc      = calloc((size_t)n, sizeof *tc);
     struct cli_batch *batches = NULL;

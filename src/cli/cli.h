@@ -7,17 +7,63 @@
 
 #include "lrpx.h"
 
-/* exit codes */
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+/* exit codes (CLI_HELP: cli_parse_flags saw --help; the command prints its
+ * help and exits 0) */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_HELP = 3 };
 
 /* Report an error on stderr as "lrpx CMD: message" and return CLI_FAIL. */
 int  cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same for a usage error (bad flags), returning CLI_USAGE. */
 int  cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Whether argv[i] is flag (exact) and, for flags that take a value, fetch
- * it (advancing *i). Returns -1 when the value is missing. */
-int  cli_flag_value(int argc, char **argv, int *i, const char *flag, const char **value);
+/* ---- flags (src/cli/flags.c): one table per group of flags ---- */
+
+/* How a flag's value is checked and stored at its field (ctx + off). */
+enum cli_flag_type {
+    CLI_TRUE,     /* switch: bool field = true                            */
+    CLI_FALSE,    /* switch: bool field = false                           */
+    CLI_SET,      /* switch: int field = .set                             */
+    CLI_STRING,   /* const char * field = the value                       */
+    CLI_INT,      /* int field, whole number in [lo, hi]                  */
+    CLI_DOUBLE,   /* double field, finite number in [lo, hi]              */
+    CLI_CHOICE,   /* int field = the value of the matching .choices name  */
+    CLI_CALL,     /* .call(ctx, value, msg, size): CLI_OK, CLI_USAGE (bad
+                     value) or CLI_FAIL (e.g. a file it reads); msg may say
+                     why. No value is taken (NULL) when .arg is NULL      */
+};
+struct cli_choice {
+    const char *name;
+    int         value;
+};
+struct cli_flag {
+    const char             *name, *alias;  /* "--color", "--colour"        */
+    const char             *arg;           /* value's name in --help; NULL: switch */
+    const char             *help;          /* lines separated by '\n'; NULL: hidden */
+    enum cli_flag_type      type;
+    size_t                  off;           /* offsetof the field in ctx    */
+    double                  lo, hi;        /* CLI_INT, CLI_DOUBLE           */
+    const struct cli_choice *choices;      /* CLI_CHOICE, ends with {NULL}  */
+    int                     set;           /* CLI_SET                       */
+    int (*call)(void *ctx, const char *value, char *msg, size_t size);
+    const char             *need;          /* "--x needs <need>"; NULL: from type */
+};
+/* A table (ends with an entry whose name is NULL) and the struct its
+ * offsets point into. seen (may be NULL) is set when any of its flags was
+ * given; title and footer frame its part of --help. */
+struct cli_flag_group {
+    const struct cli_flag *flags;
+    void                  *ctx;
+    bool                  *seen;
+    const char            *title, *footer;
+};
+/* Parse argv[1..] against the groups; other arguments are positional (at
+ * most max_positional, in order). Returns CLI_OK, CLI_HELP for --help/-h,
+ * or CLI_USAGE with the error printed. */
+int  cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_flag_group *groups,
+                     int n_groups, const char **positional, int max_positional,
+                     int *n_positional);
+/* The options part of --help, from the same tables. */
+void cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups);
 bool cli_parse_int(const char *s, long long *out);
 bool cli_parse_double(const char *s, double *out);
 
@@ -33,20 +79,25 @@ struct cli_input {
     const char *path;
 };
 
-/* The input files of a command line: positional INPUTs (name NULL) and
- * --input NAME=FILE, at most CLI_MAX_INPUTS. */
+/* The input files of a command line: positional INPUTs (name NULL) first,
+ * then each --input NAME=FILE, at most CLI_MAX_INPUTS. */
 #define CLI_MAX_INPUTS 64
 struct cli_inputs {
     struct cli_input list[CLI_MAX_INPUTS];
     char             names[CLI_MAX_INPUTS][256];
-    int              n;
+    int              n, n_names;
 };
-/* Append one input (name may be NULL); CLI_OK or the usage error printed. */
-int  cli_input_add(const char *cmd, struct cli_inputs *in, const char *name, const char *path);
-/* If argv[*i] is --input NAME=FILE, consume it and return 1 with *rc CLI_OK
- * or the usage error already printed; else 0. */
-int  cli_input_flag(const char *cmd, int argc, char **argv, int *i, struct cli_inputs *in,
-                    int *rc);
+/* The --input NAME=FILE flag, appending to in. */
+struct cli_flag_group cli_input_group(struct cli_inputs *in);
+/* Put the positional INPUT paths before the named ones; CLI_OK or the usage
+ * error printed. */
+int  cli_inputs_positional(const char *cmd, struct cli_inputs *in, const char *const *paths,
+                           int n);
+/* cli_parse_flags for commands of the form MODEL INPUT...: *model is the
+ * first positional argument (NULL if none), the others are INPUTs. */
+int  cli_parse_model_inputs(const char *cmd, int argc, char **argv,
+                            const struct cli_flag_group *groups, int n_groups,
+                            struct cli_inputs *in, const char **model);
 /* The usage errors for a missing MODEL or no INPUT; CLI_OK otherwise. */
 int  cli_check_model_input(const char *cmd, const char *model_path, int n_inputs);
 
@@ -81,11 +132,9 @@ struct cli_prep {
     bool                   any_flag;
     bool                   no_model_file; /* ignore MODEL.preprocess.json     */
 };
-extern const char cli_prep_help[];
 void cli_prep_init(struct cli_prep *p);
-/* If argv[*i] is a preprocessing flag, consume it (and its value) and
- * return 1 with *rc CLI_OK or the usage error already printed; else 0. */
-int  cli_prep_flag(const char *cmd, int argc, char **argv, int *i, struct cli_prep *p, int *rc);
+/* The preprocessing flags, storing into p. */
+struct cli_flag_group cli_prep_group(struct cli_prep *p);
 /* "<model without .onnx>.preprocess.json" */
 bool cli_model_preprocess_path(const char *model_path, char *buf, size_t size);
 /* The settings for an input of m (m may be NULL): --preprocess, else the
@@ -162,14 +211,14 @@ struct cli_viz {
     lrpx_tensor_view  map_view;
     lrpx_attr_method  map_method;
 };
-extern const char cli_viz_help[];
 void        cli_viz_init(struct cli_viz *v);
 void        cli_viz_free(struct cli_viz *v);
-/* Record --composite / --target values at argv[i] (does not consume). */
-void        cli_viz_observe(int argc, char **argv, int i, struct cli_viz *v);
-/* Consume a picture, trick or preprocessing flag (see cli_prep_flag). */
-int         cli_viz_flag(const char *cmd, int argc, char **argv, int *i, struct cli_viz *v,
-                         int *rc);
+/* The picture, trick and preprocessing flags, storing into v. */
+#define CLI_VIZ_GROUPS 3
+int         cli_viz_groups(struct cli_viz *v, struct cli_flag_group groups[CLI_VIZ_GROUPS]);
+/* Record a --composite / --target of the command line for --grid. */
+void        cli_viz_note_composite(struct cli_viz *v, const char *name);
+void        cli_viz_note_target(struct cli_viz *v, int64_t target);
 int         cli_viz_check(const char *cmd, struct cli_viz *v);
 bool        cli_viz_trick(const struct cli_viz *v);
 /* Load and set the inputs (not set with --window); fill o's z^B bounds
@@ -189,6 +238,15 @@ int         cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tenso
 int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
                          const char *model_path, const struct lrpx_lrp_options *o,
                          struct cli_viz *v, lrpx_attr_method method);
+
+/* ---- the rule-spec language (src/cli/rules.c) ---- */
+
+/* `lrpx explain --list-rules`: every rule, max-pool mode, selector and
+ * composite with what it does; markdown: docs/lrp.md's tables. */
+int  cli_list_rules(bool markdown);
+/* The syntaxes of one lrpx_lrp_doc_kind as a comma list after lead,
+ * wrapped at 79 columns with continuation lines indented by indent. */
+void cli_rules_help_line(FILE *f, int kind, const char *lead, int indent);
 
 int cmd_preprocess(int argc, char **argv);
 int cmd_info(int argc, char **argv);

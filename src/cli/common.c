@@ -31,24 +31,6 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-int
-cli_flag_value(int argc, char **argv, int *i, const char *flag, const char **value)
-{
-    size_t fl = strlen(flag);
-    if (strncmp(argv[*i], flag, fl) != 0)
-        return 0;
-    if (argv[*i][fl] == '=') {          /* --flag=value */
-        *value = argv[*i] + fl + 1;
-        return 1;
-    }
-    if (argv[*i][fl] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *value = argv[++*i];
-    return 1;
-}
-
 bool
 cli_parse_int(const char *s, long long *out)
 {
@@ -107,25 +89,64 @@ cli_input_add(const char *cmd, struct cli_inputs *in, const char *name, const ch
     return CLI_OK;
 }
 
-int
-cli_input_flag(const char *cmd, int argc, char **argv, int *i, struct cli_inputs *in, int *rc)
+static int
+input_named(void *ctx, const char *val, char *msg, size_t size)
 {
-    const char *val = NULL;
-    int         r   = cli_flag_value(argc, argv, i, "--input", &val);
-    if (r == 0)
-        return 0;
-    const char *eq = r > 0 ? strchr(val, '=') : NULL;
-    if (!eq || eq == val || !eq[1]) {
-        *rc = cli_usage_error(cmd, "--input needs NAME=FILE");
-        return 1;
-    }
+    struct cli_inputs *in = ctx;
+    const char        *eq = strchr(val, '=');
+    if (!eq || eq == val || !eq[1])
+        return CLI_USAGE;
     if (in->n == CLI_MAX_INPUTS) {
-        *rc = cli_usage_error(cmd, "too many inputs");
-        return 1;
+        snprintf(msg, size, "too many inputs (at most %d)", CLI_MAX_INPUTS);
+        return CLI_USAGE;
     }
-    snprintf(in->names[in->n], sizeof in->names[0], "%.*s", (int)(eq - val), val);
-    *rc = cli_input_add(cmd, in, in->names[in->n], eq + 1);
-    return 1;
+    char *name = in->names[in->n_names++];
+    snprintf(name, sizeof in->names[0], "%.*s", (int)(eq - val), val);
+    in->list[in->n].name = name;
+    in->list[in->n].path = eq + 1;
+    in->n++;
+    return CLI_OK;
+}
+
+static const struct cli_flag input_flags[] = {
+    {"--input", NULL, "NAME=FILE", "a file for the model input NAME (repeat for each)",
+     CLI_CALL, .call = input_named, .need = "NAME=FILE"},
+    {NULL}};
+
+struct cli_flag_group
+cli_input_group(struct cli_inputs *in)
+{
+    return (struct cli_flag_group){input_flags, in, NULL, NULL, NULL};
+}
+
+int
+cli_inputs_positional(const char *cmd, struct cli_inputs *in, const char *const *paths, int n)
+{
+    if (in->n + n > CLI_MAX_INPUTS)
+        return cli_usage_error(cmd, "too many inputs (at most %d)", CLI_MAX_INPUTS);
+    memmove(in->list + n, in->list, (size_t)in->n * sizeof in->list[0]);
+    for (int i = 0; i < n; i++) {
+        in->list[i].name = NULL;
+        in->list[i].path = paths[i];
+    }
+    in->n += n;
+    return CLI_OK;
+}
+
+int
+cli_parse_model_inputs(const char *cmd, int argc, char **argv,
+                       const struct cli_flag_group *groups, int n_groups, struct cli_inputs *in,
+                       const char **model)
+{
+    const char *pos[CLI_MAX_INPUTS + 1];
+    int         n_pos;
+    int rc = cli_parse_flags(cmd, argc, argv, groups, n_groups, pos, CLI_MAX_INPUTS + 1, &n_pos);
+    if (rc != CLI_OK)
+        return rc;
+    *model = n_pos ? pos[0] : NULL;
+    if (n_pos > 1 && cli_inputs_positional(cmd, in, pos + 1, n_pos - 1) != CLI_OK)
+        return CLI_USAGE;
+    return CLI_OK;
 }
 
 int

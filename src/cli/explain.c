@@ -2,65 +2,34 @@
  * prediction (relevance map as .npy, per-layer conservation report), and
  * lrpx gradient MODEL INPUT: sensitivity (gradient) or gradient x input. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const char explain_help[] =
+static const char explain_usage[] =
     "usage: lrpx explain MODEL INPUT [--composite NAME] [--rule SEL=RULE]...\n"
     "                    [--rules FILE] [--target K | --seed-npy FILE]\n"
-    "                    [--maxpool winner|winner-split|sum] [--zero-bias]\n"
-    "                    [--low L --high H] [-o REL.npy] [--layer NAME -o2 FILE]...\n"
-    "                    [--output NAME] [--json] [--print-rules]\n"
+    "                    [--maxpool MODE] [--zero-bias] [--low L --high H]\n"
+    "                    [-o REL.npy] [--layer NAME -o2 FILE]... [--output NAME]\n"
+    "                    [--json] [--print-rules] [--list-rules [--markdown]]\n"
     "\n"
     "Explain the model's prediction for INPUT (.npy, a missing batch dimension\n"
     "added; JPEG/PNG images or a folder, preprocessed, several make a batch)\n"
     "with layer-wise relevance propagation. The explained output is the\n"
     "predicted class (or --target K) of every sample, seeded with its logit; a\n"
     "trailing Softmax is skipped. Prints the class, the logit, the sum of the\n"
-    "input relevance and, per layer, the relevance entering and leaving it.\n"
-    "\n"
-    "  --composite NAME  rule preset (default epsilon_plus): epsilon_plus,\n"
-    "                    epsilon_plus_flat, epsilon_alpha2_beta1,\n"
-    "                    epsilon_alpha2_beta1_flat, epsilon_gamma_box (needs\n"
-    "                    --low/--high, which image inputs default to the\n"
-    "                    preprocessed black and white), lrp0, epsilon\n"
-    "  --rule SEL=RULE   override, later ones win. SEL: *, an op type (Conv, Gemm,\n"
-    "                    MaxPool, ...), first, index:N, name:NODE. RULE: zero,\n"
-    "                    epsilon[:EPS], gamma[:G], alphabeta:A,B, zplus,\n"
-    "                    zbox:LOW,HIGH, wsquare, flat, pass; for max pools winner,\n"
-    "                    winner-split, sum\n"
-    "  --rules FILE      the same as JSON: {\"composite\": ..., \"rules\": [{\"select\":\n"
-    "                    \"Conv\", \"rule\": \"gamma:0.25\"}], \"maxpool\": \"sum\", ...}\n"
-    "  --target K        explain class K instead of the predicted one\n"
-    "  --seed-npy FILE   full output relevance (shape of the output) as the seed\n"
-    "  --maxpool MODE    max-pool relevance: winner (default; ties go to the first\n"
-    "                    maximum), winner-split (ties share), sum (as a sum-pool)\n"
-    "  --zero-bias       leave biases out of the rules\n"
-    "  --low L --high H  input bounds for z^B (numbers, or comma lists per channel)\n"
-    "  -o REL.npy        write the input relevance (shape of the input)\n"
-    "  --layer NAME -o2 FILE  write the relevance at value NAME (pairs in order)\n"
-    "  --output NAME     explain this graph output instead of the first\n"
-    "  --no-fold-batchnorm  keep BatchNormalization nodes (the relevance pass\n"
-    "                    still merges them into the layer before them)\n"
-    "  --json            machine-readable report on stdout\n"
-    "  --print-rules     list the rule each visited node got, and stop\n";
+    "input relevance and, per layer, the relevance entering and leaving it.\n";
 
-static const char gradient_help[] =
+static const char gradient_usage[] =
     "usage: lrpx gradient MODEL INPUT [--target K] [-o G.npy] [--times-input]\n"
     "                     [--output NAME] [--json]\n"
     "\n"
     "Gradient of the predicted class's logit (or --target K) with respect to\n"
     "the input (INPUT as for lrpx explain: .npy, images or a folder;\n"
     "sensitivity analysis); --times-input multiplies it by the input\n"
-    "(gradient x input). A trailing Softmax is skipped.\n"
-    "\n"
-    "  -o G.npy        write the map (shape of the input)\n"
-    "  --target K      differentiate class K\n"
-    "  --times-input   gradient x input\n"
-    "  --output NAME   use this graph output instead of the first\n"
-    "  --json          machine-readable report on stdout\n";
+    "(gradient x input). A trailing Softmax is skipped.\n";
 
 #define MAX_LAYERS 64
 
@@ -110,132 +79,240 @@ class_name(char **classes, int n, int64_t k)
     return classes && k >= 0 && k < n ? classes[k] : NULL;
 }
 
+#define MAX_BOX_C 16
+
+struct explain_args {
+    struct lrpx_lrp_options o;
+    struct cli_viz         *viz;
+    const char             *out_path, *seed_path;
+    const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
+    int                     n_layers, n_layer_out, n_low, n_high;
+    float                   lows[MAX_BOX_C], highs[MAX_BOX_C];
+    bool                    json, print_rules, fold_bn, list_rules, markdown, times_input;
+};
+
+static int
+arg_composite(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a = ctx;
+    cli_viz_note_composite(a->viz, val);
+    return lrpx_lrp_options_set_composite(&a->o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
+}
+
+static int
+arg_rule(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a = ctx;
+    return lrpx_lrp_options_parse_rule(&a->o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
+}
+
+static int
+arg_rules_file(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a  = ctx;
+    lrpx_status          st = lrpx_lrp_options_load_json(&a->o, val, msg, size);
+    return st == LRPX_OK ? CLI_OK : st == LRPX_EINVAL || st == LRPX_EPARSE ? CLI_USAGE : CLI_FAIL;
+}
+
+static int
+arg_target(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a = ctx;
+    long long            k;
+    (void)msg, (void)size;
+    if (!cli_parse_int(val, &k) || k < 0)
+        return CLI_USAGE;
+    a->o.seed   = LRPX_SEED_TARGET;
+    a->o.target = k;
+    cli_viz_note_target(a->viz, k);
+    return CLI_OK;
+}
+
+static int
+arg_maxpool(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a = ctx;
+    (void)msg, (void)size;
+    return lrpx_lrp_options_parse_maxpool(val, &a->o.maxpool) == LRPX_OK ? CLI_OK : CLI_USAGE;
+}
+
+static int
+arg_low(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a = ctx;
+    (void)msg, (void)size;
+    return (a->n_low = parse_list(val, a->lows, MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
+}
+
+static int
+arg_high(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a = ctx;
+    (void)msg, (void)size;
+    return (a->n_high = parse_list(val, a->highs, MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
+}
+
+static int
+arg_layer(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a = ctx;
+    if (a->n_layers == MAX_LAYERS) {
+        snprintf(msg, size, "at most %d", MAX_LAYERS);
+        return CLI_USAGE;
+    }
+    a->layers[a->n_layers++] = val;
+    return CLI_OK;
+}
+
+static int
+arg_layer_out(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct explain_args *a = ctx;
+    if (a->n_layer_out == MAX_LAYERS) {
+        snprintf(msg, size, "at most %d", MAX_LAYERS);
+        return CLI_USAGE;
+    }
+    a->layer_out[a->n_layer_out++] = val;
+    return CLI_OK;
+}
+
+#define ARG(field) offsetof(struct explain_args, field)
+/* flags explain and gradient share */
+#define TARGET_FLAG(what)                                                                    \
+    {"--target", NULL, "K", what, CLI_CALL, .call = arg_target,                              \
+     .need = "a class index >= 0"}
+#define COMMON_FLAGS                                                                         \
+    {"--output", NULL, "NAME", "explain this graph output instead of the first", CLI_STRING,  \
+     ARG(o.output_name), .need = "a name"},                                                   \
+    {"--json", NULL, NULL, "machine-readable report on stdout", CLI_TRUE, .off = ARG(json)}
+
+static const struct cli_flag explain_flags[] = {
+    {"--composite", NULL, "NAME", NULL, CLI_CALL, .call = arg_composite, .need = "a name"},
+    {"--rule", NULL, "SEL=RULE",
+     "override, later ones win (SEL, RULE and MODE below;\n"
+     "--list-rules explains each)",
+     CLI_CALL, .call = arg_rule, .need = "SELECTOR=RULE"},
+    {"--rules", NULL, "FILE",
+     "the same as JSON: {\"composite\": ..., \"rules\": [{\"select\":\n"
+     "\"Conv\", \"rule\": \"gamma:0.25\"}], \"maxpool\": \"sum\", ...}",
+     CLI_CALL, .call = arg_rules_file, .need = "a JSON file"},
+    TARGET_FLAG("explain class K instead of the predicted one"),
+    {"--seed-npy", NULL, "FILE", "full output relevance (shape of the output) as the seed",
+     CLI_STRING, .off = ARG(seed_path), .need = "a file"},
+    {"--maxpool", NULL, "MODE", "relevance through every max pool (default winner)", CLI_CALL,
+     .call = arg_maxpool, .need = "winner, winner-split or sum"},
+    {"--zero-bias", NULL, NULL, "leave biases out of the rules", CLI_SET, .off = ARG(o.zero_bias),
+     .set = 1},
+    {"--low", NULL, "L", "input bounds for z^B (a number, or a comma list per\nchannel)",
+     CLI_CALL, .call = arg_low, .need = "a number or a comma list (at most 16)"},
+    {"--high", NULL, "H", "the upper bounds, as --low", CLI_CALL, .call = arg_high,
+     .need = "a number or a comma list (at most 16)"},
+    {"-o", NULL, "REL.npy", "write the input relevance (shape of the input)", CLI_STRING,
+     ARG(out_path), .need = "a path"},
+    {"--layer", NULL, "NAME", "write the relevance at value NAME to the -o2 FILE of the\n"
+     "same position (pairs in order)", CLI_CALL, .call = arg_layer, .need = "a value name"},
+    {"-o2", NULL, "FILE", "the file for a --layer", CLI_CALL, .call = arg_layer_out,
+     .need = "a path"},
+    COMMON_FLAGS,
+    {"--no-fold-batchnorm", NULL, NULL,
+     "keep BatchNormalization nodes (the relevance pass\n"
+     "still merges them into the layer before them)",
+     CLI_FALSE, .off = ARG(fold_bn)},
+    {"--print-rules", NULL, NULL, "list the rule each visited node got, and stop", CLI_TRUE,
+     .off = ARG(print_rules)},
+    {"--list-rules", NULL, NULL, "list the rules, max-pool modes, selectors and composites,\n"
+     "and stop (no MODEL needed)", CLI_TRUE, .off = ARG(list_rules)},
+    {"--markdown", NULL, NULL, "--list-rules as the Markdown tables of docs/lrp.md", CLI_TRUE,
+     .off = ARG(markdown)},
+    {NULL}};
+
+static const struct cli_flag gradient_flags[] = {
+    TARGET_FLAG("differentiate class K"),
+    {"-o", NULL, "G.npy", "write the map (shape of the input)", CLI_STRING, .off = ARG(out_path),
+     .need = "a path"},
+    {"--times-input", NULL, NULL, "gradient x input", CLI_TRUE, .off = ARG(times_input)},
+    COMMON_FLAGS,
+    {NULL}};
+#undef ARG
+
+/* Parse the command line of explain (explain true) or gradient into a, viz
+ * and in; *model the MODEL. CLI_HELP: the help was printed. */
+static int
+parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_args *a,
+           struct cli_viz *viz, struct cli_inputs *in, const char **model)
+{
+    struct cli_flag_group groups[2 + CLI_VIZ_GROUPS] = {
+        {explain ? explain_flags : gradient_flags, a, NULL, NULL, NULL},
+        cli_input_group(in),
+    };
+    int n_groups = 2 + cli_viz_groups(viz, groups + 2);
+    int rc       = cli_parse_model_inputs(cmd, argc, argv, groups, n_groups, in, model);
+    if (rc == CLI_HELP) {
+        fputs(explain ? explain_usage : gradient_usage, stdout);
+        fputs("\n", stdout);
+        if (explain) {
+            fputs("  --composite NAME    rule preset (default epsilon_plus):\n", stdout);
+            cli_rules_help_line(stdout, LRPX_LRP_DOC_COMPOSITE, "                      ", 22);
+        }
+        cli_print_flags(stdout, groups, n_groups);
+        if (explain) {
+            fputs("\nthe rule-spec language (--rule SEL=RULE, --maxpool MODE):\n", stdout);
+            cli_rules_help_line(stdout, LRPX_LRP_DOC_SELECTOR, "  SEL   ", 8);
+            cli_rules_help_line(stdout, LRPX_LRP_DOC_RULE, "  RULE  ", 8);
+            cli_rules_help_line(stdout, LRPX_LRP_DOC_MAXPOOL, "  MODE  ", 8);
+        }
+        return CLI_HELP;
+    }
+    if (rc != CLI_OK)
+        return rc;
+    if (a->list_rules)
+        return CLI_OK;
+    if (a->markdown)
+        return cli_usage_error(cmd, "--markdown goes with --list-rules");
+    if (cli_check_model_input(cmd, *model, in->n) != CLI_OK || cli_viz_check(cmd, viz) != CLI_OK)
+        return CLI_USAGE;
+    return CLI_OK;
+}
+
 int
 cmd_explain(int argc, char **argv)
 {
-    static float            lows[16], highs[16];
-    const char             *model_path = NULL, *out_path = NULL, *seed_path = NULL;
-    const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
-    int                     n_layers = 0, n_layer_out = 0, n_low = -1, n_high = -1;
-    struct cli_inputs       in = {.n = 0};
-    bool                    json = false, print_rules = false, fold_bn = true;
-    char                    err[1024];
-    struct lrpx_lrp_options o;
-    lrpx_lrp_options_default(&o);
-    struct cli_viz viz;
+    const char         *model_path = NULL;
+    struct cli_inputs   in         = {.n = 0};
+    char                err[1024];
+    struct cli_viz      viz;
+    struct explain_args a = {.viz = &viz, .fold_bn = true};
     cli_viz_init(&viz);
+    lrpx_lrp_options_default(&a.o);
+    struct lrpx_lrp_options *o = &a.o;
+    const char *out_path = NULL, *seed_path = NULL;
 
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int         r;
-        long long   k;
-        cli_viz_observe(argc, argv, i, &viz);
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(explain_help, stdout);
-            fputs(cli_viz_help, stdout);
-            putchar('\n');
-            fputs(cli_prep_help, stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--print-rules")) {
-            print_rules = true;
-        } else if (!strcmp(argv[i], "--zero-bias")) {
-            o.zero_bias = 1;
-        } else if (!strcmp(argv[i], "--no-fold-batchnorm")) {
-            fold_bn = false;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--composite", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("explain", "--composite needs a name");
-            if (lrpx_lrp_options_set_composite(&o, val, err, sizeof err) != LRPX_OK)
-                return cli_usage_error("explain", "--composite: %s", err);
-        } else if ((r = cli_flag_value(argc, argv, &i, "--rule", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("explain", "--rule needs SELECTOR=RULE");
-            if (lrpx_lrp_options_parse_rule(&o, val, err, sizeof err) != LRPX_OK)
-                return cli_usage_error("explain", "--rule: %s", err);
-        } else if ((r = cli_flag_value(argc, argv, &i, "--rules", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("explain", "--rules needs a JSON file");
-            lrpx_status st = lrpx_lrp_options_load_json(&o, val, err, sizeof err);
-            if (st == LRPX_EINVAL || st == LRPX_EPARSE)
-                return cli_usage_error("explain", "--rules: %s", err);
-            if (st != LRPX_OK)
-                return cli_error("explain", "--rules: %s", err);
-        } else if ((r = cli_flag_value(argc, argv, &i, "--target", &val)) != 0) {
-            if (r < 0 || !cli_parse_int(val, &k) || k < 0)
-                return cli_usage_error("explain", "--target needs a class index >= 0");
-            o.seed   = LRPX_SEED_TARGET;
-            o.target = k;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--seed-npy", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("explain", "--seed-npy needs a file");
-            seed_path = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--maxpool", &val)) != 0) {
-            if (r < 0 || lrpx_lrp_options_parse_maxpool(val, &o.maxpool) != LRPX_OK)
-                return cli_usage_error("explain", "--maxpool needs winner, winner-split or sum");
-        } else if ((r = cli_flag_value(argc, argv, &i, "--low", &val)) != 0) {
-            if (r < 0 || (n_low = parse_list(val, lows, 16)) < 1)
-                return cli_usage_error("explain", "--low needs a number or a comma list "
-                                       "(at most 16)");
-        } else if ((r = cli_flag_value(argc, argv, &i, "--high", &val)) != 0) {
-            if (r < 0 || (n_high = parse_list(val, highs, 16)) < 1)
-                return cli_usage_error("explain", "--high needs a number or a comma list "
-                                       "(at most 16)");
-        } else if ((r = cli_flag_value(argc, argv, &i, "-o", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("explain", "-o needs a path");
-            out_path = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--layer", &val)) != 0) {
-            if (r < 0 || n_layers == MAX_LAYERS)
-                return cli_usage_error("explain", "--layer needs a value name (at most %d)",
-                                       MAX_LAYERS);
-            layers[n_layers++] = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "-o2", &val)) != 0) {
-            if (r < 0 || n_layer_out == MAX_LAYERS)
-                return cli_usage_error("explain", "-o2 needs a path");
-            layer_out[n_layer_out++] = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--output", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("explain", "--output needs a name");
-            o.output_name = val;
-        } else if (cli_input_flag("explain", argc, argv, &i, &in, &r)) {
-            if (r != CLI_OK)
-                return r;
-        } else if (cli_viz_flag("explain", argc, argv, &i, &viz, &r)) {
-            if (r != CLI_OK)
-                return r;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("explain", "unknown option '%s'",
-                                   argv[i]);
-        } else if (!model_path) {
-            model_path = argv[i];
-        } else if (cli_input_add("explain", &in, NULL, argv[i]) != CLI_OK) {
-            return CLI_USAGE;
-        }
-    }
-    if (cli_check_model_input("explain", model_path, in.n) != CLI_OK ||
-        cli_viz_check("explain", &viz) != CLI_OK)
-        return CLI_USAGE;
-    if (n_layers != n_layer_out)
+    int prc = parse_args("explain", true, argc, argv, &a, &viz, &in, &model_path);
+    if (prc != CLI_OK)
+        return prc == CLI_HELP ? CLI_OK : prc;
+    if (a.list_rules)
+        return cli_list_rules(a.markdown);
+    out_path  = a.out_path;
+    seed_path = a.seed_path;
+    if (a.n_layers != a.n_layer_out)
         return cli_usage_error("explain", "each --layer NAME needs one -o2 FILE (%d vs %d)",
-                               n_layers, n_layer_out);
-    if ((n_low > 0) != (n_high > 0) || (n_low > 0 && n_low != n_high))
+                               a.n_layers, a.n_layer_out);
+    if ((a.n_low > 0) != (a.n_high > 0) || (a.n_low > 0 && a.n_low != a.n_high))
         return cli_usage_error("explain", "--low and --high go together, with as many values");
-    if (seed_path && o.seed == LRPX_SEED_TARGET)
+    if (seed_path && o->seed == LRPX_SEED_TARGET)
         return cli_usage_error("explain", "--target and --seed-npy exclude each other");
-    if (n_low == 1) {
-        o.box_low  = lows[0];
-        o.box_high = highs[0];
-        if (!(o.box_low <= o.box_high))
+    if (a.n_low == 1) {
+        o->box_low  = a.lows[0];
+        o->box_high = a.highs[0];
+        if (!(o->box_low <= o->box_high))
             return cli_usage_error("explain", "--low must not exceed --high");
-    } else if (n_low > 1) {
-        o.box_low_c  = lows;
-        o.box_high_c = highs;
-        o.n_box_c    = n_low;
+    } else if (a.n_low > 1) {
+        o->box_low_c  = a.lows;
+        o->box_high_c = a.highs;
+        o->n_box_c    = a.n_low;
     }
 
-    lrpx_model *m = cli_load_model_ex("explain", model_path, false, fold_bn);
+    lrpx_model *m = cli_load_model_ex("explain", model_path, false, a.fold_bn);
     if (!m)
         return CLI_FAIL;
     lrpx_session *s       = NULL;
@@ -246,7 +323,7 @@ cmd_explain(int argc, char **argv)
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
-    rc = cli_viz_inputs("explain", s, m, model_path, in.list, in.n, &viz, &o);
+    rc = cli_viz_inputs("explain", s, m, model_path, in.list, in.n, &viz, o);
     if (rc != CLI_OK)
         goto done;
     if (seed_path) {
@@ -258,23 +335,23 @@ cmd_explain(int argc, char **argv)
             rc = cli_error("explain", "%s: the seed must be float32", seed_path);
             goto done;
         }
-        o.seed         = LRPX_SEED_TENSOR;
-        o.seed_data    = seed->data;
-        o.seed_n_elems = seed->n_elems;
+        o->seed         = LRPX_SEED_TENSOR;
+        o->seed_data    = seed->data;
+        o->seed_n_elems = seed->n_elems;
     }
-    if (cli_viz_explain(s, &o, &viz, LRPX_ATTR_LRP) != LRPX_OK) {
+    if (cli_viz_explain(s, o, &viz, LRPX_ATTR_LRP) != LRPX_OK) {
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
 
     int n_ex = lrpx_session_n_explained(s);
-    if (print_rules) {
-        if (json)
+    if (a.print_rules) {
+        if (a.json)
             printf("{\"rules\": [");
         for (int i = n_ex - 1, first = 1; i >= 0; i--, first = 0) {
             lrpx_node_relevance nr;
             lrpx_session_explained_node(s, i, &nr);
-            if (json) {
+            if (a.json) {
                 printf(first ? "{\"name\": " : ", {\"name\": ");
                 cli_json_string(stdout, nr.name);
                 printf(", \"op\": ");
@@ -287,7 +364,7 @@ cmd_explain(int argc, char **argv)
                        nr.rule[0] ? nr.rule : "-");
             }
         }
-        if (json)
+        if (a.json)
             printf("]}\n");
         goto done;
     }
@@ -302,14 +379,14 @@ cmd_explain(int argc, char **argv)
         goto done;
     if (out_path && (rc = cli_write_npy("explain", out_path, &rel)) != CLI_OK)
         goto done;
-    for (int i = 0; i < n_layers; i++) {
+    for (int i = 0; i < a.n_layers; i++) {
         lrpx_tensor_view lv;
-        if (lrpx_session_relevance(s, layers[i], &lv) != LRPX_OK) {
+        if (lrpx_session_relevance(s, a.layers[i], &lv) != LRPX_OK) {
             rc = cli_error("explain", "--layer %s: no such value, or no relevance reached it",
-                           layers[i]);
+                           a.layers[i]);
             goto done;
         }
-        if ((rc = cli_write_npy("explain", layer_out[i], &lv)) != CLI_OK)
+        if ((rc = cli_write_npy("explain", a.layer_out[i], &lv)) != CLI_OK)
             goto done;
     }
 
@@ -317,14 +394,14 @@ cmd_explain(int argc, char **argv)
     int64_t n_samples = 0;
     while (lrpx_session_explained_output(s, n_samples, NULL, NULL) == LRPX_OK)
         n_samples++;
-    if (json) {
+    if (a.json) {
         printf("{\"model\": ");
         cli_json_string(stdout, model_path);
         printf(", \"composite\": ");
-        cli_json_string(stdout, o.composite);
+        cli_json_string(stdout, o->composite);
         printf(", \"samples\": [");
     } else {
-        printf("composite %s\n", o.composite);
+        printf("composite %s\n", o->composite);
     }
     for (int64_t b = 0; b < n_samples; b++) {
         int64_t cls;
@@ -332,7 +409,7 @@ cmd_explain(int argc, char **argv)
         lrpx_session_explained_output(s, b, &cls, &logit);
         double      sum = sample_sum(&rel, b, n_samples);
         const char *cn  = class_name(classes, n_cls, cls);
-        if (json) {
+        if (a.json) {
             printf(b ? ", {\"class\": %lld, \"class_name\": " : "{\"class\": %lld, \"class_name\": ",
                    (long long)cls);
             if (cn)
@@ -349,8 +426,8 @@ cmd_explain(int argc, char **argv)
             putchar('\n');
         }
     }
-    if (json) {
-        printf("], \"layers\": [");
+    if (a.json) {
+        printf("], \"a.layers\": [");
     } else {
         printf("\nrelevance per layer (output to input; in = entering the node, out = passed "
                "to its inputs):\n");
@@ -360,7 +437,7 @@ cmd_explain(int argc, char **argv)
     for (int i = 0; i < n_ex; i++) {
         lrpx_node_relevance nr;
         lrpx_session_explained_node(s, i, &nr);
-        if (json) {
+        if (a.json) {
             printf(i ? ", {\"name\": " : "{\"name\": ");
             cli_json_string(stdout, nr.name);
             printf(", \"op\": ");
@@ -377,7 +454,7 @@ cmd_explain(int argc, char **argv)
                    nr.r_in, nr.r_out, ratio);
         }
     }
-    if (json) {
+    if (a.json) {
         printf("], \"relevance\": ");
         if (out_path)
             cli_json_string(stdout, out_path);
@@ -389,7 +466,7 @@ cmd_explain(int argc, char **argv)
         cli_print_dims(stdout, rel.dims, rel.rank);
         putchar('\n');
     }
-    rc = cli_viz_grid("explain", s, m, model_path, &o, &viz, LRPX_ATTR_LRP);
+    rc = cli_viz_grid("explain", s, m, model_path, o, &viz, LRPX_ATTR_LRP);
 done:
     cli_viz_free(&viz);
     cli_free_classes(classes, n_cls);
@@ -402,60 +479,19 @@ done:
 int
 cmd_gradient(int argc, char **argv)
 {
-    const char             *model_path = NULL, *out_path = NULL;
-    struct cli_inputs       in = {.n = 0};
-    bool                    json = false, times_input = false;
-    struct lrpx_lrp_options o;
-    lrpx_lrp_options_default(&o);
-    struct cli_viz viz;
+    const char         *model_path = NULL;
+    struct cli_inputs   in         = {.n = 0};
+    struct cli_viz      viz;
+    struct explain_args a = {.viz = &viz, .fold_bn = true};
     cli_viz_init(&viz);
+    lrpx_lrp_options_default(&a.o);
+    struct lrpx_lrp_options *o = &a.o;
 
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int         r;
-        long long   k;
-        cli_viz_observe(argc, argv, i, &viz);
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(gradient_help, stdout);
-            fputs(cli_viz_help, stdout);
-            putchar('\n');
-            fputs(cli_prep_help, stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--times-input")) {
-            times_input = true;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--target", &val)) != 0) {
-            if (r < 0 || !cli_parse_int(val, &k) || k < 0)
-                return cli_usage_error("gradient", "--target needs a class index >= 0");
-            o.seed   = LRPX_SEED_TARGET;
-            o.target = k;
-        } else if ((r = cli_flag_value(argc, argv, &i, "-o", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("gradient", "-o needs a path");
-            out_path = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--output", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("gradient", "--output needs a name");
-            o.output_name = val;
-        } else if (cli_input_flag("gradient", argc, argv, &i, &in, &r)) {
-            if (r != CLI_OK)
-                return r;
-        } else if (cli_viz_flag("gradient", argc, argv, &i, &viz, &r)) {
-            if (r != CLI_OK)
-                return r;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("gradient", "unknown option '%s'",
-                                   argv[i]);
-        } else if (!model_path) {
-            model_path = argv[i];
-        } else if (cli_input_add("gradient", &in, NULL, argv[i]) != CLI_OK) {
-            return CLI_USAGE;
-        }
-    }
-    if (cli_check_model_input("gradient", model_path, in.n) != CLI_OK ||
-        cli_viz_check("gradient", &viz) != CLI_OK)
-        return CLI_USAGE;
+    int prc = parse_args("gradient", false, argc, argv, &a, &viz, &in, &model_path);
+    if (prc != CLI_OK)
+        return prc == CLI_HELP ? CLI_OK : prc;
+    const char *out_path    = a.out_path;
+    bool        json        = a.json, times_input = a.times_input;
 
     lrpx_model *m = cli_load_model("gradient", model_path, false);
     if (!m)
@@ -471,7 +507,7 @@ cmd_gradient(int argc, char **argv)
     rc = cli_viz_inputs("gradient", s, m, model_path, in.list, in.n, &viz, NULL);
     if (rc != CLI_OK)
         goto done;
-    if (cli_viz_explain(s, &o, &viz,
+    if (cli_viz_explain(s, o, &viz,
                         times_input ? LRPX_ATTR_GRADIENT_X_INPUT : LRPX_ATTR_GRADIENT) != LRPX_OK) {
         rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
         goto done;
@@ -548,7 +584,7 @@ cmd_gradient(int argc, char **argv)
         cli_print_dims(stdout, mv.dims, mv.rank);
         putchar('\n');
     }
-    rc = cli_viz_grid("gradient", s, m, model_path, &o, &viz,
+    rc = cli_viz_grid("gradient", s, m, model_path, o, &viz,
                       times_input ? LRPX_ATTR_GRADIENT_X_INPUT : LRPX_ATTR_GRADIENT);
 done:
     cli_viz_free(&viz);

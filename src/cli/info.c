@@ -1,23 +1,34 @@
 /* lrpx info MODEL: inputs, outputs, opset, op histogram, parameters, and
  * which ops are not supported. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const char info_help[] =
+static const char info_usage[] =
     "usage: lrpx info MODEL [--passes] [--json]\n"
     "\n"
     "Show a model's inputs and outputs (with symbolic dimensions), its opset,\n"
     "the number of parameters, how often each operator occurs, and whether\n"
     "lrpx supports every operator (listing those it does not).\n"
-    "\n"
-    "  --passes   also show the graph after lrpx's passes (constant folding,\n"
-    "             dead-node removal): node count and operator histogram\n"
-    "  --json     machine-readable output\n"
-    "  --no-fold-batchnorm  keep BatchNormalization nodes (no folding pass)\n"
-    "\n"
     "Exit status: 0 when every operator is supported, 1 otherwise or on error.\n";
+
+struct info_args {
+    bool json, fold_bn, passes;
+};
+
+#define ARG(field) offsetof(struct info_args, field)
+static const struct cli_flag info_flags[] = {
+    {"--passes", NULL, NULL,
+     "also show the graph after lrpx's passes (constant\n"
+     "folding, dead-node removal): node count and histogram",
+     CLI_TRUE, .off = ARG(passes)},
+    {"--json", NULL, NULL, "machine-readable output", CLI_TRUE, .off = ARG(json)},
+    {"--no-fold-batchnorm", NULL, NULL, "keep BatchNormalization nodes (no folding pass)",
+     CLI_FALSE, .off = ARG(fold_bn)},
+    {NULL}};
+#undef ARG
 
 struct op_count {
     const char *op;
@@ -102,30 +113,21 @@ print_value(FILE *f, const lrpx_value_info *vi, bool json)
 int
 cmd_info(int argc, char **argv)
 {
-    const char *path   = NULL;
-    bool        json   = false;
-    bool        fold_bn = true;
-    bool        passes = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(info_help, stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--no-fold-batchnorm")) {
-            fold_bn = false;
-        } else if (!strcmp(argv[i], "--passes")) {
-            passes = true;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("info", "unknown option '%s'", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return cli_usage_error("info", "unexpected argument '%s'", argv[i]);
-        }
+    struct info_args      a = {.fold_bn = true};
+    const char           *path;
+    int                   n_pos;
+    struct cli_flag_group groups[] = {{info_flags, &a, NULL, NULL, NULL}};
+    int rc = cli_parse_flags("info", argc, argv, groups, 1, &path, 1, &n_pos);
+    if (rc == CLI_HELP) {
+        fputs(info_usage, stdout);
+        cli_print_flags(stdout, groups, 1);
+        return CLI_OK;
     }
-    if (!path)
+    if (rc != CLI_OK)
+        return rc;
+    if (n_pos == 0)
         return cli_usage_error("info", "missing MODEL");
+    bool json = a.json, fold_bn = a.fold_bn, passes = a.passes;
     lrpx_model *m = cli_load_model_ex("info", path, true, fold_bn);
     if (!m)
         return CLI_FAIL;

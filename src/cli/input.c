@@ -14,6 +14,7 @@
  * the model's input shape fills what is still unset (layout, gray/RGB,
  * size). See docs/visualization.md. */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -22,21 +23,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-const char cli_prep_help[] =
-    "image inputs (JPEG/PNG, found by their first bytes; several files or a\n"
-    "folder make a batch):\n"
-    "  --preprocess P     preset imagenet, zero-one, minus-one-one, none, or a\n"
-    "                     JSON settings file (default: MODEL.preprocess.json\n"
-    "                     beside the model if there is one, else zero-one)\n"
-    "  --resize N|WxH|none  shorter side to N, or exactly W x H\n"
-    "  --crop N|WxH|none  centre crop\n"
-    "  --interp bilinear|nearest   --no-antialias   --no-quantize\n"
-    "  --scale S          multiply pixels (0..255) by S, e.g. 1/255\n"
-    "  --mean M[,M,M]  --std S[,S,S]   (v * scale - mean) / std per channel\n"
-    "  --color rgb|bgr|gray  (--gray, --bgr)   --layout nchw|nhwc\n"
-    "  --alpha drop|white     what to do with a transparent PNG\n"
-    "  The model's input shape fills in the rest (channels, layout, size).\n";
 
 void
 cli_prep_init(struct cli_prep *p)
@@ -115,98 +101,132 @@ parse_scale(const char *s, double *out)
     return isfinite(*out) && *out != 0.0;
 }
 
-int
-cli_prep_flag(const char *cmd, int argc, char **argv, int *i, struct cli_prep *p, int *rc)
+static int
+prep_resize(void *ctx, const char *val, char *msg, size_t size)
 {
-    const char             *val = NULL;
-    int                     r, w = 0, h = 0;
-    struct lrpx_preprocess *s = &p->set;
-    *rc                       = CLI_OK;
-    if (!strcmp(argv[*i], "--no-antialias")) {
-        s->antialias = 0;
-    } else if (!strcmp(argv[*i], "--no-quantize")) {
-        s->quantize = 0;
-    } else if (!strcmp(argv[*i], "--gray") || !strcmp(argv[*i], "--grey")) {
-        s->color = LRPX_COLOR_GRAY;
-    } else if (!strcmp(argv[*i], "--bgr")) {
-        s->color = LRPX_COLOR_BGR;
-    } else if ((r = cli_flag_value(argc, argv, i, "--preprocess", &val)) != 0) {
-        if (r < 0)
-            *rc = cli_usage_error(cmd, "--preprocess needs a preset name or a JSON file");
-        p->preset = val;
-    } else if ((r = cli_flag_value(argc, argv, i, "--resize", &val)) != 0) {
-        int k = r < 0 ? 0 : parse_size(val, &w, &h);
-        if (k == 0)
-            *rc = cli_usage_error(cmd, "--resize needs N (shorter side), WxH or none");
-        else if (k == 1) {
-            s->resize         = LRPX_RESIZE_SHORTER;
-            s->resize_shorter = w;
-        } else if (k == 2) {
-            s->resize        = LRPX_RESIZE_EXACT;
-            s->resize_width  = w;
-            s->resize_height = h;
-        } else {
-            s->resize = LRPX_RESIZE_NONE;
-        }
-    } else if ((r = cli_flag_value(argc, argv, i, "--crop", &val)) != 0) {
-        int k = r < 0 ? 0 : parse_size(val, &w, &h);
-        if (k == 0)
-            *rc = cli_usage_error(cmd, "--crop needs N, WxH or none");
-        else if (k == 3)
-            s->crop_width = s->crop_height = -1;
-        else {
-            s->crop_width  = w;
-            s->crop_height = h;
-        }
-    } else if ((r = cli_flag_value(argc, argv, i, "--interp", &val)) != 0) {
-        if (r > 0 && !strcmp(val, "bilinear"))
-            s->interp = LRPX_INTERP_BILINEAR;
-        else if (r > 0 && !strcmp(val, "nearest"))
-            s->interp = LRPX_INTERP_NEAREST;
-        else
-            *rc = cli_usage_error(cmd, "--interp needs bilinear or nearest");
-    } else if ((r = cli_flag_value(argc, argv, i, "--scale", &val)) != 0) {
-        if (r < 0 || !parse_scale(val, &s->scale))
-            *rc = cli_usage_error(cmd, "--scale needs a non-zero number or a fraction a/b");
-    } else if ((r = cli_flag_value(argc, argv, i, "--mean", &val)) != 0) {
-        if (r < 0 || !(p->n_mean = parse_stats(val, p->mean)))
-            *rc = cli_usage_error(cmd, "--mean needs 1 or 3 numbers (comma-separated)");
-    } else if ((r = cli_flag_value(argc, argv, i, "--std", &val)) != 0) {
-        if (r < 0 || !(p->n_std = parse_stats(val, p->std)))
-            *rc = cli_usage_error(cmd, "--std needs 1 or 3 numbers (comma-separated)");
-        for (int c = 0; c < p->n_std && *rc == CLI_OK; c++)
-            if (p->std[c] == 0.0)
-                *rc = cli_usage_error(cmd, "--std must not be 0");
-    } else if ((r = cli_flag_value(argc, argv, i, "--color", &val)) != 0 ||
-               (r = cli_flag_value(argc, argv, i, "--colour", &val)) != 0) {
-        if (r > 0 && !strcmp(val, "rgb"))
-            s->color = LRPX_COLOR_RGB;
-        else if (r > 0 && !strcmp(val, "bgr"))
-            s->color = LRPX_COLOR_BGR;
-        else if (r > 0 && (!strcmp(val, "gray") || !strcmp(val, "grey")))
-            s->color = LRPX_COLOR_GRAY;
-        else
-            *rc = cli_usage_error(cmd, "--color needs rgb, bgr or gray");
-    } else if ((r = cli_flag_value(argc, argv, i, "--layout", &val)) != 0) {
-        if (r > 0 && !strcmp(val, "nchw"))
-            s->layout = LRPX_LAYOUT_NCHW;
-        else if (r > 0 && !strcmp(val, "nhwc"))
-            s->layout = LRPX_LAYOUT_NHWC;
-        else
-            *rc = cli_usage_error(cmd, "--layout needs nchw or nhwc");
-    } else if ((r = cli_flag_value(argc, argv, i, "--alpha", &val)) != 0) {
-        if (r > 0 && !strcmp(val, "drop"))
-            s->alpha = LRPX_ALPHA_DROP;
-        else if (r > 0 && !strcmp(val, "white"))
-            s->alpha = LRPX_ALPHA_WHITE;
-        else
-            *rc = cli_usage_error(cmd, "--alpha needs drop or white");
-        p->alpha_set = true;
-    } else {
-        return 0;
+    struct lrpx_preprocess *s = &((struct cli_prep *)ctx)->set;
+    int                     w = 0, h = 0, k = parse_size(val, &w, &h);
+    (void)msg, (void)size;
+    if (k == 1) {
+        s->resize         = LRPX_RESIZE_SHORTER;
+        s->resize_shorter = w;
+    } else if (k == 2) {
+        s->resize        = LRPX_RESIZE_EXACT;
+        s->resize_width  = w;
+        s->resize_height = h;
+    } else if (k == 3) {
+        s->resize = LRPX_RESIZE_NONE;
     }
-    p->any_flag = true;
-    return 1;
+    return k == 0 ? CLI_USAGE : CLI_OK;
+}
+
+static int
+prep_crop(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct lrpx_preprocess *s = &((struct cli_prep *)ctx)->set;
+    int                     w = 0, h = 0, k = parse_size(val, &w, &h);
+    (void)msg, (void)size;
+    if (k == 3) {
+        s->crop_width = s->crop_height = -1;
+    } else if (k) {
+        s->crop_width  = w;
+        s->crop_height = h;
+    }
+    return k == 0 ? CLI_USAGE : CLI_OK;
+}
+
+static int
+prep_scale(void *ctx, const char *val, char *msg, size_t size)
+{
+    (void)msg, (void)size;
+    return parse_scale(val, &((struct cli_prep *)ctx)->set.scale) ? CLI_OK : CLI_USAGE;
+}
+
+static int
+prep_mean(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct cli_prep *p = ctx;
+    (void)msg, (void)size;
+    return (p->n_mean = parse_stats(val, p->mean)) ? CLI_OK : CLI_USAGE;
+}
+
+static int
+prep_std(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct cli_prep *p = ctx;
+    if (!(p->n_std = parse_stats(val, p->std)))
+        return CLI_USAGE;
+    for (int c = 0; c < p->n_std; c++)
+        if (p->std[c] == 0.0) {
+            snprintf(msg, size, "must not be 0");
+            return CLI_USAGE;
+        }
+    return CLI_OK;
+}
+
+static const struct cli_choice interp_names[] = {
+    {"bilinear", LRPX_INTERP_BILINEAR}, {"nearest", LRPX_INTERP_NEAREST}, {NULL, 0}};
+static const struct cli_choice color_names[] = {
+    {"rgb", LRPX_COLOR_RGB}, {"bgr", LRPX_COLOR_BGR}, {"gray", LRPX_COLOR_GRAY},
+    {"grey", LRPX_COLOR_GRAY}, {NULL, 0}};
+static const struct cli_choice layout_names[] = {
+    {"nchw", LRPX_LAYOUT_NCHW}, {"nhwc", LRPX_LAYOUT_NHWC}, {NULL, 0}};
+static int
+prep_alpha(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct cli_prep *p = ctx;
+    (void)msg, (void)size;
+    if (strcmp(val, "drop") && strcmp(val, "white"))
+        return CLI_USAGE;
+    p->set.alpha = strcmp(val, "drop") ? LRPX_ALPHA_WHITE : LRPX_ALPHA_DROP;
+    p->alpha_set = true;
+    return CLI_OK;
+}
+
+#define PREP(field) offsetof(struct cli_prep, field)
+static const struct cli_flag prep_flags[] = {
+    {"--preprocess", NULL, "P",
+     "preset imagenet, zero-one, minus-one-one, none, or a\n"
+     "JSON settings file (default: MODEL.preprocess.json\n"
+     "beside the model if there is one, else zero-one)",
+     CLI_STRING, .off = PREP(preset), .need = "a preset name or a JSON file"},
+    {"--resize", NULL, "N|WxH|none", "shorter side to N, or exactly W x H", CLI_CALL,
+     .call = prep_resize, .need = "N (shorter side), WxH or none"},
+    {"--crop", NULL, "N|WxH|none", "centre crop", CLI_CALL, .call = prep_crop,
+     .need = "N, WxH or none"},
+    {"--interp", NULL, "bilinear|nearest", "resampling filter (default bilinear)", CLI_CHOICE,
+     PREP(set.interp), .choices = interp_names},
+    {"--no-antialias", NULL, NULL, "do not widen the filter when shrinking", CLI_SET,
+     PREP(set.antialias), .set = 0},
+    {"--no-quantize", NULL, NULL, "do not round to whole numbers between steps", CLI_SET,
+     PREP(set.quantize), .set = 0},
+    {"--scale", NULL, "S", "multiply pixels (0..255) by S, e.g. 1/255", CLI_CALL,
+     .call = prep_scale, .need = "a non-zero number or a fraction a/b"},
+    {"--mean", NULL, "M[,M,M]", "(v * scale - mean) / std per channel", CLI_CALL,
+     .call = prep_mean, .need = "1 or 3 numbers (comma-separated)"},
+    {"--std", NULL, "S[,S,S]", "the std of that formula", CLI_CALL, .call = prep_std,
+     .need = "1 or 3 numbers (comma-separated)"},
+    {"--color", "--colour", "rgb|bgr|gray", "channel order of the tensor", CLI_CHOICE,
+     PREP(set.color), .choices = color_names, .need = "rgb, bgr or gray"},
+    {"--gray", "--grey", NULL, "the same as --color gray", CLI_SET, .off = PREP(set.color),
+     .set = LRPX_COLOR_GRAY},
+    {"--bgr", NULL, NULL, "the same as --color bgr", CLI_SET, .off = PREP(set.color),
+     .set = LRPX_COLOR_BGR},
+    {"--layout", NULL, "nchw|nhwc", "tensor layout", CLI_CHOICE, .off = PREP(set.layout),
+     .choices = layout_names},
+    {"--alpha", NULL, "drop|white", "what to do with a transparent PNG", CLI_CALL,
+     .call = prep_alpha, .need = "drop or white"},
+    {NULL}};
+#undef PREP
+
+struct cli_flag_group
+cli_prep_group(struct cli_prep *p)
+{
+    return (struct cli_flag_group){
+        prep_flags, p, &p->any_flag,
+        "image inputs (JPEG/PNG, found by their first bytes; several files or a\n"
+        "folder make a batch):",
+        "  The model's input shape fills in the rest (channels, layout, size).\n"};
 }
 
 /* Copy the fields the flags set onto pp. */

@@ -1,10 +1,11 @@
 /* lrpx preprocess IMAGE... -o X.npy: the exact tensor a model would
  * receive for these images, for inspection and for other tools. */
+#include <stddef.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const char preprocess_help[] =
+static const char preprocess_usage[] =
     "usage: lrpx preprocess IMAGE|FOLDER... -o X.npy [--model MODEL]\n"
     "                       [--preprocess P] [flags]\n"
     "\n"
@@ -12,12 +13,22 @@ static const char preprocess_help[] =
     "preprocess them and write the float32 batch (N images -> first axis N)\n"
     "that lrpx run/explain would feed. --model fills settings from the model:\n"
     "its MODEL.preprocess.json and its input shape (channels, layout, size).\n"
-    "Prints the shape and the settings used.\n"
-    "\n"
-    "  -o X.npy        output (written atomically)\n"
-    "  --model MODEL   ONNX model whose first input (or --input-name) is fed\n"
-    "  --input-name N  which model input to prepare for\n"
-    "\n";
+    "Prints the shape and the settings used.\n";
+
+struct preprocess_args {
+    const char *out_path, *model_path, *input_name;
+};
+
+#define ARG(field) offsetof(struct preprocess_args, field)
+static const struct cli_flag preprocess_flags[] = {
+    {"-o", NULL, "X.npy", "output (written atomically)", CLI_STRING, .off = ARG(out_path),
+     .need = "a path"},
+    {"--model", NULL, "MODEL", "ONNX model whose first input (or --input-name) is fed",
+     CLI_STRING, .off = ARG(model_path), .need = "an ONNX file"},
+    {"--input-name", NULL, "N", "which model input to prepare for", CLI_STRING,
+     ARG(input_name), .need = "a name"},
+    {NULL}};
+#undef ARG
 
 static const char *
 color_name(lrpx_color c)
@@ -28,41 +39,24 @@ color_name(lrpx_color c)
 int
 cmd_preprocess(int argc, char **argv)
 {
-    const char     *out_path = NULL, *model_path = NULL, *input_name = NULL;
-    const char     *paths[256];
-    int             n_paths = 0;
-    struct cli_prep prep;
+    struct preprocess_args a = {NULL, NULL, NULL};
+    const char            *paths[256];
+    int                    n_paths;
+    struct cli_prep        prep;
     cli_prep_init(&prep);
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int         r, rc;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(preprocess_help, stdout);
-            fputs(cli_prep_help, stdout);
-            return CLI_OK;
-        } else if (cli_prep_flag("preprocess", argc, argv, &i, &prep, &rc)) {
-            if (rc != CLI_OK)
-                return rc;
-        } else if ((r = cli_flag_value(argc, argv, &i, "-o", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("preprocess", "-o needs a path");
-            out_path = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--model", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("preprocess", "--model needs an ONNX file");
-            model_path = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--input-name", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("preprocess", "--input-name needs a name");
-            input_name = val;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("preprocess", "unknown option '%s'", argv[i]);
-        } else {
-            if (n_paths == (int)(sizeof paths / sizeof paths[0]))
-                return cli_usage_error("preprocess", "too many files (give a folder)");
-            paths[n_paths++] = argv[i];
-        }
+    struct cli_flag_group groups[] = {{preprocess_flags, &a, NULL, NULL, NULL},
+                                      cli_prep_group(&prep)};
+    int                   n_groups = (int)(sizeof groups / sizeof groups[0]);
+    int rc = cli_parse_flags("preprocess", argc, argv, groups, n_groups, paths,
+                             (int)(sizeof paths / sizeof paths[0]), &n_paths);
+    if (rc == CLI_HELP) {
+        fputs(preprocess_usage, stdout);
+        cli_print_flags(stdout, groups, n_groups);
+        return CLI_OK;
     }
+    if (rc != CLI_OK)
+        return rc;
+    const char *out_path = a.out_path, *model_path = a.model_path, *input_name = a.input_name;
     if (n_paths == 0)
         return cli_usage_error("preprocess", "missing IMAGE");
     if (!out_path)
@@ -72,7 +66,7 @@ cmd_preprocess(int argc, char **argv)
     if (model_path && !(m = cli_load_model("preprocess", model_path, true)))
         return CLI_FAIL;
     struct cli_batch b;
-    int rc = cli_batch_load("preprocess", m, model_path, input_name, paths, n_paths, &prep, true,
+    rc = cli_batch_load("preprocess", m, model_path, input_name, paths, n_paths, &prep, true,
                             &b);
     if (rc == CLI_OK && !b.is_image) {
         rc = cli_error("preprocess", "%s: not an image (this command prepares JPEG/PNG files)",

@@ -1,27 +1,43 @@
 /* lrpx run MODEL INPUT: forward pass, top-K classes or JSON of all
  * outputs, outputs saved as .npy. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli.h"
 
-static const char run_help[] =
+static const char run_usage[] =
     "usage: lrpx run MODEL INPUT... [--input NAME=FILE]... [-o OUT.npy | -o DIR]\n"
     "                [--top K] [--json] [--preprocess P | image flags]\n"
     "\n"
     "Run the model's forward pass. INPUT is a NumPy .npy file (float32, or\n"
     "float64 converted; a missing batch dimension is added), a JPEG/PNG image\n"
     "or a folder of images, for the first input; several INPUTs make one\n"
-    "batch. Models with several inputs take --input NAME=FILE for each.\n"
-    "\n"
-    "  -o OUT.npy   write the first output\n"
-    "  -o DIR       write every output as DIR/<output name>.npy\n"
-    "  --top K      print the K best classes of the first output (default 5)\n"
-    "  --json       print every output as JSON instead\n"
-    "  --no-fold-batchnorm  run BatchNormalization nodes as they are instead\n"
-    "               of merging them into the preceding Conv/Gemm\n";
+    "batch. Models with several inputs take --input NAME=FILE for each.\n";
+
+struct run_args {
+    const char *out_path;
+    int         top;
+    bool        json, fold_bn;
+};
+
+#define ARG(field) offsetof(struct run_args, field)
+static const struct cli_flag run_flags[] = {
+    {"-o", NULL, "OUT.npy|DIR",
+     "write the first output, or every output as\n"
+     "DIR/<output name>.npy",
+     CLI_STRING, .off = ARG(out_path), .need = "a path"},
+    {"--top", NULL, "K", "print the K best classes of the first output (default 5)", CLI_INT,
+     ARG(top), .lo = 1, .hi = 1000000, .need = "a positive whole number"},
+    {"--json", NULL, NULL, "print every output as JSON instead", CLI_TRUE, .off = ARG(json)},
+    {"--no-fold-batchnorm", NULL, NULL,
+     "run BatchNormalization nodes as they are instead\n"
+     "of merging them into the preceding Conv/Gemm",
+     CLI_FALSE, .off = ARG(fold_bn)},
+    {NULL}};
+#undef ARG
 
 /* Output names may contain '/' or ':'; keep file names plain. */
 static void
@@ -72,55 +88,30 @@ print_top(const lrpx_tensor_view *v, int top, char **classes, int n_classes)
 int
 cmd_run(int argc, char **argv)
 {
-    const char      *model_path = NULL;
-    const char      *out_path   = NULL;
+    struct run_args   a  = {.top = 5, .fold_bn = true};
     struct cli_inputs in = {.n = 0};
-    long long        top      = 5;
-    bool             json     = false;
-    bool             fold_bn  = true;
-    struct cli_prep  prep;
+    struct cli_prep   prep;
     cli_prep_init(&prep);
-    for (int i = 1; i < argc; i++) {
-        const char *val = NULL;
-        int         r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(run_help, stdout);
-            putchar('\n');
-            fputs(cli_prep_help, stdout);
-            return CLI_OK;
-        } else if (cli_prep_flag("run", argc, argv, &i, &prep, &r)) {
-            if (r != CLI_OK)
-                return r;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--no-fold-batchnorm")) {
-            fold_bn = false;
-        } else if ((r = cli_flag_value(argc, argv, &i, "-o", &val)) != 0) {
-            if (r < 0)
-                return cli_usage_error("run", "-o needs a path");
-            out_path = val;
-        } else if ((r = cli_flag_value(argc, argv, &i, "--top", &val)) != 0) {
-            if (r < 0 || !cli_parse_int(val, &top) || top < 1 || top > 1000000)
-                return cli_usage_error("run", "--top needs a positive whole number");
-        } else if (cli_input_flag("run", argc, argv, &i, &in, &r)) {
-            if (r != CLI_OK)
-                return r;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("run", "unknown option '%s'", argv[i]);
-        } else if (!model_path) {
-            model_path = argv[i];
-        } else if (cli_input_add("run", &in, NULL, argv[i]) != CLI_OK) {
-            return CLI_USAGE;
-        }
+    const char           *model_path = NULL;
+    struct cli_flag_group groups[]   = {{run_flags, &a, NULL, NULL, NULL}, cli_input_group(&in),
+                                        cli_prep_group(&prep)};
+    int                   n_groups   = (int)(sizeof groups / sizeof groups[0]);
+    int rc = cli_parse_model_inputs("run", argc, argv, groups, n_groups, &in, &model_path);
+    if (rc == CLI_HELP) {
+        fputs(run_usage, stdout);
+        cli_print_flags(stdout, groups, n_groups);
+        return CLI_OK;
     }
+    if (rc != CLI_OK)
+        return rc;
+    const char *out_path = a.out_path;
     if (cli_check_model_input("run", model_path, in.n) != CLI_OK)
         return CLI_USAGE;
 
-    lrpx_model *m = cli_load_model_ex("run", model_path, false, fold_bn);
+    lrpx_model *m = cli_load_model_ex("run", model_path, false, a.fold_bn);
     if (!m)
         return CLI_FAIL;
-    lrpx_session *s  = NULL;
-    int           rc = CLI_OK;
+    lrpx_session *s = NULL;
     if (lrpx_session_init(m, &s) != LRPX_OK) {
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
@@ -159,7 +150,7 @@ cmd_run(int argc, char **argv)
         if (rc != CLI_OK)
             goto done;
     }
-    if (json) {
+    if (a.json) {
         printf("{\"outputs\": [");
         for (int i = 0; i < n_out; i++) {
             lrpx_tensor_view v;
@@ -181,7 +172,7 @@ cmd_run(int argc, char **argv)
         if (v.dtype == LRPX_DTYPE_FLOAT32) {
             int    n_classes = 0;
             char **classes   = cli_load_classes(model_path, &n_classes);
-            print_top(&v, (int)top, classes, n_classes);
+            print_top(&v, a.top, classes, n_classes);
             cli_free_classes(classes, n_classes);
         } else {
             printf("output 0: %s ", lrpx_dtype_name(v.dtype));

@@ -5,36 +5,15 @@
  * from lrpx_session_explain / _gradient or lrpx_session_explain_translated
  * / _windows; everything is drawn with the public image API. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
 #include "cli.h"
-
-const char cli_viz_help[] =
-    "\n"
-    "pictures:\n"
-    "  --heatmap OUT.png  render the map (one file per image of a batch:\n"
-    "                     OUT_0.png, OUT_1.png, ...); .jpg/.jpeg write JPEG\n"
-    "  --cmap NAME|FILE   bwr (default), seismic, coldnhot, gray-red,\n"
-    "                     black-firered, hot, gray, afmhot, or a table file\n"
-    "  --clip P           scale by the P-th percentile of |R| (default 100)\n"
-    "  --reduce sum|norm  over channels (default sum)\n"
-    "  --gamma G          sign(x)|x|^G after scaling (default 1)\n"
-    "  --overlay ALPHA    blend onto the image (0..1)\n"
-    "  --panel            image | heatmap side by side\n"
-    "  --original-geometry  draw on the original photo (undo crop/resize)\n"
-    "  --jpeg-quality Q   1..100 (default 90)\n"
-    "  --zoom N           enlarge the picture N times (nearest neighbour)\n"
-    "  --grid OUT.png     a labelled grid: one row per image (and target), one\n"
-    "                     column per --composite (repeat --composite/--target)\n"
-    "tricks:\n"
-    "  --translate K      average the maps over shifts in [-K, K]^2\n"
-    "  --translate-pad edge|zero  how shifted-in pixels are filled (edge)\n"
-    "  --window WxH       explain an image larger than the model window by\n"
-    "                     window; --stride S or SXxSY (default half a window)\n";
 
 void
 cli_viz_init(struct cli_viz *v)
@@ -59,105 +38,112 @@ cli_viz_free(struct cli_viz *v)
 }
 
 void
-cli_viz_observe(int argc, char **argv, int i, struct cli_viz *v)
+cli_viz_note_composite(struct cli_viz *v, const char *name)
 {
-    const char *val = NULL;
-    int         k   = i;
-    if (cli_flag_value(argc, argv, &k, "--composite", &val) > 0 && v->n_composites < CLI_VIZ_MAX)
-        v->composites[v->n_composites++] = val;
-    k = i;
-    long long t;
-    if (cli_flag_value(argc, argv, &k, "--target", &val) > 0 && cli_parse_int(val, &t) &&
-        t >= 0 && v->n_targets < CLI_VIZ_MAX)
-        v->targets[v->n_targets++] = t;
+    if (v->n_composites < CLI_VIZ_MAX)
+        v->composites[v->n_composites++] = name;
 }
 
-int
-cli_viz_flag(const char *cmd, int argc, char **argv, int *i, struct cli_viz *v, int *rc)
+void
+cli_viz_note_target(struct cli_viz *v, int64_t target)
 {
-    const char *val = NULL;
-    int         r;
-    long long   k;
-    *rc = CLI_OK;
-    if (cli_prep_flag(cmd, argc, argv, i, &v->prep, rc))
-        return 1;
-    if (!strcmp(argv[*i], "--panel")) {
-        v->panel = true;
-    } else if (!strcmp(argv[*i], "--original-geometry")) {
-        v->original_geometry = true;
-    } else if ((r = cli_flag_value(argc, argv, i, "--heatmap", &val)) != 0) {
-        if (r < 0)
-            *rc = cli_usage_error(cmd, "--heatmap needs an output file (.png, .jpg)");
-        v->heatmap = val;
-    } else if ((r = cli_flag_value(argc, argv, i, "--grid", &val)) != 0) {
-        if (r < 0)
-            *rc = cli_usage_error(cmd, "--grid needs an output file (.png, .jpg)");
-        v->grid = val;
-    } else if ((r = cli_flag_value(argc, argv, i, "--cmap", &val)) != 0) {
-        if (r < 0)
-            *rc = cli_usage_error(cmd, "--cmap needs a colour map name or file");
-        v->cmap = val;
-    } else if ((r = cli_flag_value(argc, argv, i, "--clip", &val)) != 0) {
-        if (r < 0 || !cli_parse_double(val, &v->clip) || !(v->clip > 0.0 && v->clip <= 100.0))
-            *rc = cli_usage_error(cmd, "--clip needs a percentile in (0, 100]");
-    } else if ((r = cli_flag_value(argc, argv, i, "--gamma", &val)) != 0) {
-        if (r < 0 || !cli_parse_double(val, &v->gamma) || !(v->gamma > 0.0 && v->gamma <= 100.0))
-            *rc = cli_usage_error(cmd, "--gamma needs a number in (0, 100]");
-    } else if ((r = cli_flag_value(argc, argv, i, "--overlay", &val)) != 0) {
-        if (r < 0 || !cli_parse_double(val, &v->overlay) || v->overlay < 0.0 || v->overlay > 1.0)
-            *rc = cli_usage_error(cmd, "--overlay needs an alpha in [0, 1]");
-    } else if ((r = cli_flag_value(argc, argv, i, "--reduce", &val)) != 0) {
-        if (r > 0 && !strcmp(val, "sum"))
-            v->reduce = LRPX_HEAT_REDUCE_SUM;
-        else if (r > 0 && (!strcmp(val, "norm") || !strcmp(val, "l2")))
-            v->reduce = LRPX_HEAT_REDUCE_L2;
-        else
-            *rc = cli_usage_error(cmd, "--reduce needs sum or norm");
-    } else if ((r = cli_flag_value(argc, argv, i, "--jpeg-quality", &val)) != 0) {
-        if (r < 0 || !cli_parse_int(val, &k) || k < 1 || k > 100)
-            *rc = cli_usage_error(cmd, "--jpeg-quality needs a whole number from 1 to 100");
-        else
-            v->jpeg_quality = (int)k;
-    } else if ((r = cli_flag_value(argc, argv, i, "--zoom", &val)) != 0) {
-        if (r < 0 || !cli_parse_int(val, &k) || k < 1 || k > 16)
-            *rc = cli_usage_error(cmd, "--zoom needs a whole number from 1 to 16");
-        else
-            v->zoom = (int)k;
-    } else if ((r = cli_flag_value(argc, argv, i, "--translate", &val)) != 0) {
-        if (r < 0 || !cli_parse_int(val, &k) || k < 0 || k > 64)
-            *rc = cli_usage_error(cmd, "--translate needs K from 0 to 64");
-        else
-            v->translate = (int)k;
-    } else if ((r = cli_flag_value(argc, argv, i, "--translate-pad", &val)) != 0) {
-        if (r > 0 && !strcmp(val, "edge"))
-            v->pad = LRPX_SHIFT_PAD_EDGE;
-        else if (r > 0 && !strcmp(val, "zero"))
-            v->pad = LRPX_SHIFT_PAD_ZERO;
-        else
-            *rc = cli_usage_error(cmd, "--translate-pad needs edge or zero");
-    } else if ((r = cli_flag_value(argc, argv, i, "--window", &val)) != 0) {
-        char *end;
-        long  w = r > 0 ? strtol(val, &end, 10) : 0, h = 0;
-        if (w > 0 && (*end == 'x' || *end == 'X'))
-            h = strtol(end + 1, &end, 10);
-        if (w < 1 || h < 1 || *end || w > (1 << 20) || h > (1 << 20))
-            *rc = cli_usage_error(cmd, "--window needs WxH (the model's input size)");
-        v->window = true;
-        v->win_w  = (int)w;
-        v->win_h  = (int)h;
-    } else if ((r = cli_flag_value(argc, argv, i, "--stride", &val)) != 0) {
-        char *end;
-        long  sx = r > 0 ? strtol(val, &end, 10) : 0, sy = sx;
-        if (sx > 0 && (*end == 'x' || *end == 'X'))
-            sy = strtol(end + 1, &end, 10);
-        if (sx < 1 || sy < 1 || *end || sx > (1 << 20) || sy > (1 << 20))
-            *rc = cli_usage_error(cmd, "--stride needs S or SXxSY (pixels >= 1)");
-        v->stride_x = (int)sx;
-        v->stride_y = (int)sy;
-    } else {
-        return 0;
-    }
-    return 1;
+    if (v->n_targets < CLI_VIZ_MAX)
+        v->targets[v->n_targets++] = target;
+}
+
+/* "A" or "AxB" (when two) as positive sizes up to 2^20; *b = *a for "A". */
+static bool
+parse_pair(const char *val, bool two, int *a, int *b)
+{
+    char *end;
+    errno  = 0;
+    long x = strtol(val, &end, 10), y = x;
+    if (end != val && (*end == 'x' || *end == 'X'))
+        y = strtol(end + 1, &end, 10);
+    else if (two)
+        return false;
+    if (errno || end == val || *end || x < 1 || y < 1 || x > (1 << 20) || y > (1 << 20))
+        return false;
+    *a = (int)x;
+    *b = (int)y;
+    return true;
+}
+
+static int
+viz_window(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct cli_viz *v = ctx;
+    (void)msg, (void)size;
+    v->window = true;
+    return parse_pair(val, true, &v->win_w, &v->win_h) ? CLI_OK : CLI_USAGE;
+}
+
+static int
+viz_stride(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct cli_viz *v = ctx;
+    (void)msg, (void)size;
+    return parse_pair(val, false, &v->stride_x, &v->stride_y) ? CLI_OK : CLI_USAGE;
+}
+
+static const struct cli_choice reduce_names[] = {
+    {"sum", LRPX_HEAT_REDUCE_SUM}, {"norm", LRPX_HEAT_REDUCE_L2}, {"l2", LRPX_HEAT_REDUCE_L2},
+    {NULL, 0}};
+static const struct cli_choice pad_names[] = {
+    {"edge", LRPX_SHIFT_PAD_EDGE}, {"zero", LRPX_SHIFT_PAD_ZERO}, {NULL, 0}};
+
+#define VIZ(field) offsetof(struct cli_viz, field)
+static const struct cli_flag picture_flags[] = {
+    {"--heatmap", NULL, "OUT.png",
+     "render the map (one file per image of a batch:\n"
+     "OUT_0.png, OUT_1.png, ...); .jpg/.jpeg write JPEG",
+     CLI_STRING, .off = VIZ(heatmap), .need = "an output file (.png, .jpg)"},
+    {"--cmap", NULL, "NAME|FILE",
+     "bwr (default), seismic, coldnhot, gray-red,\n"
+     "black-firered, hot, gray, afmhot, or a table file",
+     CLI_STRING, .off = VIZ(cmap), .need = "a colour map name or file"},
+    {"--clip", NULL, "P", "scale by the P-th percentile of |R| (default 100)", CLI_DOUBLE,
+     VIZ(clip), .lo = DBL_TRUE_MIN, .hi = 100.0, .need = "a percentile in (0, 100]"},
+    {"--reduce", NULL, "sum|norm", "over channels (default sum)", CLI_CHOICE, .off = VIZ(reduce),
+     .choices = reduce_names, .need = "sum or norm"},
+    {"--gamma", NULL, "G", "sign(x)|x|^G after scaling (default 1)", CLI_DOUBLE, .off = VIZ(gamma),
+     .lo = DBL_TRUE_MIN, .hi = 100.0, .need = "a number in (0, 100]"},
+    {"--overlay", NULL, "ALPHA", "blend onto the image (0..1)", CLI_DOUBLE, .off = VIZ(overlay),
+     .lo = 0.0, .hi = 1.0, .need = "an alpha in [0, 1]"},
+    {"--panel", NULL, NULL, "image | heatmap side by side", CLI_TRUE, .off = VIZ(panel)},
+    {"--original-geometry", NULL, NULL, "draw on the original photo (undo crop/resize)",
+     CLI_TRUE, .off = VIZ(original_geometry)},
+    {"--jpeg-quality", NULL, "Q", "1..100 (default 90)", CLI_INT, .off = VIZ(jpeg_quality), .lo = 1,
+     .hi = 100},
+    {"--zoom", NULL, "N", "enlarge the picture N times (nearest neighbour)", CLI_INT,
+     VIZ(zoom), .lo = 1, .hi = 16},
+    {"--grid", NULL, "OUT.png",
+     "a labelled grid: one row per image (and target), one\n"
+     "column per --composite (repeat --composite/--target)",
+     CLI_STRING, .off = VIZ(grid), .need = "an output file (.png, .jpg)"},
+    {NULL}};
+
+static const struct cli_flag trick_flags[] = {
+    {"--translate", NULL, "K", "average the maps over shifts in [-K, K]^2", CLI_INT,
+     VIZ(translate), .lo = 0, .hi = 64},
+    {"--translate-pad", NULL, "edge|zero", "how shifted-in pixels are filled (edge)",
+     CLI_CHOICE, .off = VIZ(pad), .choices = pad_names},
+    {"--window", NULL, "WxH",
+     "explain an image larger than the model window by\n"
+     "window (WxH: the model's input size)",
+     CLI_CALL, .call = viz_window, .need = "WxH (the model's input size)"},
+    {"--stride", NULL, "S|SXxSY", "window step (default half a window)", CLI_CALL,
+     .call = viz_stride, .need = "S or SXxSY (pixels >= 1)"},
+    {NULL}};
+#undef VIZ
+
+int
+cli_viz_groups(struct cli_viz *v, struct cli_flag_group groups[CLI_VIZ_GROUPS])
+{
+    groups[0] = (struct cli_flag_group){picture_flags, v, NULL, "pictures:", NULL};
+    groups[1] = (struct cli_flag_group){trick_flags, v, NULL, "tricks:", NULL};
+    groups[2] = cli_prep_group(&v->prep);
+    return CLI_VIZ_GROUPS;
 }
 
 int

@@ -1,0 +1,77 @@
+/* The rule-spec language as the CLI shows it: `lrpx explain --list-rules`
+ * (a table, or Markdown for docs/lrp.md with --markdown) and the RULE,
+ * SELECTOR, MODE and composite lines of `lrpx explain --help`, all from
+ * lrpx_lrp_doc_entry, i.e. from the tables the parser itself uses. */
+#include <string.h>
+
+#include "cli.h"
+
+static const char *const kind_title[LRPX_LRP_DOC_COUNT] = {
+    [LRPX_LRP_DOC_RULE]      = "rules for linear layers",
+    [LRPX_LRP_DOC_MAXPOOL]   = "max-pool modes",
+    [LRPX_LRP_DOC_SELECTOR]  = "selectors (SELECTOR=RULE)",
+    [LRPX_LRP_DOC_COMPOSITE] = "composites",
+};
+
+static const char *const kind_head[LRPX_LRP_DOC_COUNT] = {
+    [LRPX_LRP_DOC_RULE]      = "| rule | what it does |\n|---|---|\n",
+    [LRPX_LRP_DOC_MAXPOOL]   = "| max-pool mode | what it does |\n|---|---|\n",
+    [LRPX_LRP_DOC_SELECTOR]  = "| selector | picks |\n|---|---|\n",
+    [LRPX_LRP_DOC_COMPOSITE] = "| composite | layers |\n|---|---|\n",
+};
+
+int
+cli_list_rules(bool markdown)
+{
+    lrpx_lrp_doc d;
+    int          last = -1;
+    for (int i = 0; lrpx_lrp_doc_entry(i, &d) == LRPX_OK; i++) {
+        if ((int)d.kind != last) {
+            if (markdown) {
+                printf("%s%s", last >= 0 ? "\n" : "", kind_head[d.kind]);
+            } else {
+                printf("%s%s", last >= 0 ? "\n" : "", kind_title[d.kind]);
+                if (d.applies[0] && d.kind != LRPX_LRP_DOC_COMPOSITE)
+                    printf(" (%s)", d.applies);
+                printf(":\n");
+            }
+            last = (int)d.kind;
+        }
+        const char *text = d.kind == LRPX_LRP_DOC_COMPOSITE ? d.applies : d.help;
+        const char *note = d.kind == LRPX_LRP_DOC_COMPOSITE && d.help[0] ? d.help : NULL;
+        if (markdown)
+            printf("| `%s` | %s%s%s%s |\n", d.syntax, text, note ? " (" : "", note ? note : "",
+                   note ? ")" : "");
+        else
+            printf("  %-26s %s%s%s%s\n", d.syntax, text, note ? " (" : "", note ? note : "",
+                   note ? ")" : "");
+    }
+    if (markdown) {
+        lrpx_lrp_doc_entry(0, &d);
+        printf("\nThe rules apply to %s; ", d.applies);
+        lrpx_lrp_doc_entry(LRPX_RULE_COUNT, &d);
+        printf("the max-pool modes to %s.\n", d.applies);
+    }
+    return CLI_OK;
+}
+
+/* "a, b, c" of the syntaxes of one kind, wrapped for --help at `indent`. */
+void
+cli_rules_help_line(FILE *f, int kind, const char *lead, int indent)
+{
+    lrpx_lrp_doc d;
+    int          col = fprintf(f, "%s", lead), first = 1;
+    for (int i = 0; lrpx_lrp_doc_entry(i, &d) == LRPX_OK; i++) {
+        if ((int)d.kind != kind)
+            continue;
+        int len = (int)strlen(d.syntax) + 2;
+        if (col + len > 79) {
+            fprintf(f, ",\n%*s", indent, "");
+            col   = indent;
+            first = 1;
+        }
+        col += fprintf(f, "%s%s", first ? "" : ", ", d.syntax);
+        first = 0;
+    }
+    fprintf(f, "\n");
+}
