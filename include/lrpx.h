@@ -223,6 +223,17 @@ LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char 
  * on one of the session's threads). */
 LRPX_API lrpx_status lrpx_session_set_threads(lrpx_session *session, int n_threads);
 LRPX_API int         lrpx_session_threads(const lrpx_session *session);
+/* METHOD: batch invariance. With on = 1, the products whose rows are
+ * samples (Gemm and MatMul with the data as the first operand, the usual
+ * dense layer) are made in blocks of 16 rows, each one product of exactly
+ * 16 rows (the last one padded with zeros), so a sample's outputs,
+ * gradient and relevance are the same bits whatever batch it is in and at
+ * whatever position, batch 1 included (convolutions already run per
+ * sample). With a fixed thread count, the results of a data set then do
+ * not depend on how it is cut into batches (lrpx batch sets it, with one
+ * thread per session). Costs up to 15 padded rows per dense product;
+ * default 0. Returns LRPX_OK. */
+LRPX_API lrpx_status lrpx_session_set_batch_invariant(lrpx_session *session, int on);
 
 /* Profiling. When the environment variable LRPX_PROFILE is 1 at
  * lrpx_session_init, the session adds up the wall time of every node over

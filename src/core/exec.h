@@ -63,6 +63,9 @@ struct lrpx_exec {
      * src/util/parallel.h) during a pass; NULL (serial) while planning or
      * with one thread */
     struct lrpx_pool        *pool;
+    /* products whose rows are samples give each sample the same bits in
+     * any batch (lrpx_session_set_batch_invariant, lrpx__sgemm_rows) */
+    bool                     batch_invariant;
 };
 
 /* ---- access to a node's tensors ---- */

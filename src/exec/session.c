@@ -219,6 +219,7 @@ lrpx__session_ensure_run(lrpx_session *s)
     lrpx__threads_blas_serial();
     s->plan.x.err      = &s->err;
     s->plan.x.pool     = s->pool;
+    s->plan.x.batch_invariant = s->batch_invariant;
     s->plan.prof_ns    = s->prof_ns;
     s->plan.prof_calls = s->prof_calls;
     rc                 = lrpx__exec_forward(&s->plan);
@@ -299,6 +300,17 @@ int
 lrpx_session_threads(const lrpx_session *s)
 {
     return s->n_threads;
+}
+
+lrpx_status
+lrpx_session_set_batch_invariant(lrpx_session *s, int on)
+{
+    if (s->batch_invariant != (on != 0)) {
+        s->batch_invariant = on != 0;
+        s->ran             = false;               /* outputs of the other mode */
+        s->back_phase      = LRPX_PHASE_PREPARE;
+    }
+    return LRPX_OK;
 }
 
 int

@@ -74,6 +74,7 @@ struct lrpx_session {
      * made at the first pass that needs it (src/util/parallel.h) */
     int                n_threads;
     struct lrpx_pool  *pool;
+    bool               batch_invariant;  /* lrpx_session_set_batch_invariant */
 };
 
 /* ---- plan (src/exec/plan.c) ---- */

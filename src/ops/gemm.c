@@ -82,34 +82,38 @@ gemm_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     const bool swap = !lrpx__in_const(x, n, 1) && lrpx__in_const(x, n, 0);
     lrpx__linear_roles_init(&p->roles, x, n, swap);
 
+    lrpx__scratch_request(x, lrpx__sgemm_rows_scratch(p->n, p->k));
     const int64_t dims[2] = { p->m, p->n };
     return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, 2, dims);
 }
 
 /* ---- products ---- */
 
-/* y = alpha A' B' (+ y when accumulate) */
+/* y = alpha A' B' (+ y when accumulate). Y's rows are samples when the
+ * data is A: batch-invariant then if the session asks (lrpx__sgemm_rows). */
 static void
-gemm_product(const struct gemm_params *p, const float *a, const float *b, float *y,
-             bool accumulate, struct lrpx_pool *pool)
+gemm_product(struct lrpx_exec *x, const struct gemm_params *p, const float *a, const float *b,
+             float *y, bool accumulate)
 {
-    lrpx__sgemm_mt(pool, p->ta, p->tb, p->m, p->n, p->k, p->alpha, a, p->lda, b, p->ldb,
-                   accumulate ? 1.0f : 0.0f, y, p->n);
+    lrpx__sgemm_rows(x->pool, x->batch_invariant && p->roles.in_index == 0, x->scratch, p->ta,
+                     p->tb, p->m, p->n, p->k, p->alpha, a, p->lda, b, p->ldb,
+                     accumulate ? 1.0f : 0.0f, y, p->n);
 }
 
 /* ga = d<gy, alpha A' B'>/dA (+ ga when accumulate) */
 static void
-gemm_grad_a(const struct gemm_params *p, const float *gy, const float *b, float *ga,
-            bool accumulate, struct lrpx_pool *pool)
+gemm_grad_a(struct lrpx_exec *x, const struct gemm_params *p, const float *gy, const float *b,
+            float *ga, bool accumulate)
 {
     const float beta = accumulate ? 1.0f : 0.0f;
 
     if (!p->ta)   /* dA = alpha gY B'^T          [M, K] */
-        lrpx__sgemm_mt(pool, false, !p->tb, p->m, p->k, p->n, p->alpha, gy, p->n, b, p->ldb, beta,
-                       ga, p->k);
+        lrpx__sgemm_rows(x->pool, x->batch_invariant && p->roles.in_index == 0, x->scratch,
+                         false, !p->tb, p->m, p->k, p->n, p->alpha, gy, p->n, b, p->ldb, beta,
+                         ga, p->k);
     else          /* dA = alpha B' gY^T          [K, M] */
-        lrpx__sgemm_mt(pool, p->tb, true, p->k, p->m, p->n, p->alpha, b, p->ldb, gy, p->n, beta,
-                       ga, p->m);
+        lrpx__sgemm_mt(x->pool, p->tb, true, p->k, p->m, p->n, p->alpha, b, p->ldb, gy, p->n,
+                       beta, ga, p->m);
 }
 
 /* gb = d<gy, alpha A' B'>/dB (+ gb when accumulate) */
@@ -161,7 +165,7 @@ gemm_forward(struct lrpx_exec *x, const struct lrpx_node *n)
             memset(y, 0, (size_t)(p->m * p->n) * sizeof(float));
         gemm_add_c(p, c->f32, y);
     }
-    gemm_product(p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32, y, with_c, x->pool);
+    gemm_product(x, p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32, y, with_c);
     return LRPX_OK;
 }
 
@@ -177,7 +181,7 @@ gemm_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     if (gy == NULL)
         return LRPX_OK;
     if (ga != NULL)
-        gemm_grad_a(p, gy, lrpx__in(x, n, 1)->f32, ga, true, x->pool);
+        gemm_grad_a(x, p, gy, lrpx__in(x, n, 1)->f32, ga, true);
     if (gb != NULL)
         gemm_grad_b(p, lrpx__in(x, n, 0)->f32, gy, gb, true, x->pool);
     if (gc != NULL) {
@@ -198,9 +202,9 @@ gemm_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in, cons
     const struct gemm_params *p = LRPX_PARAMS(x, n, struct gemm_params);
     (void)scratch;
     if (p->roles.in_index == 0)
-        gemm_product(p, in, w, out, false, x->pool);
+        gemm_product(x, p, in, w, out, false);
     else
-        gemm_product(p, w, in, out, false, x->pool);
+        gemm_product(x, p, w, in, out, false);
 }
 
 static void
@@ -210,7 +214,7 @@ gemm_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
     const struct gemm_params *p = LRPX_PARAMS(x, n, struct gemm_params);
     (void)scratch;
     if (p->roles.in_index == 0)
-        gemm_grad_a(p, gout, w, gin, false, x->pool);
+        gemm_grad_a(x, p, gout, w, gin, false);
     else
         gemm_grad_b(p, w, gout, gin, false, x->pool);
 }
@@ -221,12 +225,12 @@ gemm_add_bias(struct lrpx_exec *x, const struct lrpx_node *n, const float *b, fl
     gemm_add_c(LRPX_PARAMS(x, n, struct gemm_params), b, out);
 }
 
+/* the padded last row block of batch-invariant products */
 static size_t
 gemm_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    (void)x;
-    (void)n;
-    return 0;
+    const struct gemm_params *p = LRPX_PARAMS(x, n, struct gemm_params);
+    return lrpx__sgemm_rows_scratch(p->n, p->k);
 }
 
 /* alpha, the factor of the product (a zero or non-finite alpha is taken

@@ -88,6 +88,8 @@ mat_mul_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     p->a_count = sa;
     p->b_count = sb;
     p->fold_a  = p->b_count == 1 && p->a_count == p->n_batch;
+    if (p->fold_a)
+        lrpx__scratch_request(x, lrpx__sgemm_rows_scratch(p->n, p->k));
 
     int64_t dims[LRPX_MAX_RANK];
     int rank = 0;
@@ -122,16 +124,19 @@ mat_mul_batch_index(const struct mat_mul_params *p, int64_t bi, int64_t *ia, int
 
 /* ---- products ---- */
 
-/* y = A B (overwrites y) */
+/* y = A B (overwrites y). With fold_a and the data in A, the rows are
+ * samples (times tokens): batch-invariant if the session asks. */
 static void
-mat_mul_product(const struct mat_mul_params *p, const float *a, const float *b, float *y,
-                struct lrpx_pool *pool)
+mat_mul_product(struct lrpx_exec *x, const struct mat_mul_params *p, const float *a,
+                const float *b, float *y)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
+    struct lrpx_pool *pool = x->pool;
 
     if (p->fold_a) {
-        lrpx__sgemm_mt(pool, false, false, p->n_batch * p->m, p->n, p->k, 1.0f, a, p->k, b, p->n,
-                       0.0f, y, p->n);
+        lrpx__sgemm_rows(pool, x->batch_invariant && p->roles.in_index == 0, x->scratch, false,
+                         false, p->n_batch * p->m, p->n, p->k, 1.0f, a, p->k, b, p->n, 0.0f, y,
+                         p->n);
         return;
     }
     for (int64_t bi = 0; bi < p->n_batch; bi++) {
@@ -144,14 +149,16 @@ mat_mul_product(const struct mat_mul_params *p, const float *a, const float *b, 
 
 /* ga += gY B^T, summed over broadcast batch axes */
 static void
-mat_mul_grad_a(const struct mat_mul_params *p, const float *gy, const float *b, float *ga,
-               struct lrpx_pool *pool)
+mat_mul_grad_a(struct lrpx_exec *x, const struct mat_mul_params *p, const float *gy,
+               const float *b, float *ga)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
+    struct lrpx_pool *pool = x->pool;
 
     if (p->fold_a) {
-        lrpx__sgemm_mt(pool, false, true, p->n_batch * p->m, p->k, p->n, 1.0f, gy, p->n, b, p->n,
-                       1.0f, ga, p->k);
+        lrpx__sgemm_rows(pool, x->batch_invariant && p->roles.in_index == 0, x->scratch, false,
+                         true, p->n_batch * p->m, p->k, p->n, 1.0f, gy, p->n, b, p->n, 1.0f, ga,
+                         p->k);
         return;
     }
     for (int64_t bi = 0; bi < p->n_batch; bi++) {
@@ -189,8 +196,8 @@ mat_mul_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
 
-    mat_mul_product(p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32,
-                    lrpx__out(x, n, 0)->f32, x->pool);
+    mat_mul_product(x, p, lrpx__in(x, n, 0)->f32, lrpx__in(x, n, 1)->f32,
+                    lrpx__out(x, n, 0)->f32);
     return LRPX_OK;
 }
 
@@ -205,7 +212,7 @@ mat_mul_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     if (gy == NULL)
         return LRPX_OK;
     if (ga != NULL)
-        mat_mul_grad_a(p, gy, lrpx__in(x, n, 1)->f32, ga, x->pool);
+        mat_mul_grad_a(x, p, gy, lrpx__in(x, n, 1)->f32, ga);
     if (gb != NULL)
         mat_mul_grad_b(p, lrpx__in(x, n, 0)->f32, gy, gb, x->pool);
     return LRPX_OK;
@@ -220,9 +227,9 @@ mat_mul_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in,
     const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
     (void)scratch;
     if (p->roles.in_index == 0)
-        mat_mul_product(p, in, w, out, x->pool);
+        mat_mul_product(x, p, in, w, out);
     else
-        mat_mul_product(p, w, in, out, x->pool);
+        mat_mul_product(x, p, w, in, out);
 }
 
 static void
@@ -237,7 +244,7 @@ mat_mul_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gou
     if (count > 0)
         memset(gin, 0, (size_t)count * sizeof(float));
     if (p->roles.in_index == 0)
-        mat_mul_grad_a(p, gout, w, gin, x->pool);
+        mat_mul_grad_a(x, p, gout, w, gin);
     else
         mat_mul_grad_b(p, w, gout, gin, x->pool);
 }
@@ -252,12 +259,12 @@ mat_mul_add_bias(struct lrpx_exec *x, const struct lrpx_node *n, const float *b,
     (void)out;
 }
 
+/* the padded last row block of batch-invariant products */
 static size_t
 mat_mul_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    (void)x;
-    (void)n;
-    return 0;
+    const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
+    return p->fold_a ? lrpx__sgemm_rows_scratch(p->n, p->k) : 0;
 }
 
 /* A dense layer x [M, K] times W [K, N]: output channel n owns column n

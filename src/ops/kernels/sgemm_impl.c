@@ -4,6 +4,7 @@
  * one product over the session's thread pool. See sgemm_impl.h. */
 #include <cblas.h>
 #include <limits.h>
+#include <string.h>
 
 #include "ops/kernels/sgemm_impl.h"
 #include "util/parallel.h"
@@ -110,4 +111,47 @@ lrpx__sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, cons
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb,
                 beta, c, (blasint)ldc);
+}
+
+size_t
+lrpx__sgemm_rows_scratch(int64_t n, int64_t k)
+{
+    return (size_t)LRPX_SGEMM_ROW_BLOCK * (size_t)(n + k) * sizeof(float);
+}
+
+void
+lrpx__sgemm_rows(struct lrpx_pool *pool, bool invariant, float *scratch, bool ta, bool tb,
+                 int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+    const int64_t rb = LRPX_SGEMM_ROW_BLOCK;
+    if (!invariant || m <= 0 || n <= 0) {
+        lrpx__sgemm_mt(pool, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    int64_t r0 = 0;
+    for (; r0 + rb <= m; r0 += rb)
+        lrpx__sgemm_mt(pool, ta, tb, rb, n, k, alpha, ta ? a + r0 : a + r0 * lda, lda, b, ldb,
+                       beta, c + r0 * ldc, ldc);
+    const int64_t rest = m - r0;
+    if (rest == 0)
+        return;
+    /* the last rows, as a whole block: op(A) rows r0.. and zeros below
+     * (stored transposed, K x rb, when ta), C's rows likewise */
+    float *ap = scratch, *cp = scratch + rb * k;
+    memset(ap, 0, (size_t)(rb * k) * sizeof(float));
+    for (int64_t i = 0; i < rest; i++)
+        for (int64_t p = 0; p < k; p++) {
+            if (ta)
+                ap[p * rb + i] = a[p * lda + r0 + i];
+            else
+                ap[i * k + p] = a[(r0 + i) * lda + p];
+        }
+    memset(cp, 0, (size_t)(rb * n) * sizeof(float));
+    if (beta != 0.0f)
+        for (int64_t i = 0; i < rest; i++)
+            memcpy(cp + i * n, c + (r0 + i) * ldc, (size_t)n * sizeof(float));
+    lrpx__sgemm_mt(pool, ta, tb, rb, n, k, alpha, ap, ta ? rb : k, b, ldb, beta, cp, n);
+    for (int64_t i = 0; i < rest; i++)
+        memcpy(c + (r0 + i) * ldc, cp + i * n, (size_t)n * sizeof(float));
 }
