@@ -44,6 +44,19 @@ bool lrpx__mul_i64(int64_t a, int64_t b, int64_t *out);
  * errno set by open/fdopen. */
 FILE *lrpx__fopen_regular_file(const char *path, struct stat *st, bool *not_regular);
 
+/* Bytes to write. */
+struct lrpx_buf {
+    const void *data;
+    size_t      len;
+};
+/* Write the parts one after the other to path atomically: a temporary with
+ * a unique name beside it (PATH.tmp-PID-N), fsync'd when sync, renamed over
+ * path. On failure the temporary is removed, path is untouched and errbuf
+ * (may be NULL) receives "PATH: reason".
+ * Returns LRPX_OK, LRPX_EIO or LRPX_ENOMEM. */
+lrpx_status lrpx__file_write_atomic(const char *path, const struct lrpx_buf *parts, int n_parts,
+                                    bool sync, char *errbuf, size_t errlen);
+
 /* ---- bump arenas (src/util/arena.c) ---- */
 
 /* A chain of blocks; everything allocated from it is freed at once.

@@ -284,6 +284,41 @@ START_TEST(test_write_atomic_replace)
 }
 END_TEST
 
+/* lrpx_npy_write_ex with LRPX_WRITE_NO_SYNC and lrpx_file_write: the same
+ * bytes as the synced writer, replacing the old file whole; a folder that
+ * does not exist fails with the path named and nothing written. */
+START_TEST(test_write_no_sync)
+{
+    char        err[1024];
+    const char *p1 = scratch_path("sync.npy"), *p2 = scratch_path("nosync.npy");
+    float       a[6] = {1, -2, 3.5f, 4, 5, 6};
+    int64_t     d[2] = {2, 3};
+    ck_assert_int_eq(lrpx_npy_write(p1, LRPX_DTYPE_FLOAT32, 2, d, a, err, sizeof err), LRPX_OK);
+    ck_assert_int_eq(lrpx_npy_write_ex(p2, LRPX_DTYPE_FLOAT32, 2, d, a, LRPX_WRITE_NO_SYNC, err,
+                                       sizeof err),
+                     LRPX_OK);
+    size_t n1, n2;
+    char  *b1 = lrpx_test_read_file(p1, &n1), *b2 = lrpx_test_read_file(p2, &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_int_eq(memcmp(b1, b2, n1), 0);
+    free(b1);
+    free(b2);
+
+    const char *pt = scratch_path("t.txt");
+    ck_assert_int_eq(lrpx_file_write(pt, "hello\n", 6, 0, err, sizeof err), LRPX_OK);
+    ck_assert_int_eq(lrpx_file_write(pt, "bye", 3, LRPX_WRITE_NO_SYNC, err, sizeof err), LRPX_OK);
+    char *t = lrpx_test_read_file(pt, &n1);
+    ck_assert_uint_eq(n1, 3);
+    ck_assert_int_eq(memcmp(t, "bye", 3), 0);
+    free(t);
+    const char *bad = scratch_path("no/such/folder/x.txt");
+    ck_assert_int_eq(lrpx_file_write(bad, "x", 1, 0, err, sizeof err), LRPX_EIO);
+    ck_assert_ptr_nonnull(strstr(err, bad));
+    ck_assert_int_eq(lrpx_file_write(NULL, "x", 1, 0, err, sizeof err), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_file_write(pt, NULL, 1, 0, err, sizeof err), LRPX_EINVAL);
+}
+END_TEST
+
 /* ---- hostile files ---- */
 
 /* A v1.0 file: magic, header text (padded with '\n' only if pad), then
@@ -547,6 +582,7 @@ npy_suite(void)
     tcase_add_loop_test(tc, test_round_trip, 0, (int)(sizeof rt_types / sizeof rt_types[0]));
     tcase_add_test(tc, test_write_errors);
     tcase_add_test(tc, test_write_atomic_replace);
+    tcase_add_test(tc, test_write_no_sync);
     suite_add_tcase(s, tc);
     return s;
 }

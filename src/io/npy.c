@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,26 +493,9 @@ lrpx_npy_free(lrpx_npy *npy)
 /* ---- writing ---- */
 
 /* Write all of buf to fd, retrying short writes. */
-static bool
-write_all(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 lrpx_status
-lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims,
-               const void *data, char *errbuf, size_t errlen)
+lrpx_npy_write_ex(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims,
+                  const void *data, int flags, char *errbuf, size_t errlen)
 {
     if (errbuf && errlen > 0)
         errbuf[0] = '\0';
@@ -568,38 +550,28 @@ lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims
 
     /* a temporary in the same folder, renamed over path when complete, so
      * readers never see a partial file */
-    static atomic_ulong counter;   /* sessions may save from many threads */
-    size_t plen = strlen(path);
-    char  *tmp  = lrpx__malloc(plen + 64);
-    if (!tmp)
-        return FAIL(LRPX_ENOMEM, "out of memory");
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, plen + 64, "%s.tmp-%ld-%lu", path, (long)getpid(),
-                 atomic_fetch_add(&counter, 1));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        int e = errno;
-        lrpx__free(tmp);
-        return FAIL(LRPX_EIO, "cannot create a temporary file next to it: %s", strerror(e));
-    }
+    const struct lrpx_buf parts[3] = {{pre, sizeof pre}, {header, hl}, {data, (size_t)n_bytes}};
+    return lrpx__file_write_atomic(path, parts, 3, !(flags & LRPX_WRITE_NO_SYNC), errbuf, errlen);
+}
 
-    lrpx_status rc = LRPX_OK;
-    if (!write_all(fd, pre, sizeof pre) || !write_all(fd, header, hl)
-        || !write_all(fd, data, (size_t)n_bytes)) {
-        rc = FAIL(LRPX_EIO, "write failed: %s", strerror(errno));
-    } else if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-        rc = FAIL(LRPX_EIO, "fsync failed: %s", strerror(errno));
+lrpx_status
+lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims,
+               const void *data, char *errbuf, size_t errlen)
+{
+    return lrpx_npy_write_ex(path, dtype, rank, dims, data, 0, errbuf, errlen);
+}
+
+lrpx_status
+lrpx_file_write(const char *path, const void *data, size_t len, int flags, char *errbuf,
+                size_t errlen)
+{
+    if (errbuf && errlen > 0)
+        errbuf[0] = '\0';
+    if (!path || (len > 0 && !data)) {
+        if (errbuf && errlen > 0)
+            snprintf(errbuf, errlen, "lrpx_file_write: %s is NULL", path ? "data" : "path");
+        return LRPX_EINVAL;
     }
-    if (close(fd) != 0 && rc == LRPX_OK)
-        rc = FAIL(LRPX_EIO, "close failed: %s", strerror(errno));
-    if (rc == LRPX_OK && rename(tmp, path) != 0)
-        rc = FAIL(LRPX_EIO, "cannot rename the temporary file into place: %s", strerror(errno));
-    if (rc != LRPX_OK)
-        unlink(tmp);
-    lrpx__free(tmp);
-    return rc;
+    const struct lrpx_buf part = {data, len};
+    return lrpx__file_write_atomic(path, &part, 1, !(flags & LRPX_WRITE_NO_SYNC), errbuf, errlen);
 }
