@@ -239,6 +239,27 @@ int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
                          const char *model_path, const struct lrpx_lrp_options *o,
                          struct cli_viz *v, lrpx_attr_method method);
 
+/* ---- the LRP rule flags (src/cli/lrp_flags.c) ---- */
+
+#define CLI_MAX_BOX_C 16
+struct cli_lrp {
+    struct lrpx_lrp_options o;
+    struct cli_viz         *viz;      /* --composite is noted for --grid; may be NULL */
+    bool                    seen;     /* any of the flags given                       */
+    int                     n_low, n_high;
+    float                   lows[CLI_MAX_BOX_C], highs[CLI_MAX_BOX_C];
+};
+void                  cli_lrp_init(struct cli_lrp *l, struct cli_viz *viz);
+/* --composite, --rule, --rules, --maxpool, --zero-bias, --low, --high */
+struct cli_flag_group cli_lrp_group(struct cli_lrp *l);
+/* After parsing: check --low/--high and put them into l->o. CLI_OK or the
+ * usage error printed. */
+int                   cli_lrp_finish(const char *cmd, struct cli_lrp *l);
+/* --help: the --composite line with the composites (before the flags) and
+ * the rule-spec language (after them). */
+void                  cli_lrp_help_composites(FILE *f);
+void                  cli_lrp_help_language(FILE *f);
+
 /* ---- the rule-spec language (src/cli/rules.c) ---- */
 
 /* `lrpx explain --list-rules`: every rule, max-pool mode, selector and

@@ -33,32 +33,6 @@ static const char gradient_usage[] =
 
 #define MAX_LAYERS 64
 
-/* "a,b,c" into v (at most max values); returns the count or -1. */
-static int
-parse_list(const char *s, float *v, int max)
-{
-    int n = 0;
-    while (*s) {
-        const char *c = strchr(s, ',');
-        char        buf[64];
-        size_t      l = c ? (size_t)(c - s) : strlen(s);
-        if (l == 0 || l >= sizeof buf || n >= max)
-            return -1;
-        memcpy(buf, s, l);
-        buf[l] = '\0';
-        double d;
-        if (!cli_parse_double(buf, &d) || !isfinite(d))
-            return -1;
-        v[n++] = (float)d;
-        if (!c)
-            break;
-        s = c + 1;
-        if (!*s)
-            return -1;
-    }
-    return n;
-}
-
 /* Sum of the relevance of sample b (the view's first axis is the batch). */
 static double
 sample_sum(const lrpx_tensor_view *v, int64_t b, int64_t n_samples)
@@ -79,40 +53,14 @@ class_name(char **classes, int n, int64_t k)
     return classes && k >= 0 && k < n ? classes[k] : NULL;
 }
 
-#define MAX_BOX_C 16
-
 struct explain_args {
-    struct lrpx_lrp_options o;
-    struct cli_viz         *viz;
-    const char             *out_path, *seed_path;
-    const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
-    int                     n_layers, n_layer_out, n_low, n_high;
-    float                   lows[MAX_BOX_C], highs[MAX_BOX_C];
-    bool                    json, print_rules, fold_bn, list_rules, markdown, times_input;
+    struct cli_lrp  lrp;
+    struct cli_viz *viz;
+    const char     *out_path, *seed_path;
+    const char     *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
+    int             n_layers, n_layer_out;
+    bool            json, print_rules, fold_bn, list_rules, markdown, times_input;
 };
-
-static int
-arg_composite(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct explain_args *a = ctx;
-    cli_viz_note_composite(a->viz, val);
-    return lrpx_lrp_options_set_composite(&a->o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
-}
-
-static int
-arg_rule(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct explain_args *a = ctx;
-    return lrpx_lrp_options_parse_rule(&a->o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
-}
-
-static int
-arg_rules_file(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct explain_args *a  = ctx;
-    lrpx_status          st = lrpx_lrp_options_load_json(&a->o, val, msg, size);
-    return st == LRPX_OK ? CLI_OK : st == LRPX_EINVAL || st == LRPX_EPARSE ? CLI_USAGE : CLI_FAIL;
-}
 
 static int
 arg_target(void *ctx, const char *val, char *msg, size_t size)
@@ -122,34 +70,10 @@ arg_target(void *ctx, const char *val, char *msg, size_t size)
     (void)msg, (void)size;
     if (!cli_parse_int(val, &k) || k < 0)
         return CLI_USAGE;
-    a->o.seed   = LRPX_SEED_TARGET;
-    a->o.target = k;
+    a->lrp.o.seed   = LRPX_SEED_TARGET;
+    a->lrp.o.target = k;
     cli_viz_note_target(a->viz, k);
     return CLI_OK;
-}
-
-static int
-arg_maxpool(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct explain_args *a = ctx;
-    (void)msg, (void)size;
-    return lrpx_lrp_options_parse_maxpool(val, &a->o.maxpool) == LRPX_OK ? CLI_OK : CLI_USAGE;
-}
-
-static int
-arg_low(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct explain_args *a = ctx;
-    (void)msg, (void)size;
-    return (a->n_low = parse_list(val, a->lows, MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
-}
-
-static int
-arg_high(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct explain_args *a = ctx;
-    (void)msg, (void)size;
-    return (a->n_high = parse_list(val, a->highs, MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
 }
 
 static int
@@ -183,30 +107,13 @@ arg_layer_out(void *ctx, const char *val, char *msg, size_t size)
      .need = "a class index >= 0"}
 #define COMMON_FLAGS                                                                         \
     {"--output", NULL, "NAME", "explain this graph output instead of the first", CLI_STRING,  \
-     ARG(o.output_name), .need = "a name"},                                                   \
+     ARG(lrp.o.output_name), .need = "a name"},                                                   \
     {"--json", NULL, NULL, "machine-readable report on stdout", CLI_TRUE, .off = ARG(json)}
 
 static const struct cli_flag explain_flags[] = {
-    {"--composite", NULL, "NAME", NULL, CLI_CALL, .call = arg_composite, .need = "a name"},
-    {"--rule", NULL, "SEL=RULE",
-     "override, later ones win (SEL, RULE and MODE below;\n"
-     "--list-rules explains each)",
-     CLI_CALL, .call = arg_rule, .need = "SELECTOR=RULE"},
-    {"--rules", NULL, "FILE",
-     "the same as JSON: {\"composite\": ..., \"rules\": [{\"select\":\n"
-     "\"Conv\", \"rule\": \"gamma:0.25\"}], \"maxpool\": \"sum\", ...}",
-     CLI_CALL, .call = arg_rules_file, .need = "a JSON file"},
     TARGET_FLAG("explain class K instead of the predicted one"),
     {"--seed-npy", NULL, "FILE", "full output relevance (shape of the output) as the seed",
      CLI_STRING, .off = ARG(seed_path), .need = "a file"},
-    {"--maxpool", NULL, "MODE", "relevance through every max pool (default winner)", CLI_CALL,
-     .call = arg_maxpool, .need = "winner, winner-split or sum"},
-    {"--zero-bias", NULL, NULL, "leave biases out of the rules", CLI_SET, .off = ARG(o.zero_bias),
-     .set = 1},
-    {"--low", NULL, "L", "input bounds for z^B (a number, or a comma list per\nchannel)",
-     CLI_CALL, .call = arg_low, .need = "a number or a comma list (at most 16)"},
-    {"--high", NULL, "H", "the upper bounds, as --low", CLI_CALL, .call = arg_high,
-     .need = "a number or a comma list (at most 16)"},
     {"-o", NULL, "REL.npy", "write the input relevance (shape of the input)", CLI_STRING,
      ARG(out_path), .need = "a path"},
     {"--layer", NULL, "NAME", "write the relevance at value NAME to the -o2 FILE of the\n"
@@ -241,26 +148,23 @@ static int
 parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_args *a,
            struct cli_viz *viz, struct cli_inputs *in, const char **model)
 {
-    struct cli_flag_group groups[2 + CLI_VIZ_GROUPS] = {
-        {explain ? explain_flags : gradient_flags, a, NULL, NULL, NULL},
-        cli_input_group(in),
-    };
-    int n_groups = 2 + cli_viz_groups(viz, groups + 2);
+    struct cli_flag_group groups[3 + CLI_VIZ_GROUPS];
+    int                   n_groups = 0;
+    if (explain)                      /* gradient takes no rule flags */
+        groups[n_groups++] = cli_lrp_group(&a->lrp);
+    groups[n_groups++] =
+        (struct cli_flag_group){explain ? explain_flags : gradient_flags, a, NULL, NULL, NULL};
+    groups[n_groups++] = cli_input_group(in);
+    n_groups += cli_viz_groups(viz, groups + n_groups);
     int rc       = cli_parse_model_inputs(cmd, argc, argv, groups, n_groups, in, model);
     if (rc == CLI_HELP) {
         fputs(explain ? explain_usage : gradient_usage, stdout);
         fputs("\n", stdout);
-        if (explain) {
-            fputs("  --composite NAME    rule preset (default epsilon_plus):\n", stdout);
-            cli_rules_help_line(stdout, LRPX_LRP_DOC_COMPOSITE, "                      ", 22);
-        }
+        if (explain)
+            cli_lrp_help_composites(stdout);
         cli_print_flags(stdout, groups, n_groups);
-        if (explain) {
-            fputs("\nthe rule-spec language (--rule SEL=RULE, --maxpool MODE):\n", stdout);
-            cli_rules_help_line(stdout, LRPX_LRP_DOC_SELECTOR, "  SEL   ", 8);
-            cli_rules_help_line(stdout, LRPX_LRP_DOC_RULE, "  RULE  ", 8);
-            cli_rules_help_line(stdout, LRPX_LRP_DOC_MAXPOOL, "  MODE  ", 8);
-        }
+        if (explain)
+            cli_lrp_help_language(stdout);
         return CLI_HELP;
     }
     if (rc != CLI_OK)
@@ -271,7 +175,7 @@ parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_
         return cli_usage_error(cmd, "--markdown goes with --list-rules");
     if (cli_check_model_input(cmd, *model, in->n) != CLI_OK || cli_viz_check(cmd, viz) != CLI_OK)
         return CLI_USAGE;
-    return CLI_OK;
+    return cli_lrp_finish(cmd, &a->lrp);
 }
 
 int
@@ -283,8 +187,8 @@ cmd_explain(int argc, char **argv)
     struct cli_viz      viz;
     struct explain_args a = {.viz = &viz, .fold_bn = true};
     cli_viz_init(&viz);
-    lrpx_lrp_options_default(&a.o);
-    struct lrpx_lrp_options *o = &a.o;
+    cli_lrp_init(&a.lrp, &viz);
+    struct lrpx_lrp_options *o = &a.lrp.o;
     const char *out_path = NULL, *seed_path = NULL;
 
     int prc = parse_args("explain", true, argc, argv, &a, &viz, &in, &model_path);
@@ -297,20 +201,8 @@ cmd_explain(int argc, char **argv)
     if (a.n_layers != a.n_layer_out)
         return cli_usage_error("explain", "each --layer NAME needs one -o2 FILE (%d vs %d)",
                                a.n_layers, a.n_layer_out);
-    if ((a.n_low > 0) != (a.n_high > 0) || (a.n_low > 0 && a.n_low != a.n_high))
-        return cli_usage_error("explain", "--low and --high go together, with as many values");
     if (seed_path && o->seed == LRPX_SEED_TARGET)
         return cli_usage_error("explain", "--target and --seed-npy exclude each other");
-    if (a.n_low == 1) {
-        o->box_low  = a.lows[0];
-        o->box_high = a.highs[0];
-        if (!(o->box_low <= o->box_high))
-            return cli_usage_error("explain", "--low must not exceed --high");
-    } else if (a.n_low > 1) {
-        o->box_low_c  = a.lows;
-        o->box_high_c = a.highs;
-        o->n_box_c    = a.n_low;
-    }
 
     lrpx_model *m = cli_load_model_ex("explain", model_path, false, a.fold_bn);
     if (!m)
@@ -484,8 +376,8 @@ cmd_gradient(int argc, char **argv)
     struct cli_viz      viz;
     struct explain_args a = {.viz = &viz, .fold_bn = true};
     cli_viz_init(&viz);
-    lrpx_lrp_options_default(&a.o);
-    struct lrpx_lrp_options *o = &a.o;
+    cli_lrp_init(&a.lrp, &viz);
+    struct lrpx_lrp_options *o = &a.lrp.o;
 
     int prc = parse_args("gradient", false, argc, argv, &a, &viz, &in, &model_path);
     if (prc != CLI_OK)
