@@ -180,10 +180,11 @@ void cli_batches_free(struct cli_batch *bs, int n);
 int  cli_set_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
                     const struct cli_input *inputs, int n_inputs, const struct cli_prep *prep,
                     bool set, bool fit, struct cli_batch **batches, int *n_batches);
-/* z^B bounds of the batch's preprocessing (black and white pixels) into
- * o's per-channel box when o has none; low/high hold cap floats. */
-bool cli_box_defaults(const struct cli_batch *b, struct lrpx_lrp_options *o, float *low,
-                      float *high, int cap);
+/* z^B bounds of preprocessing pp (black and white pixels) into o's
+ * per-channel box when o has none and known says pp describes the data;
+ * low/high hold cap floats. */
+bool cli_box_defaults(const struct lrpx_preprocess *pp, bool known, struct lrpx_lrp_options *o,
+                      float *low, float *high, int cap);
 
 /* ---- heatmaps, grids and tricks for explain/gradient (src/cli/viz.c) ---- */
 
@@ -275,5 +276,8 @@ int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_gradient(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_spray(int argc, char **argv);
 
 #endif /* LRPX_CLI_H */

@@ -747,13 +747,13 @@ cli_set_input(const char *cmd, lrpx_session *s, const lrpx_model *m, const struc
 }
 
 bool
-cli_box_defaults(const struct cli_batch *b, struct lrpx_lrp_options *o, float *low,
-                 float *high, int cap)
+cli_box_defaults(const struct lrpx_preprocess *pp, bool known, struct lrpx_lrp_options *o,
+                 float *low, float *high, int cap)
 {
-    if (!b || !b->pp_known || !isnan(o->box_low) || o->n_box_c > 0)
+    if (!pp || !known || !isnan(o->box_low) || o->n_box_c > 0)
         return false;
     int n = 0;
-    if (lrpx_preprocess_box_bounds(&b->pp, low, high, &n, NULL, 0) != LRPX_OK || n < 1 || n > cap)
+    if (lrpx_preprocess_box_bounds(pp, low, high, &n, NULL, 0) != LRPX_OK || n < 1 || n > cap)
         return false;
     o->box_low_c  = low;
     o->box_high_c = high;

@@ -16,6 +16,10 @@ static const char main_help[] =
     "  explain MODEL INPUT   relevance map (LRP) of a prediction, per-layer report\n"
     "  gradient MODEL INPUT  gradient (or gradient x input) of a prediction\n"
     "  preprocess IMAGE...   the tensor a model receives for images, as .npy\n"
+    "  batch MODEL --inputs DIR --out DIR\n"
+    "                        explain a data set (sharded, resumable)\n"
+    "  merge DIR... -o OUT   join the folders of batch shards, summary per class\n"
+
     "\n"
     "'lrpx COMMAND --help' describes each command.\n";
 
@@ -31,6 +35,8 @@ static const struct command commands[] = {
     {"explain", cmd_explain},
     {"gradient", cmd_gradient},
     {"preprocess", cmd_preprocess},
+    {"batch", cmd_batch},
+    {"merge", cmd_merge},
 };
 
 int

@@ -195,7 +195,8 @@ cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char
         return cli_error(cmd, "--translate/--window need a rank-4 float32 input (an image "
                          "batch); %s is not", v->batches[0].samples[0].path);
     if (o)
-        cli_box_defaults(&v->batches[0], o, v->box_low, v->box_high, 3);
+        cli_box_defaults(&v->batches[0].pp, v->batches[0].pp_known, o, v->box_low,
+                         v->box_high, 3);
     return CLI_OK;
 }
 

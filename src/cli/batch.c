@@ -1,0 +1,643 @@
+/* lrpx batch MODEL (--inputs DIR | --manifest FILE) --out DIR: explain a
+ * whole data set, or the shard of it this process is given, resumably
+ * (docs/scale-out.md). This file: the flags, the settings a run is
+ * identified by (run.json), the output folder and what --resume keeps;
+ * src/cli/batch_run.c is the pipeline, batch_list.c the inputs. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "batch.h"
+
+static const char batch_usage[] =
+    "usage: lrpx batch MODEL (--inputs DIR | --manifest FILE) --out DIR\n"
+    "                  [--method lrp|gradient|gradxinput] [--composite NAME]\n"
+    "                  [--rule SEL=RULE]... [--target K] [--heatmaps]\n"
+    "                  [--shard I/N | --shards N] [--resume] [--batch N]\n"
+    "                  [--threads T] [preprocessing flags]\n"
+    "\n"
+    "Explain every input (JPEG/PNG images and .npy arrays below DIR, or the\n"
+    "files a manifest lists) and write, below --out: relevance/KEY.npy per\n"
+    "input, heatmaps/KEY.png with --heatmaps, and one JSON line per input in\n"
+    "results.jsonl (input, label, target, predicted and explained class,\n"
+    "logit, relevance sum, metrics, output paths, timings). KEY is the\n"
+    "input's path relative to DIR, or as the manifest writes it.\n"
+    "\n"
+    "Shards: --shard I/N explains the inputs whose key hashes to I (64-bit\n"
+    "FNV-1a modulo N), so N jobs cover everything once; without it the shard\n"
+    "comes from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (Slurm job\n"
+    "arrays) or JOB_COMPLETION_INDEX with --shards N (Kubernetes Indexed\n"
+    "Jobs). 'lrpx merge' joins the shards' folders. The results of an input\n"
+    "are the same bits whatever --threads, --batch or the sharding.\n";
+
+static const char merge_hint[] =
+    "\nresults.jsonl, one line per input (keys in this order):\n"
+    "  input, label, target, predicted, explained, logit, relevance_sum,\n"
+    "  metrics, mask, relevance, heatmap, time_ms\n"
+    "Exit status 1 when an input could not be read (errors.jsonl lists them;\n"
+    "--resume tries them again) or the run stopped.\n";
+
+static const struct cli_choice method_names[] = {
+    {"lrp", LRPX_ATTR_LRP},
+    {"gradient", LRPX_ATTR_GRADIENT},
+    {"gradxinput", LRPX_ATTR_GRADIENT_X_INPUT},
+    {NULL, 0}};
+
+static int
+arg_target(void *ctx, const char *val, char *msg, size_t size)
+{
+    long long k;
+    (void)msg, (void)size;
+    if (!cli_parse_int(val, &k) || k < 0)
+        return CLI_USAGE;
+    ((struct batch_cfg *)ctx)->target = k;
+    return CLI_OK;
+}
+
+/* The hook for metrics: `lrpx eval`'s metrics (another branch) will be
+ * parsed here and computed per chunk in batch_run.c, their values going
+ * into each line's "metrics" object (merge already averages whatever
+ * numbers it finds there). Until that API exists no name is known. */
+static int
+arg_metric(void *ctx, const char *val, char *msg, size_t size)
+{
+    (void)ctx;
+    snprintf(msg, size, "unknown metric '%s' (this build has none yet: metrics come with "
+             "'lrpx eval'; results.jsonl keeps an empty \"metrics\" object for them)", val);
+    return CLI_USAGE;
+}
+
+#define ARG(field) offsetof(struct batch_cfg, field)
+static const struct cli_flag batch_flags[] = {
+    {"--inputs", NULL, "DIR", "every .png/.jpg/.jpeg/.npy file below DIR", CLI_STRING,
+     ARG(inputs_dir), .need = "a folder"},
+    {"--manifest", NULL, "FILE",
+     "a CSV (header: path,label,target,mask; only path is\n"
+     "required) or JSONL ({\"path\": ..., \"label\": ...}) list;\n"
+     "paths relative to its folder, classes by index or name",
+     CLI_STRING, ARG(manifest), .need = "a CSV or JSONL file"},
+    {"--out", NULL, "DIR", "where the results go (made if missing)", CLI_STRING, ARG(out_dir),
+     .need = "a folder"},
+    {"--method", NULL, "NAME", "lrp (default), gradient or gradxinput", CLI_CHOICE, ARG(method),
+     .choices = method_names},
+    {"--target", NULL, "K", "explain class K (default: the predicted class; a\n"
+     "manifest's target column wins)", CLI_CALL, .call = arg_target,
+     .need = "a class index >= 0"},
+    {"--metric", NULL, "SPEC", "a metric per input (none available yet)", CLI_CALL,
+     .call = arg_metric, .need = "a metric"},
+    {"--heatmaps", NULL, NULL, "also write heatmaps/KEY.png", CLI_TRUE, .off = ARG(heatmaps)},
+    {"--cmap", NULL, "NAME", "colour map of the heatmaps (default bwr)", CLI_STRING, ARG(cmap),
+     .need = "a built-in colour map"},
+    {"--clip", NULL, "P", "heatmap scale: the P-th percentile of |R| (default\n100)",
+     CLI_DOUBLE, ARG(clip), .lo = 1e-9, .hi = 100.0, .need = "a percentile in (0, 100]"},
+    {"--shard", NULL, "I/N", "explain shard I of N", CLI_STRING, ARG(shard_flag),
+     .need = "I/N"},
+    {"--shards", NULL, "N", "the number of shards when JOB_COMPLETION_INDEX (or\n"
+     "SLURM_ARRAY_TASK_ID alone) gives the index", CLI_INT, ARG(shards), .lo = 1, .hi = 1e6},
+    {"--resume", NULL, NULL, "continue a run in --out: inputs with results are skipped", CLI_TRUE,
+     .off = ARG(resume)},
+    {"--batch", NULL, "N", "inputs per session call (default 16)", CLI_INT, ARG(batch), .lo = 1,
+     .hi = 4096},
+    {"--threads", NULL, "T", "sessions working at once (default: the CPUs)", CLI_INT,
+     ARG(threads), .lo = 1, .hi = 256},
+    {"--quiet", "-q", NULL, "no progress line (it shows only on a terminal)", CLI_TRUE,
+     .off = ARG(quiet)},
+    {NULL}};
+#undef ARG
+
+/* ---- the settings that identify a run ---- */
+
+static uint64_t
+file_hash(const char *path, bool *ok)
+{
+    size_t len;
+    char  *b = batch_slurp(path, &len);
+    *ok      = b != NULL;
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; b && i < len; i++)
+        h = (h ^ (unsigned char)b[i]) * 1099511628211ULL;
+    free(b);
+    return h;
+}
+
+static void
+json_floats(FILE *f, const double *v, int n)
+{
+    fputc('[', f);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s%.9g", i ? ", " : "", v[i]);
+    fputc(']', f);
+}
+
+/* Everything that changes a result, as one line of JSON: --resume and
+ * merge require it unchanged. */
+static char *
+settings_json(const struct batch_cfg *c, const char *model_abs, uint64_t model_hash,
+              const struct lrpx_preprocess *pp, const struct batch_list *l)
+{
+    char  *buf = NULL;
+    size_t len = 0;
+    FILE  *f   = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    const struct lrpx_lrp_options *o = &c->lrp.o;
+    fputs("{\"model\": ", f);
+    cli_json_string(f, model_abs);
+    fprintf(f, ", \"model_fnv1a64\": \"%016llx\", \"method\": \"%s\", \"lrp\": ",
+            (unsigned long long)model_hash, c->method_name);
+    if (c->method == LRPX_ATTR_LRP) {
+        fputs("{\"composite\": ", f);
+        cli_json_string(f, o->composite);
+        fputs(", \"rules\": [", f);
+        for (int i = 0; i < o->n_overrides; i++) {
+            fputs(i ? ", " : "", f);
+            cli_json_string(f, o->overrides[i]);
+        }
+        double lo[CLI_MAX_BOX_C], hi[CLI_MAX_BOX_C];
+        int    nb = o->n_box_c ? o->n_box_c : 1;
+        for (int i = 0; i < nb; i++) {
+            lo[i] = o->n_box_c ? o->box_low_c[i] : o->box_low;
+            hi[i] = o->n_box_c ? o->box_high_c[i] : o->box_high;
+        }
+        fprintf(f, "], \"maxpool\": \"%s\", \"zero_bias\": %s, \"low\": ",
+                lrpx_maxpool_mode_name(o->maxpool), o->zero_bias ? "true" : "false");
+        json_floats(f, lo, nb);
+        fputs(", \"high\": ", f);
+        json_floats(f, hi, nb);
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ", \"target\": %lld, \"preprocess\": {\"resize\": [%d, %d, %d, %d], "
+            "\"crop\": [%d, %d], \"interp\": %d, \"antialias\": %d, \"quantize\": %d, "
+            "\"scale\": %.17g, \"mean\": ",
+            (long long)c->target, (int)pp->resize, pp->resize_shorter, pp->resize_width,
+            pp->resize_height, pp->crop_width, pp->crop_height, (int)pp->interp, pp->antialias,
+            pp->quantize, pp->scale);
+    json_floats(f, pp->mean, pp->n_mean);
+    fputs(", \"std\": ", f);
+    json_floats(f, pp->std, pp->n_mean);
+    fprintf(f, ", \"color\": %d, \"layout\": %d, \"alpha\": %d}, \"heatmaps\": ", (int)pp->color,
+            (int)pp->layout, (int)pp->alpha);
+    if (c->heatmaps) {
+        fputs("{\"cmap\": ", f);
+        cli_json_string(f, c->cmap ? c->cmap : "bwr");
+        fprintf(f, ", \"clip\": %.9g}", c->clip);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ", \"inputs\": {\"n\": %d, \"fnv1a64\": \"%016llx\"}}", l->n,
+            (unsigned long long)l->hash);
+    fclose(f);
+    return buf;
+}
+
+/* ---- the output folder ---- */
+
+struct outdir {
+    char results[8192], errors[8192], run[8192], inputs[8192], lock[8192];
+    int  lock_fd;
+};
+
+static int
+outdir_open(const char *cmd, const char *dir, struct outdir *d)
+{
+    d->lock_fd = -1;
+    if (!batch_join(d->results, sizeof d->results, dir, "results.jsonl") ||
+        !batch_join(d->errors, sizeof d->errors, dir, "errors.jsonl") ||
+        !batch_join(d->run, sizeof d->run, dir, "run.json") ||
+        !batch_join(d->inputs, sizeof d->inputs, dir, "inputs.txt") ||
+        !batch_join(d->lock, sizeof d->lock, dir, ".lock"))
+        return cli_error(cmd, "--out %s: path too long", dir);
+    if (batch_mkdirs_for(cmd, d->lock) != CLI_OK)
+        return CLI_FAIL;
+    /* one writer per folder: a second job given the same --out (a
+     * requeued task whose first run still lives) stops here */
+    d->lock_fd = open(d->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (d->lock_fd < 0)
+        return cli_error(cmd, "%s: %s", d->lock, strerror(errno));
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        return cli_error(cmd, "--out %s: another lrpx batch is writing there", dir);
+    return CLI_OK;
+}
+
+/* A key set for --resume: sorted keys, looked up by bsearch. */
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The size every relevance file of this run has: from the first one that
+ * reads as a complete .npy. */
+static bool
+expected_npy_size(const char *path, off_t *size)
+{
+    lrpx_npy   *a;
+    struct stat sb;
+    if (lrpx_npy_read(path, &a, NULL, 0) != LRPX_OK)
+        return false;
+    lrpx_npy_free(a);
+    if (stat(path, &sb) != 0)
+        return false;
+    *size = sb.st_size;
+    return true;
+}
+
+/* Lines of results.jsonl whose outputs are whole: kept (text in *kept,
+ * their keys sorted in keys). Others are dropped, and so is a line torn by
+ * a kill; results.jsonl is rewritten without them. */
+static int
+resume_scan(const char *cmd, const char *out_dir, const struct outdir *d, bool heatmaps,
+            char ***keys, int *n_keys)
+{
+    struct batch_lines bl;
+    int                rc = batch_lines_read(cmd, d->results, true, false, &bl);
+    if (rc != CLI_OK)
+        return rc;
+    *keys   = malloc((size_t)(bl.n ? bl.n : 1) * sizeof **keys);
+    *n_keys = 0;
+    char  *kept  = NULL;
+    size_t n_kept = 0;
+    FILE  *f     = open_memstream(&kept, &n_kept);
+    off_t  size  = -1;
+    int    n_dropped = 0;
+    if (!*keys || !f) {
+        if (f)
+            fclose(f);
+        free(kept);
+        batch_lines_free(&bl);
+        return cli_error(cmd, "out of memory");
+    }
+    for (int i = 0; i < bl.n; i++) {
+        cJSON *o  = batch_parse_line(bl.line[i], strlen(bl.line[i]));
+        cJSON *rv = o ? cJSON_GetObjectItemCaseSensitive(o, "relevance") : NULL;
+        cJSON *hm = o ? cJSON_GetObjectItemCaseSensitive(o, "heatmap") : NULL;
+        char   p[8192];
+        struct stat sb;
+        bool   ok = cJSON_IsString(rv) && batch_join(p, sizeof p, out_dir, rv->valuestring);
+        if (ok && size < 0)
+            ok = expected_npy_size(p, &size);
+        else if (ok)
+            ok = stat(p, &sb) == 0 && sb.st_size == size;
+        if (ok && heatmaps)
+            ok = cJSON_IsString(hm) && batch_join(p, sizeof p, out_dir, hm->valuestring) &&
+                 stat(p, &sb) == 0 && sb.st_size > 0;
+        if (ok && !((*keys)[*n_keys] =
+                        strdup(cJSON_GetObjectItemCaseSensitive(o, "input")->valuestring)))
+            ok = false;
+        if (ok) {
+            (*n_keys)++;
+            fprintf(f, "%s\n", bl.line[i]);
+        } else {
+            n_dropped++;
+        }
+        cJSON_Delete(o);
+    }
+    fclose(f);
+    qsort(*keys, (size_t)*n_keys, sizeof **keys, cmp_str);
+    for (int i = 1; i < *n_keys && rc == CLI_OK; i++)
+        if (!strcmp((*keys)[i - 1], (*keys)[i]))
+            rc = cli_error(cmd, "%s: %s has two lines", d->results, (*keys)[i]);
+    char err[1024];
+    if (rc == CLI_OK && (n_dropped || bl.torn)) {
+        fprintf(stderr, "lrpx batch: --resume: %d result line%s dropped (output files missing "
+                "or short, or cut by a kill): explained again\n", n_dropped + bl.torn,
+                n_dropped + bl.torn == 1 ? "" : "s");
+        if (lrpx_file_write(d->results, kept, n_kept, 0, err, sizeof err) != LRPX_OK)
+            rc = cli_error(cmd, "%s", err);
+    }
+    free(kept);
+    batch_lines_free(&bl);
+    return rc;
+}
+
+/* Remove temporaries a killed run left below DIR/sub (NAME.tmp-PID-N). */
+static void
+remove_stale_temps(const char *dir)
+{
+    char **stack = malloc(sizeof *stack);
+    int    n = 0, cap = 1;
+    if (!stack || !(stack[n++] = strdup(dir))) {
+        free(stack);
+        return;
+    }
+    while (n > 0) {
+        char *d  = stack[--n];
+        DIR  *dh = opendir(d);
+        struct dirent *e;
+        while (dh && (e = readdir(dh))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char p[8192];
+            struct stat sb;
+            if (!batch_join(p, sizeof p, d, e->d_name) || lstat(p, &sb) != 0)
+                continue;
+            if (S_ISDIR(sb.st_mode)) {
+                char **grow = n == cap ? realloc(stack, (size_t)(cap *= 2) * sizeof *stack)
+                                       : stack;
+                if (grow && (stack = grow) && (stack[n] = strdup(p)))
+                    n++;
+            } else if (strstr(e->d_name, ".tmp-")) {
+                unlink(p);
+            }
+        }
+        if (dh)
+            closedir(dh);
+        free(d);
+    }
+    free(stack);
+}
+
+static void
+json_or_null(FILE *f, const char *s)
+{
+    if (s)
+        cli_json_string(f, s);
+    else
+        fputs("null", f);
+}
+
+static int
+write_text(const char *cmd, const char *path, const char *text, size_t len)
+{
+    char err[1024];
+    if (lrpx_file_write(path, text, len, 0, err, sizeof err) != LRPX_OK)
+        return cli_error(cmd, "%s", err);
+    return CLI_OK;
+}
+
+/* run.json: the settings and the shard; on --resume it must say the same. */
+static int
+write_run_json(const char *cmd, const struct outdir *d, const char *settings, int index,
+               int count, const char *source, const char *root, int n_listed, int n_assigned,
+               bool resume)
+{
+    char  *buf = NULL;
+    size_t len = 0;
+    FILE  *f   = open_memstream(&buf, &len);
+    if (!f)
+        return cli_error(cmd, "out of memory");
+    fprintf(f, "{\"lrpx_batch\": 1,\n \"settings\": %s,\n \"shard\": {\"index\": %d, "
+            "\"count\": %d},\n \"shard_from\": ", settings, index, count);
+    json_or_null(f, source);
+    fputs(",\n \"inputs_root\": ", f);
+    cli_json_string(f, root);
+    fprintf(f, ",\n \"n_listed\": %d, \"n_assigned\": %d}\n", n_listed, n_assigned);
+    fclose(f);
+    int    rc  = CLI_OK;
+    size_t old_len;
+    char  *old = batch_slurp(d->run, &old_len);
+    if (resume && old) {
+        cJSON *a = cJSON_Parse(old), *b = cJSON_Parse(buf);
+        cJSON *sa = cJSON_GetObjectItemCaseSensitive(a, "settings");
+        cJSON *sb = cJSON_GetObjectItemCaseSensitive(b, "settings");
+        cJSON *ha = cJSON_GetObjectItemCaseSensitive(a, "shard");
+        cJSON *hb = cJSON_GetObjectItemCaseSensitive(b, "shard");
+        if (!sa || !cJSON_Compare(sa, sb, true)) {
+            const char *what = "the file";
+            for (cJSON *e = sb ? sb->child : NULL; sa && e; e = e->next)
+                if (!cJSON_Compare(e, cJSON_GetObjectItemCaseSensitive(sa, e->string), true)) {
+                    what = e->string;
+                    break;
+                }
+            rc = cli_error(cmd, "--resume: %s was made with other settings (%s differs); "
+                           "use the same ones or another --out", d->run, what);
+        } else if (!cJSON_Compare(ha, hb, true)) {
+            rc = cli_error(cmd, "--resume: %s holds another shard; use the same shard or "
+                           "another --out", d->run);
+        }
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    if (rc == CLI_OK && (!old || strcmp(old, buf)))
+        rc = write_text(cmd, d->run, buf, len);
+    free(old);
+    free(buf);
+    return rc;
+}
+
+static int
+write_inputs_txt(const char *cmd, const struct outdir *d, const struct batch_list *l)
+{
+    char  *buf = NULL;
+    size_t len = 0;
+    FILE  *f   = open_memstream(&buf, &len);
+    if (!f)
+        return cli_error(cmd, "out of memory");
+    for (int i = 0; i < l->n; i++)
+        fprintf(f, "%s\n", l->items[i].key);
+    fclose(f);
+    int rc = write_text(cmd, d->inputs, buf, len);
+    free(buf);
+    return rc;
+}
+
+static int
+parse_args(int argc, char **argv, struct batch_cfg *c, const char **model)
+{
+    struct cli_flag_group groups[] = {
+        {batch_flags, c, NULL, NULL, NULL},
+        cli_lrp_group(&c->lrp),
+        cli_prep_group(&c->prep),
+    };
+    int         n_groups = (int)(sizeof groups / sizeof groups[0]);
+    const char *pos[1];
+    int         n_pos;
+    int rc = cli_parse_flags("batch", argc, argv, groups, n_groups, pos, 1, &n_pos);
+    if (rc == CLI_HELP) {
+        fputs(batch_usage, stdout);
+        fputs("\n", stdout);
+        cli_print_flags(stdout, groups, 1);
+        fputs("\nrules (--method lrp, as for lrpx explain):\n", stdout);
+        cli_lrp_help_composites(stdout);
+        cli_print_flags(stdout, groups + 1, n_groups - 1);
+        cli_lrp_help_language(stdout);
+        fputs(merge_hint, stdout);
+        return CLI_HELP;
+    }
+    if (rc != CLI_OK)
+        return rc;
+    *model = n_pos ? pos[0] : NULL;
+    if (!*model)
+        return cli_usage_error("batch", "missing MODEL");
+    if (!c->inputs_dir == !c->manifest)
+        return cli_usage_error("batch", "give one of --inputs DIR or --manifest FILE");
+    if (!c->out_dir)
+        return cli_usage_error("batch", "missing --out DIR");
+    if (c->lrp.seen && c->method != LRPX_ATTR_LRP)
+        return cli_usage_error("batch", "rule flags (--composite, --rule, ...) go with "
+                               "--method lrp");
+    if (!c->heatmaps && (c->cmap || c->clip != 100.0))
+        return cli_usage_error("batch", "--cmap and --clip go with --heatmaps");
+    if (c->cmap && !lrpx_colormap_builtin(c->cmap))
+        return cli_usage_error("batch", "--cmap: '%s' is not a built-in colour map", c->cmap);
+    for (int i = 0; method_names[i].name; i++)
+        if ((int)c->method == method_names[i].value)
+            c->method_name = method_names[i].name;
+    return cli_lrp_finish("batch", &c->lrp);
+}
+
+/* The first fed input: float32 and its rank (the batch needs one). */
+static int
+model_input(const char *cmd, const lrpx_model *m, const char *path, int *rank,
+            int64_t *n_classes)
+{
+    lrpx_value_info vi, vo;
+    if (lrpx_model_n_inputs(m) != 1 || lrpx_model_input_info(m, 0, &vi) != LRPX_OK)
+        return cli_error(cmd, "%s: lrpx batch explains models with one input (this one has %d)",
+                         path, lrpx_model_n_inputs(m));
+    if (vi.dtype != LRPX_DTYPE_FLOAT32)
+        return cli_error(cmd, "%s: the input '%s' is %s; lrpx batch needs float32", path,
+                         vi.name, lrpx_dtype_name(vi.dtype));
+    *rank      = vi.rank;
+    *n_classes = 0;
+    if (lrpx_model_output_info(m, 0, &vo) == LRPX_OK && vo.rank == 2 && vo.dims[1] > 0)
+        *n_classes = vo.dims[1];
+    return CLI_OK;
+}
+
+int
+cmd_batch(int argc, char **argv)
+{
+    const char      *cmd = "batch", *model_path = NULL;
+    struct batch_cfg c   = {.method = LRPX_ATTR_LRP, .target = -1, .batch = 16, .clip = 100.0};
+    cli_lrp_init(&c.lrp, NULL);
+    cli_prep_init(&c.prep);
+    int rc = parse_args(argc, argv, &c, &model_path);
+    if (rc != CLI_OK)
+        return rc == CLI_HELP ? CLI_OK : rc;
+    int         s_index, s_count;
+    const char *s_source;
+    if ((rc = batch_shard_resolve(cmd, c.shard_flag, c.shards, &s_index, &s_count, &s_source)) !=
+        CLI_OK)
+        return rc;
+    if (c.threads == 0) {
+        long n    = sysconf(_SC_NPROCESSORS_ONLN);
+        c.threads = n > 0 ? (int)(n < 256 ? n : 256) : 1;
+    }
+
+    struct batch_list l       = {0};
+    struct outdir     d       = {.lock_fd = -1};
+    char            **classes = NULL, **done = NULL, *settings = NULL;
+    int               n_cls = 0, n_done = 0, decl_rank = 0, results_fd = -1, errors_fd = -1;
+    int64_t           n_out = 0;
+    lrpx_model       *m     = cli_load_model(cmd, model_path, false);
+    struct batch_job  job   = {.cfg = &c, .model = m};
+    char              model_abs[PATH_MAX], root[PATH_MAX];
+    bool              hash_ok;
+    if (!m)
+        return CLI_FAIL;
+    if ((rc = model_input(cmd, m, model_path, &decl_rank, &n_out)) != CLI_OK)
+        goto done;
+    classes = cli_load_classes(model_path, &n_cls);
+    rc      = c.inputs_dir ? batch_list_dir(cmd, c.inputs_dir, &l)
+                           : batch_list_manifest(cmd, c.manifest, classes, n_cls, &l);
+    if (rc != CLI_OK || (rc = batch_list_check(cmd, &l, n_out)) != CLI_OK)
+        goto done;
+    if (c.target >= 0 && n_out > 0 && c.target >= n_out) {
+        rc = cli_usage_error(cmd, "--target %lld, but the model has %lld classes",
+                             (long long)c.target, (long long)n_out);
+        goto done;
+    }
+    bool known;
+    if ((rc = cli_prep_resolve(cmd, &c.prep, model_path, m, NULL, true, true, &job.pp, &known)) !=
+        CLI_OK)
+        goto done;
+    float box_lo[3], box_hi[3];
+    cli_box_defaults(&job.pp, true, &c.lrp.o, box_lo, box_hi, 3);
+    uint64_t mh = file_hash(model_path, &hash_ok);
+    if (!realpath(model_path, model_abs) || !hash_ok) {
+        rc = cli_error(cmd, "%s: %s", model_path, strerror(errno));
+        goto done;
+    }
+    const char *root_of = c.inputs_dir ? c.inputs_dir : c.manifest;
+    if (!realpath(root_of, root)) {
+        rc = cli_error(cmd, "%s: %s", root_of, strerror(errno));
+        goto done;
+    }
+    if (c.manifest) {                   /* keys are relative to its folder */
+        char *slash = strrchr(root, '/');
+        slash[slash == root] = '\0';
+    }
+    if (!(settings = settings_json(&c, model_abs, mh, &job.pp, &l))) {
+        rc = cli_error(cmd, "out of memory");
+        goto done;
+    }
+    int n_listed = l.n;
+    batch_list_shard(&l, s_index, s_count);
+
+    if ((rc = outdir_open(cmd, c.out_dir, &d)) != CLI_OK)
+        goto done;
+    if (access(d.results, F_OK) == 0 && !c.resume) {
+        rc = cli_usage_error(cmd, "--out %s already holds a run: --resume continues it, or "
+                             "choose another folder", c.out_dir);
+        goto done;
+    }
+    if ((rc = write_run_json(cmd, &d, settings, s_index, s_count, s_source, root, n_listed, l.n,
+                             c.resume)) != CLI_OK ||
+        (rc = write_inputs_txt(cmd, &d, &l)) != CLI_OK)
+        goto done;
+    if (c.resume) {
+        char sub[8192];
+        for (int h = 0; h < 2; h++)
+            if (batch_join(sub, sizeof sub, c.out_dir, h ? "heatmaps" : "relevance"))
+                remove_stale_temps(sub);
+        if ((rc = resume_scan(cmd, c.out_dir, &d, c.heatmaps, &done, &n_done)) != CLI_OK)
+            goto done;
+    }
+    if ((rc = write_text(cmd, d.errors, "", 0)) != CLI_OK)
+        goto done;
+    results_fd = open(d.results, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    errors_fd  = open(d.errors, O_WRONLY | O_APPEND | O_CLOEXEC);
+    job.todo   = malloc((size_t)(l.n ? l.n : 1) * sizeof *job.todo);
+    if (results_fd < 0 || errors_fd < 0 || !job.todo) {
+        rc = cli_error(cmd, "%s: %s", c.out_dir, strerror(errno));
+        goto done;
+    }
+    for (int i = 0; i < l.n; i++) {
+        const char *k = l.items[i].key;
+        if (!bsearch(&k, done, (size_t)n_done, sizeof *done, cmp_str))
+            job.todo[job.n_todo++] = &l.items[i];
+    }
+    job.decl_rank     = decl_rank;
+    job.n_total       = l.n;
+    job.n_done_before = l.n - job.n_todo;
+    job.results_fd    = results_fd;
+    job.errors_fd     = errors_fd;
+    rc                = batch_run(cmd, &job);
+    if (fsync(results_fd) != 0 && errno != EINVAL && rc == CLI_OK)
+        rc = cli_error(cmd, "%s: %s", d.results, strerror(errno));
+    if (!c.quiet)
+        printf("%d input%s explained, %d already done, %d failed; results in %s\n", job.n_ok,
+               job.n_ok == 1 ? "" : "s", job.n_done_before, job.n_failed, d.results);
+    if (rc == CLI_OK && job.n_failed) {
+        fprintf(stderr, "lrpx batch: %d input%s could not be read (listed in %s; --resume "
+                "tries them again)\n", job.n_failed, job.n_failed == 1 ? "" : "s", d.errors);
+        rc = CLI_FAIL;
+    }
+done:
+    if (results_fd >= 0)
+        close(results_fd);
+    if (errors_fd >= 0)
+        close(errors_fd);
+    if (d.lock_fd >= 0)
+        close(d.lock_fd);
+    for (int i = 0; i < n_done; i++)
+        free(done[i]);
+    free(done);
+    free(job.todo);
+    free(settings);
+    batch_list_free(&l);
+    cli_free_classes(classes, n_cls);
+    lrpx_model_free(m);
+    return rc;
+}
