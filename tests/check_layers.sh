@@ -11,7 +11,7 @@
 #   lrp     rules, composites, canonizers, explanation front end, tricks
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
-#   cli     include/lrpx.h only
+#   cli     include/lrpx.h and its own headers (src/cli/*.h) only
 # Prints one line per violation and exits 1 if there is any.
 src=${1:-$(dirname "$0")/../src}
 status=0
@@ -54,10 +54,14 @@ for f in $(find "$src" -name '*.[ch]' | sort); do
             status=1
         fi
     done
-    if [ "$dir" = cli ] && grep -q '#[[:space:]]*include[[:space:]]*"' "$f" &&
-       grep '#[[:space:]]*include[[:space:]]*"' "$f" | grep -vq '"lrpx.h"\|"cli.h"'; then
-        echo "$rel: the CLI may include only <lrpx.h> and its own cli.h"
-        status=1
+    if [ "$dir" = cli ]; then
+        for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
+            if [ "$inc" != lrpx.h ] && { case $inc in */*) true ;; *) false ;; esac ||
+                                         [ ! -f "$src/cli/$inc" ]; }; then
+                echo "$rel: includes \"$inc\": the CLI may include only <lrpx.h> and its own headers"
+                status=1
+            fi
+        done
     fi
 done
 [ $status = 0 ] && echo "layers: every include follows docs/architecture.md"
