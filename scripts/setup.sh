@@ -17,10 +17,11 @@ build_pkgs=(
   libopenblas-dev libjpeg62-turbo-dev libpng-dev libcjson-dev
   check valgrind
   libonnx-testdata
+  dataset-fashion-mnist zlib1g-dev
 )
 full_pkgs=(
   python3 python3-numpy python3-onnx python3-torch python3-torchvision
-  python3-pil python3-skimage python3-sklearn dataset-fashion-mnist
+  python3-pil python3-skimage python3-sklearn
   hyperfine clang libclang-rt-14-dev
 )
 

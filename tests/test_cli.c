@@ -17,112 +17,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "lrpx_test.h"
-
-extern char **environ;
-
-static char tmp[LRPX_TEST_PATH_MAX];
-static char err_text[65536];
-static char out_text[65536];
-
-static void
-setup(void)
-{
-    lrpx_test_tmpdir(tmp, sizeof tmp);
-}
-
-static void
-teardown(void)
-{
-    lrpx_test_rmtree(tmp);
-}
-
-static const char *
-cli_path(void)
-{
-    const char *p = getenv("LRPX_CLI");
-    ck_assert_msg(p && *p, "LRPX_CLI is not set (run the tests with meson test)");
-    return p;
-}
-
-static void
-slurp(const char *path, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n]   = '\0';
-    fclose(f);
-}
-
-/* Run lrpx with the arguments (NULL-terminated); stdout and stderr are
- * kept in out_text / err_text. Returns the exit status (-1: signal). */
-static int
-run_cli(const char *first, ...)
-{
-    const char *argv[64];
-    int         n = 0;
-    argv[n++]     = cli_path();
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
-    char so[LRPX_TEST_PATH_MAX + 16], se[LRPX_TEST_PATH_MAX + 16];
-    lrpx_test_snprintf(so, sizeof so, "%s/.stdout", tmp);
-    lrpx_test_snprintf(se, sizeof se, "%s/.stderr", tmp);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int   rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    slurp(so, out_text, sizeof out_text);
-    slurp(se, err_text, sizeof err_text);
-    unlink(so);
-    unlink(se);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static const char *
-tpath(const char *name)
-{
-    static char buf[8][LRPX_TEST_PATH_MAX];
-    static int  k;
-    k = (k + 1) % 8;
-    lrpx_test_snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
-}
-
-static bool
-exists(const char *p)
-{
-    struct stat sb;
-    return stat(p, &sb) == 0;
-}
+#include "cli_util.h"
 
 /* Nothing but the inputs the test wrote: no outputs, no temporaries. */
 static void
 assert_no_outputs(const char *const *inputs)
 {
-    DIR *d = opendir(tmp);
+    DIR *d = opendir(cli_tmp);
     ck_assert_ptr_nonnull(d);
     struct dirent *e;
     while ((e = readdir(d))) {
@@ -131,7 +39,7 @@ assert_no_outputs(const char *const *inputs)
         bool known = false;
         for (int i = 0; inputs[i]; i++)
             known |= !strcmp(inputs[i], e->d_name);
-        ck_assert_msg(known, "left behind: %s/%s", tmp, e->d_name);
+        ck_assert_msg(known, "left behind: %s/%s", cli_tmp, e->d_name);
     }
     closedir(d);
 }
@@ -560,7 +468,7 @@ cli_suite(void)
 {
     Suite *s  = suite_create("cli");
     TCase *tc = tcase_create("images");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, cli_setup, cli_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_run_image_matches_npy, 0, 8);
     tcase_add_test(tc, test_batch_and_folder);
@@ -568,14 +476,14 @@ cli_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("heatmaps");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, cli_setup, cli_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_heatmap_pixels);
     tcase_add_test(tc, test_grid_translate_window);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, cli_setup, cli_teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_bad_inputs);
     tcase_add_test(tc, test_usage_errors);
