@@ -486,10 +486,11 @@ parse_args(int argc, char **argv, struct batch_cfg *c, const char **model)
     return cli_lrp_finish("batch", &c->lrp);
 }
 
-/* The first fed input: float32 and its rank (the batch needs one). */
+/* The one fed input: float32, its rank, and whether its batch size is
+ * fixed at 1 (then every session call takes one input). */
 static int
 model_input(const char *cmd, const lrpx_model *m, const char *path, int *rank,
-            int64_t *n_classes)
+            int64_t *n_classes, bool *fixed_one)
 {
     lrpx_value_info vi, vo;
     if (lrpx_model_n_inputs(m) != 1 || lrpx_model_input_info(m, 0, &vi) != LRPX_OK)
@@ -498,6 +499,11 @@ model_input(const char *cmd, const lrpx_model *m, const char *path, int *rank,
     if (vi.dtype != LRPX_DTYPE_FLOAT32)
         return cli_error(cmd, "%s: the input '%s' is %s; lrpx batch needs float32", path,
                          vi.name, lrpx_dtype_name(vi.dtype));
+    if (vi.rank >= 1 && vi.dims[0] > 1)
+        return cli_error(cmd, "%s: the input '%s' has a fixed batch size of %lld; lrpx batch "
+                         "needs 1 or a free batch dimension", path, vi.name,
+                         (long long)vi.dims[0]);
+    *fixed_one = vi.rank >= 1 && vi.dims[0] == 1;
     *rank      = vi.rank;
     *n_classes = 0;
     if (lrpx_model_output_info(m, 0, &vo) == LRPX_OK && vo.rank == 2 && vo.dims[1] > 0)
@@ -536,8 +542,11 @@ cmd_batch(int argc, char **argv)
     bool              hash_ok;
     if (!m)
         return CLI_FAIL;
-    if ((rc = model_input(cmd, m, model_path, &decl_rank, &n_out)) != CLI_OK)
+    bool fixed_one = false;
+    if ((rc = model_input(cmd, m, model_path, &decl_rank, &n_out, &fixed_one)) != CLI_OK)
         goto done;
+    if (fixed_one)
+        c.batch = 1;
     classes = cli_load_classes(model_path, &n_cls);
     rc      = c.inputs_dir ? batch_list_dir(cmd, c.inputs_dir, &l)
                            : batch_list_manifest(cmd, c.manifest, classes, n_cls, &l);
