@@ -573,6 +573,54 @@ LRPX_API lrpx_status lrpx_npy_write_ex(const char *path, lrpx_dtype dtype, int r
 LRPX_API lrpx_status lrpx_file_write(const char *path, const void *data, size_t len, int flags,
                                      char *errbuf, size_t errlen);
 
+/* ---- spectral relevance analysis, SpRAy (src/analysis/spray.c) ---- */
+
+/* Lapuschkin et al., "Unmasking Clever Hans predictors and assessing what
+ * machines really learn" (Nature Communications 10, 1096, 2019): the
+ * relevance maps of one class, downsized and normalised by the caller, as
+ * points; their k-nearest-neighbour graph; spectral clustering (the
+ * smallest eigenvalues and eigenvectors of the normalised graph Laplacian,
+ * by LAPACK); the number of clusters by the largest eigengap. Clusters of
+ * maps are the strategies a model uses for the class: a small cluster whose
+ * relevance sits on a watermark is a "Clever Hans" strategy. `lrpx spray`
+ * builds a report on it (docs/scale-out.md). */
+#define LRPX_SPRAY_MAX_MAPS     20000  /* the Laplacian is dense: n x n doubles */
+#define LRPX_SPRAY_MAX_CLUSTERS 64
+
+struct lrpx_spray_options {
+    int      n_neighbors;   /* k of the kNN graph; 0: 10 (at most n - 1)       */
+    int      max_clusters;  /* largest count the eigengap may choose; 0: 10    */
+    int      n_clusters;    /* > 0: this many clusters, no eigengap            */
+    int      n_eigen;       /* eigenvalues to compute and report; 0: one more
+                               than the largest cluster count (at least 3)     */
+    int      n_restarts;    /* k-means runs, the lowest inertia kept (10)      */
+    uint64_t seed;          /* k-means++ seeding (0)                           */
+};
+
+typedef struct lrpx_spray_result {
+    int     n;              /* maps                                            */
+    int     n_clusters;
+    int     n_eigen;
+    int     n_neighbors;    /* k used                                          */
+    double *eigenvalues;    /* n_eigen, ascending, in [0, 2]                   */
+    int    *labels;         /* n: the cluster of each map; 0 is the largest    */
+    int    *sizes;          /* n_clusters                                      */
+    double *embedding;      /* n x 2: eigenvectors 2 and 3 of the random-walk
+                               Laplacian (a spectral embedding for plots)      */
+} lrpx_spray_result;
+
+LRPX_API void        lrpx_spray_options_default(struct lrpx_spray_options *opts);
+/* CONSTRUCTOR: cluster n maps of dim floats each (row-major, caller-owned).
+ * opts NULL: the defaults. Deterministic: the same input gives the same
+ * result. Release with lrpx_spray_result_free.
+ * Returns: LRPX_OK; LRPX_EINVAL (fewer than 3 maps, non-finite values, bad
+ * options; errbuf says which); LRPX_ELIMIT (more than LRPX_SPRAY_MAX_MAPS);
+ * LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_spray(const float *maps, int n, int64_t dim,
+                                const struct lrpx_spray_options *opts,
+                                lrpx_spray_result **out, char *errbuf, size_t errlen);
+LRPX_API void        lrpx_spray_result_free(lrpx_spray_result *result);  /* NULL: no-op */
+
 /* ---- images and heatmaps (src/image) ---- */
 
 /* From a photo to a model input and from a relevance map back to a picture:

@@ -14,7 +14,7 @@ SUDO=""
 build_pkgs=(
   build-essential pkg-config meson ninja-build
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
-  libopenblas-dev libjpeg62-turbo-dev libpng-dev libcjson-dev
+  libopenblas-dev liblapacke-dev libjpeg62-turbo-dev libpng-dev libcjson-dev
   check valgrind
   libonnx-testdata
   dataset-fashion-mnist zlib1g-dev

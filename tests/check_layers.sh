@@ -11,6 +11,7 @@
 #   lrp     rules, composites, canonizers, explanation front end, tricks
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
+#   analysis    SpRAy over many maps (public API and util only)
 #   cli     include/lrpx.h and its own headers (src/cli/*.h) only
 # Prints one line per violation and exits 1 if there is any.
 src=${1:-$(dirname "$0")/../src}
@@ -26,6 +27,7 @@ allowed() {
     lrp)   echo "util core ops graph exec lrp" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
+    analysis) echo "util analysis" ;;
     cli)   echo "cli" ;;
     *)     echo "" ;;
     esac
