@@ -19,6 +19,7 @@ static const char main_help[] =
     "  batch MODEL --inputs DIR --out DIR\n"
     "                        explain a data set (sharded, resumable)\n"
     "  merge DIR... -o OUT   join the folders of batch shards, summary per class\n"
+    "  spray OUT --class K   spectral relevance analysis (SpRAy) of a class's maps\n"
 
     "\n"
     "'lrpx COMMAND --help' describes each command.\n";
@@ -37,6 +38,7 @@ static const struct command commands[] = {
     {"preprocess", cmd_preprocess},
     {"batch", cmd_batch},
     {"merge", cmd_merge},
+    {"spray", cmd_spray},
 };
 
 int
