@@ -338,9 +338,10 @@ def gemm_fn(a):
     return fn
 
 
-def load_graph(path):
+def load_graph(path, dtype=torch.float64):
     m = onnx.load(path)
-    consts = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float64)
+    npt = np.float64 if dtype == torch.float64 else np.float32
+    consts = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(npt)
                                        if numpy_helper.to_array(i).dtype.kind == "f"
                                        else numpy_helper.to_array(i).copy())
               for i in m.graph.initializer}
@@ -348,7 +349,7 @@ def load_graph(path):
     for n in nodes:     # constants made by nodes (Constant, Identity of a weight)
         if n.op_type == "Constant":
             v = numpy_helper.to_array(attrs(n)["value"])
-            consts[n.output[0]] = torch.from_numpy(v.astype(np.float64) if v.dtype.kind == "f"
+            consts[n.output[0]] = torch.from_numpy(v.astype(npt) if v.dtype.kind == "f"
                                                    else v.copy())
         elif n.op_type == "Identity" and n.input[0] in consts:
             consts[n.output[0]] = consts[n.input[0]]
@@ -360,9 +361,11 @@ def load_graph(path):
     return m, nodes, consts, consumers, graph_outputs
 
 
-def build(path, composite, low, high, zero_bias=False):
-    """Layers (with their rules) and the node list, BN merged into the layer before."""
-    m, nodes, consts, consumers, graph_outputs = load_graph(path)
+def build(path, composite, low, high, zero_bias=False, dtype=torch.float64):
+    """Layers (with their rules) and the node list, BN merged into the layer before.
+    dtype float32 is for timing (scripts/bench_batch_torch.py); the references
+    are float64."""
+    m, nodes, consts, consumers, graph_outputs = load_graph(path, dtype)
     layers = {}
     merged_bn = set()
     for n in nodes:
@@ -420,8 +423,15 @@ def build(path, composite, low, high, zero_bias=False):
 
 
 def run(path, x_np, composite, low, high):
-    m, nodes, consts, layers, merged_bn = build(path, composite, low, high)
-    x = torch.from_numpy(x_np.astype(np.float64)).requires_grad_(True)
+    built = build(path, composite, low, high)
+    return explain(built, torch.from_numpy(x_np.astype(np.float64)))
+
+
+def explain(built, x):
+    """Forward and relevance pass of a build() over the batch x (its dtype):
+    the input relevance, the classes and logits explained."""
+    m, nodes, consts, layers, merged_bn = built
+    x = x.detach().requires_grad_(True)
     vals = dict(consts)
     vals[m.graph.input[0].name] = x
     for n in nodes:
@@ -447,7 +457,7 @@ def run(path, x_np, composite, low, high):
         elif t == "Constant":
             y = torch.from_numpy(numpy_helper.to_array(a["value"]).copy())
             if y.dtype.is_floating_point:
-                y = y.double()
+                y = y.to(x.dtype)
         elif t == "MaxPool":
             k = list(a["kernel_shape"])
             p = list(a.get("pads", [0] * 2 * len(k)))

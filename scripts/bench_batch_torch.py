@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""The PyTorch side of scripts/bench_batch.sh: the work `lrpx batch` does,
+as a plain PyTorch loop of ours.
+
+For every image below DIR (png/jpg/jpeg, sorted by relative path): decode
+with PIL, preprocess with numpy (zero-one: gray / 255; imagenet: shorter
+side to 256 bilinear, centre crop 224, / 255, ImageNet mean and std), stack
+--batch images, explain them with LRP (the composite's rules as Zennit
+defines them, scripts/lrp_reference.py's hooks, run in float32 on the ONNX
+graph's weights), and write each map as OUT/relevance/KEY.npy with
+np.save. Prints one JSON line: images, seconds (from after the imports:
+model building, decoding, explaining, writing) and images per second.
+
+    /usr/bin/python3 scripts/bench_batch_torch.py MODEL DIR OUT \\
+        [--preprocess zero-one|imagenet] [--batch 16] [--threads 1] \\
+        [--composite epsilon_plus]
+    /usr/bin/python3 scripts/bench_batch_torch.py --compare OUT LRPX_OUT
+        (largest difference between its maps and lrpx's, relative to the
+        largest |R| of each map, over the inputs both explained for the same
+        class: the two sides compute the same thing)
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lrp_reference as ref  # noqa: E402
+
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(3, 1, 1)
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(3, 1, 1)
+
+
+def list_images(root):
+    keys = []
+    for d, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(s for s in subdirs if not s.startswith("."))
+        for f in files:
+            if not f.startswith(".") and f.lower().endswith((".png", ".jpg", ".jpeg")):
+                keys.append(os.path.relpath(os.path.join(d, f), root))
+    return sorted(keys)
+
+
+def preprocess(path, how):
+    img = Image.open(path)
+    if how == "zero-one":
+        return (np.asarray(img.convert("L"), dtype=np.float32) / 255.0)[None]
+    img = img.convert("RGB")
+    w, h = img.size
+    s = 256 / min(w, h)
+    img = img.resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR)
+    w, h = img.size
+    left, top = (w - 224) // 2, (h - 224) // 2
+    img = img.crop((left, top, left + 224, top + 224))
+    x = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0
+    return (x - MEAN) / STD
+
+
+def bench(a):
+    torch.set_num_threads(a.threads)
+    t0 = time.perf_counter()
+    low, high = (0.0, 1.0) if a.preprocess == "zero-one" else (None, None)
+    built = ref.build(a.model, a.composite, low, high, dtype=torch.float32)
+    keys = list_images(a.dir)
+    classes = {}
+    for i in range(0, len(keys), a.batch):
+        chunk = keys[i:i + a.batch]
+        x = torch.from_numpy(np.stack([preprocess(os.path.join(a.dir, k), a.preprocess)
+                                       for k in chunk]))
+        rel, cls, _ = ref.explain(built, x)
+        for k, key in enumerate(chunk):
+            p = os.path.join(a.out, "relevance", key + ".npy")
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            np.save(p, rel[k:k + 1])
+            classes[key] = cls[k]
+    t = time.perf_counter() - t0
+    with open(os.path.join(a.out, "classes.json"), "w") as f:
+        json.dump(classes, f)
+    print(json.dumps({"images": len(keys), "seconds": round(t, 3),
+                      "images_per_s": round(len(keys) / t, 2)}))
+
+
+def compare(ours, lrpx):
+    """Maps of the inputs both sides explained for the same class (a model
+    with random weights has near ties between logits that float32 noise
+    may break either way)."""
+    with open(os.path.join(ours, "classes.json")) as f:
+        classes = json.load(f)
+    worst, n, other = 0.0, 0, 0
+    with open(os.path.join(lrpx, "results.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            if classes[r["input"]] != r["explained"]:
+                other += 1
+                continue
+            a = np.load(os.path.join(ours, "relevance", r["input"] + ".npy")).astype(np.float64)
+            b = np.load(os.path.join(lrpx, r["relevance"])).astype(np.float64)
+            worst = max(worst, float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30)))
+            n += 1
+    print(json.dumps({"maps": n, "other_class": other, "max_rel_diff": worst}))
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        compare(sys.argv[2], sys.argv[3])
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("model")
+    ap.add_argument("dir")
+    ap.add_argument("out")
+    ap.add_argument("--preprocess", default="zero-one", choices=["zero-one", "imagenet"])
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--composite", default="epsilon_plus")
+    bench(ap.parse_args())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
