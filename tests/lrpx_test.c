@@ -856,3 +856,14 @@ lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float
     ck_assert_msg(rc == LRPX_OK, "run: %s: %s", lrpx_status_name(rc),
                   lrpx_session_errmsg(*session));
 }
+
+double
+lrpx_test_rel_err_f32(const float *a, const float *ref, int64_t n)
+{
+    double m = 0, e = 0;
+    for (int64_t i = 0; i < n; i++) {
+        m = fmax(m, fabs((double)ref[i]));
+        e = fmax(e, fabs((double)a[i] - ref[i]));
+    }
+    return m > 0 ? e / m : e;
+}

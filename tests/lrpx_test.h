@@ -72,6 +72,9 @@ void *lrpx_test_read_file(const char *path, size_t *len);
  * [i,j,..] (flat k): actual A, expected E, |diff| D > tol T" into msg and
  * returns false. dims/rank (may be NULL/0) give the index in
  * multi-dimensional form. */
+/* max |a - ref| / max |ref| (max |a - ref| when ref is all 0), in double:
+ * a map's error relative to its largest value. */
+double lrpx_test_rel_err_f32(const float *a, const float *ref, int64_t n);
 bool lrpx_test_compare(lrpx_dtype dtype, const void *actual, const void *expected,
                        int64_t n, const int64_t *dims, int rank,
                        double rtol, double atol, char *msg, size_t msg_size);

@@ -441,17 +441,6 @@ END_TEST
 
 /* ---- maps against PyTorch ---- */
 
-static double
-rel_err(const float *a, const float *ref, int64_t n)
-{
-    double m = 0, e = 0;
-    for (int64_t i = 0; i < n; i++) {
-        m = fmax(m, fabs((double)ref[i]));
-        e = fmax(e, fabs((double)a[i] - ref[i]));
-    }
-    return m > 0 ? e / m : e;
-}
-
 START_TEST(test_methods_against_pytorch)
 {
     /* images 0 and 3: the inputs of expected/lrp/fmnist_cnn__epsilon_plus_{0,1}.npy
@@ -494,7 +483,7 @@ START_TEST(test_methods_against_pytorch)
             if (k == 2)                 /* gradient x input, from PyTorch's gradient */
                 for (int64_t e = 0; e < r->n_elems; e++)
                     want[e] *= ((const float *)x->data)[e];
-            double err = rel_err(g->data, want, g->n_elems);
+            double err = lrpx_test_rel_err_f32(g->data, want, g->n_elems);
             ck_assert_msg(err <= 1e-4, "%s %s: %.3g from the PyTorch reference", methods[k],
                           files[i], err);
             lrpx_npy_free(g);

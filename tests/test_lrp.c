@@ -94,17 +94,6 @@ rel_err(const float *a, const double *ref, int64_t n, int64_t *worst)
 }
 
 static double
-rel_err_f32(const float *a, const float *ref, int64_t n)
-{
-    double m = 0, e = 0;
-    for (int64_t i = 0; i < n; i++) {
-        m = fmax(m, fabs((double)ref[i]));
-        e = fmax(e, fabs((double)a[i] - ref[i]));
-    }
-    return m > 0 ? e / m : e;
-}
-
-static double
 sum_f32(const float *a, int64_t n)
 {
     double s = 0;
@@ -1061,7 +1050,7 @@ check_twins(lrpx_model *a, lrpx_model *b, int rank, const int64_t *dims, const f
             lrpx_session *sa = session(a, rank, dims, x), *sb = session(b, rank, dims, x);
             explain_ok(sa, &o);
             explain_ok(sb, &o);
-            double err = rel_err_f32(input_rel(sa, NULL), input_rel(sb, NULL), n);
+            double err = lrpx_test_rel_err_f32(input_rel(sa, NULL), input_rel(sb, NULL), n);
             ck_assert_msg(err <= 1e-5, "%s, %s%s: twins differ by %.3g", label,
                           twin_composites[k], zb ? " zero_bias" : "", err);
             lrpx_session_free(sa);
@@ -1637,7 +1626,7 @@ START_TEST(test_fmnist_gradient)
         snprintf(path, sizeof path, "expected/fmnist_cnn_%d_grad.npy", i);
         lrpx_npy *ref = lrpx_test_npy_load(lrpx_test_path(path));
         ck_assert_int_eq(ref->n_elems, g.n_elems);
-        double err = rel_err_f32(g.data, ref->data, g.n_elems);
+        double err = lrpx_test_rel_err_f32(g.data, ref->data, g.n_elems);
         if (under_valgrind())
             printf("image %d: gradient vs PyTorch %.3g (under valgrind: not enforced)\n", i, err);
         else
@@ -1670,7 +1659,7 @@ START_TEST(test_fmnist_batch_per_sample)
         ck_assert_int_eq(lrpx_session_explained_output(one, 0, &c1, &l1), LRPX_OK);
         ck_assert_int_eq(lrpx_session_explained_output(s, i, &cb, &lb), LRPX_OK);
         ck_assert_int_eq(c1, cb);
-        double err = rel_err_f32(rb + i * 784, input_rel(one, NULL), 784);
+        double err = lrpx_test_rel_err_f32(rb + i * 784, input_rel(one, NULL), 784);
         ck_assert_msg(err <= 1e-5, "sample %d: batch vs single differ by %.3g", i, err);
         lrpx_npy_free(a);
         lrpx_session_free(one);
@@ -1740,7 +1729,7 @@ START_TEST(test_reference_maps)
         int64_t   n;
         const float *r = input_rel(s, &n);
         ck_assert_int_eq(n, ref->n_elems);
-        double err = rel_err_f32(r, ref->data, n);
+        double err = lrpx_test_rel_err_f32(r, ref->data, n);
         printf("reference %-46s relative error %.2g\n", file, err);
         ck_assert_msg(err <= 1e-4, "%s: relative error %.3g", file, err);
         lrpx_npy_free(ref);

@@ -307,13 +307,11 @@ resume_scan(const char *cmd, const char *out_dir, const struct outdir *d, bool h
     for (int i = 1; i < *n_keys && rc == CLI_OK; i++)
         if (!strcmp((*keys)[i - 1], (*keys)[i]))
             rc = cli_error(cmd, "%s: %s has two lines", d->results, (*keys)[i]);
-    char err[1024];
     if (rc == CLI_OK && (n_dropped || bl.torn)) {
         fprintf(stderr, "lrpx batch: --resume: %d result line%s dropped (output files missing "
                 "or short, or cut by a kill): explained again\n", n_dropped + bl.torn,
                 n_dropped + bl.torn == 1 ? "" : "s");
-        if (lrpx_file_write(d->results, kept, n_kept, 0, err, sizeof err) != LRPX_OK)
-            rc = cli_error(cmd, "%s", err);
+        rc = batch_write(cmd, d->results, NULL, kept, n_kept);
     }
     free(kept);
     batch_lines_free(&bl);
@@ -357,23 +355,6 @@ remove_stale_temps(const char *dir)
     free(stack);
 }
 
-static void
-json_or_null(FILE *f, const char *s)
-{
-    if (s)
-        cli_json_string(f, s);
-    else
-        fputs("null", f);
-}
-
-static int
-write_text(const char *cmd, const char *path, const char *text, size_t len)
-{
-    char err[1024];
-    if (lrpx_file_write(path, text, len, 0, err, sizeof err) != LRPX_OK)
-        return cli_error(cmd, "%s", err);
-    return CLI_OK;
-}
 
 /* run.json: the settings and the shard; on --resume it must say the same. */
 static int
@@ -388,7 +369,7 @@ write_run_json(const char *cmd, const struct outdir *d, const char *settings, in
         return cli_error(cmd, "out of memory");
     fprintf(f, "{\"lrpx_batch\": 1,\n \"settings\": %s,\n \"shard\": {\"index\": %d, "
             "\"count\": %d},\n \"shard_from\": ", settings, index, count);
-    json_or_null(f, source);
+    cli_json_string_or_null(f, source);
     fputs(",\n \"inputs_root\": ", f);
     cli_json_string(f, root);
     fprintf(f, ",\n \"n_listed\": %d, \"n_assigned\": %d}\n", n_listed, n_assigned);
@@ -419,7 +400,7 @@ write_run_json(const char *cmd, const struct outdir *d, const char *settings, in
         cJSON_Delete(b);
     }
     if (rc == CLI_OK && (!old || strcmp(old, buf)))
-        rc = write_text(cmd, d->run, buf, len);
+        rc = batch_write(cmd, d->run, NULL, buf, len);
     free(old);
     free(buf);
     return rc;
@@ -436,7 +417,7 @@ write_inputs_txt(const char *cmd, const struct outdir *d, const struct batch_lis
     for (int i = 0; i < l->n; i++)
         fprintf(f, "%s\n", l->items[i].key);
     fclose(f);
-    int rc = write_text(cmd, d->inputs, buf, len);
+    int rc = batch_write(cmd, d->inputs, NULL, buf, len);
     free(buf);
     return rc;
 }
@@ -603,7 +584,7 @@ cmd_batch(int argc, char **argv)
         if ((rc = resume_scan(cmd, c.out_dir, &d, c.heatmaps, &done, &n_done)) != CLI_OK)
             goto done;
     }
-    if ((rc = write_text(cmd, d.errors, "", 0)) != CLI_OK)
+    if ((rc = batch_write(cmd, d.errors, NULL, "", 0)) != CLI_OK)
         goto done;
     results_fd = open(d.results, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
     errors_fd  = open(d.errors, O_WRONLY | O_APPEND | O_CLOEXEC);

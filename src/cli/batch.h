@@ -69,6 +69,10 @@ void batch_list_shard(struct batch_list *l, int index, int count);
 bool batch_join(char *buf, size_t size, const char *dir, const char *name);
 /* mkdir -p of path's parent folders (path itself is a file). */
 int  batch_mkdirs_for(const char *cmd, const char *path);
+/* Write text to DIR/NAME (name NULL: to dir itself) atomically; the error
+ * printed. CLI_OK or CLI_FAIL. */
+int  batch_write(const char *cmd, const char *dir, const char *name, const char *text,
+                 size_t len);
 /* Whole file into a malloc'd, NUL-terminated buffer (NULL, errno set, on
  * failure). */
 char *batch_slurp(const char *path, size_t *len);

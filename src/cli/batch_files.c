@@ -43,6 +43,17 @@ batch_mkdirs_for(const char *cmd, const char *path)
     return CLI_OK;
 }
 
+int
+batch_write(const char *cmd, const char *dir, const char *name, const char *text, size_t len)
+{
+    char p[8192], err[1024];
+    if (name && !batch_join(p, sizeof p, dir, name))
+        return cli_error(cmd, "%s: path too long", dir);
+    if (lrpx_file_write(name ? p : dir, text, len, 0, err, sizeof err) != LRPX_OK)
+        return cli_error(cmd, "%s", err);
+    return CLI_OK;
+}
+
 char *
 batch_slurp(const char *path, size_t *len)
 {

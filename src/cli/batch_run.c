@@ -400,15 +400,6 @@ json_class(FILE *f, int64_t k)
         fputs("null", f);
 }
 
-static void
-json_str_or_null(FILE *f, const char *s)
-{
-    if (s)
-        cli_json_string(f, s);
-    else
-        fputs("null", f);
-}
-
 /* The result line of an input (the key order is part of the format:
  * docs/scale-out.md). */
 static void
@@ -426,11 +417,11 @@ result_line(FILE *f, const struct run *r, const struct batch_item *it, const str
     fprintf(f, ", \"predicted\": %lld, \"explained\": %lld, \"logit\": %.9g, "
             "\"relevance_sum\": %.9g, \"metrics\": {}, \"mask\": ",
             (long long)sm->predicted, (long long)sm->explained, sm->logit, sm->sum);
-    json_str_or_null(f, it->mask);
+    cli_json_string_or_null(f, it->mask);
     fputs(", \"relevance\": ", f);
     cli_json_string(f, rel);
     fputs(", \"heatmap\": ", f);
-    json_str_or_null(f, r->job->cfg->heatmaps ? heat : NULL);
+    cli_json_string_or_null(f, r->job->cfg->heatmaps ? heat : NULL);
     fprintf(f, ", \"time_ms\": {\"decode\": %.3f, \"explain\": %.3f, \"write\": %.3f}}\n",
             sm->t_decode, sm->t_explain, sm->t_write);
 }
@@ -451,45 +442,40 @@ write_fd(int fd, const char *buf, size_t n)
 }
 
 /* Append the lines of chunk c: results in one write, so a kill leaves at
- * most a torn last line (dropped by --resume). */
+ * most a torn last line (dropped by --resume); then the errors. */
 static bool
 commit_chunk(struct run *r, int c)
 {
-    char  *res = NULL, *errs = NULL;
-    size_t n_res = 0, n_errs = 0;
-    FILE  *fr = open_memstream(&res, &n_res), *fe = open_memstream(&errs, &n_errs);
-    if (!fr || !fe) {
-        if (fr)
-            fclose(fr);
-        if (fe)
-            fclose(fe);
-        free(res);
-        free(errs);
-        return false;
-    }
+    char  *res = NULL;
+    size_t n_res = 0;
+    FILE  *fr = open_memstream(&res, &n_res);
+    bool   ok = fr != NULL;
+    for (int i = c * r->batch; ok && i < chunk_end(r, c); i++)
+        if (!r->smp[i].err)
+            result_line(fr, r, r->job->todo[i], &r->smp[i]);
+    if (fr)
+        fclose(fr);
+    ok = ok && write_fd(r->job->results_fd, res, n_res);
+    free(res);
     for (int i = c * r->batch; i < chunk_end(r, c); i++) {
         struct sample *sm = &r->smp[i];
         if (sm->err) {
-            fputs("{\"input\": ", fe);
-            cli_json_string(fe, r->job->todo[i]->key);
-            fputs(", \"error\": ", fe);
-            cli_json_string(fe, sm->err);
-            fputs("}\n", fe);
-            r->job->n_failed++;
-        } else {
-            result_line(fr, r, r->job->todo[i], sm);
-            r->job->n_ok++;
+            char *k = cli_json_quoted(r->job->todo[i]->key), *e = cli_json_quoted(sm->err);
+            char  line[8192];
+            int   n = k && e ? snprintf(line, sizeof line, "{\"input\": %s, \"error\": %.4000s}\n",
+                                        k, e)
+                             : -1;
+            ok = ok && n > 0 && n < (int)sizeof line && write_fd(r->job->errors_fd, line, (size_t)n);
+            free(k);
+            free(e);
         }
+        r->job->n_failed += sm->err != NULL;
+        r->job->n_ok += sm->err == NULL;
         free(sm->x);
         free(sm->err);
         sm->x   = NULL;
         sm->err = NULL;
     }
-    fclose(fr);
-    fclose(fe);
-    bool ok = write_fd(r->job->results_fd, res, n_res) && write_fd(r->job->errors_fd, errs, n_errs);
-    free(res);
-    free(errs);
     return ok;
 }
 

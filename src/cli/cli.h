@@ -117,6 +117,9 @@ int  cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
 /* Print a float tensor as a JSON array (flat) to f. */
 void cli_json_floats(FILE *f, const lrpx_tensor_view *v);
 void cli_json_string(FILE *f, const char *s);
+void cli_json_string_or_null(FILE *f, const char *s);       /* NULL: null */
+/* s as a JSON string literal, quotes included (malloc'd; NULL: no memory). */
+char *cli_json_quoted(const char *s);
 void cli_print_dims(FILE *f, const int64_t *dims, int rank);
 
 /* ---- image inputs (src/cli/input.c) ---- */

@@ -249,6 +249,31 @@ cli_json_string(FILE *f, const char *s)
 }
 
 void
+cli_json_string_or_null(FILE *f, const char *s)
+{
+    if (s)
+        cli_json_string(f, s);
+    else
+        fputs("null", f);
+}
+
+char *
+cli_json_quoted(const char *s)
+{
+    char  *buf = NULL;
+    size_t len = 0;
+    FILE  *f   = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    cli_json_string(f, s);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+void
 cli_json_floats(FILE *f, const lrpx_tensor_view *v)
 {
     fputc('[', f);

@@ -153,28 +153,13 @@ rel_path(const char *from, const char *to, char *buf, size_t size)
 static char *
 replace_value(const char *line, const char *key, const char *old_val, const char *new_val)
 {
-    char  *a = NULL, *b = NULL;
-    size_t na = 0, nb = 0;
-    FILE  *fa = open_memstream(&a, &na), *fb = open_memstream(&b, &nb);
-    if (!fa || !fb) {
-        if (fa)
-            fclose(fa);
-        if (fb)
-            fclose(fb);
-        free(a);
-        free(b);
-        return NULL;
-    }
-    fprintf(fa, "\"%s\": ", key);
-    cli_json_string(fa, old_val);
-    fprintf(fb, "\"%s\": ", key);
-    cli_json_string(fb, new_val);
-    fclose(fa);
-    fclose(fb);
-    const char *at  = strstr(line, a);
-    char       *out = NULL;
-    if (at && (out = malloc(strlen(line) - na + nb + 1)))
-        sprintf(out, "%.*s%s%s", (int)(at - line), line, b, at + na);
+    char *a = cli_json_quoted(old_val), *b = cli_json_quoted(new_val), *out = NULL;
+    char  needle[9000];
+    const char *at = NULL;
+    if (a && b && snprintf(needle, sizeof needle, "\"%s\": %s", key, a) < (int)sizeof needle)
+        at = strstr(line, needle);
+    if (at && (out = malloc(strlen(line) + strlen(b) + 1)))
+        sprintf(out, "%.*s\"%s\": %s%s", (int)(at - line), line, key, b, at + strlen(needle));
     free(a);
     free(b);
     return out;
@@ -299,10 +284,7 @@ summary(const struct entry *es, int n, int n_missing, char **names, int n_names,
             const struct class_sum *c = &cs[i];
             const char *nm = c->cls >= 0 && c->cls < n_names ? names[c->cls] : NULL;
             fprintf(f, "%s\n  {\"class\": %lld, \"name\": ", i ? "," : "", (long long)c->cls);
-            if (nm)
-                cli_json_string(f, nm);
-            else
-                fputs("null", f);
+            cli_json_string_or_null(f, nm);
             fprintf(f, ", \"count\": %d, \"predicted\": %d", c->count, c->predicted);
             if (labelled)
                 fprintf(f, ", \"correct\": %d, \"accuracy\": %.6g", c->correct,
@@ -375,17 +357,6 @@ shard_gaps(const struct shard *s, const struct entry *es, int n, int si)
         fprintf(stderr, "  %s: ... and %d more\n", s->dir, n_gap - 5);
     free(have);
     return n_gap;
-}
-
-static int
-write_out(const char *cmd, const char *out, const char *name, const char *text, size_t len)
-{
-    char p[8192], err[1024];
-    if (!batch_join(p, sizeof p, out, name))
-        return cli_error(cmd, "%s: path too long", out);
-    if (lrpx_file_write(p, text, len, 0, err, sizeof err) != LRPX_OK)
-        return cli_error(cmd, "%s", err);
-    return CLI_OK;
 }
 
 int
@@ -536,11 +507,11 @@ cmd_merge(int argc, char **argv)
     if (!res || !text || !run_text)
         rc = cli_error(cmd, "out of memory");
     if (rc == CLI_OK)
-        rc = write_out(cmd, a.out, "results.jsonl", res, n_res);
+        rc = batch_write(cmd, a.out, "results.jsonl", res, n_res);
     if (rc == CLI_OK)
-        rc = write_out(cmd, a.out, "summary.json", text, strlen(text));
+        rc = batch_write(cmd, a.out, "summary.json", text, strlen(text));
     if (rc == CLI_OK)
-        rc = write_out(cmd, a.out, "run.json", run_text, strlen(run_text));
+        rc = batch_write(cmd, a.out, "run.json", run_text, strlen(run_text));
     if (rc == CLI_OK && !a.quiet)
         printf("merged %d folder%s: %d results in %s/results.jsonl\n", n_dirs,
                n_dirs == 1 ? "" : "s", n_es, a.out);

@@ -183,36 +183,34 @@ load_maps(const char *cmd, struct spray_ctx *c)
 static const char *const palette[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
-static int
-write_text_file(const char *cmd, const char *dir, const char *name, const char *text,
-                size_t len)
+/* An SVG picture of w x h on white, written to a memory stream (*buf). */
+static FILE *
+svg_open(char **buf, size_t *len, double w, double h)
 {
-    char p[8192], err[1024];
-    if (!batch_join(p, sizeof p, dir, name))
-        return cli_error(cmd, "%s: path too long", dir);
-    if (lrpx_file_write(p, text, len, 0, err, sizeof err) != LRPX_OK)
-        return cli_error(cmd, "%s", err);
-    return CLI_OK;
+    *buf    = NULL;
+    FILE *f = open_memstream(buf, len);
+    if (f)
+        fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" "
+                "height=\"100%%\" fill=\"white\"/>\n", w, h);
+    return f;
 }
 
 /* The eigenvalues as dots, the chosen gap marked. */
 static char *
 spectrum_svg(const lrpx_spray_result *r, size_t *len)
 {
-    char  *buf = NULL;
-    FILE  *f   = open_memstream(&buf, len);
+    const double W = 480, H = 300, L = 50, R = 20, T = 20, B = 40;
+    char        *buf;
+    FILE        *f = svg_open(&buf, len, W, H);
     if (!f)
         return NULL;
-    const double W = 480, H = 300, L = 50, R = 20, T = 20, B = 40;
     double       top = 0.0;
     for (int e = 0; e < r->n_eigen; e++)
         top = fmax(top, r->eigenvalues[e]);
     top = top > 0 ? top * 1.1 : 1.0;
 #define X(e) (L + ((e) + 0.5) * (W - L - R) / r->n_eigen)
 #define Y(v) (H - B - (v) / top * (H - T - B))
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-            "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" "
-            "height=\"100%%\" fill=\"white\"/>\n", W, H);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L,
             H - B, W - R, H - B);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n", L, T,
@@ -248,16 +246,12 @@ spectrum_svg(const lrpx_spray_result *r, size_t *len)
     return buf;
 }
 
-/* The 2-D spectral embedding, one dot per map coloured by cluster. */
-static char *
-embedding_svg(const lrpx_spray_result *r, size_t *len)
+/* The range of the embedding's two coordinates (never empty). */
+static void
+embedding_bounds(const lrpx_spray_result *r, double lo[2], double hi[2])
 {
-    char *buf = NULL;
-    FILE *f   = open_memstream(&buf, len);
-    if (!f)
-        return NULL;
-    const double W = 480, H = 400, M = 30, LEG = 110;
-    double       lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    lo[0] = lo[1] = INFINITY;
+    hi[0] = hi[1] = -INFINITY;
     for (int i = 0; i < r->n; i++)
         for (int e = 0; e < 2; e++) {
             lo[e] = fmin(lo[e], r->embedding[2 * i + e]);
@@ -268,11 +262,21 @@ embedding_svg(const lrpx_spray_result *r, size_t *len)
             lo[e] -= 1;
             hi[e] += 1;
         }
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-            "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" "
-            "height=\"100%%\" fill=\"white\"/>\n<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
-            "height=\"%.0f\" fill=\"none\" stroke=\"#888\"/>\n", W, H, M, M, W - LEG - M,
-            H - 2 * M);
+}
+
+/* The 2-D spectral embedding, one dot per map coloured by cluster. */
+static char *
+embedding_svg(const lrpx_spray_result *r, size_t *len)
+{
+    const double W = 480, H = 400, M = 30, LEG = 110;
+    char        *buf;
+    FILE        *f = svg_open(&buf, len, W, H);
+    double       lo[2], hi[2];
+    if (!f)
+        return NULL;
+    embedding_bounds(r, lo, hi);
+    fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" "
+            "stroke=\"#888\"/>\n", M, M, W - LEG - M, H - 2 * M);
     for (int i = 0; i < r->n; i++) {
         double x = M + (r->embedding[2 * i] - lo[0]) / (hi[0] - lo[0]) * (W - LEG - 2 * M);
         double y = H - M - (r->embedding[2 * i + 1] - lo[1]) / (hi[1] - lo[1]) * (H - 2 * M);
@@ -300,17 +304,8 @@ embedding_png(const lrpx_spray_result *r)
     if (lrpx_pixmap_init(W, H, 3, &pm) != LRPX_OK)
         return NULL;
     memset(pm->data, 255, (size_t)W * H * 3);
-    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
-    for (int i = 0; i < r->n; i++)
-        for (int e = 0; e < 2; e++) {
-            lo[e] = fmin(lo[e], r->embedding[2 * i + e]);
-            hi[e] = fmax(hi[e], r->embedding[2 * i + e]);
-        }
-    for (int e = 0; e < 2; e++)
-        if (!(hi[e] > lo[e])) {
-            lo[e] -= 1;
-            hi[e] += 1;
-        }
+    double lo[2], hi[2];
+    embedding_bounds(r, lo, hi);
     for (int q = -1; q < r->n_clusters; q++)         /* q = -1: the legend's dots */
         for (int i = 0; i < (q < 0 ? r->n_clusters : r->n); i++) {
             int  k = q < 0 ? i : r->labels[i];
@@ -548,13 +543,13 @@ write_report(const char *cmd, struct spray_ctx *c, const char *out, int64_t cls,
     char                    *svg;
     if (rc == CLI_OK) {
         svg = spectrum_svg(r, &len);
-        rc  = svg ? write_text_file(cmd, out, "spectrum.svg", svg, len)
+        rc  = svg ? batch_write(cmd, out, "spectrum.svg", svg, len)
                   : cli_error(cmd, "out of memory");
         free(svg);
     }
     if (rc == CLI_OK) {
         svg = embedding_svg(r, &len);
-        rc  = svg ? write_text_file(cmd, out, "embedding.svg", svg, len)
+        rc  = svg ? batch_write(cmd, out, "embedding.svg", svg, len)
                   : cli_error(cmd, "out of memory");
         free(svg);
     }
@@ -569,10 +564,7 @@ write_report(const char *cmd, struct spray_ctx *c, const char *out, int64_t cls,
         fprintf(fj, "{\"run\": ");
         cli_json_string(fj, c->dir);
         fprintf(fj, ", \"class\": %lld, \"class_name\": ", (long long)cls);
-        if (cls_name)
-            cli_json_string(fj, cls_name);
-        else
-            fputs("null", fj);
+        cli_json_string_or_null(fj, cls_name);
         fprintf(fj, ", \"by\": \"%s\", \"n_maps\": %d, \"map_size\": [%d, %d], "
                 "\"downsized\": [%d, %d], \"neighbors\": %d, \"n_clusters\": %d, "
                 "\"chosen_by\": \"%s\",\n \"eigenvalues\": [", by_keys[c->a->by], c->n, c->h,
@@ -634,9 +626,9 @@ write_report(const char *cmd, struct spray_ctx *c, const char *out, int64_t cls,
         fclose(fm);
     }
     if (rc == CLI_OK)
-        rc = write_text_file(cmd, out, "spray.json", js, n_js);
+        rc = batch_write(cmd, out, "spray.json", js, n_js);
     if (rc == CLI_OK)
-        rc = write_text_file(cmd, out, "spray.md", md, n_md);
+        rc = batch_write(cmd, out, "spray.md", md, n_md);
     free(js);
     free(md);
     free(ex);
