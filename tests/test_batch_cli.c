@@ -550,6 +550,13 @@ START_TEST(test_bad_input_and_resume)
     ck_assert_ptr_nonnull(strstr(out_text, "1 input explained, 5 already done"));
     ck_assert(exists(tpath("o/relevance/ok3.png.npy")));
 
+    /* an --out below --inputs is not read as inputs on --resume */
+    const char *inside[] = {"batch", m, "--inputs", tpath("in"), "--out", tpath("in/run"),
+                            "--heatmaps", "--resume", NULL};
+    ck_assert_msg(run_cli_argv(inside, NULL) == 0, "%s", err_text);
+    ck_assert_msg(run_cli_argv(inside, NULL) == 0, "%s", err_text);
+    ck_assert_ptr_nonnull(strstr(out_text, "0 inputs explained, 6 already done"));
+
     /* other settings do not resume */
     const char *other[] = {"batch", m, "--inputs", tpath("in"), "--out", tpath("o"), "--resume",
                            "--composite", "epsilon", NULL};

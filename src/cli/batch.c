@@ -529,7 +529,7 @@ cmd_batch(int argc, char **argv)
     if (fixed_one)
         c.batch = 1;
     classes = cli_load_classes(model_path, &n_cls);
-    rc      = c.inputs_dir ? batch_list_dir(cmd, c.inputs_dir, &l)
+    rc      = c.inputs_dir ? batch_list_dir(cmd, c.inputs_dir, c.out_dir, &l)
                            : batch_list_manifest(cmd, c.manifest, classes, n_cls, &l);
     if (rc != CLI_OK || (rc = batch_list_check(cmd, &l, n_out)) != CLI_OK)
         goto done;

@@ -39,8 +39,9 @@ struct batch_list {
 
 void batch_list_free(struct batch_list *l);
 /* Every .png/.jpg/.jpeg/.npy file below dir (any case; hidden entries
- * skipped), sorted by key. */
-int  batch_list_dir(const char *cmd, const char *dir, struct batch_list *l);
+ * skipped, and the folder skip, the run's output, when it is below dir),
+ * sorted by key. */
+int  batch_list_dir(const char *cmd, const char *dir, const char *skip, struct batch_list *l);
 /* A CSV (header line with a "path" column; optional label, target, mask)
  * or JSONL ({"path": ..., "label": ..., ...} per line) manifest. Paths are
  * relative to the manifest's folder; labels and targets are class indices

@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -71,6 +72,9 @@ static int
 list_add(const char *cmd, struct batch_list *l, const char *key, const char *path,
          const char *mask, int64_t label, int64_t target)
 {
+    if (strpbrk(key, "\n\r"))
+        return cli_error(cmd, "an input name holds a line break; lrpx batch keeps one name per "
+                         "line (inputs.txt): rename it");
     if (l->n == l->cap) {
         int                cap  = l->cap ? l->cap * 2 : 256;
         struct batch_item *grow = realloc(l->items, (size_t)cap * sizeof *grow);
@@ -102,9 +106,11 @@ wanted_file(const char *name)
                    !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".npy"));
 }
 
-/* Folders still to read: a stack of relative paths. */
+/* Folders still to read: a stack of relative paths. A folder whose real
+ * path is skip (the run's --out, when it lies below the inputs) is left
+ * out. */
 static int
-walk(const char *cmd, const char *root, struct batch_list *l)
+walk(const char *cmd, const char *root, const char *skip, struct batch_list *l)
 {
     char **stack = malloc(sizeof *stack);
     int    n = 1, cap = 1, rc = CLI_OK;
@@ -134,6 +140,9 @@ walk(const char *cmd, const char *root, struct batch_list *l)
             }
             if (stat(path, &sb) != 0)
                 continue;                       /* a dangling link */
+            char real[PATH_MAX];
+            if (S_ISDIR(sb.st_mode) && skip && realpath(path, real) && !strcmp(real, skip))
+                continue;
             if (S_ISDIR(sb.st_mode)) {
                 if (n == cap) {
                     char **grow = realloc(stack, (size_t)(cap *= 2) * sizeof *stack);
@@ -179,7 +188,7 @@ list_hash(struct batch_list *l)
 }
 
 int
-batch_list_dir(const char *cmd, const char *dir, struct batch_list *l)
+batch_list_dir(const char *cmd, const char *dir, const char *skip, struct batch_list *l)
 {
     struct stat sb;
     memset(l, 0, sizeof *l);
@@ -187,7 +196,8 @@ batch_list_dir(const char *cmd, const char *dir, struct batch_list *l)
         return cli_error(cmd, "--inputs %s: %s", dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode))
         return cli_error(cmd, "--inputs %s: not a folder (a list of files is a --manifest)", dir);
-    int rc = walk(cmd, dir, l);
+    char skip_real[PATH_MAX];
+    int  rc = walk(cmd, dir, skip && realpath(skip, skip_real) ? skip_real : NULL, l);
     if (rc == CLI_OK && l->n == 0)
         rc = cli_error(cmd, "--inputs %s: no .png, .jpg, .jpeg or .npy file in it", dir);
     if (rc != CLI_OK) {
