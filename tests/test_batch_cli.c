@@ -526,7 +526,7 @@ START_TEST(test_bad_input_and_resume)
     lrpx_test_write_file(tpath("in/notes.txt"), "not an input", 12);
     const char *args[] = {"batch", m, "--inputs", tpath("in"), "--out", tpath("o"), "-q", NULL};
     ck_assert_int_eq(run_cli_argv(args, NULL), 1);
-    ck_assert_ptr_nonnull(strstr(err_text, "1 input could not be read"));
+    ck_assert_ptr_nonnull(strstr(err_text, "1 input could not be used"));
     ck_assert_int_eq(count_lines(tpath("o/results.jsonl")), 5);
     char *errs = read_text(tpath("o/errors.jsonl"));
     ck_assert_msg(strstr(errs, "\"input\": \"cut.png\"") != NULL, "%s", errs);

@@ -42,7 +42,7 @@ static const char merge_hint[] =
     "\nresults.jsonl, one line per input (keys in this order):\n"
     "  input, label, target, predicted, explained, logit, relevance_sum,\n"
     "  metrics, mask, relevance, heatmap, time_ms\n"
-    "Exit status 1 when an input could not be read (errors.jsonl lists them;\n"
+    "Exit status 1 when an input could not be used (errors.jsonl lists them;\n"
     "--resume tries them again) or the run stopped.\n";
 
 static const struct cli_choice method_names[] = {
@@ -610,7 +610,7 @@ cmd_batch(int argc, char **argv)
         printf("%d input%s explained, %d already done, %d failed; results in %s\n", job.n_ok,
                job.n_ok == 1 ? "" : "s", job.n_done_before, job.n_failed, d.results);
     if (rc == CLI_OK && job.n_failed) {
-        fprintf(stderr, "lrpx batch: %d input%s could not be read (listed in %s; --resume "
+        fprintf(stderr, "lrpx batch: %d input%s could not be used (listed in %s; --resume "
                 "tries them again)\n", job.n_failed, job.n_failed == 1 ? "" : "s", d.errors);
         rc = CLI_FAIL;
     }

@@ -6,7 +6,8 @@
  *                   compare them
  *   inputs.txt      the inputs of this shard, one key per line
  *   results.jsonl   one line per finished input, in input order
- *   errors.jsonl    one line per input that could not be read
+ *   errors.jsonl    one line per input that could not be used (unreadable, or a shape
+ *                   the model does not take)
  *   relevance/KEY.npy, heatmaps/KEY.png
  * A key is the input's path relative to --inputs DIR, or as the manifest
  * writes it. */

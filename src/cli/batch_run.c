@@ -28,7 +28,7 @@ struct sample {
     int     rank;
     int64_t dims[LRPX_MAX_RANK];
     int64_t n_elems;
-    char   *err;                  /* could not be read: why               */
+    char   *err;                  /* could not be used: why               */
     int64_t predicted, explained;
     double  logit, sum;
     double  t_decode, t_explain, t_write;   /* ms */
@@ -301,6 +301,17 @@ explain_run(struct worker *w, int a, int b)
     }
     double      t0 = now_ms();
     lrpx_status st = lrpx_session_set_input(w->s, NULL, LRPX_DTYPE_FLOAT32, s0->rank, dims, w->x);
+    if (st == LRPX_ESHAPE) {       /* inputs of a shape the model does not take */
+        for (int i = a; i < b; i++) {
+            char msg[2048];
+            snprintf(msg, sizeof msg, "%s: %s", r->job->todo[i]->key, lrpx_session_errmsg(w->s));
+            if (!(r->smp[i].err = strdup(msg))) {
+                fail(r, "out of memory");
+                return false;
+            }
+        }
+        return true;
+    }
     if (st == LRPX_OK)
         st = lrpx_session_run(w->s);
     if (st == LRPX_OK)

@@ -347,7 +347,7 @@ shard_gaps(const struct shard *s, const struct entry *es, int n, int si)
                 cJSON *o = cJSON_Parse(s->errors.line[e]);
                 cJSON *in = cJSON_GetObjectItemCaseSensitive(o, "input");
                 if (cJSON_IsString(in) && !strcmp(in->valuestring, k))
-                    why = "could not be read (errors.jsonl)";
+                    why = "could not be used (errors.jsonl)";
                 cJSON_Delete(o);
             }
             fprintf(stderr, "  %s: %s %s\n", s->dir, k, why);
