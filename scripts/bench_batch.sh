@@ -12,9 +12,10 @@
 # Fashion-MNIST test images as PNG files; resnet18 (scripts/export_zoo.py,
 # re-saved with a free batch axis) on N (default 64) copies of the real
 # photos export_zoo.py uses (scikit-image, scikit-learn), as JPEG. Prints a
-# Markdown table: images per second (median over the rounds) of each side
-# and lrpx / PyTorch, the CPU, the load, and how far the maps of the two
-# sides are apart (relative to each map's largest |R|).
+# Markdown table: images per second (median over the rounds, each round in
+# brackets) of each side and lrpx / PyTorch, the CPU, the load, and how far
+# the maps of the two sides are apart (median and largest over the maps of
+# the last round, relative to each map's largest |R|).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -82,7 +83,7 @@ now() { date +%s.%N; }
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "CPU: $cpu, $(nproc) cores; threads $threads, batch $batch, $rounds rounds (lrpx and PyTorch take turns); torch $($py -c 'import torch; print(torch.__version__)'); $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| model | images | lrpx batch img/s | PyTorch loop img/s | lrpx / PyTorch | load before | maps apart |"
+echo "| model | images | lrpx batch img/s | PyTorch loop img/s | lrpx / PyTorch | load before | maps apart (median / max) |"
 echo "|---|---|---|---|---|---|---|"
 for spec in "fmnist_cnn:testdata/models/fmnist_cnn.onnx:fmnist:zero-one" \
             "resnet18:$tmp/resnet18.onnx:photos:imagenet"; do
@@ -102,7 +103,7 @@ for spec in "fmnist_cnn:testdata/models/fmnist_cnn.onnx:fmnist:zero-one" \
       $py -c 'import json,sys; print(json.load(sys.stdin)["images_per_s"])')")
   done
   apart=$($py scripts/bench_batch_torch.py --compare "$tmp/out-torch" "$tmp/out-lrpx" |
-          $py -c 'import json,sys; d = json.load(sys.stdin); print("%.1e%s" % (d["max_rel_diff"], " (%d explained another class)" % d["other_class"] if d["other_class"] else ""))')
+          $py -c 'import json,sys; d = json.load(sys.stdin); print("%.0e / %.0e%s" % (d["median_rel_diff"], d["max_rel_diff"], " (%d explained another class)" % d["other_class"] if d["other_class"] else ""))')
   a=$(median "${ours[@]}")
   b=$(median "${theirs[@]}")
   echo "| $name | $n | $a ($(rounds_list "${ours[@]}")) | $b ($(rounds_list "${theirs[@]}")) | $($py -c "print(f'{$a / $b:.2f}')") | $load | $apart |"

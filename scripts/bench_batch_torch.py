@@ -92,7 +92,7 @@ def compare(ours, lrpx):
     may break either way)."""
     with open(os.path.join(ours, "classes.json")) as f:
         classes = json.load(f)
-    worst, n, other = 0.0, 0, 0
+    errs, other = [], 0
     with open(os.path.join(lrpx, "results.jsonl")) as f:
         for line in f:
             r = json.loads(line)
@@ -101,9 +101,10 @@ def compare(ours, lrpx):
                 continue
             a = np.load(os.path.join(ours, "relevance", r["input"] + ".npy")).astype(np.float64)
             b = np.load(os.path.join(lrpx, r["relevance"])).astype(np.float64)
-            worst = max(worst, float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30)))
-            n += 1
-    print(json.dumps({"maps": n, "other_class": other, "max_rel_diff": worst}))
+            errs.append(float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30)))
+    print(json.dumps({"maps": len(errs), "other_class": other,
+                      "median_rel_diff": float(np.median(errs)) if errs else 0.0,
+                      "max_rel_diff": max(errs) if errs else 0.0}))
 
 
 def main():
