@@ -595,7 +595,7 @@ cmd_batch(int argc, char **argv)
     }
     for (int i = 0; i < l.n; i++) {
         const char *k = l.items[i].key;
-        if (!bsearch(&k, done, (size_t)n_done, sizeof *done, cmp_str))
+        if (!n_done || !bsearch(&k, done, (size_t)n_done, sizeof *done, cmp_str))
             job.todo[job.n_todo++] = &l.items[i];
     }
     job.decl_rank     = decl_rank;

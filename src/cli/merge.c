@@ -205,20 +205,22 @@ num(const cJSON *o, const char *k, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-static struct class_sum *
+/* The index of class k in cs (added if new; -1: out of memory). The array
+ * may move: take pointers only after the last call. */
+static int
 class_at(struct class_sum **cs, int *n, int64_t k)
 {
     for (int i = 0; i < *n; i++)
         if ((*cs)[i].cls == k)
-            return &(*cs)[i];
+            return i;
     struct class_sum *grow = realloc(*cs, (size_t)(*n + 1) * sizeof **cs);
     if (!grow)
-        return NULL;
+        return -1;
     *cs = grow;
     memset(&grow[*n], 0, sizeof grow[*n]);
     grow[*n].cls         = k;
     grow[*n].metric_sums = cJSON_CreateObject();
-    return &grow[(*n)++];
+    return (*n)++;
 }
 
 static int
@@ -240,10 +242,11 @@ summary(const struct entry *es, int n, int n_missing, char **names, int n_names,
     for (int i = 0; i < n; i++) {
         int64_t lab = (int64_t)num(es[i].obj, "label", -1);
         int64_t pre = (int64_t)num(es[i].obj, "predicted", -1);
-        struct class_sum *c = class_at(&cs, &n_cs, labelled ? lab : pre);
-        struct class_sum *p = class_at(&cs, &n_cs, pre);
-        if (!c || !p)
+        int ci = class_at(&cs, &n_cs, labelled ? lab : pre);
+        int pi = class_at(&cs, &n_cs, pre);
+        if (ci < 0 || pi < 0)
             break;
+        struct class_sum *c = &cs[ci], *p = &cs[pi];
         c->count++;
         p->predicted++;
         c->correct += labelled && lab == pre;
