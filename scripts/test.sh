@@ -3,7 +3,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer; then the threads suite
 # alone under ThreadSanitizer. Ends with one line "N passed, N failed"
 # (Check test cases over all suites and builds).
-#   scripts/test.sh              normal + ASan/UBSan + TSan (threads suite)
+#   scripts/test.sh              normal + ASan/UBSan + TSan (threads, batch_cli)
 #   scripts/test.sh --quick      normal build only
 #   scripts/test.sh --valgrind   normal build under valgrind (slow)
 set -uo pipefail
@@ -49,19 +49,21 @@ run_build() {
   count_log "$dir/meson-logs/testlog${log_suffix}.txt"
 }
 
-# The threads suite under ThreadSanitizer: only its program is built (a
-# whole TSan build would double the CI time) and any race report ends the
-# test with an error (halt_on_error).
+# The threads suite under ThreadSanitizer, and batch_cli (lrpx batch's
+# decoder and worker threads): only their programs are built (a whole TSan
+# build would double the CI time) and any race report ends the test with an
+# error (halt_on_error).
 run_tsan() {
   local dir=build-tsan
   if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug >/dev/null ||
       { echo "meson setup $dir failed"; status=1; failed=$((failed+1)); return; }
   fi
-  ninja -C "$dir" tests/test_threads >/dev/null ||
-    { ninja -C "$dir" tests/test_threads | tail -30; echo "build $dir failed"; status=1; failed=$((failed+1)); return; }
+  local targets=(tests/test_threads src/cli/lrpx tests/test_batch_cli)
+  ninja -C "$dir" "${targets[@]}" >/dev/null ||
+    { ninja -C "$dir" "${targets[@]}" | tail -30; echo "build $dir failed"; status=1; failed=$((failed+1)); return; }
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    meson test -C "$dir" --no-rebuild --print-errorlogs --suite threads || status=1
+    meson test -C "$dir" --no-rebuild --print-errorlogs --suite threads --suite batch_cli || status=1
   count_log "$dir/meson-logs/testlog.txt"
 }
 

@@ -13,6 +13,10 @@
  *     the Slurm and Kubernetes variables select the same shard as --shard;
  *   - the maps against PyTorch references (testdata/expected: LRP maps of
  *     scripts/lrp_reference.py, gradients of scripts/train_fmnist.py);
+ *   - lrpx spray on a "Clever Hans" model: the marked images' strategy is
+ *     separated from the plain one (cluster purity >= 0.9 against the marks
+ *     the training script put on them; cut in two, the marked images are
+ *     one cluster);
  *   - bad inputs and usage: an unreadable image (listed in errors.jsonl,
  *     exit 1, retried by --resume), contradicting flags (exit 2), merges
  *     of mismatched folders (exit 1, nothing written). */
@@ -624,6 +628,157 @@ START_TEST(test_usage_and_merge_errors)
 }
 END_TEST
 
+/* ---- SpRAy on a "Clever Hans" model ---- */
+
+/* The marked and plain maps of the clusters of rep/spray.json: for each
+ * cluster, its size and how many of its members are in marked[]. */
+static int
+cluster_counts(const char *json_path, char (*marked)[16], int n_marked, int *size, int *hits,
+               int max)
+{
+    char  *js = read_text(json_path);
+    cJSON *o  = cJSON_Parse(js), *c;
+    int    n  = 0;
+    ck_assert_ptr_nonnull(o);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(o, "clusters"))
+    {
+        ck_assert_int_lt(n, max);
+        cJSON *mem;
+        size[n] = hits[n] = 0;
+        cJSON_ArrayForEach(mem, cJSON_GetObjectItem(c, "members"))
+        {
+            size[n]++;
+            for (int i = 0; i < n_marked; i++)
+                hits[n] += !strcmp(mem->valuestring, marked[i]);
+        }
+        n++;
+    }
+    ck_assert_int_eq(n, cJSON_GetObjectItem(o, "n_clusters")->valueint);
+    cJSON_Delete(o);
+    free(js);
+    return n;
+}
+
+/* The mean over the marked maps of run dir `run` of the signed relevance in
+ * the mark's box (fmnist_hans.json: row, col and the pattern's size)
+ * divided by the map's total |R|: > 0 when the mark speaks for the class. */
+static double
+mark_share(const char *run, char (*marked)[16], int n_marked)
+{
+    char  *meta = read_text(lrpx_test_path("models/fmnist_hans.json"));
+    cJSON *mj = cJSON_Parse(meta), *mk = cJSON_GetObjectItem(mj, "mark");
+    int    r0 = cJSON_GetObjectItem(mk, "row")->valueint;
+    int    c0 = cJSON_GetObjectItem(mk, "col")->valueint;
+    int    sz = cJSON_GetArraySize(cJSON_GetObjectItem(mk, "pattern"));
+    cJSON_Delete(mj);
+    free(meta);
+    double total = 0.0;
+    for (int i = 0; i < n_marked; i++) {
+        char p[LRPX_TEST_PATH_MAX * 2];
+        snprintf(p, sizeof p, "%s/relevance/%s.npy", run, marked[i]);
+        lrpx_npy    *a = lrpx_test_npy_load(p);
+        const float *v = a->data;
+        ck_assert_int_eq(a->n_elems, 28 * 28);
+        double in = 0.0, all = 0.0;
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++) {
+                all += fabs(v[y * 28 + x]);
+                if (y >= r0 && y < r0 + sz && x >= c0 && x < c0 + sz)
+                    in += v[y * 28 + x];
+            }
+        total += in / all;
+        lrpx_npy_free(a);
+    }
+    return total / n_marked;
+}
+
+/* testdata/models/fmnist_hans.onnx (scripts/train_spray_hans.py) learned
+ * that a corner mark means Sandal from 40 % of its training sandals; the
+ * 100 test sandals of testdata/spray_hans carry the mark or not (the
+ * manifest's "marked" column, decided by the script). SpRAy over their
+ * maps for class Sandal must separate the two strategies:
+ *   - with the eigengap's cluster count, every cluster is at least 90 %
+ *     marked or 90 % plain, and the marked clusters hold at least 90 % of
+ *     the marked maps;
+ *   - cut in two (--clusters 2), one cluster is the marked maps: at least
+ *     90 % of it marked, and at least 90 % of the marked maps in it;
+ *   - and that strategy is the Clever Hans one: on average the relevance
+ *     in the mark's box is positive (the mark speaks for Sandal), while the
+ *     bundled clean model, given the same images, counts the mark against
+ *     Sandal. The maps are signed (epsilon_alpha2_beta1): with z+ in the
+ *     first layer (epsilon_plus) a bright mark gets positive relevance from
+ *     either model. */
+START_TEST(test_spray_clever_hans)
+{
+    char m[LRPX_TEST_PATH_MAX], man[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(m, sizeof m, "%s", lrpx_test_path("models/fmnist_hans.onnx"));
+    lrpx_test_snprintf(man, sizeof man, "%s", lrpx_test_path("spray_hans/manifest.csv"));
+    const char *batch[] = {"batch", m, "--manifest", man, "--target", "5", "--out", tpath("run"),
+                           "--composite", "epsilon_alpha2_beta1", "-q", NULL};
+    ck_assert_msg(run_cli_argv(batch, NULL) == 0, "%s", err_text);
+    const char *spray[] = {"spray", tpath("run"), "--class", "Sandal", "-o", tpath("rep"), NULL};
+    ck_assert_msg(run_cli_argv(spray, NULL) == 0, "%s", err_text);
+    static const char *const files[] = {"spray.md",      "spectrum.svg",      "embedding.svg",
+                                        "embedding.png", "cluster_0_mean.png",
+                                        "cluster_0_examples.png", "cluster_1_mean.png"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "rep/%s", files[i]);
+        ck_assert_msg(exists(tpath(p)), "no %s", p);
+    }
+    /* the truth: the manifest's marked column */
+    char *csv = read_text(man), *save;
+    char  marked[128][16];
+    int   n_marked = 0, n_rows = 0;
+    strtok_r(csv, "\n", &save);                          /* header */
+    for (char *l = strtok_r(NULL, "\n", &save); l; l = strtok_r(NULL, "\n", &save), n_rows++) {
+        char *c1 = strchr(l, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        ck_assert_ptr_nonnull(c2);
+        if (c2[1] == '1' && n_marked < 128)
+            snprintf(marked[n_marked++], sizeof marked[0], "%.*s", (int)(c1 - l), l);
+    }
+    free(csv);
+    ck_assert_int_ge(n_marked, 10);
+    ck_assert_int_gt(n_rows, n_marked);
+
+    int size[LRPX_SPRAY_MAX_CLUSTERS], hits[LRPX_SPRAY_MAX_CLUSTERS];
+    int n = cluster_counts(tpath("rep/spray.json"), marked, n_marked, size, hits,
+                           LRPX_SPRAY_MAX_CLUSTERS);
+    ck_assert_int_ge(n, 2);
+    int in_marked = 0, total = 0;
+    for (int q = 0; q < n; q++) {
+        int major = hits[q] * 2 > size[q] ? hits[q] : size[q] - hits[q];
+        ck_assert_msg(major >= 0.9 * size[q], "cluster %d mixes the strategies: %d of %d marked",
+                      q, hits[q], size[q]);
+        in_marked += hits[q] * 2 > size[q] ? hits[q] : 0;
+        total += size[q];
+    }
+    ck_assert_int_eq(total, n_rows);
+    ck_assert_msg(in_marked >= 0.9 * n_marked, "only %d of %d marked maps in marked clusters",
+                  in_marked, n_marked);
+
+    const char *two[] = {"spray", tpath("run"), "--class", "5", "--clusters", "2", "-o",
+                         tpath("rep2"), "-q", NULL};
+    ck_assert_msg(run_cli_argv(two, NULL) == 0, "%s", err_text);
+    n = cluster_counts(tpath("rep2/spray.json"), marked, n_marked, size, hits, 2);
+    int q = hits[0] >= hits[1] ? 0 : 1;
+    ck_assert_msg(hits[q] >= 0.9 * size[q] && hits[q] >= 0.9 * n_marked,
+                  "the marked cluster of two: %d of its %d maps marked, %d of the %d marked maps",
+                  hits[q], size[q], hits[q], n_marked);
+
+    /* the mark is evidence for the class here, against it in the clean model */
+    double hans = mark_share(tpath("run"), marked, n_marked);
+    char   clean[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(clean, sizeof clean, "%s", lrpx_test_path("models/fmnist_cnn.onnx"));
+    const char *control[] = {"batch", clean, "--manifest", man, "--target", "5", "--out",
+                             tpath("clean"), "--composite", "epsilon_alpha2_beta1", "-q", NULL};
+    ck_assert_msg(run_cli_argv(control, NULL) == 0, "%s", err_text);
+    double plain = mark_share(tpath("clean"), marked, n_marked);
+    ck_assert_msg(hans > 0.05 && plain < -0.05, "relevance share in the mark's box: %.3f for the "
+                  "marked model, %.3f for the clean one", hans, plain);
+}
+END_TEST
+
 static Suite *
 batch_cli_suite(void)
 {
@@ -634,6 +789,7 @@ batch_cli_suite(void)
     tcase_add_test(tc, test_shards_kill_resume_merge);
     tcase_add_test(tc, test_scheduler_variables);
     tcase_add_test(tc, test_methods_against_pytorch);
+    tcase_add_test(tc, test_spray_clever_hans);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_checked_fixture(tc, cli_setup, cli_teardown);
