@@ -3,8 +3,8 @@
 as a plain PyTorch loop of ours.
 
 For every image below DIR (png/jpg/jpeg, sorted by relative path): decode
-with PIL, preprocess with numpy (zero-one: gray / 255; imagenet: shorter
-side to 256 bilinear, centre crop 224, / 255, ImageNet mean and std), stack
+with PIL, preprocess (zero-one: gray / 255 with numpy; imagenet: torchvision's
+Resize(256), CenterCrop(224), ToTensor, Normalize), stack
 --batch images, explain them with LRP (the composite's rules as Zennit
 defines them, scripts/lrp_reference.py's hooks, run in float32 on the ONNX
 graph's weights), and write each map as OUT/relevance/KEY.npy with
@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 import torch
+import torchvision.transforms as T
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,19 +48,15 @@ def list_images(root):
     return sorted(keys)
 
 
+IMAGENET = T.Compose([T.Resize(256), T.CenterCrop(224), T.ToTensor(),
+                      T.Normalize(mean=MEAN.ravel().tolist(), std=STD.ravel().tolist())])
+
+
 def preprocess(path, how):
     img = Image.open(path)
     if how == "zero-one":
         return (np.asarray(img.convert("L"), dtype=np.float32) / 255.0)[None]
-    img = img.convert("RGB")
-    w, h = img.size
-    s = 256 / min(w, h)
-    img = img.resize((max(1, round(w * s)), max(1, round(h * s))), Image.BILINEAR)
-    w, h = img.size
-    left, top = (w - 224) // 2, (h - 224) // 2
-    img = img.crop((left, top, left + 224, top + 224))
-    x = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0
-    return (x - MEAN) / STD
+    return IMAGENET(img.convert("RGB")).numpy()
 
 
 def bench(a):

@@ -51,17 +51,6 @@ static const struct cli_choice method_names[] = {
     {"gradxinput", LRPX_ATTR_GRADIENT_X_INPUT},
     {NULL, 0}};
 
-static int
-arg_target(void *ctx, const char *val, char *msg, size_t size)
-{
-    long long k;
-    (void)msg, (void)size;
-    if (!cli_parse_int(val, &k) || k < 0)
-        return CLI_USAGE;
-    ((struct batch_cfg *)ctx)->target = k;
-    return CLI_OK;
-}
-
 /* The hook for metrics: `lrpx eval`'s metrics (another branch) will be
  * parsed here and computed per chunk in batch_run.c, their values going
  * into each line's "metrics" object (merge already averages whatever
@@ -88,9 +77,9 @@ static const struct cli_flag batch_flags[] = {
      .need = "a folder"},
     {"--method", NULL, "NAME", "lrp (default), gradient or gradxinput", CLI_CHOICE, ARG(method),
      .choices = method_names},
-    {"--target", NULL, "K", "explain class K (default: the predicted class; a\n"
-     "manifest's target column wins)", CLI_CALL, .call = arg_target,
-     .need = "a class index >= 0"},
+    {"--target", NULL, "K", "explain class K, an index or a name (default: the\n"
+     "predicted class; a manifest's target column wins)", CLI_STRING, ARG(target_name),
+     .need = "a class index or name"},
     {"--metric", NULL, "SPEC", "a metric per input (none available yet)", CLI_CALL,
      .call = arg_metric, .need = "a metric"},
     {"--heatmaps", NULL, NULL, "also write heatmaps/KEY.png", CLI_TRUE, .off = ARG(heatmaps)},
@@ -533,6 +522,12 @@ cmd_batch(int argc, char **argv)
                            : batch_list_manifest(cmd, c.manifest, classes, n_cls, &l);
     if (rc != CLI_OK || (rc = batch_list_check(cmd, &l, n_out)) != CLI_OK)
         goto done;
+    if (c.target_name && (!batch_parse_class(c.target_name, classes, n_cls, &c.target) ||
+                          c.target < 0)) {
+        rc = cli_usage_error(cmd, "--target %s: neither a class index nor one of the model's "
+                             "class names", c.target_name);
+        goto done;
+    }
     if (c.target >= 0 && n_out > 0 && c.target >= n_out) {
         rc = cli_usage_error(cmd, "--target %lld, but the model has %lld classes",
                              (long long)c.target, (long long)n_out);

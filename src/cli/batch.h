@@ -49,6 +49,9 @@ int  batch_list_dir(const char *cmd, const char *dir, const char *skip, struct b
  * or names from classes (may be NULL). */
 int  batch_list_manifest(const char *cmd, const char *file, char **classes, int n_classes,
                          struct batch_list *l);
+/* A class as an index or a name from classes (may be NULL); "" gives -1.
+ * false: neither. */
+bool batch_parse_class(const char *s, char **classes, int n_classes, int64_t *out);
 /* Keys must be unique and output names distinct; targets/labels below
  * n_classes (when > 0). */
 int  batch_list_check(const char *cmd, const struct batch_list *l, int64_t n_classes);
@@ -106,7 +109,8 @@ struct batch_cfg {
     lrpx_attr_method method;
     struct cli_lrp   lrp;
     struct cli_prep  prep;
-    int64_t          target;          /* --target, -1: predicted             */
+    const char      *target_name;     /* --target as given                   */
+    int64_t          target;          /* resolved, -1: predicted             */
     const char      *shard_flag;
     int              shards;
     int              batch, threads;

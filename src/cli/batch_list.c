@@ -211,9 +211,8 @@ batch_list_dir(const char *cmd, const char *dir, const char *skip, struct batch_
 
 /* ---- manifests ---- */
 
-/* A label or target: a class index, or a class name. -1 for empty. */
-static bool
-parse_class(const char *s, char **classes, int n_classes, int64_t *out)
+bool
+batch_parse_class(const char *s, char **classes, int n_classes, int64_t *out)
 {
     long long k;
     *out = -1;
@@ -283,10 +282,10 @@ add_entry(const char *cmd, struct batch_list *l, const char *base, const char *w
     int64_t label, target;
     if (!vals[COL_PATH] || !*vals[COL_PATH])
         return cli_error(cmd, "%s: no path", where);
-    if (!parse_class(vals[COL_LABEL] ? vals[COL_LABEL] : "", classes, n_classes, &label))
+    if (!batch_parse_class(vals[COL_LABEL] ? vals[COL_LABEL] : "", classes, n_classes, &label))
         return cli_error(cmd, "%s: label '%s' is neither a class index nor a class name",
                          where, vals[COL_LABEL]);
-    if (!parse_class(vals[COL_TARGET] ? vals[COL_TARGET] : "", classes, n_classes, &target))
+    if (!batch_parse_class(vals[COL_TARGET] ? vals[COL_TARGET] : "", classes, n_classes, &target))
         return cli_error(cmd, "%s: target '%s' is neither a class index nor a class name",
                          where, vals[COL_TARGET]);
     const char *key = vals[COL_PATH];

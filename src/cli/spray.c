@@ -635,23 +635,6 @@ write_report(const char *cmd, struct spray_ctx *c, const char *out, int64_t cls,
     return rc;
 }
 
-/* K as an index or a class name. */
-static bool
-class_index(const char *s, char **names, int n_names, int64_t *k)
-{
-    long long v;
-    if (cli_parse_int(s, &v) && v >= 0) {
-        *k = v;
-        return true;
-    }
-    for (int i = 0; i < n_names; i++)
-        if (!strcmp(s, names[i])) {
-            *k = i;
-            return true;
-        }
-    return false;
-}
-
 int
 cmd_spray(int argc, char **argv)
 {
@@ -701,7 +684,7 @@ cmd_spray(int argc, char **argv)
     if (cJSON_IsNumber(layout) && layout->valueint == LRPX_LAYOUT_NHWC)
         c.layout = LRPX_LAYOUT_NHWC;
     names = cli_load_classes(model->valuestring, &n_names);
-    if (!class_index(a.cls, names, n_names, &cls)) {
+    if (!batch_parse_class(a.cls, names, n_names, &cls) || cls < 0) {
         rc = cli_usage_error(cmd, "--class %s: neither a class index nor one of the model's "
                              "class names", a.cls);
         goto done;
