@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Regenerate the pictures of docs/visualization.md (docs/img/*.png), all
-# drawn by lrpx itself from real photos in testdata/images.
+# Regenerate the pictures of docs/visualization.md (docs/img/*.png) and the
+# SpRAy figure of docs/scale-out.md (docs/img/spray_hans/), all drawn by
+# lrpx itself from real photos in testdata/images and the test sandals of
+# testdata/spray_hans.
 #
 #   scripts/make_doc_images.sh [BUILD_DIR]     (default: build)
 #
@@ -65,5 +67,17 @@ done
 "$lrpx" explain "$fmnist" "$photos/coffee_gray.jpg" --resize 56x56 --window 28x28 \
     --stride 7 --composite epsilon_plus_flat --heatmap "$out/fmnist_window.png" --panel --zoom 4 \
     >/dev/null
+# 7. SpRAy (docs/scale-out.md): the "Clever Hans" model on its 100 test
+#    sandals (40 with the corner tag), clustered for class Sandal.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$lrpx" batch testdata/models/fmnist_hans.onnx --manifest testdata/spray_hans/manifest.csv \
+    --target Sandal --composite epsilon_alpha2_beta1 --out "$tmp/run" -q
+"$lrpx" spray "$tmp/run" --class Sandal -o "$tmp/report" -q
+rm -rf "$out/spray_hans"
+mkdir -p "$out/spray_hans"
+cp "$tmp/report"/*.png "$tmp/report"/*.svg "$tmp/report/spray.md" "$out/spray_hans/"
+sed -i "s|$tmp/run|testdata/spray_hans (fmnist_hans.onnx, epsilon_alpha2_beta1)|" \
+    "$out/spray_hans/spray.md"
 set +x
 du -ch "$out"/* | tail -1
