@@ -795,8 +795,10 @@ LRPX_API void        lrpx_pixmap_free(lrpx_pixmap *pm);
 LRPX_API lrpx_status lrpx_pixmap_from_image(const lrpx_image *img, lrpx_pixmap **out,
                                             char *errbuf, size_t errlen);
 /* Write a PNG (8-bit gray/RGB) or a baseline JPEG (quality 1..100, 0 for
- * 90). The file appears atomically: it is written to "PATH.tmp" and renamed;
- * on any error the temporary is removed and an existing PATH is untouched.
+ * 90). The file appears atomically: it is written to a temporary with a
+ * unique name (".NAME.XXXXXX") in PATH's folder and renamed over PATH; on
+ * any error the temporary is removed and an existing PATH is untouched, and
+ * two processes writing one PATH leave one whole file.
  * lrpx_pixmap_save picks the format from the extension (.png, .jpg, .jpeg,
  * any case) and passes quality to JPEG.
  * Returns: LRPX_OK, LRPX_EIO (open/write/rename), LRPX_EIMAGE (encoder

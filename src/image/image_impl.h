@@ -1,6 +1,6 @@
 /* Declarations shared by the files of src/image and not exported: the
- * decoders and encoders, EXIF parsing, resampling, atomic file output. The
- * tests include it to reach the pieces directly. */
+ * decoders and encoders, EXIF parsing, resampling. The tests include it to
+ * reach the pieces directly. */
 #ifndef LRPX_IMAGE_IMPL_H
 #define LRPX_IMAGE_IMPL_H
 
@@ -60,13 +60,5 @@ int lrpx__exif_orientation(const uint8_t *tiff, size_t len);
 lrpx_status lrpx__resample(const lrpx_image *in, int width, int height, lrpx_interp interp,
                            int antialias, int quantize, lrpx_image **out,
                            struct lrpx_err *err);
-
-/* ---- file output (src/image/write.c) ---- */
-
-/* Write with fn to "path.tmp", flush and sync it, then rename it to path.
- * On any failure the temporary is removed and path is left untouched. */
-typedef lrpx_status (*lrpx__write_fn)(FILE *f, const void *ctx, struct lrpx_err *err);
-lrpx_status lrpx__write_atomic(const char *path, lrpx__write_fn fn, const void *ctx,
-                               struct lrpx_err *err);
 
 #endif /* LRPX_IMAGE_IMPL_H */
