@@ -367,9 +367,9 @@ LRPX_API lrpx_status lrpx_lrp_options_parse_maxpool(const char *text, lrpx_maxpo
  *      "rules": [{"select": "Gemm", "rule": "epsilon:0.01"}, "first=flat"]}
  * Every key is optional; "low"/"high" may be arrays (per channel); unknown
  * keys are errors.
- * Returns: LRPX_OK, LRPX_EIO (cannot read), LRPX_EPARSE (not JSON),
- * LRPX_EINVAL (bad values, naming the key or rules[i]), LRPX_ELIMIT,
- * LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (not JSON), LRPX_EINVAL (bad values, naming the key or rules[i]),
+ * LRPX_ELIMIT (a file over 16 MiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_lrp_options_load_json(struct lrpx_lrp_options *opts, const char *path,
                                                 char *errbuf, size_t errlen);
 /* METHOD: the same from text (len bytes); name is used in messages. */
@@ -611,7 +611,8 @@ LRPX_API void lrpx_image_load_options_default(struct lrpx_image_load_options *op
  * composites on white. The EXIF orientation (JPEG APP1, PNG eXIf) is applied
  * unless opts->apply_orientation is 0. libpng allocates through lrpx's
  * allocator; libjpeg-turbo uses its own malloc.
- * Returns: LRPX_OK; LRPX_EIO (cannot open or read); LRPX_EIMAGE (not a
+ * Returns: LRPX_OK; LRPX_EIO (cannot open or read, not a regular file: a
+ * FIFO is refused, never waited on); LRPX_EIMAGE (not a
  * JPEG/PNG, corrupt, truncated, unsupported variant); LRPX_ELIMIT (pixel or
  * byte limit); LRPX_ENOMEM; LRPX_EINVAL (NULL path/out). */
 LRPX_API lrpx_status lrpx_image_load(const char *path,
@@ -738,7 +739,8 @@ LRPX_API lrpx_status lrpx_preprocess_from_shape(struct lrpx_preprocess *pp, int 
 /* METHOD: apply a JSON preset file on top of pp (format in
  * docs/visualization.md: {"preset": "imagenet", "resize": 256, "crop": 224,
  * "mean": [...], ...}). Unknown keys are errors.
- * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE (bad JSON or values), LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (bad JSON or values, a file over 1 MiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_preprocess_load_json(struct lrpx_preprocess *pp, const char *path,
                                                char *errbuf, size_t errlen);
 /* METHOD: the same from a string (len bytes, need not be NUL-terminated). */
@@ -826,7 +828,8 @@ LRPX_API const char          *lrpx_colormap_builtin_name(int i);
  * "position r g b" with position in [0, 1] non-decreasing from 0 to 1 and
  * r g b in [0, 1] (or 0..255 after a line "range 255"); '#' starts a
  * comment. Two stops at one position make a jump. At most 256 stops.
- * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE (with the line number), LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (with the line number; a file over 64 KiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_colormap_load(const char *path, lrpx_colormap **out,
                                         char *errbuf, size_t errlen);
 /* CONSTRUCTOR: the same from text (len bytes); name is used in messages. */

@@ -3,7 +3,8 @@
  * The references are the bytes the tests wrote themselves (with the C
  * library, lrpx_test_write_file) and what the file system reports: stat,
  * the folder's entries after a write. Concurrent writers run as forked
- * processes that start together at a pipe.
+ * processes that start together at a pipe. Every file reader of the
+ * library is checked on a FIFO and a missing file.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "lrpx_test.h"
+#include "onnx/tensor_pb.h"
 
 static char scratch[LRPX_TEST_PATH_MAX];
 
@@ -200,6 +202,123 @@ START_TEST(test_slurp_oom)
     ck_assert_int_eq(rc, LRPX_ENOMEM);
     ck_assert_ptr_null(buf);
     ck_assert_msg(strstr(err.msg, p) == err.msg, "%s", err.msg);
+}
+END_TEST
+
+/* Every file reader of the library, on one path: the status and message
+ * it gives (msg receives the message). */
+static lrpx_status
+read_model(const char *p, char *msg, size_t size)
+{
+    lrpx_model *m;
+    lrpx_status rc = lrpx_model_load_file(p, NULL, &m);
+    snprintf(msg, size, "%s", lrpx_model_errmsg(m));
+    lrpx_model_free(m);
+    return rc;
+}
+
+static lrpx_status
+read_tensor_pb(const char *p, char *msg, size_t size)
+{
+    struct lrpx_err    err;
+    struct lrpx_tensor t;
+    lrpx__error_clear(&err);
+    lrpx_status rc = lrpx__tensor_pb_read(p, &t, NULL, &err);
+    lrpx__tensor_pb_free(&t, NULL);
+    snprintf(msg, size, "%s", err.msg);
+    return rc;
+}
+
+static lrpx_status
+read_npy(const char *p, char *msg, size_t size)
+{
+    lrpx_npy   *a;
+    lrpx_status rc = lrpx_npy_read(p, &a, msg, size);
+    lrpx_npy_free(a);
+    return rc;
+}
+
+static lrpx_status
+read_image(const char *p, char *msg, size_t size)
+{
+    lrpx_image *img;
+    lrpx_status rc = lrpx_image_load(p, NULL, &img, msg, size);
+    lrpx_image_free(img);
+    return rc;
+}
+
+static lrpx_status
+read_colormap(const char *p, char *msg, size_t size)
+{
+    lrpx_colormap *c;
+    lrpx_status    rc = lrpx_colormap_load(p, &c, msg, size);
+    lrpx_colormap_free(c);
+    return rc;
+}
+
+static lrpx_status
+read_preprocess(const char *p, char *msg, size_t size)
+{
+    struct lrpx_preprocess pp;
+    lrpx_preprocess_init(&pp);
+    return lrpx_preprocess_load_json(&pp, p, msg, size);
+}
+
+static lrpx_status
+read_rules(const char *p, char *msg, size_t size)
+{
+    struct lrpx_lrp_options o;
+    lrpx_lrp_options_default(&o);
+    return lrpx_lrp_options_load_json(&o, p, msg, size);
+}
+
+static const struct {
+    const char *name;
+    lrpx_status (*read)(const char *p, char *msg, size_t size);
+} readers[] = {
+    { "lrpx_model_load_file",       read_model      },
+    { "lrpx__tensor_pb_read",       read_tensor_pb  },
+    { "lrpx_npy_read",              read_npy        },
+    { "lrpx_image_load",            read_image      },
+    { "lrpx_colormap_load",         read_colormap   },
+    { "lrpx_preprocess_load_json",  read_preprocess },
+    { "lrpx_lrp_options_load_json", read_rules      },
+};
+
+/* Each reader refuses a FIFO at once (in a child with an alarm, so a hang
+ * fails instead of stalling the run) and a missing file, naming the path. */
+START_TEST(test_readers_fifo_and_missing)
+{
+    const char *name = readers[_i].name;
+    char        fifo[LRPX_TEST_PATH_MAX], missing[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(fifo, sizeof fifo, "%s", scratch_path("fifo"));
+    lrpx_test_snprintf(missing, sizeof missing, "%s", scratch_path("missing"));
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        signal(SIGALRM, SIG_DFL);
+        alarm(10);
+        char        msg[1024];
+        lrpx_status rc = readers[_i].read(fifo, msg, sizeof msg);
+        if (rc != LRPX_EIO || !strstr(msg, fifo) || !strstr(msg, "not a regular file")) {
+            fprintf(stderr, "%s on a FIFO: %s: %s\n", name, lrpx_status_name(rc), msg);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!WIFSIGNALED(status), "%s on a FIFO hung or crashed (signal %d)", name,
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "%s on a FIFO: wrong status or message (above)", name);
+
+    char        msg[1024];
+    lrpx_status rc = readers[_i].read(missing, msg, sizeof msg);
+    ck_assert_msg(rc == LRPX_EIO && strstr(msg, missing), "%s on a missing file: %s: %s", name,
+                  lrpx_status_name(rc), msg);
 }
 END_TEST
 
@@ -459,6 +578,8 @@ file_suite(void)
     tcase_add_test(tc, test_slurp_directory);
     tcase_add_test(tc, test_slurp_fifo);
     tcase_add_test(tc, test_slurp_oom);
+    tcase_add_loop_test(tc, test_readers_fifo_and_missing, 0,
+                        (int)(sizeof readers / sizeof readers[0]));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("write_atomic");

@@ -153,9 +153,14 @@ lrpx_model_load_file(const char *path, const struct lrpx_load_options *opts, lrp
     lrpx_model *m = *out = model_new(path, dir, opts);
     if (!m)
         return LRPX_ENOMEM;
-    uint8_t    *buf;
+    /* max_file_bytes <= 0 means the default, 2 GiB */
+    int64_t                    max = m->opts.max_file_bytes;
+    const struct lrpx_file_cap cap = {
+        max > 0 && (uint64_t)max < SIZE_MAX ? (size_t)max : (size_t)2 << 30, LRPX_ELIMIT,
+        "a model (max_file_bytes)"};
+    void       *buf;
     size_t      len;
-    lrpx_status rc = lrpx__read_file(path, m->opts.max_file_bytes, &buf, &len, &m->err);
+    lrpx_status rc = lrpx__slurp(path, &cap, &buf, &len, &m->err);
     if (rc != LRPX_OK)
         return rc;
     rc = model_finish(m, buf, len);

@@ -15,9 +15,6 @@
  * (real files have about 10). */
 #define LRPX_JPEG_MAX_SCANS       1000
 
-/* Copy the message of err to a caller's errbuf (NULL or errlen 0: nothing). */
-void lrpx__errbuf_set(const struct lrpx_err *err, char *errbuf, size_t errlen);
-
 /* ---- images (src/image/image.c) ---- */
 
 /* lrpx_image_init / lrpx_pixmap_init reporting through err. */

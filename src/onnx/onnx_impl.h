@@ -21,10 +21,6 @@ struct lrpx_pb_state {
 };
 ProtobufCAllocator lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len,
                                             int64_t max_total);
-/* fopen for reading that refuses anything but a regular file without
- * blocking on FIFOs; on failure sets *rc and the message. */
-FILE *lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err,
-                          lrpx_status *rc);
 
 /* Where tensor data comes from and goes to. */
 struct lrpx_tensor_src {
