@@ -174,6 +174,15 @@ LRPX_API int         lrpx_model_n_inputs(const lrpx_model *model);   /* fed inpu
 LRPX_API int         lrpx_model_n_outputs(const lrpx_model *model);
 LRPX_API lrpx_status lrpx_model_input_info(const lrpx_model *model, int i, lrpx_value_info *out);
 LRPX_API lrpx_status lrpx_model_output_info(const lrpx_model *model, int i, lrpx_value_info *out);
+/* The files the model was read from, for callers that must not write over
+ * an input (compare st_dev and st_ino from stat, not names): for
+ * lrpx_model_load_file, file 0 is the model itself; then every external
+ * data file the loader opened, each once, in the order first read. Paths
+ * are resolved (realpath: absolute, no symbolic links). A model from
+ * lrpx_model_load_buffer lists its external data files only.
+ * lrpx_model_file returns NULL when i is out of range. */
+LRPX_API int         lrpx_model_n_files(const lrpx_model *model);
+LRPX_API const char *lrpx_model_file(const lrpx_model *model, int i);
 LRPX_API int64_t     lrpx_model_opset(const lrpx_model *model);      /* default domain */
 LRPX_API int64_t     lrpx_model_n_params(const lrpx_model *model);   /* float weights  */
 /* Nodes in the order of the file (n_nodes_file) or after the graph passes

@@ -22,12 +22,16 @@ struct lrpx_pb_state {
 ProtobufCAllocator lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len,
                                             int64_t max_total);
 
+struct lrpx_graph;
+
 /* Where tensor data comes from and goes to. */
 struct lrpx_tensor_src {
     const char        *base_dir;     /* external data folder, NULL: refused  */
     struct lrpx_arena *arena;        /* NULL: lrpx__malloc (caller frees)    */
     int64_t            max_bytes;    /* one tensor; 0: no limit              */
     const char        *what;         /* "initializer 'W'" for messages       */
+    struct lrpx_graph *files;        /* external data files read are added
+                                        to its list; NULL: not recorded     */
 };
 
 /* TensorProto → tensor (data copied, 64-byte aligned when from an arena).

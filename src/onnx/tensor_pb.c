@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/graph.h"
 #include "onnx/onnx_impl.h"
 #include "onnx/tensor_pb.h"
 
@@ -177,6 +178,10 @@ open_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, in
         fclose(f);
         return lrpx__error(err, LRPX_EIO, "%s: cannot seek in external data '%s'", src->what,
                            path);
+    }
+    if (src->files && !lrpx__graph_add_file(src->files, path)) {
+        fclose(f);
+        return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory", src->what);
     }
     *fp = f;
     return LRPX_OK;
