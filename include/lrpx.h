@@ -174,6 +174,15 @@ LRPX_API int         lrpx_model_n_inputs(const lrpx_model *model);   /* fed inpu
 LRPX_API int         lrpx_model_n_outputs(const lrpx_model *model);
 LRPX_API lrpx_status lrpx_model_input_info(const lrpx_model *model, int i, lrpx_value_info *out);
 LRPX_API lrpx_status lrpx_model_output_info(const lrpx_model *model, int i, lrpx_value_info *out);
+/* The files the model was read from, for callers that must not write over
+ * an input (compare st_dev and st_ino from stat, not names): for
+ * lrpx_model_load_file, file 0 is the model itself; then every external
+ * data file the loader opened, each once, in the order first read. Paths
+ * are resolved (realpath: absolute, no symbolic links). A model from
+ * lrpx_model_load_buffer lists its external data files only.
+ * lrpx_model_file returns NULL when i is out of range. */
+LRPX_API int         lrpx_model_n_files(const lrpx_model *model);
+LRPX_API const char *lrpx_model_file(const lrpx_model *model, int i);
 LRPX_API int64_t     lrpx_model_opset(const lrpx_model *model);      /* default domain */
 LRPX_API int64_t     lrpx_model_n_params(const lrpx_model *model);   /* float weights  */
 /* Nodes in the order of the file (n_nodes_file) or after the graph passes
@@ -367,9 +376,9 @@ LRPX_API lrpx_status lrpx_lrp_options_parse_maxpool(const char *text, lrpx_maxpo
  *      "rules": [{"select": "Gemm", "rule": "epsilon:0.01"}, "first=flat"]}
  * Every key is optional; "low"/"high" may be arrays (per channel); unknown
  * keys are errors.
- * Returns: LRPX_OK, LRPX_EIO (cannot read), LRPX_EPARSE (not JSON),
- * LRPX_EINVAL (bad values, naming the key or rules[i]), LRPX_ELIMIT,
- * LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (not JSON), LRPX_EINVAL (bad values, naming the key or rules[i]),
+ * LRPX_ELIMIT (a file over 16 MiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_lrp_options_load_json(struct lrpx_lrp_options *opts, const char *path,
                                                 char *errbuf, size_t errlen);
 /* METHOD: the same from text (len bytes); name is used in messages. */
@@ -611,7 +620,8 @@ LRPX_API void lrpx_image_load_options_default(struct lrpx_image_load_options *op
  * composites on white. The EXIF orientation (JPEG APP1, PNG eXIf) is applied
  * unless opts->apply_orientation is 0. libpng allocates through lrpx's
  * allocator; libjpeg-turbo uses its own malloc.
- * Returns: LRPX_OK; LRPX_EIO (cannot open or read); LRPX_EIMAGE (not a
+ * Returns: LRPX_OK; LRPX_EIO (cannot open or read, not a regular file: a
+ * FIFO is refused, never waited on); LRPX_EIMAGE (not a
  * JPEG/PNG, corrupt, truncated, unsupported variant); LRPX_ELIMIT (pixel or
  * byte limit); LRPX_ENOMEM; LRPX_EINVAL (NULL path/out). */
 LRPX_API lrpx_status lrpx_image_load(const char *path,
@@ -738,7 +748,8 @@ LRPX_API lrpx_status lrpx_preprocess_from_shape(struct lrpx_preprocess *pp, int 
 /* METHOD: apply a JSON preset file on top of pp (format in
  * docs/visualization.md: {"preset": "imagenet", "resize": 256, "crop": 224,
  * "mean": [...], ...}). Unknown keys are errors.
- * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE (bad JSON or values), LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (bad JSON or values, a file over 1 MiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_preprocess_load_json(struct lrpx_preprocess *pp, const char *path,
                                                char *errbuf, size_t errlen);
 /* METHOD: the same from a string (len bytes, need not be NUL-terminated). */
@@ -795,8 +806,10 @@ LRPX_API void        lrpx_pixmap_free(lrpx_pixmap *pm);
 LRPX_API lrpx_status lrpx_pixmap_from_image(const lrpx_image *img, lrpx_pixmap **out,
                                             char *errbuf, size_t errlen);
 /* Write a PNG (8-bit gray/RGB) or a baseline JPEG (quality 1..100, 0 for
- * 90). The file appears atomically: it is written to "PATH.tmp" and renamed;
- * on any error the temporary is removed and an existing PATH is untouched.
+ * 90). The file appears atomically: it is written to a temporary with a
+ * unique name (".NAME.XXXXXX") in PATH's folder and renamed over PATH; on
+ * any error the temporary is removed and an existing PATH is untouched, and
+ * two processes writing one PATH leave one whole file.
  * lrpx_pixmap_save picks the format from the extension (.png, .jpg, .jpeg,
  * any case) and passes quality to JPEG.
  * Returns: LRPX_OK, LRPX_EIO (open/write/rename), LRPX_EIMAGE (encoder
@@ -824,7 +837,8 @@ LRPX_API const char          *lrpx_colormap_builtin_name(int i);
  * "position r g b" with position in [0, 1] non-decreasing from 0 to 1 and
  * r g b in [0, 1] (or 0..255 after a line "range 255"); '#' starts a
  * comment. Two stops at one position make a jump. At most 256 stops.
- * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE (with the line number), LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (with the line number; a file over 64 KiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_colormap_load(const char *path, lrpx_colormap **out,
                                         char *errbuf, size_t errlen);
 /* CONSTRUCTOR: the same from text (len bytes); name is used in messages. */
