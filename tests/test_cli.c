@@ -12,7 +12,11 @@
  *     JPEG/PNG, a GIF, an empty folder, images mixed with arrays): exit
  *     status 1, a message naming the file, and no output file (-o,
  *     --heatmap, --grid) or temporary left behind;
- *   - bad flags: exit status 2.
+ *   - bad flags: exit status 2;
+ *   - an output that is one of the command's inputs (model, external data,
+ *     images, arrays, folder members, rules/seed files; by any name, through
+ *     symbolic and hard links) is refused with exit status 2 and the input
+ *     is left as it was.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -555,6 +559,123 @@ START_TEST(test_usage_errors)
 }
 END_TEST
 
+/* ---- no output ever destroys an input ---- */
+
+static bool
+same_bytes(const char *a, const char *b)
+{
+    size_t   la, lb;
+    uint8_t *x = lrpx_test_read_file(a, &la), *y = lrpx_test_read_file(b, &lb);
+    bool     eq = la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return eq;
+}
+
+static void
+copy_file(const char *src, const char *dst)
+{
+    size_t len;
+    void  *b = lrpx_test_read_file(src, &len);
+    lrpx_test_write_file(dst, b, len);
+    free(b);
+}
+
+START_TEST(test_outputs_never_clobber_inputs)
+{
+    char m[LRPX_TEST_PATH_MAX], png[LRPX_TEST_PATH_MAX], npy[LRPX_TEST_PATH_MAX];
+    char rules[LRPX_TEST_PATH_MAX], lnk[LRPX_TEST_PATH_MAX], hard[LRPX_TEST_PATH_MAX];
+    char pics[LRPX_TEST_PATH_MAX], pic0[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(m, sizeof m, "%s", tpath("net.onnx"));
+    lrpx_test_snprintf(png, sizeof png, "%s", tpath("in.png"));
+    lrpx_test_snprintf(npy, sizeof npy, "%s", tpath("in.npy"));
+    lrpx_test_snprintf(rules, sizeof rules, "%s", tpath("rules.json"));
+    lrpx_test_snprintf(lnk, sizeof lnk, "%s", tpath("link.png"));
+    lrpx_test_snprintf(hard, sizeof hard, "%s", tpath("hard.onnx"));
+    lrpx_test_snprintf(pics, sizeof pics, "%s", tpath("pics"));
+    lrpx_test_snprintf(pic0, sizeof pic0, "%s", tpath("pics/a.png"));
+    copy_file(lrpx_test_path(MODEL), m);
+    copy_file(lrpx_test_path("images/fmnist_0_ankle_boot.png"), png);
+    copy_file(lrpx_test_path("images/fmnist_0_ankle_boot.npy"), npy);
+    lrpx_test_write_file(rules, "{\"composite\": \"epsilon\"}", 25);
+    ck_assert_int_eq(symlink(png, lnk), 0);
+    ck_assert_int_eq(link(m, hard), 0);
+    ck_assert_int_eq(mkdir(pics, 0755), 0);
+    copy_file(png, pic0);
+
+    struct {
+        const char *argv[12];
+        const char *victim, *original;
+    } cases[] = {
+        {{"explain", m, png, "-o", m}, m, MODEL},
+        {{"explain", m, png, "--heatmap", png}, png, "images/fmnist_0_ankle_boot.png"},
+        {{"explain", m, png, "--heatmap", lnk}, png, "images/fmnist_0_ankle_boot.png"},
+        {{"explain", m, png, "--grid", png}, png, "images/fmnist_0_ankle_boot.png"},
+        {{"explain", m, npy, "-o", hard}, m, MODEL},                     /* hard link */
+        {{"explain", m, npy, "--layer", "input", "-o2", npy}, npy,
+         "images/fmnist_0_ankle_boot.npy"},
+        {{"explain", m, npy, "--rules", rules, "-o", rules}, NULL, NULL},
+        {{"explain", m, npy, "--seed-npy", npy, "-o", npy}, npy,
+         "images/fmnist_0_ankle_boot.npy"},
+        {{"explain", m, pics, "--heatmap", pic0}, pic0, "images/fmnist_0_ankle_boot.png"},
+        {{"gradient", m, npy, "-o", npy}, npy, "images/fmnist_0_ankle_boot.npy"},
+        {{"gradient", m, png, "--heatmap", lnk}, png, "images/fmnist_0_ankle_boot.png"},
+        {{"run", m, npy, "-o", npy}, npy, "images/fmnist_0_ankle_boot.npy"},
+        {{"run", m, "--input", NULL}, m, MODEL},            /* --input input=npy -o m */
+        {{"preprocess", png, "-o", png}, png, "images/fmnist_0_ankle_boot.png"},
+        {{"preprocess", png, "--model", m, "-o", m}, m, MODEL},
+    };
+    char named[LRPX_TEST_PATH_MAX + 8];
+    lrpx_test_snprintf(named, sizeof named, "input=%s", npy);
+    cases[12].argv[3] = named;
+    cases[12].argv[4] = "-o";
+    cases[12].argv[5] = m;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *const *a = cases[c].argv;
+        int rc = run_cli(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], NULL);
+        ck_assert_msg(rc == 2, "case %zu: exit %d (%s)", c, rc, err_text);
+        ck_assert_msg(strstr(err_text, "refusing to overwrite") != NULL, "case %zu: %s", c,
+                      err_text);
+        if (cases[c].victim)
+            ck_assert_msg(same_bytes(cases[c].victim, lrpx_test_path(cases[c].original)),
+                          "case %zu: %s changed", c, cases[c].victim);
+        else
+            ck_assert_msg(strstr(err_text, "rules file") != NULL, "case %zu: %s", c, err_text);
+    }
+    /* an external-data file of the model, by any name */
+    float w[3] = {1, 2, 3};
+    lrpx_test_write_file(tpath("w.bin"), w, sizeof w);
+    lrpx_test_model *em = lrpx_test_model_new(13);
+    lrpx_test_model_input(em, "x", LRPX_DTYPE_FLOAT32, 2, (int64_t[]){1, 3});
+    lrpx_test_model_init_external(em, "W", LRPX_DTYPE_FLOAT32, 2, (int64_t[]){1, 3}, "w.bin",
+                                  -1, -1);
+    lrpx_test_model_node(em, "Add", "add", LT_IO("x", "W"), LT_IO("y"), NULL);
+    lrpx_test_model_output(em, "y");
+    lrpx_test_model_save(em, tpath("ext.onnx"));
+    lrpx_test_model_free(em);
+    /* x.npy: float32 [1, 3] through the library's own writer */
+    char npy_err[256];
+    ck_assert_int_eq(lrpx_npy_write(tpath("x.npy"), LRPX_DTYPE_FLOAT32, 2, (int64_t[]){1, 3}, w,
+                                    npy_err, sizeof npy_err), LRPX_OK);
+    ck_assert_int_eq(symlink("w.bin", tpath("w-alias.bin")), 0);
+    ck_assert_msg(run_cli("run", tpath("ext.onnx"), tpath("x.npy"), "--json", NULL) == 0, "%s",
+                  err_text);
+    ck_assert_int_eq(run_cli("run", tpath("ext.onnx"), tpath("x.npy"), "-o",
+                             tpath("w-alias.bin"), NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "external-data"));
+    size_t wl;
+    void  *wb = lrpx_test_read_file(tpath("w.bin"), &wl);
+    ck_assert(wl == sizeof w && memcmp(wb, w, sizeof w) == 0);
+    free(wb);
+    /* an unrelated existing output is replaced as before */
+    lrpx_test_write_file(tpath("old.npy"), "old", 3);
+    ck_assert_int_eq(run_cli("explain", m, npy, "-o", tpath("old.npy"), NULL), 0);
+    lrpx_npy *r = lrpx_test_npy_load(tpath("old.npy"));
+    ck_assert_int_eq(r->rank, 4);
+    lrpx_npy_free(r);
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -579,6 +700,7 @@ cli_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_bad_inputs);
     tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_outputs_never_clobber_inputs);
     suite_add_tcase(s, tc);
     return s;
 }

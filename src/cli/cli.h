@@ -220,6 +220,9 @@ int         cli_viz_groups(struct cli_viz *v, struct cli_flag_group groups[CLI_V
 void        cli_viz_note_composite(struct cli_viz *v, const char *name);
 void        cli_viz_note_target(struct cli_viz *v, int64_t target);
 int         cli_viz_check(const char *cmd, struct cli_viz *v);
+/* Record the colour-map and preprocessing files as inputs and refuse a
+ * --heatmap/--grid that is an input (call after the inputs are recorded). */
+int         cli_viz_guard(const char *cmd, const struct cli_viz *v);
 bool        cli_viz_trick(const struct cli_viz *v);
 /* Load and set the inputs (not set with --window); fill o's z^B bounds
  * from the image settings when o (may be NULL) has none. */
@@ -238,6 +241,22 @@ int         cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tenso
 int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
                          const char *model_path, const struct lrpx_lrp_options *o,
                          struct cli_viz *v, lrpx_attr_method method);
+
+/* ---- no output destroys an input (src/cli/guard.c) ---- */
+
+/* Record a file the command reads (a folder: every file in it), what: how
+ * messages call it ("the model", "an input", ...). Missing paths are
+ * skipped (their reader reports them). */
+void cli_guard_input(const char *path, const char *what);
+/* The model, its external-data files (m may be NULL) and the class-name and
+ * preprocessing files beside it. */
+void cli_guard_model(const lrpx_model *m, const char *model_path);
+void cli_guard_inputs(const struct cli_inputs *in);
+/* CLI_OK, or the usage error printed when path (if it exists) is the same
+ * file (device and inode) as a recorded input. flag names the option. */
+int  cli_guard_output(const char *cmd, const char *flag, const char *path);
+/* The same for n (flag, path) pairs; NULL paths are skipped. */
+int  cli_guard_outputs(const char *cmd, const char *const *flags_and_paths, int n);
 
 /* ---- the rule-spec language (src/cli/rules.c) ---- */
 

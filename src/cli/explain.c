@@ -111,6 +111,7 @@ arg_rules_file(void *ctx, const char *val, char *msg, size_t size)
 {
     struct explain_args *a  = ctx;
     lrpx_status          st = lrpx_lrp_options_load_json(&a->o, val, msg, size);
+    cli_guard_input(val, "the rules file");
     return st == LRPX_OK ? CLI_OK : st == LRPX_EINVAL || st == LRPX_EPARSE ? CLI_USAGE : CLI_FAIL;
 }
 
@@ -274,6 +275,23 @@ parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_
     return CLI_OK;
 }
 
+/* Before any work: no output (-o, -o2, --heatmap, --grid) may be a file the
+ * command reads. */
+static int
+guard_files(const char *cmd, const lrpx_model *m, const char *model_path,
+            const struct cli_inputs *in, const struct explain_args *a)
+{
+    cli_guard_model(m, model_path);
+    cli_guard_inputs(in);
+    cli_guard_input(a->seed_path, "the seed file");
+    if (cli_viz_guard(cmd, a->viz) != CLI_OK || cli_guard_output(cmd, "-o", a->out_path) != CLI_OK)
+        return CLI_USAGE;
+    for (int i = 0; i < a->n_layer_out; i++)
+        if (cli_guard_output(cmd, "-o2", a->layer_out[i]) != CLI_OK)
+            return CLI_USAGE;
+    return CLI_OK;
+}
+
 int
 cmd_explain(int argc, char **argv)
 {
@@ -315,6 +333,10 @@ cmd_explain(int argc, char **argv)
     lrpx_model *m = cli_load_model_ex("explain", model_path, false, a.fold_bn);
     if (!m)
         return CLI_FAIL;
+    if (guard_files("explain", m, model_path, &in, &a) != CLI_OK) {
+        lrpx_model_free(m);
+        return CLI_USAGE;
+    }
     lrpx_session *s       = NULL;
     lrpx_npy     *seed    = NULL;
     char        **classes = NULL;
@@ -496,6 +518,10 @@ cmd_gradient(int argc, char **argv)
     lrpx_model *m = cli_load_model("gradient", model_path, false);
     if (!m)
         return CLI_FAIL;
+    if (guard_files("gradient", m, model_path, &in, &a) != CLI_OK) {
+        lrpx_model_free(m);
+        return CLI_USAGE;
+    }
     lrpx_session *s       = NULL;
     float        *map     = NULL;
     char        **classes = NULL;

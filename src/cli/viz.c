@@ -173,6 +173,17 @@ cli_viz_check(const char *cmd, struct cli_viz *v)
     return CLI_OK;
 }
 
+int
+cli_viz_guard(const char *cmd, const struct cli_viz *v)
+{
+    if (v->cmap && !lrpx_colormap_builtin(v->cmap))
+        cli_guard_input(v->cmap, "the colour map file");
+    if (v->prep.preset)
+        cli_guard_input(v->prep.preset, "the preprocessing file");
+    const char *out[] = {"--heatmap", v->heatmap, "--grid", v->grid};
+    return cli_guard_outputs(cmd, out, 2);
+}
+
 bool
 cli_viz_trick(const struct cli_viz *v)
 {
@@ -446,6 +457,8 @@ static int
 save(const char *cmd, const struct cli_viz *v, const lrpx_pixmap *pm, const char *path)
 {
     char err[1024];
+    if (cli_guard_output(cmd, "picture", path) != CLI_OK)
+        return CLI_USAGE;
     if (lrpx_pixmap_save(pm, path, path_is_jpeg(path) ? v->jpeg_quality : 0, err, sizeof err) !=
         LRPX_OK)
         return cli_error(cmd, "%s", err);
