@@ -98,8 +98,11 @@ lrpx__meth_rows(struct lrpx_meth *m, const struct lrpx_rows *job)
     lrpx_status   rc = aux_session(m, &a);
     if (rc != LRPX_OK || job->n_rows < 1)
         return rc;
-    int64_t ib = m->o->internal_batch > 0 ? m->o->internal_batch : 64;
-    int64_t c  = job->n_rows < ib ? job->n_rows : ib;
+    const struct lrpx_value *val = &m->s->model->g.values[m->in_value];
+    int64_t fixed = val->kind != LRPX_VALUE_CONST && val->decl_rank > 0 && val->decl_dims[0] > 0
+                        ? val->decl_dims[0] : 0;
+    int64_t ib    = m->o->internal_batch > 0 ? m->o->internal_batch : 64;
+    int64_t c     = fixed ? fixed : job->n_rows < ib ? job->n_rows : ib;
     float   *xr   = lrpx__malloc((size_t)(c * m->per) * sizeof(float));
     float   *seed = lrpx__malloc((size_t)(c * m->n_out) * sizeof(float));
     int64_t *smp  = lrpx__malloc((size_t)c * sizeof(int64_t));

@@ -10,9 +10,10 @@
  *
  * The noise is given (noise: [n, sample shape] shared by the samples, or
  * [batch * n, sample shape], row b * n + k as Captum lays it out) or drawn
- * here: N(0, sigma_b^2) with sigma_b = sigma * (max(x_b) - min(x_b)), from
- * a splitmix64 stream per row seeded by (seed, row), by Box-Muller. The
- * draw does not depend on the internal batch size; it is not PyTorch's
+ * here: N(0, sigma_b^2) with sigma_b = sigma * (max(x_b) - min(x_b)), by
+ * Box-Muller from a splitmix64 stream seeded by (seed, k) for copy k: the
+ * draw depends neither on the internal batch size nor on the other samples
+ * of the batch (a sample gives the same map alone). It is not PyTorch's
  * generator, so comparing with another tool needs the noise given.
  */
 #include <math.h>
@@ -65,7 +66,8 @@ noise_fill(void *ctx, int64_t r, float *row, int64_t *sample)
         for (int64_t i = 0; i < per; i++)
             row[i] = x[i] + e[i];
     } else {
-        uint64_t st = c->m->o->seed ^ (0xd1b54a32d192ed03ull * (uint64_t)(r + 1));
+        uint64_t k  = (uint64_t)(r % c->n_smp);
+        uint64_t st = c->m->o->seed ^ (0xd1b54a32d192ed03ull * (k + 1));
         normals(&st, c->draw, per);
         for (int64_t i = 0; i < per; i++)
             row[i] = x[i] + (float)(c->sigma[b] * c->draw[i]);
