@@ -17,6 +17,9 @@
  *     images, arrays, folder members, rules/seed files; by any name, through
  *     symbolic and hard links) is refused with exit status 2 and the input
  *     is left as it was.
+ *   - explain --method: the maps of the methods' flags against the float64
+ *     references of tests/test_methods.c (the same files), the JSON
+ *     report's fields, --grid columns per method, method flag errors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -676,6 +679,142 @@ START_TEST(test_outputs_never_clobber_inputs)
 }
 END_TEST
 
+/* ---- explain --method ---- */
+
+static double
+npy_rel_l2(const char *actual, const char *expected)
+{
+    lrpx_npy *a = lrpx_test_npy_load(actual), *e = lrpx_test_npy_load(expected);
+    ck_assert_int_eq(a->n_elems, e->n_elems);
+    double num = 0.0, den = 0.0;
+    for (int64_t i = 0; i < a->n_elems; i++) {
+        double d = (double)((const float *)a->data)[i] - ((const float *)e->data)[i];
+        num += d * d;
+        den += (double)((const float *)e->data)[i] * ((const float *)e->data)[i];
+    }
+    lrpx_npy_free(a);
+    lrpx_npy_free(e);
+    return sqrt(num / den);
+}
+
+START_TEST(test_methods_cli)
+{
+    char m[LRPX_TEST_PATH_MAX], i0[LRPX_TEST_PATH_MAX], i3[LRPX_TEST_PATH_MAX];
+    char ref[LRPX_TEST_PATH_MAX], side[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(m, sizeof m, "%s", lrpx_test_path(MODEL));
+    lrpx_test_snprintf(i0, sizeof i0, "%s", lrpx_test_path("images/fmnist_0_ankle_boot.npy"));
+    lrpx_test_snprintf(i3, sizeof i3, "%s", lrpx_test_path("images/fmnist_3_shirt.npy"));
+    /* each: the flags, and the reference case of testdata/expected/methods */
+    lrpx_test_snprintf(side, sizeof side, "%s",
+                       lrpx_test_path("expected/methods/fmnist_baseline.npy"));
+    ck_assert_int_eq(run_cli("explain", m, i3, "--method", "integrated-gradients", "--quadrature",
+                             "riemann_trapezoid", "--steps", "50", "--baseline", side, "-o",
+                             tpath("a.npy"), "--json", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out_text, "\"method\": \"integrated-gradients\""));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"completeness_gap\": "));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"baseline_score\": "));
+    lrpx_test_snprintf(ref, sizeof ref, "%s",
+                       lrpx_test_path("expected/methods/fmnist3_ig_trapezoid50_b.npy"));
+    ck_assert_double_le(npy_rel_l2(tpath("a.npy"), ref), 1e-4);
+
+    ck_assert_int_eq(run_cli("explain", m, i3, "--method=integrated-gradients", "--quadrature",
+                             "riemann_left", "--steps=7", "--baseline", "0.25", "-o",
+                             tpath("a.npy"), NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out_text, "completeness gap"));
+    lrpx_test_snprintf(ref, sizeof ref, "%s",
+                       lrpx_test_path("expected/methods/fmnist3_ig_left7_scalar.npy"));
+    ck_assert_double_le(npy_rel_l2(tpath("a.npy"), ref), 1e-4);
+
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "integrated-gradients", "--steps", "16",
+                             "--target", "2", "-o", tpath("a.npy"), NULL), 0);
+    lrpx_test_snprintf(ref, sizeof ref, "%s",
+                       lrpx_test_path("expected/methods/fmnist0_ig_gl16_target2.npy"));
+    ck_assert_double_le(npy_rel_l2(tpath("a.npy"), ref), 1e-4);
+
+    ck_assert_int_eq(run_cli("explain", m, i3, "--method", "occlusion", "--patch", "1,5,5",
+                             "--patch-stride", "1,3,3", "--fill", "0.5", "-o", tpath("a.npy"),
+                             NULL), 0);
+    lrpx_test_snprintf(ref, sizeof ref, "%s",
+                       lrpx_test_path("expected/methods/fmnist3_occ_1x5x5_s3.npy"));
+    ck_assert_double_le(npy_rel_l2(tpath("a.npy"), ref), 1e-4);
+
+    lrpx_test_snprintf(side, sizeof side, "%s",
+                       lrpx_test_path("expected/methods/fmnist_mask7.npy"));
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "feature-ablation", "--feature-mask",
+                             side, "-o", tpath("a.npy"), NULL), 0);
+    lrpx_test_snprintf(ref, sizeof ref, "%s",
+                       lrpx_test_path("expected/methods/fmnist0_ablation7.npy"));
+    ck_assert_double_le(npy_rel_l2(tpath("a.npy"), ref), 1e-4);
+
+    lrpx_test_snprintf(side, sizeof side, "%s",
+                       lrpx_test_path("expected/methods/fmnist_noise8.npy"));
+    ck_assert_int_eq(run_cli("explain", m, i3, "--method", "smoothgrad", "--noise", side,
+                             "--samples", "8", "--of", "gradxinput", "--internal-batch", "3",
+                             "-o", tpath("a.npy"), NULL), 0);
+    lrpx_test_snprintf(ref, sizeof ref, "%s",
+                       lrpx_test_path("expected/methods/fmnist3_smoothgrad_gradxinput.npy"));
+    ck_assert_double_le(npy_rel_l2(tpath("a.npy"), ref), 1e-4);
+
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "guided-backprop", "-o",
+                             tpath("a.npy"), "--heatmap", tpath("h.png"), NULL), 0);
+    lrpx_test_snprintf(ref, sizeof ref, "%s",
+                       lrpx_test_path("expected/methods/fmnist0_guided-backprop.npy"));
+    ck_assert_double_le(npy_rel_l2(tpath("a.npy"), ref), 1e-4);
+    ck_assert(exists(tpath("h.png")));
+
+    /* taylor's report; a grid with one column per method (and composite) */
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "taylor", "--json", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out_text, "\"residual\": "));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"root_score\": "));
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "saliency,lrp", "--method",
+                             "occlusion", "--composite", "epsilon_plus", "--composite",
+                             "epsilon_alpha2_beta1", "--grid", tpath("g.png"), "--zoom", "2",
+                             NULL), 0);
+    lrpx_image *g;
+    char        err[256];
+    ck_assert_int_eq(lrpx_image_load(tpath("g.png"), NULL, &g, err, sizeof err), LRPX_OK);
+    /* image + saliency + 2 composites + occlusion: 5 cells of 56 px and 6 gaps of 4 */
+    ck_assert_int_eq(g->width, 5 * 56 + 6 * 4);
+    lrpx_image_free(g);
+
+    /* method flags that do not fit the method, bad values */
+    ck_assert_int_eq(run_cli("explain", m, i0, "--steps", "8", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "--steps goes with --method integrated-gradients"));
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "saliency", "--composite",
+                             "epsilon_plus", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "--composite/--rules goes with --method lrp"));
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "occlusion,feature-ablation",
+                             "--fill", "1", NULL), 0);
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "bogus", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "'bogus' is not a method; one of: lrp gradient"));
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "occlusion", "--patch", "0,4,4",
+                             NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "occlusion", "--patch-stride",
+                             "1,2,2", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "integrated-gradients",
+                             "--quadrature", "simpson", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "integrated-gradients",
+                             "--quadrature", "riemann_left", "--steps", "1", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "smoothgrad", "--of", "lrp", NULL), 2);
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "smoothgrad", "--seed", "-3", NULL), 2);
+    /* values the library refuses: exit 1 with its message, no file */
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "occlusion", "--patch", "1,30,4",
+                             "-o", tpath("x.npy"), NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "the patch's axis 1 is 30, the input's 28"));
+    ck_assert(!exists(tpath("x.npy")));
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "smoothgrad", "--noise",
+                             tpath("none.npy"), NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "--noise"));
+    ck_assert_int_eq(run_cli("explain", m, i0, "--method", "feature-ablation", "--feature-mask",
+                             i3, NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "the mask must hold integers"));
+    ck_assert_int_eq(run_cli("explain", "--help", NULL), 0);
+    for (const char *f = "integrated-gradients\0--quadrature\0--feature-mask\0guided-backprop\0";
+         *f; f += strlen(f) + 1)
+        ck_assert_msg(strstr(out_text, f) != NULL, "explain --help lacks %s", f);
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -701,6 +840,12 @@ cli_suite(void)
     tcase_add_test(tc, test_bad_inputs);
     tcase_add_test(tc, test_usage_errors);
     tcase_add_test(tc, test_outputs_never_clobber_inputs);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("methods");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_methods_cli);
     suite_add_tcase(s, tc);
     return s;
 }
