@@ -320,24 +320,33 @@ typedef enum lrpx_seed {
     LRPX_SEED_TENSOR,             /* seed_data: full output relevance         */
 } lrpx_seed;
 
+/* Sizes of the fixed arrays in struct lrpx_lrp_options. */
+#define LRPX_LRP_COMPOSITE_MAX 48    /* bytes of composite, with its '\0'         */
+#define LRPX_LRP_MAX_OVERRIDES 64    /* "SELECTOR=RULE" overrides                  */
+#define LRPX_LRP_OVERRIDE_MAX  128   /* bytes of one override, with its '\0'      */
+#define LRPX_LRP_MAX_BOX_C     16    /* channels of box_low_own / box_high_own and
+                                        of per-channel zbox bounds in a rule spec
+                                        or rule file                              */
+
 /* Options of lrpx_session_explain. Fill with lrpx_lrp_options_default,
  * then set fields or use the helpers below (composite by name, "SEL=RULE"
  * overrides, a JSON rule file). docs/lrp.md has the rules and composites. */
 struct lrpx_lrp_options {
-    char           composite[48];     /* "epsilon_plus" (default), "lrp0", ... */
+    char           composite[LRPX_LRP_COMPOSITE_MAX];   /* "epsilon_plus" (default), ... */
     /* "SELECTOR=RULE" overrides applied after the composite, later ones
      * winning; see docs/lrp.md. The strings are copied. */
     int            n_overrides;
-    char           overrides[64][128];
+    char           overrides[LRPX_LRP_MAX_OVERRIDES][LRPX_LRP_OVERRIDE_MAX];
     /* z^B bounds of the first layer for epsilon_gamma_box, in the model's
      * input space: scalars (default NaN = unset, which that composite
      * refuses), or n_box_c per-channel values (axis 1 of the input) from
      * box_low_c/box_high_c (caller-owned) or, when those are NULL, from
-     * box_low_own/box_high_own (at most 16; set by the JSON loader). */
+     * box_low_own/box_high_own (at most LRPX_LRP_MAX_BOX_C; set by the
+     * JSON loader). */
     double         box_low, box_high;
     const float   *box_low_c, *box_high_c;
     int            n_box_c;
-    float          box_low_own[16], box_high_own[16];
+    float          box_low_own[LRPX_LRP_MAX_BOX_C], box_high_own[LRPX_LRP_MAX_BOX_C];
     lrpx_maxpool_mode maxpool;
     int            zero_bias;         /* 1: biases ignored by the rules        */
     lrpx_seed      seed;
@@ -363,7 +372,8 @@ LRPX_API lrpx_status lrpx_lrp_options_set_composite(struct lrpx_lrp_options *opt
  * channel), wsquare, flat, pass; for max pools winner, winner-split, sum.
  * errbuf (may be NULL) receives a message naming the bad part.
  * Returns: LRPX_OK or LRPX_EINVAL (bad syntax or values, alpha - beta != 1,
- * a rule that does not fit the op type, more than 64 overrides). */
+ * a rule that does not fit the op type, more than LRPX_LRP_MAX_OVERRIDES
+ * overrides, a spec of LRPX_LRP_OVERRIDE_MAX bytes or more). */
 LRPX_API lrpx_status lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *opts,
                                                  const char *spec, char *errbuf,
                                                  size_t errlen);
@@ -452,11 +462,14 @@ typedef enum lrpx_shift_pad {
     LRPX_SHIFT_PAD_COUNT
 } lrpx_shift_pad;
 
+#define LRPX_TRICK_MAX_TRANSLATE 64   /* largest translate: (2K+1)^2 passes */
+
 struct lrpx_trick_options {
     lrpx_attr_method method;
     const char      *input_name;  /* NULL: the first fed input                */
     int              nhwc;        /* x is N,H,W,C (default 0: N,C,H,W)        */
-    int              translate;   /* K >= 0: shifts in [-K, K]^2              */
+    int              translate;   /* K in 0..LRPX_TRICK_MAX_TRANSLATE: shifts
+                                     in [-K, K]^2                              */
     lrpx_shift_pad   pad;
     int              window_width, window_height;   /* sliding window size    */
     int              stride_x, stride_y;            /* >= 1                   */
@@ -589,6 +602,7 @@ LRPX_API lrpx_status lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank
  * data[(y * width + x) * channels + c]. Decoded pixels are in [0, 255]:
  * 8-bit files give whole numbers, 16-bit files v * 255 / 65535. Maps made by
  * lrpx_heatmap_reduce hold any float values in one channel. */
+#define LRPX_IMAGE_FORMAT_MAX 8   /* bytes of lrpx_image.format, with '\0' */
 typedef struct lrpx_image {
     int    width, height;
     int    channels;       /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA              */
@@ -598,7 +612,8 @@ typedef struct lrpx_image {
     int    file_width;     /* as stored in the file, before orientation        */
     int    file_height;
     int    orientation;    /* EXIF orientation 1..8 that was applied (1: none) */
-    char   format[8];      /* "jpeg", "png", or "" for images made in memory   */
+    char   format[LRPX_IMAGE_FORMAT_MAX];   /* "jpeg", "png", or "" for images
+                                               made in memory                */
 } lrpx_image;
 
 /* Options of lrpx_image_load; NULL means the defaults shown. */
@@ -682,8 +697,10 @@ typedef enum lrpx_alpha {
  * (v * scale - mean[c]) / std[c], channel order and layout. Fields left
  * "unset" (the values lrpx_preprocess_init puts in) are filled by
  * lrpx_preprocess_from_shape or take the default noted. */
+#define LRPX_PREPROCESS_NAME_MAX 32   /* bytes of lrpx_preprocess.name, with '\0' */
 struct lrpx_preprocess {
-    char             name[32];        /* preset name, for messages ("" if none) */
+    char             name[LRPX_PREPROCESS_NAME_MAX];   /* preset name, for messages
+                                                          ("" if none; cut to fit) */
     lrpx_resize_mode resize;
     int              resize_shorter;  /* SHORTER: target of the shorter side    */
     int              resize_width;    /* EXACT                                  */
