@@ -26,9 +26,13 @@
  *     lrpx_session_free(s);
  *     lrpx_model_free(model);
  *
- * Every function that can fail returns an lrpx_status; the message that goes
- * with it is read from the handle (lrpx_model_errmsg, lrpx_session_errmsg).
- * The library never exits or aborts on bad input.
+ * Every function that can fail returns an lrpx_status (docs/errors.md). The
+ * message that goes with it is read from the handle (lrpx_model_errmsg,
+ * lrpx_session_errmsg; a failed session getter sets it too), or, for
+ * functions without a handle, written into the caller's (errbuf, errlen):
+ * the message on failure, "" on success, cut to errlen bytes and always
+ * terminated; errbuf may be NULL. The library never exits or aborts on bad
+ * input.
  *
  * Threads: a loaded lrpx_model is never written again, so any number of
  * threads may create and use sessions on the same model at once (free the
@@ -169,7 +173,9 @@ LRPX_API lrpx_status lrpx_model_load_buffer(const void *buf, size_t len,
 LRPX_API const char *lrpx_model_errmsg(const lrpx_model *model);
 LRPX_API void        lrpx_model_free(lrpx_model *model);   /* NULL is a no-op */
 
-/* Introspection. Strings are owned by the model and live as long as it. */
+/* Introspection. Strings are owned by the model and live as long as it.
+ * The *_info getters return LRPX_EINVAL for i out of range and leave no
+ * message: a loaded model is never written again (threads may share it). */
 LRPX_API int         lrpx_model_n_inputs(const lrpx_model *model);   /* fed inputs only */
 LRPX_API int         lrpx_model_n_outputs(const lrpx_model *model);
 LRPX_API lrpx_status lrpx_model_input_info(const lrpx_model *model, int i, lrpx_value_info *out);
@@ -214,7 +220,9 @@ LRPX_API lrpx_status lrpx_session_set_input(lrpx_session *session, const char *n
 /* METHOD: forward pass over all graph outputs. */
 LRPX_API lrpx_status lrpx_session_run(lrpx_session *session);
 /* METHOD: output i of the last run. The view is owned by the session and valid
- * until the next set_input, run or free. */
+ * until the next set_input, run or free. The getters of a session return
+ * LRPX_OK or LRPX_EINVAL (no pass yet, an index out of range, an unknown
+ * name, NULL out), with the reason in lrpx_session_errmsg. */
 LRPX_API lrpx_status lrpx_session_output(const lrpx_session *session, int i,
                                          lrpx_tensor_view *out);
 /* METHOD: any value of the last run by name (intermediate activations too). */
@@ -425,13 +433,14 @@ typedef struct lrpx_node_relevance {
  * (reverse topological: i = 0 is the node next to the output). For a
  * BatchNormalization or bias Add merged into the layer before it the rule
  * reads "fused into NAME" and r_in == r_out. Strings live until the next
- * explain or free. Returns LRPX_OK or LRPX_EINVAL (i out of range). */
+ * explain or free. Returns LRPX_OK or LRPX_EINVAL (i out of range; the
+ * reason in lrpx_session_errmsg). */
 LRPX_API int         lrpx_session_n_explained(const lrpx_session *session);
 LRPX_API lrpx_status lrpx_session_explained_node(const lrpx_session *session, int i,
                                                  lrpx_node_relevance *out);
 /* The class and logit that were explained for sample `sample` (cls -1 for
  * a tensor seed, whose sum is then *value). Returns LRPX_OK or LRPX_EINVAL
- * (no pass yet, sample out of range). */
+ * (no pass yet, sample out of range; the reason in lrpx_session_errmsg). */
 LRPX_API lrpx_status lrpx_session_explained_output(const lrpx_session *session,
                                                    int64_t sample, int64_t *cls,
                                                    double *value);
@@ -593,9 +602,9 @@ LRPX_API lrpx_status lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank
  *     lrpx_pixmap_save(blend, "cat_lrp.png", 0, err, sizeof err);
  *
  * Errors: every function that can fail returns an lrpx_status and writes
- * "FILE: reason" (or just the reason when no file is involved) into errbuf,
- * truncated to errlen bytes; errbuf may be NULL. Output pointers are set to
- * NULL on failure. Nothing here keeps global state; see
+ * "FILE: reason" (or just the reason when no file is involved) into errbuf
+ * on failure and "" on success, truncated to errlen bytes; errbuf may be
+ * NULL. Output pointers are set to NULL on failure. Nothing here keeps global state; see
  * docs/visualization.md for the pipeline, presets and file formats. */
 
 /* A decoded image (or a relevance map): float samples, HWC row-major,

@@ -534,6 +534,7 @@ lrpx_status
 lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *o, const char *spec, char *errbuf,
                             size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     struct lrpx_rule_spec sp;
     if (!o) {
         errf(errbuf, errlen, "options are NULL");
@@ -573,6 +574,7 @@ lrpx_status
 lrpx_lrp_options_set_composite(struct lrpx_lrp_options *o, const char *name, char *errbuf,
                                size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!o || !name) {
         errf(errbuf, errlen, "options or name are NULL");
         return LRPX_EINVAL;
