@@ -16,28 +16,6 @@
 
 #include "lrpx_test.h"
 
-static char scratch[LRPX_TEST_PATH_MAX];
-
-static void
-setup(void)
-{
-    lrpx_test_tmpdir(scratch, sizeof scratch);
-}
-
-static void
-teardown(void)
-{
-    lrpx_test_rmtree(scratch);
-}
-
-static const char *
-scratch_path(const char *name)
-{
-    static char p[LRPX_TEST_PATH_MAX];
-    lrpx_test_snprintf(p, sizeof p, "%s/%s", scratch, name);
-    return p;
-}
-
 /* A 6x4 RGB image / pixmap with some values in it. */
 static lrpx_image *
 small_image(void)
@@ -80,10 +58,10 @@ c_parse_rule(int ok, E)
 static lrpx_status
 c_rules_load(int ok, E)
 {
-    lrpx_test_write_file(scratch_path("r.json"), "{}", 2);
+    lrpx_test_write_file(lrpx_test_scratch("r.json"), "{}", 2);
     struct lrpx_lrp_options o;
     lrpx_lrp_options_default(&o);
-    return lrpx_lrp_options_load_json(&o, scratch_path(ok ? "r.json" : "none.json"), eb, el);
+    return lrpx_lrp_options_load_json(&o, lrpx_test_scratch(ok ? "r.json" : "none.json"), eb, el);
 }
 
 static lrpx_status
@@ -108,7 +86,7 @@ static lrpx_status
 c_npy_write(int ok, E)
 {
     const float x[2] = { 1, 2 };
-    return lrpx_npy_write(scratch_path("a.npy"), ok ? LRPX_DTYPE_FLOAT32 : LRPX_DTYPE_FLOAT16,
+    return lrpx_npy_write(lrpx_test_scratch("a.npy"), ok ? LRPX_DTYPE_FLOAT32 : LRPX_DTYPE_FLOAT16,
                           1, (int64_t[]){ 2 }, x, eb, el);
 }
 
@@ -116,10 +94,10 @@ static lrpx_status
 c_npy_read(int ok, E)
 {
     const float x[2] = { 1, 2 };
-    ck_assert_int_eq(lrpx_npy_write(scratch_path("a.npy"), LRPX_DTYPE_FLOAT32, 1,
+    ck_assert_int_eq(lrpx_npy_write(lrpx_test_scratch("a.npy"), LRPX_DTYPE_FLOAT32, 1,
                                     (int64_t[]){ 2 }, x, NULL, 0), LRPX_OK);
     lrpx_npy   *a;
-    lrpx_status rc = lrpx_npy_read(scratch_path(ok ? "a.npy" : "b.npy"), &a, eb, el);
+    lrpx_status rc = lrpx_npy_read(lrpx_test_scratch(ok ? "a.npy" : "b.npy"), &a, eb, el);
     lrpx_npy_free(a);
     return rc;
 }
@@ -129,7 +107,7 @@ c_image_load(int ok, E)
 {
     lrpx_image *img;
     lrpx_status rc = lrpx_image_load(ok ? lrpx_test_path("images/photos/astronaut.jpg")
-                                        : scratch_path("none.jpg"), NULL, &img, eb, el);
+                                        : lrpx_test_scratch("none.jpg"), NULL, &img, eb, el);
     lrpx_image_free(img);
     return rc;
 }
@@ -165,10 +143,10 @@ c_from_shape(int ok, E)
 static lrpx_status
 c_pp_load(int ok, E)
 {
-    lrpx_test_write_file(scratch_path("p.json"), "{}", 2);
+    lrpx_test_write_file(lrpx_test_scratch("p.json"), "{}", 2);
     struct lrpx_preprocess pp;
     lrpx_preprocess_init(&pp);
-    return lrpx_preprocess_load_json(&pp, scratch_path(ok ? "p.json" : "none.json"), eb, el);
+    return lrpx_preprocess_load_json(&pp, lrpx_test_scratch(ok ? "p.json" : "none.json"), eb, el);
 }
 
 static lrpx_status
@@ -241,7 +219,7 @@ static lrpx_status
 c_save_png(int ok, E)
 {
     lrpx_pixmap *pm = small_pixmap();
-    lrpx_status  rc = lrpx_pixmap_save_png(pm, scratch_path(ok ? "a.png" : "no/a.png"), eb, el);
+    lrpx_status  rc = lrpx_pixmap_save_png(pm, lrpx_test_scratch(ok ? "a.png" : "no/a.png"), eb, el);
     lrpx_pixmap_free(pm);
     return rc;
 }
@@ -250,7 +228,7 @@ static lrpx_status
 c_save_jpeg(int ok, E)
 {
     lrpx_pixmap *pm = small_pixmap();
-    lrpx_status  rc = lrpx_pixmap_save_jpeg(pm, scratch_path("a.jpg"), ok ? 90 : 101, eb, el);
+    lrpx_status  rc = lrpx_pixmap_save_jpeg(pm, lrpx_test_scratch("a.jpg"), ok ? 90 : 101, eb, el);
     lrpx_pixmap_free(pm);
     return rc;
 }
@@ -259,7 +237,7 @@ static lrpx_status
 c_save(int ok, E)
 {
     lrpx_pixmap *pm = small_pixmap();
-    lrpx_status  rc = lrpx_pixmap_save(pm, scratch_path(ok ? "a.png" : "a.bmp"), 0, eb, el);
+    lrpx_status  rc = lrpx_pixmap_save(pm, lrpx_test_scratch(ok ? "a.png" : "a.bmp"), 0, eb, el);
     lrpx_pixmap_free(pm);
     return rc;
 }
@@ -267,9 +245,9 @@ c_save(int ok, E)
 static lrpx_status
 c_colormap_load(int ok, E)
 {
-    lrpx_test_write_file(scratch_path("c.txt"), "0 0 0 0\n1 1 1 1\n", 16);
+    lrpx_test_write_file(lrpx_test_scratch("c.txt"), "0 0 0 0\n1 1 1 1\n", 16);
     lrpx_colormap *c;
-    lrpx_status    rc = lrpx_colormap_load(scratch_path(ok ? "c.txt" : "none.txt"), &c, eb, el);
+    lrpx_status    rc = lrpx_colormap_load(lrpx_test_scratch(ok ? "c.txt" : "none.txt"), &c, eb, el);
     lrpx_colormap_free(c);
     return rc;
 }
@@ -535,7 +513,7 @@ errors_suite(void)
 {
     Suite *s  = suite_create("errors");
     TCase *tc = tcase_create("errbuf");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_add_test(tc, test_table_is_complete);
     tcase_add_loop_test(tc, test_errbuf_convention, 0, N_CALLS);
     suite_add_tcase(s, tc);
