@@ -26,9 +26,13 @@
  *     lrpx_session_free(s);
  *     lrpx_model_free(model);
  *
- * Every function that can fail returns an lrpx_status; the message that goes
- * with it is read from the handle (lrpx_model_errmsg, lrpx_session_errmsg).
- * The library never exits or aborts on bad input.
+ * Every function that can fail returns an lrpx_status (docs/errors.md). The
+ * message that goes with it is read from the handle (lrpx_model_errmsg,
+ * lrpx_session_errmsg; a failed session getter sets it too), or, for
+ * functions without a handle, written into the caller's (errbuf, errlen):
+ * the message on failure, "" on success, cut to errlen bytes and always
+ * terminated; errbuf may be NULL. The library never exits or aborts on bad
+ * input.
  *
  * Threads: a loaded lrpx_model is never written again, so any number of
  * threads may create and use sessions on the same model at once (free the
@@ -169,7 +173,9 @@ LRPX_API lrpx_status lrpx_model_load_buffer(const void *buf, size_t len,
 LRPX_API const char *lrpx_model_errmsg(const lrpx_model *model);
 LRPX_API void        lrpx_model_free(lrpx_model *model);   /* NULL is a no-op */
 
-/* Introspection. Strings are owned by the model and live as long as it. */
+/* Introspection. Strings are owned by the model and live as long as it.
+ * The *_info getters return LRPX_EINVAL for i out of range and leave no
+ * message: a loaded model is never written again (threads may share it). */
 LRPX_API int         lrpx_model_n_inputs(const lrpx_model *model);   /* fed inputs only */
 LRPX_API int         lrpx_model_n_outputs(const lrpx_model *model);
 LRPX_API lrpx_status lrpx_model_input_info(const lrpx_model *model, int i, lrpx_value_info *out);
@@ -214,7 +220,9 @@ LRPX_API lrpx_status lrpx_session_set_input(lrpx_session *session, const char *n
 /* METHOD: forward pass over all graph outputs. */
 LRPX_API lrpx_status lrpx_session_run(lrpx_session *session);
 /* METHOD: output i of the last run. The view is owned by the session and valid
- * until the next set_input, run or free. */
+ * until the next set_input, run or free. The getters of a session return
+ * LRPX_OK or LRPX_EINVAL (no pass yet, an index out of range, an unknown
+ * name, NULL out), with the reason in lrpx_session_errmsg. */
 LRPX_API lrpx_status lrpx_session_output(const lrpx_session *session, int i,
                                          lrpx_tensor_view *out);
 /* METHOD: any value of the last run by name (intermediate activations too). */
@@ -320,24 +328,33 @@ typedef enum lrpx_seed {
     LRPX_SEED_TENSOR,             /* seed_data: full output relevance         */
 } lrpx_seed;
 
+/* Sizes of the fixed arrays in struct lrpx_lrp_options. */
+#define LRPX_LRP_COMPOSITE_MAX 48    /* bytes of composite, with its '\0'         */
+#define LRPX_LRP_MAX_OVERRIDES 64    /* "SELECTOR=RULE" overrides                  */
+#define LRPX_LRP_OVERRIDE_MAX  128   /* bytes of one override, with its '\0'      */
+#define LRPX_LRP_MAX_BOX_C     16    /* channels of box_low_own / box_high_own and
+                                        of per-channel zbox bounds in a rule spec
+                                        or rule file                              */
+
 /* Options of lrpx_session_explain. Fill with lrpx_lrp_options_default,
  * then set fields or use the helpers below (composite by name, "SEL=RULE"
  * overrides, a JSON rule file). docs/lrp.md has the rules and composites. */
 struct lrpx_lrp_options {
-    char           composite[48];     /* "epsilon_plus" (default), "lrp0", ... */
+    char           composite[LRPX_LRP_COMPOSITE_MAX];   /* "epsilon_plus" (default), ... */
     /* "SELECTOR=RULE" overrides applied after the composite, later ones
      * winning; see docs/lrp.md. The strings are copied. */
     int            n_overrides;
-    char           overrides[64][128];
+    char           overrides[LRPX_LRP_MAX_OVERRIDES][LRPX_LRP_OVERRIDE_MAX];
     /* z^B bounds of the first layer for epsilon_gamma_box, in the model's
      * input space: scalars (default NaN = unset, which that composite
      * refuses), or n_box_c per-channel values (axis 1 of the input) from
      * box_low_c/box_high_c (caller-owned) or, when those are NULL, from
-     * box_low_own/box_high_own (at most 16; set by the JSON loader). */
+     * box_low_own/box_high_own (at most LRPX_LRP_MAX_BOX_C; set by the
+     * JSON loader). */
     double         box_low, box_high;
     const float   *box_low_c, *box_high_c;
     int            n_box_c;
-    float          box_low_own[16], box_high_own[16];
+    float          box_low_own[LRPX_LRP_MAX_BOX_C], box_high_own[LRPX_LRP_MAX_BOX_C];
     lrpx_maxpool_mode maxpool;
     int            zero_bias;         /* 1: biases ignored by the rules        */
     lrpx_seed      seed;
@@ -363,7 +380,8 @@ LRPX_API lrpx_status lrpx_lrp_options_set_composite(struct lrpx_lrp_options *opt
  * channel), wsquare, flat, pass; for max pools winner, winner-split, sum.
  * errbuf (may be NULL) receives a message naming the bad part.
  * Returns: LRPX_OK or LRPX_EINVAL (bad syntax or values, alpha - beta != 1,
- * a rule that does not fit the op type, more than 64 overrides). */
+ * a rule that does not fit the op type, more than LRPX_LRP_MAX_OVERRIDES
+ * overrides, a spec of LRPX_LRP_OVERRIDE_MAX bytes or more). */
 LRPX_API lrpx_status lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *opts,
                                                  const char *spec, char *errbuf,
                                                  size_t errlen);
@@ -415,13 +433,14 @@ typedef struct lrpx_node_relevance {
  * (reverse topological: i = 0 is the node next to the output). For a
  * BatchNormalization or bias Add merged into the layer before it the rule
  * reads "fused into NAME" and r_in == r_out. Strings live until the next
- * explain or free. Returns LRPX_OK or LRPX_EINVAL (i out of range). */
+ * explain or free. Returns LRPX_OK or LRPX_EINVAL (i out of range; the
+ * reason in lrpx_session_errmsg). */
 LRPX_API int         lrpx_session_n_explained(const lrpx_session *session);
 LRPX_API lrpx_status lrpx_session_explained_node(const lrpx_session *session, int i,
                                                  lrpx_node_relevance *out);
 /* The class and logit that were explained for sample `sample` (cls -1 for
  * a tensor seed, whose sum is then *value). Returns LRPX_OK or LRPX_EINVAL
- * (no pass yet, sample out of range). */
+ * (no pass yet, sample out of range; the reason in lrpx_session_errmsg). */
 LRPX_API lrpx_status lrpx_session_explained_output(const lrpx_session *session,
                                                    int64_t sample, int64_t *cls,
                                                    double *value);
@@ -623,6 +642,8 @@ typedef enum lrpx_shift_pad {
     LRPX_SHIFT_PAD_COUNT
 } lrpx_shift_pad;
 
+#define LRPX_TRICK_MAX_TRANSLATE 64   /* largest translate: (2K+1)^2 passes */
+
 struct lrpx_trick_options {
     lrpx_attr_method method;      /* the map averaged: any method             */
     const struct lrpx_attr_options *attr;  /* the method's other options     */
@@ -630,7 +651,8 @@ struct lrpx_trick_options {
                                   /* the LRP options of the call replace its   */
     const char      *input_name;  /* NULL: the first fed input                */
     int              nhwc;        /* x is N,H,W,C (default 0: N,C,H,W)        */
-    int              translate;   /* K >= 0: shifts in [-K, K]^2              */
+    int              translate;   /* K in 0..LRPX_TRICK_MAX_TRANSLATE: shifts
+                                     in [-K, K]^2                              */
     lrpx_shift_pad   pad;
     int              window_width, window_height;   /* sliding window size    */
     int              stride_x, stride_y;            /* >= 1                   */
@@ -754,15 +776,16 @@ LRPX_API lrpx_status lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank
  *     lrpx_pixmap_save(blend, "cat_lrp.png", 0, err, sizeof err);
  *
  * Errors: every function that can fail returns an lrpx_status and writes
- * "FILE: reason" (or just the reason when no file is involved) into errbuf,
- * truncated to errlen bytes; errbuf may be NULL. Output pointers are set to
- * NULL on failure. Nothing here keeps global state; see
+ * "FILE: reason" (or just the reason when no file is involved) into errbuf
+ * on failure and "" on success, truncated to errlen bytes; errbuf may be
+ * NULL. Output pointers are set to NULL on failure. Nothing here keeps global state; see
  * docs/visualization.md for the pipeline, presets and file formats. */
 
 /* A decoded image (or a relevance map): float samples, HWC row-major,
  * data[(y * width + x) * channels + c]. Decoded pixels are in [0, 255]:
  * 8-bit files give whole numbers, 16-bit files v * 255 / 65535. Maps made by
  * lrpx_heatmap_reduce hold any float values in one channel. */
+#define LRPX_IMAGE_FORMAT_MAX 8   /* bytes of lrpx_image.format, with '\0' */
 typedef struct lrpx_image {
     int    width, height;
     int    channels;       /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA              */
@@ -772,7 +795,8 @@ typedef struct lrpx_image {
     int    file_width;     /* as stored in the file, before orientation        */
     int    file_height;
     int    orientation;    /* EXIF orientation 1..8 that was applied (1: none) */
-    char   format[8];      /* "jpeg", "png", or "" for images made in memory   */
+    char   format[LRPX_IMAGE_FORMAT_MAX];   /* "jpeg", "png", or "" for images
+                                               made in memory                */
 } lrpx_image;
 
 /* Options of lrpx_image_load; NULL means the defaults shown. */
@@ -856,8 +880,10 @@ typedef enum lrpx_alpha {
  * (v * scale - mean[c]) / std[c], channel order and layout. Fields left
  * "unset" (the values lrpx_preprocess_init puts in) are filled by
  * lrpx_preprocess_from_shape or take the default noted. */
+#define LRPX_PREPROCESS_NAME_MAX 32   /* bytes of lrpx_preprocess.name, with '\0' */
 struct lrpx_preprocess {
-    char             name[32];        /* preset name, for messages ("" if none) */
+    char             name[LRPX_PREPROCESS_NAME_MAX];   /* preset name, for messages
+                                                          ("" if none; cut to fit) */
     lrpx_resize_mode resize;
     int              resize_shorter;  /* SHORTER: target of the shorter side    */
     int              resize_width;    /* EXACT                                  */

@@ -73,9 +73,14 @@ lrpx_status lrpx__verror(struct lrpx_err *err, lrpx_status status, const char *f
 void lrpx__error_prefix(struct lrpx_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void lrpx__error_clear(struct lrpx_err *err);
-/* Copy the message of err to a caller's errbuf, truncated to errlen bytes
- * ("" when err holds no error; NULL or errlen 0: nothing). */
-void lrpx__errbuf_set(const struct lrpx_err *err, char *errbuf, size_t errlen);
+/* Finish a public function that reports through (errbuf, errlen), the
+ * convention of docs/errors.md: errbuf receives err's message when rc is an
+ * error and "" when it is LRPX_OK (err may then be NULL), truncated to
+ * errlen bytes and always terminated; NULL or errlen 0: nothing. Returns
+ * rc, so a function can end with
+ *     return lrpx__errbuf_done(rc, &err, errbuf, errlen); */
+lrpx_status lrpx__errbuf_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf,
+                              size_t errlen);
 
 /* ---- files (src/util/file.c) ---- */
 

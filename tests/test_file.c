@@ -4,7 +4,7 @@
  * library, lrpx_test_write_file) and what the file system reports: stat,
  * the folder's entries after a write. Concurrent writers run as forked
  * processes that start together at a pipe. Every file reader of the
- * library is checked on a FIFO and a missing file.
+ * library (lrpx__slurp among them) is checked on a FIFO and a missing file.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,36 +19,14 @@
 #include "lrpx_test.h"
 #include "onnx/tensor_pb.h"
 
-static char scratch[LRPX_TEST_PATH_MAX];
-
-static void
-setup(void)
-{
-    lrpx_test_tmpdir(scratch, sizeof scratch);
-}
-
-static void
-teardown(void)
-{
-    lrpx_test_rmtree(scratch);
-}
-
-static const char *
-scratch_path(const char *name)
-{
-    static char p[LRPX_TEST_PATH_MAX];
-    lrpx_test_snprintf(p, sizeof p, "%s/%s", scratch, name);
-    return p;
-}
-
 /* The names in the scratch folder other than `keep` (may be NULL): what a
  * write left behind. Fails the test when there is any; `when` says after
  * what. */
 static void
 assert_only(const char *keep, const char *when)
 {
-    DIR *d = opendir(scratch);
-    ck_assert_msg(d != NULL, "cannot open %s", scratch);
+    DIR *d = opendir(lrpx_test_scratch(NULL));
+    ck_assert_msg(d != NULL, "cannot open %s", lrpx_test_scratch(NULL));
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -67,7 +45,7 @@ static const struct lrpx_file_cap cap_1k = { 1024, LRPX_ELIMIT, "a test file" };
 
 START_TEST(test_slurp_text)
 {
-    const char *p = scratch_path("a.txt");
+    const char *p = lrpx_test_scratch("a.txt");
     lrpx_test_write_file(p, "hello\nworld", 11);
     struct lrpx_err err;
     lrpx__error_clear(&err);
@@ -91,7 +69,7 @@ END_TEST
 
 START_TEST(test_slurp_empty)
 {
-    const char *p = scratch_path("empty");
+    const char *p = lrpx_test_scratch("empty");
     lrpx_test_write_file(p, "", 0);
     struct lrpx_err err;
     lrpx__error_clear(&err);
@@ -107,7 +85,7 @@ END_TEST
 
 START_TEST(test_slurp_over_cap)
 {
-    const char *p = scratch_path("big.bin");
+    const char *p = lrpx_test_scratch("big.bin");
     char        b[1025];
     memset(b, 1, sizeof b);
     lrpx_test_write_file(p, b, sizeof b);
@@ -133,7 +111,7 @@ END_TEST
 
 START_TEST(test_slurp_missing)
 {
-    const char     *p = scratch_path("no/such/file.txt");
+    const char     *p = lrpx_test_scratch("no/such/file.txt");
     struct lrpx_err err;
     lrpx__error_clear(&err);
     void  *buf;
@@ -151,46 +129,14 @@ START_TEST(test_slurp_directory)
     lrpx__error_clear(&err);
     void  *buf;
     size_t len;
-    ck_assert_int_eq(lrpx__slurp(scratch, &cap_1k, &buf, &len, &err), LRPX_EIO);
+    ck_assert_int_eq(lrpx__slurp(lrpx_test_scratch(NULL), &cap_1k, &buf, &len, &err), LRPX_EIO);
     ck_assert_msg(strstr(err.msg, "not a regular file"), "%s", err.msg);
-}
-END_TEST
-
-/* A FIFO with no writer: a plain open would wait forever. Run in a child
- * with an alarm, so a hang cannot stall the run (also with CK_FORK=no). */
-START_TEST(test_slurp_fifo)
-{
-    const char *p = scratch_path("fifo");
-    ck_assert_int_eq(mkfifo(p, 0600), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        /* Check's SIGALRM handler would kill the whole process group */
-        signal(SIGALRM, SIG_DFL);
-        alarm(10);
-        struct lrpx_err err;
-        lrpx__error_clear(&err);
-        void       *buf;
-        size_t      len;
-        lrpx_status rc = lrpx__slurp(p, &cap_1k, &buf, &len, &err);
-        _exit(rc == LRPX_EIO && !buf && strstr(err.msg, p) == err.msg &&
-                      strstr(err.msg, "not a regular file")
-                  ? 0
-                  : 1);
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(!WIFSIGNALED(status), "lrpx__slurp on a FIFO hung or crashed (signal %d)",
-                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "lrpx__slurp on a FIFO did not fail with 'PATH: not a regular file'");
 }
 END_TEST
 
 START_TEST(test_slurp_oom)
 {
-    const char *p = scratch_path("a.txt");
+    const char *p = lrpx_test_scratch("a.txt");
     lrpx_test_write_file(p, "abc", 3);
     struct lrpx_err err;
     lrpx__error_clear(&err);
@@ -207,6 +153,20 @@ END_TEST
 
 /* Every file reader of the library, on one path: the status and message
  * it gives (msg receives the message). */
+static lrpx_status
+read_slurp(const char *p, char *msg, size_t size)
+{
+    struct lrpx_err err;
+    void           *buf;
+    size_t          len;
+    lrpx__error_clear(&err);
+    lrpx_status rc = lrpx__slurp(p, &cap_1k, &buf, &len, &err);
+    if (rc == LRPX_OK)
+        lrpx__free(buf);
+    snprintf(msg, size, "%s", err.msg);
+    return rc;
+}
+
 static lrpx_status
 read_model(const char *p, char *msg, size_t size)
 {
@@ -276,6 +236,7 @@ static const struct {
     const char *name;
     lrpx_status (*read)(const char *p, char *msg, size_t size);
 } readers[] = {
+    { "lrpx__slurp",                read_slurp      },
     { "lrpx_model_load_file",       read_model      },
     { "lrpx__tensor_pb_read",       read_tensor_pb  },
     { "lrpx_npy_read",              read_npy        },
@@ -285,37 +246,32 @@ static const struct {
     { "lrpx_lrp_options_load_json", read_rules      },
 };
 
-/* Each reader refuses a FIFO at once (in a child with an alarm, so a hang
- * fails instead of stalling the run) and a missing file, naming the path. */
+/* The reader of readers[*i] on a FIFO with no writer (a plain open would
+ * wait for one forever): LRPX_EIO, "PATH: not a regular file". */
+static int
+fifo_refused(const void *arg)
+{
+    int         i = *(const int *)arg;
+    const char *p = lrpx_test_scratch("fifo");
+    char        msg[1024];
+    lrpx_status rc = readers[i].read(p, msg, sizeof msg);
+    if (rc == LRPX_EIO && strstr(msg, p) && strstr(msg, "not a regular file"))
+        return 0;
+    fprintf(stderr, "%s on a FIFO: %s: %s\n", readers[i].name, lrpx_status_name(rc), msg);
+    return 1;
+}
+
+/* Each reader refuses a FIFO at once (run in a child under an alarm, so a
+ * hang fails instead of stalling the run) and a missing file, naming the
+ * path. */
 START_TEST(test_readers_fifo_and_missing)
 {
     const char *name = readers[_i].name;
-    char        fifo[LRPX_TEST_PATH_MAX], missing[LRPX_TEST_PATH_MAX];
-    lrpx_test_snprintf(fifo, sizeof fifo, "%s", scratch_path("fifo"));
-    lrpx_test_snprintf(missing, sizeof missing, "%s", scratch_path("missing"));
-    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        signal(SIGALRM, SIG_DFL);
-        alarm(10);
-        char        msg[1024];
-        lrpx_status rc = readers[_i].read(fifo, msg, sizeof msg);
-        if (rc != LRPX_EIO || !strstr(msg, fifo) || !strstr(msg, "not a regular file")) {
-            fprintf(stderr, "%s on a FIFO: %s: %s\n", name, lrpx_status_name(rc), msg);
-            _exit(1);
-        }
-        _exit(0);
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(!WIFSIGNALED(status), "%s on a FIFO hung or crashed (signal %d)", name,
-                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-                  "%s on a FIFO: wrong status or message (above)", name);
+    ck_assert_int_eq(mkfifo(lrpx_test_scratch("fifo"), 0600), 0);
+    lrpx_test_in_child(name, 10, fifo_refused, &_i);
 
-    char        msg[1024];
+    char        missing[LRPX_TEST_PATH_MAX], msg[1024];
+    lrpx_test_snprintf(missing, sizeof missing, "%s", lrpx_test_scratch("missing"));
     lrpx_status rc = readers[_i].read(missing, msg, sizeof msg);
     ck_assert_msg(rc == LRPX_EIO && strstr(msg, missing), "%s on a missing file: %s: %s", name,
                   lrpx_status_name(rc), msg);
@@ -361,7 +317,7 @@ assert_content(const char *path, const char *want, size_t want_len)
 
 START_TEST(test_write_replaces)
 {
-    const char *p = scratch_path("out.bin");
+    const char *p = lrpx_test_scratch("out.bin");
     char        path[LRPX_TEST_PATH_MAX];
     lrpx_test_snprintf(path, sizeof path, "%s", p);
     struct lrpx_err err;
@@ -393,18 +349,18 @@ START_TEST(test_write_replaces)
     /* a relative path writes into the current folder */
     char cwd[LRPX_TEST_PATH_MAX];
     ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
-    ck_assert_int_eq(chdir(scratch), 0);
+    ck_assert_int_eq(chdir(lrpx_test_scratch(NULL)), 0);
     rc = lrpx__write_atomic("rel.bin", write_bytes, &one, &err);
     ck_assert_int_eq(chdir(cwd), 0);
     ck_assert_msg(rc == LRPX_OK, "%s", err.msg);
-    assert_content(scratch_path("rel.bin"), "first version", 13);
+    assert_content(lrpx_test_scratch("rel.bin"), "first version", 13);
 }
 END_TEST
 
 START_TEST(test_write_failure_keeps_old)
 {
     char path[LRPX_TEST_PATH_MAX];
-    lrpx_test_snprintf(path, sizeof path, "%s", scratch_path("keep.bin"));
+    lrpx_test_snprintf(path, sizeof path, "%s", lrpx_test_scratch("keep.bin"));
     lrpx_test_write_file(path, "old", 3);
     struct lrpx_err err;
     lrpx__error_clear(&err);
@@ -418,7 +374,7 @@ START_TEST(test_write_failure_keeps_old)
     assert_only("keep.bin", "a failed writer");
 
     /* the same for a path that did not exist: it still does not */
-    lrpx_test_snprintf(path, sizeof path, "%s", scratch_path("never.bin"));
+    lrpx_test_snprintf(path, sizeof path, "%s", lrpx_test_scratch("never.bin"));
     ck_assert_int_eq(lrpx__write_atomic(path, write_bytes, &half, &err), LRPX_EIMAGE);
     ck_assert_int_ne(access(path, F_OK), 0);
     assert_only("keep.bin", "a failed writer of a new file");
@@ -433,22 +389,22 @@ START_TEST(test_write_bad_places)
     char         path[LRPX_TEST_PATH_MAX];
 
     /* the folder does not exist */
-    lrpx_test_snprintf(path, sizeof path, "%s", scratch_path("no/such/dir/a.bin"));
+    lrpx_test_snprintf(path, sizeof path, "%s", lrpx_test_scratch("no/such/dir/a.bin"));
     ck_assert_int_eq(lrpx__write_atomic(path, write_bytes, &one, &err), LRPX_EIO);
     ck_assert_msg(strstr(err.msg, path) == err.msg, "%s", err.msg);
 
     /* the rename fails (the target is a non-empty folder): the temporary
      * is removed again and the folder is untouched */
-    lrpx_test_snprintf(path, sizeof path, "%s", scratch_path("out"));
+    lrpx_test_snprintf(path, sizeof path, "%s", lrpx_test_scratch("out"));
     ck_assert_int_eq(mkdir(path, 0755), 0);
-    lrpx_test_write_file(scratch_path("out/x"), "x", 1);
+    lrpx_test_write_file(lrpx_test_scratch("out/x"), "x", 1);
     ck_assert_int_eq(lrpx__write_atomic(path, write_bytes, &one, &err), LRPX_EIO);
     ck_assert_msg(strstr(err.msg, "rename"), "%s", err.msg);
     assert_only("out", "a failed rename");
-    assert_content(scratch_path("out/x"), "x", 1);
+    assert_content(lrpx_test_scratch("out/x"), "x", 1);
 
     /* no file name */
-    lrpx_test_snprintf(path, sizeof path, "%s/", scratch);
+    lrpx_test_snprintf(path, sizeof path, "%s/", lrpx_test_scratch(NULL));
     ck_assert_int_eq(lrpx__write_atomic(path, write_bytes, &one, &err), LRPX_EINVAL);
     ck_assert_int_eq(lrpx__write_atomic("", write_bytes, &one, &err), LRPX_EINVAL);
     assert_only("out", "a path without a name");
@@ -463,7 +419,7 @@ START_TEST(test_write_long_name)
     memset(name, 'n', 250);
     name[250] = '\0';
     char path[LRPX_TEST_PATH_MAX];
-    lrpx_test_snprintf(path, sizeof path, "%s/%s", scratch, name);
+    lrpx_test_snprintf(path, sizeof path, "%s/%s", lrpx_test_scratch(NULL), name);
     struct lrpx_err err;
     lrpx__error_clear(&err);
     struct bytes one = { "long", 4, 0, LRPX_OK };
@@ -505,7 +461,7 @@ race_whole(const char *buf, size_t len)
 START_TEST(test_write_concurrent)
 {
     char path[LRPX_TEST_PATH_MAX];
-    lrpx_test_snprintf(path, sizeof path, "%s", scratch_path("shared.bin"));
+    lrpx_test_snprintf(path, sizeof path, "%s", lrpx_test_scratch("shared.bin"));
     int go[2];
     ck_assert_int_eq(pipe(go), 0);
     fflush(NULL);
@@ -570,20 +526,19 @@ file_suite(void)
 {
     Suite *s  = suite_create("file");
     TCase *tc = tcase_create("slurp");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_add_test(tc, test_slurp_text);
     tcase_add_test(tc, test_slurp_empty);
     tcase_add_test(tc, test_slurp_over_cap);
     tcase_add_test(tc, test_slurp_missing);
     tcase_add_test(tc, test_slurp_directory);
-    tcase_add_test(tc, test_slurp_fifo);
     tcase_add_test(tc, test_slurp_oom);
     tcase_add_loop_test(tc, test_readers_fifo_and_missing, 0,
                         (int)(sizeof readers / sizeof readers[0]));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("write_atomic");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_write_replaces);
     tcase_add_test(tc, test_write_failure_keeps_old);

@@ -204,7 +204,7 @@ lrpx__exec_seed_value(lrpx_session *s, const struct lrpx_lrp_options *o)
     const struct lrpx_graph *g = &s->model->g;
     int v = g->outputs[0];
     if (o->output_name && o->output_name[0]) {
-        v = lrpx__session_value_index(s, o->output_name, &s->err);
+        v = lrpx__session_value_index(s, o->output_name);
         if (v < 0)
             return -1;
     }
@@ -318,12 +318,23 @@ lrpx_session_gradient(lrpx_session *s, const struct lrpx_lrp_options *o)
 static lrpx_status
 back_view(const lrpx_session *s, enum lrpx_phase phase, const char *name, lrpx_tensor_view *out)
 {
-    const struct lrpx_graph *g = &s->model->g;
+    const struct lrpx_graph *g    = &s->model->g;
+    bool                     rel  = phase == LRPX_PHASE_RELEVANCE;
+    const char              *what = rel ? "relevance" : "gradient";
+    if (!out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "%s: NULL out", what);
     if (!s->have_back || s->back_phase != phase)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no %s yet: call %s first", what,
+                                          rel ? "lrpx_session_explain" : "lrpx_session_gradient");
+    if (!name && !g->n_inputs)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "%s: the model has no fed input; "
+                                          "name a value", what);
+    int v = name ? lrpx__session_value_index(s, name) : g->inputs[0];
+    if (v < 0)
         return LRPX_EINVAL;
-    int v = name ? lrpx__graph_find_value(g, name) : (g->n_inputs ? g->inputs[0] : -1);
-    if (v < 0 || !s->plan.x.back[v])
-        return LRPX_EINVAL;
+    if (!s->plan.x.back[v])
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no %s at '%s': the pass does not "
+                                          "reach it", what, g->values[v].name);
     const struct lrpx_tensor *t = &s->plan.x.vals[v];
     memset(out, 0, sizeof *out);
     out->dtype   = LRPX_DTYPE_FLOAT32;

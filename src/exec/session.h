@@ -128,7 +128,15 @@ lrpx_status lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *opts
 /* Make sure inputs are set and the forward pass is current. */
 lrpx_status lrpx__session_ensure_run(lrpx_session *s);
 
-/* Value by name in the plan, or -1 with the message set. */
-int lrpx__session_value_index(const lrpx_session *s, const char *name, struct lrpx_err *err);
+/* The failure of a getter (a function taking a const session): writes the
+ * session's message, which lrpx_session_errmsg then returns, and returns
+ * status. The message is the one thing a getter writes; a session is used
+ * by one thread at a time (include/lrpx.h, "Threads"). */
+lrpx_status lrpx__session_getter_error(const lrpx_session *s, lrpx_status status,
+                                       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Value by name in the plan, or -1 with the session's message set. */
+int lrpx__session_value_index(const lrpx_session *s, const char *name);
 
 #endif /* LRPX_SESSION_H */

@@ -286,9 +286,7 @@ lrpx_colormap_parse(const char *text, size_t len, const char *name, lrpx_colorma
         if (rc != LRPX_OK)
             lrpx__error_prefix(&err, "%s", name ? name : "colour map");
     }
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(&err, errbuf, errlen);
-    return rc;
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -296,11 +294,9 @@ lrpx_colormap_load(const char *path, lrpx_colormap **out, char *errbuf, size_t e
 {
     struct lrpx_err err;
     lrpx__error_clear(&err);
-    if (!out || !path) {
-        lrpx__error(&err, LRPX_EINVAL, "NULL argument");
-        lrpx__errbuf_set(&err, errbuf, errlen);
-        return err.status;
-    }
+    if (!out || !path)
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf,
+                                 errlen);
     *out = NULL;
     static const struct lrpx_file_cap cap = {64 * 1024, LRPX_EPARSE, "a colour table"};
     void       *buf;
@@ -313,7 +309,5 @@ lrpx_colormap_load(const char *path, lrpx_colormap **out, char *errbuf, size_t e
             lrpx__error_prefix(&err, "%s", path);
     }
     lrpx__free(buf);
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(&err, errbuf, errlen);
-    return rc;
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }

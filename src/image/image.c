@@ -6,17 +6,6 @@
 
 #include "image/image_impl.h"
 
-/* Finish a public call: copy the message out and return the status. */
-static lrpx_status
-image_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
-{
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(err, errbuf, errlen);
-    else if (errbuf && errlen)
-        errbuf[0] = '\0';
-    return rc;
-}
-
 /* ---- construction ---- */
 
 /* Sample counts are kept below 2^31 so that int indexing never overflows
@@ -129,22 +118,22 @@ lrpx_pixmap_from_image(const lrpx_image *img, lrpx_pixmap **out, char *errbuf, s
     struct lrpx_err err;
     lrpx__error_clear(&err);
     if (!out)
-        return image_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
     *out = NULL;
     if (!img || !img->data)
-        return image_done(lrpx__error(&err, LRPX_EINVAL, "NULL image"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL image"), &err, errbuf, errlen);
     int         cin  = img->channels;
     int         cout = cin <= 2 ? 1 : 3;
     lrpx_pixmap *pm;
     lrpx_status rc = lrpx__pixmap_new(img->width, img->height, cout, &pm, &err);
     if (rc != LRPX_OK)
-        return image_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
     size_t n = (size_t)img->width * img->height;
     for (size_t i = 0; i < n; i++)
         for (int c = 0; c < cout; c++)
             pm->data[i * cout + c] = image_to_u8(img->data[i * cin + c]);
     *out = pm;
-    return image_done(LRPX_OK, &err, errbuf, errlen);
+    return lrpx__errbuf_done(LRPX_OK, &err, errbuf, errlen);
 }
 
 /* ---- orientation ---- */
@@ -303,7 +292,7 @@ lrpx_image_load_buffer(const void *buf, size_t len, const char *name,
         rc = image_decode(buf, len, &o, out, &err);
     if (rc != LRPX_OK)
         lrpx__error_prefix(&err, "%s", name ? name : "<memory>");
-    return image_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -317,7 +306,7 @@ lrpx_image_load(const char *path, const struct lrpx_image_load_options *opts,
     if (rc == LRPX_OK && !path)
         rc = lrpx__error(&err, LRPX_EINVAL, "NULL path");
     if (rc != LRPX_OK)
-        return image_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 
     const struct lrpx_file_cap cap = {
         (uint64_t)o.max_file_bytes < SIZE_MAX ? (size_t)o.max_file_bytes : SIZE_MAX, LRPX_ELIMIT,
@@ -331,5 +320,5 @@ lrpx_image_load(const char *path, const struct lrpx_image_load_options *opts,
         if (rc != LRPX_OK)
             lrpx__error_prefix(&err, "%s", path);
     }
-    return image_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }

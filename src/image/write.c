@@ -38,16 +38,6 @@ save_check(const lrpx_pixmap *pm, const char *path, struct lrpx_err *err)
     return LRPX_OK;
 }
 
-static lrpx_status
-save_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
-{
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(err, errbuf, errlen);
-    else if (errbuf && errlen)
-        errbuf[0] = '\0';
-    return rc;
-}
-
 lrpx_status
 lrpx_pixmap_save_png(const lrpx_pixmap *pm, const char *path, char *errbuf, size_t errlen)
 {
@@ -58,7 +48,7 @@ lrpx_pixmap_save_png(const lrpx_pixmap *pm, const char *path, char *errbuf, size
         struct save_ctx ctx = {pm, 0};
         rc = lrpx__write_atomic(path, save_png, &ctx, &err);
     }
-    return save_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -77,7 +67,7 @@ lrpx_pixmap_save_jpeg(const lrpx_pixmap *pm, const char *path, int quality, char
         struct save_ctx ctx = {pm, quality};
         rc = lrpx__write_atomic(path, save_jpeg, &ctx, &err);
     }
-    return save_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -96,5 +86,5 @@ lrpx_pixmap_save(const lrpx_pixmap *pm, const char *path, int quality, char *err
     lrpx__error_clear(&err);
     lrpx__error(&err, LRPX_EINVAL, "%s: cannot tell the format; use .png, .jpg or .jpeg",
                 path ? path : "(null)");
-    return save_done(err.status, &err, errbuf, errlen);
+    return lrpx__errbuf_done(err.status, &err, errbuf, errlen);
 }

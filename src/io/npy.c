@@ -324,8 +324,7 @@ read_exact(FILE *f, void *buf, size_t n)
 lrpx_status
 lrpx_npy_read(const char *path, lrpx_npy **out, char *errbuf, size_t errlen)
 {
-    if (errbuf && errlen > 0)
-        errbuf[0] = '\0';
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!out)
         return FAIL(LRPX_EINVAL, "lrpx_npy_read: out is NULL");
     *out = NULL;
@@ -338,9 +337,8 @@ lrpx_npy_read(const char *path, lrpx_npy **out, char *errbuf, size_t errlen)
     FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
     if (!f) {
         struct lrpx_err err;
-        lrpx__open_error(path, not_regular, errno, &err);
-        lrpx__errbuf_set(&err, errbuf, errlen);
-        return err.status;
+        return lrpx__errbuf_done(lrpx__open_error(path, not_regular, errno, &err), &err, errbuf,
+                                 errlen);
     }
 
     lrpx_status  rc     = LRPX_OK;
@@ -512,8 +510,7 @@ lrpx_status
 lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims,
                const void *data, char *errbuf, size_t errlen)
 {
-    if (errbuf && errlen > 0)
-        errbuf[0] = '\0';
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!path)
         return FAIL(LRPX_EINVAL, "lrpx_npy_write: path is NULL");
     const char *code = npy_code(dtype);
@@ -567,8 +564,6 @@ lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims
      * readers never see a partial file */
     struct npy_out  out = { pre, header, hl, data, (size_t)n_bytes };
     struct lrpx_err err;
-    lrpx_status     rc = lrpx__write_atomic(path, npy_write_parts, &out, &err);
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(&err, errbuf, errlen);
-    return rc;
+    return lrpx__errbuf_done(lrpx__write_atomic(path, npy_write_parts, &out, &err), &err,
+                             errbuf, errlen);
 }

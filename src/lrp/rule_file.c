@@ -40,6 +40,7 @@ lrpx_status
 lrpx_lrp_options_parse_json(struct lrpx_lrp_options *o, const char *text, size_t len,
                             const char *name, char *errbuf, size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!o || !text) {
         errf(errbuf, errlen, "options or text are NULL");
         return LRPX_EINVAL;
@@ -170,6 +171,7 @@ lrpx_status
 lrpx_lrp_options_load_json(struct lrpx_lrp_options *o, const char *path, char *errbuf,
                            size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!o || !path) {
         errf(errbuf, errlen, "options or path are NULL");
         return LRPX_EINVAL;
@@ -178,10 +180,8 @@ lrpx_lrp_options_load_json(struct lrpx_lrp_options *o, const char *path, char *e
     struct lrpx_err                   err;
     void                             *buf;
     size_t                            len;
-    if (lrpx__slurp(path, &cap, &buf, &len, &err) != LRPX_OK) {
-        lrpx__errbuf_set(&err, errbuf, errlen);
-        return err.status;
-    }
+    if (lrpx__slurp(path, &cap, &buf, &len, &err) != LRPX_OK)
+        return lrpx__errbuf_done(err.status, &err, errbuf, errlen);
     lrpx_status rc = lrpx_lrp_options_parse_json(o, buf, len, path, errbuf, errlen);
     lrpx__free(buf);
     return rc;

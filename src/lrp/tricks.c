@@ -180,9 +180,9 @@ trick_check(lrpx_session *s, const lrpx_tensor_view *x, const struct lrpx_trick_
                            "batch (got %s, rank %d)", lrpx_dtype_name(x->dtype), x->rank);
     if ((unsigned)to->method >= LRPX_ATTR_COUNT || (unsigned)to->pad >= LRPX_SHIFT_PAD_COUNT)
         return lrpx__error(&s->err, LRPX_EINVAL, "bad method or padding");
-    if (to->translate < 0 || to->translate > 64)
-        return lrpx__error(&s->err, LRPX_EINVAL, "translate %d is out of range (0..64)",
-                           to->translate);
+    if (to->translate < 0 || to->translate > LRPX_TRICK_MAX_TRANSLATE)
+        return lrpx__error(&s->err, LRPX_EINVAL, "translate %d is out of range (0..%d)",
+                           to->translate, LRPX_TRICK_MAX_TRANSLATE);
     g->nhwc = to->nhwc != 0;
     g->c    = g->nhwc ? x->dims[3] : x->dims[1];
     g->h    = g->nhwc ? x->dims[1] : x->dims[2];

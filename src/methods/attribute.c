@@ -256,7 +256,7 @@ setup(struct lrpx_meth *m, int *seed_value)
     if (s->n_feeds < 1)
         return lrpx__error(&s->err, LRPX_EINVAL, "%s: the model has no inputs to explain",
                            g->path);
-    m->in_value = m->o->input_name ? lrpx__session_value_index(s, m->o->input_name, &s->err)
+    m->in_value = m->o->input_name ? lrpx__session_value_index(s, m->o->input_name)
                                    : s->feeds[0].value;
     if (m->in_value < 0)
         return LRPX_EINVAL;

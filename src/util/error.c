@@ -41,12 +41,12 @@ lrpx__error_prefix(struct lrpx_err *err, const char *fmt, ...)
     err->msg[n + 1] = ' ';
 }
 
-void
-lrpx__errbuf_set(const struct lrpx_err *err, char *errbuf, size_t errlen)
+lrpx_status
+lrpx__errbuf_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
 {
-    if (!errbuf || errlen == 0)
-        return;
-    snprintf(errbuf, errlen, "%s", err->status == LRPX_OK ? "" : err->msg);
+    if (errbuf && errlen > 0)
+        snprintf(errbuf, errlen, "%s", rc == LRPX_OK ? "" : err->msg);
+    return rc;
 }
 
 void
