@@ -670,6 +670,12 @@ START_TEST(test_outputs_never_clobber_inputs)
     void  *wb = lrpx_test_read_file(tpath("w.bin"), &wl);
     ck_assert(wl == sizeof w && memcmp(wb, w, sizeof w) == 0);
     free(wb);
+    /* FIFOs never block the CLI: as an input, as the class-name file */
+    ck_assert_int_eq(mkfifo(tpath("fifo.png"), 0644), 0);
+    ck_assert_int_eq(run_cli("run", m, tpath("fifo.png"), NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "not a regular file"));
+    ck_assert_int_eq(mkfifo(tpath("net.json"), 0644), 0);
+    ck_assert_msg(run_cli("run", m, npy, "--top", "1", NULL) == 0, "%s", err_text);
     /* an unrelated existing output is replaced as before */
     lrpx_test_write_file(tpath("old.npy"), "old", 3);
     ck_assert_int_eq(run_cli("explain", m, npy, "-o", tpath("old.npy"), NULL), 0);

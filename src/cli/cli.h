@@ -64,6 +64,9 @@ int  cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_fl
                      int *n_positional);
 /* The options part of --help, from the same tables. */
 void cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups);
+/* fopen(path, "rb") of a regular file only, never blocking on a FIFO or a
+ * device (errno EISDIR or EINVAL otherwise). */
+FILE *cli_fopen_regular(const char *path);
 bool cli_parse_int(const char *s, long long *out);
 bool cli_parse_double(const char *s, double *out);
 

@@ -37,6 +37,8 @@ static const char gradient_usage[] =
     "(gradient x input). A trailing Softmax is skipped.\n";
 
 #define MAX_LAYERS 64
+#define STR_(x)    #x
+#define STR(x)     STR_(x)
 
 /* "a,b,c" into v (at most max values); returns the count or -1. */
 static int
@@ -84,7 +86,6 @@ class_name(char **classes, int n, int64_t k)
     return classes && k >= 0 && k < n ? classes[k] : NULL;
 }
 
-#define MAX_BOX_C 16
 
 struct explain_args {
     struct lrpx_attr_options ao;   /* ao.lrp: the rules and the seed       */
@@ -92,7 +93,7 @@ struct explain_args {
     const char             *out_path, *seed_path;
     const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
     int                     n_layers, n_layer_out, n_low, n_high;
-    float                   lows[MAX_BOX_C], highs[MAX_BOX_C];
+    float                   lows[LRPX_LRP_MAX_BOX_C], highs[LRPX_LRP_MAX_BOX_C];
     bool                    json, print_rules, fold_bn, list_rules, markdown, times_input;
     /* the method flags: -1 / NaN / NULL until given (method_checks) */
     int                     steps, samples, root_iters, internal_batch, quadrature, of;
@@ -156,7 +157,7 @@ arg_low(void *ctx, const char *val, char *msg, size_t size)
 {
     struct explain_args *a = ctx;
     (void)msg, (void)size;
-    return (a->n_low = parse_list(val, a->lows, MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
+    return (a->n_low = parse_list(val, a->lows, LRPX_LRP_MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
 }
 
 static int
@@ -164,7 +165,7 @@ arg_high(void *ctx, const char *val, char *msg, size_t size)
 {
     struct explain_args *a = ctx;
     (void)msg, (void)size;
-    return (a->n_high = parse_list(val, a->highs, MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
+    return (a->n_high = parse_list(val, a->highs, LRPX_LRP_MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
 }
 
 static int
@@ -321,9 +322,9 @@ static const struct cli_flag explain_flags[] = {
     {"--zero-bias", NULL, NULL, "leave biases out of the rules", CLI_SET, .off = ARG(ao.lrp.zero_bias),
      .set = 1},
     {"--low", NULL, "L", "input bounds for z^B (a number, or a comma list per\nchannel)",
-     CLI_CALL, .call = arg_low, .need = "a number or a comma list (at most 16)"},
+     CLI_CALL, .call = arg_low, .need = "a number or a comma list (at most " STR(LRPX_LRP_MAX_BOX_C) ")"},
     {"--high", NULL, "H", "the upper bounds, as --low", CLI_CALL, .call = arg_high,
-     .need = "a number or a comma list (at most 16)"},
+     .need = "a number or a comma list (at most " STR(LRPX_LRP_MAX_BOX_C) ")"},
     {"-o", NULL, "REL.npy", "write the input relevance (shape of the input)", CLI_STRING,
      ARG(out_path), .need = "a path"},
     {"--layer", NULL, "NAME", "write the relevance at value NAME to the -o2 FILE of the\n"

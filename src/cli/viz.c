@@ -125,7 +125,7 @@ static const struct cli_flag picture_flags[] = {
 
 static const struct cli_flag trick_flags[] = {
     {"--translate", NULL, "K", "average the maps over shifts in [-K, K]^2", CLI_INT,
-     VIZ(translate), .lo = 0, .hi = 64},
+     VIZ(translate), .lo = 0, .hi = LRPX_TRICK_MAX_TRANSLATE},
     {"--translate-pad", NULL, "edge|zero", "how shifted-in pixels are filled (edge)",
      CLI_CHOICE, .off = VIZ(pad), .choices = pad_names},
     {"--window", NULL, "WxH",
