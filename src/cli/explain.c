@@ -168,28 +168,30 @@ arg_high(void *ctx, const char *val, char *msg, size_t size)
     return (a->n_high = parse_list(val, a->highs, LRPX_LRP_MAX_BOX_C)) >= 1 ? CLI_OK : CLI_USAGE;
 }
 
+/* Append val to a list of at most MAX_LAYERS names. */
+static int
+push_name(const char **list, int *n, const char *val, char *msg, size_t size)
+{
+    if (*n == MAX_LAYERS) {
+        snprintf(msg, size, "at most %d", MAX_LAYERS);
+        return CLI_USAGE;
+    }
+    list[(*n)++] = val;
+    return CLI_OK;
+}
+
 static int
 arg_layer(void *ctx, const char *val, char *msg, size_t size)
 {
     struct explain_args *a = ctx;
-    if (a->n_layers == MAX_LAYERS) {
-        snprintf(msg, size, "at most %d", MAX_LAYERS);
-        return CLI_USAGE;
-    }
-    a->layers[a->n_layers++] = val;
-    return CLI_OK;
+    return push_name(a->layers, &a->n_layers, val, msg, size);
 }
 
 static int
 arg_layer_out(void *ctx, const char *val, char *msg, size_t size)
 {
     struct explain_args *a = ctx;
-    if (a->n_layer_out == MAX_LAYERS) {
-        snprintf(msg, size, "at most %d", MAX_LAYERS);
-        return CLI_USAGE;
-    }
-    a->layer_out[a->n_layer_out++] = val;
-    return CLI_OK;
+    return push_name(a->layer_out, &a->n_layer_out, val, msg, size);
 }
 
 /* ---- --method and the method flags ---- */
