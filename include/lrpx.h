@@ -242,17 +242,26 @@ LRPX_API int lrpx_session_profile(const lrpx_session *session, int by_node,
 
 /* ---- explanations ---- */
 
-/* Rules for linear layers (Conv, ConvTranspose, Gemm, MatMul), see docs/lrp.md. */
-#define LRPX_RULE_MAP(X)                              \
-    X(ZERO,      "zero")      /* LRP-0               */ \
-    X(EPSILON,   "epsilon")   /* LRP-epsilon         */ \
-    X(GAMMA,     "gamma")     /* LRP-gamma           */ \
-    X(ALPHABETA, "alphabeta") /* LRP-alpha-beta      */ \
-    X(ZPLUS,     "zplus")     /* z+ = alpha1-beta0   */ \
-    X(ZBOX,      "zbox")      /* z^B, bounded input  */ \
-    X(WSQUARE,   "wsquare")   /* w^2                 */ \
-    X(FLAT,      "flat")      /* flat                */ \
-    X(PASS,      "pass")      /* relevance unchanged */
+/* Rules: for linear layers (Conv, ConvTranspose, Gemm, MatMul with a
+ * constant operand), see docs/lrp.md; then the rules of the other nodes of
+ * transformers (docs/transformers.md): products of two computed values,
+ * Softmax, LayerNorm, element-wise nonlinearities. `pass` fits linear
+ * layers, norms and activations. */
+#define LRPX_RULE_MAP(X)                                 \
+    X(ZERO,       "zero")       /* LRP-0               */ \
+    X(EPSILON,    "epsilon")    /* LRP-epsilon         */ \
+    X(GAMMA,      "gamma")      /* LRP-gamma           */ \
+    X(ALPHABETA,  "alphabeta")  /* LRP-alpha-beta      */ \
+    X(ZPLUS,      "zplus")      /* z+ = alpha1-beta0   */ \
+    X(ZBOX,       "zbox")       /* z^B, bounded input  */ \
+    X(WSQUARE,    "wsquare")    /* w^2                 */ \
+    X(FLAT,       "flat")       /* flat                */ \
+    X(PASS,       "pass")       /* relevance unchanged */ \
+    X(UNIFORM,    "uniform")    /* AttnLRP: A.B, half each        */ \
+    X(CONST_ATTN, "const-attn") /* CP-LRP: attention a constant   */ \
+    X(TAYLOR,     "taylor")     /* x . J^T (R / y)                */ \
+    X(BLOCK,      "block")      /* nothing passes                 */ \
+    X(NORM,       "norm")       /* LayerNorm, sigma a constant    */
 
 typedef enum lrpx_rule {
 #define X(name, text) LRPX_RULE_##name,
@@ -337,6 +346,11 @@ struct lrpx_lrp_options {
     int64_t        seed_n_elems;
     int            skip_softmax;      /* default 1: explain the logits          */
     const char    *output_name;       /* NULL: the first graph output           */
+    /* the stabiliser e of every epsilon-type split that is not a linear
+     * layer's epsilon (Add, ReduceMean, pools, the norm and uniform rules)
+     * and of the non-epsilon linear rules: stab(d) = d + e sign(d). NaN
+     * (the default): the composite's, 1e-6 (0 for cp_lrp). */
+    double         stabilizer;
 };
 
 LRPX_API void lrpx_lrp_options_default(struct lrpx_lrp_options *opts);

@@ -11,7 +11,8 @@
 static const char explain_usage[] =
     "usage: lrpx explain MODEL INPUT [--composite NAME] [--rule SEL=RULE]...\n"
     "                    [--rules FILE] [--target K | --seed-npy FILE]\n"
-    "                    [--maxpool MODE] [--zero-bias] [--low L --high H]\n"
+    "                    [--maxpool MODE] [--zero-bias] [--stabilizer E]\n"
+    "                    [--low L --high H]\n"
     "                    [-o REL.npy] [--layer NAME -o2 FILE]... [--output NAME]\n"
     "                    [--json] [--print-rules] [--list-rules [--markdown]]\n"
     "\n"
@@ -203,6 +204,9 @@ static const struct cli_flag explain_flags[] = {
      .call = arg_maxpool, .need = "winner, winner-split or sum"},
     {"--zero-bias", NULL, NULL, "leave biases out of the rules", CLI_SET, .off = ARG(o.zero_bias),
      .set = 1},
+    {"--stabilizer", NULL, "E", "the e of every epsilon-type split but the linear layers'\n"
+     "epsilon: Add, ReduceMean, norm, uniform, ... (default\nthe composite's: 1e-6, cp_lrp 0)",
+     CLI_DOUBLE, ARG(o.stabilizer), .lo = 0, .hi = 1e300, .need = "a number >= 0"},
     {"--low", NULL, "L", "input bounds for z^B (a number, or a comma list per\nchannel)",
      CLI_CALL, .call = arg_low, .need = "a number or a comma list (at most 16)"},
     {"--high", NULL, "H", "the upper bounds, as --low", CLI_CALL, .call = arg_high,
