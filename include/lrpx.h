@@ -925,6 +925,17 @@ LRPX_API lrpx_status lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const cha
  * labels. */
 LRPX_API lrpx_status lrpx_pixmap_panel(const lrpx_pixmap *left, const lrpx_pixmap *right,
                                        lrpx_pixmap **out, char *errbuf, size_t errlen);
+/* CONSTRUCTOR: a token strip: the n tokens of a text model (NULL or a NULL
+ * entry shows '?') in a row of boxes, each box in the colour its relevance
+ * rel[i] takes under opts (colour map, symmetric scale, gamma, as
+ * lrpx_heatmap_render; NULL: the defaults), the text in black in the
+ * built-in font at scale (< 1: 2), lines wrapped at max_width pixels (< 64:
+ * 900). Tokens longer than 40 characters are cut.
+ * Returns: LRPX_OK, LRPX_EINVAL (n < 1, NULL rel/out), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_token_strip_render(const float *rel, const char *const *tokens,
+                                             int n, const struct lrpx_heatmap_options *opts,
+                                             int scale, int max_width, lrpx_pixmap **out,
+                                             char *errbuf, size_t errlen);
 /* METHOD of lrpx_pixmap: draw text with its top-left corner at (x, y); '\n'
  * starts a new line. Pixels outside the pixmap are skipped. Each glyph cell
  * is 6*scale x 8*scale. Returns the width in pixels of the longest line. */

@@ -156,9 +156,12 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
             fn = x->rules[ni].relevance;
         if (!fn) {
             rc = lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "%s",
-                                  phase == LRPX_PHASE_RELEVANCE
-                                      ? "this operator has no relevance rule; it cannot be explained"
-                                      : "this operator has no gradient");
+                                  phase != LRPX_PHASE_RELEVANCE ? "this operator has no gradient"
+                                  : n->def->lrp_class == LRPX_LRP_CLASS_SOFTMAX
+                                      ? "a Softmax inside the network has no rule in this "
+                                        "composite (--composite attn_lrp or cp_lrp, or --rule "
+                                        "softmax=taylor)"
+                                      : "this operator has no relevance rule; it cannot be explained");
             break;
         }
         /* relevance entering the node and leaving it, for conservation; a
