@@ -227,6 +227,8 @@ int
 cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
 {
     char err[1024];
+    if (cli_guard_output(cmd, "output", path) != CLI_OK)
+        return CLI_USAGE;
     if (lrpx_npy_write(path, v->dtype, v->rank, v->dims, v->data, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "%s", err);
     return CLI_OK;

@@ -128,53 +128,6 @@ cli_tokens_print(const struct cli_tokens *t, bool json)
     }
 }
 
-/* HTML: one <span> per token with the colour of its relevance. */
-static int
-strip_html(const char *cmd, const char *path, const struct cli_tokens *t,
-           const lrpx_colormap *cm)
-{
-    char  tmp[4200], buf[32];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return cli_error(cmd, "--token-strip %s: cannot write", path);
-    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>lrpx token "
-               "relevance</title>\n<style>body{font-family:sans-serif} .t{padding:2px 4px;"
-               "margin:1px;border-radius:3px;display:inline-block;font-family:monospace}"
-               "</style></head><body>\n");
-    for (int s = 0; s < t->n_samples; s++) {
-        const float *r    = t->rel + s * t->n_tokens;
-        double       amax = 0;
-        for (int i = 0; i < t->n_tokens; i++)
-            amax = fmax(amax, fabs(r[i]));
-        fprintf(f, "<p>");
-        for (int i = 0; i < t->n_tokens; i++) {
-            double rgb[3];
-            lrpx_colormap_eval(cm, amax > 0 ? 0.5 + 0.5 * r[i] / amax : 0.5, rgb);
-            fprintf(f, "<span class=\"t\" title=\"%.6g\" style=\"background:#%02x%02x%02x\">",
-                    r[i], (unsigned)lrint(rgb[0] * 255), (unsigned)lrint(rgb[1] * 255),
-                    (unsigned)lrint(rgb[2] * 255));
-            for (const char *c = token_name(t, i, buf, sizeof buf); *c; c++) {
-                switch (*c) {
-                case '<': fputs("&lt;", f); break;
-                case '>': fputs("&gt;", f); break;
-                case '&': fputs("&amp;", f); break;
-                case '"': fputs("&quot;", f); break;
-                default:  fputc(*c, f); break;
-                }
-            }
-            fprintf(f, "</span>\n");
-        }
-        fprintf(f, "</p>\n");
-    }
-    fprintf(f, "</body></html>\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return cli_error(cmd, "--token-strip %s: cannot write", path);
-    }
-    return CLI_OK;
-}
-
 int
 cli_tokens_strip(const char *cmd, const char *path, const struct cli_tokens *t,
                  const char *cmap_name)
@@ -183,14 +136,18 @@ cli_tokens_strip(const char *cmd, const char *path, const struct cli_tokens *t,
     if (!cm)
         return cli_error(cmd, "--token-strip: unknown colour map '%s'", cmap_name);
     size_t l = strlen(path);
-    if (l > 5 && (!strcmp(path + l - 5, ".html") || !strcmp(path + l - 4, ".htm")))
-        return strip_html(cmd, path, t, cm);
+    char   err[512];
+    if (l > 5 && (!strcmp(path + l - 5, ".html") || !strcmp(path + l - 4, ".htm"))) {
+        if (lrpx_token_strip_save_html(t->rel, (const char *const *)t->names, t->n_tokens,
+                                       t->n_samples, cm, path, err, sizeof err) != LRPX_OK)
+            return cli_error(cmd, "--token-strip: %s", err);
+        return CLI_OK;
+    }
     if (l < 5 || strcmp(path + l - 4, ".png"))
         return cli_error(cmd, "--token-strip %s: the name must end in .png or .html", path);
     struct lrpx_heatmap_options ho;
     lrpx_heatmap_options_default(&ho);
     ho.cmap = cm;
-    char         err[512];
     lrpx_pixmap *pm = NULL;
     /* samples one under the other: one strip per sample, in a grid column */
     lrpx_pixmap **strips = calloc((size_t)t->n_samples, sizeof *strips);

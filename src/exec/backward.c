@@ -131,6 +131,7 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
     s->seed_value = seed_value;
     s->back_phase = phase;
     x->phase      = phase;
+    x->grad_mode  = phase == LRPX_PHASE_BACKWARD ? s->grad_mode : LRPX_GRAD_PLAIN;
     x->err        = &s->err;
 
     uint8_t *reached = lrpx__calloc((size_t)g->n_values + 1, 1);
@@ -206,6 +207,30 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
 
 /* ---- seeding ---- */
 
+int
+lrpx__exec_seed_value(lrpx_session *s, const struct lrpx_lrp_options *o)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    int v = g->outputs[0];
+    if (o->output_name && o->output_name[0]) {
+        v = lrpx__session_value_index(s, o->output_name, &s->err);
+        if (v < 0)
+            return -1;
+    }
+    /* a trailing Softmax/LogSoftmax: explain the logits before it */
+    int prod = g->values[v].producer;
+    if (o->skip_softmax && prod >= 0 && g->nodes[prod].def &&
+        g->nodes[prod].def->output_normalizer && g->nodes[prod].inputs[0] >= 0)
+        v = g->nodes[prod].inputs[0];
+    const struct lrpx_tensor *t = &s->plan.x.vals[v];
+    if (t->dtype != LRPX_DTYPE_FLOAT32 || !t->data) {
+        lrpx__error(&s->err, LRPX_EINVAL, "%s: output '%s' is not a float32 tensor", g->path,
+                    g->values[v].name);
+        return -1;
+    }
+    return v;
+}
+
 lrpx_status
 lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_phase phase,
                 int *seed_value, float **seed)
@@ -215,21 +240,10 @@ lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_pha
     lrpx_status rc = lrpx__session_ensure_run(s);
     if (rc != LRPX_OK)
         return rc;
-    int v = g->outputs[0];
-    if (o->output_name && o->output_name[0]) {
-        v = lrpx__session_value_index(s, o->output_name, &s->err);
-        if (v < 0)
-            return LRPX_EINVAL;
-    }
-    /* a trailing Softmax/LogSoftmax: explain the logits before it */
-    int prod = g->values[v].producer;
-    if (o->skip_softmax && prod >= 0 && g->nodes[prod].def &&
-        g->nodes[prod].def->output_normalizer && g->nodes[prod].inputs[0] >= 0)
-        v = g->nodes[prod].inputs[0];
+    int v = lrpx__exec_seed_value(s, o);
+    if (v < 0)
+        return LRPX_EINVAL;
     const struct lrpx_tensor *t = &s->plan.x.vals[v];
-    if (t->dtype != LRPX_DTYPE_FLOAT32 || !t->data)
-        return lrpx__error(&s->err, LRPX_EINVAL, "%s: output '%s' is not a float32 tensor",
-                           g->path, g->values[v].name);
     int64_t batch   = t->rank >= 2 ? t->dims[0] : 1;
     int64_t classes = batch ? t->n_elems / batch : 0;
     float  *sd      = lrpx__calloc((size_t)(t->n_elems ? t->n_elems : 1), sizeof *sd);

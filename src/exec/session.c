@@ -85,6 +85,9 @@ lrpx_session_free(lrpx_session *s)
     lrpx__free(s->prof_calls);
     for (int i = 0; i < (int)(sizeof s->lrp_buf / sizeof s->lrp_buf[0]); i++)
         lrpx__free(s->lrp_buf[i]);
+    lrpx__free(s->attr);
+    lrpx__free(s->attr_rep);
+    lrpx_session_free(s->aux);
     lrpx__pool_free(s->pool);
     lrpx__free(s);
 }

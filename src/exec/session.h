@@ -70,6 +70,15 @@ struct lrpx_session {
      * unless LRPX_PROFILE=1 was set at lrpx_session_init */
     int64_t           *prof_ns;
     int64_t           *prof_calls;
+    /* attribution methods (src/methods/): the relu backward mode of the
+     * next gradient pass, the last map and its per-sample reports (malloc),
+     * and the session that evaluates batches of perturbed inputs */
+    enum lrpx_grad_mode grad_mode;
+    float             *attr;
+    lrpx_tensor_view   attr_view;
+    struct lrpx_attr_report *attr_rep;
+    int64_t            attr_n;       /* samples in attr_rep; 0: no result    */
+    struct lrpx_session *aux;        /* lrpx_session_init'ed on first use     */
     /* threads for the passes (lrpx_session_set_threads) and their pool,
      * made at the first pass that needs it (src/util/parallel.h) */
     int                n_threads;
@@ -102,6 +111,12 @@ lrpx_status lrpx__exec_forward(struct lrpx_plan *p);
  * s->rules must be set (one per node). Records r_in/r_out per node. */
 lrpx_status lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value,
                                 const float *seed);
+
+/* Which value an options struct explains: the graph output named (or the
+ * first), or the logits before a trailing Softmax/LogSoftmax when
+ * skip_softmax; it must be a computed float32 tensor. Needs a completed
+ * forward pass. Returns the value index or -1 with the message set. */
+int         lrpx__exec_seed_value(lrpx_session *s, const struct lrpx_lrp_options *opts);
 
 /* Resolve which value to seed and build the seed for an options struct
  * (target class, predicted class or tensor; softmax skipping). For

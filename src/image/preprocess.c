@@ -19,7 +19,6 @@
  * numbers exactly where PIL works in uint8, so the result equals
  * torchvision's on the same file.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -456,26 +455,11 @@ lrpx_preprocess_load_json(struct lrpx_preprocess *pp, const char *path, char *er
     lrpx__error_clear(&err);
     if (!pp || !path)
         return pp_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pp_done(lrpx__error(&err, LRPX_EIO, "%s: cannot open: %s", path,
-                                   strerror(errno)), &err, errbuf, errlen);
     /* settings files are small; refuse anything that is clearly not one */
-    enum { MAX_JSON = 1 << 20 };
-    char       *buf = lrpx__malloc(MAX_JSON + 1);
-    lrpx_status rc  = LRPX_OK;
-    size_t      n   = 0;
-    if (!buf) {
-        rc = lrpx__error(&err, LRPX_ENOMEM, "%s: out of memory", path);
-    } else {
-        n = fread(buf, 1, MAX_JSON + 1, f);
-        if (ferror(f))
-            rc = lrpx__error(&err, LRPX_EIO, "%s: read error: %s", path, strerror(errno));
-        else if (n > MAX_JSON)
-            rc = lrpx__error(&err, LRPX_EPARSE, "%s: larger than 1 MiB, not a settings file",
-                             path);
-    }
-    fclose(f);
+    static const struct lrpx_file_cap cap = {1 << 20, LRPX_EPARSE, "a settings file"};
+    void       *buf;
+    size_t      n;
+    lrpx_status rc = lrpx__slurp(path, &cap, &buf, &n, &err);
     if (rc == LRPX_OK) {
         rc = pp_json(pp, buf, n, &err);
         if (rc != LRPX_OK)

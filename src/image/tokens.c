@@ -1,6 +1,7 @@
 /* Token strips: per-token relevance of a text model as a row of boxes,
  * each token's text on the colour its relevance maps to (the heatmap's
- * colour map and scale), wrapping into lines (docs/transformers.md). */
+ * colour map and scale), wrapping into lines, as a picture or as an HTML
+ * page (docs/transformers.md). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,4 +106,75 @@ lrpx_token_strip_render(const float *rel, const char *const *tokens, int n,
     lrpx__free(bx);
     *out = pm;
     return LRPX_OK;
+}
+
+/* ---- HTML ---- */
+
+struct strip_html {
+    const float              *rel;
+    const char *const        *tokens;
+    int                       n, n_rows;
+    const lrpx_colormap      *cm;
+};
+
+static void
+html_text(FILE *f, const char *t)
+{
+    for (; *t; t++) {
+        switch (*t) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:  fputc(*t, f); break;
+        }
+    }
+}
+
+static lrpx_status
+strip_html_write(FILE *f, const void *ctx_, struct lrpx_err *err)
+{
+    const struct strip_html *c = ctx_;
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>lrpx token "
+               "relevance</title>\n<style>body{font-family:sans-serif} .t{padding:2px 4px;"
+               "margin:1px;border-radius:3px;display:inline-block;font-family:monospace}"
+               "</style></head><body>\n");
+    for (int s = 0; s < c->n_rows; s++) {
+        const float *r    = c->rel + (size_t)s * (size_t)c->n;
+        double       amax = 0;
+        for (int i = 0; i < c->n; i++)
+            amax = fmax(amax, fabs(r[i]));
+        fprintf(f, "<p>\n");
+        for (int i = 0; i < c->n; i++) {
+            double rgb[3];
+            lrpx_colormap_eval(c->cm, amax > 0 ? 0.5 + 0.5 * r[i] / amax : 0.5, rgb);
+            fprintf(f, "<span class=\"t\" title=\"%.6g\" style=\"background:#%02x%02x%02x\">",
+                    r[i], (unsigned)lrint(rgb[0] * 255), (unsigned)lrint(rgb[1] * 255),
+                    (unsigned)lrint(rgb[2] * 255));
+            html_text(f, c->tokens && c->tokens[i] ? c->tokens[i] : "?");
+            fprintf(f, "</span>\n");
+        }
+        fprintf(f, "</p>\n");
+    }
+    fprintf(f, "</body></html>\n");
+    return ferror(f) ? lrpx__error(err, LRPX_EIO, "write error") : LRPX_OK;
+}
+
+lrpx_status
+lrpx_token_strip_save_html(const float *rel, const char *const *tokens, int n, int n_rows,
+                           const lrpx_colormap *cmap, const char *path, char *errbuf,
+                           size_t errlen)
+{
+    if (!rel || !path || n < 1 || n_rows < 1) {
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "token strip: no tokens");
+        return LRPX_EINVAL;
+    }
+    struct strip_html c = {rel, tokens, n, n_rows,
+                           cmap ? cmap : lrpx_colormap_builtin("bwr")};
+    struct lrpx_err err;
+    lrpx_status     rc = lrpx__write_atomic(path, strip_html_write, &c, &err);
+    if (rc != LRPX_OK)
+        lrpx__errbuf_set(&err, errbuf, errlen);
+    return rc;
 }

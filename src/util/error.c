@@ -42,6 +42,14 @@ lrpx__error_prefix(struct lrpx_err *err, const char *fmt, ...)
 }
 
 void
+lrpx__errbuf_set(const struct lrpx_err *err, char *errbuf, size_t errlen)
+{
+    if (!errbuf || errlen == 0)
+        return;
+    snprintf(errbuf, errlen, "%s", err->status == LRPX_OK ? "" : err->msg);
+}
+
+void
 lrpx__error_clear(struct lrpx_err *err)
 {
     err->status = LRPX_OK;
