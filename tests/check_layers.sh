@@ -8,7 +8,9 @@
 #   graph   DAG building and graph passes
 #   onnx    the loader (the only folder that sees protobuf types)
 #   exec    model, plan, session, forward/backward drivers
-#   lrp     rules, composites, canonizers, explanation front end, tricks
+#   lrp     rules, composites, canonizers, explanation front end, tricks,
+#           attribution methods by name
+#   eval    evaluation metrics (Quantus's definitions) over sessions
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
 #   cli     include/lrpx.h only
@@ -24,6 +26,7 @@ allowed() {
     onnx)  echo "util core ops graph onnx" ;;
     exec)  echo "util core ops graph onnx exec" ;;
     lrp)   echo "util core ops graph exec lrp" ;;
+    eval)  echo "util core ops graph exec lrp eval" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
     cli)   echo "cli" ;;

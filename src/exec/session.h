@@ -32,6 +32,8 @@ struct lrpx_plan {
 struct lrpx_feed {
     int                value;
     bool               set;
+    bool               as_const;  /* replaces a constant's data: the plan  */
+                                  /* still folds and packs it as a weight  */
     struct lrpx_tensor t;         /* data from lrpx__malloc                 */
 };
 
@@ -112,6 +114,14 @@ lrpx_status lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *opts
 
 /* Make sure inputs are set and the forward pass is current. */
 lrpx_status lrpx__session_ensure_run(lrpx_session *s);
+
+/* Replace the data of constant (initializer) value v for this session's
+ * passes, as if the model had been loaded with it: the plan is rebuilt and
+ * treats it as a constant (weights stay "known" to the LRP rules). data:
+ * the value's element count of floats, copied. data NULL restores the
+ * model's own. Returns LRPX_OK, LRPX_EINVAL (not a float32 constant),
+ * LRPX_ENOMEM. */
+lrpx_status lrpx__session_set_const(lrpx_session *s, int v, const float *data);
 
 /* Value by name in the plan, or -1 with the message set. */
 int lrpx__session_value_index(const lrpx_session *s, const char *name, struct lrpx_err *err);
