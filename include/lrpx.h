@@ -216,8 +216,9 @@ LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char 
  * own loops: im2col, depthwise convolutions, pooling, element-wise ops).
  * n_threads <= 0 restores the default: the environment variable
  * LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else the online CPUs. Results
- * do not depend on the thread count in lrpx's own loops; products left to
- * OpenBLAS may differ in the last bits (docs/performance.md, "Determinism").
+ * do not depend on the thread count: lrpx's loops compute every element the
+ * same way, and matrix products are split into blocks of a fixed size
+ * (docs/performance.md, "Determinism").
  * OpenBLAS's own count is process-wide:
  * a pass sets it to 1 when it is not (each block of a matrix product runs
  * on one of the session's threads). */
