@@ -5,7 +5,9 @@
  * parser, errors, and independence of threads and batch size. The
  * comparison with an independent float64 re-implementation on the bundled
  * Fashion-MNIST model is test_eval_reference (scripts/eval_reference.py). */
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lrpx_test.h"
@@ -445,6 +447,106 @@ START_TEST(threads_and_batches)
 }
 END_TEST
 
+/* Every case of testdata/expected/eval/cases.json (scripts/eval_reference.py:
+ * float64 NumPy, no lrpx) on the first 4 images of fmnist_batch8.npy as one
+ * batch. Curves and scores agree to 1e-4 relative (float32 model and sums
+ * against float64); bools exactly. */
+START_TEST(reference_fmnist)
+{
+    size_t len;
+    char  *text = lrpx_test_read_file(lrpx_test_path("expected/eval/cases.json"), &len);
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    ck_assert_ptr_nonnull(root);
+    int n = cJSON_GetObjectItem(root, "n")->valueint;
+    lrpx_model *m;
+    ck_assert_int_eq(lrpx_model_load_file(lrpx_test_path("models/fmnist_cnn.onnx"), NULL, &m),
+                     LRPX_OK);
+    lrpx_npy *x     = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
+    lrpx_npy *rel   = lrpx_test_npy_load(lrpx_test_path("expected/eval/relevance.npy"));
+    lrpx_npy *noise = lrpx_test_npy_load(lrpx_test_path("expected/eval/noise.npy"));
+    lrpx_tensor_view xv = {.dtype = LRPX_DTYPE_FLOAT32, .rank = 4, .dims = {n, 1, 28, 28},
+                           .n_elems = n * 784, .data = x->data};
+    lrpx_tensor_view rv = xv, nv = xv;
+    rv.data             = rel->data;
+    nv.dims[0]          = noise->dims[0];
+    nv.n_elems          = noise->n_elems;
+    nv.data             = noise->data;
+    lrpx_session *s;
+    ck_assert_int_eq(lrpx_session_init(m, &s), LRPX_OK);
+    int    n_cases = 0;
+    cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cases"))
+    {
+        const char  *spec   = cJSON_GetObjectItem(c, "spec")->valuestring;
+        const cJSON *method = cJSON_GetObjectItem(c, "method");
+        const cJSON *mask   = cJSON_GetObjectItem(c, "mask");
+        const char  *what   = cJSON_GetObjectItem(c, "what")->valuestring;
+        uint8_t      box[784] = {0};
+        lrpx_tensor_view mv = {.dtype = LRPX_DTYPE_UINT8, .rank = 2, .dims = {28, 28},
+                               .n_elems = 784, .data = box};
+        if (cJSON_IsArray(mask)) {
+            int bx = cJSON_GetArrayItem(mask, 0)->valueint, by = cJSON_GetArrayItem(mask, 1)->valueint,
+                bw = cJSON_GetArrayItem(mask, 2)->valueint, bh = cJSON_GetArrayItem(mask, 3)->valueint;
+            for (int yy = by; yy < by + bh; yy++)
+                memset(box + yy * 28 + bx, 1, (size_t)bw);
+        }
+        struct lrpx_eval_options o;
+        lrpx_eval_options_default(&o);
+        o.x      = &xv;
+        o.method = cJSON_IsString(method) ? method->valuestring : "lrp";
+        o.attr   = cJSON_IsString(method) ? NULL : &rv;
+        o.noise  = cJSON_IsTrue(cJSON_GetObjectItem(c, "noise")) ? &nv : NULL;
+        o.mask   = cJSON_IsArray(mask) ? &mv : NULL;
+        lrpx_metric *mt;
+        ck_assert_int_eq(lrpx_metric_parse(spec, &mt, NULL, 0), LRPX_OK);
+        lrpx_eval_result *r;
+        ck_assert_msg(lrpx_session_evaluate(s, mt, &o, &r) == LRPX_OK, "%s: %s", spec,
+                      lrpx_session_errmsg(s));
+        int    i = 0;
+        cJSON *want;
+        cJSON_ArrayForEach(want, cJSON_GetObjectItem(c, "expected"))
+        {
+            lrpx_eval_sample es;
+            ck_assert_int_eq(lrpx_eval_result_sample(r, i, &es), LRPX_OK);
+            if (!strcmp(what, "curve")) {
+                ck_assert_msg(es.n_curve == cJSON_GetArraySize(want), "%s: %lld points, want %d",
+                              spec, (long long)es.n_curve, cJSON_GetArraySize(want));
+                for (int k = 0; k < es.n_curve; k++) {
+                    double e = cJSON_GetArrayItem(want, k)->valuedouble;
+                    ck_assert_msg(fabs(es.curve[k] - e) <= 1e-4 * (1 + fabs(e)),
+                                  "%s input %d point %d: %.9g, reference %.9g", spec, i, k,
+                                  es.curve[k], e);
+                }
+            } else if (cJSON_IsBool(want)) {
+                ck_assert_int_eq(es.kind, LRPX_SCORE_BOOL);
+                ck_assert_msg((es.score != 0) == cJSON_IsTrue(want), "%s input %d", spec, i);
+            } else {
+                double got = es.score;
+                for (int k = 0; k < es.n_extra; k++)
+                    if (!strcmp(es.extra_names[k], what))
+                        got = es.extra[k];
+                ck_assert_msg(fabs(got - want->valuedouble) <= 1e-4 * (1 + fabs(want->valuedouble)),
+                              "%s input %d %s: %.9g, reference %.9g", spec, i, what, got,
+                              want->valuedouble);
+            }
+            i++;
+        }
+        ck_assert_int_eq(i, n);
+        lrpx_eval_result_free(r);
+        lrpx_metric_free(mt);
+        n_cases++;
+    }
+    ck_assert_int_ge(n_cases, 15);
+    lrpx_session_free(s);
+    lrpx_npy_free(x);
+    lrpx_npy_free(rel);
+    lrpx_npy_free(noise);
+    lrpx_model_free(m);
+    cJSON_Delete(root);
+    free(text);
+}
+END_TEST
+
 static Suite *
 eval_suite(void)
 {
@@ -458,6 +560,7 @@ eval_suite(void)
     tcase_add_test(tc, randomisation);
     tcase_add_test(tc, parse_errors);
     tcase_add_test(tc, threads_and_batches);
+    tcase_add_test(tc, reference_fmnist);
     suite_add_tcase(s, tc);
     return s;
 }
