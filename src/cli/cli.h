@@ -65,6 +65,9 @@ int  cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_fl
 /* The options part of --help, from the same tables. */
 void cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups);
 bool cli_parse_int(const char *s, long long *out);
+/* The --rule SEL=RULE handler of commands whose flag struct starts with
+ * its struct lrpx_lrp_options. */
+int  cli_arg_rule(void *ctx, const char *val, char *msg, size_t size);
 bool cli_parse_double(const char *s, double *out);
 
 /* Load a model, printing the error on failure (NULL then). fold_bn 0 keeps

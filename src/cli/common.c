@@ -55,6 +55,13 @@ cli_parse_double(const char *s, double *out)
     return true;
 }
 
+int
+cli_arg_rule(void *ctx, const char *val, char *msg, size_t size)
+{
+    struct lrpx_lrp_options *o = ctx;
+    return lrpx_lrp_options_parse_rule(o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
+}
+
 lrpx_model *
 cli_load_model(const char *cmd, const char *path, bool allow_unsupported)
 {

@@ -27,7 +27,7 @@ static const char eval_usage[] =
 #define MAX_TARGETS 4096
 
 struct eval_args {
-    struct lrpx_lrp_options o;
+    struct lrpx_lrp_options o;              /* first: cli_arg_rule */
     struct cli_prep         prep;
     const char             *metrics[MAX_METRICS];
     int                     n_metrics;
@@ -73,13 +73,6 @@ arg_composite(void *ctx, const char *val, char *msg, size_t size)
 }
 
 static int
-arg_rule(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct eval_args *a = ctx;
-    return lrpx_lrp_options_parse_rule(&a->o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
-}
-
-static int
 arg_targets(void *ctx, const char *val, char *msg, size_t size)
 {
     struct eval_args *a = ctx;
@@ -107,7 +100,7 @@ static const struct cli_flag eval_flags[] = {
      CLI_CALL, .call = arg_method, .need = "a method name"},
     {"--composite", NULL, "NAME", "LRP rule preset (default epsilon_plus)", CLI_CALL,
      .call = arg_composite, .need = "a composite name"},
-    {"--rule", NULL, "SEL=RULE", "LRP rule override (as lrpx explain)", CLI_CALL, .call = arg_rule,
+    {"--rule", NULL, "SEL=RULE", "LRP rule override (as lrpx explain)", CLI_CALL, .call = cli_arg_rule,
      .need = "SELECTOR=RULE"},
     {"--relevance", NULL, "R.npy",
      "score these maps (shape of the inputs, or without the\nchannel axis) instead of explaining",
@@ -178,6 +171,15 @@ print_metrics(FILE *f, bool markdown)
     }
 }
 
+/* An h x w byte mask as a tensor view. */
+static int
+box_view(const uint8_t *box, int64_t h, int64_t w, lrpx_tensor_view *out)
+{
+    *out = (lrpx_tensor_view){.dtype = LRPX_DTYPE_UINT8, .rank = 2, .dims = {h, w},
+                              .n_elems = h * w, .data = box};
+    return CLI_OK;
+}
+
 /* The mask: a .npy, an image of the input's size, or "x,y,w,h". */
 static int
 load_mask(const char *spec, int64_t h, int64_t w, lrpx_npy **npy, uint8_t **box,
@@ -195,13 +197,7 @@ load_mask(const char *spec, int64_t h, int64_t w, lrpx_npy **npy, uint8_t **box,
             return cli_error("eval", "out of memory");
         for (long long y = v[1]; y < v[1] + v[3]; y++)
             memset(*box + y * w + v[0], 1, (size_t)v[2]);
-        out->dtype   = LRPX_DTYPE_UINT8;
-        out->rank    = 2;
-        out->dims[0] = h;
-        out->dims[1] = w;
-        out->n_elems = h * w;
-        out->data    = *box;
-        return CLI_OK;
+        return box_view(*box, h, w, out);
     }
     FILE *f = fopen(spec, "rb");
     char  magic[6] = {0};
@@ -235,13 +231,7 @@ load_mask(const char *spec, int64_t h, int64_t w, lrpx_npy **npy, uint8_t **box,
     for (int64_t p = 0; p < h * w; p++)
         (*box)[p] = img->data[p * img->channels] >= 128.0f;
     lrpx_image_free(img);
-    out->dtype   = LRPX_DTYPE_UINT8;
-    out->rank    = 2;
-    out->dims[0] = h;
-    out->dims[1] = w;
-    out->n_elems = h * w;
-    out->data    = *box;
-    return CLI_OK;
+    return box_view(*box, h, w, out);
 }
 
 static void

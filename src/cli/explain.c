@@ -82,7 +82,7 @@ class_name(char **classes, int n, int64_t k)
 #define MAX_BOX_C 16
 
 struct explain_args {
-    struct lrpx_lrp_options o;
+    struct lrpx_lrp_options o;              /* first: cli_arg_rule */
     struct cli_viz         *viz;
     const char             *out_path, *seed_path;
     const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
@@ -97,13 +97,6 @@ arg_composite(void *ctx, const char *val, char *msg, size_t size)
     struct explain_args *a = ctx;
     cli_viz_note_composite(a->viz, val);
     return lrpx_lrp_options_set_composite(&a->o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
-}
-
-static int
-arg_rule(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct explain_args *a = ctx;
-    return lrpx_lrp_options_parse_rule(&a->o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
 }
 
 static int
@@ -191,7 +184,7 @@ static const struct cli_flag explain_flags[] = {
     {"--rule", NULL, "SEL=RULE",
      "override, later ones win (SEL, RULE and MODE below;\n"
      "--list-rules explains each)",
-     CLI_CALL, .call = arg_rule, .need = "SELECTOR=RULE"},
+     CLI_CALL, .call = cli_arg_rule, .need = "SELECTOR=RULE"},
     {"--rules", NULL, "FILE",
      "the same as JSON: {\"composite\": ..., \"rules\": [{\"select\":\n"
      "\"Conv\", \"rule\": \"gamma:0.25\"}], \"maxpool\": \"sum\", ...}",

@@ -4,12 +4,12 @@
  * tables, so a default is written once. Defaults are texts parsed by the
  * same parser as the user's values. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eval/eval_impl.h"
+#include "lrp/lrp_impl.h"
 
 enum ptype { T_BOOL, T_INT, T_NUM, T_NUM_OR_NONE, T_CHOICE, T_BASELINE };
 
@@ -298,19 +298,6 @@ choices_text(const struct key_def *k, char *buf, size_t size)
         l += (size_t)snprintf(buf + l, size - l, "%s%s", c ? ", " : "", k->choices[c]);
 }
 
-static void
-errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Parse one value for key k; false with a message on error. */
 static bool
 parse_value(enum eval_key key, const char *s, struct eval_value *out, char *err, size_t errlen)
@@ -324,13 +311,13 @@ parse_value(enum eval_key key, const char *s, struct eval_value *out, char *err,
     case T_BOOL:
         if (parse_bool(s, &out->num))
             return true;
-        errf(err, errlen, "%s=%s: needs true or false", k->name, s);
+        lrpx__lrp_errf(err, errlen, "%s=%s: needs true or false", k->name, s);
         return false;
     case T_INT:
         if (parse_number(s, &out->num) && out->num == floor(out->num) && out->num >= k->lo &&
             out->num <= k->hi)
             return true;
-        errf(err, errlen, "%s=%s: needs a whole number from %.0f to %.0f", k->name, s, k->lo,
+        lrpx__lrp_errf(err, errlen, "%s=%s: needs a whole number from %.0f to %.0f", k->name, s, k->lo,
              k->hi);
         return false;
     case T_NUM_OR_NONE:
@@ -343,7 +330,7 @@ parse_value(enum eval_key key, const char *s, struct eval_value *out, char *err,
     case T_NUM:
         if (parse_number(s, &out->num) && out->num >= k->lo && out->num <= k->hi)
             return true;
-        errf(err, errlen, "%s=%s: needs a number%s%s", k->name, s,
+        lrpx__lrp_errf(err, errlen, "%s=%s: needs a number%s%s", k->name, s,
              k->lo == 0 && k->hi == INFINITY ? " >= 0" : k->lo == 0 && k->hi == 1 ? " in [0, 1]" : "",
              k->type == T_NUM_OR_NONE ? " or none" : "");
         return false;
@@ -356,7 +343,7 @@ parse_value(enum eval_key key, const char *s, struct eval_value *out, char *err,
             return true;
         }
         choices_text(k, list, sizeof list);
-        errf(err, errlen, "%s=%s: needs one of %s%s", k->name, s, list,
+        lrpx__lrp_errf(err, errlen, "%s=%s: needs one of %s%s", k->name, s, list,
              k->type == T_BASELINE ? " or a number" : "");
         return false;
     }
@@ -401,7 +388,7 @@ lrpx_metric_parse(const char *spec, lrpx_metric **out, char *err, size_t errlen)
     if (out)
         *out = NULL;
     if (!spec || !out) {
-        errf(err, errlen, "NULL argument");
+        lrpx__lrp_errf(err, errlen, "NULL argument");
         return LRPX_EINVAL;
     }
     const char *colon = strchr(spec, ':');
@@ -411,13 +398,13 @@ lrpx_metric_parse(const char *spec, lrpx_metric **out, char *err, size_t errlen)
         size_t l = 0;
         for (int i = 0; i < LRPX_METRIC_COUNT && l < sizeof buf; i++)
             l += (size_t)snprintf(buf + l, sizeof buf - l, "%s%s", i ? ", " : "", metric_names[i]);
-        errf(err, errlen, "unknown metric '%.*s' (metrics: %s)", (int)(nlen > 100 ? 100 : nlen),
+        lrpx__lrp_errf(err, errlen, "unknown metric '%.*s' (metrics: %s)", (int)(nlen > 100 ? 100 : nlen),
              spec, buf);
         return LRPX_EINVAL;
     }
     lrpx_metric *m = lrpx__calloc(1, sizeof *m);
     if (!m) {
-        errf(err, errlen, "out of memory");
+        lrpx__lrp_errf(err, errlen, "out of memory");
         return LRPX_ENOMEM;
     }
     m->id = (lrpx_metric_id)id;
@@ -425,7 +412,7 @@ lrpx_metric_parse(const char *spec, lrpx_metric **out, char *err, size_t errlen)
         enum eval_key k = metrics[id].params[i].key;
         m->has[k]       = true;
         if (!parse_value(k, metrics[id].params[i].def, &m->v[k], buf, sizeof buf)) {
-            errf(err, errlen, "internal: bad default %s", buf);   /* tables are checked by tests */
+            lrpx__lrp_errf(err, errlen, "internal: bad default %s", buf);   /* tables are checked by tests */
             lrpx__free(m);
             return LRPX_EINVAL;
         }
@@ -437,7 +424,7 @@ lrpx_metric_parse(const char *spec, lrpx_metric **out, char *err, size_t errlen)
         size_t      len   = comma ? (size_t)(comma - p) : strlen(p);
         const char *eq    = memchr(p, '=', len);
         if (len == 0 || !eq || len >= sizeof buf) {
-            errf(err, errlen, "%s: '%.*s' is not KEY=VALUE", metric_names[id],
+            lrpx__lrp_errf(err, errlen, "%s: '%.*s' is not KEY=VALUE", metric_names[id],
                  (int)(len > 100 ? 100 : len), p);
             lrpx__free(m);
             return LRPX_EINVAL;
@@ -445,13 +432,13 @@ lrpx_metric_parse(const char *spec, lrpx_metric **out, char *err, size_t errlen)
         int slot = find_param(m->id, p, (size_t)(eq - p));
         if (slot < 0) {
             param_list(m->id, buf, sizeof buf);
-            errf(err, errlen, "%s: unknown parameter '%.*s' (it takes: %s)", metric_names[id],
+            lrpx__lrp_errf(err, errlen, "%s: unknown parameter '%.*s' (it takes: %s)", metric_names[id],
                  (int)(eq - p > 100 ? 100 : eq - p), p, buf);
             lrpx__free(m);
             return LRPX_EINVAL;
         }
         if (seen[slot]) {
-            errf(err, errlen, "%s: %s is given twice", metric_names[id],
+            lrpx__lrp_errf(err, errlen, "%s: %s is given twice", metric_names[id],
                  keys[metrics[id].params[slot].key].name);
             lrpx__free(m);
             return LRPX_EINVAL;
@@ -466,7 +453,7 @@ lrpx_metric_parse(const char *spec, lrpx_metric **out, char *err, size_t errlen)
         char msg[512];
         if (!parse_value(metrics[id].params[slot].key, val, &m->v[metrics[id].params[slot].key],
                          msg, sizeof msg)) {
-            errf(err, errlen, "%s: %s", metric_names[id], msg);
+            lrpx__lrp_errf(err, errlen, "%s: %s", metric_names[id], msg);
             lrpx__free(m);
             return LRPX_EINVAL;
         }
