@@ -159,11 +159,12 @@ eval_robustness(struct eval_ctx *e)
             if (rb.shift[k] == 0)
                 rb.zero_step = k;
             if (rb.shift[k] > e->w || rb.shift[k] < -e->w) {
+                long long t = (long long)rb.shift[k];
                 lrpx__free(rb.shift);
                 return lrpx__error(&e->s->err, LRPX_EINVAL,
                                    "continuity: nr-steps=%lld gives a shift of %lld columns on an "
                                    "input %lld wide (Quantus raises an IndexError here)",
-                                   (long long)rb.n_steps, (long long)rb.shift[k], (long long)e->w);
+                                   (long long)rb.n_steps, t, (long long)e->w);
             }
         }
         rb.ref_cls       = e->targets;
