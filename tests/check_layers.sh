@@ -8,8 +8,9 @@
 #   graph   DAG building and graph passes
 #   onnx    the loader (the only folder that sees protobuf types)
 #   exec    model, plan, session, forward/backward drivers
-#   lrp     rules, composites, canonizers, explanation front end, tricks,
-#           attribution methods by name
+#   lrp     rules, composites, canonizers, explanation front end, tricks
+#   methods the attribution methods (gradient family, integrated gradients,
+#           smoothgrad, occlusion, feature ablation, taylor)
 #   eval    evaluation metrics (Quantus's definitions) over sessions
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
@@ -26,6 +27,7 @@ allowed() {
     onnx)  echo "util core ops graph onnx" ;;
     exec)  echo "util core ops graph onnx exec" ;;
     lrp)   echo "util core ops graph exec lrp" ;;
+    methods) echo "util core ops graph exec methods" ;;
     eval)  echo "util core ops graph exec lrp eval" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;

@@ -30,6 +30,16 @@ linear_model(int h, int w, int k, const float *W)
     return m;
 }
 
+/* The options of attribution method `name` (lrpx_attr_method_parse). */
+static struct lrpx_attr_options
+method_opts(const char *name)
+{
+    struct lrpx_attr_options ao;
+    lrpx_attr_options_default(&ao);
+    ck_assert_msg(lrpx_attr_method_parse(name, &ao.method) == LRPX_OK, "%s", name);
+    return ao;
+}
+
 struct run {
     lrpx_model       *m;
     lrpx_session     *s;
@@ -52,11 +62,12 @@ run_metric(struct run *rr, const char *spec, const float *x, int64_t n, int h, i
     lrpx_tensor_view av = xv;
     av.data             = attr;
     int64_t targets[8]  = {0};
+    struct lrpx_attr_options ao = method_opts(method ? method : "lrp");
     struct lrpx_eval_options o;
     lrpx_eval_options_default(&o);
     o.x       = &xv;
     o.targets = targets;
-    o.method  = method;
+    o.method  = &ao;
     o.attr    = attr ? &av : NULL;
     o.mask    = mask;
     o.noise   = noise;
@@ -341,12 +352,48 @@ START_TEST(randomisation)
                                      "return-last-correlation=true",
                                 x, 1, 1, 8, "gradient", NULL, NULL, NULL), LRPX_EINVAL);
     /* the model is untouched: the original map is W_0 again */
-    float            map[8];
-    int64_t          dims[4] = {1, 1, 1, 8}, t0 = 0;
+    int64_t                  dims[4] = {1, 1, 1, 8};
+    struct lrpx_attr_options ao      = method_opts("gradient");
+    lrpx_tensor_view         map;
+    ao.lrp.seed   = LRPX_SEED_TARGET;
+    ao.lrp.target = 0;
     ck_assert_int_eq(lrpx_session_set_input(rr.s, NULL, LRPX_DTYPE_FLOAT32, 4, dims, x), LRPX_OK);
-    ck_assert_int_eq(lrpx_session_attribute(rr.s, "gradient", NULL, &t0, 1, NULL, map, 8), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_attribute(rr.s, &ao), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_attribution(rr.s, &map), LRPX_OK);
     for (int i = 0; i < 8; i++)
-        ck_assert_float_eq(map[i], W[i]);
+        ck_assert_float_eq(((const float *)map.data)[i], W[i]);
+    run_free(&rr);
+}
+END_TEST
+
+/* Every attribution method of lrpx_session_attribute scores and explains
+ * again inside the metrics: robustness explains perturbed copies,
+ * model-randomisation explains on a session whose weights it replaced,
+ * which the methods that batch rows through a second session must see. */
+START_TEST(every_method)
+{
+    const float W[3 * 8] = {1, -2, 3, 4, -5, 6, 7, 8,
+                            8, 7, 6, 5, 4, 3, 2, 1,
+                            1, 2, -3, 4, 5, 6, 7, 9};
+    const float x[8]     = {0.5f, 1, 0.25f, 0.75f, 1, 0.1f, 0.9f, 0.3f};
+    struct run  rr       = {.m = linear_model(1, 8, 3, W)};
+    for (int k = 0; k < LRPX_ATTR_COUNT; k++) {
+        const char *name = lrpx_attr_method_name((lrpx_attr_method)k);
+        /* the gradient of a linear model does not vary: vargrad's map is 0 */
+        bool zero = k == LRPX_ATTR_VARGRAD;
+        ck_assert_msg(run_metric(&rr, "max-sensitivity:nr-samples=3", x, 1, 1, 8, name, NULL, NULL,
+                                 NULL) == LRPX_OK, "%s: %s", name, lrpx_session_errmsg(rr.s));
+        ck_assert_msg(zero || isfinite(sample(&rr, 0).score), "%s", name);
+        ck_assert_msg(run_metric(&rr, "model-randomisation", x, 1, 1, 8, name, NULL, NULL,
+                                 NULL) == LRPX_OK, "%s: %s", name, lrpx_session_errmsg(rr.s));
+        lrpx_eval_sample es = sample(&rr, 0);
+        if (zero)
+            continue;
+        ck_assert_int_eq(es.n_curve, 2);
+        ck_assert_msg(fabs(es.curve[0] - 1.0) < 1e-9, "%s: %g", name, es.curve[0]);
+        ck_assert_msg(es.curve[1] < 0.999, "%s: the map did not change with the weights (%g)",
+                      name, es.curve[1]);
+    }
     run_free(&rr);
 }
 END_TEST
@@ -493,7 +540,9 @@ START_TEST(reference_fmnist)
         struct lrpx_eval_options o;
         lrpx_eval_options_default(&o);
         o.x      = &xv;
-        o.method = cJSON_IsString(method) ? method->valuestring : "lrp";
+        struct lrpx_attr_options ao = method_opts(cJSON_IsString(method) ? method->valuestring
+                                                                          : "lrp");
+        o.method = &ao;
         o.attr   = cJSON_IsString(method) ? NULL : &rv;
         o.noise  = cJSON_IsTrue(cJSON_GetObjectItem(c, "noise")) ? &nv : NULL;
         o.mask   = cJSON_IsArray(mask) ? &mv : NULL;
@@ -558,6 +607,7 @@ eval_suite(void)
     tcase_add_test(tc, robustness_by_hand);
     tcase_add_test(tc, localisation_complexity_by_hand);
     tcase_add_test(tc, randomisation);
+    tcase_add_test(tc, every_method);
     tcase_add_test(tc, parse_errors);
     tcase_add_test(tc, threads_and_batches);
     tcase_add_test(tc, reference_fmnist);

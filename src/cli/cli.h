@@ -49,12 +49,15 @@ struct cli_flag {
 };
 /* A table (ends with an entry whose name is NULL) and the struct its
  * offsets point into. seen (may be NULL) is set when any of its flags was
- * given; title and footer frame its part of --help. */
+ * given; title and footer frame its part of --help. skip (may be NULL):
+ * space-separated names of flags of the table this command does not take
+ * from it (a shared table whose flag the command defines otherwise). */
 struct cli_flag_group {
     const struct cli_flag *flags;
     void                  *ctx;
     bool                  *seen;
     const char            *title, *footer;
+    const char            *skip;
 };
 /* Parse argv[1..] against the groups; other arguments are positional (at
  * most max_positional, in order). Returns CLI_OK, CLI_HELP for --help/-h,
@@ -64,10 +67,10 @@ int  cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_fl
                      int *n_positional);
 /* The options part of --help, from the same tables. */
 void cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups);
+/* fopen(path, "rb") of a regular file only, never blocking on a FIFO or a
+ * device (errno EISDIR or EINVAL otherwise). */
+FILE *cli_fopen_regular(const char *path);
 bool cli_parse_int(const char *s, long long *out);
-/* The --rule SEL=RULE handler of commands whose flag struct starts with
- * its struct lrpx_lrp_options. */
-int  cli_arg_rule(void *ctx, const char *val, char *msg, size_t size);
 bool cli_parse_double(const char *s, double *out);
 
 /* Load a model, printing the error on failure (NULL then). fold_bn 0 keeps
@@ -206,41 +209,139 @@ struct cli_viz {
     int               n_composites, n_targets;     /* seen on the command line */
     const char       *composites[CLI_VIZ_MAX];
     int64_t           targets[CLI_VIZ_MAX];
+    int               n_methods;                   /* --method, in order      */
+    lrpx_attr_method  methods[CLI_VIZ_MAX];
     /* after cli_viz_inputs / cli_viz_explain */
     struct cli_batch *batches;
     int               n_batches;
     float             box_low[3], box_high[3];
     float            *map;                         /* trick map, or NULL     */
-    lrpx_tensor_view  map_view;
-    lrpx_attr_method  map_method;
+    lrpx_tensor_view  map_view;                    /* the map of the pass    */
 };
 void        cli_viz_init(struct cli_viz *v);
 void        cli_viz_free(struct cli_viz *v);
 /* The picture, trick and preprocessing flags, storing into v. */
 #define CLI_VIZ_GROUPS 3
 int         cli_viz_groups(struct cli_viz *v, struct cli_flag_group groups[CLI_VIZ_GROUPS]);
-/* Record a --composite / --target of the command line for --grid. */
+/* Record a --composite / --target / --method of the command line for
+ * --grid. */
 void        cli_viz_note_composite(struct cli_viz *v, const char *name);
 void        cli_viz_note_target(struct cli_viz *v, int64_t target);
+void        cli_viz_note_method(struct cli_viz *v, lrpx_attr_method method);
 int         cli_viz_check(const char *cmd, struct cli_viz *v);
+/* Record the colour-map and preprocessing files as inputs and refuse a
+ * --heatmap/--grid that is an input (call after the inputs are recorded). */
+int         cli_viz_guard(const char *cmd, const struct cli_viz *v);
 bool        cli_viz_trick(const struct cli_viz *v);
 /* Load and set the inputs (not set with --window); fill o's z^B bounds
  * from the image settings when o (may be NULL) has none. */
 int         cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m,
                            const char *model_path, const struct cli_input *inputs,
                            int n_inputs, struct cli_viz *v, struct lrpx_lrp_options *o);
-/* The explanation pass: plain, or with --translate / --window (the map
- * is kept in v; the message of a failure is on the session). */
-lrpx_status cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o,
-                            struct cli_viz *v, lrpx_attr_method method);
-/* Replace *map by the trick map when there is one. */
-int         cli_viz_map(const char *cmd, struct cli_viz *v, lrpx_tensor_view *map);
+/* The explanation pass of method ao (lrpx_session_attribute), plain or
+ * with --translate / --window; v->map_view is then the map (the session's
+ * attribution, or the trick map kept in v). The message of a failure is on
+ * the session. */
+lrpx_status cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao,
+                            struct cli_viz *v);
+/* The class (and *score, may be NULL) sample k was explained for: from
+ * the attribution report, or after a trick from the session's last pass;
+ * -1 (and NaN) when unknown. */
+int64_t     cli_viz_class(const lrpx_session *s, const struct cli_viz *v, int64_t k,
+                          double *score);
 /* --heatmap: render and write (nothing is written on failure). */
 int         cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tensor_view *map);
-/* --grid: explain again per composite and target, lay out and write. */
+/* --grid: explain again per method (and LRP composite) and target, lay
+ * out and write. */
 int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
-                         const char *model_path, const struct lrpx_lrp_options *o,
-                         struct cli_viz *v, lrpx_attr_method method);
+                         const char *model_path, const struct lrpx_attr_options *ao,
+                         struct cli_viz *v);
+
+/* ---- the attribution method and its flags (src/cli/method.c) ---- */
+
+/* What explain, eval and compare take to make a map: --method (several:
+ * one result each), the LRP rule flags and the other methods' flags. */
+struct cli_method {
+    struct lrpx_attr_options ao;   /* after cli_method_check: the options of
+                                      the first method, every flag applied */
+    bool             composite_methods;   /* --method takes LRP composites  */
+    int              n_methods;           /* --method, in order             */
+    lrpx_attr_method methods[CLI_VIZ_MAX];
+    char             method_composite[CLI_VIZ_MAX][LRPX_LRP_COMPOSITE_MAX];  /* "" */
+    int              n_composites;        /* --composite, in order          */
+    const char      *composites[CLI_VIZ_MAX];
+    int              n_low, n_high;
+    float            lows[LRPX_LRP_MAX_BOX_C], highs[LRPX_LRP_MAX_BOX_C];
+    /* the method flags: -1 / NaN / NULL until given */
+    int              steps, samples, root_iters, internal_batch, quadrature, of;
+    double           sigma, fill, baseline;
+    long long        seed;
+    int              n_seed, n_stride, n_composite, n_maxpool;   /* seen */
+    const char      *baseline_path, *noise_path, *mask_path;
+    lrpx_npy        *baseline_npy, *noise_npy, *mask_npy;       /* loaded */
+};
+/* composite_methods: --method also takes a composite name (LRP with it). */
+void cli_method_init(struct cli_method *cm, bool composite_methods);
+void cli_method_free(struct cli_method *cm);
+struct cli_flag_group cli_method_group(struct cli_method *cm);
+/* --method's list of methods and --composite's presets, for --help. */
+void cli_method_help(FILE *f, const struct cli_method *cm);
+/* The rule-spec language (SEL, RULE, MODE), for the end of --help. */
+void cli_method_help_rules(FILE *f);
+/* Which methods a flag goes with: the field at off (in the struct base
+ * points to) says whether it was given. */
+enum { CLI_USE_INT, CLI_USE_COUNT, CLI_USE_BOOL, CLI_USE_DOUBLE, CLI_USE_PTR };
+struct cli_method_use {
+    const char *flag;
+    unsigned    methods;       /* bit set of lrpx_attr_method */
+    int         kind;          /* unset: -1, 0, false, NaN, NULL */
+    size_t      off;
+};
+/* The usage error for a given flag none of the chosen methods takes. */
+int  cli_method_uses(const char *cmd, const struct cli_method *cm,
+                     const struct cli_method_use *uses, int n, const void *base);
+/* After parsing: the flag checks above, then the values given go into
+ * cm->ao (the others keep the library's defaults). */
+int  cli_method_check(const char *cmd, struct cli_method *cm);
+/* Record the method's files as inputs (cli_guard_input). */
+void cli_method_guard(const struct cli_method *cm);
+/* Read --baseline/--noise/--feature-mask files into cm->ao. */
+int  cli_method_load(const char *cmd, struct cli_method *cm);
+/* The methods to run (at least 1), and the options and label ("gradient",
+ * "epsilon_plus_flat", "epsilon_plus+rules") of method k. */
+int  cli_method_count(const struct cli_method *cm);
+int  cli_method_options(const struct cli_method *cm, int k, struct lrpx_attr_options *out,
+                        char *label, size_t size);
+/* A .npy as a tensor view (*npy keeps the data; floats: float64 becomes
+ * float32, other types are refused). path NULL: nothing. */
+int  cli_npy_view(const char *cmd, const char *flag, const char *path, bool floats,
+                  lrpx_npy **npy, lrpx_tensor_view *v);
+/* "a,b,c" into v (at most max finite numbers); the count or -1. */
+int  cli_parse_floats(const char *s, float *v, int max);
+
+/* ---- evaluation (src/cli/eval.c) ---- */
+
+/* The localisation mask of --mask SPEC for batch b's input: a .npy
+ * (*npy), an image of the input's size or a box "x,y,w,h" (*box, bytes
+ * 0/1), as a view. Returns CLI_OK or the error printed. */
+int  cli_eval_mask(const char *cmd, const char *spec, const struct cli_batch *b,
+                   lrpx_npy **npy, uint8_t **box, lrpx_tensor_view *out);
+
+/* ---- no output destroys an input (src/cli/guard.c) ---- */
+
+/* Record a file the command reads (a folder: every file in it), what: how
+ * messages call it ("the model", "an input", ...). Missing paths are
+ * skipped (their reader reports them). */
+void cli_guard_input(const char *path, const char *what);
+/* The model, its external-data files (m may be NULL) and the class-name and
+ * preprocessing files beside it. */
+void cli_guard_model(const lrpx_model *m, const char *model_path);
+void cli_guard_inputs(const struct cli_inputs *in);
+/* CLI_OK, or the usage error printed when path (if it exists) is the same
+ * file (device and inode) as a recorded input. flag names the option. */
+int  cli_guard_output(const char *cmd, const char *flag, const char *path);
+/* The same for n (flag, path) pairs; NULL paths are skipped. */
+int  cli_guard_outputs(const char *cmd, const char *const *flags_and_paths, int n);
 
 /* ---- the rule-spec language (src/cli/rules.c) ---- */
 

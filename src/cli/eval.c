@@ -1,7 +1,7 @@
 /* lrpx eval MODEL INPUT... --metric NAME[:k=v,...]...: score explanations
  * with the metrics of src/eval/ (Quantus 0.6.0's definitions). The maps
- * are explained with --method/--composite/--rule or read with
- * --relevance; results go out as a table, CSV or JSON Lines. */
+ * are explained with --method and the method flags (method.c, shared with
+ * explain) or read with --relevance; results go out as a table, CSV or JSON Lines. */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -10,33 +10,33 @@
 #include "cli.h"
 
 static const char eval_usage[] =
-    "usage: lrpx eval MODEL INPUT... --metric NAME[:k=v,...]... [--method NAME]\n"
-    "                 [--composite NAME] [--rule SEL=RULE]... [--relevance R.npy]\n"
-    "                 [--target K[,K...]] [--mask FILE|x,y,w,h] [--noise FILE.npy]\n"
-    "                 [--seed N] [--batch N] [--csv | --json] [--list-metrics [--markdown]]\n"
+    "usage: lrpx eval MODEL INPUT... --metric NAME[:k=v,...]... [--method NAME[,NAME]]\n"
+    "                 [METHOD FLAGS] [--relevance R.npy] [--target K[,K...]]\n"
+    "                 [--mask FILE|x,y,w,h] [--noise FILE.npy] [--seed N] [--batch N]\n"
+    "                 [--csv | --json] [--list-metrics [--markdown]]\n"
     "\n"
     "Score explanations of the model's predictions for INPUT (.npy arrays with or\n"
     "without the batch axis, JPEG/PNG images or folders; all inputs make one batch,\n"
     "as Quantus's x_batch) with metrics defined as in Quantus 0.6.0. The maps are\n"
-    "explained with --method (default lrp, with --composite and --rule) or read\n"
-    "from --relevance. Parameters are Quantus's keyword arguments in kebab case\n"
-    "(patch_size -> patch-size), booleans true/false. docs/evaluation.md has every\n"
-    "formula.\n";
+    "explained with --method (any method of lrpx explain, with the same flags;\n"
+    "default lrp; several give one result each) or read from --relevance.\n"
+    "Parameters are Quantus's keyword arguments in kebab case (patch_size ->\n"
+    "patch-size), booleans true/false. docs/evaluation.md has every formula.\n";
 
 #define MAX_METRICS 32
 #define MAX_TARGETS 4096
 
 struct eval_args {
-    struct lrpx_lrp_options o;              /* first: cli_arg_rule */
+    struct cli_method       meth;
     struct cli_prep         prep;
     const char             *metrics[MAX_METRICS];
     int                     n_metrics;
-    const char             *method, *relevance, *mask, *noise;
+    const char             *relevance, *mask, *noise;
     int64_t                 targets[MAX_TARGETS];
     int                     n_targets;
     int                     seed;
     int                     batch;
-    bool                    csv, json, list, markdown, method_set;
+    bool                    csv, json, list, markdown;
 };
 
 static int
@@ -53,23 +53,6 @@ arg_metric(void *ctx, const char *val, char *msg, size_t size)
     lrpx_metric_free(m);
     a->metrics[a->n_metrics++] = val;
     return CLI_OK;
-}
-
-static int
-arg_method(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct eval_args *a = ctx;
-    (void)msg, (void)size;
-    a->method     = val;
-    a->method_set = true;
-    return CLI_OK;
-}
-
-static int
-arg_composite(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct eval_args *a = ctx;
-    return lrpx_lrp_options_set_composite(&a->o, val, msg, size) == LRPX_OK ? CLI_OK : CLI_USAGE;
 }
 
 static int
@@ -95,13 +78,6 @@ arg_targets(void *ctx, const char *val, char *msg, size_t size)
 static const struct cli_flag eval_flags[] = {
     {"--metric", NULL, "NAME[:k=v,...]", "a metric and its parameters (repeatable; see below)",
      CLI_CALL, .call = arg_metric, .need = "a metric"},
-    {"--method", NULL, "NAME",
-     "how maps are made: lrp (default), gradient, gradxinput or a\ncomposite name",
-     CLI_CALL, .call = arg_method, .need = "a method name"},
-    {"--composite", NULL, "NAME", "LRP rule preset (default epsilon_plus)", CLI_CALL,
-     .call = arg_composite, .need = "a composite name"},
-    {"--rule", NULL, "SEL=RULE", "LRP rule override (as lrpx explain)", CLI_CALL, .call = cli_arg_rule,
-     .need = "SELECTOR=RULE"},
     {"--relevance", NULL, "R.npy",
      "score these maps (shape of the inputs, or without the\nchannel axis) instead of explaining",
      CLI_STRING, ARG(relevance), .need = "a .npy file"},
@@ -113,8 +89,10 @@ static const struct cli_flag eval_flags[] = {
     {"--noise", NULL, "FILE.npy",
      "perturbations of local-lipschitz/max-sensitivity, float32\n[samples, input shape without "
      "batch]", CLI_STRING, ARG(noise), .need = "a .npy file"},
-    {"--seed", NULL, "N", "lrpx's generator (noise, uniform baseline; default 0)", CLI_INT,
-     ARG(seed), .lo = 0, .hi = 2147483647},
+    {"--seed", NULL, "N",
+     "lrpx's generator: the metrics' noise and uniform baseline,\n"
+     "and the smoothgrad family's noise (default 0)",
+     CLI_INT, ARG(seed), .lo = 0, .hi = 2147483647},
     {"--batch", NULL, "N", "perturbed inputs per session pass (default 16)", CLI_INT, ARG(batch),
      .lo = 1, .hi = 4096},
     {"--csv", NULL, NULL, "CSV on stdout", CLI_TRUE, .off = ARG(csv)},
@@ -180,53 +158,48 @@ box_view(const uint8_t *box, int64_t h, int64_t w, lrpx_tensor_view *out)
     return CLI_OK;
 }
 
-/* The mask: a .npy, an image of the input's size, or "x,y,w,h". */
-static int
-load_mask(const char *spec, int64_t h, int64_t w, lrpx_npy **npy, uint8_t **box,
-          lrpx_tensor_view *out)
+int
+cli_eval_mask(const char *cmd, const char *spec, const struct cli_batch *b, lrpx_npy **npy,
+              uint8_t **box, lrpx_tensor_view *out)
 {
+    const lrpx_tensor_view *x    = &b->view;
+    bool                    nhwc = b->layout == LRPX_LAYOUT_NHWC;
+    int64_t h = x->rank == 4 ? x->dims[nhwc ? 1 : 2] : 1;
+    int64_t w = x->rank == 4 ? x->dims[nhwc ? 2 : 3] : x->dims[x->rank - 1];
     long long v[4];
     int       n = 0;
     char      err[1024];
     memset(out, 0, sizeof *out);
     if (sscanf(spec, "%lld,%lld,%lld,%lld%n", &v[0], &v[1], &v[2], &v[3], &n) == 4 && !spec[n]) {
         if (v[0] < 0 || v[1] < 0 || v[2] < 1 || v[3] < 1 || v[0] + v[2] > w || v[1] + v[3] > h)
-            return cli_usage_error("eval", "--mask %s: the box must lie inside the %lldx%lld input",
+            return cli_usage_error(cmd, "--mask %s: the box must lie inside the %lldx%lld input",
                                    spec, (long long)w, (long long)h);
         if (!(*box = calloc((size_t)(h * w), 1)))
-            return cli_error("eval", "out of memory");
+            return cli_error(cmd, "out of memory");
         for (long long y = v[1]; y < v[1] + v[3]; y++)
             memset(*box + y * w + v[0], 1, (size_t)v[2]);
         return box_view(*box, h, w, out);
     }
-    FILE *f = fopen(spec, "rb");
+    FILE *f = cli_fopen_regular(spec);
     char  magic[6] = {0};
     if (!f)
-        return cli_error("eval", "--mask %s: cannot open (a file, or x,y,w,h)", spec);
+        return cli_error(cmd, "--mask %s: cannot open (a file, or x,y,w,h)", spec);
     size_t got = fread(magic, 1, 6, f);
     fclose(f);
-    if (got == 6 && !memcmp(magic, "\x93NUMPY", 6)) {
-        if (lrpx_npy_read(spec, npy, err, sizeof err) != LRPX_OK)
-            return cli_error("eval", "--mask %s", err);
-        out->dtype   = (*npy)->dtype;
-        out->rank    = (*npy)->rank;
-        memcpy(out->dims, (*npy)->dims, sizeof out->dims);
-        out->n_elems = (*npy)->n_elems;
-        out->data    = (*npy)->data;
-        return CLI_OK;
-    }
+    if (got == 6 && !memcmp(magic, "\x93NUMPY", 6))
+        return cli_npy_view(cmd, "--mask", spec, false, npy, out);
     lrpx_image *img;
     if (lrpx_image_load(spec, NULL, &img, err, sizeof err) != LRPX_OK)
-        return cli_error("eval", "--mask %s", err);
+        return cli_error(cmd, "--mask %s", err);
     if (img->width != w || img->height != h) {
-        int rc = cli_error("eval", "--mask %s: the image is %dx%d, the input %lldx%lld", spec,
+        int rc = cli_error(cmd, "--mask %s: the image is %dx%d, the input %lldx%lld", spec,
                            img->width, img->height, (long long)w, (long long)h);
         lrpx_image_free(img);
         return rc;
     }
     if (!(*box = malloc((size_t)(h * w)))) {
         lrpx_image_free(img);
-        return cli_error("eval", "out of memory");
+        return cli_error(cmd, "out of memory");
     }
     for (int64_t p = 0; p < h * w; p++)
         (*box)[p] = img->data[p * img->channels] >= 128.0f;
@@ -333,18 +306,23 @@ cmd_eval(int argc, char **argv)
 {
     const char       *model_path = NULL;
     struct cli_inputs in         = {.n = 0};
-    struct eval_args  a          = {.method = "lrp"};
-    lrpx_lrp_options_default(&a.o);
+    struct eval_args  a          = {.n_metrics = 0};
+    cli_method_init(&a.meth, true);
     cli_prep_init(&a.prep);
-    struct cli_flag_group groups[3] = {
-        {eval_flags, &a, NULL, NULL, NULL},
+    struct cli_flag_group groups[4] = {
+        {.flags = eval_flags, .ctx = &a},
         cli_input_group(&in),
+        cli_method_group(&a.meth),
         cli_prep_group(&a.prep),
     };
-    int rc = cli_parse_model_inputs("eval", argc, argv, groups, 3, &in, &model_path);
+    groups[2].skip = "--seed --noise";      /* eval's own (the metrics' and methods') */
+    int rc = cli_parse_model_inputs("eval", argc, argv, groups, 4, &in, &model_path);
     if (rc == CLI_HELP) {
         fputs(eval_usage, stdout);
-        cli_print_flags(stdout, groups, 3);
+        fputs("\n", stdout);
+        cli_method_help(stdout, &a.meth);
+        cli_print_flags(stdout, groups, 4);
+        cli_method_help_rules(stdout);
         fputs("\nmetrics and their parameters (NAME:k=v,...; defaults shown):\n", stdout);
         print_metrics(stdout, false);
         return CLI_OK;
@@ -363,8 +341,10 @@ cmd_eval(int argc, char **argv)
         return cli_usage_error("eval", "no --metric given (lrpx eval --help lists them)");
     if (a.csv && a.json)
         return cli_usage_error("eval", "--csv and --json exclude each other");
-    if (a.relevance && a.method_set)
+    if (a.relevance && a.meth.n_methods)
         return cli_usage_error("eval", "--relevance and --method exclude each other");
+    if ((rc = cli_method_check("eval", &a.meth)) != CLI_OK)
+        return rc;
 
     lrpx_model       *m     = cli_load_model("eval", model_path, false);
     lrpx_session     *s     = NULL;
@@ -374,16 +354,24 @@ cmd_eval(int argc, char **argv)
     uint8_t          *box   = NULL;
     lrpx_eval_result *res   = NULL;
     lrpx_metric      *metric = NULL;
-    char              err[1024], method[160], label[1100];
+    char              method[160], label[1100];
     float             low[3], high[3];
     if (!m)
         return CLI_FAIL;
+    cli_guard_model(m, model_path);
+    cli_guard_inputs(&in);
+    cli_method_guard(&a.meth);
+    cli_guard_input(a.relevance, "the relevance file");
+    cli_guard_input(a.noise, "the noise file");
+    cli_guard_input(a.mask, "the mask");
+    if (a.prep.preset)
+        cli_guard_input(a.prep.preset, "the preprocessing file");
     if (lrpx_session_init(m, &s) != LRPX_OK) {
         rc = cli_error("eval", "%s", lrpx_session_errmsg(s));
         goto done;
     }
     rc = cli_set_inputs("eval", s, m, model_path, in.list, in.n, &a.prep, false, true, &bs, &n_bs);
-    if (rc != CLI_OK)
+    if (rc != CLI_OK || (rc = cli_method_load("eval", &a.meth)) != CLI_OK)
         goto done;
     const struct cli_batch *b = &bs[0];
     if (b->view.dtype != LRPX_DTYPE_FLOAT32 || b->view.rank < 2) {
@@ -391,7 +379,8 @@ cmd_eval(int argc, char **argv)
                        b->samples[0].path);
         goto done;
     }
-    cli_box_defaults(b, &a.o, low, high, 3);
+    cli_box_defaults(b, &a.meth.ao.lrp, low, high, 3);
+    a.meth.ao.seed = (uint64_t)a.seed;
     int64_t n = b->view.dims[0];
     if (a.n_targets > 1 && a.n_targets != n) {
         rc = cli_usage_error("eval", "--target: %d classes for %lld inputs", a.n_targets,
@@ -414,73 +403,55 @@ cmd_eval(int argc, char **argv)
     eo.input_name = b->name;
     eo.nhwc       = b->layout == LRPX_LAYOUT_NHWC;
     eo.targets    = targets;
-    eo.method     = a.method;
-    eo.lrp        = &a.o;
     eo.seed       = (uint64_t)a.seed;
     eo.max_batch  = a.batch;
     lrpx_tensor_view rv, nv, mv;
-    if (a.relevance) {
-        if (lrpx_npy_read(a.relevance, &rel, err, sizeof err) != LRPX_OK) {
-            rc = cli_error("eval", "--relevance %s", err);
-            goto done;
-        }
-        rv = (lrpx_tensor_view){.dtype = rel->dtype, .rank = rel->rank, .n_elems = rel->n_elems,
-                                .data = rel->data};
-        memcpy(rv.dims, rel->dims, sizeof rv.dims);
-        eo.attr = &rv;
-    }
-    if (a.noise) {
-        if (lrpx_npy_read(a.noise, &noise, err, sizeof err) != LRPX_OK) {
-            rc = cli_error("eval", "--noise %s", err);
-            goto done;
-        }
-        nv = (lrpx_tensor_view){.dtype = noise->dtype, .rank = noise->rank,
-                                .n_elems = noise->n_elems, .data = noise->data};
-        memcpy(nv.dims, noise->dims, sizeof nv.dims);
-        eo.noise = &nv;
-    }
+    if ((rc = cli_npy_view("eval", "--relevance", a.relevance, true, &rel, &rv)) != CLI_OK ||
+        (rc = cli_npy_view("eval", "--noise", a.noise, true, &noise, &nv)) != CLI_OK)
+        goto done;
+    eo.attr  = a.relevance ? &rv : NULL;
+    eo.noise = a.noise ? &nv : NULL;
     if (a.mask) {
-        int64_t h = b->view.rank == 4 ? (eo.nhwc ? b->view.dims[1] : b->view.dims[2]) : 1;
-        int64_t w = b->view.rank == 4 ? (eo.nhwc ? b->view.dims[2] : b->view.dims[3])
-                                      : b->view.dims[b->view.rank - 1];
-        if ((rc = load_mask(a.mask, h, w, &mask_npy, &box, &mv)) != CLI_OK)
+        if ((rc = cli_eval_mask("eval", a.mask, b, &mask_npy, &box, &mv)) != CLI_OK)
             goto done;
         eo.mask = &mv;
     }
-    if (a.relevance)
-        snprintf(method, sizeof method, "relevance:%s", a.relevance);
-    else if (!strcmp(a.method, "lrp"))
-        snprintf(method, sizeof method, "%s%s", a.o.composite, a.o.n_overrides ? "+rules" : "");
-    else
-        snprintf(method, sizeof method, "%s", a.method);
     if (!a.json && !a.csv)
         printf("%-24s %-18s %6s  %-20s %14s\n", "input", "method", "target", "metric", "score");
     else if (a.csv)
         printf("input,method,target,metric,score,curve,extra\n");
-    for (int k = 0; k < a.n_metrics; k++) {
-        lrpx_metric_parse(a.metrics[k], &metric, err, sizeof err);   /* checked while parsing */
-        if (!metric) {
-            rc = cli_error("eval", "out of memory");
-            goto done;
+    for (int k = 0; k < (a.relevance ? 1 : cli_method_count(&a.meth)); k++) {
+        struct lrpx_attr_options ao;
+        cli_method_options(&a.meth, k, &ao, method, sizeof method);
+        if (a.relevance)
+            snprintf(method, sizeof method, "relevance:%s", a.relevance);
+        eo.method = &ao;
+        for (int j = 0; j < a.n_metrics; j++) {
+            lrpx_metric_parse(a.metrics[j], &metric, NULL, 0);   /* checked while parsing */
+            if (!metric) {
+                rc = cli_error("eval", "out of memory");
+                goto done;
+            }
+            if (lrpx_session_evaluate(s, metric, &eo, &res) != LRPX_OK) {
+                rc = cli_error("eval", "%s (%s): %s",
+                               lrpx_metric_id_name(lrpx_metric_kind(metric)), method,
+                               lrpx_session_errmsg(s));
+                goto done;
+            }
+            char params[2048];
+            lrpx_metric_params_json(metric, params, sizeof params);
+            const char *name = lrpx_metric_id_name(lrpx_metric_kind(metric));
+            for (int64_t i = 0; i < lrpx_eval_result_n(res); i++) {
+                lrpx_eval_sample es;
+                lrpx_eval_result_sample(res, i, &es);
+                sample_label(b, n, i, label, sizeof label);
+                print_row(&a, label, method, name, params, &es);
+            }
+            lrpx_eval_result_free(res);
+            res = NULL;
+            lrpx_metric_free(metric);
+            metric = NULL;
         }
-        if (lrpx_session_evaluate(s, metric, &eo, &res) != LRPX_OK) {
-            rc = cli_error("eval", "%s: %s", lrpx_metric_id_name(lrpx_metric_kind(metric)),
-                           lrpx_session_errmsg(s));
-            goto done;
-        }
-        char params[2048];
-        lrpx_metric_params_json(metric, params, sizeof params);
-        const char *name = lrpx_metric_id_name(lrpx_metric_kind(metric));
-        for (int64_t i = 0; i < lrpx_eval_result_n(res); i++) {
-            lrpx_eval_sample es;
-            lrpx_eval_result_sample(res, i, &es);
-            sample_label(b, n, i, label, sizeof label);
-            print_row(&a, label, method, name, params, &es);
-        }
-        lrpx_eval_result_free(res);
-        res = NULL;
-        lrpx_metric_free(metric);
-        metric = NULL;
     }
     rc = CLI_OK;
 done:
@@ -490,6 +461,7 @@ done:
     lrpx_npy_free(noise);
     lrpx_npy_free(mask_npy);
     free(box);
+    cli_method_free(&a.meth);
     cli_batches_free(bs, n_bs);
     lrpx_session_free(s);
     lrpx_model_free(m);

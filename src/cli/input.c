@@ -223,10 +223,10 @@ struct cli_flag_group
 cli_prep_group(struct cli_prep *p)
 {
     return (struct cli_flag_group){
-        prep_flags, p, &p->any_flag,
-        "image inputs (JPEG/PNG, found by their first bytes; several files or a\n"
-        "folder make a batch):",
-        "  The model's input shape fills in the rest (channels, layout, size).\n"};
+        .flags = prep_flags, .ctx = p, .seen = &p->any_flag,
+        .title = "image inputs (JPEG/PNG, found by their first bytes; several files or a\n"
+                 "folder make a batch):",
+        .footer = "  The model's input shape fills in the rest (channels, layout, size).\n"};
 }
 
 /* Copy the fields the flags set onto pp. */
@@ -376,7 +376,7 @@ static enum file_kind
 sniff(const char *path)
 {
     unsigned char b[8] = {0};
-    FILE         *f   = fopen(path, "rb");
+    FILE         *f   = cli_fopen_regular(path);
     if (!f)
         return KIND_OTHER;
     size_t n = fread(b, 1, sizeof b, f);
@@ -634,9 +634,10 @@ cli_batch_load(const char *cmd, const lrpx_model *m, const char *model_path, con
         if (k == KIND_OTHER) {
             char        err[1024];
             lrpx_image *img = NULL;
-            FILE       *f   = fopen(b->samples[i].path, "rb");
+            FILE       *f   = cli_fopen_regular(b->samples[i].path);
             if (!f) {
-                rc = cli_error(cmd, "%s: %s", b->samples[i].path, strerror(errno));
+                rc = cli_error(cmd, "%s: %s", b->samples[i].path,
+                               errno == EINVAL ? "not a regular file" : strerror(errno));
             } else {
                 fclose(f);
                 /* the image loader names other formats (GIF, BMP, ...) */

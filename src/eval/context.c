@@ -1,7 +1,7 @@
 /* What every metric shares: feeding batches of (perturbed) inputs through
- * the session, reading the scored output, explaining batches by method
- * name, Quantus's normalise/abs, numpy's float32 sums, a stable arg sort,
- * the seeded generator and the perturbation baselines. */
+ * the session, reading the scored output, explaining batches with
+ * lrpx_session_attribute, Quantus's normalise/abs, numpy's float32 sums,
+ * a stable arg sort, the seeded generator and the perturbation baselines. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +93,26 @@ eval_predict(struct eval_ctx *e, const float *xs, int64_t n, const int64_t *cls,
     return LRPX_OK;
 }
 
+/* The maps of the nb samples fed, for classes cls, into maps. */
+static lrpx_status
+attribute(struct eval_ctx *e, const int64_t *cls, int64_t nb, float *maps)
+{
+    e->method.lrp.targets   = cls;
+    e->method.lrp.n_targets = nb;
+    lrpx_status rc          = lrpx_session_attribute(e->s, &e->method);
+    e->method.lrp.targets   = NULL;
+    lrpx_tensor_view v;
+    if (rc != LRPX_OK)
+        return rc;
+    if (lrpx_session_attribution(e->s, &v) != LRPX_OK || v.dtype != LRPX_DTYPE_FLOAT32 ||
+        v.n_elems != nb * e->f)
+        return lrpx__error(&e->s->err, LRPX_ESHAPE, "%s: the map does not have the input's "
+                           "%lld values", lrpx_attr_method_name(e->method.method),
+                           (long long)(nb * e->f));
+    memcpy(maps, v.data, (size_t)(nb * e->f) * sizeof *maps);
+    return LRPX_OK;
+}
+
 lrpx_status
 eval_explain(struct eval_ctx *e, const float *xs, int64_t n, const int64_t *cls, float *maps,
              int64_t *argmax)
@@ -101,8 +121,7 @@ eval_explain(struct eval_ctx *e, const float *xs, int64_t n, const int64_t *cls,
         int64_t     nb = n - b < e->max_batch ? n - b : e->max_batch;
         lrpx_status rc = feed(e, xs + b * e->f, nb);
         if (rc == LRPX_OK)
-            rc = lrpx_session_attribute(e->s, e->method, e->o->lrp, cls + b, nb, e->o->input_name,
-                                        maps + b * e->f, nb * e->f);
+            rc = attribute(e, cls + b, nb, maps + b * e->f);
         if (rc == LRPX_OK && argmax)
             rc = read_outputs(e, nb, NULL, false, NULL, argmax + b);
         if (rc != LRPX_OK)

@@ -123,7 +123,9 @@ struct eval_ctx {
     int64_t *targets;           /* n                                         */
     int      max_batch;         /* samples per session pass                  */
     uint64_t seed;
-    const char *method;
+    /* the caller's method options with the input name and per-sample
+     * targets (eval_explain sets the targets of each batch) */
+    struct lrpx_attr_options method;
 };
 
 /* Index of element (c, y, x) in one sample. */
@@ -138,7 +140,7 @@ eval_at(const struct eval_ctx *e, int64_t c, int64_t y, int64_t x)
  * argmax[i] the predicted class (either may be NULL). */
 lrpx_status eval_predict(struct eval_ctx *e, const float *xs, int64_t n, const int64_t *cls,
                          bool softmax, float *f, int64_t *argmax);
-/* Attribution maps (e->method) of n samples xs for classes cls, into maps
+/* Attribution maps (method e->method) of n samples xs for classes cls, into maps
  * (n * e->f floats); argmax (may be NULL) the predicted classes. */
 lrpx_status eval_explain(struct eval_ctx *e, const float *xs, int64_t n, const int64_t *cls,
                          float *maps, int64_t *argmax);

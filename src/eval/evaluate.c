@@ -10,7 +10,6 @@ void
 lrpx_eval_options_default(struct lrpx_eval_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->method = "lrp";
 }
 
 void
@@ -108,7 +107,12 @@ lrpx_session_evaluate(lrpx_session *s, const lrpx_metric *m, const struct lrpx_e
     if (!m || !o || !out)
         return lrpx__error(&s->err, LRPX_EINVAL, "evaluate: NULL argument");
     struct eval_ctx e = {.s = s, .m = m, .o = o, .seed = o->seed};
-    e.method          = o->method ? o->method : "lrp";
+    if (o->method)
+        e.method = *o->method;
+    else
+        lrpx_attr_options_default(&e.method);
+    e.method.input_name = o->input_name;
+    e.method.lrp.seed   = LRPX_SEED_TARGETS;
     int64_t     decl = -1;
     lrpx_status rc = setup_geometry(&e, &decl);
     if (rc != LRPX_OK)

@@ -460,7 +460,7 @@ lrpx_metric_parse(const char *spec, lrpx_metric **out, char *err, size_t errlen)
         p = comma ? comma + 1 : NULL;
     }
     *out = m;
-    return LRPX_OK;
+    return lrpx__errbuf_done(LRPX_OK, NULL, err, errlen);
 }
 
 void

@@ -85,6 +85,9 @@ lrpx_session_free(lrpx_session *s)
     lrpx__free(s->prof_calls);
     for (int i = 0; i < 10; i++)
         lrpx__free(s->lrp_buf[i]);
+    lrpx__free(s->attr);
+    lrpx__free(s->attr_rep);
+    lrpx_session_free(s->aux);
     lrpx__pool_free(s->pool);
     lrpx__free(s);
 }
@@ -202,6 +205,7 @@ lrpx__session_set_const(lrpx_session *s, int v, const float *data)
         if (k < s->n_feeds) {               /* drop it: the model's data again */
             lrpx__free(s->feeds[k].t.data);
             s->feeds[k] = s->feeds[--s->n_feeds];
+            s->const_gen++;
             invalidate(s, true);
         }
         return LRPX_OK;
@@ -229,8 +233,37 @@ lrpx__session_set_const(lrpx_session *s, int v, const float *data)
         s->n_feeds++;
     }
     memcpy(s->feeds[k].t.data, data, (size_t)src->n_elems * sizeof(float));
+    s->const_gen++;
     invalidate(s, true);                    /* weights are packed per plan */
     return LRPX_OK;
+}
+
+int
+lrpx__session_n_inputs(const lrpx_session *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_feeds; i++)
+        n += !s->feeds[i].as_const;
+    return n;
+}
+
+lrpx_status
+lrpx__session_sync_consts(lrpx_session *dst, const lrpx_session *src)
+{
+    lrpx_status rc = LRPX_OK;
+    for (int i = dst->n_feeds - 1; i >= 0 && rc == LRPX_OK; i--) {
+        if (!dst->feeds[i].as_const)
+            continue;
+        bool kept = false;
+        for (int k = 0; k < src->n_feeds && !kept; k++)
+            kept = src->feeds[k].as_const && src->feeds[k].value == dst->feeds[i].value;
+        if (!kept)
+            rc = lrpx__session_set_const(dst, dst->feeds[i].value, NULL);
+    }
+    for (int k = 0; k < src->n_feeds && rc == LRPX_OK; k++)
+        if (src->feeds[k].as_const)
+            rc = lrpx__session_set_const(dst, src->feeds[k].value, src->feeds[k].t.f32);
+    return rc;
 }
 
 lrpx_status
@@ -294,35 +327,57 @@ make_view(const struct lrpx_tensor *t, lrpx_tensor_view *out)
 }
 
 lrpx_status
+lrpx__session_getter_error(const lrpx_session *s, lrpx_status status, const char *fmt, ...)
+{
+    /* sessions are always made by lrpx_session_init, never const objects */
+    struct lrpx_session *w = (struct lrpx_session *)s;
+    va_list              ap;
+    va_start(ap, fmt);
+    lrpx__verror(&w->err, status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+lrpx_status
 lrpx_session_output(const lrpx_session *s, int i, lrpx_tensor_view *out)
 {
     const struct lrpx_graph *g = &s->model->g;
+    if (!out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "lrpx_session_output: NULL out");
     if (!s->ran)
-        return LRPX_EINVAL;
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no outputs yet: call "
+                                          "lrpx_session_run first");
     if (i < 0 || i >= g->n_outputs)
-        return LRPX_EINVAL;
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "output %d is out of range (0..%d)", i,
+                                          g->n_outputs - 1);
     make_view(&s->plan.x.vals[g->outputs[i]], out);
     return LRPX_OK;
 }
 
 int
-lrpx__session_value_index(const lrpx_session *s, const char *name, struct lrpx_err *err)
+lrpx__session_value_index(const lrpx_session *s, const char *name)
 {
     const struct lrpx_graph *g = &s->model->g;
     int                      v = lrpx__graph_find_value(g, name);
     if (v < 0)
-        lrpx__error(err, LRPX_EINVAL, "%s: no value named '%s'", g->path, name);
+        lrpx__session_getter_error(s, LRPX_EINVAL, "%s: no value named '%s'", g->path, name);
     return v;
 }
 
 lrpx_status
 lrpx_session_value(const lrpx_session *s, const char *name, lrpx_tensor_view *out)
 {
+    if (!name || !out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "lrpx_session_value: NULL argument");
     if (!s->ran)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no values yet: call "
+                                          "lrpx_session_run first");
+    int v = lrpx__session_value_index(s, name);
+    if (v < 0)
         return LRPX_EINVAL;
-    int v = lrpx__graph_find_value(&s->model->g, name);
-    if (v < 0 || !s->plan.x.vals[v].data)
-        return LRPX_EINVAL;
+    if (!s->plan.x.vals[v].data)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "value '%s' holds no data: the last "
+                                          "run did not need it", name);
     make_view(&s->plan.x.vals[v], out);
     return LRPX_OK;
 }
