@@ -543,6 +543,31 @@ START_TEST(test_eval_command)
                              "gradient", NULL), 2);
     ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--method", "nope", NULL), 2);
     ck_assert_ptr_nonnull(strstr(err_text, "'nope' is not a method"));
+    /* any method of explain, with explain's method flags; several methods
+     * give one row each; a composite name is LRP with it */
+    ck_assert_msg(run_cli("eval", m, x, "--metric", "sparseness", "--method",
+                          "integrated-gradients,occlusion,epsilon_plus_flat", "--steps", "8",
+                          "--patch", "1,7,7", "--json", NULL) == 0, "%s", err_text);
+    ck_assert_ptr_nonnull(strstr(out_text, "\"method\": \"integrated-gradients\""));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"method\": \"occlusion\""));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"method\": \"epsilon_plus_flat\""));
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--method", "gradient",
+                             "--steps", "8", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "--steps goes with --method integrated-gradients"));
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--method", "gradient",
+                             "--rule", "Conv=zplus", NULL), 2);
+    /* eval's --seed seeds the smoothgrad family too: the same seed, the
+     * same scores */
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "max-sensitivity:nr-samples=2", "--method",
+                             "smoothgrad", "--samples", "3", "--seed", "7", "--csv", NULL), 0);
+    char first[4096];
+    lrpx_test_snprintf(first, sizeof first, "%s", out_text);
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "max-sensitivity:nr-samples=2", "--method",
+                             "smoothgrad", "--samples", "3", "--seed", "7", "--csv", NULL), 0);
+    ck_assert_str_eq(out_text, first);
+    ck_assert_int_eq(run_cli("eval", "--help", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out_text, "--quadrature"));
+    ck_assert_ptr_null(strstr(strstr(out_text, "\n  --noise") + 1, "\n  --noise"));   /* once */
 }
 END_TEST
 
