@@ -11,6 +11,7 @@
 #   lrp     rules, composites, canonizers, explanation front end, tricks
 #   methods the attribution methods (gradient family, integrated gradients,
 #           smoothgrad, occlusion, feature ablation, taylor)
+#   eval    evaluation metrics (Quantus's definitions) over sessions
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
 #   cli     include/lrpx.h only
@@ -27,6 +28,7 @@ allowed() {
     exec)  echo "util core ops graph onnx exec" ;;
     lrp)   echo "util core ops graph exec lrp" ;;
     methods) echo "util core ops graph exec methods" ;;
+    eval)  echo "util core ops graph exec lrp eval" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
     cli)   echo "cli" ;;

@@ -358,6 +358,16 @@ c_token_html(int ok, E)
                                       lrpx_test_scratch(ok ? "t.html" : "no/such/t.html"), eb, el);
 }
 
+static lrpx_status
+c_metric_parse(int ok, E)
+{
+    lrpx_metric *m;
+    lrpx_status  rc = lrpx_metric_parse(ok ? "region-perturbation:patch-size=4" : "pixel-flip", &m,
+                                        eb, el);
+    lrpx_metric_free(m);
+    return rc;
+}
+
 #undef E
 
 static const struct {
@@ -395,6 +405,7 @@ static const struct {
     { "lrpx_pixmap_panel",              c_panel             },
     { "lrpx_token_strip_render",        c_token_strip       },
     { "lrpx_token_strip_save_html",     c_token_html        },
+    { "lrpx_metric_parse",              c_metric_parse      },
 };
 #define N_CALLS ((int)(sizeof calls / sizeof calls[0]))
 
