@@ -82,6 +82,34 @@ typedef enum lrpx_status {
 LRPX_API const char *lrpx_status_str(lrpx_status status);   /* static text, never free */
 LRPX_API const char *lrpx_status_name(lrpx_status status);  /* "LRPX_EPARSE"           */
 
+/* ---- version and build ---- */
+
+/* Semantic versioning of the library's ABI (CHANGELOG.md): PATCH changes
+ * nothing in this header; MINOR only adds (functions, enum values before
+ * a *_COUNT, nothing moved); MAJOR may break. Before 1.0 a MINOR bump may
+ * break, so the soname is liblrpx.so.0.MINOR; from 1.0 on, liblrpx.so.MAJOR.
+ * meson.build checks that these match the project version. */
+#define LRPX_VERSION_MAJOR 0
+#define LRPX_VERSION_MINOR 2
+#define LRPX_VERSION_PATCH 0
+#define LRPX_VERSION_NUMBER \
+    (LRPX_VERSION_MAJOR * 10000 + LRPX_VERSION_MINOR * 100 + LRPX_VERSION_PATCH)
+
+/* The version of the library that is running ("0.2.0"; static text) and
+ * its number, to compare with LRPX_VERSION_NUMBER of the header a program
+ * was built with. */
+LRPX_API const char *lrpx_version(void);
+LRPX_API int         lrpx_version_number(void);
+/* The ONNX opsets of the default domain: *lo the lowest any operator
+ * implementation accepts, *hi the newest that the ONNX backend tests lrpx
+ * is checked against cover (docs/conformance.md). Newer models still load
+ * when every operator they use is implemented. Either may be NULL. */
+LRPX_API void        lrpx_opset_range(int64_t *lo, int64_t *hi);
+/* The optional parts of this build and the CPU it runs on, as words
+ * separated by spaces: "jpeg png simd:avx2+fma" (simd:baseline when the
+ * vector copies are not built or the CPU lacks AVX2+FMA). Static text. */
+LRPX_API const char *lrpx_features(void);
+
 /* ---- element types ---- */
 
 /* Values follow onnx.TensorProto.DataType so files map one to one. */
@@ -428,13 +456,41 @@ LRPX_API lrpx_status lrpx_session_gradient_of(const lrpx_session *session, const
 /* ---- the paper's tricks: translation averaging, sliding windows
  *      (src/lrp/tricks.c, docs/visualization.md) ---- */
 
-/* Which map the tricks average. */
+/* Attribution methods: the map lrpx_session_attribute computes and the
+ * tricks average. One list gives each its symbol and its name (the name
+ * `lrpx explain`, `lrpx gradient` and the Python package use). */
+#define LRPX_ATTR_METHOD_MAP(X)                                                        \
+    X(LRP,              "lrp")        /* lrpx_session_explain + relevance       */ \
+    X(GRADIENT,         "gradient")   /* lrpx_session_gradient + gradient_of    */ \
+    X(GRADIENT_X_INPUT, "gradxinput") /* gradient times the input that was fed  */
+
 typedef enum lrpx_attr_method {
-    LRPX_ATTR_LRP = 0,            /* lrpx_session_explain + relevance        */
-    LRPX_ATTR_GRADIENT,           /* lrpx_session_gradient + gradient_of     */
-    LRPX_ATTR_GRADIENT_X_INPUT,   /* gradient times the input that was fed   */
+#define X(name, text) LRPX_ATTR_##name,
+    LRPX_ATTR_METHOD_MAP(X)
+#undef X
     LRPX_ATTR_COUNT
 } lrpx_attr_method;
+
+/* The method's name ("lrp", "gradient", ...); NULL past the last, so
+ * `for (i = 0; lrpx_attr_method_name(i); i++)` lists them all. */
+LRPX_API const char *lrpx_attr_method_name(lrpx_attr_method method);
+/* A name to a method. Returns LRPX_OK, or LRPX_EINVAL for an unknown name
+ * (errbuf, may be NULL, lists the known ones). */
+LRPX_API lrpx_status lrpx_attr_method_parse(const char *name, lrpx_attr_method *out,
+                                            char *errbuf, size_t errlen);
+/* METHOD of lrpx_session: the map of `method` at input input_name (NULL:
+ * the first fed input) for the inputs that are set: the forward pass if
+ * needed, then the method's backward pass with lo (NULL: the defaults;
+ * LRP uses all of it, gradient methods the seed, target and output). out
+ * receives n_out floats (caller-owned), which must be the input's element
+ * count; the input must be float32. The session then holds the pass as
+ * lrpx_session_explain or lrpx_session_gradient leave it.
+ * Returns: LRPX_OK; LRPX_EINVAL (bad method, NULL out, no map reached the
+ * input); LRPX_ESHAPE (n_out differs); or what the pass returns. */
+LRPX_API lrpx_status lrpx_session_attribute(lrpx_session *session, lrpx_attr_method method,
+                                            const struct lrpx_lrp_options *lo,
+                                            const char *input_name, float *out,
+                                            int64_t n_out);
 
 /* What a shifted image shows where it has no pixels. */
 typedef enum lrpx_shift_pad {

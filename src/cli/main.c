@@ -33,6 +33,22 @@ static const struct command commands[] = {
     {"preprocess", cmd_preprocess},
 };
 
+/* The version of the tool and of the library it runs with (they differ
+ * when an older liblrpx.so is found first), the ONNX opsets, and the
+ * optional parts of the build. */
+static int
+print_version(void)
+{
+    int64_t lo, hi;
+    lrpx_opset_range(&lo, &hi);
+    printf("lrpx %d.%d.%d", LRPX_VERSION_MAJOR, LRPX_VERSION_MINOR, LRPX_VERSION_PATCH);
+    if (lrpx_version_number() != LRPX_VERSION_NUMBER)
+        printf(" (library %s)", lrpx_version());
+    printf("\nONNX opsets %lld to %lld (default domain)\n", (long long)lo, (long long)hi);
+    printf("optional parts: %s\n", lrpx_features());
+    return CLI_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -44,10 +60,8 @@ main(int argc, char **argv)
         fputs(main_help, stdout);
         return CLI_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
-        puts("lrpx 0.1.0");
-        return CLI_OK;
-    }
+    if (!strcmp(argv[1], "--version"))
+        return print_version();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
