@@ -1,9 +1,10 @@
 """A PEP 517 build backend of our own for the pure-Python package, so
 that `pip install ./python` needs nothing from a package index (pip's
 isolated build environment gets no requirements): it zips lrpx/*.py into
-a wheel, adding lrpx/_install_hint.py with the liblrpx.so this package
-was built next to (the build tree beside python/, $LRPX_LIBRARY, or
-pkg-config's libdir), which the package tries before the loader's search.
+a wheel, adding lrpx/_install_hint.py with the liblrpx.so files that
+exist when it is built ($LRPX_LIBRARY, pkg-config's libdir of an
+installed lrpx, the build tree beside python/, in this order), which the
+package tries before the loader's own search.
 """
 import base64
 import hashlib
@@ -31,7 +32,6 @@ def _libraries():
     env = os.environ.get("LRPX_LIBRARY")
     if env:
         out.append(os.path.abspath(env))
-    out.append(os.path.join(os.path.dirname(HERE), "build", "src", "liblrpx.so"))
     exe = shutil.which("pkg-config")
     if exe:
         try:
@@ -41,6 +41,7 @@ def _libraries():
                 out.append(os.path.join(libdir, "liblrpx.so"))
         except (OSError, subprocess.SubprocessError):
             pass
+    out.append(os.path.join(os.path.dirname(HERE), "build", "src", "liblrpx.so"))
     return [p for p in out if os.path.exists(p)]
 
 

@@ -124,8 +124,7 @@ cmd_bench(int argc, char **argv)
     int                   n_groups = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_flags("bench", argc, argv, groups, n_groups, pos, 2, &n_pos);
     if (rc == CLI_HELP) {
-        fputs(bench_usage, stdout);
-        cli_print_flags(stdout, groups, n_groups);
+        cli_print_help(stdout, "bench", bench_usage, groups, n_groups);
         return CLI_OK;
     }
     if (rc != CLI_OK)

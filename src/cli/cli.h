@@ -64,6 +64,31 @@ int  cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_fl
                      int *n_positional);
 /* The options part of --help, from the same tables. */
 void cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups);
+
+/* ---- help text and man pages (src/cli/help.c) ----
+ * Every command prints its help through these, as text for --help or as
+ * a man page for the hidden --help-man (cli_parse_flags turns that on);
+ * meson makes lrpx(1) and lrpx-COMMAND(1) from it at build time. */
+#define CLI_HELP_COL 22                  /* the column of a flag's help  */
+void cli_help_set_man(bool on);
+bool cli_help_is_man(void);
+/* "usage: lrpx CMD ...\n  ...\n\nDescription...": synopsis lines up to
+ * the first blank line, then paragraphs. cmd NULL: lrpx itself. */
+void cli_help_usage(FILE *f, const char *cmd, const char *usage);
+/* "  TERM   text" with text at column col; '\n' in text continues it. */
+void cli_help_item(FILE *f, const char *term, const char *text, int col);
+void cli_help_section(FILE *f, const char *title);
+void cli_help_text(FILE *f, const char *text);
+/* Man pages only: exit status, environment, see also. */
+void cli_help_end(FILE *f, const char *cmd);
+/* usage, the flag tables, the end: the whole help of a plain command. */
+void cli_print_help(FILE *f, const char *cmd, const char *usage,
+                    const struct cli_flag_group *groups, int n_groups);
+
+/* The commands (src/cli/main.c): the i-th name (NULL past the end) and
+ * the one-line summary of a command (NULL: of lrpx itself). */
+const char *cli_command_name(int i);
+const char *cli_command_summary(const char *cmd);
 bool cli_parse_int(const char *s, long long *out);
 bool cli_parse_double(const char *s, double *out);
 
@@ -244,9 +269,10 @@ int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
 /* `lrpx explain --list-rules`: every rule, max-pool mode, selector and
  * composite with what it does; markdown: docs/lrp.md's tables. */
 int  cli_list_rules(bool markdown);
-/* The syntaxes of one lrpx_lrp_doc_kind as a comma list after lead,
- * wrapped at 79 columns with continuation lines indented by indent. */
-void cli_rules_help_line(FILE *f, int kind, const char *lead, int indent);
+/* A help item (cli_help_item) whose text is lead followed by the
+ * syntaxes of one lrpx_lrp_doc_kind as a comma list wrapped at 79
+ * columns. */
+void cli_rules_help_item(FILE *f, int kind, const char *term, const char *lead, int col);
 
 int cmd_preprocess(int argc, char **argv);
 int cmd_info(int argc, char **argv);

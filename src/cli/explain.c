@@ -248,19 +248,20 @@ parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_
     int n_groups = 2 + cli_viz_groups(viz, groups + 2);
     int rc       = cli_parse_model_inputs(cmd, argc, argv, groups, n_groups, in, model);
     if (rc == CLI_HELP) {
-        fputs(explain ? explain_usage : gradient_usage, stdout);
-        fputs("\n", stdout);
-        if (explain) {
-            fputs("  --composite NAME    rule preset (default epsilon_plus):\n", stdout);
-            cli_rules_help_line(stdout, LRPX_LRP_DOC_COMPOSITE, "                      ", 22);
-        }
+        cli_help_usage(stdout, cmd, explain ? explain_usage : gradient_usage);
+        if (!cli_help_is_man())
+            fputs("\n", stdout);
+        if (explain)
+            cli_rules_help_item(stdout, LRPX_LRP_DOC_COMPOSITE, "--composite NAME",
+                                "rule preset (default epsilon_plus):\n", CLI_HELP_COL);
         cli_print_flags(stdout, groups, n_groups);
         if (explain) {
-            fputs("\nthe rule-spec language (--rule SEL=RULE, --maxpool MODE):\n", stdout);
-            cli_rules_help_line(stdout, LRPX_LRP_DOC_SELECTOR, "  SEL   ", 8);
-            cli_rules_help_line(stdout, LRPX_LRP_DOC_RULE, "  RULE  ", 8);
-            cli_rules_help_line(stdout, LRPX_LRP_DOC_MAXPOOL, "  MODE  ", 8);
+            cli_help_section(stdout, "the rule-spec language (--rule SEL=RULE, --maxpool MODE):");
+            cli_rules_help_item(stdout, LRPX_LRP_DOC_SELECTOR, "SEL", "", 8);
+            cli_rules_help_item(stdout, LRPX_LRP_DOC_RULE, "RULE", "", 8);
+            cli_rules_help_item(stdout, LRPX_LRP_DOC_MAXPOOL, "MODE", "", 8);
         }
+        cli_help_end(stdout, cmd);
         return CLI_HELP;
     }
     if (rc != CLI_OK)

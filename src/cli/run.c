@@ -98,8 +98,7 @@ cmd_run(int argc, char **argv)
     int                   n_groups   = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_model_inputs("run", argc, argv, groups, n_groups, &in, &model_path);
     if (rc == CLI_HELP) {
-        fputs(run_usage, stdout);
-        cli_print_flags(stdout, groups, n_groups);
+        cli_print_help(stdout, "run", run_usage, groups, n_groups);
         return CLI_OK;
     }
     if (rc != CLI_OK)
