@@ -85,6 +85,40 @@ void cli_help_end(FILE *f, const char *cmd);
 void cli_print_help(FILE *f, const char *cmd, const char *usage,
                     const struct cli_flag_group *groups, int n_groups);
 
+/* ---- output habits (src/cli/progress.c) ---- */
+
+/* --quiet / --verbose, one process-wide setting: every command adds
+ * cli_verbosity_group() to its flag groups. */
+struct cli_verbosity {
+    bool quiet, verbose;
+};
+extern struct cli_verbosity cli_verbosity;
+struct cli_flag_group cli_verbosity_group(void);
+double cli_now(void);                    /* monotonic seconds                */
+/* stderr is a terminal and NO_COLOR is unset or empty */
+bool   cli_color(void);
+/* --verbose: "lrpx CMD: <what> N ms" with the time since `since`. */
+void   cli_verbose(const char *cmd, double since, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A notice on stderr unless --quiet. */
+void   cli_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A progress bar over total items, on stderr only when it is a terminal
+ * (and not --quiet): "CMD: LABEL done/total [####....] m:ss left".
+ * cli_progress_end erases it. */
+struct cli_progress {
+    const char *cmd, *label;
+    int64_t     total, done;
+    double      t0, last;
+    bool        on, color;
+};
+void cli_progress_start(struct cli_progress *p, const char *cmd, const char *label,
+                        int64_t total);
+void cli_progress_step(struct cli_progress *p, int64_t n);
+void cli_progress_end(struct cli_progress *p);
+/* Erase the bar on the screen, if any (before an error message). */
+void cli_progress_clear(void);
+
 /* The commands (src/cli/main.c): the i-th name (NULL past the end) and
  * the one-line summary of a command (NULL: of lrpx itself). */
 const char *cli_command_name(int i);

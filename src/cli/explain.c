@@ -340,10 +340,12 @@ cmd_explain(int argc, char **argv)
         o->seed_data    = seed->data;
         o->seed_n_elems = seed->n_elems;
     }
+    double t0 = cli_now();
     if (cli_viz_explain(s, o, &viz, LRPX_ATTR_LRP) != LRPX_OK) {
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("explain", t0, "forward and relevance passes:");
 
     int n_ex = lrpx_session_n_explained(s);
     if (a.print_rules) {
@@ -508,11 +510,13 @@ cmd_gradient(int argc, char **argv)
     rc = cli_viz_inputs("gradient", s, m, model_path, in.list, in.n, &viz, NULL);
     if (rc != CLI_OK)
         goto done;
+    double t0 = cli_now();
     if (cli_viz_explain(s, o, &viz,
                         times_input ? LRPX_ATTR_GRADIENT_X_INPUT : LRPX_ATTR_GRADIENT) != LRPX_OK) {
         rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("gradient", t0, "forward and gradient passes:");
     lrpx_tensor_view gv;
     if (lrpx_session_gradient_of(s, in.list[0].name, &gv) != LRPX_OK) {
         rc = cli_error("gradient", "no gradient reached the input");

@@ -133,7 +133,10 @@ cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_flag_gr
         }
         const struct cli_flag_group *g;
         const char                  *val;
-        const struct cli_flag       *f = lookup(groups, n_groups, arg, &g, &val);
+        const struct cli_flag_group  common = cli_verbosity_group();
+        const struct cli_flag       *f      = lookup(groups, n_groups, arg, &g, &val);
+        if (!f)                                   /* --quiet, --verbose: every command */
+            f = lookup(&common, 1, arg, &g, &val);
         if (!f)
             return cli_usage_error(cmd, "unknown option '%s'", arg);
         char need[256], msg[512] = "";
@@ -168,16 +171,23 @@ print_flag(FILE *out, const struct cli_flag *f)
     cli_help_item(out, term, f->help ? f->help : "", CLI_HELP_COL);
 }
 
+static void
+print_group(FILE *out, const struct cli_flag_group *g)
+{
+    if (g->title)
+        cli_help_section(out, g->title);
+    for (const struct cli_flag *f = g->flags; f->name; f++)
+        if (f->help)
+            print_flag(out, f);
+    if (g->footer)
+        cli_help_text(out, g->footer);
+}
+
 void
 cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups)
 {
-    for (int g = 0; g < n_groups; g++) {
-        if (groups[g].title)
-            cli_help_section(out, groups[g].title);
-        for (const struct cli_flag *f = groups[g].flags; f->name; f++)
-            if (f->help)
-                print_flag(out, f);
-        if (groups[g].footer)
-            cli_help_text(out, groups[g].footer);
-    }
+    const struct cli_flag_group common = cli_verbosity_group();
+    for (int g = 0; g < n_groups; g++)
+        print_group(out, &groups[g]);
+    print_group(out, &common);                    /* the flags every command takes */
 }

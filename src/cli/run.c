@@ -118,10 +118,12 @@ cmd_run(int argc, char **argv)
     rc = cli_set_inputs("run", s, m, model_path, in.list, in.n, &prep, true, true, NULL, NULL);
     if (rc != CLI_OK)
         goto done;
+    double t0 = cli_now();
     if (lrpx_session_run(s) != LRPX_OK) {
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("run", t0, "forward pass:");
 
     int n_out = lrpx_model_n_outputs(m);
     if (out_path) {

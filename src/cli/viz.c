@@ -243,7 +243,7 @@ cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_vi
         const lrpx_tensor_view *x  = &b->view;
         bool                    nh = b->layout == LRPX_LAYOUT_NHWC;
         int h = (int)x->dims[nh ? 1 : 2], w = (int)x->dims[nh ? 2 : 3];
-        fprintf(stderr, "sliding window: %d x %d windows of %dx%d (stride %dx%d) over %dx%d; "
+        cli_notice("sliding window: %d x %d windows of %dx%d (stride %dx%d) over %dx%d; "
                 "the per-layer report is the last window's\n",
                 lrpx_window_count(w, v->win_w, v->stride_x),
                 lrpx_window_count(h, v->win_h, v->stride_y), v->win_w, v->win_h, v->stride_x,
@@ -542,8 +542,10 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
         goto done;
     struct cli_viz cv = *v;      /* cells are heatmaps (with overlay), no panel */
     cv.panel          = false;
+    struct cli_progress pr;
+    cli_progress_start(&pr, cmd, "grid maps", (int64_t)n_tgt * n_comp);
     for (int t = 0; t < n_tgt && rc == CLI_OK; t++)
-        for (int c = 0; c < n_comp && rc == CLI_OK; c++) {
+        for (int c = 0; c < n_comp && rc == CLI_OK; c++, cli_progress_step(&pr, 1)) {
             struct lrpx_lrp_options co = *o;
             if (method == LRPX_ATTR_LRP && v->n_composites &&
                 lrpx_lrp_options_set_composite(&co, v->composites[c], err, sizeof err) !=
@@ -608,6 +610,8 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
                 labels[idx] = strdup(lab);
             }
         }
+    cli_progress_end(&pr);
+    cli_verbose(cmd, pr.t0, "%d grid maps:", n_tgt * n_comp);
     /* the image column */
     for (int64_t k = 0; k < b->n && rc == CLI_OK; k++)
         for (int t = 0; t < n_tgt && rc == CLI_OK; t++) {
