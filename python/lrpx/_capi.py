@@ -3,7 +3,7 @@ that Python fills or reads, and the prototype of every function used.
 
 Every struct here mirrors include/lrpx.h field by field; the test
 python/tests/test_abi.py compares each offset and size with what the C
-compiler says (tests/python_abi.c), so a change to the header that is
+compiler says (a probe the test compiles), so a change to the header that is
 not made here fails the tests instead of corrupting memory.
 
 ctypes releases the GIL around every call into a CDLL, so model loads,

@@ -29,6 +29,17 @@ def _check(status, message):
         raise Error(msg or C.text(lib.lrpx_status_str(status)), status)
 
 
+def _constructed(status, handle, errmsg, free):
+    """The handle a constructor filled in. lrpx constructors hand back a
+    handle carrying the message even when they fail (NULL only for
+    ENOMEM): raise that message, after freeing the handle."""
+    if status != 0:
+        msg = C.text(errmsg(handle)) if handle else None
+        free(handle)
+        raise Error(msg or C.text(lib.lrpx_status_str(status)), status)
+    return handle
+
+
 def _errbuf():
     return ctypes.create_string_buffer(1024)
 
@@ -92,13 +103,9 @@ class Model:
         if max_total_bytes is not None:
             opts.max_total_bytes = int(max_total_bytes)
         handle = c_void_p()
-        st = lib.lrpx_model_load_file(_enc(path), byref(opts), byref(handle))
         self._h = None
-        if st != 0:
-            msg = C.text(lib.lrpx_model_errmsg(handle)) if handle else None
-            lib.lrpx_model_free(handle)
-            raise Error(msg or C.text(lib.lrpx_status_str(st)), st)
-        self._h = handle
+        self._h = _constructed(lib.lrpx_model_load_file(_enc(path), byref(opts), byref(handle)),
+                               handle, lib.lrpx_model_errmsg, lib.lrpx_model_free)
         self.path = str(path)
         self._local = threading.local()
         self.inputs = [self._info(lib.lrpx_model_input_info, i)
@@ -156,13 +163,9 @@ class Session:
         self.model = model
         self._lock = threading.Lock()
         h = c_void_p()
-        st = lib.lrpx_session_init(model._h, byref(h))
         self._h = None
-        if st != 0:
-            msg = C.text(lib.lrpx_session_errmsg(h)) if h else None
-            lib.lrpx_session_free(h)
-            raise Error(msg or C.text(lib.lrpx_status_str(st)), st)
-        self._h = h
+        self._h = _constructed(lib.lrpx_session_init(model._h, byref(h)), h,
+                               lib.lrpx_session_errmsg, lib.lrpx_session_free)
         if threads is not None:
             self._call(lib.lrpx_session_set_threads(h, int(threads)))
 
