@@ -26,16 +26,13 @@ _SONAMES = ("liblrpx.so",)
 
 
 def _build_tree_candidates():
-    """liblrpx.so in build folders of the source tree this package sits in
-    (python/lrpx/ in a checkout of lrpx)."""
+    """build/src/liblrpx.so of the source tree this package sits in
+    (python/lrpx/ in a checkout of lrpx). Only build/: the sanitizer
+    builds (build-asan, build-tsan) cannot load into a plain interpreter."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     if not os.path.isfile(os.path.join(root, "include", "lrpx.h")):
         return []
-    out = []
-    for name in ("build",) + tuple(sorted(n for n in os.listdir(root)
-                                          if n.startswith("build") and n != "build")):
-        out.append(os.path.join(root, name, "src", "liblrpx.so"))
-    return out
+    return [os.path.join(root, "build", "src", "liblrpx.so")]
 
 
 def _install_hints():

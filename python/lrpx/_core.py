@@ -29,6 +29,21 @@ def _check(status, message):
         raise Error(msg or C.text(lib.lrpx_status_str(status)), status)
 
 
+class _Handle:
+    """A C handle and its destructor. Models and sessions share the model's
+    _Handle, so the C model is freed only after the last session on it,
+    whatever order the garbage collector finalises the Python objects in
+    (a Model and the sessions of its threads are never in a cycle)."""
+
+    def __init__(self, ptr, free, keep=None):
+        self.ptr, self._free, self._keep = ptr, free, keep
+
+    def __del__(self):
+        if self.ptr:
+            self._free(self.ptr)
+            self.ptr = None
+
+
 def _constructed(status, handle, errmsg, free):
     """The handle a constructor filled in. lrpx constructors hand back a
     handle carrying the message even when they fail (NULL only for
@@ -103,9 +118,10 @@ class Model:
         if max_total_bytes is not None:
             opts.max_total_bytes = int(max_total_bytes)
         handle = c_void_p()
-        self._h = None
-        self._h = _constructed(lib.lrpx_model_load_file(_enc(path), byref(opts), byref(handle)),
-                               handle, lib.lrpx_model_errmsg, lib.lrpx_model_free)
+        self._handle = _Handle(
+            _constructed(lib.lrpx_model_load_file(_enc(path), byref(opts), byref(handle)),
+                         handle, lib.lrpx_model_errmsg, lib.lrpx_model_free), lib.lrpx_model_free)
+        self._h = self._handle.ptr
         self.path = str(path)
         self._local = threading.local()
         self.inputs = [self._info(lib.lrpx_model_input_info, i)
@@ -118,11 +134,6 @@ class Model:
         vi = C.ValueInfo()
         _check(fn(self._h, i, byref(vi)), "no value %d" % i)
         return ValueInfo(vi)
-
-    def __del__(self):
-        if getattr(self, "_h", None):
-            lib.lrpx_model_free(self._h)
-            self._h = None
 
     def __repr__(self):
         return "lrpx.Model(%r, inputs=%r, outputs=%r)" % (self.path, self.inputs, self.outputs)
@@ -160,19 +171,16 @@ class Session:
     into the library release the GIL."""
 
     def __init__(self, model, threads=None):
-        self.model = model
+        self.inputs, self.outputs = model.inputs, model.outputs
         self._lock = threading.Lock()
         h = c_void_p()
-        self._h = None
-        self._h = _constructed(lib.lrpx_session_init(model._h, byref(h)), h,
-                               lib.lrpx_session_errmsg, lib.lrpx_session_free)
+        # the session's _Handle keeps the model's alive (not the Model itself)
+        self._handle = _Handle(_constructed(lib.lrpx_session_init(model._h, byref(h)), h,
+                                            lib.lrpx_session_errmsg, lib.lrpx_session_free),
+                               lib.lrpx_session_free, keep=model._handle)
+        self._h = self._handle.ptr
         if threads is not None:
             self._call(lib.lrpx_session_set_threads(h, int(threads)))
-
-    def __del__(self):
-        if getattr(self, "_h", None):
-            lib.lrpx_session_free(self._h)
-            self._h = None
 
     def _call(self, st):
         _check(st, lambda: C.text(lib.lrpx_session_errmsg(self._h)))
@@ -196,7 +204,7 @@ class Session:
         return out
 
     def _input_info(self, name):
-        for vi in self.model.inputs:
+        for vi in self.inputs:
             if name is None or vi.name == name:
                 return vi
         return None
@@ -216,7 +224,7 @@ class Session:
             self._set(feeds)
             self._call(lib.lrpx_session_run(self._h))
             out = {}
-            for i, vi in enumerate(self.model.outputs):
+            for i, vi in enumerate(self.outputs):
                 v = C.TensorView()
                 self._call(lib.lrpx_session_output(self._h, i, byref(v)))
                 out[vi.name] = _as_array(v)
@@ -245,8 +253,12 @@ class Session:
         _check(lib.lrpx_attr_method_parse(_enc(method), byref(m), err, len(err)),
                C.text(err.value))
         feeds = self._feeds(x if input is None or isinstance(x, dict) else {input: x})
-        which = input if input is not None else feeds[0][0] if len(feeds) == 1 else None
-        shape = next((a.shape for n, a in feeds if n == which), feeds[0][1].shape)
+        which = input
+        if which is None and isinstance(x, dict):          # by name: the model's first input
+            which = self.inputs[0].name if self.inputs else None
+        shape = next((a.shape for n, a in feeds if n == which), None)
+        if shape is None:
+            raise Error("no array given for input %r" % (which,))
         out = np.empty(shape, np.float32)
         with self._lock:
             self._set(feeds)

@@ -148,3 +148,15 @@ def test_version_agrees_everywhere(cli):
     assert out[2] == "optional parts: " + " ".join(info["features"])
     assert {"jpeg", "png"} <= set(info["features"])
     assert os.path.exists(info["library"])
+
+
+def test_sessions_outlive_their_model_object(fmnist, batch8):
+    import gc
+    s = lrpx.Model(fmnist).session()          # the Model object is gone at once
+    gc.collect()
+    assert s.run(batch8[:1])["logits"].shape == (1, 10)
+    m = lrpx.Model(fmnist)
+    m.run(batch8[:1])                          # a thread-local session refers to m's model
+    del m
+    gc.collect()                               # the C model is freed after that session
+    assert s.explain(batch8[:1]).shape == (1, 1, 28, 28)
