@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Build lrpx and run every test suite: once as a normal build, once under
-# AddressSanitizer + UndefinedBehaviorSanitizer; then the threads suite
-# alone under ThreadSanitizer. Ends with one line "N passed, N failed"
-# (Check test cases over all suites and builds).
+# Build lrpx and run every test suite: once as a normal build (the Check
+# programs, the Python package's pytest suite, the PyTorch walkthrough, the
+# man pages and an install into a temporary DESTDIR), once under
+# AddressSanitizer + UndefinedBehaviorSanitizer (the C tests); then the
+# threads suite alone under ThreadSanitizer. Ends with one line
+# "N passed, N failed" (Check test cases and pytest tests over all suites
+# and builds).
 #   scripts/test.sh              normal + ASan/UBSan + TSan (threads suite)
 #   scripts/test.sh --quick      normal build only
 #   scripts/test.sh --valgrind   normal build under valgrind (slow)
