@@ -252,6 +252,14 @@ LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char 
 LRPX_API lrpx_status lrpx_session_set_threads(lrpx_session *session, int n_threads);
 LRPX_API int         lrpx_session_threads(const lrpx_session *session);
 
+/* METHOD: a function that the session's routines of many passes (the
+ * translation trick, sliding windows) call after each pass with the
+ * passes done and their total, for progress bars. It is called on the
+ * thread that called the routine, between passes; fn NULL turns it off. */
+typedef void (*lrpx_progress_fn)(void *user, int64_t done, int64_t total);
+LRPX_API void        lrpx_session_set_progress(lrpx_session *session, lrpx_progress_fn fn,
+                                               void *user);
+
 /* Profiling. When the environment variable LRPX_PROFILE is 1 at
  * lrpx_session_init, the session adds up the wall time of every node over
  * all its forward passes (constant-folded nodes excluded). by_node 0: one

@@ -95,3 +95,10 @@ def test_exit_codes_unchanged(cli, fmnist, tmp_path):
     assert cli("explain", fmnist, tmp_path / "missing.npy", ok=False).returncode == 1
     assert cli("info", fmnist, "--quiet=1", ok=False).returncode == 2
     assert "--quiet" in cli("run", "--help").stdout
+
+
+def test_progress_of_the_translation_trick(cli_path, testdata, fmnist, tmp_path):
+    x = os.path.join(testdata, "images", "fmnist_1_pullover.npy")
+    rc, _, err = run_on_tty([cli_path, "explain", fmnist, x, "--translate", "2", "-o",
+                             str(tmp_path / "r.npy")], {"NO_COLOR": "1"})
+    assert rc == 0 and "explain: passes 25/25 [########################]" in err

@@ -269,6 +269,7 @@ struct cli_viz {
     float            *map;                         /* trick map, or NULL     */
     lrpx_tensor_view  map_view;
     lrpx_attr_method  map_method;
+    const char       *cmd;                         /* for the progress bar   */
 };
 void        cli_viz_init(struct cli_viz *v);
 void        cli_viz_free(struct cli_viz *v);

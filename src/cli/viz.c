@@ -184,6 +184,7 @@ cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char
                const struct cli_input *inputs, int n_inputs, struct cli_viz *v,
                struct lrpx_lrp_options *o)
 {
+    v->cmd = cmd;
     int rc = cli_set_inputs(cmd, s, m, model_path, inputs, n_inputs, &v->prep, !v->window,
                             !v->window, &v->batches, &v->n_batches);
     if (rc != CLI_OK)
@@ -220,6 +221,17 @@ viz_trick_map(lrpx_session *s, const struct lrpx_lrp_options *o, const struct cl
                      : lrpx_session_explain_translated(s, &b->view, o, &to, out);
 }
 
+/* lrpx_session_set_progress to a progress bar; its total comes with the
+ * first pass. */
+static void
+viz_progress(void *user, int64_t done, int64_t total)
+{
+    struct cli_progress *p = user;
+    if (p->total != total)
+        cli_progress_start(p, p->cmd, p->label, total);
+    cli_progress_step(p, done - p->done);
+}
+
 lrpx_status
 cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_viz *v,
                 lrpx_attr_method method)
@@ -233,9 +245,16 @@ cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_vi
         fprintf(stderr, "lrpx: out of memory for the map\n");
         return LRPX_ENOMEM;
     }
+    struct cli_progress pr;                  /* the passes of the trick */
+    cli_progress_start(&pr, v->cmd ? v->cmd : "explain", "passes", 0);
+    lrpx_session_set_progress(s, viz_progress, &pr);
     lrpx_status rc = viz_trick_map(s, o, v, method, v->map);
+    lrpx_session_set_progress(s, NULL, NULL);
+    cli_progress_end(&pr);
     if (rc != LRPX_OK)
         return rc;
+    cli_verbose(pr.cmd, pr.t0, "%lld passes of the %s:", (long long)pr.done,
+                v->window ? "sliding window" : "translation trick");
     v->map_view      = b->view;
     v->map_view.data = v->map;
     v->map_method    = method;
