@@ -74,6 +74,14 @@ load_fmnist(lrpx_model **m, lrpx_session **s)
     ck_assert_int_eq(lrpx_session_init(*m, s), LRPX_OK);
 }
 
+/* The bundled model, a session on it, and a test array (freed by the caller). */
+static lrpx_npy *
+fmnist_and(const char *npy, lrpx_model **m, lrpx_session **s)
+{
+    load_fmnist(m, s);
+    return lrpx_test_npy_load(lrpx_test_path(npy));
+}
+
 START_TEST(test_translate_k0_is_plain)
 {
     lrpx_model   *m;
@@ -141,9 +149,8 @@ START_TEST(test_attribute_by_name)
 {
     lrpx_model   *m;
     lrpx_session *s;
-    load_fmnist(&m, &s);
-    lrpx_npy *x = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
-    int64_t   n = x->n_elems;
+    lrpx_npy     *x = fmnist_and("images/fmnist_batch8.npy", &m, &s);
+    int64_t       n = x->n_elems;
     float    *got = xalloc(n), *want = xalloc(n);
     struct lrpx_lrp_options o;
     lrpx_lrp_options_default(&o);
@@ -216,10 +223,9 @@ log_progress(void *user, int64_t done, int64_t total)
 
 START_TEST(test_progress_per_pass)
 {
-    lrpx_model   *m;
-    lrpx_session *s;
-    load_fmnist(&m, &s);
-    lrpx_npy *x = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
+    lrpx_model      *m;
+    lrpx_session    *s;
+    lrpx_npy        *x  = fmnist_and("images/fmnist_batch8.npy", &m, &s);
     lrpx_tensor_view xv = view4(x->data, 2, 1, 28, 28);
     float *out = xalloc(xv.n_elems);
     struct lrpx_trick_options to;
