@@ -193,9 +193,13 @@ class Session:
         items = x.items() if isinstance(x, dict) else [(None, x)]
         out = []
         for name, a in items:
-            a = np.asarray(a)
-            if a.dtype not in _DTYPES:
-                a = a.astype(np.float32)
+            try:
+                a = np.asarray(a)
+                if a.dtype not in _DTYPES:
+                    a = a.astype(np.float32)
+            except (TypeError, ValueError) as e:
+                raise Error("input %s is not a numeric array: %s" % (
+                    "'%s'" % name if name else "x", e)) from None
             a = np.ascontiguousarray(a)
             info = self._input_info(name)
             if info and info.shape is not None and a.ndim == len(info.shape) - 1:

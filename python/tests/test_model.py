@@ -135,6 +135,9 @@ def test_errors_carry_message_and_status(fmnist, batch8, tmp_path):
         m.explain(batch8[:1], maxpool="largest")
     with pytest.raises(lrpx.Error):
         m.run({"no_such_input": batch8[:1]})
+    for junk in ("abc", [[1, 2], [3]], np.zeros((1,) * 9)):
+        with pytest.raises(lrpx.Error):
+            m.run(junk)
     # the session is still usable after errors
     assert m.run(batch8[:1])["logits"].shape == (1, 10)
 
