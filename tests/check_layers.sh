@@ -9,6 +9,8 @@
 #   onnx    the loader (the only folder that sees protobuf types)
 #   exec    model, plan, session, forward/backward drivers
 #   lrp     rules, composites, canonizers, explanation front end, tricks
+#   methods the attribution methods (gradient family, integrated gradients,
+#           smoothgrad, occlusion, feature ablation, taylor)
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
 #   cli     include/lrpx.h only
@@ -24,6 +26,7 @@ allowed() {
     onnx)  echo "util core ops graph onnx" ;;
     exec)  echo "util core ops graph onnx exec" ;;
     lrp)   echo "util core ops graph exec lrp" ;;
+    methods) echo "util core ops graph exec methods" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
     cli)   echo "cli" ;;

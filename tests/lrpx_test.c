@@ -2,11 +2,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lrpx_test.h"
@@ -155,6 +157,57 @@ lrpx_test_read_file(const char *path, size_t *len)
     buf[n] = 0;
     *len = (size_t)n;
     return buf;
+}
+
+/* ---- scratch folder of a test ---- */
+
+static char scratch_dir[LRPX_TEST_PATH_MAX];
+
+void
+lrpx_test_scratch_setup(void)
+{
+    lrpx_test_tmpdir(scratch_dir, sizeof scratch_dir);
+}
+
+void
+lrpx_test_scratch_teardown(void)
+{
+    lrpx_test_rmtree(scratch_dir);
+    scratch_dir[0] = '\0';
+}
+
+const char *
+lrpx_test_scratch(const char *name)
+{
+    ck_assert_msg(scratch_dir[0], "no scratch folder: add the lrpx_test_scratch_setup fixture");
+    if (!name)
+        return scratch_dir;
+    char *s = path_slot();
+    lrpx_test_snprintf(s, LRPX_TEST_PATH_MAX, "%s/%s", scratch_dir, name);
+    return s;
+}
+
+/* ---- calls that might hang ---- */
+
+void
+lrpx_test_in_child(const char *what, unsigned seconds, int (*fn)(const void *arg),
+                   const void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* Check's own SIGALRM handler is inherited: it would kill the
+         * whole process group, so restore the default first */
+        signal(SIGALRM, SIG_DFL);
+        alarm(seconds);
+        _exit(fn(arg) == 0 ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!WIFSIGNALED(status), "%s hung or crashed (signal %d)", what,
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed (see above)", what);
 }
 
 /* ---- comparisons ---- */

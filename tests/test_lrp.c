@@ -1807,14 +1807,51 @@ START_TEST(test_rule_specs)
             ck_assert_int_eq(o.n_overrides, 0);
         }
     }
-    /* capacity */
+    /* capacity: LRPX_LRP_MAX_OVERRIDES overrides */
     struct lrpx_lrp_options o;
+    char                    err[512];
     lrpx_lrp_options_default(&o);
-    for (int i = 0; i < 64; i++)
+    ck_assert_int_eq(sizeof o.overrides / sizeof o.overrides[0], LRPX_LRP_MAX_OVERRIDES);
+    for (int i = 0; i < LRPX_LRP_MAX_OVERRIDES; i++)
         ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", NULL, 0), LRPX_OK);
-    ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", NULL, 0), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", err, sizeof err), LRPX_EINVAL);
+    char want[64];
+    snprintf(want, sizeof want, "at most %d", LRPX_LRP_MAX_OVERRIDES);
+    ck_assert_msg(strstr(err, want), "%s", err);
+    /* one spec: up to LRPX_LRP_OVERRIDE_MAX - 1 characters */
+    char spec[LRPX_LRP_OVERRIDE_MAX + 1];
+    for (int len = LRPX_LRP_OVERRIDE_MAX - 1; len <= LRPX_LRP_OVERRIDE_MAX; len++) {
+        int sel = len - (int)strlen("name:=zero");
+        snprintf(spec, sizeof spec, "name:%.*s=zero", sel,
+                 "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+                 "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
+        ck_assert_int_eq((int)strlen(spec), len);
+        lrpx_lrp_options_default(&o);
+        lrpx_status rc = lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err);
+        if (len < LRPX_LRP_OVERRIDE_MAX) {
+            ck_assert_msg(rc == LRPX_OK, "%d characters: %s", len, err);
+            ck_assert_str_eq(o.overrides[0], spec);
+        } else {
+            ck_assert_int_eq(rc, LRPX_EINVAL);
+            snprintf(want, sizeof want, "longer than %d characters", LRPX_LRP_OVERRIDE_MAX - 1);
+            ck_assert_msg(strstr(err, want), "%s", err);
+        }
+    }
+    /* per-channel zbox bounds: up to LRPX_LRP_MAX_BOX_C channels */
+    for (int n = LRPX_LRP_MAX_BOX_C; n <= LRPX_LRP_MAX_BOX_C + 1; n++) {
+        size_t k = (size_t)snprintf(spec, sizeof spec, "first=zbox:[");
+        for (int c = 0; c < n; c++)
+            k += (size_t)snprintf(spec + k, sizeof spec - k, "%s-1", c ? "," : "");
+        k += (size_t)snprintf(spec + k, sizeof spec - k, "],[");
+        for (int c = 0; c < n; c++)
+            k += (size_t)snprintf(spec + k, sizeof spec - k, "%s1", c ? "," : "");
+        snprintf(spec + k, sizeof spec - k, "]");
+        lrpx_lrp_options_default(&o);
+        lrpx_status rc = lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err);
+        ck_assert_msg(rc == (n <= LRPX_LRP_MAX_BOX_C ? LRPX_OK : LRPX_EINVAL), "%d channels: %s",
+                      n, err);
+    }
     /* composites and max-pool names */
-    char err[512];
     ck_assert_int_eq(lrpx_lrp_options_set_composite(&o, "epsilon_gamma_box", err, sizeof err),
                      LRPX_OK);
     ck_assert_int_eq(lrpx_lrp_options_set_composite(&o, "zennit", err, sizeof err), LRPX_EINVAL);
@@ -1862,6 +1899,8 @@ START_TEST(test_rule_json)
         {"{\"low\": 0}", LRPX_EINVAL, "go together"},
         {"{\"low\": [0, 1], \"high\": 1}", LRPX_EINVAL, "same length"},
         {"{\"low\": \"a\", \"high\": 1}", LRPX_EINVAL, "\"low\""},
+        /* one channel more than LRPX_LRP_MAX_BOX_C (16) */
+        {"{\"low\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0], \"high\": 1}", LRPX_EINVAL, "1 to 16 numbers"},
         {"{\"rules\": [\"Conv=zplus\", \"Relu=epsilon\"]}", LRPX_EINVAL, "rules[1]"},
         {"{\"rules\": [{\"select\": \"Conv\"}]}", LRPX_EINVAL, "rules[0]"},
         {"{\"rules\": [{\"select\": \"Conv\", \"rule\": \"zplus\", \"x\": 1}]}", LRPX_EINVAL,

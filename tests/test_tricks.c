@@ -143,66 +143,6 @@ START_TEST(test_translate_k0_is_plain)
 }
 END_TEST
 
-/* lrpx_session_attribute: each method by its name, against the passes
- * it stands for (the map of gradxinput multiplied out here). */
-START_TEST(test_attribute_by_name)
-{
-    lrpx_model   *m;
-    lrpx_session *s;
-    lrpx_npy     *x = fmnist_and("images/fmnist_batch8.npy", &m, &s);
-    int64_t       n = x->n_elems;
-    float    *got = xalloc(n), *want = xalloc(n);
-    struct lrpx_lrp_options o;
-    lrpx_lrp_options_default(&o);
-    char err[256];
-
-    /* the names list ends with NULL and round-trips */
-    int n_methods = 0;
-    for (; lrpx_attr_method_name(n_methods); n_methods++) {
-        lrpx_attr_method back;
-        ck_assert_int_eq(lrpx_attr_method_parse(lrpx_attr_method_name(n_methods), &back, NULL, 0),
-                         LRPX_OK);
-        ck_assert_int_eq(back, n_methods);
-    }
-    ck_assert_int_eq(n_methods, LRPX_ATTR_COUNT);
-    ck_assert_str_eq(lrpx_attr_method_name(LRPX_ATTR_GRADIENT_X_INPUT), "gradxinput");
-    lrpx_attr_method meth;
-    ck_assert_int_eq(lrpx_attr_method_parse("saliancy", &meth, err, sizeof err), LRPX_EINVAL);
-    ck_assert_str_eq(err, "unknown method 'saliancy' (known: lrp gradient gradxinput)");
-    ck_assert_int_eq(lrpx_attr_method_parse(NULL, &meth, NULL, 0), LRPX_EINVAL);
-
-    ck_assert_int_eq(lrpx_session_set_input(s, NULL, LRPX_DTYPE_FLOAT32, x->rank, x->dims,
-                                            x->data), LRPX_OK);
-    ck_assert_int_eq(lrpx_attr_method_parse("lrp", &meth, NULL, 0), LRPX_OK);
-    ck_assert_int_eq(lrpx_session_attribute(s, meth, &o, NULL, got, n), LRPX_OK);
-    plain_relevance(s, (lrpx_tensor_view[]){view4(x->data, 8, 1, 28, 28)}, &o, want);
-    ck_assert_tensor_near(got, want, n, 0.0, 0.0);
-
-    lrpx_tensor_view g;
-    ck_assert_int_eq(lrpx_session_attribute(s, LRPX_ATTR_GRADIENT, &o, NULL, got, n), LRPX_OK);
-    ck_assert_int_eq(lrpx_session_gradient_of(s, NULL, &g), LRPX_OK);
-    ck_assert_tensor_near(got, g.data, n, 0.0, 0.0);
-    ck_assert_int_eq(lrpx_session_attribute(s, LRPX_ATTR_GRADIENT_X_INPUT, &o, NULL, got, n),
-                     LRPX_OK);
-    for (int64_t i = 0; i < n; i++)
-        want[i] = ((const float *)g.data)[i] * ((const float *)x->data)[i];
-    ck_assert_tensor_near(got, want, n, 0.0, 0.0);
-
-    /* errors: a wrong buffer size, an unknown method, no buffer */
-    ck_assert_int_eq(lrpx_session_attribute(s, LRPX_ATTR_LRP, &o, NULL, got, n - 1), LRPX_ESHAPE);
-    ck_assert_ptr_nonnull(strstr(lrpx_session_errmsg(s), "the buffer"));
-    ck_assert_int_eq(lrpx_session_attribute(s, LRPX_ATTR_COUNT, &o, NULL, got, n), LRPX_EINVAL);
-    ck_assert_int_eq(lrpx_session_attribute(s, LRPX_ATTR_LRP, &o, NULL, NULL, n), LRPX_EINVAL);
-    ck_assert_int_eq(lrpx_session_attribute(NULL, LRPX_ATTR_LRP, &o, NULL, got, n), LRPX_EINVAL);
-
-    free(got);
-    free(want);
-    lrpx_npy_free(x);
-    lrpx_session_free(s);
-    lrpx_model_free(m);
-}
-END_TEST
-
 /* lrpx_session_set_progress: one call per pass, in order, with the total
  * known from the first; none once turned off. */
 struct progress_log {
@@ -831,7 +771,6 @@ tricks_suite(void)
 
     tc = tcase_create("window");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_attribute_by_name);
     tcase_add_test(tc, test_progress_per_pass);
     tcase_add_test(tc, test_window_one_is_plain);
     tcase_add_loop_test(tc, test_window_stitching, 0, 5);

@@ -16,9 +16,15 @@ import shutil
 import subprocess
 import sys
 from ctypes import (POINTER, Structure, c_char, c_char_p, c_double, c_float, c_int,
-                    c_int64, c_size_t, c_uint8, c_void_p)
+                    c_int64, c_size_t, c_uint8, c_uint64, c_void_p)
 
-MAX_RANK = 8
+# The sizes of lrpx.h's fixed arrays (the ABI test compares each with the
+# header's macro of the same name).
+CONSTANTS = {"LRPX_MAX_RANK": 8, "LRPX_LRP_COMPOSITE_MAX": 48, "LRPX_LRP_MAX_OVERRIDES": 64,
+             "LRPX_LRP_OVERRIDE_MAX": 128, "LRPX_LRP_MAX_BOX_C": 16,
+             "LRPX_IMAGE_FORMAT_MAX": 8, "LRPX_PREPROCESS_NAME_MAX": 32}
+MAX_RANK = CONSTANTS["LRPX_MAX_RANK"]
+_K = CONSTANTS
 
 # ---- finding the library ----
 
@@ -106,21 +112,39 @@ class LoadOptions(Structure):
 
 
 class LrpOptions(Structure):
-    _fields_ = [("composite", c_char * 48), ("n_overrides", c_int),
-                ("overrides", (c_char * 128) * 64), ("box_low", c_double),
-                ("box_high", c_double), ("box_low_c", POINTER(c_float)),
+    _fields_ = [("composite", c_char * _K["LRPX_LRP_COMPOSITE_MAX"]), ("n_overrides", c_int),
+                ("overrides", (c_char * _K["LRPX_LRP_OVERRIDE_MAX"]) * _K["LRPX_LRP_MAX_OVERRIDES"]),
+                ("box_low", c_double), ("box_high", c_double), ("box_low_c", POINTER(c_float)),
                 ("box_high_c", POINTER(c_float)), ("n_box_c", c_int),
-                ("box_low_own", c_float * 16), ("box_high_own", c_float * 16),
+                ("box_low_own", c_float * _K["LRPX_LRP_MAX_BOX_C"]),
+                ("box_high_own", c_float * _K["LRPX_LRP_MAX_BOX_C"]),
                 ("maxpool", c_int), ("zero_bias", c_int), ("seed", c_int),
                 ("target", c_int64), ("seed_data", POINTER(c_float)),
                 ("seed_n_elems", c_int64), ("skip_softmax", c_int),
                 ("output_name", c_char_p)]
 
 
+class AttrOptions(Structure):
+    _fields_ = [("method", c_int), ("lrp", LrpOptions), ("input_name", c_char_p),
+                ("internal_batch", c_int), ("steps", c_int), ("quadrature", c_int),
+                ("baseline", c_double), ("baseline_data", TensorView), ("samples", c_int),
+                ("sigma", c_double), ("seed", c_uint64), ("noise", TensorView), ("of", c_int),
+                ("patch_rank", c_int), ("patch", c_int64 * MAX_RANK),
+                ("patch_stride", c_int64 * MAX_RANK), ("fill", c_double),
+                ("feature_mask", TensorView), ("root_iters", c_int)]
+
+
+class AttrReport(Structure):
+    _fields_ = [("cls", c_int64), ("score", c_double), ("sum", c_double),
+                ("ref_score", c_double), ("gap", c_double), ("distance", c_double),
+                ("n_evals", c_int64)]
+
+
 class Image(Structure):
     _fields_ = [("width", c_int), ("height", c_int), ("channels", c_int),
                 ("bit_depth", c_int), ("data", POINTER(c_float)), ("file_width", c_int),
-                ("file_height", c_int), ("orientation", c_int), ("format", c_char * 8)]
+                ("file_height", c_int), ("orientation", c_int),
+                ("format", c_char * _K["LRPX_IMAGE_FORMAT_MAX"])]
 
 
 class Pixmap(Structure):
@@ -134,7 +158,7 @@ class HeatmapOptions(Structure):
 
 
 class Preprocess(Structure):
-    _fields_ = [("name", c_char * 32), ("resize", c_int), ("resize_shorter", c_int),
+    _fields_ = [("name", c_char * _K["LRPX_PREPROCESS_NAME_MAX"]), ("resize", c_int), ("resize_shorter", c_int),
                 ("resize_width", c_int), ("resize_height", c_int), ("crop_width", c_int),
                 ("crop_height", c_int), ("interp", c_int), ("antialias", c_int),
                 ("quantize", c_int), ("scale", c_double), ("n_mean", c_int),
@@ -155,6 +179,7 @@ class ImageTensor(Structure):
 
 STRUCTS = {"lrpx_tensor_view": TensorView, "lrpx_value_info": ValueInfo,
            "lrpx_load_options": LoadOptions, "lrpx_lrp_options": LrpOptions,
+           "lrpx_attr_options": AttrOptions, "lrpx_attr_report": AttrReport,
            "lrpx_image": Image, "lrpx_pixmap": Pixmap,
            "lrpx_heatmap_options": HeatmapOptions, "lrpx_preprocess": Preprocess,
            "lrpx_image_geometry": ImageGeometry, "lrpx_image_tensor": ImageTensor}
@@ -206,9 +231,13 @@ _protos = {
     "lrpx_lrp_options_parse_rule": (_status, [_P(LrpOptions), c_char_p] + _err),
     "lrpx_lrp_options_parse_maxpool": (_status, [c_char_p, _P(c_int)]),
     "lrpx_attr_method_name": (c_char_p, [c_int]),
-    "lrpx_attr_method_parse": (_status, [c_char_p, _P(c_int)] + _err),
-    "lrpx_session_attribute": (_status, [c_void_p, c_int, _P(LrpOptions), c_char_p,
-                                         _P(c_float), c_int64]),
+    "lrpx_attr_method_parse": (_status, [c_char_p, _P(c_int)]),
+    "lrpx_quadrature_name": (c_char_p, [c_int]),
+    "lrpx_quadrature_parse": (_status, [c_char_p, _P(c_int)]),
+    "lrpx_attr_options_default": (None, [_P(AttrOptions)]),
+    "lrpx_session_attribute": (_status, [c_void_p, _P(AttrOptions)]),
+    "lrpx_session_attribution": (_status, [c_void_p, _P(TensorView)]),
+    "lrpx_session_attribution_report": (_status, [c_void_p, c_int64, _P(AttrReport)]),
     "lrpx_image_load": (_status, [c_char_p, c_void_p, _P(_P(Image))] + _err),
     "lrpx_image_free": (None, [_P(Image)]),
     "lrpx_preprocess_init": (None, [_P(Preprocess)]),

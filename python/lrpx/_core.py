@@ -236,68 +236,117 @@ class Session:
 
     def explain(self, x, composite=None, rules=None, target=None, method="lrp", maxpool=None,
                 output=None, input=None, zero_bias=False, low=None, high=None,
-                skip_softmax=True):
+                skip_softmax=True, **method_options):
         """The map of `method` for x, float32 in the shape of the input.
 
-        method: a name of lrpx.methods() ("lrp", "gradient",
-        "gradxinput", ...), the names `lrpx explain` uses; the library
-        parses it, so methods added to the C library work here as they
-        are. composite: an LRP rule preset (lrpx.composites()); rules:
+        method: a name of lrpx.methods() ("lrp", "gradient", "gradxinput",
+        "saliency", "integrated-gradients", "smoothgrad", "occlusion",
+        ...), the names of `lrpx explain --method`; the library parses
+        it, so methods added to the C library work here as they are.
+        composite: an LRP rule preset (lrpx.composites()); rules:
         {"Conv": "zplus", "first": "flat"} or ["Conv=zplus", ...]
         (SELECTOR=RULE, later ones win; docs/lrp.md); target: the class
         to explain (default: each sample's predicted class); maxpool:
         "winner", "winner-split" or "sum"; output: the graph output to
         explain (default the first); input: which input's map (default
-        the first); low/high: z^B bounds (a number or one per channel).
+        the first); low/high: z^B bounds of LRP and taylor's input domain
+        (a number or one per channel).
+
+        The options of the other methods are keyword arguments named as
+        `lrpx explain`'s flags (docs/methods.md); None or absent: the
+        library's default:
+          integrated-gradients: steps, quadrature ("gausslegendre",
+            "riemann_left", ...), baseline (a number or an array the
+            input's shape, one sample's shape or broadcastable);
+          smoothgrad, smoothgrad-sq, vargrad: samples, sigma, seed,
+            noise (an array [samples, sample shape] or [batch * samples,
+            sample shape]), of ("gradient", "saliency", "gradxinput");
+          occlusion: patch, patch_stride (one int per axis of a sample),
+            fill; feature-ablation: feature_mask (integers), fill;
+          taylor: root_iters; the methods that run many inputs:
+            internal_batch.
+        Session.reports() then gives each sample's class, score and
+        completeness numbers.
         """
-        opts = _lrp_options(composite, rules, target, maxpool, output, zero_bias, low, high,
-                            skip_softmax)
-        m = c_int()
-        err = _errbuf()
-        _check(lib.lrpx_attr_method_parse(_enc(method), byref(m), err, len(err)),
-               C.text(err.value))
+        ao = _Options(C.AttrOptions, lib.lrpx_attr_options_default)
+        ao.struct.method = _method(method)
+        _lrp_options(ao, ao.struct.lrp, composite, rules, target, maxpool, output, zero_bias,
+                     low, high, skip_softmax)
+        _method_options(ao, method_options)
         feeds = self._feeds(x if input is None or isinstance(x, dict) else {input: x})
         which = input
         if which is None and isinstance(x, dict):          # by name: the model's first input
             which = self.inputs[0].name if self.inputs else None
-        shape = next((a.shape for n, a in feeds if n == which), None)
-        if shape is None:
+        if not any(n == which for n, _ in feeds):
             raise Error("no array given for input %r" % (which,))
-        out = np.empty(shape, np.float32)
+        ao.keep.append(_enc(which))
+        ao.struct.input_name = ao.keep[-1]
         with self._lock:
             self._set(feeds)
-            self._call(lib.lrpx_session_attribute(self._h, m.value, byref(opts.struct),
-                                                  _enc(which), out.ctypes.data_as(POINTER(c_float)),
-                                                  out.size))
-        return out
+            self._call(lib.lrpx_session_attribute(self._h, byref(ao.struct)))
+            v = C.TensorView()
+            self._call(lib.lrpx_session_attribution(self._h, byref(v)))
+            return _as_array(v)
 
     def gradient(self, x, target=None, **kw):
         return self.explain(x, target=target, method="gradient", **kw)
 
+    def reports(self):
+        """Per sample of the last explain: {"class", "score", "sum",
+        "ref_score", "gap", "distance", "evals"} (lrpx_attr_report:
+        class -1 for a tensor seed; score the explained logit; ref_score
+        and gap the baseline's score and the completeness gap of
+        integrated gradients, or the root's score and the residual of
+        taylor, NaN for the other methods; distance taylor's |x - root|;
+        evals the model evaluations spent)."""
+        out, r = [], C.AttrReport()
+        with self._lock:
+            while lib.lrpx_session_attribution_report(self._h, len(out), byref(r)) == 0:
+                out.append({"class": int(r.cls), "score": r.score, "sum": r.sum,
+                            "ref_score": r.ref_score, "gap": r.gap, "distance": r.distance,
+                            "evals": int(r.n_evals)})
+        return out
+
     def explained(self):
         """[(class, logit)] per sample of the last explanation (class -1
         for a tensor seed)."""
-        out, b = [], 0
-        cls, val = c_int64(), c_double()
-        with self._lock:
-            while lib.lrpx_session_explained_output(self._h, b, byref(cls), byref(val)) == 0:
-                out.append((int(cls.value), float(val.value)))
-                b += 1
-        return out
+        return [(r["class"], r["score"]) for r in self.reports()]
 
 
 class _Options:
-    """An lrpx_lrp_options and the arrays its pointers refer to."""
+    """A struct of options (ctype, filled by its C default) and the
+    objects its pointers refer to, kept alive as long as it."""
 
-    def __init__(self):
-        self.struct = C.LrpOptions()
+    def __init__(self, ctype, default):
+        self.struct = ctype()
+        default(byref(self.struct))
         self.keep = []
 
+    def view(self, a, what):
+        """A TensorView of the array a (kept alive here)."""
+        if a.ndim > C.MAX_RANK:
+            raise Error("%s of rank %d (at most %d)" % (what, a.ndim, C.MAX_RANK))
+        self.keep.append(a)
+        v = C.TensorView(dtype=_DTYPES[a.dtype], rank=a.ndim, n_elems=a.size,
+                         data=a.ctypes.data_as(c_void_p).value)
+        for i, d in enumerate(a.shape):
+            v.dims[i] = d
+        return v
 
-def _lrp_options(composite, rules, target, maxpool, output, zero_bias, low, high, skip_softmax):
-    o = _Options()
-    s = o.struct
-    lib.lrpx_lrp_options_default(byref(s))
+
+def _method(name, what=None):
+    """A method name (lrpx_attr_method_parse) to its enum value; what:
+    the option it was given as, for the message."""
+    m = c_int()
+    if lib.lrpx_attr_method_parse(_enc(name), byref(m)) != 0:
+        raise Error("%sunknown method %r (known: %s)" % (what + ": " if what else "", name,
+                                                         " ".join(methods())), _STATUS_EINVAL)
+    return m.value
+
+
+def _lrp_options(o, s, composite, rules, target, maxpool, output, zero_bias, low, high,
+                 skip_softmax):
+    """Fill the lrpx_lrp_options s (part of o.struct) from explain's arguments."""
     err = _errbuf()
     if composite is not None:
         _check(lib.lrpx_lrp_options_set_composite(byref(s), _enc(composite), err, len(err)),
@@ -337,7 +386,86 @@ def _lrp_options(composite, rules, target, maxpool, output, zero_bias, low, high
             s.box_low_c = lo.ctypes.data_as(POINTER(c_float))
             s.box_high_c = hi.ctypes.data_as(POINTER(c_float))
             s.n_box_c = lo.size
-    return o
+
+
+# explain's method options: keyword -> (field of lrpx_attr_options, kind)
+_METHOD_OPTIONS = {
+    "steps": ("steps", "int"), "samples": ("samples", "int"),
+    "root_iters": ("root_iters", "int"), "internal_batch": ("internal_batch", "int"),
+    "sigma": ("sigma", "float"), "fill": ("fill", "float"), "seed": ("seed", "seed"),
+    "quadrature": ("quadrature", "quadrature"), "of": ("of", "method"),
+    "baseline": ("baseline", "baseline"), "noise": ("noise", "float array"),
+    "feature_mask": ("feature_mask", "array"), "patch": ("patch", "axes"),
+    "patch_stride": ("patch_stride", "axes"),
+}
+
+
+def _array(value, what, dtype=None):
+    try:
+        a = np.asarray(value) if dtype is None else np.asarray(value, dtype)
+    except (TypeError, ValueError) as e:
+        raise Error("%s is not a numeric array: %s" % (what, e)) from None
+    if a.dtype not in _DTYPES:
+        raise Error("%s: arrays of %s cannot be passed to lrpx" % (what, a.dtype))
+    return np.ascontiguousarray(a)
+
+
+def _method_options(o, options):
+    """Set the method options of explain's keyword arguments on the
+    lrpx_attr_options o.struct; the library checks the values."""
+    s = o.struct
+    for key, value in options.items():
+        if key not in _METHOD_OPTIONS:
+            raise TypeError("explain() got an unexpected keyword argument %r (method options: "
+                            "%s)" % (key, ", ".join(sorted(_METHOD_OPTIONS))))
+        if value is None:
+            continue
+        field, kind = _METHOD_OPTIONS[key]
+        try:
+            if kind == "int":
+                setattr(s, field, _int(value, key, -2**31, 2**31 - 1))
+            elif kind == "seed":
+                s.seed = _int(value, key, 0, 2**64 - 1)
+            elif kind == "float":
+                setattr(s, field, float(value))
+            elif kind == "quadrature":
+                q = c_int()
+                if lib.lrpx_quadrature_parse(_enc(value), byref(q)) != 0:
+                    raise Error("quadrature: unknown rule %r (known: %s)" % (
+                        value, " ".join(C.names(lib.lrpx_quadrature_name))))
+                s.quadrature = q.value
+            elif kind == "method":
+                setattr(s, field, _method(value, key))
+            elif kind == "baseline" and np.ndim(value) == 0:
+                s.baseline = float(value)
+            elif kind == "baseline":
+                s.baseline_data = o.view(_array(value, key, np.float32), key)
+            elif kind == "float array":
+                setattr(s, field, o.view(_array(value, key, np.float32), key))
+            elif kind == "array":
+                setattr(s, field, o.view(_array(value, key), key))
+            else:                                           # axes: one int per sample axis
+                axes = [_int(v, key, 1, 2**63 - 1) for v in np.atleast_1d(value)]
+                if not 1 <= len(axes) <= C.MAX_RANK:
+                    raise Error("%s: one value per axis of a sample (at most %d)" % (
+                        key, C.MAX_RANK))
+                if key == "patch":
+                    s.patch_rank = len(axes)
+                for i, v in enumerate(axes):
+                    getattr(s, field)[i] = v
+        except (TypeError, ValueError) as e:
+            raise Error("%s: %s" % (key, e)) from None
+    stride = options.get("patch_stride")
+    if stride is not None and np.size(stride) != s.patch_rank:
+        raise Error("patch_stride needs patch, with as many values (%d)" % s.patch_rank)
+
+
+def _int(value, what, lo, hi):
+    if isinstance(value, (bool, np.bool_)) or int(value) != value:
+        raise Error("%s must be a whole number, not %r" % (what, value))
+    if not lo <= int(value) <= hi:
+        raise Error("%s must be in %d..%d, not %r" % (what, lo, hi, value))
+    return int(value)
 
 
 # ---- images ----

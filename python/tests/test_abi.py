@@ -1,6 +1,7 @@
 """Every struct the package mirrors with ctypes has the C compiler's size
-and field offsets: the test writes a C program that prints sizeof and
-offsetof for each ctypes field, compiles it against include/lrpx.h and
+and field offsets, and its array sizes are the header's macros: the test
+writes a C program that prints sizeof and offsetof for each ctypes field
+and the value of each macro, compiles it against include/lrpx.h and
 compares, so the header and python/lrpx/_capi.py cannot drift apart
 unnoticed."""
 import os
@@ -25,6 +26,8 @@ def layout(tmp_path_factory):
         lines.append('printf("%s %%zu\\n", sizeof(%s));' % (cname, t))
         for field, _ in cls._fields_:
             lines.append('printf("%s.%s %%zu\\n", offsetof(%s, %s));' % (cname, field, t, field))
+    for macro in _capi.CONSTANTS:
+        lines.append('printf("%s %%d\\n", (int)%s);' % (macro, macro))
     lines.append("return 0; }")
     d = tmp_path_factory.mktemp("abi")
     (d / "probe.c").write_text("\n".join(lines) + "\n")
@@ -41,3 +44,8 @@ def test_struct_layout(layout, cname):
     for field, _ in cls._fields_:
         key = "%s.%s" % (cname, field)
         assert layout[key] == getattr(cls, field).offset, key
+
+
+@pytest.mark.parametrize("macro", sorted(_capi.CONSTANTS))
+def test_array_sizes(layout, macro):
+    assert layout[macro] == _capi.CONSTANTS[macro], macro

@@ -51,6 +51,89 @@ def test_gradient_methods_match_cli(cli, fmnist, batch8, tmp_path):
                                   np.load(tmp_path / "gx.npy"))
 
 
+@pytest.mark.parametrize("flags,kw", [
+    ([], {}),
+    (["--steps", "16", "--quadrature", "riemann_trapezoid", "--baseline", "0.25"],
+     {"steps": 16, "quadrature": "riemann_trapezoid", "baseline": 0.25}),
+    (["--steps", "8", "--baseline", "BASE"], {"steps": 8, "baseline": "BASE"}),
+])
+def test_integrated_gradients_matches_cli(cli, fmnist, batch8, tmp_path, flags, kw):
+    """The method's options as keyword arguments give what the flags of
+    `lrpx explain --method integrated-gradients` give, bit for bit."""
+    x = tmp_path / "x.npy"
+    np.save(x, batch8[:2])
+    base = np.linspace(-0.5, 0.5, 28 * 28, dtype=np.float32).reshape(1, 28, 28)
+    np.save(tmp_path / "base.npy", base)
+    flags = [str(tmp_path / "base.npy") if f == "BASE" else f for f in flags]
+    kw = {k: base if v == "BASE" else v for k, v in kw.items()}
+    cli("explain", fmnist, x, "--method", "integrated-gradients", *flags, "--target", 3,
+        "-o", tmp_path / "r.npy")
+    s = lrpx.Model(fmnist).session()
+    R = s.explain(batch8[:2], method="integrated-gradients", target=3, **kw)
+    np.testing.assert_array_equal(R, np.load(tmp_path / "r.npy"))
+    rep = s.reports()
+    assert [r["class"] for r in rep] == [3, 3]
+    for r, row in zip(rep, R):
+        # completeness: the sum is F(x) - F(baseline) up to the gap reported
+        assert r["sum"] == pytest.approx(float(row.sum(dtype=np.float64)), rel=1e-5, abs=1e-5)
+        assert r["gap"] == pytest.approx(r["sum"] - (r["score"] - r["ref_score"]), abs=1e-6)
+        assert r["evals"] > 0
+
+
+@pytest.mark.parametrize("method,flags,kw", [
+    ("smoothgrad", ["--samples", "6", "--sigma", "0.3", "--seed", "7", "--of", "gradxinput"],
+     {"samples": 6, "sigma": 0.3, "seed": 7, "of": "gradxinput"}),
+    ("vargrad", ["--samples", "4", "--noise", "NOISE"], {"samples": 4, "noise": "NOISE"}),
+    ("occlusion", ["--patch", "1,4,4", "--patch-stride", "1,2,2", "--fill", "0.5"],
+     {"patch": (1, 4, 4), "patch_stride": (1, 2, 2), "fill": 0.5}),
+    ("feature-ablation", ["--feature-mask", "MASK"], {"feature_mask": "MASK"}),
+    ("taylor", ["--root-iters", "5", "--low", "-1", "--high", "1"],
+     {"root_iters": 5, "low": -1, "high": 1}),
+    ("smoothgrad-sq", ["--samples", "3", "--internal-batch", "2"],
+     {"samples": 3, "internal_batch": 2}),
+])
+def test_method_options_match_cli(cli, fmnist, batch8, tmp_path, method, flags, kw):
+    x = tmp_path / "x.npy"
+    np.save(x, batch8[:2])
+    rng = np.random.default_rng(1)
+    files = {"NOISE": rng.normal(0, 0.2, (4, 1, 28, 28)).astype(np.float32),
+             "MASK": (np.arange(28 * 28).reshape(1, 1, 28, 28) // 98).astype(np.int64)}
+    for name, a in files.items():
+        np.save(tmp_path / (name + ".npy"), a)
+    flags = [str(tmp_path / (f + ".npy")) if f in files else f for f in flags]
+    kw = {k: files[v] if isinstance(v, str) and v in files else v for k, v in kw.items()}
+    cli("explain", fmnist, x, "--method", method, *flags, "-o", tmp_path / "r.npy")
+    R = lrpx.Model(fmnist).explain(batch8[:2], method=method, **kw)
+    np.testing.assert_array_equal(R, np.load(tmp_path / "r.npy"))
+
+
+def test_method_option_errors(fmnist, batch8):
+    m = lrpx.Model(fmnist)
+    x = batch8[:1]
+    with pytest.raises(lrpx.Error, match="steps") as e:
+        m.explain(x, method="integrated-gradients", steps=0)
+    assert e.value.status_name == "LRPX_EINVAL"
+    with pytest.raises(lrpx.Error, match="steps must be a whole number"):
+        m.explain(x, method="integrated-gradients", steps=2.5)
+    with pytest.raises(lrpx.Error, match="quadrature: unknown rule 'simpson'.*riemann_left"):
+        m.explain(x, method="integrated-gradients", quadrature="simpson")
+    with pytest.raises(lrpx.Error, match="of: unknown method 'grad'"):
+        m.explain(x, method="smoothgrad", of="grad")
+    with pytest.raises(lrpx.Error, match="seed must be in"):
+        m.explain(x, method="smoothgrad", seed=-1)
+    with pytest.raises(lrpx.Error, match="baseline"):
+        m.explain(x, method="integrated-gradients", baseline=np.zeros((3, 5), np.float32))
+    with pytest.raises(lrpx.Error, match="patch_stride needs patch"):
+        m.explain(x, method="occlusion", patch_stride=(1, 2, 2))
+    with pytest.raises(lrpx.Error, match="patch"):
+        m.explain(x, method="occlusion", patch=(1, 40, 4))
+    with pytest.raises(lrpx.Error, match="integers"):
+        m.explain(x, method="feature-ablation", feature_mask=np.zeros((1, 28, 28), np.float32))
+    with pytest.raises(TypeError, match="stepz"):
+        m.explain(x, method="integrated-gradients", stepz=4)
+    assert m.run(x)["logits"].shape == (1, 10)
+
+
 def test_every_method_of_the_library_runs(fmnist, batch8):
     m = lrpx.Model(fmnist)
     names = lrpx.methods()

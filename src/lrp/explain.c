@@ -160,8 +160,17 @@ lrpx_session_n_explained(const lrpx_session *s)
 lrpx_status
 lrpx_session_explained_node(const lrpx_session *s, int i, lrpx_node_relevance *out)
 {
-    if (!out || i < 0 || i >= lrpx_session_n_explained(s))
+    if (!s)
         return LRPX_EINVAL;
+    int n_explained = lrpx_session_n_explained(s);
+    if (!out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "lrpx_session_explained_node: NULL out");
+    if (n_explained == 0)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no relevance pass yet: call "
+                                          "lrpx_session_explain first");
+    if (i < 0 || i >= n_explained)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "explained node %d is out of range "
+                                          "(0..%d)", i, n_explained - 1);
     int                     ni = s->explained[i];
     const struct lrpx_node *n  = &s->model->g.nodes[ni];
     memset(out, 0, sizeof *out);
@@ -177,9 +186,15 @@ lrpx_status
 lrpx_session_explained_output(const lrpx_session *s, int64_t sample, int64_t *cls,
                               double *value)
 {
-    if (!s || !s->have_back || !s->seed_class || !s->seed_logit || sample < 0 ||
-        sample >= s->n_samples)
+    if (!s)
         return LRPX_EINVAL;
+    if (!s->have_back || !s->seed_class || !s->seed_logit)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no explained output yet: call "
+                                          "lrpx_session_explain or lrpx_session_gradient first");
+    if (sample < 0 || sample >= s->n_samples)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "sample %lld is out of range "
+                                          "(0..%lld)", (long long)sample,
+                                          (long long)s->n_samples - 1);
     if (cls)
         *cls = s->seed_class[sample];
     if (value)

@@ -8,9 +8,6 @@
 #include "exec/session.h"
 #include "core/rules.h"
 
-/* Per-channel z^B bounds hold at most this many channels. */
-#define LRPX_LRP_MAX_BOX_C 16
-
 /* Work buffers shared by every linear node of one relevance pass (nodes
  * run one at a time). Sizes are the largest any node needs; allocated by
  * the front end at explain time (never in forward, never in x->scratch,
@@ -94,7 +91,7 @@ struct lrpx_composite {
 /* One parsed "SELECTOR=RULE" specification. */
 struct lrpx_rule_spec {
     enum lrpx_sel_kind  sel;
-    char                sel_text[128];  /* op type or node name          */
+    char                sel_text[LRPX_LRP_OVERRIDE_MAX];   /* op type or node name */
     int64_t             index;
     enum lrpx_lrp_class target;         /* LINEAR: rule and parameters;   */
                                         /* MAXLIKE: maxpool               */

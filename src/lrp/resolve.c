@@ -56,10 +56,9 @@ lrpx__lrp_resolve(lrpx_session *s, const struct lrpx_lrp_options *o, float **box
         return lrpx__error(&s->err, LRPX_EINVAL, "unknown composite '%s' (expected one of %s)",
                            cname, list);
     }
-    int cap = (int)(sizeof o->overrides / sizeof o->overrides[0]);
-    if (o->n_overrides < 0 || o->n_overrides > cap)
+    if (o->n_overrides < 0 || o->n_overrides > LRPX_LRP_MAX_OVERRIDES)
         return lrpx__error(&s->err, LRPX_EINVAL, "n_overrides %d is out of range (0..%d)",
-                           o->n_overrides, cap);
+                           o->n_overrides, LRPX_LRP_MAX_OVERRIDES);
     if (o->n_box_c < 0 || o->n_box_c > (o->box_low_c ? 1 << 20 : LRPX_LRP_MAX_BOX_C))
         return lrpx__error(&s->err, LRPX_EINVAL, "n_box_c %d is out of range", o->n_box_c);
 

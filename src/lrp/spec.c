@@ -534,6 +534,7 @@ lrpx_status
 lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *o, const char *spec, char *errbuf,
                             size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     struct lrpx_rule_spec sp;
     if (!o) {
         errf(errbuf, errlen, "options are NULL");
@@ -542,14 +543,14 @@ lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *o, const char *spec, char *
     lrpx_status rc = lrpx__lrp_spec_parse(spec, &sp, errbuf, errlen);
     if (rc != LRPX_OK)
         return rc;
-    int cap = (int)(sizeof o->overrides / sizeof o->overrides[0]);
-    if (o->n_overrides < 0 || o->n_overrides >= cap) {
-        errf(errbuf, errlen, "rule spec '%s': too many rule overrides (at most %d)", spec, cap);
+    if (o->n_overrides < 0 || o->n_overrides >= LRPX_LRP_MAX_OVERRIDES) {
+        errf(errbuf, errlen, "rule spec '%s': too many rule overrides (at most %d)", spec,
+             LRPX_LRP_MAX_OVERRIDES);
         return LRPX_EINVAL;
     }
-    if (strlen(spec) >= sizeof o->overrides[0]) {
-        errf(errbuf, errlen, "rule spec '%.40s...': longer than %zu characters", spec,
-             sizeof o->overrides[0] - 1);
+    if (strlen(spec) >= LRPX_LRP_OVERRIDE_MAX) {
+        errf(errbuf, errlen, "rule spec '%.40s...': longer than %d characters", spec,
+             LRPX_LRP_OVERRIDE_MAX - 1);
         return LRPX_EINVAL;
     }
     strcpy(o->overrides[o->n_overrides++], spec);
@@ -573,6 +574,7 @@ lrpx_status
 lrpx_lrp_options_set_composite(struct lrpx_lrp_options *o, const char *name, char *errbuf,
                                size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!o || !name) {
         errf(errbuf, errlen, "options or name are NULL");
         return LRPX_EINVAL;
