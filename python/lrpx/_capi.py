@@ -121,7 +121,7 @@ class LrpOptions(Structure):
                 ("maxpool", c_int), ("zero_bias", c_int), ("seed", c_int),
                 ("target", c_int64), ("seed_data", POINTER(c_float)),
                 ("seed_n_elems", c_int64), ("skip_softmax", c_int),
-                ("output_name", c_char_p)]
+                ("output_name", c_char_p), ("stabilizer", c_double)]
 
 
 class AttrOptions(Structure):

@@ -236,7 +236,7 @@ class Session:
 
     def explain(self, x, composite=None, rules=None, target=None, method="lrp", maxpool=None,
                 output=None, input=None, zero_bias=False, low=None, high=None,
-                skip_softmax=True, **method_options):
+                skip_softmax=True, stabilizer=None, **method_options):
         """The map of `method` for x, float32 in the shape of the input.
 
         method: a name of lrpx.methods() ("lrp", "gradient", "gradxinput",
@@ -250,7 +250,9 @@ class Session:
         "winner", "winner-split" or "sum"; output: the graph output to
         explain (default the first); input: which input's map (default
         the first); low/high: z^B bounds of LRP and taylor's input domain
-        (a number or one per channel).
+        (a number or one per channel); stabilizer: the e of LRP's
+        epsilon-type splits other than the linear layers' epsilon
+        (default: the composite's).
 
         The options of the other methods are keyword arguments named as
         `lrpx explain`'s flags (docs/methods.md); None or absent: the
@@ -271,7 +273,7 @@ class Session:
         ao = _Options(C.AttrOptions, lib.lrpx_attr_options_default)
         ao.struct.method = _method(method)
         _lrp_options(ao, ao.struct.lrp, composite, rules, target, maxpool, output, zero_bias,
-                     low, high, skip_softmax)
+                     low, high, skip_softmax, stabilizer)
         _method_options(ao, method_options)
         feeds = self._feeds(x if input is None or isinstance(x, dict) else {input: x})
         which = input
@@ -345,7 +347,7 @@ def _method(name, what=None):
 
 
 def _lrp_options(o, s, composite, rules, target, maxpool, output, zero_bias, low, high,
-                 skip_softmax):
+                 skip_softmax, stabilizer):
     """Fill the lrpx_lrp_options s (part of o.struct) from explain's arguments."""
     err = _errbuf()
     if composite is not None:
@@ -372,6 +374,8 @@ def _lrp_options(o, s, composite, rules, target, maxpool, output, zero_bias, low
         s.output_name = o.keep[-1]
     s.zero_bias = 1 if zero_bias else 0
     s.skip_softmax = 1 if skip_softmax else 0
+    if stabilizer is not None:
+        s.stabilizer = float(stabilizer)
     if (low is None) != (high is None):
         raise Error("low and high go together")
     if low is not None:

@@ -38,6 +38,20 @@ def test_explain_matches_cli(cli, fmnist, batch8, tmp_path, composite, rules):
     np.testing.assert_array_equal(R, np.load(tmp_path / "r.npy"))
 
 
+def test_transformer_composite_and_stabilizer_match_cli(cli, testdata, batch8, tmp_path):
+    vit = os.path.join(testdata, "models", "transformers", "vit_cls_op17.onnx")
+    x = tmp_path / "x.npy"
+    np.save(x, batch8[:1])
+    m = lrpx.Model(vit)
+    for comp, stab in (("attn_lrp", None), ("cp_lrp", 1e-3)):
+        flags = ["--stabilizer", str(stab)] if stab is not None else []
+        cli("explain", vit, x, "--composite", comp, *flags, "-o", tmp_path / "r.npy")
+        np.testing.assert_array_equal(m.explain(batch8[:1], composite=comp, stabilizer=stab),
+                                      np.load(tmp_path / "r.npy"))
+    with pytest.raises(lrpx.Error, match="stabilizer"):
+        m.explain(batch8[:1], composite="attn_lrp", stabilizer=-1)
+
+
 def test_gradient_methods_match_cli(cli, fmnist, batch8, tmp_path):
     x = tmp_path / "x.npy"
     np.save(x, batch8[:3])

@@ -14,7 +14,9 @@ static const char explain_usage[] =
     "usage: lrpx explain MODEL INPUT [--method NAME[,NAME...]] [METHOD FLAGS]\n"
     "                    [--composite NAME] [--rule SEL=RULE]...\n"
     "                    [--rules FILE] [--target K | --seed-npy FILE]\n"
-    "                    [--maxpool MODE] [--zero-bias] [--low L --high H]\n"
+    "                    [--maxpool MODE] [--zero-bias] [--stabilizer E]\n"
+    "                    [--low L --high H] [--per-token] [--tokens FILE]\n"
+    "                    [--token-strip OUT.png|OUT.html]\n"
     "                    [-o REL.npy] [--layer NAME -o2 FILE]... [--output NAME]\n"
     "                    [--json] [--print-rules] [--list-rules [--markdown]]\n"
     "\n"
@@ -91,6 +93,8 @@ struct explain_args {
     struct lrpx_attr_options ao;   /* ao.lrp: the rules and the seed       */
     struct cli_viz         *viz;
     const char             *out_path, *seed_path;
+    const char             *tokens_path, *strip_path;
+    bool                    per_token;
     const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
     int                     n_layers, n_layer_out, n_low, n_high;
     float                   lows[LRPX_LRP_MAX_BOX_C], highs[LRPX_LRP_MAX_BOX_C];
@@ -323,12 +327,22 @@ static const struct cli_flag explain_flags[] = {
      .call = arg_maxpool, .need = "winner, winner-split or sum"},
     {"--zero-bias", NULL, NULL, "leave biases out of the rules", CLI_SET, .off = ARG(ao.lrp.zero_bias),
      .set = 1},
+    {"--stabilizer", NULL, "E", "the e of every epsilon-type split but the linear layers'\n"
+     "epsilon: Add, ReduceMean, norm, uniform, ... (default\nthe composite's: 1e-6, cp_lrp 0)",
+     CLI_DOUBLE, ARG(ao.lrp.stabilizer), .lo = 0, .hi = 1e300, .need = "a number >= 0"},
     {"--low", NULL, "L", "input bounds for z^B (a number, or a comma list per\nchannel)",
      CLI_CALL, .call = arg_low, .need = "a number or a comma list (at most " STR(LRPX_LRP_MAX_BOX_C) ")"},
     {"--high", NULL, "H", "the upper bounds, as --low", CLI_CALL, .call = arg_high,
      .need = "a number or a comma list (at most " STR(LRPX_LRP_MAX_BOX_C) ")"},
     {"-o", NULL, "REL.npy", "write the input relevance (shape of the input)", CLI_STRING,
      ARG(out_path), .need = "a path"},
+    {"--per-token", NULL, NULL, "text models (input [batch, tokens, dim]): print the\n"
+     "relevance of each token, summed over dim", CLI_TRUE, .off = ARG(per_token)},
+    {"--tokens", NULL, "FILE", "the token strings, one per line (implies --per-token)",
+     CLI_STRING, ARG(tokens_path), .need = "a file"},
+    {"--token-strip", NULL, "FILE", "draw the tokens coloured by relevance: .png or .html\n"
+     "(implies --per-token; --cmap chooses the colours)", CLI_STRING, ARG(strip_path),
+     .need = "a .png or .html path"},
     {"--layer", NULL, "NAME", "write the relevance at value NAME to the -o2 FILE of the\n"
      "same position (pairs in order)", CLI_CALL, .call = arg_layer, .need = "a value name"},
     {"-o2", NULL, "FILE", "the file for a --layer", CLI_CALL, .call = arg_layer_out,
@@ -515,7 +529,9 @@ guard_files(const char *cmd, const lrpx_model *m, const char *model_path,
     cli_guard_model(m, model_path);
     cli_guard_inputs(in);
     cli_guard_input(a->seed_path, "the seed file");
-    if (cli_viz_guard(cmd, a->viz) != CLI_OK || cli_guard_output(cmd, "-o", a->out_path) != CLI_OK)
+    cli_guard_input(a->tokens_path, "the tokens file");
+    if (cli_viz_guard(cmd, a->viz) != CLI_OK || cli_guard_output(cmd, "-o", a->out_path) != CLI_OK ||
+        cli_guard_output(cmd, "--token-strip", a->strip_path) != CLI_OK)
         return CLI_USAGE;
     for (int i = 0; i < a->n_layer_out; i++)
         if (cli_guard_output(cmd, "-o2", a->layer_out[i]) != CLI_OK)
@@ -889,8 +905,23 @@ cmd_explain(int argc, char **argv)
                    nr.r_in, nr.r_out, ratio);
         }
     }
+    struct cli_tokens tok = {0};
+    if (a.per_token || a.tokens_path || a.strip_path) {
+        if ((rc = cli_tokens_reduce("explain", a.tokens_path, &rel, &tok)) != CLI_OK)
+            goto done;
+        if (a.json)
+            printf("], \"tokens\": ");
+        cli_tokens_print(&tok, a.json);
+        if (a.strip_path)
+            rc = cli_tokens_strip("explain", a.strip_path, &tok, viz.cmap);
+        cli_tokens_free(&tok);
+        if (rc != CLI_OK)
+            goto done;
+    } else if (a.json) {
+        printf("]");
+    }
     if (a.json) {
-        printf("], \"relevance\": ");
+        printf(", \"relevance\": ");
         if (out_path)
             cli_json_string(stdout, out_path);
         else
