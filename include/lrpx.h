@@ -86,6 +86,34 @@ typedef enum lrpx_status {
 LRPX_API const char *lrpx_status_str(lrpx_status status);   /* static text, never free */
 LRPX_API const char *lrpx_status_name(lrpx_status status);  /* "LRPX_EPARSE"           */
 
+/* ---- version and build ---- */
+
+/* Semantic versioning of the library's ABI (CHANGELOG.md): PATCH changes
+ * nothing in this header; MINOR only adds (functions, enum values before
+ * a *_COUNT, nothing moved); MAJOR may break. Before 1.0 a MINOR bump may
+ * break, so the soname is liblrpx.so.0.MINOR; from 1.0 on, liblrpx.so.MAJOR.
+ * meson.build checks that these match the project version. */
+#define LRPX_VERSION_MAJOR 0
+#define LRPX_VERSION_MINOR 2
+#define LRPX_VERSION_PATCH 0
+#define LRPX_VERSION_NUMBER \
+    (LRPX_VERSION_MAJOR * 10000 + LRPX_VERSION_MINOR * 100 + LRPX_VERSION_PATCH)
+
+/* The version of the library that is running ("0.2.0"; static text) and
+ * its number, to compare with LRPX_VERSION_NUMBER of the header a program
+ * was built with. */
+LRPX_API const char *lrpx_version(void);
+LRPX_API int         lrpx_version_number(void);
+/* The ONNX opsets of the default domain: *lo the lowest any operator
+ * implementation accepts, *hi the newest that the ONNX backend tests lrpx
+ * is checked against cover (docs/conformance.md). Newer models still load
+ * when every operator they use is implemented. Either may be NULL. */
+LRPX_API void        lrpx_opset_range(int64_t *lo, int64_t *hi);
+/* The optional parts of this build and the CPU it runs on, as words
+ * separated by spaces: "jpeg png simd:avx2+fma" (simd:baseline when the
+ * vector copies are not built or the CPU lacks AVX2+FMA). Static text. */
+LRPX_API const char *lrpx_features(void);
+
 /* ---- element types ---- */
 
 /* Values follow onnx.TensorProto.DataType so files map one to one. */
@@ -241,6 +269,14 @@ LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char 
  * on one of the session's threads). */
 LRPX_API lrpx_status lrpx_session_set_threads(lrpx_session *session, int n_threads);
 LRPX_API int         lrpx_session_threads(const lrpx_session *session);
+
+/* METHOD: a function that the session's routines of many passes (the
+ * translation trick, sliding windows) call after each pass with the
+ * passes done and their total, for progress bars. It is called on the
+ * thread that called the routine, between passes; fn NULL turns it off. */
+typedef void (*lrpx_progress_fn)(void *user, int64_t done, int64_t total);
+LRPX_API void        lrpx_session_set_progress(lrpx_session *session, lrpx_progress_fn fn,
+                                               void *user);
 
 /* Profiling. When the environment variable LRPX_PROFILE is 1 at
  * lrpx_session_init, the session adds up the wall time of every node over

@@ -124,8 +124,7 @@ cmd_bench(int argc, char **argv)
     int                   n_groups = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_flags("bench", argc, argv, groups, n_groups, pos, 2, &n_pos);
     if (rc == CLI_HELP) {
-        fputs(bench_usage, stdout);
-        cli_print_flags(stdout, groups, n_groups);
+        cli_print_help(stdout, "bench", bench_usage, groups, n_groups);
         return CLI_OK;
     }
     if (rc != CLI_OK)
@@ -157,7 +156,9 @@ cmd_bench(int argc, char **argv)
     if ((rc = cli_set_inputs("bench", s, m, model_path, &in, 1, &prep, true, true, &batches,
                              &n_batches)) != CLI_OK)
         goto done;
-    for (long long i = 0; i < warmup + n; i++) {
+    struct cli_progress pr;
+    cli_progress_start(&pr, "bench", "runs", warmup + n);
+    for (long long i = 0; i < warmup + n; i++, cli_progress_step(&pr, 1)) {
         double t0 = now_ms(), c0 = cpu_ms();
         if (lrpx_session_run(s) != LRPX_OK) {
             rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
@@ -168,6 +169,7 @@ cmd_bench(int argc, char **argv)
             tc[i - warmup] = cpu_ms() - c0;
         }
     }
+    cli_progress_end(&pr);
     printf("{\"model\": ");
     cli_json_string(stdout, model_path);
     printf(", \"load_ms\": %.3f, \"threads\": %d, ", load_ms, lrpx_session_threads(s));
@@ -180,7 +182,8 @@ cmd_bench(int argc, char **argv)
         struct lrpx_lrp_options o;
         lrpx_lrp_options_default(&o);
         snprintf(o.composite, sizeof o.composite, "%s", composite);
-        for (long long i = 0; i < warmup + n; i++) {
+        cli_progress_start(&pr, "bench", "explanations", warmup + n);
+        for (long long i = 0; i < warmup + n; i++, cli_progress_step(&pr, 1)) {
             /* a new input invalidates the forward pass: time forward + LRP */
             if ((rc = cli_batch_set("bench", s, &batches[0])) != CLI_OK)
                 goto done;
@@ -193,6 +196,7 @@ cmd_bench(int argc, char **argv)
             if (i >= warmup)
                 t[i - warmup] = now_ms() - t0;
         }
+        cli_progress_end(&pr);
         printf(", \"explain_composite\": \"%s\", ", composite);
         print_stats("explain", t, (int)n);
     }

@@ -183,13 +183,15 @@ parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_
     n_groups += cli_viz_groups(viz, groups + n_groups);
     int rc       = cli_parse_model_inputs(cmd, argc, argv, groups, n_groups, in, model);
     if (rc == CLI_HELP) {
-        fputs(explain ? explain_usage : gradient_usage, stdout);
-        fputs("\n", stdout);
+        cli_help_usage(stdout, cmd, explain ? explain_usage : gradient_usage);
+        if (!cli_help_is_man())
+            fputs("\n", stdout);
         if (explain)
             cli_method_help(stdout, &a->meth);
         cli_print_flags(stdout, groups, n_groups);
         if (explain)
             cli_method_help_rules(stdout);
+        cli_help_end(stdout, cmd);
         return CLI_HELP;
     }
     if (rc != CLI_OK)
@@ -364,10 +366,13 @@ cmd_explain(int argc, char **argv)
     if ((rc = cli_method_load("explain", &a.meth)) != CLI_OK)
         goto done;
     a.meth.ao.input_name = in.list[0].name;
+    double t0 = cli_now();
     if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("explain", t0, "forward and %s passes:",
+                lrp ? "relevance" : lrpx_attr_method_name(a.meth.ao.method));
 
     int n_ex = lrp ? lrpx_session_n_explained(s) : 0;
     if (a.print_rules) {
@@ -572,10 +577,12 @@ cmd_gradient(int argc, char **argv)
     if (rc != CLI_OK)
         goto done;
     a.meth.ao.input_name = in.list[0].name;
+    double t0 = cli_now();
     if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
         rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("gradient", t0, "forward and gradient passes:");
     lrpx_tensor_view mv = viz.map_view;
     if ((rc = cli_viz_heatmap("gradient", &viz, &mv)) != CLI_OK)
         goto done;
