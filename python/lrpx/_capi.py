@@ -113,7 +113,8 @@ class LoadOptions(Structure):
 
 class LrpOptions(Structure):
     _fields_ = [("composite", c_char * _K["LRPX_LRP_COMPOSITE_MAX"]), ("n_overrides", c_int),
-                ("overrides", (c_char * _K["LRPX_LRP_OVERRIDE_MAX"]) * _K["LRPX_LRP_MAX_OVERRIDES"]),
+                ("overrides",
+                 (c_char * _K["LRPX_LRP_OVERRIDE_MAX"]) * _K["LRPX_LRP_MAX_OVERRIDES"]),
                 ("box_low", c_double), ("box_high", c_double), ("box_low_c", POINTER(c_float)),
                 ("box_high_c", POINTER(c_float)), ("n_box_c", c_int),
                 ("box_low_own", c_float * _K["LRPX_LRP_MAX_BOX_C"]),
@@ -159,10 +160,10 @@ class HeatmapOptions(Structure):
 
 
 class Preprocess(Structure):
-    _fields_ = [("name", c_char * _K["LRPX_PREPROCESS_NAME_MAX"]), ("resize", c_int), ("resize_shorter", c_int),
-                ("resize_width", c_int), ("resize_height", c_int), ("crop_width", c_int),
-                ("crop_height", c_int), ("interp", c_int), ("antialias", c_int),
-                ("quantize", c_int), ("scale", c_double), ("n_mean", c_int),
+    _fields_ = [("name", c_char * _K["LRPX_PREPROCESS_NAME_MAX"]), ("resize", c_int),
+                ("resize_shorter", c_int), ("resize_width", c_int), ("resize_height", c_int),
+                ("crop_width", c_int), ("crop_height", c_int), ("interp", c_int),
+                ("antialias", c_int), ("quantize", c_int), ("scale", c_double), ("n_mean", c_int),
                 ("mean", c_double * 3), ("std", c_double * 3), ("color", c_int),
                 ("layout", c_int), ("alpha", c_int)]
 
@@ -189,7 +190,7 @@ STRUCTS = {"lrpx_tensor_view": TensorView, "lrpx_value_info": ValueInfo,
 
 DTYPE_FLOAT32, DTYPE_UINT8, DTYPE_INT8 = 1, 2, 3
 DTYPE_INT32, DTYPE_INT64, DTYPE_BOOL, DTYPE_FLOAT64 = 6, 7, 9, 11
-SEED_PREDICTED, SEED_TARGET, SEED_TENSOR = 0, 1, 2
+SEED_PREDICTED, SEED_TARGET, SEED_TENSOR, SEED_TARGETS = 0, 1, 2, 3
 LAYOUT_UNSET, LAYOUT_NCHW, LAYOUT_NHWC = 0, 1, 2
 HEAT_REDUCE = {"sum": 0, "norm": 1}
 HEAT_NORM = {"symmetric": 0, "minmax": 1}

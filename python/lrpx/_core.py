@@ -246,7 +246,8 @@ class Session:
         composite: an LRP rule preset (lrpx.composites()); rules:
         {"Conv": "zplus", "first": "flat"} or ["Conv=zplus", ...]
         (SELECTOR=RULE, later ones win; docs/lrp.md); target: the class
-        to explain (default: each sample's predicted class); maxpool:
+        to explain, or a list of one class per sample (default: each
+        sample's predicted class); maxpool:
         "winner", "winner-split" or "sum"; output: the graph output to
         explain (default the first); input: which input's map (default
         the first); low/high: z^B bounds of LRP and taylor's input domain
@@ -361,9 +362,16 @@ def _lrp_options(o, s, composite, rules, target, maxpool, output, zero_bias, low
         _check(lib.lrpx_lrp_options_parse_rule(byref(s), _enc(spec), err, len(err)),
                lambda: C.text(err.value))
     if target is not None:
-        if int(target) < 0:
-            raise Error("target must be a class index >= 0, not %r" % (target,))
-        s.seed, s.target = C.SEED_TARGET, int(target)
+        t = np.asarray(target)
+        if t.dtype.kind not in "iu" or t.ndim > 1 or (t < 0).any():
+            raise Error("target must be a class index >= 0 or one per sample, not %r" % (target,))
+        if t.ndim == 0:
+            s.seed, s.target = C.SEED_TARGET, int(t)
+        else:                                   # one class per sample: LRPX_SEED_TARGETS
+            t = np.ascontiguousarray(t, np.int64)
+            o.keep.append(t)
+            s.seed, s.n_targets = C.SEED_TARGETS, t.size
+            s.targets = t.ctypes.data_as(POINTER(c_int64))
     if maxpool is not None:
         mode = c_int()
         _check(lib.lrpx_lrp_options_parse_maxpool(_enc(maxpool), byref(mode)),

@@ -170,6 +170,22 @@ def test_target_and_explained(fmnist, batch8):
     assert not np.allclose(R3, s.explain(batch8[:2]))
 
 
+@pytest.mark.parametrize("method", ["lrp", "gradient", "integrated-gradients"])
+def test_a_target_per_sample(fmnist, batch8, method):
+    s = lrpx.Model(fmnist).session()
+    kw = {"steps": 8} if method == "integrated-gradients" else {}
+    R = s.explain(batch8[:3], method=method, target=[3, 0, 7], **kw)
+    assert [r["class"] for r in s.reports()] == [3, 0, 7]
+    for i, t in enumerate([3, 0, 7]):
+        np.testing.assert_allclose(R[i:i + 1], s.explain(batch8[i:i + 1], method=method,
+                                                         target=t, **kw), rtol=1e-5, atol=1e-6)
+    for bad in ([3, -1, 2], [1.5, 2, 3], [[1, 2, 3]]):
+        with pytest.raises(lrpx.Error, match="target"):
+            s.explain(batch8[:3], target=bad)
+    with pytest.raises(lrpx.Error, match="3"):                # one per sample: 3 samples
+        s.explain(batch8[:3], target=[1, 2])
+
+
 def test_missing_batch_dimension_is_added(fmnist, batch8):
     m = lrpx.Model(fmnist)
     np.testing.assert_array_equal(m.run(batch8[0])["logits"], m.run(batch8[:1])["logits"])

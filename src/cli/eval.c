@@ -105,41 +105,27 @@ static const struct cli_flag eval_flags[] = {
     {NULL}};
 #undef ARG
 
-/* Every metric with its formula and parameters (help, --list-metrics). */
-/* The metrics for --help and the man page: one item each, its parameters
- * with their defaults as continuation lines. */
+/* Every metric with its formula and parameters (help, --list-metrics):
+ * Markdown, or one help item per metric (text, or a man page under
+ * --help-man, where the parameters are separated by "; ", as groff fills
+ * the lines of an item). */
 static void
-print_metrics_help(FILE *f)
+print_metrics(FILE *f, bool markdown)
 {
+    const char *sep = cli_help_is_man() ? "; " : "\n";
     for (int id = 0; id < LRPX_METRIC_COUNT; id++) {
         lrpx_metric_doc d;
         lrpx_metric_doc_get((lrpx_metric_id)id, &d);
         char   text[4096];
-        size_t l = (size_t)snprintf(text, sizeof text, "%s%s%s: %s", d.family,
-                                    d.quantus[0] ? ", Quantus " : "", d.quantus, d.summary);
-        for (int i = 0; i < d.n_params && l < sizeof text; i++) {
-            lrpx_metric_param_doc p;
-            lrpx_metric_param_doc_get((lrpx_metric_id)id, i, &p);
-            l += (size_t)snprintf(text + l, sizeof text - l, "\n  %s=%s", p.name, p.default_text);
-        }
-        cli_help_item(f, d.name, text, CLI_HELP_COL);
-    }
-}
-
-static void
-print_metrics(FILE *f, bool markdown)
-{
-    for (int id = 0; id < LRPX_METRIC_COUNT; id++) {
-        lrpx_metric_doc d;
-        lrpx_metric_doc_get((lrpx_metric_id)id, &d);
+        size_t k = 0;
         if (markdown) {
             fprintf(f, "### `%s` (%s%s%s)\n\n%s.\n\n```\n%s\n```\n\nResult: %s.\n\n", d.name,
                     d.family, d.quantus[0] ? ", Quantus `" : ", lrpx's own", d.quantus[0] ? d.quantus : "",
                     d.summary, d.formula, d.result);
             fprintf(f, "| parameter | type | default | meaning |\n|---|---|---|---|\n");
         } else {
-            fprintf(f, "\n  %s (%s%s%s): %s\n", d.name, d.family, d.quantus[0] ? ", Quantus " : "",
-                    d.quantus, d.summary);
+            k = (size_t)snprintf(text, sizeof text, "(%s%s%s): %s", d.family,
+                                 d.quantus[0] ? ", Quantus " : "", d.quantus, d.summary);
         }
         for (int i = 0; i < d.n_params; i++) {
             lrpx_metric_param_doc p;
@@ -160,12 +146,15 @@ print_metrics(FILE *f, bool markdown)
                 for (const char *h = p.help; *h; h++)
                     fputc(*h == '\n' ? ' ' : *h, f);
                 fputs(" |\n", f);
-            } else {
-                fprintf(f, "      %s=%s  (%s)\n", p.name, p.default_text, type);
+            } else if (k < sizeof text) {
+                k += (size_t)snprintf(text + k, sizeof text - k, "%s%s=%s  (%s)", sep, p.name,
+                                      p.default_text, type);
             }
         }
         if (markdown)
             fputs("\n", f);
+        else
+            cli_help_item(f, d.name, text, CLI_HELP_COL);
     }
 }
 
@@ -345,7 +334,7 @@ cmd_eval(int argc, char **argv)
         cli_print_flags(stdout, groups, 4);
         cli_method_help_rules(stdout);
         cli_help_section(stdout, "metrics and their parameters (NAME:k=v,...; defaults shown):");
-        print_metrics_help(stdout);
+        print_metrics(stdout, false);
         cli_help_end(stdout, "eval");
         return CLI_OK;
     }
@@ -454,6 +443,7 @@ cmd_eval(int argc, char **argv)
                 rc = cli_error("eval", "out of memory");
                 goto done;
             }
+            double t0 = cli_now();
             if (lrpx_session_evaluate(s, metric, &eo, &res) != LRPX_OK) {
                 rc = cli_error("eval", "%s (%s): %s",
                                lrpx_metric_id_name(lrpx_metric_kind(metric)), method,
@@ -463,6 +453,7 @@ cmd_eval(int argc, char **argv)
             char params[2048];
             lrpx_metric_params_json(metric, params, sizeof params);
             const char *name = lrpx_metric_id_name(lrpx_metric_kind(metric));
+            cli_verbose("eval", t0, "%s (%s):", name, method);
             for (int64_t i = 0; i < lrpx_eval_result_n(res); i++) {
                 lrpx_eval_sample es;
                 lrpx_eval_result_sample(res, i, &es);
