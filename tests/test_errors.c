@@ -347,6 +347,13 @@ c_metric_parse(int ok, E)
     return rc;
 }
 
+static lrpx_status
+c_file_write(int ok, E)
+{
+    return lrpx_file_write(lrpx_test_scratch(ok ? "report.md" : "missing-folder/report.md"),
+                           "# r\n", 4, eb, el);
+}
+
 #undef E
 
 static const struct {
@@ -383,6 +390,7 @@ static const struct {
     { "lrpx_pixmap_grid",               c_grid              },
     { "lrpx_pixmap_panel",              c_panel             },
     { "lrpx_metric_parse",              c_metric_parse      },
+    { "lrpx_file_write",                c_file_write        },
 };
 #define N_CALLS ((int)(sizeof calls / sizeof calls[0]))
 
