@@ -289,10 +289,8 @@ print_row(const struct eval_args *a, const char *input, const char *method,
     printf("\n");
 }
 
-/* The label of sample j of the batch (file, and row when a file holds
- * several). */
-static void
-sample_label(const struct cli_batch *b, int64_t n, int64_t j, char *buf, size_t size)
+void
+cli_sample_label(const struct cli_batch *b, int64_t n, int64_t j, char *buf, size_t size)
 {
     int64_t per = b->n ? n / b->n : 1;
     if (per <= 1)
@@ -444,7 +442,7 @@ cmd_eval(int argc, char **argv)
             for (int64_t i = 0; i < lrpx_eval_result_n(res); i++) {
                 lrpx_eval_sample es;
                 lrpx_eval_result_sample(res, i, &es);
-                sample_label(b, n, i, label, sizeof label);
+                cli_sample_label(b, n, i, label, sizeof label);
                 print_row(&a, label, method, name, params, &es);
             }
             lrpx_eval_result_free(res);

@@ -17,6 +17,7 @@ static const char main_help[] =
     "  gradient MODEL INPUT  gradient (or gradient x input) of a prediction\n"
     "  preprocess IMAGE...   the tensor a model receives for images, as .npy\n"
     "  eval MODEL INPUT...   score explanations with Quantus's metrics\n"
+    "  compare --models ...  every model x method over the same inputs: a report\n"
     "\n"
     "'lrpx COMMAND --help' describes each command.\n";
 
@@ -33,6 +34,7 @@ static const struct command commands[] = {
     {"gradient", cmd_gradient},
     {"preprocess", cmd_preprocess},
     {"eval", cmd_eval},
+    {"compare", cmd_compare},
 };
 
 int
