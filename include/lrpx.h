@@ -260,17 +260,26 @@ LRPX_API int lrpx_session_profile(const lrpx_session *session, int by_node,
 
 /* ---- explanations ---- */
 
-/* Rules for linear layers (Conv, ConvTranspose, Gemm, MatMul), see docs/lrp.md. */
-#define LRPX_RULE_MAP(X)                              \
-    X(ZERO,      "zero")      /* LRP-0               */ \
-    X(EPSILON,   "epsilon")   /* LRP-epsilon         */ \
-    X(GAMMA,     "gamma")     /* LRP-gamma           */ \
-    X(ALPHABETA, "alphabeta") /* LRP-alpha-beta      */ \
-    X(ZPLUS,     "zplus")     /* z+ = alpha1-beta0   */ \
-    X(ZBOX,      "zbox")      /* z^B, bounded input  */ \
-    X(WSQUARE,   "wsquare")   /* w^2                 */ \
-    X(FLAT,      "flat")      /* flat                */ \
-    X(PASS,      "pass")      /* relevance unchanged */
+/* Rules: for linear layers (Conv, ConvTranspose, Gemm, MatMul with a
+ * constant operand), see docs/lrp.md; then the rules of the other nodes of
+ * transformers (docs/transformers.md): products of two computed values,
+ * Softmax, LayerNorm, element-wise nonlinearities. `pass` fits linear
+ * layers, norms and activations. */
+#define LRPX_RULE_MAP(X)                                 \
+    X(ZERO,       "zero")       /* LRP-0               */ \
+    X(EPSILON,    "epsilon")    /* LRP-epsilon         */ \
+    X(GAMMA,      "gamma")      /* LRP-gamma           */ \
+    X(ALPHABETA,  "alphabeta")  /* LRP-alpha-beta      */ \
+    X(ZPLUS,      "zplus")      /* z+ = alpha1-beta0   */ \
+    X(ZBOX,       "zbox")       /* z^B, bounded input  */ \
+    X(WSQUARE,    "wsquare")    /* w^2                 */ \
+    X(FLAT,       "flat")       /* flat                */ \
+    X(PASS,       "pass")       /* relevance unchanged */ \
+    X(UNIFORM,    "uniform")    /* AttnLRP: A.B, half each        */ \
+    X(CONST_ATTN, "const-attn") /* CP-LRP: attention a constant   */ \
+    X(TAYLOR,     "taylor")     /* x . J^T (R / y)                */ \
+    X(BLOCK,      "block")      /* nothing passes                 */ \
+    X(NORM,       "norm")       /* LayerNorm, sigma a constant    */
 
 typedef enum lrpx_rule {
 #define X(name, text) LRPX_RULE_##name,
@@ -365,6 +374,11 @@ struct lrpx_lrp_options {
     int64_t        seed_n_elems;
     int            skip_softmax;      /* default 1: explain the logits          */
     const char    *output_name;       /* NULL: the first graph output           */
+    /* the stabiliser e of every epsilon-type split that is not a linear
+     * layer's epsilon (Add, ReduceMean, pools, the norm and uniform rules)
+     * and of the non-epsilon linear rules: stab(d) = d + e sign(d). NaN
+     * (the default): the composite's, 1e-6 (0 for cp_lrp). */
+    double         stabilizer;
     const int64_t *targets;           /* for LRPX_SEED_TARGETS: n_targets       */
     int64_t        n_targets;         /* classes, one per sample (caller-owned) */
 };
@@ -1302,6 +1316,25 @@ LRPX_API lrpx_status lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const cha
  * labels. */
 LRPX_API lrpx_status lrpx_pixmap_panel(const lrpx_pixmap *left, const lrpx_pixmap *right,
                                        lrpx_pixmap **out, char *errbuf, size_t errlen);
+/* CONSTRUCTOR: a token strip: the n tokens of a text model (NULL or a NULL
+ * entry shows '?') in a row of boxes, each box in the colour its relevance
+ * rel[i] takes under opts (colour map, symmetric scale, gamma, as
+ * lrpx_heatmap_render; NULL: the defaults), the text in black in the
+ * built-in font at scale (< 1: 2), lines wrapped at max_width pixels (< 64:
+ * 900). Tokens longer than 40 characters are cut.
+ * Returns: LRPX_OK, LRPX_EINVAL (n < 1, NULL rel/out), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_token_strip_render(const float *rel, const char *const *tokens,
+                                             int n, const struct lrpx_heatmap_options *opts,
+                                             int scale, int max_width, lrpx_pixmap **out,
+                                             char *errbuf, size_t errlen);
+/* The same as an HTML page: n_rows sequences of n tokens (rel holds
+ * n_rows * n values), one paragraph each, every token a <span> coloured by
+ * its relevance over the row's largest |R| (cmap NULL: bwr), the value in
+ * its title. Written atomically (a temporary renamed over path).
+ * Returns: LRPX_OK, LRPX_EINVAL, LRPX_EIO. */
+LRPX_API lrpx_status lrpx_token_strip_save_html(const float *rel, const char *const *tokens,
+                                                int n, int n_rows, const lrpx_colormap *cmap,
+                                                const char *path, char *errbuf, size_t errlen);
 /* METHOD of lrpx_pixmap: draw text with its top-left corner at (x, y); '\n'
  * starts a new line. Pixels outside the pixmap are skipped. Each glyph cell
  * is 6*scale x 8*scale. Returns the width in pixels of the longest line. */

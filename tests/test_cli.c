@@ -624,6 +624,59 @@ START_TEST(test_usage_errors)
 }
 END_TEST
 
+/* Token-level output of a text model: the per-token numbers are the input
+ * relevance (-o) summed over the embedding dimension; the strip is written
+ * as PNG and HTML; a token file of the wrong length is an error. */
+START_TEST(test_tokens)
+{
+    const char *model  = lrpx_test_path("models/transformers/bert_op17.onnx");
+    const char *input  = lrpx_test_path("models/transformers/bert_text_1.npy");
+    const char *tokens = lrpx_test_path("models/transformers/bert_text_1.tokens.txt");
+    ck_assert_msg(run_cli("explain", model, input, "--composite", "attn_lrp", "--tokens", tokens,
+                          "-o", tpath("r.npy"), "--token-strip", tpath("s.png"), "--json",
+                          NULL) == 0, "%s", err_text);
+    lrpx_npy *r = lrpx_test_npy_load(tpath("r.npy"));
+    ck_assert_int_eq(r->n_elems, 12 * 32);
+    const char *p = strstr(out_text, "\"tokens\": [[");
+    ck_assert_msg(p != NULL, "%s", out_text);
+    for (int i = 0; i < 12; i++) {
+        double sum = 0;
+        for (int d = 0; d < 32; d++)
+            sum += ((const float *)r->data)[i * 32 + d];
+        p = strstr(p, "\"relevance\": ");
+        ck_assert_ptr_nonnull(p);
+        p += strlen("\"relevance\": ");
+        ck_assert_double_eq_tol(strtod(p, NULL), sum, 1e-5 * (1 + fabs(sum)));
+    }
+    ck_assert_ptr_nonnull(strstr(out_text, "{\"token\": \"awful\""));
+    lrpx_npy_free(r);
+    lrpx_image *img;
+    char        err[512];
+    ck_assert_int_eq(lrpx_image_load(tpath("s.png"), NULL, &img, err, sizeof err), LRPX_OK);
+    ck_assert_int_gt(img->width, 12 * 12);
+    lrpx_image_free(img);
+    ck_assert_msg(run_cli("explain", model, input, "--composite", "cp_lrp", "--tokens", tokens,
+                          "--token-strip", tpath("s.html"), NULL) == 0, "%s", err_text);
+    ck_assert_ptr_nonnull(strstr(out_text, "relevance per token"));
+    char html[16384];
+    slurp(tpath("s.html"), html, sizeof html);
+    int n_span = 0;
+    for (const char *q = html; (q = strstr(q, "<span")); q++)
+        n_span++;
+    ck_assert_int_eq(n_span, 12);
+    ck_assert_ptr_nonnull(strstr(html, ">awful</span>"));
+    /* three tokens for twelve positions */
+    lrpx_test_write_file(tpath("few.txt"), "a\nb\nc\n", 6);
+    ck_assert_int_eq(run_cli("explain", model, input, "--composite", "attn_lrp", "--tokens",
+                             tpath("few.txt"), "--token-strip", tpath("bad.png"), NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "has 3 tokens"));
+    ck_assert(!exists(tpath("bad.png")));
+    ck_assert_int_eq(run_cli("explain", model, input, "--token-strip", tpath("x.gif"),
+                             "--composite", "attn_lrp", NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, ".png or .html"));
+}
+END_TEST
+
 /* ---- no output ever destroys an input ---- */
 
 static bool
@@ -1036,6 +1089,7 @@ cli_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_heatmap_pixels);
     tcase_add_test(tc, test_grid_translate_window);
+    tcase_add_test(tc, test_tokens);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

@@ -338,6 +338,27 @@ c_panel(int ok, E)
 }
 
 static lrpx_status
+c_token_strip(int ok, E)
+{
+    const float       rel[2] = {0.5f, -1.0f};
+    const char *const tok[2] = {"good", "bad"};
+    lrpx_pixmap      *out    = NULL;
+    lrpx_status       rc     = lrpx_token_strip_render(rel, tok, ok ? 2 : 0, NULL, 0, 0, &out,
+                                                       eb, el);
+    lrpx_pixmap_free(out);
+    return rc;
+}
+
+static lrpx_status
+c_token_html(int ok, E)
+{
+    const float       rel[2] = {0.5f, -1.0f};
+    const char *const tok[2] = {"good", "bad"};
+    return lrpx_token_strip_save_html(rel, tok, 2, 1, NULL,
+                                      lrpx_test_scratch(ok ? "t.html" : "no/such/t.html"), eb, el);
+}
+
+static lrpx_status
 c_metric_parse(int ok, E)
 {
     lrpx_metric *m;
@@ -389,6 +410,8 @@ static const struct {
     { "lrpx_pixmap_overlay",            c_overlay           },
     { "lrpx_pixmap_grid",               c_grid              },
     { "lrpx_pixmap_panel",              c_panel             },
+    { "lrpx_token_strip_render",        c_token_strip       },
+    { "lrpx_token_strip_save_html",     c_token_html        },
     { "lrpx_metric_parse",              c_metric_parse      },
     { "lrpx_file_write",                c_file_write        },
 };

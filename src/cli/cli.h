@@ -374,6 +374,27 @@ int  cli_list_rules(bool markdown);
  * wrapped at 79 columns with continuation lines indented by indent. */
 void cli_rules_help_line(FILE *f, int kind, const char *lead, int indent);
 
+/* ---- token-level relevance (src/cli/tokens.c) ---- */
+
+/* The relevance of an embedded sequence [batch, tokens, dim] summed over
+ * dim: rel[s * n_tokens + i]; names from --tokens (NULL: none). */
+struct cli_tokens {
+    int    n_tokens, n_samples;
+    float *rel;
+    char **names;
+    int    n_names;
+};
+/* Reduce rel (and read tokens_path, may be NULL: one token per line, as
+ * many as positions). CLI_OK or the error printed. */
+int  cli_tokens_reduce(const char *cmd, const char *tokens_path, const lrpx_tensor_view *rel,
+                       struct cli_tokens *t);
+/* The per-token table (json: a JSON array of samples of {token, relevance}). */
+void cli_tokens_print(const struct cli_tokens *t, bool json);
+/* The coloured strip as PNG or HTML (by the extension); cmap NULL: bwr. */
+int  cli_tokens_strip(const char *cmd, const char *path, const struct cli_tokens *t,
+                      const char *cmap);
+void cli_tokens_free(struct cli_tokens *t);
+
 int cmd_preprocess(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);

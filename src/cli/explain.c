@@ -14,7 +14,9 @@ static const char explain_usage[] =
     "usage: lrpx explain MODEL INPUT [--method NAME[,NAME...]] [METHOD FLAGS]\n"
     "                    [--composite NAME] [--rule SEL=RULE]...\n"
     "                    [--rules FILE] [--target K | --seed-npy FILE]\n"
-    "                    [--maxpool MODE] [--zero-bias] [--low L --high H]\n"
+    "                    [--maxpool MODE] [--zero-bias] [--stabilizer E]\n"
+    "                    [--low L --high H] [--per-token] [--tokens FILE]\n"
+    "                    [--token-strip OUT.png|OUT.html]\n"
     "                    [-o REL.npy] [--layer NAME -o2 FILE]... [--output NAME]\n"
     "                    [--json] [--print-rules] [--list-rules [--markdown]]\n"
     "\n"
@@ -63,6 +65,8 @@ struct explain_args {
     struct cli_method       meth;   /* meth.ao: the method, rules and seed  */
     struct cli_viz         *viz;
     const char             *out_path, *seed_path;
+    const char             *tokens_path, *strip_path;
+    bool                    per_token;
     const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
     int                     n_layers, n_layer_out;
     bool                    json, print_rules, fold_bn, list_rules, markdown, times_input;
@@ -124,6 +128,13 @@ static const struct cli_flag explain_flags[] = {
      CLI_STRING, .off = ARG(seed_path), .need = "a file"},
     {"-o", NULL, "REL.npy", "write the input relevance (shape of the input)", CLI_STRING,
      ARG(out_path), .need = "a path"},
+    {"--per-token", NULL, NULL, "text models (input [batch, tokens, dim]): print the\n"
+     "relevance of each token, summed over dim", CLI_TRUE, .off = ARG(per_token)},
+    {"--tokens", NULL, "FILE", "the token strings, one per line (implies --per-token)",
+     CLI_STRING, ARG(tokens_path), .need = "a file"},
+    {"--token-strip", NULL, "FILE", "draw the tokens coloured by relevance: .png or .html\n"
+     "(implies --per-token; --cmap chooses the colours)", CLI_STRING, ARG(strip_path),
+     .need = "a .png or .html path"},
     {"--layer", NULL, "NAME", "write the relevance at value NAME to the -o2 FILE of the\n"
      "same position (pairs in order)", CLI_CALL, .call = arg_layer, .need = "a value name"},
     {"-o2", NULL, "FILE", "the file for a --layer", CLI_CALL, .call = arg_layer_out,
@@ -201,8 +212,10 @@ guard_files(const char *cmd, const lrpx_model *m, const char *model_path,
     cli_guard_model(m, model_path);
     cli_guard_inputs(in);
     cli_guard_input(a->seed_path, "the seed file");
+    cli_guard_input(a->tokens_path, "the tokens file");
     cli_method_guard(&a->meth);
-    if (cli_viz_guard(cmd, a->viz) != CLI_OK || cli_guard_output(cmd, "-o", a->out_path) != CLI_OK)
+    if (cli_viz_guard(cmd, a->viz) != CLI_OK || cli_guard_output(cmd, "-o", a->out_path) != CLI_OK ||
+        cli_guard_output(cmd, "--token-strip", a->strip_path) != CLI_OK)
         return CLI_USAGE;
     for (int i = 0; i < a->n_layer_out; i++)
         if (cli_guard_output(cmd, "-o2", a->layer_out[i]) != CLI_OK)
@@ -485,8 +498,23 @@ cmd_explain(int argc, char **argv)
                    nr.r_in, nr.r_out, ratio);
         }
     }
+    struct cli_tokens tok = {0};
+    if (a.per_token || a.tokens_path || a.strip_path) {
+        if ((rc = cli_tokens_reduce("explain", a.tokens_path, &rel, &tok)) != CLI_OK)
+            goto done;
+        if (a.json)
+            printf("], \"tokens\": ");
+        cli_tokens_print(&tok, a.json);
+        if (a.strip_path)
+            rc = cli_tokens_strip("explain", a.strip_path, &tok, viz.cmap);
+        cli_tokens_free(&tok);
+        if (rc != CLI_OK)
+            goto done;
+    } else if (a.json) {
+        printf("]");
+    }
     if (a.json) {
-        printf("], \"relevance\": ");
+        printf(", \"relevance\": ");
         if (out_path)
             cli_json_string(stdout, out_path);
         else

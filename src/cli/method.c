@@ -262,6 +262,11 @@ static const struct cli_flag method_flags[] = {
      CLI_CALL, .call = arg_maxpool, .need = "winner, winner-split or sum"},
     {"--zero-bias", NULL, NULL, "LRP: leave biases out of the rules", CLI_SET,
      .off = ARG(ao.lrp.zero_bias), .set = 1},
+    {"--stabilizer", NULL, "E",
+     "LRP: the e of every epsilon-type split but the linear\n"
+     "layers' epsilon: Add, ReduceMean, norm, uniform, ...\n"
+     "(default the composite's: 1e-6, cp_lrp 0)",
+     CLI_DOUBLE, .off = ARG(ao.lrp.stabilizer), .lo = 0, .hi = 1e300, .need = "a number >= 0"},
     {"--low", NULL, "L",
      "LRP, taylor: input bounds for z^B (a number, or a\n"
      "comma list per channel; default from the image settings)",

@@ -157,32 +157,41 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
             fn = x->rules[ni].relevance;
         if (!fn) {
             rc = lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "%s",
-                                  phase == LRPX_PHASE_RELEVANCE
-                                      ? "this operator has no relevance rule; it cannot be explained"
-                                      : "this operator has no gradient");
+                                  phase != LRPX_PHASE_RELEVANCE ? "this operator has no gradient"
+                                  : n->def->lrp_class == LRPX_LRP_CLASS_SOFTMAX
+                                      ? "a Softmax inside the network has no rule in this "
+                                        "composite (--composite attn_lrp or cp_lrp, or --rule "
+                                        "softmax=taylor)"
+                                      : "this operator has no relevance rule; it cannot be explained");
             break;
         }
-        /* relevance entering the node and leaving it, for conservation */
+        /* relevance entering the node and leaving it, for conservation; a
+         * pattern's head also writes the pattern's source (extra) */
+        int extra = phase == LRPX_PHASE_RELEVANCE && x->rules && x->rules[ni].has_extra
+                        ? x->rules[ni].extra_value : -1;
+        for (int k = 0; k < n->n_inputs && extra >= 0; k++)
+            if (n->inputs[k] == extra)
+                extra = -1;
         double r_in = 0.0, before = 0.0;
         for (int k = 0; k < n->n_outputs; k++) {
             int v = n->outputs[k];
             if (v >= 0 && x->back[v])
                 r_in += sum_f32(x->back[v], x->vals[v].n_elems);
         }
-        for (int k = 0; k < n->n_inputs; k++) {
-            int v = n->inputs[k];
+        for (int k = 0; k <= n->n_inputs; k++) {
+            int v = k < n->n_inputs ? n->inputs[k] : extra;
             /* a buffer nothing has written to yet is still zero */
-            if (v >= 0 && x->back[v] && first_use(n, k) && reached[v])
+            if (v >= 0 && x->back[v] && (k == n->n_inputs || first_use(n, k)) && reached[v])
                 before += sum_f32(x->back[v], x->vals[v].n_elems);
         }
         rc = fn(x, n);
         if (rc != LRPX_OK)
             break;
         double after = 0.0;
-        for (int k = 0; k < n->n_inputs; k++) {
-            int v = n->inputs[k];
+        for (int k = 0; k <= n->n_inputs; k++) {
+            int v = k < n->n_inputs ? n->inputs[k] : extra;
             if (v >= 0 && x->back[v]) {
-                if (first_use(n, k))
+                if (k == n->n_inputs || first_use(n, k))
                     after += sum_f32(x->back[v], x->vals[v].n_elems);
                 reached[v] = 1;
             }

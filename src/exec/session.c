@@ -83,7 +83,7 @@ lrpx_session_free(lrpx_session *s)
     lrpx__free(s->explained);
     lrpx__free(s->prof_ns);
     lrpx__free(s->prof_calls);
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < (int)(sizeof s->lrp_buf / sizeof s->lrp_buf[0]); i++)
         lrpx__free(s->lrp_buf[i]);
     lrpx__free(s->attr);
     lrpx__free(s->attr_rep);

@@ -64,8 +64,8 @@ struct lrpx_session {
     /* LRP work buffers (src/lrp/explain.c), kept between explanations so a
      * repeated explain does not fault in hundreds of MB again; grown as
      * needed, freed with the session */
-    float             *lrp_buf[10];
-    int64_t            lrp_buf_n[10];
+    float             *lrp_buf[11];
+    int64_t            lrp_buf_n[11];
     int                n_explained;
     int               *explained;    /* node indices visited, reverse order  */
     /* profiling: per node totals over all forward passes (malloc), NULL

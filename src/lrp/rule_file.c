@@ -87,6 +87,12 @@ lrpx_lrp_options_parse_json(struct lrpx_lrp_options *o, const char *text, size_t
                 rc = LRPX_EINVAL;
             } else
                 t.zero_bias = cJSON_IsTrue(it);
+        } else if (!strcmp(k, "stabilizer")) {
+            if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0.0) || !isfinite(it->valuedouble)) {
+                errf(errbuf, errlen, "%s: \"stabilizer\" must be a number >= 0", name);
+                rc = LRPX_EINVAL;
+            } else
+                t.stabilizer = it->valuedouble;
         } else if (!strcmp(k, "low") || !strcmp(k, "high")) {
             bool low = !strcmp(k, "low");
             if (!json_bound(it, low ? &lo : &hi, low ? loc : hic, low ? &nlo : &nhi)) {
@@ -135,7 +141,7 @@ lrpx_lrp_options_parse_json(struct lrpx_lrp_options *o, const char *text, size_t
             }
         } else {
             errf(errbuf, errlen, "%s: unknown key \"%s\" (expected composite, rules, maxpool, "
-                 "zero_bias, low, high)", name, k);
+                 "zero_bias, stabilizer, low, high)", name, k);
             rc = LRPX_EINVAL;
         }
     }

@@ -83,4 +83,6 @@ const struct lrpx_op_def lrpx__op_relu = {
     .forward       = relu_forward,
     .backward      = relu_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };
