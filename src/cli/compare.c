@@ -620,10 +620,15 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
     for (int64_t i = 0; i < gi && rc == CLI_OK; i++) {
         int row = (int)(mi * gi + i);
         rc      = cli_viz_picture("compare", &viz, b, i, &cells[row * n_cols]);
-        /* labels fit the cells (28 characters at 160 pixels) */
-        snprintf(err, sizeof err, "%s: %s", r->model_label[mi], r->input_label[i]);
-        if (strlen(err) > 28)
-            snprintf(err, sizeof err, "%.20s #%lld", r->model_label[mi], (long long)i + 1);
+        /* labels fit the cells (28 characters at 160 pixels): the input
+         * without its extension, after the model when there are several */
+        const char *in  = r->input_label[i], *dot = strrchr(in, '.');
+        int         len = dot && dot != in && !strchr(dot, '[') ? (int)(dot - in) : (int)strlen(in);
+        if (a->n_models > 1)
+            snprintf(err, sizeof err, "%s: %.*s", r->model_label[mi], len, in);
+        else
+            snprintf(err, sizeof err, "%.*s", len, in);
+        err[28] = '\0';
         labels[row * n_cols] = strdup(err);
         for (int k = 0; k < r->n_methods && rc == CLI_OK; k++) {
             struct unit     *u  = unit_at(r, mi, k, i);

@@ -113,9 +113,9 @@ print_metrics(FILE *f, bool markdown)
         lrpx_metric_doc d;
         lrpx_metric_doc_get((lrpx_metric_id)id, &d);
         if (markdown) {
-            fprintf(f, "### `%s` (%s%s%s)\n\n%s.\n\n```\n%s\n```\n\nResult: %s.\n\n", d.name,
-                    d.family, d.quantus[0] ? ", Quantus `" : ", lrpx's own", d.quantus[0] ? d.quantus : "",
-                    d.summary, d.formula, d.result);
+            fprintf(f, "### `%s` (%s%s%s%s)\n\n%s.\n\n```\n%s\n```\n\nResult: %s.\n\n", d.name,
+                    d.family, d.quantus[0] ? ", Quantus `" : ", lrpx's own", d.quantus,
+                    d.quantus[0] ? "`" : "", d.summary, d.formula, d.result);
             fprintf(f, "| parameter | type | default | meaning |\n|---|---|---|---|\n");
         } else {
             fprintf(f, "\n  %s (%s%s%s): %s\n", d.name, d.family, d.quantus[0] ? ", Quantus " : "",
