@@ -505,14 +505,23 @@ static const float lin_b[3]  = {0.3f, -0.2f, 0.1f};
 static const float lin_x[12] = {0.9f, 0.1f, 0.4f, 0.8f, 0.2f, 0.7f,
                                 0.3f, 0.6f, 0.5f, 0.0f, 1.0f, 0.45f};
 
-START_TEST(test_noise_drawn)
+/* A session of the linear model with lin_x set. */
+static lrpx_session *
+linear_session(lrpx_model **m)
 {
-    lrpx_model   *m = linear_model(lin_w, lin_b);
     lrpx_session *s;
-    ck_assert_int_eq(lrpx_session_init(m, &s), LRPX_OK);
+    *m = linear_model(lin_w, lin_b);
+    ck_assert_int_eq(lrpx_session_init(*m, &s), LRPX_OK);
     ck_assert_int_eq(lrpx_session_set_input(s, NULL, LRPX_DTYPE_FLOAT32, 2, (int64_t[]){1, 12},
                                             lin_x),
                      LRPX_OK);
+    return s;
+}
+
+START_TEST(test_noise_drawn)
+{
+    lrpx_model   *m;
+    lrpx_session *s = linear_session(&m);
     struct lrpx_attr_options o;
     lrpx_attr_options_default(&o);
     /* sigma 0: the noisy copies are x; smoothgrad is saliency, vargrad 0 */
@@ -580,12 +589,8 @@ END_TEST
 
 START_TEST(test_taylor_linear)
 {
-    lrpx_model   *m = linear_model(lin_w, lin_b);
-    lrpx_session *s;
-    ck_assert_int_eq(lrpx_session_init(m, &s), LRPX_OK);
-    ck_assert_int_eq(lrpx_session_set_input(s, NULL, LRPX_DTYPE_FLOAT32, 2, (int64_t[]){1, 12},
-                                            lin_x),
-                     LRPX_OK);
+    lrpx_model   *m;
+    lrpx_session *s = linear_session(&m);
     struct lrpx_attr_options o;
     lrpx_attr_options_default(&o);
     o.method = LRPX_ATTR_TAYLOR;
