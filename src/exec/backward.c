@@ -162,14 +162,17 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
                                       : "this operator has no gradient");
             break;
         }
-        /* relevance entering the node and leaving it, for conservation */
+        /* relevance entering the node and leaving it, for the conservation
+         * report (relevance passes only: nothing reads it after a gradient
+         * pass, and the sums cost a read of every buffer) */
+        const bool sums = phase == LRPX_PHASE_RELEVANCE;
         double r_in = 0.0, before = 0.0;
-        for (int k = 0; k < n->n_outputs; k++) {
+        for (int k = 0; sums && k < n->n_outputs; k++) {
             int v = n->outputs[k];
             if (v >= 0 && x->back[v])
                 r_in += sum_f32(x->back[v], x->vals[v].n_elems);
         }
-        for (int k = 0; k < n->n_inputs; k++) {
+        for (int k = 0; sums && k < n->n_inputs; k++) {
             int v = n->inputs[k];
             /* a buffer nothing has written to yet is still zero */
             if (v >= 0 && x->back[v] && first_use(n, k) && reached[v])
@@ -182,7 +185,7 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
         for (int k = 0; k < n->n_inputs; k++) {
             int v = n->inputs[k];
             if (v >= 0 && x->back[v]) {
-                if (first_use(n, k))
+                if (sums && first_use(n, k))
                     after += sum_f32(x->back[v], x->vals[v].n_elems);
                 reached[v] = 1;
             }
