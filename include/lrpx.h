@@ -968,6 +968,14 @@ LRPX_API lrpx_status lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank
                                     const int64_t *dims, const void *data,
                                     char *errbuf, size_t errlen);
 
+/* Write len bytes of data as the file path, atomically as lrpx_npy_write
+ * does (a temporary next to path, renamed over it; on failure path is left
+ * as it was). For reports and tables (lrpx compare). errbuf as for
+ * lrpx_npy_read. Returns: LRPX_OK, LRPX_EIO, LRPX_EINVAL (NULL path, NULL
+ * data with len > 0, a path without a file name) or LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_file_write(const char *path, const void *data, size_t len,
+                                     char *errbuf, size_t errlen);
+
 /* ---- images and heatmaps (src/image) ---- */
 
 /* From a photo to a model input and from a relevance map back to a picture:

@@ -34,6 +34,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "lrpx_test.h"
 
 extern char **environ;
@@ -934,6 +936,142 @@ START_TEST(test_methods_cli)
 }
 END_TEST
 
+/* ---- lrpx compare ---- */
+
+static cJSON *
+read_json(const char *path)
+{
+    size_t len;
+    char  *text = lrpx_test_read_file(path, &len);
+    cJSON *j    = cJSON_ParseWithLength(text, len);
+    free(text);
+    ck_assert_msg(j != NULL, "%s is not JSON", path);
+    return j;
+}
+
+static bool
+starts_with_bytes(const char *path, const void *magic, size_t n)
+{
+    size_t   len;
+    uint8_t *b  = lrpx_test_read_file(path, &len);
+    bool     ok = len >= n && memcmp(b, magic, n) == 0;
+    free(b);
+    return ok;
+}
+
+/* Two models (the bundled CNN and a copy with its preprocessing) x two
+ * methods over the 8 rows of fmnist_batch8.npy: every report file, well
+ * formed; --resume after deleting results and the summary gives the same
+ * scores; usage errors exit 2, failures 1. */
+START_TEST(test_compare)
+{
+    char m2[LRPX_TEST_PATH_MAX], x[LRPX_TEST_PATH_MAX], rep[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(m2, sizeof m2, "%s", tpath("copy.onnx"));
+    lrpx_test_snprintf(x, sizeof x, "%s", lrpx_test_path("images/fmnist_batch8.npy"));
+    lrpx_test_snprintf(rep, sizeof rep, "%s", tpath("report"));
+    copy_file(lrpx_test_path(MODEL), m2);
+    copy_file(lrpx_test_path("models/fmnist_cnn.preprocess.json"), tpath("copy.preprocess.json"));
+    const char *m1 = lrpx_test_path(MODEL);
+#define COMPARE_ARGS                                                                          \
+    "compare", "--models", m1, m2, "--inputs", x, "--methods", "gradient,epsilon_plus_flat",  \
+        "--metrics", "pixel-flipping:features-in-step=112",                                   \
+        "region-perturbation:patch-size=7,regions-evaluation=4", "sparseness",                \
+        "--grid-inputs", "2", "-o", rep
+    ck_assert_msg(run_cli(COMPARE_ARGS, NULL) == 0, "%s", err_text);
+    static const char *const files[] = {"summary.md", "summary.csv", "summary.json",
+                                        "curves.svg", "curves.png", "grid.png"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char f[LRPX_TEST_PATH_MAX];
+        lrpx_test_snprintf(f, sizeof f, "%s/%s", rep, files[i]);
+        ck_assert_msg(exists(f), "%s", files[i]);
+    }
+    ck_assert(starts_with_bytes(tpath("report/curves.png"), "\x89PNG\r\n\x1a\n", 8));
+    ck_assert(starts_with_bytes(tpath("report/grid.png"), "\x89PNG\r\n\x1a\n", 8));
+    ck_assert(starts_with_bytes(tpath("report/curves.svg"), "<?xml", 5));
+    slurp(tpath("report/curves.svg"), out_text, sizeof out_text);
+    ck_assert_ptr_nonnull(strstr(out_text, "</svg>\n"));
+    ck_assert_ptr_nonnull(strstr(out_text, "<polyline"));
+    ck_assert_ptr_nonnull(strstr(out_text, ">epsilon_plus_flat</text>"));    /* the legend */
+    /* summary.md: a row per (model, method), a column per metric */
+    slurp(tpath("report/summary.md"), out_text, sizeof out_text);
+    ck_assert_ptr_nonnull(strstr(out_text, "| fmnist_cnn | gradient |"));
+    ck_assert_ptr_nonnull(strstr(out_text, "| copy | epsilon_plus_flat |"));
+    ck_assert_ptr_nonnull(strstr(out_text, " ± "));
+    /* summary.csv: header + 2 models x 2 methods x (3 metrics + time) */
+    slurp(tpath("report/summary.csv"), out_text, sizeof out_text);
+    int lines = 0;
+    for (const char *p = out_text; (p = strchr(p, '\n')); p++)
+        lines++;
+    ck_assert_int_eq(lines, 1 + 2 * 2 * 4);
+    ck_assert_ptr_nonnull(strstr(out_text, "\"region-perturbation:patch-size=7,regions-evaluation=4\""));
+    /* summary.json */
+    cJSON *j = read_json(tpath("report/summary.json"));
+    cJSON *res = cJSON_GetObjectItem(j, "results");
+    ck_assert_int_eq(cJSON_GetArraySize(res), 4);
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "n_inputs")->valueint, 8);
+    cJSON *r0;
+    cJSON_ArrayForEach(r0, res)
+    {
+        cJSON *sc = cJSON_GetObjectItem(r0, "scores");
+        ck_assert_int_eq(cJSON_GetArraySize(sc), 3);
+        cJSON *pf = cJSON_GetObjectItem(sc, "pixel-flipping:features-in-step=112");
+        ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(pf, "summary"), "n")->valueint, 8);
+        ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(pf, "mean_curve")), 7);
+        cJSON *t = cJSON_GetObjectItem(cJSON_GetObjectItem(r0, "metrics"), "explanation_time_ms");
+        ck_assert(cJSON_GetObjectItem(t, "mean")->valuedouble > 0);
+    }
+    /* the two models are the same network: the same scores */
+    ck_assert(cJSON_Compare(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 0), "scores"),
+                            cJSON_GetObjectItem(cJSON_GetArrayItem(res, 2), "scores"), 1));
+    /* --resume: delete results, maps and the summary; the rest is reused */
+    unlink(tpath("report/units/m0-k1-i3.txt"));
+    unlink(tpath("report/units/m1-k0-i0.txt"));
+    unlink(tpath("report/units/m1-k1-i1.map.npy"));
+    unlink(tpath("report/summary.json"));
+    unlink(tpath("report/summary.md"));
+    lrpx_test_write_file(tpath("report/units/m0-k0-i5.txt"), "lrpx-compare-unit 1 junk", 24);
+    ck_assert_msg(run_cli(COMPARE_ARGS, "--resume", NULL) == 0, "%s", err_text);
+    cJSON *j2 = read_json(tpath("report/summary.json"));
+    cJSON *a, *b = cJSON_GetObjectItem(j2, "results")->child;
+    cJSON_ArrayForEach(a, res)
+    {
+        ck_assert(cJSON_Compare(cJSON_GetObjectItem(a, "scores"), cJSON_GetObjectItem(b, "scores"),
+                                1));
+        b = b->next;
+    }
+    cJSON_Delete(j2);
+    /* another command line does not reuse the results */
+    ck_assert_int_eq(run_cli(COMPARE_ARGS, "--resume", "--target", "3", NULL), 0);
+    j2 = read_json(tpath("report/summary.json"));
+    ck_assert(!cJSON_Compare(cJSON_GetObjectItem(cJSON_GetArrayItem(res, 0), "scores"),
+                             cJSON_GetObjectItem(cJSON_GetArrayItem(
+                                                     cJSON_GetObjectItem(j2, "results"), 0),
+                                                 "scores"),
+                             1));
+    cJSON_Delete(j2);
+    cJSON_Delete(j);
+    /* usage errors and failures */
+    ck_assert_int_eq(run_cli("compare", "--models", m1, "--inputs", x, "-o", rep, NULL), 2);
+    ck_assert_int_eq(run_cli("compare", "--models", m1, "--inputs", x, "--metrics", "nope", "-o",
+                             rep, NULL), 2);
+    ck_assert_int_eq(run_cli("compare", "--models", m1, "--inputs", x, "--metrics", "sparseness",
+                             "--methods", "gradient", "--steps", "4", "-o", rep, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "--steps goes with --method integrated-gradients"));
+    ck_assert_int_eq(run_cli("compare", "--models", m1, "--inputs", tmp, "--metrics",
+                             "sparseness", "-o", tmp, NULL), 2);          /* report = input folder */
+    ck_assert_int_eq(run_cli("compare", "--models", m1, "--inputs", x, "--metrics", "sparseness",
+                             "-o", tpath("report/summary.md/x"), NULL), 1);
+    ck_assert_int_eq(run_cli("compare", "--models", tpath("missing.onnx"), "--inputs", x,
+                             "--metrics", "sparseness", "-o", tpath("r2"), NULL), 1);
+    ck_assert_int_eq(run_cli("compare", "--models", m1, "--inputs", x, "--metrics",
+                             "relevance-mass", "-o", tpath("r3"), NULL), 1);   /* no mask */
+    ck_assert_ptr_nonnull(strstr(err_text, "needs a mask"));
+    ck_assert_int_eq(run_cli("compare", "--help", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out_text, "--resume"));
+#undef COMPARE_ARGS
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -967,6 +1105,12 @@ cli_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_methods_cli);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("compare");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_compare);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -368,6 +368,13 @@ c_metric_parse(int ok, E)
     return rc;
 }
 
+static lrpx_status
+c_file_write(int ok, E)
+{
+    return lrpx_file_write(lrpx_test_scratch(ok ? "report.md" : "missing-folder/report.md"),
+                           "# r\n", 4, eb, el);
+}
+
 #undef E
 
 static const struct {
@@ -406,6 +413,7 @@ static const struct {
     { "lrpx_token_strip_render",        c_token_strip       },
     { "lrpx_token_strip_save_html",     c_token_html        },
     { "lrpx_metric_parse",              c_metric_parse      },
+    { "lrpx_file_write",                c_file_write        },
 };
 #define N_CALLS ((int)(sizeof calls / sizeof calls[0]))
 

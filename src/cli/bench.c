@@ -9,17 +9,20 @@
 
 static const char bench_usage[] =
     "usage: lrpx bench MODEL INPUT [-n N] [--warmup W] [--threads T]\n"
-    "                  [--explain COMPOSITE] [--profile [--profile-top K]]\n"
+    "                  [--explain COMPOSITE] [--method NAME [--steps S]]\n"
+    "                  [--profile [--profile-top K]]\n"
     "\n"
     "Time N forward passes (after W warm-up runs) and print the median,\n"
     "minimum and maximum in milliseconds as one JSON line. With --explain,\n"
     "also time N explanations (forward + relevance pass) with that\n"
-    "composite. INPUT: .npy, a JPEG/PNG image or a folder of images (a\n"
-    "batch); decoding and preprocessing are not timed.\n";
+    "composite; with --method, N attributions with that method and its\n"
+    "default options (forward pass included; scripts/bench_ig.py). INPUT:\n"
+    ".npy, a JPEG/PNG image or a folder of images (a batch); decoding and\n"
+    "preprocessing are not timed.\n";
 
 struct bench_args {
-    const char *composite;
-    int         n, warmup, threads, top;
+    const char *composite, *method;
+    int         n, warmup, threads, top, steps;
     bool        profile;
 };
 
@@ -34,6 +37,10 @@ static const struct cli_flag bench_flags[] = {
      CLI_INT, .off = ARG(threads), .lo = 1, .hi = 256},
     {"--explain", NULL, "COMPOSITE", "also time explanations with this composite", CLI_STRING,
      ARG(composite), .need = "a composite name"},
+    {"--method", NULL, "NAME", "also time attributions with this method (lrpx explain\n"
+     "--method names)", CLI_STRING, ARG(method), .need = "a method name"},
+    {"--steps", NULL, "S", "integrated gradients' steps for --method (default 50)", CLI_INT,
+     ARG(steps), .lo = 1, .hi = 10000},
     {"--profile", NULL, NULL,
      "also time every node (LRPX_PROFILE=1) and print the\n"
      "forward time per op type and the slowest nodes to stderr",
@@ -132,6 +139,12 @@ cmd_bench(int argc, char **argv)
     if (n_pos < 2)
         return cli_usage_error("bench", "needs MODEL and INPUT");
     const char *model_path = pos[0], *input = pos[1], *composite = a.composite;
+    struct lrpx_attr_options ao;
+    lrpx_attr_options_default(&ao);
+    if (a.method && lrpx_attr_method_parse(a.method, &ao.method) != LRPX_OK)
+        return cli_usage_error("bench", "--method: '%s' is not a method", a.method);
+    if (a.steps > 0)
+        ao.steps = a.steps;
     int         n = a.n, warmup = a.warmup, threads = a.threads, top = a.top;
     bool        profile = a.profile;
     if (profile)
@@ -199,6 +212,27 @@ cmd_bench(int argc, char **argv)
         cli_progress_end(&pr);
         printf(", \"explain_composite\": \"%s\", ", composite);
         print_stats("explain", t, (int)n);
+    }
+    if (a.method) {
+        for (long long i = 0; i < warmup + n; i++) {
+            if ((rc = cli_batch_set("bench", s, &batches[0])) != CLI_OK)
+                goto done;
+            double t0 = now_ms(), c0 = cpu_ms();
+            if (lrpx_session_attribute(s, &ao) != LRPX_OK) {
+                printf("}\n");
+                rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
+                goto done;
+            }
+            if (i >= warmup) {
+                t[i - warmup]  = now_ms() - t0;
+                tc[i - warmup] = cpu_ms() - c0;
+            }
+        }
+        printf(", \"method\": \"%s\", \"steps\": %d, ", lrpx_attr_method_name(ao.method),
+               ao.steps);
+        print_stats("attribute", t, (int)n);
+        printf(", ");
+        print_stats("attribute_cpu", tc, (int)n);
     }
     printf("}\n");
 done:

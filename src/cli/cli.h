@@ -182,6 +182,8 @@ int  cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
 /* Print a float tensor as a JSON array (flat) to f. */
 void cli_json_floats(FILE *f, const lrpx_tensor_view *v);
 void cli_json_string(FILE *f, const char *s);
+/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline. */
+void cli_csv_field(FILE *f, const char *s);
 void cli_print_dims(FILE *f, const int64_t *dims, int rank);
 
 /* ---- image inputs (src/cli/input.c) ---- */
@@ -317,6 +319,22 @@ int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
                          const char *model_path, const struct lrpx_attr_options *ao,
                          struct cli_viz *v);
 
+/* The pieces of --grid, for other reports (lrpx compare): the colour map
+ * (*owned to free, may be NULL), the heatmap picture of sample k of a map
+ * shaped like batch b's input, the picture under it (photo, preprocessed
+ * image or a .npy stretched to 0..255), and the labelled grid of n_cells
+ * pictures in rows of n_cols written to path (small pictures enlarged;
+ * cells may be replaced by enlarged copies, the caller frees both). */
+int         cli_viz_colormap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
+                             lrpx_colormap **owned);
+int         cli_viz_render(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
+                           const struct cli_batch *b, const lrpx_tensor_view *map, int64_t k,
+                           lrpx_pixmap **out);
+int         cli_viz_picture(const char *cmd, const struct cli_viz *v, const struct cli_batch *b,
+                            int64_t k, lrpx_pixmap **out);
+int         cli_viz_write_grid(const char *cmd, const struct cli_viz *v, lrpx_pixmap **cells,
+                               char **labels, int n_cells, int n_cols, const char *path);
+
 /* ---- the attribution method and its flags (src/cli/method.c) ---- */
 
 /* What explain, eval and compare take to make a map: --method (several:
@@ -387,6 +405,10 @@ int  cli_parse_floats(const char *s, float *v, int max);
 int  cli_eval_mask(const char *cmd, const char *spec, const struct cli_batch *b,
                    lrpx_npy **npy, uint8_t **box, lrpx_tensor_view *out);
 
+/* The label of sample j of batch b of n samples: the file, and the row
+ * when a file holds several ("x.npy[3]"). */
+void cli_sample_label(const struct cli_batch *b, int64_t n, int64_t j, char *buf, size_t size);
+
 /* ---- no output destroys an input (src/cli/guard.c) ---- */
 
 /* Record a file the command reads (a folder: every file in it), what: how
@@ -441,5 +463,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_gradient(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif /* LRPX_CLI_H */

@@ -265,6 +265,22 @@ cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
 }
 
 void
+cli_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+void
 cli_json_string(FILE *f, const char *s)
 {
     fputc('"', f);

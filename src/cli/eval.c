@@ -119,9 +119,9 @@ print_metrics(FILE *f, bool markdown)
         char   text[4096];
         size_t k = 0;
         if (markdown) {
-            fprintf(f, "### `%s` (%s%s%s)\n\n%s.\n\n```\n%s\n```\n\nResult: %s.\n\n", d.name,
-                    d.family, d.quantus[0] ? ", Quantus `" : ", lrpx's own", d.quantus[0] ? d.quantus : "",
-                    d.summary, d.formula, d.result);
+            fprintf(f, "### `%s` (%s%s%s%s)\n\n%s.\n\n```\n%s\n```\n\nResult: %s.\n\n", d.name,
+                    d.family, d.quantus[0] ? ", Quantus `" : ", lrpx's own", d.quantus,
+                    d.quantus[0] ? "`" : "", d.summary, d.formula, d.result);
             fprintf(f, "| parameter | type | default | meaning |\n|---|---|---|---|\n");
         } else {
             k = (size_t)snprintf(text, sizeof text, "(%s%s%s): %s", d.family,
@@ -298,10 +298,8 @@ print_row(const struct eval_args *a, const char *input, const char *method,
     printf("\n");
 }
 
-/* The label of sample j of the batch (file, and row when a file holds
- * several). */
-static void
-sample_label(const struct cli_batch *b, int64_t n, int64_t j, char *buf, size_t size)
+void
+cli_sample_label(const struct cli_batch *b, int64_t n, int64_t j, char *buf, size_t size)
 {
     int64_t per = b->n ? n / b->n : 1;
     if (per <= 1)
@@ -457,7 +455,7 @@ cmd_eval(int argc, char **argv)
             for (int64_t i = 0; i < lrpx_eval_result_n(res); i++) {
                 lrpx_eval_sample es;
                 lrpx_eval_result_sample(res, i, &es);
-                sample_label(b, n, i, label, sizeof label);
+                cli_sample_label(b, n, i, label, sizeof label);
                 print_row(&a, label, method, name, params, &es);
             }
             lrpx_eval_result_free(res);

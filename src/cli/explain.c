@@ -303,6 +303,25 @@ print_method_samples(lrpx_session *s, const struct cli_viz *v, const struct lrpx
     }
 }
 
+/* The end of the report: the output file under key (JSON), or the line
+ * saying it was written. */
+static void
+print_tail(bool json, const char *key, const char *out_path, const lrpx_tensor_view *map)
+{
+    if (json) {
+        printf("], \"%s\": ", key);
+        if (out_path)
+            cli_json_string(stdout, out_path);
+        else
+            printf("null");
+        printf("}\n");
+    } else if (out_path) {
+        printf("\nwrote %s ", out_path);
+        cli_print_dims(stdout, map->dims, map->rank);
+        putchar('\n');
+    }
+}
+
 int
 cmd_explain(int argc, char **argv)
 {
@@ -434,18 +453,7 @@ cmd_explain(int argc, char **argv)
     }
     if (!lrp) {
         print_method_samples(s, &viz, &a.meth.ao, &rel, classes, n_cls, a.json);
-        if (a.json) {
-            printf("], \"attribution\": ");
-            if (out_path)
-                cli_json_string(stdout, out_path);
-            else
-                printf("null");
-            printf("}\n");
-        } else if (out_path) {
-            printf("\nwrote %s ", out_path);
-            cli_print_dims(stdout, rel.dims, rel.rank);
-            putchar('\n');
-        }
+        print_tail(a.json, "attribution", out_path, &rel);
         rc = cli_viz_grid("explain", s, m, model_path, &a.meth.ao, &viz);
         goto done;
     }

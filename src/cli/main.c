@@ -28,6 +28,8 @@ static const struct command commands[] = {
     {"preprocess", "IMAGE...",    "the tensor a model receives for images, as .npy",
      cmd_preprocess},
     {"eval",       "MODEL INPUT...", "score explanations with Quantus's metrics", cmd_eval},
+    {"compare",    "--models ...", "every model x method over the same inputs: a report",
+     cmd_compare},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -349,10 +349,8 @@ tensor_pixmap(const struct cli_batch *b, int64_t k, lrpx_pixmap **out)
     return LRPX_OK;
 }
 
-/* The picture under the map of sample k: the photo (original geometry), the
- * preprocessed image, or a .npy input stretched to 0..255. */
-static int
-base_pixmap(const char *cmd, const struct cli_viz *v, const struct cli_batch *b, int64_t k,
+int
+cli_viz_picture(const char *cmd, const struct cli_viz *v, const struct cli_batch *b, int64_t k,
             lrpx_pixmap **out)
 {
     char err[512];
@@ -369,9 +367,8 @@ base_pixmap(const char *cmd, const struct cli_viz *v, const struct cli_batch *b,
     return CLI_OK;
 }
 
-/* Load the colour map once. */
-static int
-viz_cmap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
+int
+cli_viz_colormap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
          lrpx_colormap **owned)
 {
     char err[512];
@@ -385,10 +382,8 @@ viz_cmap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
     return CLI_OK;
 }
 
-/* The heatmap picture of sample k of a map shaped like batch b's input
- * (window maps are too). */
-static int
-render_sample(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
+int
+cli_viz_render(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
               const struct cli_batch *b, const lrpx_tensor_view *map, int64_t k,
               lrpx_pixmap **out)
 {
@@ -432,7 +427,7 @@ render_sample(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
         goto done;
     }
     if (v->overlay >= 0.0 || v->panel) {
-        if ((rc = base_pixmap(cmd, v, b, k, &base)) != CLI_OK)
+        if ((rc = cli_viz_picture(cmd, v, b, k, &base)) != CLI_OK)
             goto done;
         if (base->width != heat->width || base->height != heat->height) {
             rc = cli_error(cmd, "the image is %dx%d but the map %dx%d", base->width,
@@ -513,7 +508,7 @@ cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tensor_view *map)
     const struct cli_batch *b = &v->batches[0];
     const lrpx_colormap    *cm;
     lrpx_colormap          *owned;
-    int                     rc = viz_cmap(cmd, v, &cm, &owned);
+    int                     rc = cli_viz_colormap(cmd, v, &cm, &owned);
     if (rc != CLI_OK)
         return rc;
     /* render every picture first, then write: a failure leaves no file */
@@ -521,7 +516,7 @@ cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tensor_view *map)
     if (!pics)
         rc = cli_error(cmd, "out of memory");
     for (int64_t k = 0; rc == CLI_OK && k < b->n; k++)
-        if ((rc = render_sample(cmd, v, cm, b, map, k, &pics[k])) == CLI_OK && v->zoom > 1 &&
+        if ((rc = cli_viz_render(cmd, v, cm, b, map, k, &pics[k])) == CLI_OK && v->zoom > 1 &&
             !(pics[k] = upscale(pics[k], v->zoom)))
             rc = cli_error(cmd, "out of memory");
     for (int64_t k = 0; rc == CLI_OK && k < b->n; k++) {
@@ -582,6 +577,40 @@ grid_columns(const struct cli_viz *v, lrpx_attr_method *method, int *composite)
 }
 
 int
+cli_viz_write_grid(const char *cmd, const struct cli_viz *v, lrpx_pixmap **cells,
+                   char **labels, int n_cells, int n_cols, const char *path)
+{
+    char err[1024];
+    int  rc = CLI_OK, w = 0;
+    /* enlarge small cells (each to about 160 pixels wide, or --zoom);
+     * labels at scale 2 if they fit */
+    for (int i = 0; i < n_cells && rc == CLI_OK; i++) {
+        int cw = cells[i]->width, f = v->zoom ? v->zoom : cw < 160 ? (160 + cw - 1) / cw : 1;
+        if (!(cells[i] = upscale(cells[i], f)))
+            rc = cli_error(cmd, "out of memory");
+        else if (cells[i]->width > w)
+            w = cells[i]->width;
+    }
+    if (rc != CLI_OK)
+        return rc;
+    size_t longest = 0;
+    for (int i = 0; i < n_cells; i++)
+        if (labels[i] && strlen(labels[i]) > longest)
+            longest = strlen(labels[i]);
+    struct lrpx_grid_options go;
+    lrpx_grid_options_default(&go);
+    go.n_cols      = n_cols;
+    go.label_scale = (size_t)w >= longest * 12 ? 2 : 1;
+    lrpx_pixmap *grid;
+    if (lrpx_pixmap_grid((const lrpx_pixmap *const *)cells, (const char *const *)labels,
+                         n_cells, &go, &grid, err, sizeof err) != LRPX_OK)
+        return cli_error(cmd, "%s: %s", path, err);
+    rc = save(cmd, v, grid, path);
+    lrpx_pixmap_free(grid);
+    return rc;
+}
+
+int
 cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
              const struct lrpx_attr_options *ao, struct cli_viz *v)
 {
@@ -609,7 +638,7 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
         rc = cli_error(cmd, "out of memory");
         goto done;
     }
-    if ((rc = viz_cmap(cmd, v, &cm, &owned)) != CLI_OK)
+    if ((rc = cli_viz_colormap(cmd, v, &cm, &owned)) != CLI_OK)
         goto done;
     struct cli_viz cv = *v;      /* cells are heatmaps (with overlay), no panel */
     cv.panel          = false;
@@ -655,7 +684,7 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
             for (int64_t k = 0; k < b->n && rc == CLI_OK; k++) {
                 int row = (int)k * n_tgt + t;
                 int idx = row * n_cols + 1 + c;
-                rc      = render_sample(cmd, &cv, cm, b, &mv, k, &cells[idx]);
+                rc      = cli_viz_render(cmd, &cv, cm, b, &mv, k, &cells[idx]);
                 char lab[160];
                 int64_t cls = v->n_targets ? v->targets[t] : cli_viz_class(s, v, k, NULL);
                 const char *cn = classes && cls >= 0 && cls < n_cls ? classes[cls] : NULL;
@@ -682,37 +711,11 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
     for (int64_t k = 0; k < b->n && rc == CLI_OK; k++)
         for (int t = 0; t < n_tgt && rc == CLI_OK; t++) {
             int idx = ((int)k * n_tgt + t) * n_cols;
-            rc      = base_pixmap(cmd, &cv, b, k, &cells[idx]);
+            rc      = cli_viz_picture(cmd, &cv, b, k, &cells[idx]);
             labels[idx] = strdup(base_name(b->samples[k].path));
         }
-    if (rc != CLI_OK)
-        goto done;
-    /* enlarge small cells; labels at scale 2 if they fit */
-    int w = 0;
-    for (int i = 0; i < n_cells; i++)
-        w = cells[i]->width > w ? cells[i]->width : w;
-    int f = v->zoom ? v->zoom : w < 160 ? (160 + w - 1) / w : 1;
-    for (int i = 0; i < n_cells && rc == CLI_OK; i++)
-        if (!(cells[i] = upscale(cells[i], f)))
-            rc = cli_error(cmd, "out of memory");
-    if (rc != CLI_OK)
-        goto done;
-    size_t longest = 0;
-    for (int i = 0; i < n_cells; i++)
-        if (labels[i] && strlen(labels[i]) > longest)
-            longest = strlen(labels[i]);
-    struct lrpx_grid_options go;
-    lrpx_grid_options_default(&go);
-    go.n_cols      = n_cols;
-    go.label_scale = (size_t)(w * f) >= longest * 12 ? 2 : 1;
-    lrpx_pixmap *grid;
-    if (lrpx_pixmap_grid((const lrpx_pixmap *const *)cells, (const char *const *)labels,
-                         n_cells, &go, &grid, err, sizeof err) != LRPX_OK) {
-        rc = cli_error(cmd, "--grid: %s", err);
-        goto done;
-    }
-    rc = save(cmd, v, grid, v->grid);
-    lrpx_pixmap_free(grid);
+    if (rc == CLI_OK)
+        rc = cli_viz_write_grid(cmd, v, cells, labels, n_cells, n_cols, v->grid);
 done:
     for (int i = 0; cells && i < n_cells; i++)
         lrpx_pixmap_free(cells[i]);
