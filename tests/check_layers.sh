@@ -11,6 +11,9 @@
 #   lrp     rules, composites, canonizers, explanation front end, tricks
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
+#   eval    the metric computations `lrpx check` needs (plain arrays)
+#   check   `lrpx check`: specs, running checks, reports (the public API for
+#           models and sessions, plus the pieces named below)
 #   cli     include/lrpx.h only
 # Prints one line per violation and exits 1 if there is any.
 src=${1:-$(dirname "$0")/../src}
@@ -26,6 +29,8 @@ allowed() {
     lrp)   echo "util core ops graph exec lrp" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
+    eval)  echo "util eval" ;;
+    check) echo "util eval check lrp exec onnx image" ;;
     cli)   echo "cli" ;;
     *)     echo "" ;;
     esac

@@ -254,5 +254,6 @@ int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_gradient(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif /* LRPX_CLI_H */

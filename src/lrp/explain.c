@@ -186,3 +186,45 @@ lrpx_session_explained_output(const lrpx_session *s, int64_t sample, int64_t *cl
         *value = s->seed_logit[sample];
     return LRPX_OK;
 }
+
+lrpx_status
+lrpx__lrp_attribute(lrpx_session *s, lrpx_attr_method method, const char *input_name,
+                    const struct lrpx_lrp_options *lo, float *out, int64_t n)
+{
+    lrpx_tensor_view v, x;
+    lrpx_status      rc;
+    if ((unsigned)method >= LRPX_ATTR_COUNT)
+        return lrpx__error(&s->err, LRPX_EINVAL, "unknown attribution method %d", (int)method);
+    if (method == LRPX_ATTR_LRP) {
+        if ((rc = lrpx_session_explain(s, lo)) != LRPX_OK)
+            return rc;
+        rc = lrpx_session_relevance(s, input_name, &v);
+    } else {
+        if ((rc = lrpx_session_gradient(s, lo)) != LRPX_OK)
+            return rc;
+        rc = lrpx_session_gradient_of(s, input_name, &v);
+    }
+    if (rc != LRPX_OK)
+        return lrpx__error(&s->err, LRPX_EINVAL, "no %s reached the input",
+                           method == LRPX_ATTR_LRP ? "relevance" : "gradient");
+    if (v.n_elems != n || v.dtype != LRPX_DTYPE_FLOAT32)
+        return lrpx__error(&s->err, LRPX_ESHAPE, "the map has %lld values, the input %lld",
+                           (long long)v.n_elems, (long long)n);
+    const float *m = v.data, *xs = NULL;
+    if (method == LRPX_ATTR_GRADIENT_X_INPUT) {
+        const char *name = input_name;
+        if (!name) {
+            lrpx_value_info vi;
+            if ((rc = lrpx_model_input_info(s->model, 0, &vi)) != LRPX_OK)
+                return lrpx__error(&s->err, rc, "the model has no input");
+            name = vi.name;
+        }
+        if (lrpx_session_value(s, name, &x) != LRPX_OK || x.dtype != LRPX_DTYPE_FLOAT32 ||
+            x.n_elems != n)
+            return lrpx__error(&s->err, LRPX_EINVAL, "gradient x input needs a float32 input");
+        xs = x.data;
+    }
+    for (int64_t i = 0; i < n; i++)
+        out[i] = xs ? m[i] * xs[i] : m[i];
+    return LRPX_OK;
+}

@@ -126,6 +126,17 @@ void        lrpx__lrp_composite_list(char *buf, size_t size);
 bool        lrpx__lrp_set_composite(struct lrpx_lrp_options *o, const char *name, char *err,
                                     size_t errlen);
 
+/* ---- explain.c ---- */
+
+/* After the session's inputs are set: the map of one method for the input
+ * input_name (NULL: the first fed input) into out (n floats, its size):
+ * the LRP relevance, the gradient, or the gradient times the input's
+ * values; lo gives the rules and the seed (class). The message of a
+ * failure is on the session. */
+lrpx_status lrpx__lrp_attribute(lrpx_session *s, lrpx_attr_method method,
+                                const char *input_name, const struct lrpx_lrp_options *lo,
+                                float *out, int64_t n);
+
 /* ---- resolve.c ---- */
 
 /* Resolve composite + overrides into s->rules / s->rule_desc (allocated

@@ -70,30 +70,10 @@ attr_once(lrpx_session *s, const struct lrpx_trick_options *to, const struct lrp
           const struct geo *g, const float *xs, float *out)
 {
     int64_t dims[4] = {1, g->nhwc ? g->h : g->c, g->nhwc ? g->w : g->h, g->nhwc ? g->c : g->w};
-    int64_t n       = g->c * g->h * g->w;
     lrpx_status rc  = lrpx_session_set_input(s, to->input_name, LRPX_DTYPE_FLOAT32, 4, dims, xs);
     if (rc != LRPX_OK)
         return rc;
-    lrpx_tensor_view v;
-    if (to->method == LRPX_ATTR_LRP) {
-        if ((rc = lrpx_session_explain(s, lo)) != LRPX_OK)
-            return rc;
-        rc = lrpx_session_relevance(s, to->input_name, &v);
-    } else {
-        if ((rc = lrpx_session_gradient(s, lo)) != LRPX_OK)
-            return rc;
-        rc = lrpx_session_gradient_of(s, to->input_name, &v);
-    }
-    if (rc != LRPX_OK)
-        return lrpx__error(&s->err, LRPX_EINVAL, "no %s reached the input",
-                           to->method == LRPX_ATTR_LRP ? "relevance" : "gradient");
-    if (v.n_elems != n || v.dtype != LRPX_DTYPE_FLOAT32)
-        return lrpx__error(&s->err, LRPX_ESHAPE, "the map has %lld values, the input %lld",
-                           (long long)v.n_elems, (long long)n);
-    const float *m = v.data;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = to->method == LRPX_ATTR_GRADIENT_X_INPUT ? m[i] * xs[i] : m[i];
-    return LRPX_OK;
+    return lrpx__lrp_attribute(s, to->method, to->input_name, lo, out, g->c * g->h * g->w);
 }
 
 static int64_t
