@@ -256,4 +256,12 @@ int lrpx_test_main(Suite *s);
 void lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float *x,
                        lrpx_model **model, lrpx_session **session);
 
+/* Run the built lrpx ($LRPX_CLI, set by tests/meson.build) with the
+ * arguments args (NULL-terminated, without the program name) through
+ * posix_spawn; its stdout and stderr pass through files in dir and are
+ * read back into out and err (NUL-terminated, cut at their sizes). Returns
+ * the exit status, -1 when a signal ended it. */
+int lrpx_test_run_cli(const char *dir, char *out, size_t out_size, char *err, size_t err_size,
+                      const char *const *args);
+
 #endif /* LRPX_TEST_H */

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +27,6 @@
 #include <unistd.h>
 
 #include "lrpx_test.h"
-
-extern char **environ;
 
 static char tmp[LRPX_TEST_PATH_MAX];
 static char err_text[65536];
@@ -47,26 +44,6 @@ teardown(void)
     lrpx_test_rmtree(tmp);
 }
 
-static const char *
-cli_path(void)
-{
-    const char *p = getenv("LRPX_CLI");
-    ck_assert_msg(p && *p, "LRPX_CLI is not set (run the tests with meson test)");
-    return p;
-}
-
-static void
-slurp(const char *path, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n]   = '\0';
-    fclose(f);
-}
-
 /* Run lrpx with the arguments (NULL-terminated); stdout and stderr are
  * kept in out_text / err_text. Returns the exit status (-1: signal). */
 static int
@@ -74,31 +51,13 @@ run_cli(const char *first, ...)
 {
     const char *argv[64];
     int         n = 0;
-    argv[n++]     = cli_path();
-    va_list ap;
+    va_list     ap;
     va_start(ap, first);
     for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
         argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
-    char so[LRPX_TEST_PATH_MAX + 16], se[LRPX_TEST_PATH_MAX + 16];
-    lrpx_test_snprintf(so, sizeof so, "%s/.stdout", tmp);
-    lrpx_test_snprintf(se, sizeof se, "%s/.stderr", tmp);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int   rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    slurp(so, out_text, sizeof out_text);
-    slurp(se, err_text, sizeof err_text);
-    unlink(so);
-    unlink(se);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return lrpx_test_run_cli(tmp, out_text, sizeof out_text, err_text, sizeof err_text, argv);
 }
 
 static const char *
