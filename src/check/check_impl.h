@@ -125,7 +125,7 @@ struct lrpx_check {
     int                     n_items;
     struct lrpx_check_item *items;
     /* the last run */
-    const char             *model_path;   /* lrpx__malloc'd copy             */
+    char                   *model_path;   /* lrpx__malloc'd copy             */
     struct lrpx_check_result_impl *results;
     double                  seconds;
 };

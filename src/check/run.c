@@ -400,7 +400,11 @@ io_compare(const struct lrpx_check_value *e, const lrpx_value_info *vi, const ch
         MISMATCH("%s \"%s\" has rank %d, expected %d", what, e->name, vi->rank, e->rank);
     else
         for (int k = 0; e->rank >= 0 && k < e->rank; k++) {
-            if (e->dims[k] >= 0 && vi->dims[k] != e->dims[k])
+            if (e->dims[k] >= 0 && vi->dims[k] < 0)
+                MISMATCH("%s \"%s\" dimension %d is symbolic \"%s\", expected %lld", what,
+                         e->name, k, vi->dim_params[k] ? vi->dim_params[k] : "",
+                         (long long)e->dims[k]);
+            else if (e->dims[k] >= 0 && vi->dims[k] != e->dims[k])
                 MISMATCH("%s \"%s\" dimension %d is %lld, expected %lld", what, e->name, k,
                          (long long)vi->dims[k], (long long)e->dims[k]);
             if (e->sym[k] && (vi->dims[k] >= 0 || !vi->dim_params[k] ||
