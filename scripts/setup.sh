@@ -15,7 +15,7 @@ build_pkgs=(
   build-essential pkg-config meson ninja-build
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   libopenblas-dev libjpeg62-turbo-dev libpng-dev libcjson-dev
-  check valgrind
+  check valgrind libxml2-dev
   libonnx-testdata
 )
 full_pkgs=(

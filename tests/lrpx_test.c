@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "lrpx_test.h"
 #include "onnx.pb-c.h"
 
@@ -910,4 +912,33 @@ lrpx_test_run_cli(const char *dir, char *out, size_t out_size, char *err, size_t
     unlink(so);
     unlink(se);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+const char *
+lrpx_test_join(const char *dir, const char *name)
+{
+    static char buf[8][LRPX_TEST_PATH_MAX];
+    static int  k;
+    k = (k + 1) % 8;
+    lrpx_test_snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+cJSON *
+lrpx_test_json_load(const char *rel)
+{
+    size_t len;
+    char  *text = lrpx_test_read_file(lrpx_test_path(rel), &len);
+    cJSON *j    = cJSON_ParseWithLength(text, len);
+    free(text);
+    ck_assert_msg(j, "%s: not JSON", rel);
+    return j;
+}
+
+double
+lrpx_test_json_number(const cJSON *o, const char *key)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    ck_assert_msg(cJSON_IsNumber(j), "no number \"%s\"", key);
+    return j->valuedouble;
 }

@@ -256,6 +256,17 @@ int lrpx_test_main(Suite *s);
 void lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float *x,
                        lrpx_model **model, lrpx_session **session);
 
+/* "dir/name" in one of 8 rotating static buffers (fails the test when it
+ * does not fit). */
+const char *lrpx_test_join(const char *dir, const char *name);
+
+/* JSON files of the test data, with cJSON: $LRPX_TESTDATA/rel parsed (fails
+ * the test when unreadable or not JSON; free with cJSON_Delete), and the
+ * number member key of o (fails the test when there is none). */
+struct cJSON;
+struct cJSON *lrpx_test_json_load(const char *rel);
+double        lrpx_test_json_number(const struct cJSON *o, const char *key);
+
 /* Run the built lrpx ($LRPX_CLI, set by tests/meson.build) with the
  * arguments args (NULL-terminated, without the program name) through
  * posix_spawn; its stdout and stderr pass through files in dir and are

@@ -48,11 +48,7 @@ teardown(void)
 static const char *
 tpath(const char *name)
 {
-    static char buf[8][LRPX_TEST_PATH_MAX];
-    static int  k;
-    k = (k + 1) % 8;
-    lrpx_test_snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
+    return lrpx_test_join(tmp, name);
 }
 
 /* lrpx check MODEL --spec SPEC [more...] */
@@ -118,24 +114,8 @@ outcomes(char *buf, size_t size)
     cJSON_Delete(j);
 }
 
-static cJSON *
-load_json(const char *rel)
-{
-    size_t len;
-    char  *text = lrpx_test_read_file(lrpx_test_path(rel), &len);
-    cJSON *j    = cJSON_ParseWithLength(text, len);
-    free(text);
-    ck_assert_ptr_nonnull(j);
-    return j;
-}
-
-static double
-jnum(const cJSON *o, const char *key)
-{
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(cJSON_IsNumber(j), "no number \"%s\"", key);
-    return j->valuedouble;
-}
+#define load_json lrpx_test_json_load
+#define jnum      lrpx_test_json_number
 
 /* ---- every kind, passing and failing ---- */
 

@@ -63,11 +63,7 @@ run_cli(const char *first, ...)
 static const char *
 tpath(const char *name)
 {
-    static char buf[8][LRPX_TEST_PATH_MAX];
-    static int  k;
-    k = (k + 1) % 8;
-    lrpx_test_snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
+    return lrpx_test_join(tmp, name);
 }
 
 static bool

@@ -261,20 +261,11 @@ fmnist_model(void *ctx, const float *x, int64_t n, double *scores)
     return LRPX_OK;
 }
 
-static double
-jnum(const cJSON *o, const char *key)
-{
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
-    ck_assert_msg(cJSON_IsNumber(j), "reference: no number \"%s\"", key);
-    return j->valuedouble;
-}
+#define jnum lrpx_test_json_number
 
 START_TEST(test_reference_fmnist)
 {
-    size_t len;
-    char  *text = lrpx_test_read_file(lrpx_test_path("check/metrics_reference.json"), &len);
-    cJSON *ref  = cJSON_ParseWithLength(text, len);
-    ck_assert_ptr_nonnull(ref);
+    cJSON *ref = lrpx_test_json_load("check/metrics_reference.json");
     lrpx_npy *x = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
     float     maps[8][784], absm[8][784];
     for (int i = 0; i < 8; i++) {
@@ -342,7 +333,6 @@ START_TEST(test_reference_fmnist)
     lrpx_model_free(m);
     lrpx_npy_free(x);
     cJSON_Delete(ref);
-    free(text);
 }
 END_TEST
 
