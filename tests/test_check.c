@@ -293,6 +293,7 @@ START_TEST(test_exit_codes)
                                        sizeof err_text, nospec), 2);
     ck_assert_ptr_nonnull(strstr(err_text, "--spec"));
     ck_assert_int_eq(check(model(), ok, "--bogus", NULL), 2);
+    ck_assert_int_eq(check(model(), ok, "--json", "--github", NULL), 2);
     ck_assert_int_eq(check(model(), tpath("absent.json"), NULL), 2);
     ck_assert_ptr_nonnull(strstr(err_text, "absent.json"));
     const char *help[] = {"check", "--help", NULL};
@@ -464,6 +465,100 @@ START_TEST(test_junit_and_github)
 }
 END_TEST
 
+/* ---- the library API in process, and out of memory ---- */
+
+static const char api_spec[] =
+    "{\"checks\": [{\"kind\": \"loads\"},\n"
+    " {\"kind\": \"labels\", \"input\": \"images/fmnist_batch8.npy\",\n"
+    "  \"labels\": [9, 2, 1, 6, 4, 5, 7, 3]},\n"
+    " {\"kind\": \"localisation\", \"input\": \"images/fmnist_0_ankle_boot.npy\",\n"
+    "  \"method\": \"gradxinput\", \"mask\": [0, 0, 28, 28], \"min_mass\": 0.99},\n"
+    " {\"kind\": \"faithfulness\", \"input\": \"images/fmnist_0_ankle_boot.npy\",\n"
+    "  \"patch_size\": 14, \"min_aopc\": -1}]}";
+
+START_TEST(test_api)
+{
+    char        err[512];
+    lrpx_check *c = (lrpx_check *)1;
+    ck_assert_int_eq(lrpx_check_parse(NULL, 0, "x", NULL, &c, err, sizeof err), LRPX_EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(lrpx_check_parse("{", 1, "x", NULL, NULL, err, sizeof err), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_check_load(NULL, &c, err, sizeof err), LRPX_EINVAL);
+    lrpx_check_free(NULL);
+    const char *data = getenv("LRPX_TESTDATA");
+    ck_assert_int_eq(lrpx_check_parse(api_spec, strlen(api_spec), "api", data, &c, err,
+                                      sizeof err), LRPX_OK);
+    /* nothing to report before a run */
+    lrpx_check_result r;
+    ck_assert_int_eq(lrpx_check_n_results(c), 0);
+    ck_assert_int_eq(lrpx_check_result_get(c, 0, &r), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_check_write(c, LRPX_CHECK_FORMAT_TEXT, NULL, err, sizeof err),
+                     LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_check_run(c, NULL), LRPX_EINVAL);
+    for (int pass = 0; pass < 2; pass++) {         /* a second run replaces the first */
+        ck_assert_int_eq(lrpx_check_run(c, lrpx_test_path(MODEL)), LRPX_OK);
+        ck_assert_int_eq(lrpx_check_n_results(c), 4);
+        ck_assert_int_eq(lrpx_check_n_failed(c), 0);
+    }
+    ck_assert_int_eq(lrpx_check_result_get(c, 2, &r), LRPX_OK);
+    ck_assert_str_eq(r.kind, "localisation");
+    ck_assert_str_eq(r.name, "localisation (checks[2])");
+    ck_assert_int_eq(r.index, 2);
+    ck_assert_int_eq(r.line, 4);
+    ck_assert_int_eq(r.outcome, LRPX_CHECK_PASS);
+    ck_assert_str_eq(r.relation, ">=");
+    ck_assert(r.threshold == 0.99 && r.n_samples == 1 && r.samples[0] == r.value);
+    ck_assert(fabs(r.value - 1.0) < 1e-6);        /* the whole image is the mask */
+    ck_assert_int_eq(lrpx_check_result_get(c, 4, &r), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_check_result_get(c, -1, &r), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_check_write(c, LRPX_CHECK_FORMAT_COUNT, NULL, err, sizeof err),
+                     LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_check_write(c, LRPX_CHECK_FORMAT_JSON, tpath("r.json"), err,
+                                      sizeof err), LRPX_OK);
+    size_t len;
+    char  *text = lrpx_test_read_file(tpath("r.json"), &len);
+    cJSON *j    = cJSON_ParseWithLength(text, len);
+    free(text);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq((int)jnum(j, "passed"), 4);
+    cJSON_Delete(j);
+    lrpx_check_free(c);
+}
+END_TEST
+
+START_TEST(test_out_of_memory)
+{
+    /* the N-th allocation fails, for N = 1, 2, ...: parsing gives
+     * LRPX_ENOMEM, a run gives LRPX_ENOMEM or results (some of them errors
+     * saying so), never a crash or a leak, until nothing fails */
+    char        err[512];
+    const char *data = getenv("LRPX_TESTDATA");
+    lrpx_check *c    = NULL;
+    int         n;
+    for (n = 1; n < 1000; n++) {
+        lrpx__alloc_fail_after(n);
+        lrpx_status st = lrpx_check_parse(api_spec, strlen(api_spec), "api", data, &c, err,
+                                          sizeof err);
+        lrpx__alloc_fail_after(0);
+        if (st == LRPX_OK)
+            break;
+        ck_assert_int_eq(st, LRPX_ENOMEM);
+        ck_assert_ptr_null(c);
+    }
+    ck_assert_ptr_nonnull(c);
+    for (n = 1; n < 100000; n++) {
+        lrpx__alloc_fail_after(n);
+        lrpx_status st = lrpx_check_run(c, lrpx_test_path(MODEL));
+        lrpx__alloc_fail_after(0);
+        ck_assert_msg(st == LRPX_OK || st == LRPX_ENOMEM, "allocation %d: %d", n, (int)st);
+        if (st == LRPX_OK && lrpx_check_n_failed(c) == 0)
+            break;
+    }
+    ck_assert_int_lt(n, 100000);
+    lrpx_check_free(c);
+}
+END_TEST
+
 /* ---- the Clever-Hans pair ---- */
 
 START_TEST(test_clever_hans)
@@ -515,6 +610,8 @@ check_suite(void)
     tcase_add_loop_test(tc, test_malformed_spec, 0,
                         (int)(sizeof malformed / sizeof malformed[0]));
     tcase_add_test(tc, test_junit_and_github);
+    tcase_add_test(tc, test_api);
+    tcase_add_test(tc, test_out_of_memory);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -57,6 +57,9 @@ cmd_check(int argc, char **argv)
         return cli_usage_error("check", "missing MODEL");
     if (!a.spec)
         return cli_usage_error("check", "missing --spec CHECKS.json");
+    if (a.json && a.github)
+        return cli_usage_error("check", "--json and --github both print on stdout; choose one "
+                               "(--junit FILE.xml writes a file)");
 
     char        err[1024];
     lrpx_check *c;
