@@ -379,6 +379,9 @@ static const struct {
     {"{\"defaults\": {\"aggregate\": \"median\"}, \"checks\": [{\"kind\": \"loads\"}]}",
      "$.defaults.aggregate: expected \"mean\", \"min\" or \"max\", got \"median\""},
     {"{\"version\": 2, \"checks\": [{\"kind\": \"loads\"}]}", "$.version: this lrpx reads version 1"},
+    {"{\"checks\": [{\"kind\": \"opset\", \"min\": 1, \"min\": 2}]}", "$.checks[0].min: given twice"},
+    {"{\"checks\": [{\"kind\": \"labels\", \"input\": \"a.npy\", \"inputs\": {\"x\": \"b.npy\"},"
+     " \"labels\": [1]}]}", "$.checks[0].inputs: give \"input\" or \"inputs\", not both"},
 };
 
 START_TEST(test_malformed_spec)

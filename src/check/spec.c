@@ -577,6 +577,15 @@ set_field(struct parser *p, const char *path, const struct field *f, const cJSON
     return false;
 }
 
+static bool
+seen_key(const bool *seen, const char *key)
+{
+    for (int i = 0; i < N_FIELDS; i++)
+        if (seen[i] && !strcmp(fields[i].key, key))
+            return true;
+    return false;
+}
+
 /* Members of object j into it; k is the kind (-1: the defaults object). */
 static bool
 parse_members(struct parser *p, const char *path, const cJSON *j, int k,
@@ -591,9 +600,15 @@ parse_members(struct parser *p, const char *path, const cJSON *j, int k,
         for (int i = 0; i < N_FIELDS && !f; i++)
             if (!strcmp(fields[i].key, e->string) &&
                 (k < 0 ? fields[i].in_defaults : (fields[i].kinds >> k) & 1)) {
+                if (seen[i])
+                    return fail(p, sub, "given twice");
                 f       = &fields[i];
                 seen[i] = true;
             }
+        /* "input" and "inputs" (of the checks that run the model) say the same */
+        if (f && ((f->call == f_input && seen_key(seen, "inputs")) ||
+                  (f->call == f_inputs && seen_key(seen, "input"))))
+            return fail(p, sub, "give \"input\" or \"inputs\", not both");
         if (!f) {
             char list[1024];
             field_list(k, list, sizeof list);
@@ -738,7 +753,7 @@ lrpx__check_parse(struct lrpx_check *c, const char *text, size_t len, const char
         goto done;
     /* "defaults" first: the checks start from it */
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "defaults");
-    bool         seen[N_FIELDS];
+    bool         seen[N_FIELDS] = {false};
     if (d && (!want(&p, "$.defaults", d, cJSON_IsObject(d), "an object") ||
               !parse_members(&p, "$.defaults", d, -1, &defaults, seen)))
         goto done;
