@@ -45,7 +45,8 @@ run_build() {
     meson setup "$dir" "${setup_args[@]}" >/dev/null || { echo "meson setup $dir failed"; status=1; failed=$((failed+1)); return; }
   fi
   ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -30; echo "build $dir failed"; status=1; failed=$((failed+1)); return; }
-  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs "${test_args[@]}" || status=1
+  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs \
+    ${CK_TIMEOUT_MULTIPLIER:+--timeout-multiplier "$CK_TIMEOUT_MULTIPLIER"} "${test_args[@]}" || status=1
   count_log "$dir/meson-logs/testlog${log_suffix}.txt"
 }
 
@@ -60,7 +61,7 @@ run_tsan() {
   fi
   ninja -C "$dir" tests/test_threads >/dev/null ||
     { ninja -C "$dir" tests/test_threads | tail -30; echo "build $dir failed"; status=1; failed=$((failed+1)); return; }
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  CK_TIMEOUT_MULTIPLIER=4 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     meson test -C "$dir" --no-rebuild --print-errorlogs --suite threads || status=1
   count_log "$dir/meson-logs/testlog.txt"
 }
@@ -78,6 +79,9 @@ case "$mode" in
     ;;
   *)
     run_build build
+    # sanitized code runs several times slower: Check's per-test timeouts
+    # (and meson's) stretch accordingly, so a busy machine is not a failure
+    CK_TIMEOUT_MULTIPLIER=4 \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     run_tsan

@@ -33,17 +33,6 @@ int64_t  lrpx__alloc_count(void);
 bool lrpx__mul_size(size_t a, size_t b, size_t *out);
 bool lrpx__mul_i64(int64_t a, int64_t b, int64_t *out);
 
-/* ---- files (src/util/file.c) ---- */
-
-#include <stdio.h>
-#include <sys/stat.h>
-
-/* Open path for reading only if it is a regular file, without blocking on
- * a FIFO or device. Returns the stream and fills *st; NULL otherwise, with
- * *not_regular true when the path exists but is not a regular file, else
- * errno set by open/fdopen. */
-FILE *lrpx__fopen_regular_file(const char *path, struct stat *st, bool *not_regular);
-
 /* ---- bump arenas (src/util/arena.c) ---- */
 
 /* A chain of blocks; everything allocated from it is freed at once.
@@ -84,6 +73,64 @@ lrpx_status lrpx__verror(struct lrpx_err *err, lrpx_status status, const char *f
 void lrpx__error_prefix(struct lrpx_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void lrpx__error_clear(struct lrpx_err *err);
+/* Finish a public function that reports through (errbuf, errlen), the
+ * convention of docs/errors.md: errbuf receives err's message when rc is an
+ * error and "" when it is LRPX_OK (err may then be NULL), truncated to
+ * errlen bytes and always terminated; NULL or errlen 0: nothing. Returns
+ * rc, so a function can end with
+ *     return lrpx__errbuf_done(rc, &err, errbuf, errlen); */
+lrpx_status lrpx__errbuf_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf,
+                              size_t errlen);
+
+/* ---- files (src/util/file.c) ---- */
+
+#include <stdio.h>
+#include <sys/stat.h>
+
+/* Open path for reading only if it is a regular file, without blocking on
+ * a FIFO or device. Returns the stream and fills *st; NULL otherwise, with
+ * *not_regular true when the path exists but is not a regular file, else
+ * errno set by open/fdopen. */
+FILE *lrpx__fopen_regular_file(const char *path, struct stat *st, bool *not_regular);
+/* The message for a failed lrpx__fopen_regular_file: "PATH: not a regular
+ * file" (LRPX_EIO) or "PATH: cannot open: REASON" (LRPX_EIO, LRPX_ENOMEM
+ * for errnum ENOMEM). Returns the status. */
+lrpx_status lrpx__open_error(const char *path, bool not_regular, int errnum,
+                             struct lrpx_err *err);
+
+/* How large a file lrpx__slurp accepts, and what a larger one is. */
+struct lrpx_file_cap {
+    size_t      max_bytes;   /* larger files are refused before any read   */
+    lrpx_status status;      /* for them: LRPX_ELIMIT, or LRPX_EPARSE where
+                                such a size means "not this kind of file"  */
+    const char *kind;        /* "a colour table", for the message; NULL    */
+};
+
+/* Read all of the regular file path into *buf (lrpx__malloc, free with
+ * lrpx__free), *len bytes followed by a '\0' that *len does not count, so
+ * text parsers may treat it as a string. Never blocks on a FIFO. Messages
+ * start with the path:
+ *   LRPX_EIO      "PATH: not a regular file", "PATH: cannot open: REASON",
+ *                 a read error, a file that shrank while being read;
+ *   cap->status   "PATH: N bytes, over the limit of CAP bytes for KIND";
+ *   LRPX_ENOMEM.
+ * On failure *buf is NULL and *len 0. */
+lrpx_status lrpx__slurp(const char *path, const struct lrpx_file_cap *cap, void **buf,
+                        size_t *len, struct lrpx_err *err);
+
+/* Writes the whole output to f; returns LRPX_OK or an error in err (the
+ * reason only: lrpx__write_atomic puts the path in front). */
+typedef lrpx_status (*lrpx__write_fn)(FILE *f, const void *ctx, struct lrpx_err *err);
+/* Replace path with what fn writes, atomically: fn writes to a new
+ * temporary ".NAME.XXXXXX" in path's folder (unique, created with O_EXCL,
+ * mode 0666 less the umask), which is flushed, synced, closed and renamed
+ * over path. On any failure the temporary is removed and path is left as
+ * it was: readers and concurrent writers see a whole old or a whole new
+ * file, never part of one. Messages start with the path; LRPX_EIO for the
+ * file system, LRPX_ENOMEM, LRPX_EINVAL for a path without a file name, or
+ * what fn returned. */
+lrpx_status lrpx__write_atomic(const char *path, lrpx__write_fn fn, const void *ctx,
+                               struct lrpx_err *err);
 
 /* ---- CPU features (src/util/cpu.c) ---- */
 

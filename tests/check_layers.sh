@@ -9,11 +9,13 @@
 #   onnx    the loader (the only folder that sees protobuf types)
 #   exec    model, plan, session, forward/backward drivers
 #   lrp     rules, composites, canonizers, explanation front end, tricks
+#   methods the attribution methods (gradient family, integrated gradients,
+#           smoothgrad, occlusion, feature ablation, taylor)
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
 #   eval    the metric computations `lrpx check` needs (plain arrays)
 #   check   `lrpx check`: specs, running checks, reports (the public API for
-#           models and sessions, plus the pieces named below)
+#           models and sessions, eval/ for the metrics)
 #   cli     include/lrpx.h only
 # Prints one line per violation and exits 1 if there is any.
 src=${1:-$(dirname "$0")/../src}
@@ -27,10 +29,11 @@ allowed() {
     onnx)  echo "util core ops graph onnx" ;;
     exec)  echo "util core ops graph onnx exec" ;;
     lrp)   echo "util core ops graph exec lrp" ;;
+    methods) echo "util core ops graph exec methods" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
     eval)  echo "util eval" ;;
-    check) echo "util eval check lrp exec onnx image" ;;
+    check) echo "util eval check" ;;
     cli)   echo "cli" ;;
     *)     echo "" ;;
     esac

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,57 @@ lrpx_test_read_file(const char *path, size_t *len)
     buf[n] = 0;
     *len = (size_t)n;
     return buf;
+}
+
+/* ---- scratch folder of a test ---- */
+
+static char scratch_dir[LRPX_TEST_PATH_MAX];
+
+void
+lrpx_test_scratch_setup(void)
+{
+    lrpx_test_tmpdir(scratch_dir, sizeof scratch_dir);
+}
+
+void
+lrpx_test_scratch_teardown(void)
+{
+    lrpx_test_rmtree(scratch_dir);
+    scratch_dir[0] = '\0';
+}
+
+const char *
+lrpx_test_scratch(const char *name)
+{
+    ck_assert_msg(scratch_dir[0], "no scratch folder: add the lrpx_test_scratch_setup fixture");
+    if (!name)
+        return scratch_dir;
+    char *s = path_slot();
+    lrpx_test_snprintf(s, LRPX_TEST_PATH_MAX, "%s/%s", scratch_dir, name);
+    return s;
+}
+
+/* ---- calls that might hang ---- */
+
+void
+lrpx_test_in_child(const char *what, unsigned seconds, int (*fn)(const void *arg),
+                   const void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* Check's own SIGALRM handler is inherited: it would kill the
+         * whole process group, so restore the default first */
+        signal(SIGALRM, SIG_DFL);
+        alarm(seconds);
+        _exit(fn(arg) == 0 ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!WIFSIGNALED(status), "%s hung or crashed (signal %d)", what,
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed (see above)", what);
 }
 
 /* ---- comparisons ---- */
@@ -866,10 +918,8 @@ lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float
 
 extern char **environ;
 
-/* Whole small file into buf (NUL-terminated, cut at size - 1); "" if it
- * cannot be read. */
-static void
-read_text(const char *path, char *buf, size_t size)
+void
+lrpx_test_read_text(const char *path, char *buf, size_t size)
 {
     buf[0]  = '\0';
     FILE *f = fopen(path, "rb");
@@ -907,21 +957,11 @@ lrpx_test_run_cli(const char *dir, char *out, size_t out_size, char *err, size_t
     ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
     int st;
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    read_text(so, out, out_size);
-    read_text(se, err, err_size);
+    lrpx_test_read_text(so, out, out_size);
+    lrpx_test_read_text(se, err, err_size);
     unlink(so);
     unlink(se);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-const char *
-lrpx_test_join(const char *dir, const char *name)
-{
-    static char buf[8][LRPX_TEST_PATH_MAX];
-    static int  k;
-    k = (k + 1) % 8;
-    lrpx_test_snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
 }
 
 cJSON *

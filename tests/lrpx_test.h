@@ -2,7 +2,9 @@
  *
  *   paths      lrpx_test_path("models/x.onnx") under $LRPX_TESTDATA,
  *              lrpx_test_onnx_data("node/test_relu") under the ONNX backend
- *              test data, scratch folders under $TMPDIR
+ *              test data, scratch folders under $TMPDIR (lrpx_test_scratch
+ *              with its fixture)
+ *   hangs      lrpx_test_in_child: a call under an alarm in a child
  *   compare    ck_assert_tensor_near(actual, expected, n, rtol, atol): fails
  *              with the worst element, its index and both values
  *   files      lrpx_test_npy_load (via lrpx_npy_read), lrpx_test_read_file
@@ -63,6 +65,24 @@ void lrpx_test_rmtree(const char *dir);
 void lrpx_test_write_file(const char *path, const void *buf, size_t len);
 /* Whole file into a malloc'd buffer (free with free()); fails the test. */
 void *lrpx_test_read_file(const char *path, size_t *len);
+
+/* The scratch folder of the current test, as a Check fixture:
+ *     tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
+ * lrpx_test_scratch(NULL) is the folder, lrpx_test_scratch("a.bin") a path
+ * in it (rotating buffers, as lrpx_test_path). */
+void        lrpx_test_scratch_setup(void);
+void        lrpx_test_scratch_teardown(void);
+const char *lrpx_test_scratch(const char *name);
+
+/* ---- calls that might hang ---- */
+
+/* Run fn(arg) in a forked child under an alarm of `seconds`, so a call that
+ * hangs (a blocking open of a FIFO) fails the test instead of stalling the
+ * run, with CK_FORK=no too. fn returns 0 when all went well and prints its
+ * own diagnostics on stderr. Fails the current test, naming what, when fn
+ * returned non-zero, crashed or hung. */
+void lrpx_test_in_child(const char *what, unsigned seconds, int (*fn)(const void *arg),
+                        const void *arg);
 
 /* ---- comparisons ---- */
 
@@ -256,9 +276,9 @@ int lrpx_test_main(Suite *s);
 void lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float *x,
                        lrpx_model **model, lrpx_session **session);
 
-/* "dir/name" in one of 8 rotating static buffers (fails the test when it
- * does not fit). */
-const char *lrpx_test_join(const char *dir, const char *name);
+/* A small text file into buf (NUL-terminated, cut at size - 1); "" when it
+ * cannot be read. */
+void lrpx_test_read_text(const char *path, char *buf, size_t size);
 
 /* JSON files of the test data, with cJSON: $LRPX_TESTDATA/rel parsed (fails
  * the test when unreadable or not JSON; free with cJSON_Delete), and the

@@ -29,27 +29,12 @@
 
 #include "lrpx_test.h"
 
-static char tmp[LRPX_TEST_PATH_MAX];
 static char err_text[65536];
 static char out_text[1 << 20];
 
-static void
-setup(void)
-{
-    lrpx_test_tmpdir(tmp, sizeof tmp);
-}
-
-static void
-teardown(void)
-{
-    lrpx_test_rmtree(tmp);
-}
-
-static const char *
-tpath(const char *name)
-{
-    return lrpx_test_join(tmp, name);
-}
+/* the scratch folder of the test, and paths in it */
+#define tmp       lrpx_test_scratch(NULL)
+#define tpath(nm) lrpx_test_scratch(nm)
 
 /* lrpx check MODEL --spec SPEC [more...] */
 static int
@@ -294,6 +279,9 @@ START_TEST(test_exit_codes)
     ck_assert_ptr_nonnull(strstr(err_text, "--spec"));
     ck_assert_int_eq(check(model(), ok, "--bogus", NULL), 2);
     ck_assert_int_eq(check(model(), ok, "--json", "--github", NULL), 2);
+    /* the report may not replace the spec */
+    ck_assert_int_eq(check(model(), ok, "--junit", ok, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "refusing to overwrite"));
     ck_assert_int_eq(check(model(), tpath("absent.json"), NULL), 2);
     ck_assert_ptr_nonnull(strstr(err_text, "absent.json"));
     const char *help[] = {"check", "--help", NULL};
@@ -343,8 +331,9 @@ static const struct {
     {"{\"checks\": [{\"kind\": \"faithfulness\", \"input\": \"x.npy\", \"min_aopc\": 0,"
      " \"perturb_baseline\": \"uniform\"}]}", "$.checks[0].perturb_baseline: expected \"black\""},
     {"{\"checks\": [{\"kind\": \"conservation\", \"input\": \"x.npy\", \"max_error\": 1,"
-     " \"method\": \"occlusion\"}]}",
-     "$.checks[0].method: unknown method \"occlusion\" (known: lrp, gradient, gradxinput)"},
+     " \"method\": \"telepathy\"}]}",
+     "$.checks[0].method: unknown method \"telepathy\" (known: lrp, gradient, gradxinput, "
+     "saliency"},
     {"{\"checks\": [{\"kind\": \"conservation\", \"input\": \"x.npy\", \"max_error\": 1,"
      " \"method\": {\"name\": \"lrp\", \"composit\": \"epsilon\"}}]}",
      "$.checks[0].method: unknown key \"composit\""},
@@ -600,7 +589,7 @@ check_suite(void)
     Suite *s  = suite_create("check");
     TCase *tc = tcase_create("kinds");
     tcase_set_timeout(tc, 600);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_add_test(tc, test_structure_kinds);
     tcase_add_test(tc, test_outputs_and_labels);
     tcase_add_test(tc, test_map_kinds);
@@ -608,7 +597,7 @@ check_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("cli");
     tcase_set_timeout(tc, 300);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_add_test(tc, test_exit_codes);
     tcase_add_loop_test(tc, test_malformed_spec, 0,
                         (int)(sizeof malformed / sizeof malformed[0]));

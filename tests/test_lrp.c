@@ -1482,9 +1482,13 @@ START_TEST(test_op_descriptors)
                           "%s: incomplete linear descriptor", d->onnx_name);
             n_linear++;
         }
-        if (d->lrp_class != LRPX_LRP_CLASS_OTHER)
+        /* (Softmax has its rules from the pass: taylor, block, or none) */
+        if (d->lrp_class != LRPX_LRP_CLASS_OTHER && d->lrp_class != LRPX_LRP_CLASS_SOFTMAX)
             ck_assert_msg(d->relevance != NULL, "%s: class %d without relevance", d->onnx_name,
                           d->lrp_class);
+        if (d->lrp_class == LRPX_LRP_CLASS_ACTIVATION || d->lrp_class == LRPX_LRP_CLASS_GATE)
+            ck_assert_msg(d->elementwise && d->backward, "%s: an activation must be element-wise "
+                          "with a gradient (the taylor rule uses it)", d->onnx_name);
         n_maxlike += d->lrp_class == LRPX_LRP_CLASS_MAXLIKE;
     }
     ck_assert_int_eq(n_linear, 4);
@@ -1518,8 +1522,17 @@ START_TEST(test_rule_tables)
              * where no parameter is required */
             const char *name = lrpx_rule_name((lrpx_rule)n_rule);
             ck_assert_msg(!strncmp(d.syntax, name, strlen(name)), "%s vs %s", d.syntax, name);
-            ck_assert_str_eq(d.applies, "Conv, ConvTranspose, Gemm, MatMul");
-            snprintf(spec, sizeof spec, "Conv=%s", name);
+            /* linear rules name linear layers first; the others fit
+             * MatMul (bilinear), Softmax, LayerNormalization or Tanh */
+            static const char *const fit_op[][2] = {
+                {"linear layers", "Conv"}, {"products", "MatMul"}, {"Softmax", "Softmax"},
+                {"norms", "LayerNormalization"}, {"activations", "Tanh"}};
+            const char *op = NULL;
+            for (int k = 0; k < 5 && !op; k++)
+                if (!strncmp(d.applies, fit_op[k][0], strlen(fit_op[k][0])))
+                    op = fit_op[k][1];
+            ck_assert_msg(op != NULL, "%s: applies to '%s'", d.syntax, d.applies);
+            snprintf(spec, sizeof spec, "%s=%s", op, name);
             bool needs = strchr(d.syntax, ':') && !strstr(d.syntax, "[:");
             ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err),
                              needs ? LRPX_EINVAL : LRPX_OK);
@@ -1552,8 +1565,8 @@ START_TEST(test_rule_tables)
     }
     ck_assert_int_eq(n_rule, LRPX_RULE_COUNT);
     ck_assert_int_eq(n_mode, LRPX_MAXPOOL_COUNT);
-    ck_assert_int_eq(n_sel, 5);
-    ck_assert_int_eq(n_comp, 7);
+    ck_assert_int_eq(n_sel, 10);
+    ck_assert_int_eq(n_comp, 9);
     ck_assert_ptr_null(lrpx_lrp_composite_name(n_comp));
     ck_assert_int_eq(lrpx_lrp_doc_entry(-1, &d), LRPX_EINVAL);
     ck_assert_int_eq(lrpx_lrp_doc_entry(0, NULL), LRPX_EINVAL);
@@ -1807,14 +1820,51 @@ START_TEST(test_rule_specs)
             ck_assert_int_eq(o.n_overrides, 0);
         }
     }
-    /* capacity */
+    /* capacity: LRPX_LRP_MAX_OVERRIDES overrides */
     struct lrpx_lrp_options o;
+    char                    err[512];
     lrpx_lrp_options_default(&o);
-    for (int i = 0; i < 64; i++)
+    ck_assert_int_eq(sizeof o.overrides / sizeof o.overrides[0], LRPX_LRP_MAX_OVERRIDES);
+    for (int i = 0; i < LRPX_LRP_MAX_OVERRIDES; i++)
         ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", NULL, 0), LRPX_OK);
-    ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", NULL, 0), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", err, sizeof err), LRPX_EINVAL);
+    char want[64];
+    snprintf(want, sizeof want, "at most %d", LRPX_LRP_MAX_OVERRIDES);
+    ck_assert_msg(strstr(err, want), "%s", err);
+    /* one spec: up to LRPX_LRP_OVERRIDE_MAX - 1 characters */
+    char spec[LRPX_LRP_OVERRIDE_MAX + 1];
+    for (int len = LRPX_LRP_OVERRIDE_MAX - 1; len <= LRPX_LRP_OVERRIDE_MAX; len++) {
+        int sel = len - (int)strlen("name:=zero");
+        snprintf(spec, sizeof spec, "name:%.*s=zero", sel,
+                 "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+                 "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
+        ck_assert_int_eq((int)strlen(spec), len);
+        lrpx_lrp_options_default(&o);
+        lrpx_status rc = lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err);
+        if (len < LRPX_LRP_OVERRIDE_MAX) {
+            ck_assert_msg(rc == LRPX_OK, "%d characters: %s", len, err);
+            ck_assert_str_eq(o.overrides[0], spec);
+        } else {
+            ck_assert_int_eq(rc, LRPX_EINVAL);
+            snprintf(want, sizeof want, "longer than %d characters", LRPX_LRP_OVERRIDE_MAX - 1);
+            ck_assert_msg(strstr(err, want), "%s", err);
+        }
+    }
+    /* per-channel zbox bounds: up to LRPX_LRP_MAX_BOX_C channels */
+    for (int n = LRPX_LRP_MAX_BOX_C; n <= LRPX_LRP_MAX_BOX_C + 1; n++) {
+        size_t k = (size_t)snprintf(spec, sizeof spec, "first=zbox:[");
+        for (int c = 0; c < n; c++)
+            k += (size_t)snprintf(spec + k, sizeof spec - k, "%s-1", c ? "," : "");
+        k += (size_t)snprintf(spec + k, sizeof spec - k, "],[");
+        for (int c = 0; c < n; c++)
+            k += (size_t)snprintf(spec + k, sizeof spec - k, "%s1", c ? "," : "");
+        snprintf(spec + k, sizeof spec - k, "]");
+        lrpx_lrp_options_default(&o);
+        lrpx_status rc = lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err);
+        ck_assert_msg(rc == (n <= LRPX_LRP_MAX_BOX_C ? LRPX_OK : LRPX_EINVAL), "%d channels: %s",
+                      n, err);
+    }
     /* composites and max-pool names */
-    char err[512];
     ck_assert_int_eq(lrpx_lrp_options_set_composite(&o, "epsilon_gamma_box", err, sizeof err),
                      LRPX_OK);
     ck_assert_int_eq(lrpx_lrp_options_set_composite(&o, "zennit", err, sizeof err), LRPX_EINVAL);
@@ -1862,6 +1912,8 @@ START_TEST(test_rule_json)
         {"{\"low\": 0}", LRPX_EINVAL, "go together"},
         {"{\"low\": [0, 1], \"high\": 1}", LRPX_EINVAL, "same length"},
         {"{\"low\": \"a\", \"high\": 1}", LRPX_EINVAL, "\"low\""},
+        /* one channel more than LRPX_LRP_MAX_BOX_C (16) */
+        {"{\"low\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0], \"high\": 1}", LRPX_EINVAL, "1 to 16 numbers"},
         {"{\"rules\": [\"Conv=zplus\", \"Relu=epsilon\"]}", LRPX_EINVAL, "rules[1]"},
         {"{\"rules\": [{\"select\": \"Conv\"}]}", LRPX_EINVAL, "rules[0]"},
         {"{\"rules\": [{\"select\": \"Conv\", \"rule\": \"zplus\", \"x\": 1}]}", LRPX_EINVAL,
@@ -1991,7 +2043,8 @@ START_TEST(test_rules_report)
     o.maxpool  = LRPX_MAXPOOL_SUM;
     explain_ok(s, &o);
     static const char *const expect[][2] = {
-        {"fc", "epsilon:1e-06"}, {"flat", ""}, {"pool", "sum"}, {"relu", ""}, {"conv", "zbox:0,1"}};
+        {"fc", "epsilon:1e-06"}, {"flat", ""}, {"pool", "sum"}, {"relu", "pass"},
+        {"conv", "zbox:0,1"}};
     ck_assert_int_eq(lrpx_session_n_explained(s), 5);
     for (int i = 0; i < 5; i++) {
         lrpx_node_relevance nr;

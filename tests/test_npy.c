@@ -276,8 +276,8 @@ START_TEST(test_write_atomic_replace)
     DIR *d         = opendir(scratch);
     ck_assert_ptr_nonnull(d);
     struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
+    while ((e = readdir(d)) != NULL)   /* the temporaries are dot files */
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
             n_entries++;
     closedir(d);
     ck_assert_int_eq(n_entries, 1);

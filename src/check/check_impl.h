@@ -38,11 +38,11 @@ enum lrpx_check_kind {
 
 extern const char *const lrpx__check_kind_names[LRPX_CHECK_KIND_COUNT];
 
-/* Explanation methods by name; a new method is one row in run.c. */
+/* An explanation method: any of LRPX_ATTR_METHOD_MAP by its name, with its
+ * options (lrpx_session_attribute). */
 struct lrpx_check_method {
-    const char             *name;      /* "lrp", "gradient", "gradxinput"  */
-    int                     attr;      /* lrpx_attr_method                 */
-    struct lrpx_lrp_options lo;        /* rules (lrp)                      */
+    const char              *name;     /* lrpx_attr_method_name            */
+    struct lrpx_attr_options ao;       /* method, rules (lrp), defaults    */
 };
 
 enum lrpx_check_aggregate { LRPX_CHECK_AGG_MEAN = 0, LRPX_CHECK_AGG_MIN, LRPX_CHECK_AGG_MAX };
@@ -136,7 +136,8 @@ lrpx_status lrpx__check_parse(struct lrpx_check *c, const char *text, size_t len
                               size_t errlen);
 /* run.c */
 lrpx_status lrpx__check_method_set(struct lrpx_check_method *m, const char *name);
-const char *lrpx__check_method_names(void);
+/* "lrp, gradient, ..." into buf */
+const char *lrpx__check_method_names(char *buf, size_t size);
 /* report.c */
 const char *lrpx__check_outcome_name(int outcome);
 

@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "check/check_impl.h"
-#include "image/image_impl.h"   /* lrpx__write_atomic */
 
 static const char *const outcome_names[LRPX_CHECK_OUTCOME_COUNT] = {"pass", "fail", "error"};
 

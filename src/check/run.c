@@ -14,37 +14,30 @@
 
 #include "check/check_impl.h"
 #include "eval/eval.h"
-#include "lrp/lrp_impl.h"
 
-/* ---- methods: a new explanation method is one row ---- */
-
-static const struct {
-    const char      *name;
-    lrpx_attr_method attr;
-} methods[] = {
-    {"lrp",        LRPX_ATTR_LRP},
-    {"gradient",   LRPX_ATTR_GRADIENT},
-    {"gradxinput", LRPX_ATTR_GRADIENT_X_INPUT},
-};
-#define N_METHODS (int)(sizeof methods / sizeof methods[0])
+/* ---- methods: every method of lrpx_session_attribute, by name ---- */
 
 lrpx_status
 lrpx__check_method_set(struct lrpx_check_method *m, const char *name)
 {
-    for (int i = 0; i < N_METHODS; i++)
-        if (!strcmp(name, methods[i].name)) {
-            m->name = methods[i].name;
-            m->attr = methods[i].attr;
-            lrpx_lrp_options_default(&m->lo);
-            return LRPX_OK;
-        }
-    return LRPX_EINVAL;
+    lrpx_attr_method method;
+    if (lrpx_attr_method_parse(name, &method) != LRPX_OK)
+        return LRPX_EINVAL;
+    lrpx_attr_options_default(&m->ao);
+    m->ao.method = method;
+    m->name      = lrpx_attr_method_name(method);
+    return LRPX_OK;
 }
 
 const char *
-lrpx__check_method_names(void)
+lrpx__check_method_names(char *buf, size_t size)
 {
-    return "lrp, gradient, gradxinput";
+    size_t n = 0;
+    buf[0]   = '\0';
+    for (int k = 0; k < LRPX_ATTR_COUNT && n < size; k++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", k ? ", " : "",
+                              lrpx_attr_method_name((lrpx_attr_method)k));
+    return buf;
 }
 
 /* ---- one check's context ---- */
@@ -685,24 +678,36 @@ make_maps(struct run *u, lrpx_session *s, const struct feeds *f, const struct ge
     if (!ok)
         error_result(u, "out of memory");
     for (int64_t b = 0; b < N && ok; b++) {
-        struct lrpx_lrp_options lo = u->it->method.lo;
-        int64_t                 t  = classes ? classes[b] : -1;
+        struct lrpx_attr_options ao = u->it->method.ao;
+        int64_t                  t  = classes ? classes[b] : -1;
         if (!classes && !(ok = target_of(u, N, b, &t)))
             break;
         if (t >= 0) {
-            lo.seed   = LRPX_SEED_TARGET;
-            lo.target = t;
+            ao.lrp.seed   = LRPX_SEED_TARGET;
+            ao.lrp.target = t;
         }
-        lo.output_name = u->it->output;
+        ao.lrp.output_name = u->it->output;
+        ao.input_name      = f->names[0];
         if (!(ok = feeds_set(u, s, f, b, 1)))
             break;
-        if (lrpx__lrp_attribute(s, u->it->method.attr, f->names[0], &lo, mp->a + b * g->n,
-                                g->n) != LRPX_OK ||
-            lrpx_session_explained_output(s, 0, &mp->cls[b], &mp->logit[b]) != LRPX_OK) {
+        lrpx_tensor_view v;
+        lrpx_attr_report rep;
+        if (lrpx_session_attribute(s, &ao) != LRPX_OK ||
+            lrpx_session_attribution(s, &v) != LRPX_OK ||
+            lrpx_session_attribution_report(s, 0, &rep) != LRPX_OK) {
             ok = false;
             error_result(u, "sample %lld: %s", (long long)b, lrpx_session_errmsg(s));
             break;
         }
+        if (v.n_elems != g->n || v.dtype != LRPX_DTYPE_FLOAT32) {
+            ok = false;
+            error_result(u, "sample %lld: the map has %lld values, the input %lld",
+                         (long long)b, (long long)v.n_elems, (long long)g->n);
+            break;
+        }
+        memcpy(mp->a + b * g->n, v.data, (size_t)g->n * sizeof *mp->a);
+        mp->cls[b]   = rep.cls;
+        mp->logit[b] = rep.score;
         to_chw(mp->a + b * g->n, g, tmp);
     }
     lrpx__free(tmp);
@@ -1204,6 +1209,8 @@ lrpx_status
 lrpx_check_parse(const char *text, size_t len, const char *name, const char *base_dir,
                  lrpx_check **out, char *errbuf, size_t errlen)
 {
+    if (!errbuf)
+        errlen = 0;
     if (errbuf && errlen)
         errbuf[0] = '\0';
     if (!out)

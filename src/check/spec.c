@@ -19,7 +19,6 @@
 
 #include "check/check_impl.h"
 #include "eval/eval.h"
-#include "onnx/tensor_pb.h"   /* lrpx__read_file */
 
 const char *const lrpx__check_kind_names[LRPX_CHECK_KIND_COUNT] = {
 #define X(tag, name, what) [LRPX_CHECK_##tag] = name,
@@ -182,9 +181,10 @@ static bool
 f_method(struct parser *p, const char *path, const cJSON *j, struct lrpx_check_item *it)
 {
     if (cJSON_IsString(j)) {
+        char names[1024];
         if (lrpx__check_method_set(&it->method, j->valuestring) != LRPX_OK)
             return fail(p, path, "unknown method \"%s\" (known: %s)", j->valuestring,
-                        lrpx__check_method_names());
+                        lrpx__check_method_names(names, sizeof names));
         return true;
     }
     if (!want(p, path, j, cJSON_IsObject(j), "a method name or an object {\"name\": ...}"))
@@ -194,22 +194,23 @@ f_method(struct parser *p, const char *path, const cJSON *j, struct lrpx_check_i
     snprintf(sub, sizeof sub, "%s.name", path);
     if (nm && !want(p, sub, nm, cJSON_IsString(nm), "a method name"))
         return false;
+    char names[1024];
     if (lrpx__check_method_set(&it->method, nm ? nm->valuestring : "lrp") != LRPX_OK)
         return fail(p, sub, "unknown method \"%s\" (known: %s)", nm->valuestring,
-                    lrpx__check_method_names());
+                    lrpx__check_method_names(names, sizeof names));
     /* the other members are the rule file's (lrpx_lrp_options_parse_json) */
     cJSON *rest = cJSON_Duplicate(j, 1);
     if (!rest)
         return fail(p, path, "out of memory");
     cJSON_DeleteItemFromObjectCaseSensitive(rest, "name");
     bool ok = true;
-    if (rest->child && it->method.attr != LRPX_ATTR_LRP) {
+    if (rest->child && it->method.ao.method != LRPX_ATTR_LRP) {
         snprintf(sub, sizeof sub, "%s.%s", path, rest->child->string);
         ok = fail(p, sub, "unknown field (method \"%s\" takes no options)", it->method.name);
     } else if (rest->child) {
         char       *text = cJSON_PrintUnformatted(rest);
         char        msg[512];
-        lrpx_status st   = text ? lrpx_lrp_options_parse_json(&it->method.lo, text, strlen(text),
+        lrpx_status st   = text ? lrpx_lrp_options_parse_json(&it->method.ao.lrp, text, strlen(text),
                                                               "method", msg, sizeof msg)
                                 : LRPX_ENOMEM;
         if (st != LRPX_OK)
@@ -829,10 +830,11 @@ lrpx_check_load(const char *path, lrpx_check **out, char *errbuf, size_t errlen)
         return LRPX_EINVAL;
     }
     *out = NULL;
-    struct lrpx_err err = {LRPX_OK, ""};
-    uint8_t        *buf;
-    size_t          len;
-    lrpx_status     rc = lrpx__read_file(path, (int64_t)1 << 24, &buf, &len, &err);
+    struct lrpx_err            err = {LRPX_OK, ""};
+    const struct lrpx_file_cap cap = {(size_t)1 << 24, LRPX_ELIMIT, "a check spec"};
+    void                      *buf;
+    size_t                     len;
+    lrpx_status                rc  = lrpx__slurp(path, &cap, &buf, &len, &err);
     if (rc != LRPX_OK) {
         if (errbuf && errlen)
             snprintf(errbuf, errlen, "%s", err.msg);

@@ -61,6 +61,14 @@ cmd_check(int argc, char **argv)
         return cli_usage_error("check", "--json and --github both print on stdout; choose one "
                                "(--junit FILE.xml writes a file)");
 
+    /* the report may not replace the model or the spec (the files the spec
+     * names are read by the library later; a report over one of them is
+     * caught here when it is the model or the spec only) */
+    cli_guard_model(NULL, model);
+    cli_guard_input(a.spec, "the spec");
+    if (a.junit && cli_guard_output("check", "--junit", a.junit) != CLI_OK)
+        return CLI_USAGE;
+
     char        err[1024];
     lrpx_check *c;
     lrpx_status st = lrpx_check_load(a.spec, &c, err, sizeof err);

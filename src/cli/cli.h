@@ -64,6 +64,9 @@ int  cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_fl
                      int *n_positional);
 /* The options part of --help, from the same tables. */
 void cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups);
+/* fopen(path, "rb") of a regular file only, never blocking on a FIFO or a
+ * device (errno EISDIR or EINVAL otherwise). */
+FILE *cli_fopen_regular(const char *path);
 bool cli_parse_int(const char *s, long long *out);
 bool cli_parse_double(const char *s, double *out);
 
@@ -203,41 +206,69 @@ struct cli_viz {
     int               n_composites, n_targets;     /* seen on the command line */
     const char       *composites[CLI_VIZ_MAX];
     int64_t           targets[CLI_VIZ_MAX];
+    int               n_methods;                   /* --method, in order      */
+    lrpx_attr_method  methods[CLI_VIZ_MAX];
     /* after cli_viz_inputs / cli_viz_explain */
     struct cli_batch *batches;
     int               n_batches;
     float             box_low[3], box_high[3];
     float            *map;                         /* trick map, or NULL     */
-    lrpx_tensor_view  map_view;
-    lrpx_attr_method  map_method;
+    lrpx_tensor_view  map_view;                    /* the map of the pass    */
 };
 void        cli_viz_init(struct cli_viz *v);
 void        cli_viz_free(struct cli_viz *v);
 /* The picture, trick and preprocessing flags, storing into v. */
 #define CLI_VIZ_GROUPS 3
 int         cli_viz_groups(struct cli_viz *v, struct cli_flag_group groups[CLI_VIZ_GROUPS]);
-/* Record a --composite / --target of the command line for --grid. */
+/* Record a --composite / --target / --method of the command line for
+ * --grid. */
 void        cli_viz_note_composite(struct cli_viz *v, const char *name);
 void        cli_viz_note_target(struct cli_viz *v, int64_t target);
+void        cli_viz_note_method(struct cli_viz *v, lrpx_attr_method method);
 int         cli_viz_check(const char *cmd, struct cli_viz *v);
+/* Record the colour-map and preprocessing files as inputs and refuse a
+ * --heatmap/--grid that is an input (call after the inputs are recorded). */
+int         cli_viz_guard(const char *cmd, const struct cli_viz *v);
 bool        cli_viz_trick(const struct cli_viz *v);
 /* Load and set the inputs (not set with --window); fill o's z^B bounds
  * from the image settings when o (may be NULL) has none. */
 int         cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m,
                            const char *model_path, const struct cli_input *inputs,
                            int n_inputs, struct cli_viz *v, struct lrpx_lrp_options *o);
-/* The explanation pass: plain, or with --translate / --window (the map
- * is kept in v; the message of a failure is on the session). */
-lrpx_status cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o,
-                            struct cli_viz *v, lrpx_attr_method method);
-/* Replace *map by the trick map when there is one. */
-int         cli_viz_map(const char *cmd, struct cli_viz *v, lrpx_tensor_view *map);
+/* The explanation pass of method ao (lrpx_session_attribute), plain or
+ * with --translate / --window; v->map_view is then the map (the session's
+ * attribution, or the trick map kept in v). The message of a failure is on
+ * the session. */
+lrpx_status cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao,
+                            struct cli_viz *v);
+/* The class (and *score, may be NULL) sample k was explained for: from
+ * the attribution report, or after a trick from the session's last pass;
+ * -1 (and NaN) when unknown. */
+int64_t     cli_viz_class(const lrpx_session *s, const struct cli_viz *v, int64_t k,
+                          double *score);
 /* --heatmap: render and write (nothing is written on failure). */
 int         cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tensor_view *map);
-/* --grid: explain again per composite and target, lay out and write. */
+/* --grid: explain again per method (and LRP composite) and target, lay
+ * out and write. */
 int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
-                         const char *model_path, const struct lrpx_lrp_options *o,
-                         struct cli_viz *v, lrpx_attr_method method);
+                         const char *model_path, const struct lrpx_attr_options *ao,
+                         struct cli_viz *v);
+
+/* ---- no output destroys an input (src/cli/guard.c) ---- */
+
+/* Record a file the command reads (a folder: every file in it), what: how
+ * messages call it ("the model", "an input", ...). Missing paths are
+ * skipped (their reader reports them). */
+void cli_guard_input(const char *path, const char *what);
+/* The model, its external-data files (m may be NULL) and the class-name and
+ * preprocessing files beside it. */
+void cli_guard_model(const lrpx_model *m, const char *model_path);
+void cli_guard_inputs(const struct cli_inputs *in);
+/* CLI_OK, or the usage error printed when path (if it exists) is the same
+ * file (device and inode) as a recorded input. flag names the option. */
+int  cli_guard_output(const char *cmd, const char *flag, const char *path);
+/* The same for n (flag, path) pairs; NULL paths are skipped. */
+int  cli_guard_outputs(const char *cmd, const char *const *flags_and_paths, int n);
 
 /* ---- the rule-spec language (src/cli/rules.c) ---- */
 
@@ -247,6 +278,27 @@ int  cli_list_rules(bool markdown);
 /* The syntaxes of one lrpx_lrp_doc_kind as a comma list after lead,
  * wrapped at 79 columns with continuation lines indented by indent. */
 void cli_rules_help_line(FILE *f, int kind, const char *lead, int indent);
+
+/* ---- token-level relevance (src/cli/tokens.c) ---- */
+
+/* The relevance of an embedded sequence [batch, tokens, dim] summed over
+ * dim: rel[s * n_tokens + i]; names from --tokens (NULL: none). */
+struct cli_tokens {
+    int    n_tokens, n_samples;
+    float *rel;
+    char **names;
+    int    n_names;
+};
+/* Reduce rel (and read tokens_path, may be NULL: one token per line, as
+ * many as positions). CLI_OK or the error printed. */
+int  cli_tokens_reduce(const char *cmd, const char *tokens_path, const lrpx_tensor_view *rel,
+                       struct cli_tokens *t);
+/* The per-token table (json: a JSON array of samples of {token, relevance}). */
+void cli_tokens_print(const struct cli_tokens *t, bool json);
+/* The coloured strip as PNG or HTML (by the extension); cmap NULL: bwr. */
+int  cli_tokens_strip(const char *cmd, const char *path, const struct cli_tokens *t,
+                      const char *cmap);
+void cli_tokens_free(struct cli_tokens *t);
 
 int cmd_preprocess(int argc, char **argv);
 int cmd_info(int argc, char **argv);

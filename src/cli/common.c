@@ -1,9 +1,12 @@
 /* Helpers shared by the lrpx subcommands. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -163,6 +166,27 @@ cli_check_model_input(const char *cmd, const char *model_path, int n_inputs)
 
 /* ---- class names: a tiny reader for "class_names" (or "classes"): ["a", ...] ---- */
 
+FILE *
+cli_fopen_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f)
+        close(fd);
+    return f;
+}
+
 char **
 cli_load_classes(const char *model_path, int *n_classes)
 {
@@ -172,7 +196,7 @@ cli_load_classes(const char *model_path, int *n_classes)
     if (l < 5 || l + 1 > sizeof path || strcmp(model_path + l - 5, ".onnx") != 0)
         return NULL;
     snprintf(path, sizeof path, "%.*s.json", (int)(l - 5), model_path);
-    FILE *f = fopen(path, "rb");
+    FILE *f = cli_fopen_regular(path);
     if (!f)
         return NULL;
     char  *buf = malloc(1 << 20);
@@ -227,6 +251,8 @@ int
 cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
 {
     char err[1024];
+    if (cli_guard_output(cmd, "output", path) != CLI_OK)
+        return CLI_USAGE;
     if (lrpx_npy_write(path, v->dtype, v->rank, v->dims, v->data, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "%s", err);
     return CLI_OK;

@@ -376,7 +376,7 @@ static enum file_kind
 sniff(const char *path)
 {
     unsigned char b[8] = {0};
-    FILE         *f   = fopen(path, "rb");
+    FILE         *f   = cli_fopen_regular(path);
     if (!f)
         return KIND_OTHER;
     size_t n = fread(b, 1, sizeof b, f);
@@ -634,9 +634,10 @@ cli_batch_load(const char *cmd, const lrpx_model *m, const char *model_path, con
         if (k == KIND_OTHER) {
             char        err[1024];
             lrpx_image *img = NULL;
-            FILE       *f   = fopen(b->samples[i].path, "rb");
+            FILE       *f   = cli_fopen_regular(b->samples[i].path);
             if (!f) {
-                rc = cli_error(cmd, "%s: %s", b->samples[i].path, strerror(errno));
+                rc = cli_error(cmd, "%s: %s", b->samples[i].path,
+                               errno == EINVAL ? "not a regular file" : strerror(errno));
             } else {
                 fclose(f);
                 /* the image loader names other formats (GIF, BMP, ...) */

@@ -62,9 +62,18 @@ cmd_preprocess(int argc, char **argv)
     if (!out_path)
         return cli_usage_error("preprocess", "missing -o X.npy");
 
+    for (int i = 0; i < n_paths; i++)
+        cli_guard_input(paths[i], "an input image");
+    cli_guard_input(prep.preset, "the preprocessing file");
     lrpx_model *m = NULL;
     if (model_path && !(m = cli_load_model("preprocess", model_path, true)))
         return CLI_FAIL;
+    if (model_path)
+        cli_guard_model(m, model_path);
+    if (cli_guard_output("preprocess", "-o", out_path) != CLI_OK) {
+        lrpx_model_free(m);
+        return CLI_USAGE;
+    }
     struct cli_batch b;
     rc = cli_batch_load("preprocess", m, model_path, input_name, paths, n_paths, &prep, true,
                             &b);

@@ -111,6 +111,13 @@ cmd_run(int argc, char **argv)
     lrpx_model *m = cli_load_model_ex("run", model_path, false, a.fold_bn);
     if (!m)
         return CLI_FAIL;
+    cli_guard_model(m, model_path);
+    cli_guard_inputs(&in);
+    cli_guard_input(prep.preset, "the preprocessing file");
+    if (cli_guard_output("run", "-o", out_path) != CLI_OK) {
+        lrpx_model_free(m);
+        return CLI_USAGE;
+    }
     lrpx_session *s = NULL;
     if (lrpx_session_init(m, &s) != LRPX_OK) {
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));

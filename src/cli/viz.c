@@ -125,7 +125,7 @@ static const struct cli_flag picture_flags[] = {
 
 static const struct cli_flag trick_flags[] = {
     {"--translate", NULL, "K", "average the maps over shifts in [-K, K]^2", CLI_INT,
-     VIZ(translate), .lo = 0, .hi = 64},
+     VIZ(translate), .lo = 0, .hi = LRPX_TRICK_MAX_TRANSLATE},
     {"--translate-pad", NULL, "edge|zero", "how shifted-in pixels are filled (edge)",
      CLI_CHOICE, .off = VIZ(pad), .choices = pad_names},
     {"--window", NULL, "WxH",
@@ -173,6 +173,17 @@ cli_viz_check(const char *cmd, struct cli_viz *v)
     return CLI_OK;
 }
 
+int
+cli_viz_guard(const char *cmd, const struct cli_viz *v)
+{
+    if (v->cmap && !lrpx_colormap_builtin(v->cmap))
+        cli_guard_input(v->cmap, "the colour map file");
+    if (v->prep.preset)
+        cli_guard_input(v->prep.preset, "the preprocessing file");
+    const char *out[] = {"--heatmap", v->heatmap, "--grid", v->grid};
+    return cli_guard_outputs(cmd, out, 2);
+}
+
 bool
 cli_viz_trick(const struct cli_viz *v)
 {
@@ -199,15 +210,16 @@ cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char
     return CLI_OK;
 }
 
-/* The trick map for options o into out (the first input's size). */
+/* The trick map of method ao into out (the first input's size). */
 static lrpx_status
-viz_trick_map(lrpx_session *s, const struct lrpx_lrp_options *o, const struct cli_viz *v,
-              lrpx_attr_method method, float *out)
+viz_trick_map(lrpx_session *s, const struct lrpx_attr_options *ao, const struct cli_viz *v,
+              float *out)
 {
     const struct cli_batch   *b = &v->batches[0];
     struct lrpx_trick_options to;
     lrpx_trick_options_default(&to);
-    to.method        = method;
+    to.method        = ao->method;
+    to.attr          = ao;
     to.input_name    = b->name;
     to.nhwc          = b->layout == LRPX_LAYOUT_NHWC;
     to.translate     = v->translate;
@@ -216,16 +228,19 @@ viz_trick_map(lrpx_session *s, const struct lrpx_lrp_options *o, const struct cl
     to.window_height = v->win_h;
     to.stride_x      = v->stride_x ? v->stride_x : 1;
     to.stride_y      = v->stride_y ? v->stride_y : 1;
-    return v->window ? lrpx_session_explain_windows(s, &b->view, o, &to, out)
-                     : lrpx_session_explain_translated(s, &b->view, o, &to, out);
+    return v->window ? lrpx_session_explain_windows(s, &b->view, &ao->lrp, &to, out)
+                     : lrpx_session_explain_translated(s, &b->view, &ao->lrp, &to, out);
 }
 
 lrpx_status
-cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_viz *v,
-                lrpx_attr_method method)
+cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao, struct cli_viz *v)
 {
-    if (!cli_viz_trick(v))
-        return method == LRPX_ATTR_LRP ? lrpx_session_explain(s, o) : lrpx_session_gradient(s, o);
+    lrpx_status rc;
+    if (!cli_viz_trick(v)) {
+        if ((rc = lrpx_session_attribute(s, ao)) == LRPX_OK)
+            rc = lrpx_session_attribution(s, &v->map_view);
+        return rc;
+    }
     const struct cli_batch *b = &v->batches[0];
     free(v->map);
     v->map = malloc((size_t)b->view.n_elems * sizeof(float));
@@ -233,12 +248,10 @@ cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_vi
         fprintf(stderr, "lrpx: out of memory for the map\n");
         return LRPX_ENOMEM;
     }
-    lrpx_status rc = viz_trick_map(s, o, v, method, v->map);
-    if (rc != LRPX_OK)
+    if ((rc = viz_trick_map(s, ao, v, v->map)) != LRPX_OK)
         return rc;
     v->map_view      = b->view;
     v->map_view.data = v->map;
-    v->map_method    = method;
     if (v->window) {
         const lrpx_tensor_view *x  = &b->view;
         bool                    nh = b->layout == LRPX_LAYOUT_NHWC;
@@ -252,13 +265,29 @@ cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_vi
     return LRPX_OK;
 }
 
-int
-cli_viz_map(const char *cmd, struct cli_viz *v, lrpx_tensor_view *map)
+int64_t
+cli_viz_class(const lrpx_session *s, const struct cli_viz *v, int64_t k, double *score)
 {
-    (void)cmd;
-    if (v->map)
-        *map = v->map_view;
-    return CLI_OK;
+    lrpx_attr_report r;
+    int64_t          cls = -1;
+    double           sc  = NAN;
+    if (!cli_viz_trick(v) && lrpx_session_attribution_report(s, k, &r) == LRPX_OK) {
+        cls = r.cls;
+        sc  = r.score;
+    } else if (lrpx_session_explained_output(s, k, &cls, &sc) != LRPX_OK) {
+        cls = -1;
+        sc  = NAN;
+    }
+    if (score)
+        *score = sc;
+    return cls;
+}
+
+void
+cli_viz_note_method(struct cli_viz *v, lrpx_attr_method method)
+{
+    if (v->n_methods < CLI_VIZ_MAX)
+        v->methods[v->n_methods++] = method;
 }
 
 /* ---- drawing ---- */
@@ -446,6 +475,8 @@ static int
 save(const char *cmd, const struct cli_viz *v, const lrpx_pixmap *pm, const char *path)
 {
     char err[1024];
+    if (cli_guard_output(cmd, "picture", path) != CLI_OK)
+        return CLI_USAGE;
     if (lrpx_pixmap_save(pm, path, path_is_jpeg(path) ? v->jpeg_quality : 0, err, sizeof err) !=
         LRPX_OK)
         return cli_error(cmd, "%s", err);
@@ -513,28 +544,48 @@ base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* The columns of --grid: one per method, and for LRP one per --composite
+ * when several were given. */
+static int
+grid_columns(const struct cli_viz *v, lrpx_attr_method *method, int *composite)
+{
+    int n = 0;
+    for (int k = 0; k < (v->n_methods ? v->n_methods : 1); k++) {
+        lrpx_attr_method mk = v->n_methods ? v->methods[k] : LRPX_ATTR_LRP;
+        int              nc = mk == LRPX_ATTR_LRP && v->n_composites ? v->n_composites : 1;
+        for (int c = 0; c < nc && n < CLI_VIZ_MAX; c++, n++) {
+            method[n]    = mk;
+            composite[n] = mk == LRPX_ATTR_LRP && v->n_composites ? c : -1;
+        }
+    }
+    return n;
+}
+
 int
 cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
-             const struct lrpx_lrp_options *o, struct cli_viz *v, lrpx_attr_method method)
+             const struct lrpx_attr_options *ao, struct cli_viz *v)
 {
     (void)m;
     if (!v->grid)
         return CLI_OK;
+    lrpx_attr_method        col_method[CLI_VIZ_MAX];
+    int                     col_comp[CLI_VIZ_MAX];
     const struct cli_batch *b      = &v->batches[0];
-    int                     n_comp = method == LRPX_ATTR_LRP && v->n_composites ? v->n_composites : 1;
+    int                     n_meth = grid_columns(v, col_method, col_comp);
     int                     n_tgt  = v->n_targets ? v->n_targets : 1;
-    int                     n_rows = (int)b->n * n_tgt, n_cols = 1 + n_comp;
+    int                     n_rows = (int)b->n * n_tgt, n_cols = 1 + n_meth;
     int                     n_cells = n_rows * n_cols;
     lrpx_pixmap           **cells  = calloc((size_t)n_cells, sizeof *cells);
     char                  **labels = calloc((size_t)n_cells, sizeof *labels);
     float                  *maps   = malloc((size_t)b->view.n_elems * sizeof(float));
+    struct lrpx_attr_options *co   = malloc(sizeof *co);
     int                     n_cls  = 0;
     char                  **classes = cli_load_classes(model_path, &n_cls);
     const lrpx_colormap    *cm     = NULL;
     lrpx_colormap          *owned  = NULL;
     int                     rc     = CLI_OK;
     char                    err[1024];
-    if (!cells || !labels || !maps) {
+    if (!cells || !labels || !maps || !co) {
         rc = cli_error(cmd, "out of memory");
         goto done;
     }
@@ -543,40 +594,40 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
     struct cli_viz cv = *v;      /* cells are heatmaps (with overlay), no panel */
     cv.panel          = false;
     for (int t = 0; t < n_tgt && rc == CLI_OK; t++)
-        for (int c = 0; c < n_comp && rc == CLI_OK; c++) {
-            struct lrpx_lrp_options co = *o;
-            if (method == LRPX_ATTR_LRP && v->n_composites &&
-                lrpx_lrp_options_set_composite(&co, v->composites[c], err, sizeof err) !=
-                    LRPX_OK) {
+        for (int c = 0; c < n_meth && rc == CLI_OK; c++) {
+            *co        = *ao;
+            co->method = col_method[c];
+            if (col_comp[c] >= 0 &&
+                lrpx_lrp_options_set_composite(&co->lrp, v->composites[col_comp[c]], err,
+                                               sizeof err) != LRPX_OK) {
                 rc = cli_usage_error(cmd, "--composite: %s", err);
                 break;
             }
             if (v->n_targets) {
-                co.seed   = LRPX_SEED_TARGET;
-                co.target = v->targets[t];
+                co->lrp.seed   = LRPX_SEED_TARGET;
+                co->lrp.target = v->targets[t];
             }
             lrpx_tensor_view mv = b->view;
             mv.dtype            = LRPX_DTYPE_FLOAT32;
             mv.data             = maps;
             lrpx_status st;
-            if (cli_viz_trick(v) || method == LRPX_ATTR_GRADIENT_X_INPUT) {
-                st = viz_trick_map(s, &co, v, method, maps);
+            if (cli_viz_trick(v)) {
+                st = viz_trick_map(s, co, v, maps);
             } else {
                 lrpx_tensor_view sv;
-                st = method == LRPX_ATTR_LRP ? lrpx_session_explain(s, &co)
-                                             : lrpx_session_gradient(s, &co);
+                st = lrpx_session_attribute(s, co);
                 if (st == LRPX_OK)
-                    st = (method == LRPX_ATTR_LRP ? lrpx_session_relevance(s, b->name, &sv)
-                                                  : lrpx_session_gradient_of(s, b->name, &sv));
+                    st = lrpx_session_attribution(s, &sv);
                 if (st == LRPX_OK && sv.n_elems == b->view.n_elems)
                     memcpy(maps, sv.data, (size_t)sv.n_elems * sizeof(float));
                 else if (st == LRPX_OK)
                     st = LRPX_ESHAPE;
             }
+            const char *what = co->method == LRPX_ATTR_LRP ? co->lrp.composite
+                                                           : lrpx_attr_method_name(co->method);
             if (st != LRPX_OK) {
-                rc = cli_error(cmd, "--grid (%s%s): %s",
-                               method == LRPX_ATTR_LRP ? co.composite : "gradient",
-                               v->n_targets ? ", target" : "", lrpx_session_errmsg(s));
+                rc = cli_error(cmd, "--grid (%s%s): %s", what, v->n_targets ? ", target" : "",
+                               lrpx_session_errmsg(s));
                 break;
             }
             for (int64_t k = 0; k < b->n && rc == CLI_OK; k++) {
@@ -584,22 +635,17 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
                 int idx = row * n_cols + 1 + c;
                 rc      = render_sample(cmd, &cv, cm, b, &mv, k, &cells[idx]);
                 char lab[160];
-                int64_t cls = v->n_targets ? v->targets[t] : -1;
-                if (cls < 0 && lrpx_session_explained_output(s, k, &cls, NULL) != LRPX_OK)
-                    cls = -1;
+                int64_t cls = v->n_targets ? v->targets[t] : cli_viz_class(s, v, k, NULL);
                 const char *cn = classes && cls >= 0 && cls < n_cls ? classes[cls] : NULL;
                 char        cl[64];
                 if (cn)
                     snprintf(cl, sizeof cl, "%s", cn);
                 else
                     snprintf(cl, sizeof cl, "class %lld", (long long)cls);
-                if (method != LRPX_ATTR_LRP)
-                    snprintf(lab, sizeof lab, "%s %s",
-                             method == LRPX_ATTR_GRADIENT ? "gradient" : "grad x input", cl);
-                else if (n_tgt > 1 || n_comp == 1)
-                    snprintf(lab, sizeof lab, "%s %s", co.composite, cl);
+                if (n_tgt > 1 || n_meth == 1)
+                    snprintf(lab, sizeof lab, "%s %s", what, cl);
                 else
-                    snprintf(lab, sizeof lab, "%s", co.composite);
+                    snprintf(lab, sizeof lab, "%s", what);
                 size_t l = strlen(lab);
                 if (v->translate > 0)
                     snprintf(lab + l, sizeof lab - l, " K=%d", v->translate);
@@ -651,6 +697,7 @@ done:
     free(cells);
     free(labels);
     free(maps);
+    free(co);
     cli_free_classes(classes, n_cls);
     lrpx_colormap_free(owned);
     return rc;

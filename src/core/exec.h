@@ -17,11 +17,20 @@ enum lrpx_phase {
     LRPX_PHASE_RELEVANCE,     /* LRP: add R_in from R_out                    */
 };
 
+/* How Relu back-propagates in the gradient phase (the attribution methods
+ * deconvnet and guided-backprop change it at every Relu node). */
+enum lrpx_grad_mode {
+    LRPX_GRAD_PLAIN = 0,      /* g_in = g_out * 1[x > 0]                      */
+    LRPX_GRAD_DECONV,         /* g_in = max(0, g_out)                         */
+    LRPX_GRAD_GUIDED,         /* g_in = max(0, g_out * 1[x > 0])              */
+};
+
 struct lrpx_exec {
     const struct lrpx_graph *g;
     struct lrpx_err         *err;         /* the session's message buffer      */
     int64_t                  opset;
     enum lrpx_phase          phase;
+    enum lrpx_grad_mode      grad_mode;   /* BACKWARD phase only; Relu reads it */
 
     /* per value (g->n_values): shape, dtype and data. During prepare, data
      * is set only where it is known (constants, folded values); known[v]

@@ -105,6 +105,12 @@ struct lrpx_graph {
     int                n_order;     /* topological order of the nodes that some */
     int               *order;       /* output needs (Kahn), node indices        */
 
+    /* the files read: the model (when loaded from a file), then each
+     * external data file, resolved paths, each once (lrpx_model_file) */
+    int                n_files;
+    int                cap_files;
+    const char       **files;
+
     struct lrpx_arena  arena;       /* names, attributes, weights               */
     struct lrpx_err   *err;         /* the model's message buffer               */
 };
@@ -113,6 +119,9 @@ struct lrpx_graph {
 
 /* Value by name, -1 if absent. */
 int lrpx__graph_find_value(const struct lrpx_graph *g, const char *name);
+/* Add path (copied into the arena) to g->files unless it is there already.
+ * Returns false when out of memory. */
+bool lrpx__graph_add_file(struct lrpx_graph *g, const char *path);
 /* Fill consumers and producers, check single assignment; names the node on
  * error. */
 lrpx_status lrpx__graph_link(struct lrpx_graph *g);

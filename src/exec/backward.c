@@ -131,6 +131,7 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
     s->seed_value = seed_value;
     s->back_phase = phase;
     x->phase      = phase;
+    x->grad_mode  = phase == LRPX_PHASE_BACKWARD ? s->grad_mode : LRPX_GRAD_PLAIN;
     x->err        = &s->err;
 
     uint8_t *reached = lrpx__calloc((size_t)g->n_values + 1, 1);
@@ -156,32 +157,41 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
             fn = x->rules[ni].relevance;
         if (!fn) {
             rc = lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "%s",
-                                  phase == LRPX_PHASE_RELEVANCE
-                                      ? "this operator has no relevance rule; it cannot be explained"
-                                      : "this operator has no gradient");
+                                  phase != LRPX_PHASE_RELEVANCE ? "this operator has no gradient"
+                                  : n->def->lrp_class == LRPX_LRP_CLASS_SOFTMAX
+                                      ? "a Softmax inside the network has no rule in this "
+                                        "composite (--composite attn_lrp or cp_lrp, or --rule "
+                                        "softmax=taylor)"
+                                      : "this operator has no relevance rule; it cannot be explained");
             break;
         }
-        /* relevance entering the node and leaving it, for conservation */
+        /* relevance entering the node and leaving it, for conservation; a
+         * pattern's head also writes the pattern's source (extra) */
+        int extra = phase == LRPX_PHASE_RELEVANCE && x->rules && x->rules[ni].has_extra
+                        ? x->rules[ni].extra_value : -1;
+        for (int k = 0; k < n->n_inputs && extra >= 0; k++)
+            if (n->inputs[k] == extra)
+                extra = -1;
         double r_in = 0.0, before = 0.0;
         for (int k = 0; k < n->n_outputs; k++) {
             int v = n->outputs[k];
             if (v >= 0 && x->back[v])
                 r_in += sum_f32(x->back[v], x->vals[v].n_elems);
         }
-        for (int k = 0; k < n->n_inputs; k++) {
-            int v = n->inputs[k];
+        for (int k = 0; k <= n->n_inputs; k++) {
+            int v = k < n->n_inputs ? n->inputs[k] : extra;
             /* a buffer nothing has written to yet is still zero */
-            if (v >= 0 && x->back[v] && first_use(n, k) && reached[v])
+            if (v >= 0 && x->back[v] && (k == n->n_inputs || first_use(n, k)) && reached[v])
                 before += sum_f32(x->back[v], x->vals[v].n_elems);
         }
         rc = fn(x, n);
         if (rc != LRPX_OK)
             break;
         double after = 0.0;
-        for (int k = 0; k < n->n_inputs; k++) {
-            int v = n->inputs[k];
+        for (int k = 0; k <= n->n_inputs; k++) {
+            int v = k < n->n_inputs ? n->inputs[k] : extra;
             if (v >= 0 && x->back[v]) {
-                if (first_use(n, k))
+                if (k == n->n_inputs || first_use(n, k))
                     after += sum_f32(x->back[v], x->vals[v].n_elems);
                 reached[v] = 1;
             }
@@ -197,6 +207,30 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
 
 /* ---- seeding ---- */
 
+int
+lrpx__exec_seed_value(lrpx_session *s, const struct lrpx_lrp_options *o)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    int v = g->outputs[0];
+    if (o->output_name && o->output_name[0]) {
+        v = lrpx__session_value_index(s, o->output_name);
+        if (v < 0)
+            return -1;
+    }
+    /* a trailing Softmax/LogSoftmax: explain the logits before it */
+    int prod = g->values[v].producer;
+    if (o->skip_softmax && prod >= 0 && g->nodes[prod].def &&
+        g->nodes[prod].def->output_normalizer && g->nodes[prod].inputs[0] >= 0)
+        v = g->nodes[prod].inputs[0];
+    const struct lrpx_tensor *t = &s->plan.x.vals[v];
+    if (t->dtype != LRPX_DTYPE_FLOAT32 || !t->data) {
+        lrpx__error(&s->err, LRPX_EINVAL, "%s: output '%s' is not a float32 tensor", g->path,
+                    g->values[v].name);
+        return -1;
+    }
+    return v;
+}
+
 lrpx_status
 lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_phase phase,
                 int *seed_value, float **seed)
@@ -206,21 +240,10 @@ lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_pha
     lrpx_status rc = lrpx__session_ensure_run(s);
     if (rc != LRPX_OK)
         return rc;
-    int v = g->outputs[0];
-    if (o->output_name && o->output_name[0]) {
-        v = lrpx__session_value_index(s, o->output_name, &s->err);
-        if (v < 0)
-            return LRPX_EINVAL;
-    }
-    /* a trailing Softmax/LogSoftmax: explain the logits before it */
-    int prod = g->values[v].producer;
-    if (o->skip_softmax && prod >= 0 && g->nodes[prod].def &&
-        g->nodes[prod].def->output_normalizer && g->nodes[prod].inputs[0] >= 0)
-        v = g->nodes[prod].inputs[0];
+    int v = lrpx__exec_seed_value(s, o);
+    if (v < 0)
+        return LRPX_EINVAL;
     const struct lrpx_tensor *t = &s->plan.x.vals[v];
-    if (t->dtype != LRPX_DTYPE_FLOAT32 || !t->data)
-        return lrpx__error(&s->err, LRPX_EINVAL, "%s: output '%s' is not a float32 tensor",
-                           g->path, g->values[v].name);
     int64_t batch   = t->rank >= 2 ? t->dims[0] : 1;
     int64_t classes = batch ? t->n_elems / batch : 0;
     float  *sd      = lrpx__calloc((size_t)(t->n_elems ? t->n_elems : 1), sizeof *sd);
@@ -304,12 +327,23 @@ lrpx_session_gradient(lrpx_session *s, const struct lrpx_lrp_options *o)
 static lrpx_status
 back_view(const lrpx_session *s, enum lrpx_phase phase, const char *name, lrpx_tensor_view *out)
 {
-    const struct lrpx_graph *g = &s->model->g;
+    const struct lrpx_graph *g    = &s->model->g;
+    bool                     rel  = phase == LRPX_PHASE_RELEVANCE;
+    const char              *what = rel ? "relevance" : "gradient";
+    if (!out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "%s: NULL out", what);
     if (!s->have_back || s->back_phase != phase)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no %s yet: call %s first", what,
+                                          rel ? "lrpx_session_explain" : "lrpx_session_gradient");
+    if (!name && !g->n_inputs)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "%s: the model has no fed input; "
+                                          "name a value", what);
+    int v = name ? lrpx__session_value_index(s, name) : g->inputs[0];
+    if (v < 0)
         return LRPX_EINVAL;
-    int v = name ? lrpx__graph_find_value(g, name) : (g->n_inputs ? g->inputs[0] : -1);
-    if (v < 0 || !s->plan.x.back[v])
-        return LRPX_EINVAL;
+    if (!s->plan.x.back[v])
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no %s at '%s': the pass does not "
+                                          "reach it", what, g->values[v].name);
     const struct lrpx_tensor *t = &s->plan.x.vals[v];
     memset(out, 0, sizeof *out);
     out->dtype   = LRPX_DTYPE_FLOAT32;

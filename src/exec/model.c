@@ -2,6 +2,7 @@
  * shape with a trial plan, and answer questions about the model. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exec/session.h"
@@ -157,11 +158,22 @@ lrpx_model_load_file(const char *path, const struct lrpx_load_options *opts, lrp
     lrpx_model *m = *out = model_new(path, dir, opts);
     if (!m)
         return LRPX_ENOMEM;
-    uint8_t    *buf;
+    /* max_file_bytes <= 0 means the default, 2 GiB */
+    int64_t                    max = m->opts.max_file_bytes;
+    const struct lrpx_file_cap cap = {
+        max > 0 && (uint64_t)max < SIZE_MAX ? (size_t)max : (size_t)2 << 30, LRPX_ELIMIT,
+        "a model (max_file_bytes)"};
+    void       *buf;
     size_t      len;
-    lrpx_status rc = lrpx__read_file(path, m->opts.max_file_bytes, &buf, &len, &m->err);
+    lrpx_status rc = lrpx__slurp(path, &cap, &buf, &len, &m->err);
     if (rc != LRPX_OK)
         return rc;
+    /* the model is file 0, resolved as the external data files are */
+    char real[PATH_MAX];
+    if (!lrpx__graph_add_file(&m->g, realpath(path, real) ? real : path)) {
+        lrpx__free(buf);
+        return lrpx__error(&m->err, LRPX_ENOMEM, "%s: out of memory", path);
+    }
     rc = model_finish(m, buf, len);
     lrpx__free(buf);
     return rc;
@@ -227,6 +239,18 @@ lrpx_model_output_info(const lrpx_model *m, int i, lrpx_value_info *out)
         return LRPX_EINVAL;
     value_info(&m->g.values[m->g.outputs[i]], out);
     return LRPX_OK;
+}
+
+int
+lrpx_model_n_files(const lrpx_model *m)
+{
+    return m ? m->g.n_files : 0;
+}
+
+const char *
+lrpx_model_file(const lrpx_model *m, int i)
+{
+    return m && i >= 0 && i < m->g.n_files ? m->g.files[i] : NULL;
 }
 
 int64_t

@@ -83,8 +83,11 @@ lrpx_session_free(lrpx_session *s)
     lrpx__free(s->explained);
     lrpx__free(s->prof_ns);
     lrpx__free(s->prof_calls);
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < (int)(sizeof s->lrp_buf / sizeof s->lrp_buf[0]); i++)
         lrpx__free(s->lrp_buf[i]);
+    lrpx__free(s->attr);
+    lrpx__free(s->attr_rep);
+    lrpx_session_free(s->aux);
     lrpx__pool_free(s->pool);
     lrpx__free(s);
 }
@@ -248,35 +251,57 @@ make_view(const struct lrpx_tensor *t, lrpx_tensor_view *out)
 }
 
 lrpx_status
+lrpx__session_getter_error(const lrpx_session *s, lrpx_status status, const char *fmt, ...)
+{
+    /* sessions are always made by lrpx_session_init, never const objects */
+    struct lrpx_session *w = (struct lrpx_session *)s;
+    va_list              ap;
+    va_start(ap, fmt);
+    lrpx__verror(&w->err, status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+lrpx_status
 lrpx_session_output(const lrpx_session *s, int i, lrpx_tensor_view *out)
 {
     const struct lrpx_graph *g = &s->model->g;
+    if (!out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "lrpx_session_output: NULL out");
     if (!s->ran)
-        return LRPX_EINVAL;
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no outputs yet: call "
+                                          "lrpx_session_run first");
     if (i < 0 || i >= g->n_outputs)
-        return LRPX_EINVAL;
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "output %d is out of range (0..%d)", i,
+                                          g->n_outputs - 1);
     make_view(&s->plan.x.vals[g->outputs[i]], out);
     return LRPX_OK;
 }
 
 int
-lrpx__session_value_index(const lrpx_session *s, const char *name, struct lrpx_err *err)
+lrpx__session_value_index(const lrpx_session *s, const char *name)
 {
     const struct lrpx_graph *g = &s->model->g;
     int                      v = lrpx__graph_find_value(g, name);
     if (v < 0)
-        lrpx__error(err, LRPX_EINVAL, "%s: no value named '%s'", g->path, name);
+        lrpx__session_getter_error(s, LRPX_EINVAL, "%s: no value named '%s'", g->path, name);
     return v;
 }
 
 lrpx_status
 lrpx_session_value(const lrpx_session *s, const char *name, lrpx_tensor_view *out)
 {
+    if (!name || !out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "lrpx_session_value: NULL argument");
     if (!s->ran)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no values yet: call "
+                                          "lrpx_session_run first");
+    int v = lrpx__session_value_index(s, name);
+    if (v < 0)
         return LRPX_EINVAL;
-    int v = lrpx__graph_find_value(&s->model->g, name);
-    if (v < 0 || !s->plan.x.vals[v].data)
-        return LRPX_EINVAL;
+    if (!s->plan.x.vals[v].data)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "value '%s' holds no data: the last "
+                                          "run did not need it", name);
     make_view(&s->plan.x.vals[v], out);
     return LRPX_OK;
 }

@@ -63,14 +63,23 @@ struct lrpx_session {
     /* LRP work buffers (src/lrp/explain.c), kept between explanations so a
      * repeated explain does not fault in hundreds of MB again; grown as
      * needed, freed with the session */
-    float             *lrp_buf[10];
-    int64_t            lrp_buf_n[10];
+    float             *lrp_buf[11];
+    int64_t            lrp_buf_n[11];
     int                n_explained;
     int               *explained;    /* node indices visited, reverse order  */
     /* profiling: per node totals over all forward passes (malloc), NULL
      * unless LRPX_PROFILE=1 was set at lrpx_session_init */
     int64_t           *prof_ns;
     int64_t           *prof_calls;
+    /* attribution methods (src/methods/): the relu backward mode of the
+     * next gradient pass, the last map and its per-sample reports (malloc),
+     * and the session that evaluates batches of perturbed inputs */
+    enum lrpx_grad_mode grad_mode;
+    float             *attr;
+    lrpx_tensor_view   attr_view;
+    struct lrpx_attr_report *attr_rep;
+    int64_t            attr_n;       /* samples in attr_rep; 0: no result    */
+    struct lrpx_session *aux;        /* lrpx_session_init'ed on first use     */
     /* threads for the passes (lrpx_session_set_threads) and their pool,
      * made at the first pass that needs it (src/util/parallel.h) */
     int                n_threads;
@@ -104,6 +113,12 @@ lrpx_status lrpx__exec_forward(struct lrpx_plan *p);
 lrpx_status lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value,
                                 const float *seed);
 
+/* Which value an options struct explains: the graph output named (or the
+ * first), or the logits before a trailing Softmax/LogSoftmax when
+ * skip_softmax; it must be a computed float32 tensor. Needs a completed
+ * forward pass. Returns the value index or -1 with the message set. */
+int         lrpx__exec_seed_value(lrpx_session *s, const struct lrpx_lrp_options *opts);
+
 /* Resolve which value to seed and build the seed for an options struct
  * (target class, predicted class or tensor; softmax skipping). For
  * RELEVANCE the one-hot is multiplied by the logit; for BACKWARD it is 1.
@@ -114,7 +129,15 @@ lrpx_status lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *opts
 /* Make sure inputs are set and the forward pass is current. */
 lrpx_status lrpx__session_ensure_run(lrpx_session *s);
 
-/* Value by name in the plan, or -1 with the message set. */
-int lrpx__session_value_index(const lrpx_session *s, const char *name, struct lrpx_err *err);
+/* The failure of a getter (a function taking a const session): writes the
+ * session's message, which lrpx_session_errmsg then returns, and returns
+ * status. The message is the one thing a getter writes; a session is used
+ * by one thread at a time (include/lrpx.h, "Threads"). */
+lrpx_status lrpx__session_getter_error(const lrpx_session *s, lrpx_status status,
+                                       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Value by name in the plan, or -1 with the session's message set. */
+int lrpx__session_value_index(const lrpx_session *s, const char *name);
 
 #endif /* LRPX_SESSION_H */

@@ -13,13 +13,10 @@
  * file holds.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "lrpx_internal.h"
 
@@ -327,8 +324,7 @@ read_exact(FILE *f, void *buf, size_t n)
 lrpx_status
 lrpx_npy_read(const char *path, lrpx_npy **out, char *errbuf, size_t errlen)
 {
-    if (errbuf && errlen > 0)
-        errbuf[0] = '\0';
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!out)
         return FAIL(LRPX_EINVAL, "lrpx_npy_read: out is NULL");
     *out = NULL;
@@ -340,10 +336,9 @@ lrpx_npy_read(const char *path, lrpx_npy **out, char *errbuf, size_t errlen)
     bool        not_regular;
     FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
     if (!f) {
-        if (not_regular)
-            return FAIL(LRPX_EIO, "not a regular file");
-        int e = errno;
-        return FAIL(e == ENOMEM ? LRPX_ENOMEM : LRPX_EIO, "cannot open: %s", strerror(e));
+        struct lrpx_err err;
+        return lrpx__errbuf_done(lrpx__open_error(path, not_regular, errno, &err), &err, errbuf,
+                                 errlen);
     }
 
     lrpx_status  rc     = LRPX_OK;
@@ -493,30 +488,29 @@ lrpx_npy_free(lrpx_npy *npy)
 
 /* ---- writing ---- */
 
-/* Write all of buf to fd, retrying short writes. */
-static bool
-write_all(int fd, const void *buf, size_t n)
+struct npy_out {
+    const unsigned char *pre;      /* magic, version, header length */
+    const char          *header;
+    size_t               header_len;
+    const void          *data;
+    size_t               n_bytes;
+};
+
+static lrpx_status
+npy_write_parts(FILE *f, const void *ctx, struct lrpx_err *err)
 {
-    const char *p = buf;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
+    const struct npy_out *o = ctx;
+    if (fwrite(o->pre, 1, 10, f) != 10 || fwrite(o->header, 1, o->header_len, f) != o->header_len
+        || (o->n_bytes && fwrite(o->data, 1, o->n_bytes, f) != o->n_bytes))
+        return lrpx__error(err, LRPX_EIO, "write failed: %s", strerror(errno));
+    return LRPX_OK;
 }
 
 lrpx_status
 lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims,
                const void *data, char *errbuf, size_t errlen)
 {
-    if (errbuf && errlen > 0)
-        errbuf[0] = '\0';
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!path)
         return FAIL(LRPX_EINVAL, "lrpx_npy_write: path is NULL");
     const char *code = npy_code(dtype);
@@ -568,38 +562,8 @@ lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims
 
     /* a temporary in the same folder, renamed over path when complete, so
      * readers never see a partial file */
-    static atomic_ulong counter;   /* sessions may save from many threads */
-    size_t plen = strlen(path);
-    char  *tmp  = lrpx__malloc(plen + 64);
-    if (!tmp)
-        return FAIL(LRPX_ENOMEM, "out of memory");
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, plen + 64, "%s.tmp-%ld-%lu", path, (long)getpid(),
-                 atomic_fetch_add(&counter, 1));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        int e = errno;
-        lrpx__free(tmp);
-        return FAIL(LRPX_EIO, "cannot create a temporary file next to it: %s", strerror(e));
-    }
-
-    lrpx_status rc = LRPX_OK;
-    if (!write_all(fd, pre, sizeof pre) || !write_all(fd, header, hl)
-        || !write_all(fd, data, (size_t)n_bytes)) {
-        rc = FAIL(LRPX_EIO, "write failed: %s", strerror(errno));
-    } else if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-        rc = FAIL(LRPX_EIO, "fsync failed: %s", strerror(errno));
-    }
-    if (close(fd) != 0 && rc == LRPX_OK)
-        rc = FAIL(LRPX_EIO, "close failed: %s", strerror(errno));
-    if (rc == LRPX_OK && rename(tmp, path) != 0)
-        rc = FAIL(LRPX_EIO, "cannot rename the temporary file into place: %s", strerror(errno));
-    if (rc != LRPX_OK)
-        unlink(tmp);
-    lrpx__free(tmp);
-    return rc;
+    struct npy_out  out = { pre, header, hl, data, (size_t)n_bytes };
+    struct lrpx_err err;
+    return lrpx__errbuf_done(lrpx__write_atomic(path, npy_write_parts, &out, &err), &err,
+                             errbuf, errlen);
 }

@@ -473,8 +473,9 @@ lrpx__lrp_linear(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;                        /* nothing flows here */
     if (!roles->w_known)
         return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
-                                "both operands are computed values (e.g. attention); the LRP "
-                                "rules for linear layers need a constant weight operand");
+                                "both operands are computed values (e.g. attention): a product "
+                                "has no rule in this composite (--composite attn_lrp or cp_lrp, "
+                                "or --rule bilinear=uniform)");
 
     const struct lrpx_tensor *in_t  = lrpx__in(x, n, roles->in_index);
     const struct lrpx_tensor *w_t   = lrpx__in(x, n, roles->w_index);

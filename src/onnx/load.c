@@ -302,7 +302,8 @@ read_attr(struct loader *L, const struct lrpx_node *n, const Onnx__AttributeProt
         snprintf(what, sizeof what, "%s: node '%.200s' (#%d, %.100s): attribute '%.200s'", L->file, n->name,
                  n->index, n->op_type, a->name);
         struct lrpx_tensor_src src = {.base_dir = L->g->dir, .arena = ar,
-                                      .max_bytes = L->opts->max_tensor_bytes, .what = what};
+                                      .max_bytes = L->opts->max_tensor_bytes, .what = what,
+                                      .files = L->g};
         return lrpx__tensor_from_proto(ap->t, &src, &a->t, L->err);
     }
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
@@ -467,7 +468,8 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
         char what[1024];
         snprintf(what, sizeof what, "%s: initializer '%.200s'", L->file, nm);
         struct lrpx_tensor_src src = {.base_dir = g->dir, .arena = &g->arena,
-                                      .max_bytes = L->opts->max_tensor_bytes, .what = what};
+                                      .max_bytes = L->opts->max_tensor_bytes, .what = what,
+                                      .files = g};
         rc = lrpx__tensor_from_proto(tp, &src, &g->values[v].data, L->err);
         if (rc == LRPX_OK) {
             g->values[v].decl_dtype = g->values[v].data.dtype;

@@ -21,10 +21,8 @@ struct lrpx_pb_state {
 };
 ProtobufCAllocator lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len,
                                             int64_t max_total);
-/* fopen for reading that refuses anything but a regular file without
- * blocking on FIFOs; on failure sets *rc and the message. */
-FILE *lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err,
-                          lrpx_status *rc);
+
+struct lrpx_graph;
 
 /* Where tensor data comes from and goes to. */
 struct lrpx_tensor_src {
@@ -32,6 +30,8 @@ struct lrpx_tensor_src {
     struct lrpx_arena *arena;        /* NULL: lrpx__malloc (caller frees)    */
     int64_t            max_bytes;    /* one tensor; 0: no limit              */
     const char        *what;         /* "initializer 'W'" for messages       */
+    struct lrpx_graph *files;        /* external data files read are added
+                                        to its list; NULL: not recorded     */
 };
 
 /* TensorProto → tensor (data copied, 64-byte aligned when from an arena).

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/graph.h"
 #include "onnx/onnx_impl.h"
 #include "onnx/tensor_pb.h"
 
@@ -65,62 +66,6 @@ lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len, int64_t max_total
     st->limit            = limit;
     ProtobufCAllocator a = {pb_alloc, pb_free, st};
     return a;
-}
-
-/* lrpx__fopen_regular_file with the message in err. */
-FILE *
-lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err, lrpx_status *rc)
-{
-    struct stat st;
-    bool        not_regular;
-    FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
-    if (!f)
-        *rc = not_regular
-                  ? lrpx__error(err, LRPX_EIO, "%s: '%s' is not a regular file", what, path)
-                  : lrpx__error(err, LRPX_EIO, "%s: cannot open '%s': %s", what, path,
-                                strerror(errno));
-    return f;
-}
-
-/* ---- files ---- */
-
-lrpx_status
-lrpx__read_file(const char *path, int64_t max_bytes, uint8_t **buf, size_t *len,
-                struct lrpx_err *err)
-{
-    *buf = NULL;
-    *len = 0;
-    if (max_bytes <= 0)
-        max_bytes = (int64_t)1 << 31;
-    lrpx_status rc;
-    FILE       *f = lrpx__fopen_regular(path, path, err, &rc);
-    if (!f)
-        return rc;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return lrpx__error(err, LRPX_EIO, "%s: cannot stat", path);
-    }
-    if ((int64_t)st.st_size > max_bytes) {
-        fclose(f);
-        return lrpx__error(err, LRPX_ELIMIT, "%s: file has %lld bytes, limit is %lld", path,
-                           (long long)st.st_size, (long long)max_bytes);
-    }
-    size_t   n = (size_t)st.st_size;
-    uint8_t *b = lrpx__malloc(n ? n : 1);
-    if (!b) {
-        fclose(f);
-        return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory reading %zu bytes", path, n);
-    }
-    if (n && fread(b, 1, n, f) != n) {
-        fclose(f);
-        lrpx__free(b);
-        return lrpx__error(err, LRPX_EIO, "%s: short read", path);
-    }
-    fclose(f);
-    *buf = b;
-    *len = n;
-    return LRPX_OK;
 }
 
 /* ---- external data ---- */
@@ -214,13 +159,13 @@ open_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, in
     lrpx_status rc = external_path(src->base_dir, location, src->what, path, sizeof path, err);
     if (rc != LRPX_OK)
         return rc;
-    FILE *f = lrpx__fopen_regular(path, src->what, err, &rc);
-    if (!f)
-        return rc;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return lrpx__error(err, LRPX_EIO, "%s: cannot stat external data '%s'", src->what, path);
+    bool        not_regular;
+    FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
+    if (!f) {
+        rc = lrpx__open_error(path, not_regular, errno, err);
+        lrpx__error_prefix(err, "%s", src->what);
+        return rc;
     }
     if (offset > (int64_t)st.st_size || nbytes > (int64_t)st.st_size - offset) {
         fclose(f);
@@ -233,6 +178,10 @@ open_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, in
         fclose(f);
         return lrpx__error(err, LRPX_EIO, "%s: cannot seek in external data '%s'", src->what,
                            path);
+    }
+    if (src->files && !lrpx__graph_add_file(src->files, path)) {
+        fclose(f);
+        return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory", src->what);
     }
     *fp = f;
     return LRPX_OK;
@@ -358,9 +307,10 @@ lrpx__tensor_pb_read(const char *path, struct lrpx_tensor *out, char **name_out,
     memset(out, 0, sizeof *out);
     if (name_out)
         *name_out = NULL;
-    uint8_t    *buf;
+    static const struct lrpx_file_cap cap = {(size_t)2 << 30, LRPX_ELIMIT, "a tensor file"};
+    void       *buf;
     size_t      len;
-    lrpx_status rc = lrpx__read_file(path, 0, &buf, &len, err);
+    lrpx_status rc = lrpx__slurp(path, &cap, &buf, &len, err);
     if (rc != LRPX_OK)
         return rc;
     struct lrpx_pb_state st;
