@@ -244,8 +244,9 @@ LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char 
  * own loops: im2col, depthwise convolutions, pooling, element-wise ops).
  * n_threads <= 0 restores the default: the environment variable
  * LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else the online CPUs. Results
- * do not depend on the thread count in lrpx's own loops; products left to
- * OpenBLAS may differ in the last bits (docs/performance.md, "Determinism").
+ * do not depend on the thread count: lrpx's loops compute every element the
+ * same way, and matrix products are split into blocks of a fixed size
+ * (docs/performance.md, "Determinism").
  * OpenBLAS's own count is process-wide:
  * a pass sets it to 1 when it is not (each block of a matrix product runs
  * on one of the session's threads). */
@@ -346,6 +347,7 @@ typedef enum lrpx_seed {
     LRPX_SEED_PREDICTED = 0,      /* one-hot at the arg max, times the logit */
     LRPX_SEED_TARGET,             /* one-hot at target, times the logit      */
     LRPX_SEED_TENSOR,             /* seed_data: full output relevance         */
+    LRPX_SEED_TARGETS,            /* targets[b] per sample, times its logit   */
 } lrpx_seed;
 
 /* Sizes of the fixed arrays in struct lrpx_lrp_options. */
@@ -388,6 +390,8 @@ struct lrpx_lrp_options {
      * and of the non-epsilon linear rules: stab(d) = d + e sign(d). NaN
      * (the default): the composite's, 1e-6 (0 for cp_lrp). */
     double         stabilizer;
+    const int64_t *targets;           /* for LRPX_SEED_TARGETS: n_targets       */
+    int64_t        n_targets;         /* classes, one per sample (caller-owned) */
 };
 
 LRPX_API void lrpx_lrp_options_default(struct lrpx_lrp_options *opts);
@@ -734,6 +738,171 @@ struct lrpx_preprocess;   /* images section below */
 LRPX_API lrpx_status lrpx_preprocess_box_bounds(const struct lrpx_preprocess *pp, float *low,
                                                 float *high, int *n_channels,
                                                 char *errbuf, size_t errlen);
+
+/* ---- evaluation metrics (src/eval/, docs/evaluation.md) ---- */
+
+/* Metrics of explanation quality with the names, parameters, defaults and
+ * quirks of Quantus 0.6.0 (../docs/evaluation.md states each formula):
+ *
+ *     lrpx_metric *m;
+ *     lrpx_metric_parse("region-perturbation:patch-size=4,order=lerf", &m, err, sizeof err);
+ *     struct lrpx_eval_options eo;
+ *     lrpx_eval_options_default(&eo);
+ *     eo.x = &batch;                      // N samples, float32
+ *     struct lrpx_attr_options ao;        // how maps are made
+ *     lrpx_attr_options_default(&ao);     // LRP ...
+ *     lrpx_lrp_options_set_composite(&ao.lrp, "epsilon_plus_flat", NULL, 0);
+ *     eo.method = &ao;                    // or eo.attr = maps to score
+ *     lrpx_eval_result *r;
+ *     lrpx_session_evaluate(s, m, &eo, &r);
+ *     lrpx_eval_sample es;
+ *     lrpx_eval_result_sample(r, 0, &es);   // es.score, es.curve ...
+ *     lrpx_eval_result_free(r);
+ *     lrpx_metric_free(m);
+ */
+#define LRPX_METRIC_MAP(X)                                                   \
+    X(PIXEL_FLIPPING,      "pixel-flipping",      "faithfulness")           \
+    X(REGION_PERTURBATION, "region-perturbation", "faithfulness")           \
+    X(SELECTIVITY,         "selectivity",         "faithfulness")           \
+    X(LERF_MORF_AREA,      "lerf-morf-area",      "faithfulness")           \
+    X(CONTINUITY,          "continuity",          "robustness")             \
+    X(LOCAL_LIPSCHITZ,     "local-lipschitz",     "robustness")             \
+    X(MAX_SENSITIVITY,     "max-sensitivity",     "robustness")             \
+    X(RELEVANCE_MASS,      "relevance-mass",      "localisation")           \
+    X(RELEVANCE_RANK,      "relevance-rank",      "localisation")           \
+    X(POINTING_GAME,       "pointing-game",       "localisation")           \
+    X(SPARSENESS,          "sparseness",          "complexity")             \
+    X(COMPLEXITY,          "complexity",          "complexity")             \
+    X(COMPLETENESS,        "completeness",        "axioms")                 \
+    X(MODEL_RANDOMISATION, "model-randomisation", "randomisation")          \
+    X(RANDOM_LOGIT,        "random-logit",        "randomisation")
+
+typedef enum lrpx_metric_id {
+#define X(tag, name, family) LRPX_METRIC_##tag,
+    LRPX_METRIC_MAP(X)
+#undef X
+    LRPX_METRIC_COUNT
+} lrpx_metric_id;
+
+/* "pixel-flipping", ...; NULL out of range. */
+LRPX_API const char *lrpx_metric_id_name(lrpx_metric_id id);
+
+/* A metric with its parameters (every one set: given or default). */
+typedef struct lrpx_metric lrpx_metric;
+
+/* CONSTRUCTOR: parse "NAME[:k=v,...]". Keys are Quantus's keyword
+ * arguments in kebab case (patch_size -> patch-size), booleans true/false,
+ * "none" for an optional number left unset. errbuf (may be NULL) names
+ * the bad part. On failure *out is NULL.
+ * Returns: LRPX_OK, LRPX_EINVAL (unknown metric or key, bad value; the
+ * message lists what is allowed), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_metric_parse(const char *spec, lrpx_metric **out, char *errbuf,
+                                       size_t errlen);
+LRPX_API void           lrpx_metric_free(lrpx_metric *metric);   /* NULL is a no-op */
+LRPX_API lrpx_metric_id lrpx_metric_kind(const lrpx_metric *metric);
+/* Every parameter with its value, defaults included, as a JSON object
+ * ({"patch-size": 8, "order": "morf", ...}) into buf (NUL-terminated,
+ * cut at size). Returns the length it needs (like snprintf). */
+LRPX_API size_t         lrpx_metric_params_json(const lrpx_metric *metric, char *buf,
+                                                size_t size);
+
+/* Documentation from the tables the parser uses (lrpx eval --help and
+ * docs/evaluation.md are made from it). Static strings. */
+typedef struct lrpx_metric_doc {
+    const char *name;        /* "pixel-flipping"                           */
+    const char *family;      /* "faithfulness", ...                        */
+    const char *quantus;     /* the Quantus 0.6.0 class, or "" (lrpx's own) */
+    const char *summary;     /* one line                                   */
+    const char *formula;     /* the definition, plain text, several lines  */
+    const char *result;      /* what score and curve hold                  */
+    int         n_params;
+} lrpx_metric_doc;
+typedef struct lrpx_metric_param_doc {
+    const char *name;        /* "patch-size"                              */
+    const char *type;        /* "int", "number", "bool", "choice", ...    */
+    const char *default_text;
+    const char *help;
+    const char *const *choices;  /* NULL-terminated names, or NULL          */
+} lrpx_metric_param_doc;
+/* Returns LRPX_OK or LRPX_EINVAL (out of range, NULL out). */
+LRPX_API lrpx_status lrpx_metric_doc_get(lrpx_metric_id id, lrpx_metric_doc *out);
+LRPX_API lrpx_status lrpx_metric_param_doc_get(lrpx_metric_id id, int i,
+                                               lrpx_metric_param_doc *out);
+
+/* What lrpx_session_evaluate scores. Fill with lrpx_eval_options_default. */
+struct lrpx_eval_options {
+    const lrpx_tensor_view *x;        /* float32 batch: N samples, the model
+                                         input (rank >= 2, axis 0 = batch)  */
+    const char       *input_name;     /* NULL: the first fed input          */
+    int               nhwc;           /* rank 4 x is N,H,W,C (default N,C,H,W) */
+    const int64_t    *targets;        /* N classes; NULL: the predicted ones */
+    /* the maps to score: N x the sample shape, or without the channel
+     * axis (N,H,W for N,C,H,W input); float32. NULL: explained with
+     * method. Metrics that explain again (robustness, randomisation)
+     * always use method. */
+    const lrpx_tensor_view *attr;
+    /* how maps are made: lrpx_session_attribute with these options (any
+     * method; NULL: LRP with the defaults). Its input_name and seed are
+     * replaced: every map explains its sample's target (LRPX_SEED_TARGETS). */
+    const struct lrpx_attr_options *method;
+    /* localisation masks, nonzero = inside: (H,W), (1,H,W), (N,H,W) or
+     * (N,1,H,W); one mask for all samples or one per sample */
+    const lrpx_tensor_view *mask;
+    /* perturbations of local-lipschitz / max-sensitivity: float32,
+     * [samples, sample shape]; row k is added to every input at step k.
+     * NULL: drawn from lrpx's generator with `seed`. */
+    const lrpx_tensor_view *noise;
+    uint64_t          seed;           /* lrpx's generator (default 0)        */
+    int               max_batch;      /* samples per session pass (0: 16)   */
+};
+LRPX_API void lrpx_eval_options_default(struct lrpx_eval_options *opts);
+
+typedef struct lrpx_eval_result lrpx_eval_result;
+
+/* METHOD of lrpx_session: compute metric m for every sample of opts->x,
+ * as Quantus 0.6.0 does when called with x_batch = opts->x (its batch
+ * quirks included: normalise divides by the largest |a| of the whole
+ * batch handed over; see docs/evaluation.md). Perturbed inputs go through
+ * the session in batches of max_batch (1 when the model's batch dimension
+ * is fixed at 1). Results do not depend on the session's thread count.
+ * *out receives the per-sample results (free with lrpx_eval_result_free);
+ * NULL on failure.
+ * Returns: LRPX_OK; LRPX_EINVAL (bad options: shapes, missing mask, a
+ * parameter that does not fit the input, naming it); LRPX_ESHAPE; or what
+ * set_input / run / attribute return. The message is on the session. */
+LRPX_API lrpx_status lrpx_session_evaluate(lrpx_session *session, const lrpx_metric *m,
+                                          const struct lrpx_eval_options *opts,
+                                          lrpx_eval_result **out);
+
+typedef enum lrpx_score_kind {
+    LRPX_SCORE_NULL = 0,          /* none (curve metrics) or not finite     */
+    LRPX_SCORE_NUMBER,
+    LRPX_SCORE_BOOL,              /* score is 0 or 1                          */
+} lrpx_score_kind;
+
+/* One sample's result; pointers owned by the result. */
+typedef struct lrpx_eval_sample {
+    int64_t          target;      /* the class explained/scored              */
+    lrpx_score_kind  kind;
+    double           score;       /* the scalar Quantus returns (NaN/inf kept
+                                     here; kind says NULL for them)          */
+    int64_t          n_curve;     /* 0 when the metric returns no list       */
+    const double    *curve;
+    const char *const *curve_labels;  /* per point (layer names), or NULL    */
+    double           summary;     /* one number to average over inputs: the
+                                     score, else the curve's AOPC (region
+                                     perturbation) or trapezoid area         */
+    int              n_extra;     /* side values: "auc", "aopc",
+                                     "attribution_sum", "output_delta", ...  */
+    const char *const *extra_names;
+    const double    *extra;
+} lrpx_eval_sample;
+
+LRPX_API int64_t     lrpx_eval_result_n(const lrpx_eval_result *r);
+/* Returns LRPX_OK or LRPX_EINVAL (i out of range, NULL args). */
+LRPX_API lrpx_status lrpx_eval_result_sample(const lrpx_eval_result *r, int64_t i,
+                                             lrpx_eval_sample *out);
+LRPX_API void        lrpx_eval_result_free(lrpx_eval_result *r);   /* NULL is a no-op */
 
 /* ---- NumPy .npy files (src/io/npy.c) ---- */
 

@@ -11,11 +11,11 @@
 #   lrp     rules, composites, canonizers, explanation front end, tricks
 #   methods the attribution methods (gradient family, integrated gradients,
 #           smoothgrad, occlusion, feature ablation, taylor)
+#   eval    evaluation metrics (Quantus's definitions) over sessions
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
-#   eval    the metric computations `lrpx check` needs (plain arrays)
-#   check   `lrpx check`: specs, running checks, reports (the public API for
-#           models and sessions, eval/ for the metrics)
+#   check   `lrpx check`: specs, running checks, its few metrics, reports
+#           (the public API for models and sessions)
 #   cli     include/lrpx.h only
 # Prints one line per violation and exits 1 if there is any.
 src=${1:-$(dirname "$0")/../src}
@@ -30,10 +30,10 @@ allowed() {
     exec)  echo "util core ops graph onnx exec" ;;
     lrp)   echo "util core ops graph exec lrp" ;;
     methods) echo "util core ops graph exec methods" ;;
+    eval)  echo "util core ops graph exec lrp eval" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
-    eval)  echo "util eval" ;;
-    check) echo "util eval check" ;;
+    check) echo "util check" ;;
     cli)   echo "cli" ;;
     *)     echo "" ;;
     esac

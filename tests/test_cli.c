@@ -453,6 +453,66 @@ START_TEST(test_bad_inputs)
 }
 END_TEST
 
+/* lrpx eval: JSON Lines with every parameter, usage errors (exit 2) that
+ * name the bad part, failures (exit 1) that name the file. */
+START_TEST(test_eval_command)
+{
+    char x[LRPX_TEST_PATH_MAX], m[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(x, sizeof x, "%s", lrpx_test_path("images/fmnist_0_ankle_boot.npy"));
+    lrpx_test_snprintf(m, sizeof m, "%s", lrpx_test_path(MODEL));
+    ck_assert_msg(run_cli("eval", m, x, "--metric", "region-perturbation:patch-size=7",
+                          "--metric", "relevance-rank", "--mask", "7,7,14,14", "--json", NULL) == 0,
+                  "%s", err_text);
+    ck_assert_ptr_nonnull(strstr(out_text, "\"metric\": \"region-perturbation\""));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"patch-size\": 7, \"order\": \"morf\""));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"regions-evaluation\": 100"));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"target\": 9"));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"metric\": \"relevance-rank\""));
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "pixel-flip", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "unknown metric 'pixel-flip'"));
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "continuity:nr_steps=3", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "unknown parameter 'nr_steps'"));
+    ck_assert_int_eq(run_cli("eval", m, x, NULL), 2);                      /* no --metric */
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--csv", "--json", NULL), 2);
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "pointing-game", "--mask", "20,20,14,14",
+                             NULL), 2);                                    /* box outside */
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "pointing-game", "--mask",
+                             tpath("missing.npy"), NULL), 1);
+    ck_assert_ptr_nonnull(strstr(err_text, "missing.npy"));
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "relevance-mass", NULL), 1);   /* no mask */
+    ck_assert_ptr_nonnull(strstr(err_text, "needs a mask"));
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--relevance", x, "--method",
+                             "gradient", NULL), 2);
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--method", "nope", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "'nope' is not a method"));
+    /* any method of explain, with explain's method flags; several methods
+     * give one row each; a composite name is LRP with it */
+    ck_assert_msg(run_cli("eval", m, x, "--metric", "sparseness", "--method",
+                          "integrated-gradients,occlusion,epsilon_plus_flat", "--steps", "8",
+                          "--patch", "1,7,7", "--json", NULL) == 0, "%s", err_text);
+    ck_assert_ptr_nonnull(strstr(out_text, "\"method\": \"integrated-gradients\""));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"method\": \"occlusion\""));
+    ck_assert_ptr_nonnull(strstr(out_text, "\"method\": \"epsilon_plus_flat\""));
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--method", "gradient",
+                             "--steps", "8", NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "--steps goes with --method integrated-gradients"));
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--method", "gradient",
+                             "--rule", "Conv=zplus", NULL), 2);
+    /* eval's --seed seeds the smoothgrad family too: the same seed, the
+     * same scores */
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "max-sensitivity:nr-samples=2", "--method",
+                             "smoothgrad", "--samples", "3", "--seed", "7", "--csv", NULL), 0);
+    char first[4096];
+    lrpx_test_snprintf(first, sizeof first, "%s", out_text);
+    ck_assert_int_eq(run_cli("eval", m, x, "--metric", "max-sensitivity:nr-samples=2", "--method",
+                             "smoothgrad", "--samples", "3", "--seed", "7", "--csv", NULL), 0);
+    ck_assert_str_eq(out_text, first);
+    ck_assert_int_eq(run_cli("eval", "--help", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out_text, "--quadrature"));
+    ck_assert_ptr_null(strstr(strstr(out_text, "\n  --noise") + 1, "\n  --noise"));   /* once */
+}
+END_TEST
+
 START_TEST(test_usage_errors)
 {
     char png[LRPX_TEST_PATH_MAX], m[LRPX_TEST_PATH_MAX];
@@ -844,6 +904,7 @@ cli_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_bad_inputs);
     tcase_add_test(tc, test_usage_errors);
+    tcase_add_test(tc, test_eval_command);
     tcase_add_test(tc, test_outputs_never_clobber_inputs);
     suite_add_tcase(s, tc);
 

@@ -392,6 +392,16 @@ c_check_write(int ok, E)
     return st;
 }
 
+static lrpx_status
+c_metric_parse(int ok, E)
+{
+    lrpx_metric *m;
+    lrpx_status  rc = lrpx_metric_parse(ok ? "region-perturbation:patch-size=4" : "pixel-flip", &m,
+                                        eb, el);
+    lrpx_metric_free(m);
+    return rc;
+}
+
 #undef E
 
 static const struct {
@@ -432,6 +442,7 @@ static const struct {
     { "lrpx_check_load",                c_check_load        },
     { "lrpx_check_parse",               c_check_parse       },
     { "lrpx_check_write",               c_check_write       },
+    { "lrpx_metric_parse",              c_metric_parse      },
 };
 #define N_CALLS ((int)(sizeof calls / sizeof calls[0]))
 

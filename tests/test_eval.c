@@ -1,410 +1,598 @@
-/* The metrics of `lrpx check` (src/eval/) and the model randomisation
- * (lrpx_load_options.randomize_layers, src/graph/randomize.c).
- *
- *   - by hand: each metric on arrays small enough to work out on paper
- *     (numbers in the comments); region perturbation with a "model" that
- *     sums its input, so every curve point is a sum of removed pixels:
- *     MoRF, LeRF, ties, fewer regions, batching, black/white/mean (drift)
- *     baselines, edge padding and its floor/ceil split;
- *   - against scripts/check_metrics_reference.py: a float64 numpy/scipy/
- *     skimage/PyTorch re-implementation on the bundled model, with maps
- *     PyTorch made (testdata/check/metrics_reference.json);
- *   - randomisation: which initializers change, the U(-1/sqrt(fan_in),
- *     1/sqrt(fan_in)) bound per layer, reproducible by seed.
- */
+/* The evaluation metrics (src/eval/) on a linear model y = W x (Flatten +
+ * Gemm) whose curves are worked out by hand in the comments: with the
+ * gradient method the map of class k is the row W_k, with gradxinput it is
+ * W_k * x, so every perturbed output is a sum of a few products. Then the
+ * parser, errors, and independence of threads and batch size. The
+ * comparison with an independent float64 re-implementation on the bundled
+ * Fashion-MNIST model is test_eval_reference (scripts/eval_reference.py). */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-#include "eval/eval.h"
-#include "exec/session.h"
 #include "lrpx_test.h"
 
-#define NEAR(a, b, tol) ck_assert_msg(fabs((a) - (b)) <= (tol), "%s = %.12g, expected %.12g", \
-                                      #a, (double)(a), (double)(b))
-
-/* ---- by hand ---- */
-
-START_TEST(test_normalise_abs)
-{
-    float a[4] = {1, -4, 2, 0};
-    lrpx__eval_normalise_abs(a, 4, true, false);
-    float e1[4] = {0.25f, -1, 0.5f, 0};
-    ck_assert_tensor_near(a, e1, 4, 0, 0);
-    lrpx__eval_normalise_abs(a, 4, false, true);
-    float e2[4] = {0.25f, 1, 0.5f, 0};
-    ck_assert_tensor_near(a, e2, 4, 0, 0);
-    float z[3] = {0, 0, 0};                        /* all zero: unchanged */
-    lrpx__eval_normalise_abs(z, 3, true, true);
-    ck_assert(z[0] == 0 && z[1] == 0 && z[2] == 0);
-}
-END_TEST
-
-START_TEST(test_relevance_mass)
-{
-    float   a[4] = {1, 2, 3, 4};
-    uint8_t s[4] = {1, 0, 1, 0};
-    NEAR(lrpx__eval_relevance_mass(a, s, 4), 0.4, 1e-15);       /* (1 + 3) / 10 */
-    float b[4] = {2, -1, -3, 1};                                /* total -1 */
-    NEAR(lrpx__eval_relevance_mass(b, s, 4), 1.0, 1e-15);       /* (2 - 3) / -1 */
-    uint8_t none[4] = {0};
-    ck_assert(isnan(lrpx__eval_relevance_mass(a, none, 4)));
-}
-END_TEST
-
-START_TEST(test_cosine)
-{
-    float a[2] = {1, 0}, b[2] = {0, 1}, c[2] = {2, 0}, d[2] = {-1, 1}, z[2] = {0, 0};
-    NEAR(lrpx__eval_cosine(a, b, 2), 0.0, 1e-15);
-    NEAR(lrpx__eval_cosine(a, c, 2), 1.0, 1e-15);
-    NEAR(lrpx__eval_cosine(a, d, 2), -1.0 / sqrt(2.0), 1e-15);
-    ck_assert(isnan(lrpx__eval_cosine(a, z, 2)));
-}
-END_TEST
-
-START_TEST(test_spearman)
-{
-    double r;
-    float  a[4] = {1, 2, 3, 4}, b[4] = {1, 3, 2, 4};
-    /* no ties: 1 - 6 sum d^2 / (n (n^2 - 1)) = 1 - 6 * 2 / 60 */
-    ck_assert_int_eq(lrpx__eval_spearman(a, b, 4, &r), LRPX_OK);
-    NEAR(r, 0.8, 1e-15);
-    /* ties: ranks (1.5, 1.5, 3, 4) against (1, 2, 3, 4); centred
-     * (-1, -1, .5, 1.5) . (-1.5, -.5, .5, 1.5) = 4.5, norms^2 4.5 and 5 */
-    float t[4] = {7, 7, 8, 9};
-    ck_assert_int_eq(lrpx__eval_spearman(t, a, 4, &r), LRPX_OK);
-    NEAR(r, 4.5 / sqrt(4.5 * 5.0), 1e-15);
-    /* reversed order: -1; a constant map: undefined */
-    float rev[4] = {4, 3, 2, 1}, k[4] = {5, 5, 5, 5};
-    ck_assert_int_eq(lrpx__eval_spearman(a, rev, 4, &r), LRPX_OK);
-    NEAR(r, -1.0, 1e-15);
-    ck_assert_int_eq(lrpx__eval_spearman(a, k, 4, &r), LRPX_OK);
-    ck_assert(isnan(r));
-}
-END_TEST
-
-START_TEST(test_ssim)
-{
-    float  a[49], b[49], big[2 * 8 * 9];
-    double r;
-    for (int i = 0; i < 49; i++) {
-        a[i] = 0.0f;
-        b[i] = 1.0f;
-    }
-    /* one 7x7 window, constant 0 against constant 1: range 1, means 0 and
-     * 1, no variance: (C1)(C2) / ((1 + C1)(C2)) with C1 = 0.01^2 */
-    ck_assert_int_eq(lrpx__eval_ssim(a, b, 1, 7, 7, &r), LRPX_OK);
-    NEAR(r, 1e-4 / (1.0 + 1e-4), 1e-15);
-    /* a map against itself: 1, for every channel and window */
-    for (int i = 0; i < 2 * 8 * 9; i++)
-        big[i] = (float)((i * 37) % 11) - 3.0f;
-    ck_assert_int_eq(lrpx__eval_ssim(big, big, 2, 8, 9, &r), LRPX_OK);
-    NEAR(r, 1.0, 1e-12);
-    /* smaller than the window */
-    ck_assert_int_eq(lrpx__eval_ssim(a, b, 1, 6, 8, &r), LRPX_EINVAL);
-}
-END_TEST
-
-START_TEST(test_aopc)
-{
-    double c[3] = {1, 2, 3};
-    NEAR(lrpx__eval_aopc(c, 3), 1.5, 1e-15);     /* (0 + 1 + 2 + 3) / 4 */
-    ck_assert(isnan(lrpx__eval_aopc(c, 0)));
-    ck_assert_int_eq(lrpx__eval_n_patches(28, 28, 8), 16);
-    ck_assert_int_eq(lrpx__eval_n_patches(28, 28, 3), 100);
-    ck_assert_int_eq(lrpx__eval_n_patches(5, 7, 4), 4);
-}
-END_TEST
-
-/* A "model" whose score is the sum of its input. */
-static int n_predict_calls;
-
-static lrpx_status
-sum_model(void *ctx, const float *x, int64_t n, double *scores)
-{
-    int64_t per = *(const int64_t *)ctx;
-    n_predict_calls++;
-    for (int64_t b = 0; b < n; b++) {
-        double s = 0;
-        for (int64_t i = 0; i < per; i++)
-            s += x[b * per + i];
-        scores[b] = s;
-    }
-    return LRPX_OK;
-}
-
-static void
-region(const float *x, const float *a, int64_t h, int64_t w, int p, int order, int regions,
-       int baseline, double value, int batch, const double *expect, int n_expect)
-{
-    struct lrpx_eval_region_opts o = {p, order, regions, baseline, value, batch};
-    int64_t per = h * w;
-    double  curve[64];
-    int     n;
-    ck_assert_int_eq(lrpx__eval_region_perturbation(x, a, 1, 1, h, w, &o, sum_model, &per,
-                                                    curve, &n), LRPX_OK);
-    ck_assert_int_eq(n, n_expect);
-    ck_assert_tensor_near_f64(curve, expect, n, 0, 1e-9);
-}
-
-START_TEST(test_region_by_hand)
-{
-    /* x = 0..15 in a 4x4 plane; 2x2 patches P0 = {0,1,4,5} (sum 10),
-     * P1 = {2,3,6,7} (18), P2 = {8,9,12,13} (42), P3 = {10,11,14,15} (50).
-     * The map puts 3, 1, 4, 2 on P0..P3: MoRF removes P2, P0, P3, P1. */
-    float x[16], a[16] = {0}, zero[16] = {0};
-    for (int i = 0; i < 16; i++)
-        x[i] = (float)i;
-    a[0] = 3, a[2] = 1, a[8] = 4, a[10] = 2;
-    /* black = min = 0 all along: f(x) - f = the removed pixels' sum */
-    double morf[4] = {42, 52, 102, 120};
-    region(x, a, 4, 4, 2, LRPX_EVAL_ORDER_MORF, 100, LRPX_EVAL_BASELINE_BLACK, 0, 16, morf, 4);
-    double lerf[4] = {18, 68, 78, 120};
-    region(x, a, 4, 4, 2, LRPX_EVAL_ORDER_LERF, 100, LRPX_EVAL_BASELINE_BLACK, 0, 16, lerf, 4);
-    region(x, a, 4, 4, 2, LRPX_EVAL_ORDER_MORF, 2, LRPX_EVAL_BASELINE_BLACK, 0, 16, morf, 2);
-    /* batches of 1 and of 3 give the same curve, in 1 + 4 and 1 + 2 calls */
-    n_predict_calls = 0;
-    region(x, a, 4, 4, 2, LRPX_EVAL_ORDER_MORF, 100, LRPX_EVAL_BASELINE_BLACK, 0, 1, morf, 4);
-    ck_assert_int_eq(n_predict_calls, 5);
-    n_predict_calls = 0;
-    region(x, a, 4, 4, 2, LRPX_EVAL_ORDER_MORF, 100, LRPX_EVAL_BASELINE_BLACK, 0, 3, morf, 4);
-    ck_assert_int_eq(n_predict_calls, 3);
-    /* ties (a zero map): lower patch number first */
-    double tied[4] = {10, 28, 70, 120};
-    region(x, zero, 4, 4, 2, LRPX_EVAL_ORDER_MORF, 100, LRPX_EVAL_BASELINE_BLACK, 0, 16, tied, 4);
-    region(x, zero, 4, 4, 2, LRPX_EVAL_ORDER_LERF, 100, LRPX_EVAL_BASELINE_BLACK, 0, 16, tied, 4);
-    /* white = max = 15: P2 -> 4 x 15 = 60 for 42: f = 138; P0 -> 60 for
-     * 10: 188; P3 -> 60 for 50: 198; P1 -> 60 for 18: 240 */
-    double white[4] = {-18, -68, -78, -120};
-    region(x, a, 4, 4, 2, LRPX_EVAL_ORDER_MORF, 100, LRPX_EVAL_BASELINE_WHITE, 0, 16, white, 4);
-    /* mean drifts: 7.5 -> P2 = 30 for 42, f = 108; mean 6.75 -> P0 = 27
-     * for 10, f = 125; mean 7.8125 -> P3 = 31.25 for 50, f = 106.25;
-     * mean 6.640625 -> P1 = 26.5625 for 18, f = 114.8125 */
-    double mean[4] = {12, -5, 13.75, 5.1875};
-    region(x, a, 4, 4, 2, LRPX_EVAL_ORDER_MORF, 100, LRPX_EVAL_BASELINE_MEAN, 0, 16, mean, 4);
-    /* a constant: 100 */
-    double hundred[2] = {42 - 400, 52 - 800};
-    region(x, a, 4, 4, 2, LRPX_EVAL_ORDER_MORF, 2, LRPX_EVAL_BASELINE_VALUE, 100, 16, hundred,
-           2);
-}
-END_TEST
-
-START_TEST(test_region_padding)
-{
-    /* 3x3 plane 1..9, P = 2: t = 1, nothing before, one row/column after,
-     * edge values: padded rows 1 2 3 3 / 4 5 6 6 / 7 8 9 9 / 7 8 9 9.
-     * The map (zero-padded) scores P0 = 1, P3 = 5: MoRF P3, P0, then the
-     * ties P1, P2. black = min = 1. f = sum of the 3x3 crop = 45:
-     * P3 -> 9 becomes 1 (37); P0 -> 1 2 4 5 become 1s (29); P1 -> 3 and
-     * 6 (22); P2 -> 7 and 8 (9). */
-    float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, a[9] = {1, 0, 0, 0, 0, 0, 0, 0, 5};
-    double expect[4] = {8, 16, 23, 36};
-    region(x, a, 3, 3, 2, LRPX_EVAL_ORDER_MORF, 100, LRPX_EVAL_BASELINE_BLACK, 0, 16, expect, 4);
-    /* 5x5 ones, P = 4: t = 3, so 1 before and 2 after: P0 covers
-     * original rows and columns 0..2 (9 pixels, not 16). Filled with 0. */
-    float ones[25], hot[25] = {0};
-    for (int i = 0; i < 25; i++)
-        ones[i] = 1.0f;
-    hot[0] = 1.0f;
-    double p0[1] = {9};
-    region(ones, hot, 5, 5, 4, LRPX_EVAL_ORDER_MORF, 1, LRPX_EVAL_BASELINE_VALUE, 0, 16, p0, 1);
-    /* the last patch (P3, rows and columns 3..4) holds 4 pixels */
-    float hot3[25] = {0};
-    hot3[24]       = 1.0f;
-    double p3[1]   = {4};
-    region(ones, hot3, 5, 5, 4, LRPX_EVAL_ORDER_MORF, 1, LRPX_EVAL_BASELINE_VALUE, 0, 16, p3, 1);
-}
-END_TEST
-
-START_TEST(test_region_bad_args)
-{
-    float                        x[4] = {0}, a[4] = {0};
-    double                       curve[4];
-    int                          n;
-    int64_t                      per = 4;
-    struct lrpx_eval_region_opts o   = {0, LRPX_EVAL_ORDER_MORF, 1, 0, 0, 1};
-    ck_assert_int_eq(lrpx__eval_region_perturbation(x, a, 1, 1, 2, 2, &o, sum_model, &per,
-                                                    curve, &n), LRPX_EINVAL);
-    o.patch_size = 1;
-    ck_assert_int_eq(lrpx__eval_region_perturbation(x, a, 2, 3, 2, 2, &o, sum_model, &per,
-                                                    curve, &n), LRPX_EINVAL);   /* 2 of 3 ch */
-}
-END_TEST
-
-/* ---- against the float64 reference on the bundled model ---- */
-
-struct fmnist {
-    lrpx_session *s;
-    int64_t       cls;
-};
-
-/* softmax score of class cls, the bundled model run by lrpx */
-static lrpx_status
-fmnist_model(void *ctx, const float *x, int64_t n, double *scores)
-{
-    struct fmnist *f       = ctx;
-    int64_t        dims[4] = {n, 1, 28, 28};
-    ck_assert_int_eq(lrpx_session_set_input(f->s, NULL, LRPX_DTYPE_FLOAT32, 4, dims, x),
-                     LRPX_OK);
-    ck_assert_int_eq(lrpx_session_run(f->s), LRPX_OK);
-    lrpx_tensor_view o;
-    ck_assert_int_eq(lrpx_session_output(f->s, 0, &o), LRPX_OK);
-    const float *l = o.data;
-    for (int64_t b = 0; b < n; b++) {
-        double z = 0;
-        for (int k = 0; k < 10; k++)
-            z += exp((double)l[b * 10 + k]);
-        scores[b] = exp((double)l[b * 10 + f->cls]) / z;
-    }
-    return LRPX_OK;
-}
-
-#define jnum lrpx_test_json_number
-
-START_TEST(test_reference_fmnist)
-{
-    cJSON *ref = lrpx_test_json_load("check/metrics_reference.json");
-    lrpx_npy *x = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
-    float     maps[8][784], absm[8][784];
-    for (int i = 0; i < 8; i++) {
-        char p[64];
-        snprintf(p, sizeof p, "expected/fmnist_cnn_%d_grad.npy", i);
-        lrpx_npy *g = lrpx_test_npy_load(lrpx_test_path(p));
-        for (int k = 0; k < 784; k++) {
-            maps[i][k] = ((const float *)g->data)[k] * ((const float *)x->data)[i * 784 + k];
-            absm[i][k] = fabsf(maps[i][k]);
-        }
-        lrpx_npy_free(g);
-    }
-    uint8_t mask[784] = {0};                     /* box x 4, y 4, 20 x 20 */
-    for (int y = 4; y < 24; y++)
-        for (int xx = 4; xx < 24; xx++)
-            mask[y * 28 + xx] = 1;
-    lrpx_model *m;
-    ck_assert_int_eq(lrpx_model_load_file(lrpx_test_path("models/fmnist_cnn.onnx"), NULL, &m),
-                     LRPX_OK);
-    struct fmnist f = {0};
-    ck_assert_int_eq(lrpx_session_init(m, &f.s), LRPX_OK);
-
-    int          i = 0, n_curves = 0;
-    const cJSON *samples = cJSON_GetObjectItemCaseSensitive(ref, "samples");
-    for (const cJSON *sm = samples->child; sm; sm = sm->next, i++) {
-        const float *a = maps[i], *b = maps[(i + 1) % 8];
-        double       r;
-        NEAR(lrpx__eval_relevance_mass(a, mask, 784), jnum(sm, "relevance_mass"), 1e-5);
-        NEAR(lrpx__eval_relevance_mass(absm[i], mask, 784), jnum(sm, "relevance_mass_abs"),
-             1e-6);
-        NEAR(lrpx__eval_cosine(a, b, 784), jnum(sm, "cosine_next"), 1e-6);
-        ck_assert_int_eq(lrpx__eval_spearman(absm[i], absm[(i + 1) % 8], 784, &r), LRPX_OK);
-        NEAR(r, jnum(sm, "spearman_next_abs"), 1e-9);
-        ck_assert_int_eq(lrpx__eval_ssim(a, b, 1, 28, 28, &r), LRPX_OK);
-        NEAR(r, jnum(sm, "ssim_next"), 1e-6);
-        f.cls = (int64_t)jnum(sm, "class");
-        for (const cJSON *rc = cJSON_GetObjectItemCaseSensitive(sm, "region")->child; rc;
-             rc = rc->next, n_curves++) {
-            const char *order = cJSON_GetObjectItemCaseSensitive(rc, "order")->valuestring;
-            const char *bl    = cJSON_GetObjectItemCaseSensitive(rc, "baseline")->valuestring;
-            struct lrpx_eval_region_opts o = {
-                (int)jnum(rc, "patch_size"),
-                strcmp(order, "morf") ? LRPX_EVAL_ORDER_LERF : LRPX_EVAL_ORDER_MORF,
-                (int)jnum(rc, "regions"),
-                !strcmp(bl, "black") ? LRPX_EVAL_BASELINE_BLACK
-                : !strcmp(bl, "white") ? LRPX_EVAL_BASELINE_WHITE : LRPX_EVAL_BASELINE_MEAN,
-                0, 7};
-            double       curve[128], expect[128];
-            int          n, k = 0;
-            ck_assert_int_eq(lrpx__eval_region_perturbation((const float *)x->data + i * 784, a,
-                                                            1, 1, 28, 28, &o, fmnist_model, &f,
-                                                            curve, &n), LRPX_OK);
-            for (const cJSON *v = cJSON_GetObjectItemCaseSensitive(rc, "curve")->child; v;
-                 v = v->next)
-                expect[k++] = v->valuedouble;
-            ck_assert_int_eq(n, k);
-            /* float32 networks in PyTorch and lrpx: scores agree to ~1e-6 */
-            ck_assert_tensor_near_f64(curve, expect, n, 0, 2e-5);
-            NEAR(lrpx__eval_aopc(curve, n), jnum(rc, "aopc"), 2e-5);
-        }
-    }
-    ck_assert_int_eq(i, 8);
-    ck_assert_int_eq(n_curves, 24);
-    lrpx_session_free(f.s);
-    lrpx_model_free(m);
-    lrpx_npy_free(x);
-    cJSON_Delete(ref);
-}
-END_TEST
-
-/* ---- model randomisation ---- */
-
-static const struct lrpx_tensor *
-weight(const lrpx_model *m, const char *name)
-{
-    int v = lrpx__graph_find_value(&m->g, name);
-    ck_assert_msg(v >= 0, "no value %s", name);
-    return &m->g.values[v].data;
-}
-
+/* x: N x 1 x h x w -> Flatten -> Gemm(W: k x hw, transB) -> logits N x k */
 static lrpx_model *
-load_randomized(int layers, uint64_t seed)
+linear_model(int h, int w, int k, const float *W)
 {
-    struct lrpx_load_options o;
-    lrpx_load_options_default(&o);
-    o.randomize_layers = layers;
-    o.randomize_seed   = seed;
+    lrpx_test_model *tm     = lrpx_test_model_new(13);
+    int64_t          xd[4]  = {-1, 1, h, w};
+    int64_t          wd[2]  = {k, (int64_t)h * w};
+    lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 4, xd);
+    lrpx_test_model_init_f32(tm, "W", 2, wd, W);
+    lrpx_test_model_node(tm, "Flatten", "flat", LT_IO("x"), LT_IO("f"), LT_INT("axis", 1), NULL);
+    lrpx_test_model_node(tm, "Gemm", "fc", LT_IO("f", "W"), LT_IO("y"), LT_INT("transB", 1), NULL);
+    lrpx_test_model_output(tm, "y");
     lrpx_model *m;
-    ck_assert_int_eq(lrpx_model_load_file(lrpx_test_path("models/fmnist_cnn.onnx"), &o, &m),
-                     LRPX_OK);
+    ck_assert_int_eq(lrpx_test_model_load(tm, &m), LRPX_OK);
+    lrpx_test_model_free(tm);
     return m;
 }
 
-static bool
-same(const struct lrpx_tensor *a, const struct lrpx_tensor *b)
+/* The options of attribution method `name` (lrpx_attr_method_parse). */
+static struct lrpx_attr_options
+method_opts(const char *name)
 {
-    return a->n_elems == b->n_elems && !memcmp(a->f32, b->f32, (size_t)a->n_elems * 4);
+    struct lrpx_attr_options ao;
+    lrpx_attr_options_default(&ao);
+    ck_assert_msg(lrpx_attr_method_parse(name, &ao.method) == LRPX_OK, "%s", name);
+    return ao;
 }
 
-START_TEST(test_randomize)
+struct run {
+    lrpx_model       *m;
+    lrpx_session     *s;
+    lrpx_eval_result *r;
+};
+
+/* Evaluate spec on x (n x 1 x h x w) with method (or attr), target 0. */
+static lrpx_status
+run_metric(struct run *rr, const char *spec, const float *x, int64_t n, int h, int w,
+           const char *method, const float *attr, const lrpx_tensor_view *mask,
+           const lrpx_tensor_view *noise)
 {
-    static const char *const w[4] = {"features.0.weight", "features.3.weight",
-                                     "classifier.1.weight", "classifier.3.weight"};
-    static const char *const b[4] = {"features.0.bias", "features.3.bias",
-                                     "classifier.1.bias", "classifier.3.bias"};
-    static const double fan_in[4] = {9, 144, 1568, 64};
-    lrpx_model *orig = load_randomized(0, 0), *top = load_randomized(1, 7),
-               *two = load_randomized(2, 7), *all = load_randomized(-1, 7),
-               *again = load_randomized(-1, 7), *other = load_randomized(-1, 8);
-    ck_assert_int_eq(lrpx_model_n_randomized(orig), 0);
-    ck_assert_int_eq(lrpx_model_n_randomized(top), 1);
-    ck_assert_int_eq(lrpx_model_n_randomized(all), 4);
-    for (int k = 0; k < 4; k++) {
-        /* top: only the last layer; two: the last two */
-        ck_assert(same(weight(orig, w[k]), weight(top, w[k])) == (k < 3));
-        ck_assert(same(weight(orig, w[k]), weight(two, w[k])) == (k < 2));
-        ck_assert(!same(weight(orig, b[k]), weight(all, b[k])));
-        /* the same stream per layer whatever the count; reproducible; seeded */
-        if (k == 3)
-            ck_assert(same(weight(top, w[k]), weight(all, w[k])));
-        ck_assert(same(weight(all, w[k]), weight(again, w[k])));
-        ck_assert(!same(weight(all, w[k]), weight(other, w[k])));
-        /* U(-1/sqrt(fan_in), 1/sqrt(fan_in)): inside the bound, reaching
-         * near it, mean about 0, variance bound^2 / 3 */
-        const struct lrpx_tensor *t = weight(all, w[k]);
-        double bound = 1.0 / sqrt(fan_in[k]), mx = 0, s = 0, ss = 0;
-        for (int64_t i = 0; i < t->n_elems; i++) {
-            mx = fmax(mx, fabs(t->f32[i]));
-            s += t->f32[i];
-            ss += (double)t->f32[i] * t->f32[i];
+    lrpx_metric *mt;
+    char         err[512];
+    ck_assert_msg(lrpx_metric_parse(spec, &mt, err, sizeof err) == LRPX_OK, "%s", err);
+    if (!rr->s)
+        ck_assert_int_eq(lrpx_session_init(rr->m, &rr->s), LRPX_OK);
+    lrpx_tensor_view xv = {.dtype = LRPX_DTYPE_FLOAT32, .rank = 4, .dims = {n, 1, h, w},
+                           .n_elems = n * h * w, .data = x};
+    lrpx_tensor_view av = xv;
+    av.data             = attr;
+    int64_t targets[8]  = {0};
+    struct lrpx_attr_options ao = method_opts(method ? method : "lrp");
+    struct lrpx_eval_options o;
+    lrpx_eval_options_default(&o);
+    o.x       = &xv;
+    o.targets = targets;
+    o.method  = &ao;
+    o.attr    = attr ? &av : NULL;
+    o.mask    = mask;
+    o.noise   = noise;
+    lrpx_eval_result_free(rr->r);
+    rr->r          = NULL;
+    lrpx_status st = lrpx_session_evaluate(rr->s, mt, &o, &rr->r);
+    lrpx_metric_free(mt);
+    return st;
+}
+
+static void
+run_free(struct run *rr)
+{
+    lrpx_eval_result_free(rr->r);
+    lrpx_session_free(rr->s);
+    lrpx_model_free(rr->m);
+}
+
+static lrpx_eval_sample
+sample(const struct run *rr, int64_t i)
+{
+    lrpx_eval_sample es;
+    ck_assert_int_eq(lrpx_eval_result_sample(rr->r, i, &es), LRPX_OK);
+    return es;
+}
+
+static void
+check_curve(const lrpx_eval_sample *es, const double *want, int n, double tol)
+{
+    ck_assert_int_eq(es->n_curve, n);
+    for (int k = 0; k < n; k++)
+        ck_assert_msg(fabs(es->curve[k] - want[k]) <= tol * (1 + fabs(want[k])),
+                      "point %d: %.9g, want %.9g", k, es->curve[k], want[k]);
+}
+
+/* W_0 = [1, -2, 3, 0.5], x = [1, 2, 3, 4]: f(x) = 8. Most relevant first
+ * (gradient map = W_0): idx 2, 0, 3, 1; black = min x = 1:
+ *   z = [1,2,1,4] -> 1-4+3+2 = 2;  [1,2,1,4] -> 2;  [1,2,1,1] -> 0.5;
+ *   [1,1,1,1] -> 2.5.  AUC = 2 + 1.25 + 1.5 = 4.75. */
+START_TEST(pixel_flipping_by_hand)
+{
+    const float W[8] = {1, -2, 3, 0.5f, 0, 0, 0, 0};
+    const float x[4] = {1, 2, 3, 4};
+    struct run  rr   = {.m = linear_model(2, 2, 2, W)};
+    ck_assert_int_eq(run_metric(&rr, "pixel-flipping:softmax=false", x, 1, 2, 2, "gradient",
+                                NULL, NULL, NULL), LRPX_OK);
+    lrpx_eval_sample es = sample(&rr, 0);
+    check_curve(&es, (const double[]){2, 2, 0.5, 2.5}, 4, 1e-6);
+    ck_assert_int_eq(es.kind, LRPX_SCORE_NULL);
+    ck_assert_double_eq_tol(es.summary, 4.75, 1e-6);
+    /* two features a step: [1,2,1,4] -> 2, then all 1 -> 2.5 */
+    ck_assert_int_eq(run_metric(&rr, "pixel-flipping:softmax=false,features-in-step=2", x, 1, 2,
+                                2, "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    check_curve(&es, (const double[]){2, 2.5}, 2, 1e-6);
+    /* the AUC as the score: (2 + 2.5) / 2 */
+    ck_assert_int_eq(run_metric(&rr, "pixel-flipping:softmax=false,features-in-step=2,"
+                                     "return-auc-per-sample=true",
+                                x, 1, 2, 2, "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    ck_assert_int_eq(es.kind, LRPX_SCORE_NUMBER);
+    ck_assert_double_eq_tol(es.score, 2.25, 1e-6);
+    ck_assert_int_eq(es.n_curve, 0);
+    /* softmax: logit 1 is 0, so p = 1 / (1 + exp(-l)) */
+    ck_assert_int_eq(run_metric(&rr, "pixel-flipping:features-in-step=2", x, 1, 2, 2, "gradient",
+                                NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    check_curve(&es, (const double[]){1 / (1 + exp(-2.0)), 1 / (1 + exp(-2.5))}, 2, 1e-6);
+    /* white = max x = 4, one feature a step, order 2, 0, 3, 1:
+     * [1,2,4,4] -> 1-4+12+2 = 11; [4,2,4,4] -> 14; [4,2,4,4] -> 14; [4,4,4,4] -> 10 */
+    ck_assert_int_eq(run_metric(&rr, "pixel-flipping:softmax=false,perturb-baseline=white", x, 1,
+                                2, 2, "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    check_curve(&es, (const double[]){11, 14, 14, 10}, 4, 1e-6);
+    /* a constant 0.5: [1,2,.5,4] -> 1-4+1.5+2 = 0.5; [.5,2,.5,4] -> 0; [.5,2,.5,.5] -> -1.75;
+     * all .5 -> 1.25 */
+    ck_assert_int_eq(run_metric(&rr, "pixel-flipping:softmax=false,perturb-baseline=0.5", x, 1,
+                                2, 2, "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    check_curve(&es, (const double[]){0.5, 0, -1.75, 1.25}, 4, 1e-6);
+    /* mean, recomputed every step on the perturbed array: mean x = 2.5 ->
+     * [1,2,2.5,4] -> 1-4+7.5+2 = 6.5; mean 2.375 -> [2.375,2,2.5,4] -> 7.875;
+     * mean 2.71875 -> [.., 2.71875] -> 2.375-4+7.5+1.359375 = 7.234375;
+     * mean 2.3984375 -> all but idx 1 kept, idx1 = 2.3984375:
+     * 2.375 - 4.796875 + 7.5 + 1.359375 = 6.4375 */
+    ck_assert_int_eq(run_metric(&rr, "pixel-flipping:softmax=false,perturb-baseline=mean", x, 1,
+                                2, 2, "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    check_curve(&es, (const double[]){6.5, 7.875, 7.234375, 6.4375}, 4, 1e-6);
+    /* 3 does not divide 4 features */
+    ck_assert_int_eq(run_metric(&rr, "pixel-flipping:features-in-step=3", x, 1, 2, 2, "gradient",
+                                NULL, NULL, NULL), LRPX_EINVAL);
+    ck_assert_ptr_nonnull(strstr(lrpx_session_errmsg(rr.s), "does not divide"));
+    run_free(&rr);
+}
+END_TEST
+
+/* x(r, c) = 4r + c + 1 on 4x4, patches of 2: sums of x per patch 14, 22,
+ * 46, 54; W_0 = 1, 3, -1, 2 on the four patches, so S = 4, 12, -4, 8 and
+ * y0 = 14 + 66 - 46 + 108 = 142; black = 1 (a patch becomes 4 ones).
+ * MoRF 1, 3, 0, 2: f = 88, -12, -22, 20; d = 54, 154, 164, 122.
+ * LeRF 2, 0, 3, 1: f = 184, 174, 74, 20; d = -42, -32, 68, 122. */
+START_TEST(patches_by_hand)
+{
+    float W[2 * 16] = {0}, x[16];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) {
+            static const float pw[4] = {1, 3, -1, 2};
+            W[r * 4 + c]             = pw[(r / 2) * 2 + c / 2];
+            x[r * 4 + c]             = (float)(4 * r + c + 1);
         }
-        double n = (double)t->n_elems, var = ss / n - (s / n) * (s / n);
-        ck_assert_msg(mx <= bound && mx > 0.9 * bound, "%s: max %g, bound %g", w[k], mx, bound);
-        ck_assert_msg(fabs(s / n) < 5 * bound / sqrt(3 * n), "%s: mean %g", w[k], s / n);
-        ck_assert_msg(fabs(var / (bound * bound / 3) - 1) < 0.25, "%s: variance %g", w[k], var);
+    struct run rr = {.m = linear_model(4, 4, 2, W)};
+    ck_assert_int_eq(run_metric(&rr, "region-perturbation:patch-size=2,softmax=false", x, 1, 4, 4,
+                                "gradient", NULL, NULL, NULL), LRPX_OK);
+    lrpx_eval_sample es = sample(&rr, 0);
+    check_curve(&es, (const double[]){54, 154, 164, 122}, 4, 1e-6);
+    ck_assert_double_eq_tol(es.summary, 123.5, 1e-6);   /* AOPC */
+    ck_assert_int_eq(run_metric(&rr, "region-perturbation:patch-size=2,softmax=false,order=lerf,"
+                                     "regions-evaluation=3",
+                                x, 1, 4, 4, "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    check_curve(&es, (const double[]){-42, -32, 68}, 3, 1e-6);
+    ck_assert_int_eq(run_metric(&rr, "selectivity:patch-size=2,softmax=false", x, 1, 4, 4,
+                                "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    check_curve(&es, (const double[]){88, -12, -22, 20}, 4, 1e-6);
+    /* mean_k (d_morf - d_lerf) = (96 + 186 + 96 + 0) / 4 */
+    ck_assert_int_eq(run_metric(&rr, "lerf-morf-area:patch-size=2,softmax=false", x, 1, 4, 4,
+                                "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    ck_assert_double_eq_tol(es.score, 94.5, 1e-6);
+    /* patch 3 on 4x4: padded to 6x6 with one edge row/column on each side;
+     * 4 patches of 3x3 whose sums of W_0 (zero-padded) are: top-left rows
+     * 0-1 x cols 0-1 of the image = 4*1 = 4; top-right cols 2-3 = 3*4 = 12;
+     * bottom-left -4; bottom-right 8: the same order as above, and the
+     * first patch removed (top-right) sets image rows 0-1, cols 2-3 to 1 */
+    ck_assert_int_eq(run_metric(&rr, "region-perturbation:patch-size=3,softmax=false,"
+                                     "regions-evaluation=1",
+                                x, 1, 4, 4, "gradient", NULL, NULL, NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    check_curve(&es, (const double[]){54}, 1, 1e-6);
+    run_free(&rr);
+}
+END_TEST
+
+/* x = [1, 2, 3, 4] (1x1x1x4), W_0 = 1: gradxinput a = x, normalised x/4.
+ * nr-steps 4: dx = 9/4 = 2, t = -2, 0, 2, 4, fill min x = 1:
+ *   t=-2: [3,4,1,1], |a0-at|_1 = 2.25, |x-xt|_2 = sqrt(21)
+ *   t= 2: [1,1,1,2], 1.25 / 3;  t = 4: [1,1,1,1] (map 1 after normalise),
+ *   1.5 / sqrt(14). max = 2.25 / sqrt(21). */
+START_TEST(robustness_by_hand)
+{
+    const float W[8] = {1, 1, 1, 1, 0, 0, 0, 0};
+    const float x[4] = {1, 2, 3, 4};
+    struct run  rr   = {.m = linear_model(1, 4, 2, W)};
+    ck_assert_int_eq(run_metric(&rr, "continuity:nr-steps=4", x, 1, 1, 4, "gradxinput", NULL,
+                                NULL, NULL), LRPX_OK);
+    ck_assert_double_eq_tol(sample(&rr, 0).score, 2.25 / sqrt(21.0), 1e-6);
+    /* nr-steps 3: dx = 3, t = -1, 2, 5 > 4: Quantus raises */
+    ck_assert_int_eq(run_metric(&rr, "continuity:nr-steps=3", x, 1, 1, 4, "gradxinput", NULL,
+                                NULL, NULL), LRPX_EINVAL);
+    /* noise rows n0 = [.5,0,0,0], n1 = [0,0,0,-1]:
+     * local-lipschitz (a = x/4): x0 = [1.5,2,3,4] -> a0 = x0/4, |a-a0| = .125,
+     *   |x-x0| = .5 -> .25; x1 = [1,2,3,3] -> a1 = x1/3,
+     *   |a-a1| = sqrt(1/144 + 1/36 + 1/16) -> max.
+     * max-sensitivity (no normalise, a = x): |a-a0|/|a| = .5/sqrt(30),
+     *   1/sqrt(30) -> max. */
+    const float      rows[8] = {0.5f, 0, 0, 0, 0, 0, 0, -1};
+    lrpx_tensor_view nv      = {.dtype = LRPX_DTYPE_FLOAT32, .rank = 4, .dims = {2, 1, 1, 4},
+                                .n_elems = 8, .data = rows};
+    ck_assert_int_eq(run_metric(&rr, "local-lipschitz:nr-samples=2", x, 1, 1, 4, "gradxinput",
+                                NULL, NULL, &nv), LRPX_OK);
+    ck_assert_double_eq_tol(sample(&rr, 0).score, sqrt(1 / 144.0 + 1 / 36.0 + 1 / 16.0), 1e-6);
+    ck_assert_int_eq(run_metric(&rr, "max-sensitivity:nr-samples=2", x, 1, 1, 4, "gradxinput",
+                                NULL, NULL, &nv), LRPX_OK);
+    ck_assert_double_eq_tol(sample(&rr, 0).score, 1 / sqrt(30.0), 1e-6);
+    /* more samples than the noise has rows */
+    ck_assert_int_eq(run_metric(&rr, "max-sensitivity:nr-samples=3", x, 1, 1, 4, "gradxinput",
+                                NULL, NULL, &nv), LRPX_ESHAPE);
+    /* the seeded generator: same seed, same score; reruns agree */
+    ck_assert_int_eq(run_metric(&rr, "max-sensitivity:nr-samples=5", x, 1, 1, 4, "gradxinput",
+                                NULL, NULL, NULL), LRPX_OK);
+    double s1 = sample(&rr, 0).score;
+    ck_assert_int_eq(run_metric(&rr, "max-sensitivity:nr-samples=5", x, 1, 1, 4, "gradxinput",
+                                NULL, NULL, NULL), LRPX_OK);
+    ck_assert_double_eq(sample(&rr, 0).score, s1);
+    ck_assert(s1 > 0 && s1 < 0.2 / sqrt(30.0) * 2 * 2);   /* |n| <= .2 per feature */
+    run_free(&rr);
+}
+END_TEST
+
+/* a = [.5, -1, 2, .25], mask [1,0,1,0], normalised a/2 = [.25,-.5,1,.125]:
+ * RMA = 1.25 / .875; RRA (abs) top 2 = idx 2, 1 -> 1 hit of 2; pointing:
+ * the max (idx 2) is inside. Sparseness of |a|/2 (+1e-7): sorted .125,
+ * .25, .5, 1 with weights -3,-1,1,3: 2.875 / (4 * 1.875). */
+START_TEST(localisation_complexity_by_hand)
+{
+    const float W[8] = {1, 1, 1, 1, 0, 0, 0, 0};
+    const float x[4] = {0, 2, 3, 4}, a[4] = {0.5f, -1, 2, 0.25f};
+    const uint8_t in[4] = {1, 0, 1, 0}, out_[4] = {0, 1, 0, 1}, none[4] = {0};
+    lrpx_tensor_view mv = {.dtype = LRPX_DTYPE_UINT8, .rank = 2, .dims = {2, 2}, .n_elems = 4,
+                           .data = in};
+    struct run rr = {.m = linear_model(2, 2, 2, W)};
+    ck_assert_int_eq(run_metric(&rr, "relevance-mass", x, 1, 2, 2, NULL, a, &mv, NULL), LRPX_OK);
+    ck_assert_double_eq_tol(sample(&rr, 0).score, 1.25 / 0.875, 1e-6);
+    ck_assert_int_eq(run_metric(&rr, "relevance-rank", x, 1, 2, 2, NULL, a, &mv, NULL), LRPX_OK);
+    ck_assert_double_eq_tol(sample(&rr, 0).score, 0.5, 1e-12);
+    ck_assert_int_eq(run_metric(&rr, "pointing-game", x, 1, 2, 2, NULL, a, &mv, NULL), LRPX_OK);
+    ck_assert_int_eq(sample(&rr, 0).kind, LRPX_SCORE_BOOL);
+    ck_assert_double_eq(sample(&rr, 0).score, 1);
+    mv.data = out_;
+    ck_assert_int_eq(run_metric(&rr, "pointing-game", x, 1, 2, 2, NULL, a, &mv, NULL), LRPX_OK);
+    ck_assert_double_eq(sample(&rr, 0).score, 0);
+    mv.data = none;                              /* empty: NaN, and True for pointing */
+    ck_assert_int_eq(run_metric(&rr, "pointing-game", x, 1, 2, 2, NULL, a, &mv, NULL), LRPX_OK);
+    ck_assert_double_eq(sample(&rr, 0).score, 1);
+    ck_assert_int_eq(run_metric(&rr, "relevance-rank", x, 1, 2, 2, NULL, a, &mv, NULL), LRPX_OK);
+    ck_assert_int_eq(sample(&rr, 0).kind, LRPX_SCORE_NULL);
+    ck_assert_int_eq(run_metric(&rr, "relevance-mass", x, 1, 2, 2, NULL, a, NULL, NULL),
+                     LRPX_EINVAL);               /* no mask */
+    ck_assert_int_eq(run_metric(&rr, "pointing-game:weighted=true", x, 1, 2, 2, NULL, a, &mv,
+                                NULL), LRPX_EINVAL);
+    ck_assert_int_eq(run_metric(&rr, "sparseness", x, 1, 2, 2, NULL, a, NULL, NULL), LRPX_OK);
+    ck_assert_double_eq_tol(sample(&rr, 0).score, 2.875 / 7.5, 1e-6);
+    /* entropy of p = [.25,.5,1,.125] / 1.875 */
+    double h = 0;
+    for (int i = 0; i < 4; i++) {
+        double p = (double[]){0.25, 0.5, 1, 0.125}[i] / 1.875;
+        h -= p * log(p);
     }
-    lrpx_model *models[] = {orig, top, two, all, again, other};
-    for (int k = 0; k < 6; k++)
-        lrpx_model_free(models[k]);
+    ck_assert_int_eq(run_metric(&rr, "complexity", x, 1, 2, 2, NULL, a, NULL, NULL), LRPX_OK);
+    ck_assert_double_eq_tol(sample(&rr, 0).score, h, 1e-6);
+    /* completeness: a = W_0 * x = x, black = min x = 0, so f(x) - f(x_b) =
+     * 9 = sum a exactly (no normalise); normalised, 9/4 != 9 */
+    ck_assert_int_eq(run_metric(&rr, "completeness:normalise=false", x, 1, 2, 2, "gradxinput",
+                                NULL, NULL, NULL), LRPX_OK);
+    ck_assert_double_eq(sample(&rr, 0).score, 1);
+    ck_assert_int_eq(run_metric(&rr, "completeness", x, 1, 2, 2, "gradxinput", NULL, NULL, NULL),
+                     LRPX_OK);
+    lrpx_eval_sample es = sample(&rr, 0);
+    ck_assert_double_eq(es.score, 0);
+    ck_assert_int_eq(es.n_extra, 2);
+    ck_assert_double_eq_tol(es.extra[0], 9.0 / 4.0, 1e-6);
+    ck_assert_double_eq_tol(es.extra[1], 9.0, 1e-6);
+    run_free(&rr);
+}
+END_TEST
+
+/* random-logit: numpy.random.seed(42); numpy.random.choice of the classes
+ * other than y gives 1 for (3 classes, y 0), 0 for (3, 2) (numpy 1.24).
+ * With the gradient, a_y = W_y, so SSIM/Spearman compare rows of W. */
+START_TEST(randomisation)
+{
+    const float W[3 * 8] = {1, 2, 3, 4, 5, 6, 7, 8,            /* class 0 */
+                            8, 7, 6, 5, 4, 3, 2, 1,            /* class 1: reversed */
+                            1, 2, 3, 4, 5, 6, 7, 9};           /* class 2 */
+    const float x[8]     = {1, 1, 1, 1, 1, 1, 1, 1};
+    struct run  rr       = {.m = linear_model(1, 8, 3, W)};
+    ck_assert_int_eq(run_metric(&rr, "random-logit:num-classes=3,similarity-func=spearman", x, 1,
+                                1, 8, "gradient", NULL, NULL, NULL), LRPX_OK);
+    lrpx_eval_sample es = sample(&rr, 0);
+    ck_assert_double_eq(es.extra[0], 1);         /* the off class */
+    ck_assert_double_eq_tol(es.score, -1.0, 1e-12);   /* reversed ranks */
+    ck_assert_int_eq(run_metric(&rr, "random-logit:num-classes=4", x, 1, 1, 8, "gradient", NULL,
+                                NULL, NULL), LRPX_EINVAL);   /* the model has 3 */
+    /* model-randomisation: one layer; the curve starts with the original
+     * model's map against itself (1), labels name the layer */
+    ck_assert_int_eq(run_metric(&rr, "model-randomisation", x, 1, 1, 8, "gradient", NULL, NULL,
+                                NULL), LRPX_OK);
+    es = sample(&rr, 0);
+    ck_assert_int_eq(es.n_curve, 2);
+    ck_assert_double_eq_tol(es.curve[0], 1.0, 1e-12);
+    ck_assert(es.curve[1] < 0.999);              /* new weights, a new map */
+    ck_assert_str_eq(es.curve_labels[0], "original");
+    ck_assert_str_eq(es.curve_labels[1], "fc");
+    ck_assert_int_eq(es.kind, LRPX_SCORE_NULL);
+    double last = es.curve[1];
+    ck_assert_int_eq(run_metric(&rr, "model-randomisation:return-average-correlation=true", x, 1,
+                                1, 8, "gradient", NULL, NULL, NULL), LRPX_OK);
+    ck_assert_double_eq_tol(sample(&rr, 0).score, (1.0 + last) / 2, 1e-12);
+    ck_assert_int_eq(run_metric(&rr, "model-randomisation:return-average-correlation=true,"
+                                     "return-last-correlation=true",
+                                x, 1, 1, 8, "gradient", NULL, NULL, NULL), LRPX_EINVAL);
+    /* the model is untouched: the original map is W_0 again */
+    int64_t                  dims[4] = {1, 1, 1, 8};
+    struct lrpx_attr_options ao      = method_opts("gradient");
+    lrpx_tensor_view         map;
+    ao.lrp.seed   = LRPX_SEED_TARGET;
+    ao.lrp.target = 0;
+    ck_assert_int_eq(lrpx_session_set_input(rr.s, NULL, LRPX_DTYPE_FLOAT32, 4, dims, x), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_attribute(rr.s, &ao), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_attribution(rr.s, &map), LRPX_OK);
+    for (int i = 0; i < 8; i++)
+        ck_assert_float_eq(((const float *)map.data)[i], W[i]);
+    run_free(&rr);
+}
+END_TEST
+
+/* Every attribution method of lrpx_session_attribute scores and explains
+ * again inside the metrics: robustness explains perturbed copies,
+ * model-randomisation explains on a session whose weights it replaced,
+ * which the methods that batch rows through a second session must see. */
+START_TEST(every_method)
+{
+    const float W[3 * 8] = {1, -2, 3, 4, -5, 6, 7, 8,
+                            8, 7, 6, 5, 4, 3, 2, 1,
+                            1, 2, -3, 4, 5, 6, 7, 9};
+    const float x[8]     = {0.5f, 1, 0.25f, 0.75f, 1, 0.1f, 0.9f, 0.3f};
+    struct run  rr       = {.m = linear_model(1, 8, 3, W)};
+    for (int k = 0; k < LRPX_ATTR_COUNT; k++) {
+        const char *name = lrpx_attr_method_name((lrpx_attr_method)k);
+        /* the gradient of a linear model does not vary: vargrad's map is 0 */
+        bool zero = k == LRPX_ATTR_VARGRAD;
+        ck_assert_msg(run_metric(&rr, "max-sensitivity:nr-samples=3", x, 1, 1, 8, name, NULL, NULL,
+                                 NULL) == LRPX_OK, "%s: %s", name, lrpx_session_errmsg(rr.s));
+        ck_assert_msg(zero || isfinite(sample(&rr, 0).score), "%s", name);
+        ck_assert_msg(run_metric(&rr, "model-randomisation", x, 1, 1, 8, name, NULL, NULL,
+                                 NULL) == LRPX_OK, "%s: %s", name, lrpx_session_errmsg(rr.s));
+        lrpx_eval_sample es = sample(&rr, 0);
+        if (zero)
+            continue;
+        ck_assert_int_eq(es.n_curve, 2);
+        ck_assert_msg(fabs(es.curve[0] - 1.0) < 1e-9, "%s: %g", name, es.curve[0]);
+        ck_assert_msg(es.curve[1] < 0.999, "%s: the map did not change with the weights (%g)",
+                      name, es.curve[1]);
+    }
+    run_free(&rr);
+}
+END_TEST
+
+START_TEST(parse_errors)
+{
+    lrpx_metric *m;
+    char         err[512];
+    ck_assert_int_eq(lrpx_metric_parse("pixel-flip", &m, err, sizeof err), LRPX_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(err, "pixel-flipping"));     /* lists the names */
+    ck_assert_int_eq(lrpx_metric_parse("region-perturbation:patch_size=4", &m, err, sizeof err),
+                     LRPX_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "patch-size"));
+    ck_assert_int_eq(lrpx_metric_parse("region-perturbation:order=best", &m, err, sizeof err),
+                     LRPX_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "morf, lerf, random"));
+    ck_assert_int_eq(lrpx_metric_parse("continuity:abs=yes", &m, err, sizeof err), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_metric_parse("continuity:nr-steps=2.5", &m, err, sizeof err),
+                     LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_metric_parse("continuity:nr-steps=3,nr-steps=4", &m, err, sizeof err),
+                     LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_metric_parse("sparseness:", &m, err, sizeof err), LRPX_EINVAL);
+    /* every default parses, and the JSON lists every parameter */
+    for (int id = 0; id < LRPX_METRIC_COUNT; id++) {
+        lrpx_metric_doc d;
+        ck_assert_int_eq(lrpx_metric_doc_get((lrpx_metric_id)id, &d), LRPX_OK);
+        ck_assert_int_eq(lrpx_metric_parse(d.name, &m, err, sizeof err), LRPX_OK);
+        char json[2048];
+        lrpx_metric_params_json(m, json, sizeof json);
+        for (int i = 0; i < d.n_params; i++) {
+            lrpx_metric_param_doc p;
+            ck_assert_int_eq(lrpx_metric_param_doc_get((lrpx_metric_id)id, i, &p), LRPX_OK);
+            char key[80];
+            snprintf(key, sizeof key, "\"%s\": ", p.name);
+            ck_assert_msg(strstr(json, key), "%s: %s missing in %s", d.name, p.name, json);
+        }
+        lrpx_metric_free(m);
+    }
+    ck_assert_int_eq(lrpx_metric_parse("max-sensitivity:upper-bound=none,perturb-baseline=1", &m,
+                                       err, sizeof err), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_metric_parse("pixel-flipping:perturb-baseline=0.25", &m, err, sizeof err),
+                     LRPX_OK);
+    char json[2048];
+    lrpx_metric_params_json(m, json, sizeof json);
+    ck_assert_ptr_nonnull(strstr(json, "\"perturb-baseline\": 0.25"));
+    lrpx_metric_free(m);
+}
+END_TEST
+
+/* The bundled CNN: the same results for 1 and 2 threads and for any
+ * number of perturbed inputs per pass. */
+START_TEST(threads_and_batches)
+{
+    lrpx_model *m;
+    ck_assert_int_eq(lrpx_model_load_file(lrpx_test_path("models/fmnist_cnn.onnx"), NULL, &m),
+                     LRPX_OK);
+    lrpx_npy *x = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
+    lrpx_tensor_view xv = {.dtype = LRPX_DTYPE_FLOAT32, .rank = 4, .dims = {4, 1, 28, 28},
+                           .n_elems = 4 * 784, .data = x->data};
+    const char *specs[] = {"continuity:nr-steps=7", "region-perturbation:patch-size=7",
+                           "max-sensitivity:nr-samples=6", "model-randomisation"};
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        lrpx_metric *mt;
+        ck_assert_int_eq(lrpx_metric_parse(specs[k], &mt, NULL, 0), LRPX_OK);
+        double ref[4 * 64];
+        for (int run = 0; run < 3; run++) {
+            lrpx_session *s;
+            ck_assert_int_eq(lrpx_session_init(m, &s), LRPX_OK);
+            lrpx_session_set_threads(s, run == 1 ? 2 : 1);
+            struct lrpx_eval_options o;
+            lrpx_eval_options_default(&o);
+            o.x         = &xv;
+            o.max_batch = run == 2 ? 5 : 16;
+            lrpx_eval_result *r;
+            ck_assert_msg(lrpx_session_evaluate(s, mt, &o, &r) == LRPX_OK, "%s",
+                          lrpx_session_errmsg(s));
+            for (int64_t i = 0; i < 4; i++) {
+                lrpx_eval_sample es;
+                lrpx_eval_result_sample(r, i, &es);
+                double v = es.n_curve ? es.curve[es.n_curve - 1] : es.score;
+                if (run == 0)
+                    ref[i] = v;
+                else if (run == 1)
+                    ck_assert_msg(v == ref[i], "%s: 2 threads %.9g, 1 thread %.9g", specs[k], v,
+                                  ref[i]);
+                else      /* another batching may round products differently */
+                    ck_assert_msg(fabs(v - ref[i]) <= 1e-5 * (1 + fabs(ref[i])),
+                                  "%s: batch 5 %.9g, 16 %.9g", specs[k], v, ref[i]);
+            }
+            lrpx_eval_result_free(r);
+            lrpx_session_free(s);
+        }
+        lrpx_metric_free(mt);
+    }
+    lrpx_npy_free(x);
+    lrpx_model_free(m);
+}
+END_TEST
+
+/* Every case of testdata/expected/eval/cases.json (scripts/eval_reference.py:
+ * float64 NumPy, no lrpx) on the first 4 images of fmnist_batch8.npy as one
+ * batch. Curves and scores agree to 1e-4 relative (float32 model and sums
+ * against float64); bools exactly. */
+START_TEST(reference_fmnist)
+{
+    size_t len;
+    char  *text = lrpx_test_read_file(lrpx_test_path("expected/eval/cases.json"), &len);
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    ck_assert_ptr_nonnull(root);
+    int n = cJSON_GetObjectItem(root, "n")->valueint;
+    lrpx_model *m;
+    ck_assert_int_eq(lrpx_model_load_file(lrpx_test_path("models/fmnist_cnn.onnx"), NULL, &m),
+                     LRPX_OK);
+    lrpx_npy *x     = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
+    lrpx_npy *rel   = lrpx_test_npy_load(lrpx_test_path("expected/eval/relevance.npy"));
+    lrpx_npy *noise = lrpx_test_npy_load(lrpx_test_path("expected/eval/noise.npy"));
+    lrpx_tensor_view xv = {.dtype = LRPX_DTYPE_FLOAT32, .rank = 4, .dims = {n, 1, 28, 28},
+                           .n_elems = n * 784, .data = x->data};
+    lrpx_tensor_view rv = xv, nv = xv;
+    rv.data             = rel->data;
+    nv.dims[0]          = noise->dims[0];
+    nv.n_elems          = noise->n_elems;
+    nv.data             = noise->data;
+    lrpx_session *s;
+    ck_assert_int_eq(lrpx_session_init(m, &s), LRPX_OK);
+    int    n_cases = 0;
+    cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cases"))
+    {
+        const char  *spec   = cJSON_GetObjectItem(c, "spec")->valuestring;
+        const cJSON *method = cJSON_GetObjectItem(c, "method");
+        const cJSON *mask   = cJSON_GetObjectItem(c, "mask");
+        const char  *what   = cJSON_GetObjectItem(c, "what")->valuestring;
+        uint8_t      box[784] = {0};
+        lrpx_tensor_view mv = {.dtype = LRPX_DTYPE_UINT8, .rank = 2, .dims = {28, 28},
+                               .n_elems = 784, .data = box};
+        if (cJSON_IsArray(mask)) {
+            int bx = cJSON_GetArrayItem(mask, 0)->valueint, by = cJSON_GetArrayItem(mask, 1)->valueint,
+                bw = cJSON_GetArrayItem(mask, 2)->valueint, bh = cJSON_GetArrayItem(mask, 3)->valueint;
+            for (int yy = by; yy < by + bh; yy++)
+                memset(box + yy * 28 + bx, 1, (size_t)bw);
+        }
+        struct lrpx_eval_options o;
+        lrpx_eval_options_default(&o);
+        o.x      = &xv;
+        struct lrpx_attr_options ao = method_opts(cJSON_IsString(method) ? method->valuestring
+                                                                          : "lrp");
+        o.method = &ao;
+        o.attr   = cJSON_IsString(method) ? NULL : &rv;
+        o.noise  = cJSON_IsTrue(cJSON_GetObjectItem(c, "noise")) ? &nv : NULL;
+        o.mask   = cJSON_IsArray(mask) ? &mv : NULL;
+        lrpx_metric *mt;
+        ck_assert_int_eq(lrpx_metric_parse(spec, &mt, NULL, 0), LRPX_OK);
+        lrpx_eval_result *r;
+        ck_assert_msg(lrpx_session_evaluate(s, mt, &o, &r) == LRPX_OK, "%s: %s", spec,
+                      lrpx_session_errmsg(s));
+        int    i = 0;
+        cJSON *want;
+        cJSON_ArrayForEach(want, cJSON_GetObjectItem(c, "expected"))
+        {
+            lrpx_eval_sample es;
+            ck_assert_int_eq(lrpx_eval_result_sample(r, i, &es), LRPX_OK);
+            if (!strcmp(what, "curve")) {
+                ck_assert_msg(es.n_curve == cJSON_GetArraySize(want), "%s: %lld points, want %d",
+                              spec, (long long)es.n_curve, cJSON_GetArraySize(want));
+                for (int k = 0; k < es.n_curve; k++) {
+                    double e = cJSON_GetArrayItem(want, k)->valuedouble;
+                    ck_assert_msg(fabs(es.curve[k] - e) <= 1e-4 * (1 + fabs(e)),
+                                  "%s input %d point %d: %.9g, reference %.9g", spec, i, k,
+                                  es.curve[k], e);
+                }
+            } else if (cJSON_IsBool(want)) {
+                ck_assert_int_eq(es.kind, LRPX_SCORE_BOOL);
+                ck_assert_msg((es.score != 0) == cJSON_IsTrue(want), "%s input %d", spec, i);
+            } else {
+                double got = es.score;
+                for (int k = 0; k < es.n_extra; k++)
+                    if (!strcmp(es.extra_names[k], what))
+                        got = es.extra[k];
+                ck_assert_msg(fabs(got - want->valuedouble) <= 1e-4 * (1 + fabs(want->valuedouble)),
+                              "%s input %d %s: %.9g, reference %.9g", spec, i, what, got,
+                              want->valuedouble);
+            }
+            i++;
+        }
+        ck_assert_int_eq(i, n);
+        lrpx_eval_result_free(r);
+        lrpx_metric_free(mt);
+        n_cases++;
+    }
+    ck_assert_int_ge(n_cases, 15);
+    lrpx_session_free(s);
+    lrpx_npy_free(x);
+    lrpx_npy_free(rel);
+    lrpx_npy_free(noise);
+    lrpx_model_free(m);
+    cJSON_Delete(root);
+    free(text);
 }
 END_TEST
 
@@ -412,21 +600,17 @@ static Suite *
 eval_suite(void)
 {
     Suite *s  = suite_create("eval");
-    TCase *tc = tcase_create("by_hand");
-    tcase_add_test(tc, test_normalise_abs);
-    tcase_add_test(tc, test_relevance_mass);
-    tcase_add_test(tc, test_cosine);
-    tcase_add_test(tc, test_spearman);
-    tcase_add_test(tc, test_ssim);
-    tcase_add_test(tc, test_aopc);
-    tcase_add_test(tc, test_region_by_hand);
-    tcase_add_test(tc, test_region_padding);
-    tcase_add_test(tc, test_region_bad_args);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("reference");
+    TCase *tc = tcase_create("metrics");
     tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, test_reference_fmnist);
-    tcase_add_test(tc, test_randomize);
+    tcase_add_test(tc, pixel_flipping_by_hand);
+    tcase_add_test(tc, patches_by_hand);
+    tcase_add_test(tc, robustness_by_hand);
+    tcase_add_test(tc, localisation_complexity_by_hand);
+    tcase_add_test(tc, randomisation);
+    tcase_add_test(tc, every_method);
+    tcase_add_test(tc, parse_errors);
+    tcase_add_test(tc, threads_and_batches);
+    tcase_add_test(tc, reference_fmnist);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -478,6 +478,70 @@ START_TEST(test_internal_batch)
 }
 END_TEST
 
+/* Per-sample targets (lrp.seed LRPX_SEED_TARGETS, as lrpx_session_evaluate
+ * uses them): every method explains sample b of a batch for targets[b],
+ * as it explains that sample alone for LRPX_SEED_TARGET targets[b]. */
+START_TEST(test_targets_per_sample)
+{
+    lrpx_model    *m          = load("models/fmnist_cnn.onnx");
+    lrpx_npy      *x          = lrpx_test_npy_load(lrpx_test_path("images/fmnist_batch8.npy"));
+    lrpx_session  *s          = session_with(m, x, 3);
+    const int64_t  targets[3] = {1, 5, 9};
+    for (int k = 0; k < LRPX_ATTR_COUNT; k++) {
+        struct lrpx_attr_options o;
+        lrpx_attr_options_default(&o);
+        o.method        = (lrpx_attr_method)k;
+        o.steps         = 6;
+        o.samples       = 4;
+        o.root_iters    = 10;
+        o.lrp.seed      = LRPX_SEED_TARGETS;
+        o.lrp.targets   = targets;
+        o.lrp.n_targets = 3;
+        attribute_ok(s, &o);
+        const float *batch = attribution(s, NULL);
+        for (int b = 0; b < 3; b++) {
+            lrpx_attr_report r;
+            ck_assert_int_eq(lrpx_session_attribution_report(s, b, &r), LRPX_OK);
+            ck_assert_int_eq(r.cls, targets[b]);
+        }
+        float *maps = malloc(3 * 784 * sizeof *maps);
+        ck_assert_ptr_nonnull(maps);
+        memcpy(maps, batch, 3 * 784 * sizeof *maps);
+        for (int b = 0; b < 3; b++) {
+            lrpx_session *one = session_with(m, &(lrpx_npy){.dtype = LRPX_DTYPE_FLOAT32,
+                                                              .rank = 4,
+                                                              .dims = {1, 1, 28, 28},
+                                                              .n_elems = 784,
+                                                              .data = (float *)x->data + b * 784},
+                                             0);
+            struct lrpx_attr_options o1 = o;
+            o1.lrp.seed   = LRPX_SEED_TARGET;
+            o1.lrp.target = targets[b];
+            attribute_ok(one, &o1);
+            /* batch 1 rounds the forward pass differently in the last bit;
+             * the score differences of occlusion and ablation magnify it */
+            double tol = k == LRPX_ATTR_OCCLUSION || k == LRPX_ATTR_FEATURE_ABLATION ? 1e-4 : 1e-5;
+            double err = rel_l2(attribution(one, NULL), maps + b * 784, 784);
+            ck_assert_msg(err <= tol, "%s: sample %d for target %lld differs from it alone by "
+                          "%.3g", lrpx_attr_method_name(o.method), b, (long long)targets[b], err);
+            lrpx_session_free(one);
+        }
+        free(maps);
+    }
+    /* one target per sample, or it is refused */
+    struct lrpx_attr_options o;
+    lrpx_attr_options_default(&o);
+    o.lrp.seed      = LRPX_SEED_TARGETS;
+    o.lrp.targets   = targets;
+    o.lrp.n_targets = 2;
+    ck_assert_int_eq(lrpx_session_attribute(s, &o), LRPX_EINVAL);
+    ck_assert_ptr_nonnull(strstr(lrpx_session_errmsg(s), "2 targets for a batch of 3"));
+    lrpx_npy_free(x);
+    lrpx_session_free(s);
+    lrpx_model_free(m);
+}
+END_TEST
+
 /* ==== smoothgrad with drawn noise ==== */
 
 /* y = W x + b over 12 inputs and 3 classes (no hidden layer). */
@@ -887,6 +951,7 @@ methods_suite(void)
     tcase_add_test(t, test_quadrature_riemann);
     tcase_add_test(t, test_names);
     tcase_add_test(t, test_internal_batch);
+    tcase_add_test(t, test_targets_per_sample);
     tcase_add_test(t, test_noise_drawn);
     tcase_add_test(t, test_taylor_linear);
     tcase_add_test(t, test_taylor_fmnist);

@@ -99,8 +99,8 @@ struct lrpx_check_item {
     bool                 io_inputs_set, io_outputs_set;
     bool                 abs, normalise, softmax, relative;
     int                  patch_size, regions;
-    int                  order;           /* enum lrpx_eval_order            */
-    int                  baseline;        /* enum lrpx_eval_baseline         */
+    int                  order;           /* enum lrpx_check_order            */
+    int                  baseline;        /* enum lrpx_check_baseline         */
     double               baseline_value;
     int                  similarity;      /* enum lrpx_check_similarity      */
     int                  layers;          /* randomisation: -1 all           */

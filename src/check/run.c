@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "check/check_impl.h"
-#include "eval/eval.h"
+#include "check/metrics.h"
 
 /* ---- methods: every method of lrpx_session_attribute, by name ---- */
 
@@ -769,8 +769,8 @@ check_explanation(struct run *u, const struct feeds *f, const struct geom *g)
         to_chw(r, g, tmp);
         double d;
         if (u->it->distance == LRPX_CHECK_DIST_COSINE) {
-            d = 1.0 - lrpx__eval_cosine(a, r, g->n);
-        } else if (lrpx__eval_ssim(a, r, g->c, g->h, g->w, &d) != LRPX_OK) {
+            d = 1.0 - lrpx__check_cosine(a, r, g->n);
+        } else if (lrpx__check_ssim(a, r, g->c, g->h, g->w, &d) != LRPX_OK) {
             error_result(u, "SSIM needs maps of at least 7 x 7 (these are %lld x %lld)",
                          (long long)g->h, (long long)g->w);
             goto done;
@@ -904,8 +904,8 @@ check_localisation(struct run *u, const struct feeds *f, const struct geom *g)
         goto done;
     for (int64_t b = 0; b < f->n_samples; b++) {
         float *a = mp.a + b * g->n;
-        lrpx__eval_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
-        u->r->samples[b] = lrpx__eval_relevance_mass(a, s + b * g->n, g->n);
+        lrpx__check_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
+        u->r->samples[b] = lrpx__check_relevance_mass(a, s + b * g->n, g->n);
     }
     decide(u, true, "relevance mass inside the mask");
 done:
@@ -979,7 +979,7 @@ check_faithfulness(struct run *u, const struct feeds *f, const struct geom *g)
     input_info(u->m, f->names[0], &vi);
     /* a dynamic batch axis runs the perturbed inputs together */
     int     batch = vi.rank >= 1 && vi.dims[0] < 0 ? 16 : 1;
-    int64_t n_p   = lrpx__eval_n_patches(g->h, g->w, u->it->patch_size);
+    int64_t n_p   = lrpx__check_n_patches(g->h, g->w, u->it->patch_size);
     int     oi;
     if (!output_index(u, &oi) || !(x = inputs_chw(u, f, g)) ||
         !make_maps(u, u->s, f, g, NULL, &mp) || !alloc_samples(u, f->n_samples))
@@ -990,15 +990,15 @@ check_faithfulness(struct run *u, const struct feeds *f, const struct geom *g)
         error_result(u, "out of memory");
         goto done;
     }
-    struct lrpx_eval_region_opts o = {
+    struct lrpx_check_region_opts o = {
         .patch_size = u->it->patch_size, .order = u->it->order, .regions = u->it->regions,
         .baseline = u->it->baseline, .baseline_value = u->it->baseline_value, .batch = batch};
     for (int64_t b = 0; b < f->n_samples; b++) {
         float *a = mp.a + b * g->n;
-        lrpx__eval_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
+        lrpx__check_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
         struct predict_ctx pc = {u, f, g, mp.cls[b], oi, NULL, hwc};
         int                n_curve;
-        lrpx_status rc = lrpx__eval_region_perturbation(x + b * g->n, a, g->c, g->c, g->h, g->w,
+        lrpx_status rc = lrpx__check_region_perturbation(x + b * g->n, a, g->c, g->c, g->h, g->w,
                                                         &o, predict, &pc, curve, &n_curve);
         if (rc != LRPX_OK) {
             error_result(u, "sample %lld: region perturbation: %s", (long long)b,
@@ -1006,7 +1006,7 @@ check_faithfulness(struct run *u, const struct feeds *f, const struct geom *g)
                                            : lrpx_session_errmsg(u->s));
             goto done;
         }
-        u->r->samples[b] = lrpx__eval_aopc(curve, n_curve);
+        u->r->samples[b] = lrpx__check_aopc(curve, n_curve);
     }
     decide(u, true, "AOPC");
 done:
@@ -1068,16 +1068,16 @@ check_randomisation(struct run *u, const struct feeds *f, const struct geom *g)
         goto done;
     for (int64_t b = 0; b < f->n_samples; b++) {
         float *a = mp.a + b * g->n, *r = mr.a + b * g->n;
-        lrpx__eval_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
-        lrpx__eval_normalise_abs(r, g->n, u->it->normalise, u->it->abs);
+        lrpx__check_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
+        lrpx__check_normalise_abs(r, g->n, u->it->normalise, u->it->abs);
         double      sim = NAN;
         lrpx_status rc  = LRPX_OK;
         if (u->it->similarity == LRPX_CHECK_SIM_SPEARMAN)
-            rc = lrpx__eval_spearman(a, r, g->n, &sim);
+            rc = lrpx__check_spearman(a, r, g->n, &sim);
         else if (u->it->similarity == LRPX_CHECK_SIM_SSIM)
-            rc = lrpx__eval_ssim(a, r, g->c, g->h, g->w, &sim);
+            rc = lrpx__check_ssim(a, r, g->c, g->h, g->w, &sim);
         else
-            sim = lrpx__eval_cosine(a, r, g->n);
+            sim = lrpx__check_cosine(a, r, g->n);
         if (rc != LRPX_OK) {
             error_result(u, rc == LRPX_ENOMEM ? "out of memory"
                          : "SSIM needs maps of at least 7 x 7");

@@ -18,7 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "check/check_impl.h"
-#include "eval/eval.h"
+#include "check/metrics.h"
 
 const char *const lrpx__check_kind_names[LRPX_CHECK_KIND_COUNT] = {
 #define X(tag, name, what) [LRPX_CHECK_##tag] = name,
@@ -291,7 +291,7 @@ f_baseline(struct parser *p, const char *path, const cJSON *j, struct lrpx_check
     if (cJSON_IsNumber(j)) {
         if (!isfinite(j->valuedouble))
             return fail(p, path, "expected a finite number");
-        it->baseline       = LRPX_EVAL_BASELINE_VALUE;
+        it->baseline       = LRPX_CHECK_BASELINE_VALUE;
         it->baseline_value = j->valuedouble;
         return true;
     }
@@ -431,7 +431,7 @@ static const struct choice similarities[] = {{"spearman", LRPX_CHECK_SIM_SPEARMA
                                              {"cosine", LRPX_CHECK_SIM_COSINE},
                                              {0}};
 static const struct choice orders[] = {
-    {"morf", LRPX_EVAL_ORDER_MORF}, {"lerf", LRPX_EVAL_ORDER_LERF}, {0}};
+    {"morf", LRPX_CHECK_ORDER_MORF}, {"lerf", LRPX_CHECK_ORDER_LERF}, {0}};
 static const struct choice layouts[] = {{"nchw", 0}, {"nhwc", 1}, {0}};
 
 #define OFF(f) offsetof(struct lrpx_check_item, f)

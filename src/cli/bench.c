@@ -120,7 +120,7 @@ cmd_bench(int argc, char **argv)
     cli_prep_init(&prep);
     const char           *pos[2];
     int                   n_pos;
-    struct cli_flag_group groups[] = {{bench_flags, &a, NULL, NULL, NULL}, cli_prep_group(&prep)};
+    struct cli_flag_group groups[] = {{.flags = bench_flags, .ctx = &a}, cli_prep_group(&prep)};
     int                   n_groups = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_flags("bench", argc, argv, groups, n_groups, pos, 2, &n_pos);
     if (rc == CLI_HELP) {

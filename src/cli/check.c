@@ -41,7 +41,7 @@ int
 cmd_check(int argc, char **argv)
 {
     struct check_args     a         = {0};
-    struct cli_flag_group groups[1] = {{check_flags, &a, NULL, NULL, NULL}};
+    struct cli_flag_group groups[1] = {{.flags = check_flags, .ctx = &a}};
     const char           *model     = NULL;
     int                   n_pos;
     int rc = cli_parse_flags("check", argc, argv, groups, 1, &model, 1, &n_pos);

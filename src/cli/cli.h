@@ -49,12 +49,15 @@ struct cli_flag {
 };
 /* A table (ends with an entry whose name is NULL) and the struct its
  * offsets point into. seen (may be NULL) is set when any of its flags was
- * given; title and footer frame its part of --help. */
+ * given; title and footer frame its part of --help. skip (may be NULL):
+ * space-separated names of flags of the table this command does not take
+ * from it (a shared table whose flag the command defines otherwise). */
 struct cli_flag_group {
     const struct cli_flag *flags;
     void                  *ctx;
     bool                  *seen;
     const char            *title, *footer;
+    const char            *skip;
 };
 /* Parse argv[1..] against the groups; other arguments are positional (at
  * most max_positional, in order). Returns CLI_OK, CLI_HELP for --help/-h,
@@ -254,6 +257,76 @@ int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
                          const char *model_path, const struct lrpx_attr_options *ao,
                          struct cli_viz *v);
 
+/* ---- the attribution method and its flags (src/cli/method.c) ---- */
+
+/* What explain, eval and compare take to make a map: --method (several:
+ * one result each), the LRP rule flags and the other methods' flags. */
+struct cli_method {
+    struct lrpx_attr_options ao;   /* after cli_method_check: the options of
+                                      the first method, every flag applied */
+    bool             composite_methods;   /* --method takes LRP composites  */
+    int              n_methods;           /* --method, in order             */
+    lrpx_attr_method methods[CLI_VIZ_MAX];
+    char             method_composite[CLI_VIZ_MAX][LRPX_LRP_COMPOSITE_MAX];  /* "" */
+    int              n_composites;        /* --composite, in order          */
+    const char      *composites[CLI_VIZ_MAX];
+    int              n_low, n_high;
+    float            lows[LRPX_LRP_MAX_BOX_C], highs[LRPX_LRP_MAX_BOX_C];
+    /* the method flags: -1 / NaN / NULL until given */
+    int              steps, samples, root_iters, internal_batch, quadrature, of;
+    double           sigma, fill, baseline;
+    long long        seed;
+    int              n_seed, n_stride, n_composite, n_maxpool;   /* seen */
+    const char      *baseline_path, *noise_path, *mask_path;
+    lrpx_npy        *baseline_npy, *noise_npy, *mask_npy;       /* loaded */
+};
+/* composite_methods: --method also takes a composite name (LRP with it). */
+void cli_method_init(struct cli_method *cm, bool composite_methods);
+void cli_method_free(struct cli_method *cm);
+struct cli_flag_group cli_method_group(struct cli_method *cm);
+/* --method's list of methods and --composite's presets, for --help. */
+void cli_method_help(FILE *f, const struct cli_method *cm);
+/* The rule-spec language (SEL, RULE, MODE), for the end of --help. */
+void cli_method_help_rules(FILE *f);
+/* Which methods a flag goes with: the field at off (in the struct base
+ * points to) says whether it was given. */
+enum { CLI_USE_INT, CLI_USE_COUNT, CLI_USE_BOOL, CLI_USE_DOUBLE, CLI_USE_PTR };
+struct cli_method_use {
+    const char *flag;
+    unsigned    methods;       /* bit set of lrpx_attr_method */
+    int         kind;          /* unset: -1, 0, false, NaN, NULL */
+    size_t      off;
+};
+/* The usage error for a given flag none of the chosen methods takes. */
+int  cli_method_uses(const char *cmd, const struct cli_method *cm,
+                     const struct cli_method_use *uses, int n, const void *base);
+/* After parsing: the flag checks above, then the values given go into
+ * cm->ao (the others keep the library's defaults). */
+int  cli_method_check(const char *cmd, struct cli_method *cm);
+/* Record the method's files as inputs (cli_guard_input). */
+void cli_method_guard(const struct cli_method *cm);
+/* Read --baseline/--noise/--feature-mask files into cm->ao. */
+int  cli_method_load(const char *cmd, struct cli_method *cm);
+/* The methods to run (at least 1), and the options and label ("gradient",
+ * "epsilon_plus_flat", "epsilon_plus+rules") of method k. */
+int  cli_method_count(const struct cli_method *cm);
+int  cli_method_options(const struct cli_method *cm, int k, struct lrpx_attr_options *out,
+                        char *label, size_t size);
+/* A .npy as a tensor view (*npy keeps the data; floats: float64 becomes
+ * float32, other types are refused). path NULL: nothing. */
+int  cli_npy_view(const char *cmd, const char *flag, const char *path, bool floats,
+                  lrpx_npy **npy, lrpx_tensor_view *v);
+/* "a,b,c" into v (at most max finite numbers); the count or -1. */
+int  cli_parse_floats(const char *s, float *v, int max);
+
+/* ---- evaluation (src/cli/eval.c) ---- */
+
+/* The localisation mask of --mask SPEC for batch b's input: a .npy
+ * (*npy), an image of the input's size or a box "x,y,w,h" (*box, bytes
+ * 0/1), as a view. Returns CLI_OK or the error printed. */
+int  cli_eval_mask(const char *cmd, const char *spec, const struct cli_batch *b,
+                   lrpx_npy **npy, uint8_t **box, lrpx_tensor_view *out);
+
 /* ---- no output destroys an input (src/cli/guard.c) ---- */
 
 /* Record a file the command reads (a folder: every file in it), what: how
@@ -306,6 +379,7 @@ int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_gradient(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
 #endif /* LRPX_CLI_H */

@@ -119,7 +119,7 @@ static const struct cli_flag input_flags[] = {
 struct cli_flag_group
 cli_input_group(struct cli_inputs *in)
 {
-    return (struct cli_flag_group){input_flags, in, NULL, NULL, NULL};
+    return (struct cli_flag_group){.flags = input_flags, .ctx = in};
 }
 
 int

@@ -17,6 +17,17 @@
 
 #include "cli.h"
 
+/* Whether the group leaves out flag f (its skip list names it). */
+static bool
+skipped(const struct cli_flag_group *g, const struct cli_flag *f)
+{
+    size_t l = strlen(f->name);
+    for (const char *p = g->skip; p && (p = strstr(p, f->name)); p += l)
+        if ((p == g->skip || p[-1] == ' ') && (p[l] == '\0' || p[l] == ' '))
+            return true;
+    return false;
+}
+
 static void *
 field(const struct cli_flag_group *g, const struct cli_flag *f)
 {
@@ -102,6 +113,8 @@ lookup(const struct cli_flag_group *groups, int n_groups, const char *arg,
     for (int g = 0; g < n_groups; g++)
         for (const struct cli_flag *f = groups[g].flags; f->name; f++) {
             const char *names[2] = {f->name, f->alias};
+            if (skipped(&groups[g], f))
+                continue;
             for (int a = 0; a < 2; a++)
                 if (names[a] && strlen(names[a]) == len && !strncmp(arg, names[a], len)) {
                     *group      = &groups[g];
@@ -187,7 +200,7 @@ cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups)
         if (groups[g].title)
             fprintf(out, "\n%s\n", groups[g].title);
         for (const struct cli_flag *f = groups[g].flags; f->name; f++)
-            if (f->help)
+            if (f->help && !skipped(&groups[g], f))
                 print_flag(out, f);
         if (groups[g].footer)
             fputs(groups[g].footer, out);

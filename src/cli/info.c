@@ -116,7 +116,7 @@ cmd_info(int argc, char **argv)
     struct info_args      a = {.fold_bn = true};
     const char           *path;
     int                   n_pos;
-    struct cli_flag_group groups[] = {{info_flags, &a, NULL, NULL, NULL}};
+    struct cli_flag_group groups[] = {{.flags = info_flags, .ctx = &a}};
     int rc = cli_parse_flags("info", argc, argv, groups, 1, &path, 1, &n_pos);
     if (rc == CLI_HELP) {
         fputs(info_usage, stdout);

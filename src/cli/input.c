@@ -223,10 +223,10 @@ struct cli_flag_group
 cli_prep_group(struct cli_prep *p)
 {
     return (struct cli_flag_group){
-        prep_flags, p, &p->any_flag,
-        "image inputs (JPEG/PNG, found by their first bytes; several files or a\n"
-        "folder make a batch):",
-        "  The model's input shape fills in the rest (channels, layout, size).\n"};
+        .flags = prep_flags, .ctx = p, .seen = &p->any_flag,
+        .title = "image inputs (JPEG/PNG, found by their first bytes; several files or a\n"
+                 "folder make a batch):",
+        .footer = "  The model's input shape fills in the rest (channels, layout, size).\n"};
 }
 
 /* Copy the fields the flags set onto pp. */

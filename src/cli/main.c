@@ -16,6 +16,7 @@ static const char main_help[] =
     "  explain MODEL INPUT   relevance map (LRP) of a prediction, per-layer report\n"
     "  gradient MODEL INPUT  gradient (or gradient x input) of a prediction\n"
     "  preprocess IMAGE...   the tensor a model receives for images, as .npy\n"
+    "  eval MODEL INPUT...   score explanations with Quantus's metrics\n"
     "  check MODEL --spec F  CI gate: the model and its explanations against a spec\n"
     "\n"
     "'lrpx COMMAND --help' describes each command.\n";
@@ -32,6 +33,7 @@ static const struct command commands[] = {
     {"explain", cmd_explain},
     {"gradient", cmd_gradient},
     {"preprocess", cmd_preprocess},
+    {"eval", cmd_eval},
     {"check", cmd_check},
 };
 

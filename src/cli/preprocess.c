@@ -44,7 +44,7 @@ cmd_preprocess(int argc, char **argv)
     int                    n_paths;
     struct cli_prep        prep;
     cli_prep_init(&prep);
-    struct cli_flag_group groups[] = {{preprocess_flags, &a, NULL, NULL, NULL},
+    struct cli_flag_group groups[] = {{.flags = preprocess_flags, .ctx = &a},
                                       cli_prep_group(&prep)};
     int                   n_groups = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_flags("preprocess", argc, argv, groups, n_groups, paths,

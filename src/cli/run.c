@@ -93,7 +93,7 @@ cmd_run(int argc, char **argv)
     struct cli_prep   prep;
     cli_prep_init(&prep);
     const char           *model_path = NULL;
-    struct cli_flag_group groups[]   = {{run_flags, &a, NULL, NULL, NULL}, cli_input_group(&in),
+    struct cli_flag_group groups[]   = {{.flags = run_flags, .ctx = &a}, cli_input_group(&in),
                                         cli_prep_group(&prep)};
     int                   n_groups   = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_model_inputs("run", argc, argv, groups, n_groups, &in, &model_path);

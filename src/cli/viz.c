@@ -140,8 +140,8 @@ static const struct cli_flag trick_flags[] = {
 int
 cli_viz_groups(struct cli_viz *v, struct cli_flag_group groups[CLI_VIZ_GROUPS])
 {
-    groups[0] = (struct cli_flag_group){picture_flags, v, NULL, "pictures:", NULL};
-    groups[1] = (struct cli_flag_group){trick_flags, v, NULL, "tricks:", NULL};
+    groups[0] = (struct cli_flag_group){.flags = picture_flags, .ctx = v, .title = "pictures:"};
+    groups[1] = (struct cli_flag_group){.flags = trick_flags, .ctx = v, .title = "tricks:"};
     groups[2] = cli_prep_group(&v->prep);
     return CLI_VIZ_GROUPS;
 }

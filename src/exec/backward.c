@@ -278,11 +278,17 @@ lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_pha
                                g->path, g->values[v].name,
                                lrpx__dims_str(t->dims, t->rank, (char[128]){0}, 128));
         }
+        if (o->seed == LRPX_SEED_TARGETS && (!o->targets || o->n_targets != batch)) {
+            lrpx__free(sd);
+            return lrpx__error(&s->err, LRPX_EINVAL,
+                               "%s: %lld targets for a batch of %lld samples", g->path,
+                               (long long)(o->targets ? o->n_targets : 0), (long long)batch);
+        }
         for (int64_t b = 0; b < batch; b++) {
             const float *row = t->f32 + b * classes;
             int64_t      c   = 0;
-            if (o->seed == LRPX_SEED_TARGET) {
-                c = o->target;
+            if (o->seed == LRPX_SEED_TARGET || o->seed == LRPX_SEED_TARGETS) {
+                c = o->seed == LRPX_SEED_TARGET ? o->target : o->targets[b];
                 if (c < 0 || c >= classes) {
                     lrpx__free(sd);
                     return lrpx__error(&s->err, LRPX_EINVAL,

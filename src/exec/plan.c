@@ -233,8 +233,8 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
     for (int i = 0; i < n_feeds; i++) {
         int v       = feeds[i].value;
         x->vals[v]  = feeds[i].t;      /* shape; data may be NULL (trial) */
-        x->known[v] = 0;
-        x->fed[v]   = 1;
+        x->known[v] = feeds[i].as_const;
+        x->fed[v]   = !feeds[i].as_const;
     }
 
     lrpx_status rc = LRPX_OK;

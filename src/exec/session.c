@@ -120,7 +120,7 @@ lrpx_session_set_input(lrpx_session *s, const char *name, lrpx_dtype dtype, int 
         f = &s->feeds[0];
     } else {
         for (int i = 0; i < s->n_feeds && !f; i++)
-            if (strcmp(g->values[s->feeds[i].value].name, name) == 0)
+            if (!s->feeds[i].as_const && strcmp(g->values[s->feeds[i].value].name, name) == 0)
                 f = &s->feeds[i];
         if (!f) {
             for (int v = 0; v < g->n_values && !f; v++)
@@ -188,6 +188,82 @@ lrpx_session_set_input(lrpx_session *s, const char *name, lrpx_dtype dtype, int 
     f->set = true;
     invalidate(s, !same);
     return LRPX_OK;
+}
+
+lrpx_status
+lrpx__session_set_const(lrpx_session *s, int v, const float *data)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    if (v < 0 || v >= g->n_values || g->values[v].kind != LRPX_VALUE_CONST ||
+        g->values[v].data.dtype != LRPX_DTYPE_FLOAT32)
+        return lrpx__error(&s->err, LRPX_EINVAL, "%s: value %d is not a float32 constant",
+                           g->path, v);
+    int k = 0;
+    while (k < s->n_feeds && !(s->feeds[k].as_const && s->feeds[k].value == v))
+        k++;
+    if (!data) {
+        if (k < s->n_feeds) {               /* drop it: the model's data again */
+            lrpx__free(s->feeds[k].t.data);
+            s->feeds[k] = s->feeds[--s->n_feeds];
+            s->const_gen++;
+            invalidate(s, true);
+        }
+        return LRPX_OK;
+    }
+    const struct lrpx_tensor *src = &g->values[v].data;
+    if (k == s->n_feeds) {
+        /* room for this one and every overridable initializer that
+         * lrpx_session_set_input may still append */
+        int n_over = 0;
+        for (int i = 0; i < g->n_values; i++)
+            n_over += g->values[i].overridable;
+        struct lrpx_feed *nf =
+            lrpx__realloc(s->feeds, (size_t)(s->n_feeds + n_over + 2) * sizeof *nf);
+        if (!nf)
+            return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory");
+        s->feeds = nf;
+        memset(&nf[k], 0, sizeof nf[k]);
+        nf[k].t = *src;
+        nf[k].t.data = lrpx__malloc((size_t)(src->n_elems ? src->n_elems : 1) * sizeof(float));
+        if (!nf[k].t.data)
+            return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory");
+        nf[k].value    = v;
+        nf[k].set      = true;
+        nf[k].as_const = true;
+        s->n_feeds++;
+    }
+    memcpy(s->feeds[k].t.data, data, (size_t)src->n_elems * sizeof(float));
+    s->const_gen++;
+    invalidate(s, true);                    /* weights are packed per plan */
+    return LRPX_OK;
+}
+
+int
+lrpx__session_n_inputs(const lrpx_session *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_feeds; i++)
+        n += !s->feeds[i].as_const;
+    return n;
+}
+
+lrpx_status
+lrpx__session_sync_consts(lrpx_session *dst, const lrpx_session *src)
+{
+    lrpx_status rc = LRPX_OK;
+    for (int i = dst->n_feeds - 1; i >= 0 && rc == LRPX_OK; i--) {
+        if (!dst->feeds[i].as_const)
+            continue;
+        bool kept = false;
+        for (int k = 0; k < src->n_feeds && !kept; k++)
+            kept = src->feeds[k].as_const && src->feeds[k].value == dst->feeds[i].value;
+        if (!kept)
+            rc = lrpx__session_set_const(dst, dst->feeds[i].value, NULL);
+    }
+    for (int k = 0; k < src->n_feeds && rc == LRPX_OK; k++)
+        if (src->feeds[k].as_const)
+            rc = lrpx__session_set_const(dst, src->feeds[k].value, src->feeds[k].t.f32);
+    return rc;
 }
 
 lrpx_status

@@ -33,6 +33,8 @@ struct lrpx_plan {
 struct lrpx_feed {
     int                value;
     bool               set;
+    bool               as_const;  /* replaces a constant's data: the plan  */
+                                  /* still folds and packs it as a weight  */
     struct lrpx_tensor t;         /* data from lrpx__malloc                 */
 };
 
@@ -80,6 +82,9 @@ struct lrpx_session {
     struct lrpx_attr_report *attr_rep;
     int64_t            attr_n;       /* samples in attr_rep; 0: no result    */
     struct lrpx_session *aux;        /* lrpx_session_init'ed on first use     */
+    /* constant replacements (lrpx__session_set_const): bumped at each
+     * change; aux_const_gen: the value aux last copied them at */
+    uint64_t           const_gen, aux_const_gen;
     /* threads for the passes (lrpx_session_set_threads) and their pool,
      * made at the first pass that needs it (src/util/parallel.h) */
     int                n_threads;
@@ -128,6 +133,19 @@ lrpx_status lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *opts
 
 /* Make sure inputs are set and the forward pass is current. */
 lrpx_status lrpx__session_ensure_run(lrpx_session *s);
+
+/* Replace the data of constant (initializer) value v for this session's
+ * passes, as if the model had been loaded with it: the plan is rebuilt and
+ * treats it as a constant (weights stay "known" to the LRP rules). data:
+ * the value's element count of floats, copied. data NULL restores the
+ * model's own. Returns LRPX_OK, LRPX_EINVAL (not a float32 constant),
+ * LRPX_ENOMEM. */
+lrpx_status lrpx__session_set_const(lrpx_session *s, int v, const float *data);
+/* Give dst (a session of the same model) src's constant replacements, and
+ * only those. Returns what lrpx__session_set_const returns. */
+lrpx_status lrpx__session_sync_consts(lrpx_session *dst, const lrpx_session *src);
+/* The number of fed inputs (constant replacements not counted). */
+int         lrpx__session_n_inputs(const lrpx_session *s);
 
 /* The failure of a getter (a function taking a const session): writes the
  * session's message, which lrpx_session_errmsg then returns, and returns

@@ -6,7 +6,8 @@
  * The aux session is a second session of the same model, kept by the
  * caller's session (s->aux) so that its plan, made for the chunk's batch
  * size, survives from one call to the next; the caller's own input, plan
- * and buffers stay as they were. Every chunk has the same number of rows
+ * and buffers stay as they were. It gets the caller's replaced constants
+ * (lrpx__session_set_const: model-randomisation's weights). Every chunk has the same number of rows
  * (the last is padded with copies of its last row, whose results are
  * dropped): a different batch size would make the aux session plan again.
  * Rows do not interact (inference graphs), so the chunking changes
@@ -21,11 +22,12 @@ static lrpx_status
 aux_session(struct lrpx_meth *m, lrpx_session **out)
 {
     lrpx_session *s = m->s;
-    if (s->n_feeds != 1)
+    int           n_in = lrpx__session_n_inputs(s);
+    if (n_in != 1)
         return lrpx__error(&s->err, LRPX_EUNSUPPORTED,
                            "%s: %s feeds batches of perturbed inputs, which needs a model with "
                            "one fed input (this one has %d)", s->model->g.path,
-                           lrpx_attr_method_name(m->o->method), s->n_feeds);
+                           lrpx_attr_method_name(m->o->method), n_in);
     if (!s->aux) {
         lrpx_status rc = lrpx_session_init(s->model, &s->aux);
         if (rc != LRPX_OK) {
@@ -35,6 +37,13 @@ aux_session(struct lrpx_meth *m, lrpx_session **out)
             s->aux = NULL;
             return rc;
         }
+    }
+    if (s->aux_const_gen != s->const_gen) {       /* the caller's replaced weights */
+        lrpx_status rc = lrpx__session_sync_consts(s->aux, s);
+        if (rc != LRPX_OK)
+            return lrpx__error(&s->err, rc, "the second session for batches: %s",
+                               lrpx_session_errmsg(s->aux));
+        s->aux_const_gen = s->const_gen;
     }
     if (lrpx_session_threads(s->aux) != s->n_threads)
         lrpx_session_set_threads(s->aux, s->n_threads);

@@ -8,9 +8,9 @@
  *
  * A loop is split into at most n contiguous ranges, one per thread. Every
  * element is computed by the same code whichever thread runs it, so the
- * element-wise loops give the same bits for any thread count; split
- * matrix products may differ in the last bits between thread counts (see
- * docs/performance.md), never between runs. */
+ * element-wise loops give the same bits for any thread count; matrix
+ * products are split into blocks of a fixed size shared by the threads,
+ * so they too (see docs/performance.md). */
 #ifndef LRPX_PARALLEL_H
 #define LRPX_PARALLEL_H
 

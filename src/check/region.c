@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/eval.h"
+#include "check/metrics.h"
 
 int64_t
-lrpx__eval_n_patches(int64_t h, int64_t w, int patch_size)
+lrpx__check_n_patches(int64_t h, int64_t w, int patch_size)
 {
     if (patch_size < 1 || h < 1 || w < 1)
         return 0;
@@ -21,7 +21,7 @@ lrpx__eval_n_patches(int64_t h, int64_t w, int patch_size)
 }
 
 double
-lrpx__eval_aopc(const double *curve, int n_curve)
+lrpx__check_aopc(const double *curve, int n_curve)
 {
     if (n_curve < 1)
         return NAN;
@@ -45,9 +45,9 @@ by_key(const void *pa, const void *pb)
 
 /* Fill value of the baseline over the n values of z (section 1.1). */
 static float
-baseline(const float *z, int64_t n, const struct lrpx_eval_region_opts *o)
+baseline(const float *z, int64_t n, const struct lrpx_check_region_opts *o)
 {
-    if (o->baseline == LRPX_EVAL_BASELINE_VALUE)
+    if (o->baseline == LRPX_CHECK_BASELINE_VALUE)
         return (float)o->baseline_value;
     float  lo = z[0], hi = z[0];
     double s  = 0.0;
@@ -56,8 +56,8 @@ baseline(const float *z, int64_t n, const struct lrpx_eval_region_opts *o)
         hi = fmaxf(hi, z[i]);
         s += z[i];
     }
-    return o->baseline == LRPX_EVAL_BASELINE_BLACK ? lo
-         : o->baseline == LRPX_EVAL_BASELINE_WHITE ? hi : (float)(s / (double)n);
+    return o->baseline == LRPX_CHECK_BASELINE_BLACK ? lo
+         : o->baseline == LRPX_CHECK_BASELINE_WHITE ? hi : (float)(s / (double)n);
 }
 
 static int64_t
@@ -89,7 +89,7 @@ pad_geometry(int64_t h, int64_t w, int64_t p)
 /* Patch scores, ordered: order[k] is the k-th patch to remove. */
 static void
 order_patches(const float *a, int64_t a_c, int64_t h, int64_t w, const struct pad *g,
-              int64_t p, enum lrpx_eval_order ord, struct patch *order)
+              int64_t p, enum lrpx_check_order ord, struct patch *order)
 {
     int64_t bw = g->wp / p, n = (g->hp / p) * bw;
     for (int64_t j = 0; j < n; j++)
@@ -101,23 +101,23 @@ order_patches(const float *a, int64_t a_c, int64_t h, int64_t w, const struct pa
                 int64_t j = ((y + g->top) / p) * bw + (x + g->left) / p;
                 order[j].key += a[(k * h + y) * w + x];
             }
-    if (ord == LRPX_EVAL_ORDER_MORF)
+    if (ord == LRPX_CHECK_ORDER_MORF)
         for (int64_t j = 0; j < n; j++)
             order[j].key = -order[j].key;
     qsort(order, (size_t)n, sizeof *order, by_key);
 }
 
 lrpx_status
-lrpx__eval_region_perturbation(const float *x, const float *a, int64_t a_c, int64_t c,
-                               int64_t h, int64_t w, const struct lrpx_eval_region_opts *o,
-                               lrpx__eval_predict_fn predict, void *ctx, double *curve,
+lrpx__check_region_perturbation(const float *x, const float *a, int64_t a_c, int64_t c,
+                               int64_t h, int64_t w, const struct lrpx_check_region_opts *o,
+                               lrpx__check_predict_fn predict, void *ctx, double *curve,
                                int *n_curve)
 {
     *n_curve = 0;
     if (!x || !a || !o || !predict || !curve || c < 1 || h < 1 || w < 1 ||
         (a_c != c && a_c != 1) || o->patch_size < 1 || o->regions < 1 || o->batch < 1 ||
-        (unsigned)o->order >= LRPX_EVAL_ORDER_COUNT ||
-        (unsigned)o->baseline >= LRPX_EVAL_BASELINE_COUNT)
+        (unsigned)o->order >= LRPX_CHECK_ORDER_COUNT ||
+        (unsigned)o->baseline >= LRPX_CHECK_BASELINE_COUNT)
         return LRPX_EINVAL;
     int64_t    p = o->patch_size, n = c * h * w;
     struct pad g = pad_geometry(h, w, p);

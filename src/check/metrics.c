@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/eval.h"
+#include "check/metrics.h"
 
 void
-lrpx__eval_normalise_abs(float *a, int64_t n, bool normalise, bool abs)
+lrpx__check_normalise_abs(float *a, int64_t n, bool normalise, bool abs)
 {
     if (normalise) {
         float m = 0.0f;
@@ -25,7 +25,7 @@ lrpx__eval_normalise_abs(float *a, int64_t n, bool normalise, bool abs)
 }
 
 double
-lrpx__eval_relevance_mass(const float *a, const uint8_t *s, int64_t n)
+lrpx__check_relevance_mass(const float *a, const uint8_t *s, int64_t n)
 {
     double in = 0.0, all = 0.0;
     bool   any = false;
@@ -40,7 +40,7 @@ lrpx__eval_relevance_mass(const float *a, const uint8_t *s, int64_t n)
 }
 
 double
-lrpx__eval_cosine(const float *a, const float *b, int64_t n)
+lrpx__check_cosine(const float *a, const float *b, int64_t n)
 {
     double ab = 0.0, aa = 0.0, bb = 0.0;
     for (int64_t i = 0; i < n; i++) {
@@ -85,7 +85,7 @@ rank_average(const float *v, int64_t n, struct keyed *k, double *r)
 }
 
 lrpx_status
-lrpx__eval_spearman(const float *a, const float *b, int64_t n, double *out)
+lrpx__check_spearman(const float *a, const float *b, int64_t n, double *out)
 {
     *out = NAN;
     if (n < 2)
@@ -151,7 +151,7 @@ ssim_plane(const float *a, const float *b, int64_t h, int64_t w, double range)
 }
 
 lrpx_status
-lrpx__eval_ssim(const float *a, const float *b, int64_t c, int64_t h, int64_t w, double *out)
+lrpx__check_ssim(const float *a, const float *b, int64_t c, int64_t h, int64_t w, double *out)
 {
     *out = NAN;
     if (c < 1 || h < SSIM_WIN || w < SSIM_WIN)

@@ -12,8 +12,8 @@
  * accumulated in double; Quantus sums in float32 (numpy pairwise), so
  * results differ from its in about the 7th digit.
  */
-#ifndef LRPX_EVAL_H
-#define LRPX_EVAL_H
+#ifndef LRPX_CHECK_METRICS_H
+#define LRPX_CHECK_METRICS_H
 
 #include "lrpx_internal.h"
 
@@ -21,24 +21,24 @@
 
 /* In place: normalise (a /= max|a| over the n values; nothing when all are
  * 0), then abs (a = |a|), each only when asked. */
-void   lrpx__eval_normalise_abs(float *a, int64_t n, bool normalise, bool abs);
+void   lrpx__check_normalise_abs(float *a, int64_t n, bool normalise, bool abs);
 
 /* ---- localisation ---- */
 
 /* RelevanceMassAccuracy (section 8): sum(a * [s]) / sum(a) over n values,
  * s nonzero = inside. NaN for an empty mask; +-inf or NaN for a zero
  * total. */
-double lrpx__eval_relevance_mass(const float *a, const uint8_t *s, int64_t n);
+double lrpx__check_relevance_mass(const float *a, const uint8_t *s, int64_t n);
 
 /* ---- similarity of two maps ---- */
 
 /* Cosine similarity a.b / (|a| |b|); NaN when either is all zero. (Quantus's
  * `cosine` similarity_func is the distance, 1 minus this.) */
-double lrpx__eval_cosine(const float *a, const float *b, int64_t n);
+double lrpx__check_cosine(const float *a, const float *b, int64_t n);
 /* Spearman rank correlation (scipy.stats.spearmanr): the Pearson
  * correlation of the ranks, ties given their average rank; NaN when either
  * map is constant. Allocates 3n doubles and n int64s; LRPX_ENOMEM. */
-lrpx_status lrpx__eval_spearman(const float *a, const float *b, int64_t n, double *out);
+lrpx_status lrpx__check_spearman(const float *a, const float *b, int64_t n, double *out);
 /* SSIM as Quantus's `ssim` similarity_func computes it with
  * skimage.metrics.structural_similarity: data range = max - min over both
  * maps, 7 x 7 uniform window, K1 = 0.01, K2 = 0.03, sample covariance
@@ -46,32 +46,32 @@ lrpx_status lrpx__eval_spearman(const float *a, const float *b, int64_t n, doubl
  * (3 pixels cut at each border). Maps are C x H x W: the SSIM of each
  * channel plane with the common data range, averaged over channels.
  * LRPX_EINVAL when H or W < 7; NaN when both maps are one constant. */
-lrpx_status lrpx__eval_ssim(const float *a, const float *b, int64_t c, int64_t h, int64_t w,
+lrpx_status lrpx__check_ssim(const float *a, const float *b, int64_t c, int64_t h, int64_t w,
                             double *out);
 
 /* ---- faithfulness: region perturbation (section 3) ---- */
 
-enum lrpx_eval_order {
-    LRPX_EVAL_ORDER_MORF = 0,     /* most relevant first  */
-    LRPX_EVAL_ORDER_LERF,         /* least relevant first */
-    LRPX_EVAL_ORDER_COUNT
+enum lrpx_check_order {
+    LRPX_CHECK_ORDER_MORF = 0,     /* most relevant first  */
+    LRPX_CHECK_ORDER_LERF,         /* least relevant first */
+    LRPX_CHECK_ORDER_COUNT
 };
 
 /* What a removed patch is filled with (section 1.1), computed again at
  * every step on the current (padded) array. */
-enum lrpx_eval_baseline {
-    LRPX_EVAL_BASELINE_BLACK = 0, /* min                 */
-    LRPX_EVAL_BASELINE_WHITE,     /* max                 */
-    LRPX_EVAL_BASELINE_MEAN,      /* mean (drifts)       */
-    LRPX_EVAL_BASELINE_VALUE,     /* a constant          */
-    LRPX_EVAL_BASELINE_COUNT
+enum lrpx_check_baseline {
+    LRPX_CHECK_BASELINE_BLACK = 0, /* min                 */
+    LRPX_CHECK_BASELINE_WHITE,     /* max                 */
+    LRPX_CHECK_BASELINE_MEAN,      /* mean (drifts)       */
+    LRPX_CHECK_BASELINE_VALUE,     /* a constant          */
+    LRPX_CHECK_BASELINE_COUNT
 };
 
-struct lrpx_eval_region_opts {
+struct lrpx_check_region_opts {
     int                     patch_size;       /* P >= 1 (Quantus: 8)          */
-    enum lrpx_eval_order    order;            /* (morf)                       */
+    enum lrpx_check_order    order;            /* (morf)                       */
     int                     regions;          /* patches removed (100)        */
-    enum lrpx_eval_baseline baseline;         /* (black)                      */
+    enum lrpx_check_baseline baseline;         /* (black)                      */
     double                  baseline_value;   /* for BASELINE_VALUE           */
     int                     batch;            /* perturbed inputs per predict
                                                  call, >= 1                   */
@@ -80,7 +80,7 @@ struct lrpx_eval_region_opts {
 /* The model's score for the explained class of n samples (each C x H x W,
  * consecutive in x): scores[i] = f(x_i). Returns LRPX_OK or an error whose
  * message the callback keeps. */
-typedef lrpx_status (*lrpx__eval_predict_fn)(void *ctx, const float *x, int64_t n,
+typedef lrpx_status (*lrpx__check_predict_fn)(void *ctx, const float *x, int64_t n,
                                              double *scores);
 
 /* RegionPerturbation for one sample x (C x H x W) and its map a (a_c
@@ -95,16 +95,16 @@ typedef lrpx_status (*lrpx__eval_predict_fn)(void *ctx, const float *x, int64_t 
  * (curve holds at least min(regions, patches) doubles).
  * Returns LRPX_OK, LRPX_EINVAL (bad options or sizes), LRPX_ENOMEM, or
  * what predict returned. */
-lrpx_status lrpx__eval_region_perturbation(const float *x, const float *a, int64_t a_c,
+lrpx_status lrpx__check_region_perturbation(const float *x, const float *a, int64_t a_c,
                                            int64_t c, int64_t h, int64_t w,
-                                           const struct lrpx_eval_region_opts *o,
-                                           lrpx__eval_predict_fn predict, void *ctx,
+                                           const struct lrpx_check_region_opts *o,
+                                           lrpx__check_predict_fn predict, void *ctx,
                                            double *curve, int *n_curve);
 /* Number of patches of an H x W plane for patch size P (after padding). */
-int64_t lrpx__eval_n_patches(int64_t h, int64_t w, int patch_size);
+int64_t lrpx__check_n_patches(int64_t h, int64_t w, int patch_size);
 /* AOPC of a region-perturbation curve (Samek et al. 2017, eq. 12):
  * the mean over k = 0..K of f(x) - f(x after k patches), with the k = 0
  * term 0: sum(curve) / (K + 1). NaN for K = 0. */
-double  lrpx__eval_aopc(const double *curve, int n_curve);
+double  lrpx__check_aopc(const double *curve, int n_curve);
 
-#endif /* LRPX_EVAL_H */
+#endif /* LRPX_CHECK_METRICS_H */
