@@ -19,7 +19,7 @@ build_pkgs=(
   build-essential pkg-config meson ninja-build
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   libopenblas-dev libjpeg62-turbo-dev libpng-dev libcjson-dev
-  check valgrind
+  check valgrind libxml2-dev
   libonnx-testdata
   python3 python3-numpy python3-pytest python3-pip python3-venv python3-torch
   python3-torchvision python3-skimage python3-pil man-db

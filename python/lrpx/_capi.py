@@ -108,7 +108,8 @@ class ValueInfo(Structure):
 class LoadOptions(Structure):
     _fields_ = [("max_file_bytes", c_int64), ("max_nodes", c_int64),
                 ("max_tensor_bytes", c_int64), ("max_total_bytes", c_int64),
-                ("fold_batchnorm", c_int), ("allow_unsupported", c_int)]
+                ("fold_batchnorm", c_int), ("allow_unsupported", c_int),
+                ("randomize_layers", c_int), ("randomize_seed", c_uint64)]
 
 
 class LrpOptions(Structure):

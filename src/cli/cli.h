@@ -464,5 +464,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_gradient(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif /* LRPX_CLI_H */

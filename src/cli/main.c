@@ -30,6 +30,8 @@ static const struct command commands[] = {
     {"eval",       "MODEL INPUT...", "score explanations with Quantus's metrics", cmd_eval},
     {"compare",    "--models ...", "every model x method over the same inputs: a report",
      cmd_compare},
+    {"check",      "MODEL --spec F", "CI gate: the model and its explanations against a spec",
+     cmd_check},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -13,6 +13,7 @@ struct lrpx_model {
     uint8_t                 *folded;         /* per node, from the load-time   */
                                              /* trial plan; NULL if none ran   */
     int64_t                  n_params;
+    int                      n_randomized;   /* layers randomize_layers redrew */
 };
 
 struct lrpx_plan {
