@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -32,6 +33,14 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\n(see 'lrpx %s --help')\n", cmd);
     va_end(ap);
     return CLI_USAGE;
+}
+
+double
+cli_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 bool
@@ -256,6 +265,15 @@ cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
     if (lrpx_npy_write(path, v->dtype, v->rank, v->dims, v->data, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "%s", err);
     return CLI_OK;
+}
+
+void
+cli_put_number(FILE *f, double v, int digits, const char *nonfinite)
+{
+    if (isfinite(v))
+        fprintf(f, "%.*g", digits, v);
+    else
+        fputs(nonfinite, f);
 }
 
 void

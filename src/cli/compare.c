@@ -46,19 +46,18 @@ static const char compare_usage[] =
     "--models, --inputs and --metrics take several values each.\n";
 
 #define MAX_MODELS   16
-#define MAX_METRICS  32
+#define MAX_METRICS  CLI_MAX_METRICS
 #define MAX_GRID     64
 
 struct compare_args {
     struct cli_method meth;
     struct cli_prep   prep;
     struct cli_inputs in;
+    struct cli_scoring sc;           /* --metrics, --mask, --seed, --batch */
     const char       *models[MAX_MODELS];
     int               n_models;
-    const char       *metrics[MAX_METRICS];
-    int               n_metrics;
-    const char       *out_dir, *mask;
-    int               target, seed, batch, grid_inputs;
+    const char       *out_dir;
+    int               target, grid_inputs;
     bool              resume;
 };
 
@@ -82,22 +81,6 @@ arg_input(void *ctx, const char *val, char *msg, size_t size)
     return cli_inputs_positional("compare", &a->in, &val, 1) == CLI_OK ? CLI_OK : CLI_FAIL;
 }
 
-static int
-arg_metric(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct compare_args *a = ctx;
-    lrpx_metric         *m;
-    if (a->n_metrics == MAX_METRICS) {
-        snprintf(msg, size, "at most %d", MAX_METRICS);
-        return CLI_USAGE;
-    }
-    if (lrpx_metric_parse(val, &m, msg, size) != LRPX_OK)
-        return CLI_USAGE;
-    lrpx_metric_free(m);
-    a->metrics[a->n_metrics++] = val;
-    return CLI_OK;
-}
-
 #define ARG(field) offsetof(struct compare_args, field)
 static const struct cli_flag compare_flags[] = {
     {"--models", "--model", "A.onnx ...", "the models (several values)", CLI_CALL,
@@ -106,23 +89,10 @@ static const struct cli_flag compare_flags[] = {
      "the inputs: images, folders of images, .npy arrays (a\n"
      "file of N rows is N inputs); the same for every model",
      CLI_CALL, .call = arg_input, .need = "files or folders"},
-    {"--metrics", "--metric", "SPEC ...",
-     "metrics as lrpx eval takes them, NAME[:k=v,...] (several\n"
-     "values; lrpx eval --list-metrics describes them)",
-     CLI_CALL, .call = arg_metric, .need = "a metric"},
     {"-o", NULL, "REPORT_DIR", "the report folder (made if missing)", CLI_STRING,
      ARG(out_dir), .need = "a folder"},
     {"--target", NULL, "K", "explain and score class K (default: the predicted one)",
      CLI_INT, ARG(target), .lo = 0, .hi = 1e9},
-    {"--mask", NULL, "FILE|x,y,w,h",
-     "localisation mask for every input (as lrpx eval --mask)", CLI_STRING, ARG(mask),
-     .need = "a file or x,y,w,h"},
-    {"--seed", NULL, "N",
-     "lrpx's generator: the metrics' noise and uniform baseline,\n"
-     "and the smoothgrad family's noise (default 0)",
-     CLI_INT, ARG(seed), .lo = 0, .hi = 2147483647},
-    {"--batch", NULL, "N", "perturbed inputs per session pass (default 16)", CLI_INT,
-     ARG(batch), .lo = 1, .hi = 4096},
     {"--grid-inputs", NULL, "N", "inputs drawn in grid.png (default 4; 0: no grid)", CLI_INT,
      ARG(grid_inputs), .lo = 0, .hi = MAX_GRID},
     {"--resume", NULL, NULL, "keep the results REPORT_DIR already holds for this\n"
@@ -197,14 +167,6 @@ unit_at(const struct run *r, int mi, int k, int64_t i)
     return &r->units[((int64_t)mi * r->n_methods + k) * r->n_inputs + i];
 }
 
-static double
-now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* FNV-1a over the arguments that decide the results (not -o, --resume,
  * --grid-inputs), so --resume only reuses units of the same run. */
 static uint64_t
@@ -271,13 +233,11 @@ text_write(struct text *t, const char *path)
     return rc;
 }
 
+/* Exact round trip through the unit files */
 static void
 put_num(FILE *f, double v)
 {
-    if (isfinite(v))
-        fprintf(f, "%.17g", v);
-    else
-        fputs("nan", f);
+    cli_put_number(f, v, 17, "nan");
 }
 
 static void
@@ -299,7 +259,7 @@ unit_save(const struct run *r, int mi, int k, int64_t i, const struct unit *u)
     fprintf(t.f, "lrpx-compare-unit 1 %016llx\ntime ", (unsigned long long)r->key);
     put_num(t.f, u->time);
     fprintf(t.f, "\ntarget %lld\n", (long long)u->target);
-    for (int j = 0; j < r->a->n_metrics; j++) {
+    for (int j = 0; j < r->a->sc.n_metrics; j++) {
         fprintf(t.f, "metric %d %d ", j, u->kind[j]);
         put_num(t.f, u->score[j]);
         fputc(' ', t.f);
@@ -370,7 +330,7 @@ unit_load(const struct run *r, int mi, int k, int64_t i, struct unit *u)
     p += ok ? 8 : 0;
     ok = ok && next_num(&p, &v);
     u->target = (int64_t)v;
-    for (int j = 0; ok && j < r->a->n_metrics; j++) {
+    for (int j = 0; ok && j < r->a->sc.n_metrics; j++) {
         double jj, kind, n;
         ok = !strncmp(p, "\nmetric ", 8);
         p += ok ? 8 : 0;
@@ -454,10 +414,10 @@ compute_unit(struct run *r, lrpx_session *s, const struct cli_batch *b, int64_t 
         ao.lrp.target = a->target;
     }
     lrpx_status st = lrpx_session_set_input(s, b->name, xi.dtype, xi.rank, xi.dims, xi.data);
-    double      t0 = now_s();
+    double      t0 = cli_now_ms();
     if (st == LRPX_OK)
         st = lrpx_session_attribute(s, &ao);
-    u->time = now_s() - t0;
+    u->time = (cli_now_ms() - t0) / 1e3;
     lrpx_attr_report rep;
     if (st == LRPX_OK && (st = lrpx_session_attribution(s, &mv)) == LRPX_OK)
         st = lrpx_session_attribution_report(s, 0, &rep);
@@ -479,32 +439,27 @@ compute_unit(struct run *r, lrpx_session *s, const struct cli_batch *b, int64_t 
     eo.attr       = &mv;
     eo.method     = &ao;
     eo.mask       = mask;
-    eo.seed       = (uint64_t)a->seed;
-    eo.max_batch  = a->batch;
+    eo.seed       = (uint64_t)a->sc.seed;
+    eo.max_batch  = a->sc.batch;
     int rc = CLI_OK;
-    for (int j = 0; j < a->n_metrics && rc == CLI_OK; j++) {
-        lrpx_metric      *m;
+    char what[512];
+    snprintf(what, sizeof what, "%s, %s", label, r->input_label[i]);
+    for (int j = 0; j < a->sc.n_metrics && rc == CLI_OK; j++) {
         lrpx_eval_result *res = NULL;
         lrpx_eval_sample  es;
-        lrpx_metric_parse(a->metrics[j], &m, NULL, 0);     /* checked while parsing */
-        if (!m || lrpx_session_evaluate(s, m, &eo, &res) != LRPX_OK ||
-            lrpx_eval_result_sample(res, 0, &es) != LRPX_OK) {
-            rc = m ? cli_error("compare", "%s, %s, %s: %s", a->metrics[j], label,
-                               r->input_label[i], lrpx_session_errmsg(s))
-                   : cli_error("compare", "out of memory");
-        } else {
-            u->kind[j]    = (int)es.kind;
-            u->score[j]   = es.score;
-            u->summary[j] = es.summary;
-            u->n_curve[j] = es.n_curve;
-            u->curve[j]   = es.n_curve ? malloc((size_t)es.n_curve * sizeof(double)) : NULL;
-            if (es.n_curve && !u->curve[j])
-                rc = cli_error("compare", "out of memory");
-            else if (es.n_curve)
-                memcpy(u->curve[j], es.curve, (size_t)es.n_curve * sizeof(double));
-        }
+        if ((rc = cli_score("compare", s, a->sc.metrics[j], &eo, what, &res)) != CLI_OK)
+            break;
+        lrpx_eval_result_sample(res, 0, &es);
+        u->kind[j]    = (int)es.kind;
+        u->score[j]   = es.score;
+        u->summary[j] = es.summary;
+        u->n_curve[j] = es.n_curve;
+        u->curve[j]   = es.n_curve ? malloc((size_t)es.n_curve * sizeof(double)) : NULL;
+        if (es.n_curve && !u->curve[j])
+            rc = cli_error("compare", "out of memory");
+        else if (es.n_curve)
+            memcpy(u->curve[j], es.curve, (size_t)es.n_curve * sizeof(double));
         lrpx_eval_result_free(res);
-        lrpx_metric_free(m);
     }
     if (rc == CLI_OK && i < a->grid_inputs) {
         u->map   = map;
@@ -570,8 +525,8 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
                        "%s", path, (long long)n, (long long)r->n_inputs, a->models[0]);
         goto done;
     }
-    if (a->mask) {
-        if ((rc = cli_eval_mask("compare", a->mask, b, &mask_npy, &box, &mv)) != CLI_OK)
+    if (a->sc.mask) {
+        if ((rc = cli_eval_mask("compare", a->sc.mask, b, &mask_npy, &box, &mv)) != CLI_OK)
             goto done;
         mask = &mv;
     }
@@ -586,7 +541,7 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
                 (i >= a->grid_inputs || map_load(r, mi, k, i, b->view.n_elems / n, u))) {
                 u->done = true;
             } else {
-                double t0 = now_s();
+                double t0 = cli_now_ms();
                 unit_clear(u);
                 if ((rc = compute_unit(r, s, b, i, &ao, mask, r->method_label[k], u)) != CLI_OK)
                     break;
@@ -602,7 +557,7 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
                     break;
                 u->done = true;
                 r->n_computed++;
-                r->t_computed += now_s() - t0;
+                r->t_computed += (cli_now_ms() - t0) / 1e3;
             }
             r->n_done++;
             progress(r, mi, k);
@@ -742,15 +697,9 @@ static void
 json_stat(FILE *f, const char *key, struct stat_ms s)
 {
     fprintf(f, "\"%s\": {\"mean\": ", key);
-    if (isfinite(s.mean))
-        fprintf(f, "%.9g", s.mean);
-    else
-        fputs("null", f);
+    cli_put_number(f, s.mean, 9, "null");
     fputs(", \"se\": ", f);
-    if (isfinite(s.se))
-        fprintf(f, "%.9g", s.se);
-    else
-        fputs("null", f);
+    cli_put_number(f, s.se, 9, "null");
     fprintf(f, ", \"n\": %lld}", (long long)s.n);
 }
 
@@ -808,10 +757,10 @@ write_summary(const struct run *r, int argc, char **argv)
     /* summary.md */
     fprintf(md.f, "# lrpx compare\n\n%lld inputs, mean ± standard error over the inputs "
             "(each input scored on its own).\n\n| model | method |", (long long)r->n_inputs);
-    for (int j = 0; j < a->n_metrics; j++)
-        fprintf(md.f, " %s |", a->metrics[j]);
+    for (int j = 0; j < a->sc.n_metrics; j++)
+        fprintf(md.f, " %s |", a->sc.metrics[j]);
     fputs(" explanation time (ms) |\n|---|---|", md.f);
-    for (int j = 0; j <= a->n_metrics; j++)
+    for (int j = 0; j <= a->sc.n_metrics; j++)
         fputs("---|", md.f);
     fputc('\n', md.f);
     /* summary.csv */
@@ -828,11 +777,11 @@ write_summary(const struct run *r, int argc, char **argv)
         cli_json_string(js.f, r->input_label[i]);
     }
     fputs("], \"metrics\": [", js.f);
-    for (int j = 0; j < a->n_metrics; j++) {
+    for (int j = 0; j < a->sc.n_metrics; j++) {
         const char *what, *better;
-        metric_meaning(a->metrics[j], &what, &better);
+        metric_meaning(a->sc.metrics[j], &what, &better);
         fprintf(js.f, "%s{\"spec\": ", j ? ", " : "");
-        cli_json_string(js.f, a->metrics[j]);
+        cli_json_string(js.f, a->sc.metrics[j]);
         fprintf(js.f, ", \"number\": \"%s\", \"better\": \"%s\"}", what, better);
     }
     fputs("], \"results\": [", js.f);
@@ -844,10 +793,10 @@ write_summary(const struct run *r, int argc, char **argv)
             fputs(", \"method\": ", js.f);
             cli_json_string(js.f, r->method_label[k]);
             fputs(", \"metrics\": {", js.f);
-            for (int j = -1; j < a->n_metrics; j++) {
+            for (int j = -1; j < a->sc.n_metrics; j++) {
                 column(r, mi, k, j, v);
                 struct stat_ms st   = stats(v, r->n_inputs);
-                const char    *name = j < 0 ? "explanation_time_ms" : a->metrics[j];
+                const char    *name = j < 0 ? "explanation_time_ms" : a->sc.metrics[j];
                 if (j >= 0)
                     md_cell(md.f, st);
                 cli_csv_field(csv.f, r->model_label[mi]);
@@ -884,10 +833,10 @@ write_summary(const struct run *r, int argc, char **argv)
         }
     fputs("]}\n", js.f);
     fputs("\nThe number averaged per metric, and which way is better:\n\n", md.f);
-    for (int j = 0; j < a->n_metrics; j++) {
+    for (int j = 0; j < a->sc.n_metrics; j++) {
         const char *what, *better;
-        metric_meaning(a->metrics[j], &what, &better);
-        fprintf(md.f, "* `%s`: %s (%s is better)\n", a->metrics[j], what, better);
+        metric_meaning(a->sc.metrics[j], &what, &better);
+        fprintf(md.f, "* `%s`: %s (%s is better)\n", a->sc.metrics[j], what, better);
     }
     fputs("\nCurves: curves.svg (curves.png); heatmaps: grid.png.\n", md.f);
     free(v);
@@ -1030,7 +979,7 @@ draw_panel(struct canvas *c, const struct run *r, const struct figure *fg, int r
     lo -= pad;
     hi += pad;
     char title[512], buf[64];
-    snprintf(title, sizeof title, "%s: %s", r->model_label[mi], r->a->metrics[j]);
+    snprintf(title, sizeof title, "%s: %s", r->model_label[mi], r->a->sc.metrics[j]);
     if (strlen(title) > 58)
         memcpy(title + 55, "...", 4);
     cv_text(c, (px0 + px1) / 2, oy + 14, title, 1);
@@ -1090,8 +1039,8 @@ write_curves(const struct run *r)
     if (!fg)
         return cli_error("compare", "out of memory");
     fg->n_cols = a->n_models;
-    for (int j = 0; j < a->n_metrics; j++)
-        if (plotted(a->metrics[j]) && unit_at(r, 0, 0, 0)->n_curve[j] > 0)
+    for (int j = 0; j < a->sc.n_metrics; j++)
+        if (plotted(a->sc.metrics[j]) && unit_at(r, 0, 0, 0)->n_curve[j] > 0)
             fg->rows[fg->n_rows++] = j;
     for (int mi = 0; mi < a->n_models; mi++)
         for (int row = 0; row < fg->n_rows; row++)
@@ -1185,7 +1134,7 @@ guard_files(const struct compare_args *a)
         cli_guard_model(NULL, a->models[mi]);
     cli_guard_inputs(&a->in);
     cli_method_guard(&a->meth);
-    cli_guard_input(a->mask, "the mask");
+    cli_guard_input(a->sc.mask, "the mask");
     if (a->prep.preset)
         cli_guard_input(a->prep.preset, "the preprocessing file");
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
@@ -1207,7 +1156,7 @@ cmd_compare(int argc0, char **argv0)
 {
     int                 argc;
     char              **argv = expand_lists(argc0, argv0, &argc);
-    struct compare_args a    = {.target = -1, .batch = 0, .grid_inputs = 4};
+    struct compare_args a    = {.target = -1, .grid_inputs = 4};
     struct run          r    = {.a = &a};
     lrpx_pixmap       **cells  = NULL;
     char              **labels = NULL;
@@ -1216,27 +1165,28 @@ cmd_compare(int argc0, char **argv0)
         return cli_error("compare", "out of memory");
     cli_method_init(&a.meth, true);
     cli_prep_init(&a.prep);
-    struct cli_flag_group groups[3] = {
+    struct cli_flag_group groups[4] = {
         {.flags = compare_flags, .ctx = &a},
+        cli_scoring_group(&a.sc),
         cli_method_group(&a.meth),
         cli_prep_group(&a.prep),
     };
-    groups[1].skip = "--seed --noise";      /* compare's own --seed; no noise file */
+    groups[2].skip = "--seed --noise";      /* the scoring --seed; no noise file */
     const char *pos[1];
     int         n_pos;
-    rc = cli_parse_flags("compare", argc, argv, groups, 3, pos, 0, &n_pos);
+    rc = cli_parse_flags("compare", argc, argv, groups, 4, pos, 0, &n_pos);
     if (rc == CLI_HELP) {
         fputs(compare_usage, stdout);
         fputs("\n", stdout);
         cli_method_help(stdout, &a.meth);
-        cli_print_flags(stdout, groups, 3);
+        cli_print_flags(stdout, groups, 4);
         cli_method_help_rules(stdout);
         rc = CLI_OK;
         goto done;
     }
     if (rc != CLI_OK)
         goto done;
-    if (a.n_models == 0 || a.in.n == 0 || a.n_metrics == 0 || !a.out_dir) {
+    if (a.n_models == 0 || a.in.n == 0 || a.sc.n_metrics == 0 || !a.out_dir) {
         rc = cli_usage_error("compare", "--models, --inputs, --metrics and -o are needed");
         goto done;
     }
@@ -1249,7 +1199,7 @@ cmd_compare(int argc0, char **argv0)
     if ((rc = make_dir(a.out_dir)) != CLI_OK || (rc = make_dir(units)) != CLI_OK ||
         (rc = cli_method_load("compare", &a.meth)) != CLI_OK)
         goto done;
-    a.meth.ao.seed = (uint64_t)a.seed;
+    a.meth.ao.seed = (uint64_t)a.sc.seed;
     r.n_methods    = cli_method_count(&a.meth);
     r.key          = run_key(argc0, argv0);
     r.tty          = isatty(fileno(stderr));
@@ -1296,12 +1246,7 @@ cmd_compare(int argc0, char **argv0)
         printf("wrote %s/summary.md, summary.csv, summary.json, curves.svg, curves.png, "
                "grid.png\n", a.out_dir);
 done:
-    for (int i = 0; cells && i < n_cells; i++)
-        lrpx_pixmap_free(cells[i]);
-    for (int i = 0; labels && i < n_cells; i++)
-        free(labels[i]);
-    free(cells);
-    free(labels);
+    cli_viz_cells_free(cells, labels, n_cells);
     for (int64_t i = 0; r.units && i < r.n_total; i++)
         unit_clear(&r.units[i]);
     free(r.units);
