@@ -422,7 +422,7 @@ compute_unit(struct run *r, lrpx_session *s, const struct cli_batch *b, int64_t 
     if (st == LRPX_OK && (st = lrpx_session_attribution(s, &mv)) == LRPX_OK)
         st = lrpx_session_attribution_report(s, 0, &rep);
     if (st != LRPX_OK)
-        return cli_error("compare", "%s, %s: %s", label, b->samples[0].path,
+        return cli_error("compare", "%s, %s: %s", label, r->input_label[i],
                          lrpx_session_errmsg(s));
     float *map = malloc((size_t)per * sizeof *map);
     if (!map)

@@ -129,6 +129,17 @@ static const struct cli_flag eval_flags[] = {
     {NULL}};
 #undef ARG
 
+/* Text as one Markdown table cell: newlines become spaces, '|' is escaped. */
+static void
+md_cell(FILE *f, const char *text)
+{
+    for (const char *h = text; *h; h++)
+        if (*h == '|')
+            fputs("\\|", f);
+        else
+            fputc(*h == '\n' ? ' ' : *h, f);
+}
+
 /* Every metric with its formula and parameters (help, --list-metrics). */
 static void
 print_metrics(FILE *f, bool markdown)
@@ -159,10 +170,11 @@ print_metrics(FILE *f, bool markdown)
             } else {
                 snprintf(type, sizeof type, "%s", p.type);
             }
-            if (markdown) {
-                fprintf(f, "| `%s` | %s | `%s` | ", p.name, type, p.default_text);
-                for (const char *h = p.help; *h; h++)
-                    fputc(*h == '\n' ? ' ' : *h, f);
+            if (markdown) {       /* a '|' in a cell would end it: \| */
+                fprintf(f, "| `%s` | ", p.name);
+                md_cell(f, type);
+                fprintf(f, " | `%s` | ", p.default_text);
+                md_cell(f, p.help);
                 fputs(" |\n", f);
             } else {
                 fprintf(f, "      %s=%s  (%s)\n", p.name, p.default_text, type);
