@@ -86,6 +86,34 @@ typedef enum lrpx_status {
 LRPX_API const char *lrpx_status_str(lrpx_status status);   /* static text, never free */
 LRPX_API const char *lrpx_status_name(lrpx_status status);  /* "LRPX_EPARSE"           */
 
+/* ---- version and build ---- */
+
+/* Semantic versioning of the library's ABI (CHANGELOG.md): PATCH changes
+ * nothing in this header; MINOR only adds (functions, enum values before
+ * a *_COUNT, nothing moved); MAJOR may break. Before 1.0 a MINOR bump may
+ * break, so the soname is liblrpx.so.0.MINOR; from 1.0 on, liblrpx.so.MAJOR.
+ * meson.build checks that these match the project version. */
+#define LRPX_VERSION_MAJOR 0
+#define LRPX_VERSION_MINOR 2
+#define LRPX_VERSION_PATCH 0
+#define LRPX_VERSION_NUMBER \
+    (LRPX_VERSION_MAJOR * 10000 + LRPX_VERSION_MINOR * 100 + LRPX_VERSION_PATCH)
+
+/* The version of the library that is running ("0.2.0"; static text) and
+ * its number, to compare with LRPX_VERSION_NUMBER of the header a program
+ * was built with. */
+LRPX_API const char *lrpx_version(void);
+LRPX_API int         lrpx_version_number(void);
+/* The ONNX opsets of the default domain: *lo the lowest any operator
+ * implementation accepts, *hi the newest that the ONNX backend tests lrpx
+ * is checked against cover (docs/conformance.md). Newer models still load
+ * when every operator they use is implemented. Either may be NULL. */
+LRPX_API void        lrpx_opset_range(int64_t *lo, int64_t *hi);
+/* The optional parts of this build and the CPU it runs on, as words
+ * separated by spaces: "jpeg png simd:avx2+fma" (simd:baseline when the
+ * vector copies are not built or the CPU lacks AVX2+FMA). Static text. */
+LRPX_API const char *lrpx_features(void);
+
 /* ---- element types ---- */
 
 /* Values follow onnx.TensorProto.DataType so files map one to one. */
@@ -149,6 +177,15 @@ struct lrpx_load_options {
     int     allow_unsupported; /* default 0; 1 loads graphs with unsupported ops
                                   for inspection only (lrpx info): sessions on
                                   such a model fail with LRPX_EUNSUPPORTED   */
+    /* Model randomisation, the sanity check of Adebayo et al. 2018: the
+     * weights and biases of the last randomize_layers linear layers (Conv,
+     * ConvTranspose, Gemm, MatMul with a constant weight; counted from the
+     * output in execution order, after BatchNorm folding) are drawn again
+     * from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default layer
+     * initialisation; not its random numbers), from randomize_seed. 0
+     * (default): none; -1: all. lrpx_model_n_randomized tells how many were. */
+    int      randomize_layers;
+    uint64_t randomize_seed;
 };
 
 LRPX_API void lrpx_load_options_default(struct lrpx_load_options *opts);
@@ -191,6 +228,8 @@ LRPX_API int         lrpx_model_n_files(const lrpx_model *model);
 LRPX_API const char *lrpx_model_file(const lrpx_model *model, int i);
 LRPX_API int64_t     lrpx_model_opset(const lrpx_model *model);      /* default domain */
 LRPX_API int64_t     lrpx_model_n_params(const lrpx_model *model);   /* float weights  */
+/* Linear layers that lrpx_load_options.randomize_layers re-initialised. */
+LRPX_API int         lrpx_model_n_randomized(const lrpx_model *model);
 /* Nodes in the order of the file (n_nodes_file) or after the graph passes
  * (n_nodes). op_type is the ONNX name; supported is 0 when lrpx has no
  * implementation for it at the model's opset. */
@@ -241,6 +280,14 @@ LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char 
  * on one of the session's threads). */
 LRPX_API lrpx_status lrpx_session_set_threads(lrpx_session *session, int n_threads);
 LRPX_API int         lrpx_session_threads(const lrpx_session *session);
+
+/* METHOD: a function that the session's routines of many passes (the
+ * translation trick, sliding windows) call after each pass with the
+ * passes done and their total, for progress bars. It is called on the
+ * thread that called the routine, between passes; fn NULL turns it off. */
+typedef void (*lrpx_progress_fn)(void *user, int64_t done, int64_t total);
+LRPX_API void        lrpx_session_set_progress(lrpx_session *session, lrpx_progress_fn fn,
+                                               void *user);
 
 /* Profiling. When the environment variable LRPX_PROFILE is 1 at
  * lrpx_session_init, the session adds up the wall time of every node over
@@ -939,6 +986,95 @@ LRPX_API lrpx_status lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank
  * data with len > 0, a path without a file name) or LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_file_write(const char *path, const void *data, size_t len,
                                      char *errbuf, size_t errlen);
+
+/* ---- CI checks: `lrpx check MODEL --spec CHECKS.json` (src/check/,
+ *      docs/ci.md) ---- */
+
+/* A spec (a JSON list of checks with their thresholds) and, after
+ * lrpx_check_run, one result per check:
+ *
+ *     lrpx_check *c;
+ *     if (lrpx_check_load("checks.json", &c, err, sizeof err) != LRPX_OK)
+ *         ... err: "checks.json: $.checks[2].min_mass: expected a number ..."
+ *     lrpx_check_run(c, "model.onnx");
+ *     lrpx_check_write(c, LRPX_CHECK_FORMAT_JUNIT, "report.xml", err, sizeof err);
+ *     int failed = lrpx_check_n_failed(c);
+ *     lrpx_check_free(c);
+ */
+typedef struct lrpx_check lrpx_check;
+
+/* CONSTRUCTOR: parse a spec file; relative file names in it are taken from
+ * its folder. Unknown fields, wrong types and out-of-range values are
+ * refused, the message naming the place as a JSON path.
+ * Returns: LRPX_OK; LRPX_EIO (cannot read); LRPX_ELIMIT (over 16 MiB);
+ * LRPX_EPARSE (not JSON, or not a valid spec); LRPX_ENOMEM; LRPX_EINVAL
+ * (NULL arguments). On failure *out is NULL. */
+LRPX_API lrpx_status lrpx_check_load(const char *path, lrpx_check **out, char *errbuf,
+                                     size_t errlen);
+/* CONSTRUCTOR: the same from text (len bytes); name is used in messages,
+ * base_dir (may be NULL: as given) for relative file names. */
+LRPX_API lrpx_status lrpx_check_parse(const char *text, size_t len, const char *name,
+                                      const char *base_dir, lrpx_check **out, char *errbuf,
+                                      size_t errlen);
+LRPX_API void        lrpx_check_free(lrpx_check *check);   /* NULL is a no-op */
+
+/* METHOD: run every check against the model file (replacing the results of
+ * an earlier run). A check that is not met, or cannot be evaluated, is a
+ * result, not an error: a model that does not load fails the "loads"
+ * check and makes every check that needs it an error.
+ * Returns: LRPX_OK, LRPX_ENOMEM or LRPX_EINVAL (NULL arguments). */
+LRPX_API lrpx_status lrpx_check_run(lrpx_check *check, const char *model_path);
+
+typedef enum lrpx_check_outcome {
+    LRPX_CHECK_PASS = 0,
+    LRPX_CHECK_FAIL,              /* measured, and the threshold is not met  */
+    LRPX_CHECK_ERROR,             /* could not be evaluated (the message says) */
+    LRPX_CHECK_OUTCOME_COUNT
+} lrpx_check_outcome;
+
+/* One check's result. Strings and samples are owned by the check and valid
+ * until the next lrpx_check_run or lrpx_check_free. */
+typedef struct lrpx_check_result {
+    const char        *name;        /* as given in the spec, or "KIND #i"      */
+    const char        *kind;        /* "loads", "localisation", ...            */
+    int                index;       /* position in the spec's "checks"         */
+    int                line;        /* its line in the spec file (0: unknown)  */
+    lrpx_check_outcome outcome;
+    double             value;       /* the measured quantity (NaN: none)       */
+    double             threshold;   /* NaN: none                               */
+    const char        *relation;    /* value RELATION threshold passes: ">=",
+                                       "<=", or "" when there is none         */
+    const char        *quantity;    /* what value is ("AOPC", ...), or ""      */
+    const char        *message;     /* one line                                */
+    int                n_samples;   /* per-sample values (0: none)             */
+    const double      *samples;
+    double             seconds;
+} lrpx_check_result;
+
+LRPX_API int         lrpx_check_n_results(const lrpx_check *check);   /* 0 before a run */
+/* Returns LRPX_OK, or LRPX_EINVAL (i out of range, no run yet). */
+LRPX_API lrpx_status lrpx_check_result_get(const lrpx_check *check, int i,
+                                           lrpx_check_result *out);
+/* Results of the last run that are not PASS (FAIL or ERROR). */
+LRPX_API int         lrpx_check_n_failed(const lrpx_check *check);
+
+typedef enum lrpx_check_format {
+    LRPX_CHECK_FORMAT_TEXT = 0,   /* a summary for people                     */
+    LRPX_CHECK_FORMAT_JSON,       /* one object: totals and every result      */
+    LRPX_CHECK_FORMAT_JUNIT,      /* JUnit XML (GitHub Actions, GitLab CI)   */
+    LRPX_CHECK_FORMAT_GITHUB,     /* GitHub Actions workflow commands:
+                                     ::error for each failing check, at its
+                                     line of the spec, and a ::notice total */
+    LRPX_CHECK_FORMAT_COUNT
+} lrpx_check_format;
+
+/* Write the report of the last run in a format: to path, atomically
+ * (written to a temporary in the same folder and renamed; on failure an
+ * existing file is left as it was), or to standard output when path is
+ * NULL. Returns: LRPX_OK, LRPX_EIO, LRPX_ENOMEM, LRPX_EINVAL (no run yet,
+ * bad format). */
+LRPX_API lrpx_status lrpx_check_write(const lrpx_check *check, lrpx_check_format format,
+                                      const char *path, char *errbuf, size_t errlen);
 
 /* ---- images and heatmaps (src/image) ---- */
 

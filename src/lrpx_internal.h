@@ -139,6 +139,18 @@ lrpx_status lrpx__write_atomic(const char *path, lrpx__write_fn fn, const void *
 enum lrpx_cpu_feature { LRPX_CPU_AVX2 = 1u << 0, LRPX_CPU_FMA = 1u << 1 };
 bool lrpx__cpu_has(unsigned features);
 
+/* ---- seeded random numbers (src/util/rng.c) ---- */
+
+/* SplitMix64: the caller owns the state, so results depend on the seed
+ * only (never on threads or call order elsewhere). */
+struct lrpx_rng {
+    uint64_t state;
+};
+void     lrpx__rng_seed(struct lrpx_rng *r, uint64_t seed);
+uint64_t lrpx__rng_next(struct lrpx_rng *r);
+/* Uniform in [0, 1), 53 random bits. */
+double   lrpx__rng_uniform(struct lrpx_rng *r);
+
 /* ---- logging (src/util/log.c) ---- */
 
 enum lrpx_log_level { LRPX_LOG_ERROR = 1, LRPX_LOG_WARN, LRPX_LOG_INFO, LRPX_LOG_DEBUG };

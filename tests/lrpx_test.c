@@ -1,15 +1,19 @@
 /* Helpers shared by the Check test programs; see lrpx_test.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "lrpx_test.h"
 #include "onnx.pb-c.h"
@@ -908,4 +912,73 @@ lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float
     rc = lrpx_session_run(*session);
     ck_assert_msg(rc == LRPX_OK, "run: %s: %s", lrpx_status_name(rc),
                   lrpx_session_errmsg(*session));
+}
+
+/* ---- the command-line tool ---- */
+
+extern char **environ;
+
+void
+lrpx_test_read_text(const char *path, char *buf, size_t size)
+{
+    buf[0]  = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n]   = '\0';
+    fclose(f);
+}
+
+int
+lrpx_test_run_cli(const char *dir, char *out, size_t out_size, char *err, size_t err_size,
+                  const char *const *args)
+{
+    const char *cli = getenv("LRPX_CLI");
+    ck_assert_msg(cli && *cli, "LRPX_CLI is not set (run the tests with meson test)");
+    const char *argv[128];
+    int         n = 0;
+    argv[n++]     = cli;
+    for (int i = 0; args[i]; i++) {
+        ck_assert_msg(n < 127, "too many arguments");
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    char so[LRPX_TEST_PATH_MAX + 16], se[LRPX_TEST_PATH_MAX + 16];
+    lrpx_test_snprintf(so, sizeof so, "%s/.stdout", dir);
+    lrpx_test_snprintf(se, sizeof se, "%s/.stderr", dir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int   rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    lrpx_test_read_text(so, out, out_size);
+    lrpx_test_read_text(se, err, err_size);
+    unlink(so);
+    unlink(se);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+cJSON *
+lrpx_test_json_load(const char *rel)
+{
+    size_t len;
+    char  *text = lrpx_test_read_file(lrpx_test_path(rel), &len);
+    cJSON *j    = cJSON_ParseWithLength(text, len);
+    free(text);
+    ck_assert_msg(j, "%s: not JSON", rel);
+    return j;
+}
+
+double
+lrpx_test_json_number(const cJSON *o, const char *key)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    ck_assert_msg(cJSON_IsNumber(j), "no number \"%s\"", key);
+    return j->valuedouble;
 }

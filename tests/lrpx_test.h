@@ -276,4 +276,23 @@ int lrpx_test_main(Suite *s);
 void lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float *x,
                        lrpx_model **model, lrpx_session **session);
 
+/* A small text file into buf (NUL-terminated, cut at size - 1); "" when it
+ * cannot be read. */
+void lrpx_test_read_text(const char *path, char *buf, size_t size);
+
+/* JSON files of the test data, with cJSON: $LRPX_TESTDATA/rel parsed (fails
+ * the test when unreadable or not JSON; free with cJSON_Delete), and the
+ * number member key of o (fails the test when there is none). */
+struct cJSON;
+struct cJSON *lrpx_test_json_load(const char *rel);
+double        lrpx_test_json_number(const struct cJSON *o, const char *key);
+
+/* Run the built lrpx ($LRPX_CLI, set by tests/meson.build) with the
+ * arguments args (NULL-terminated, without the program name) through
+ * posix_spawn; its stdout and stderr pass through files in dir and are
+ * read back into out and err (NUL-terminated, cut at their sizes). Returns
+ * the exit status, -1 when a signal ended it. */
+int lrpx_test_run_cli(const char *dir, char *out, size_t out_size, char *err, size_t err_size,
+                      const char *const *args);
+
 #endif /* LRPX_TEST_H */

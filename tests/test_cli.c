@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,43 +37,13 @@
 
 #include "lrpx_test.h"
 
-extern char **environ;
+/* the scratch folder of the test, and paths in it */
+#define tmp       lrpx_test_scratch(NULL)
+#define tpath(nm) lrpx_test_scratch(nm)
+#define slurp     lrpx_test_read_text
 
-static char tmp[LRPX_TEST_PATH_MAX];
 static char err_text[65536];
 static char out_text[65536];
-
-static void
-setup(void)
-{
-    lrpx_test_tmpdir(tmp, sizeof tmp);
-}
-
-static void
-teardown(void)
-{
-    lrpx_test_rmtree(tmp);
-}
-
-static const char *
-cli_path(void)
-{
-    const char *p = getenv("LRPX_CLI");
-    ck_assert_msg(p && *p, "LRPX_CLI is not set (run the tests with meson test)");
-    return p;
-}
-
-static void
-slurp(const char *path, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n]   = '\0';
-    fclose(f);
-}
 
 /* Run lrpx with the arguments (NULL-terminated); stdout and stderr are
  * kept in out_text / err_text. Returns the exit status (-1: signal). */
@@ -83,42 +52,15 @@ run_cli(const char *first, ...)
 {
     const char *argv[64];
     int         n = 0;
-    argv[n++]     = cli_path();
-    va_list ap;
+    va_list     ap;
     va_start(ap, first);
     for (const char *a = first; a && n < 63; a = va_arg(ap, const char *))
         argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
-    char so[LRPX_TEST_PATH_MAX + 16], se[LRPX_TEST_PATH_MAX + 16];
-    lrpx_test_snprintf(so, sizeof so, "%s/.stdout", tmp);
-    lrpx_test_snprintf(se, sizeof se, "%s/.stderr", tmp);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int   rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    slurp(so, out_text, sizeof out_text);
-    slurp(se, err_text, sizeof err_text);
-    unlink(so);
-    unlink(se);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return lrpx_test_run_cli(tmp, out_text, sizeof out_text, err_text, sizeof err_text, argv);
 }
 
-static const char *
-tpath(const char *name)
-{
-    static char buf[8][LRPX_TEST_PATH_MAX];
-    static int  k;
-    k = (k + 1) % 8;
-    lrpx_test_snprintf(buf[k], sizeof buf[k], "%s/%s", tmp, name);
-    return buf[k];
-}
 
 static bool
 exists(const char *p)
@@ -629,9 +571,12 @@ END_TEST
  * as PNG and HTML; a token file of the wrong length is an error. */
 START_TEST(test_tokens)
 {
-    const char *model  = lrpx_test_path("models/transformers/bert_op17.onnx");
-    const char *input  = lrpx_test_path("models/transformers/bert_text_1.npy");
-    const char *tokens = lrpx_test_path("models/transformers/bert_text_1.tokens.txt");
+    /* copies: lrpx_test_path and tpath share their rotating buffers */
+    char model[LRPX_TEST_PATH_MAX], input[LRPX_TEST_PATH_MAX], tokens[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(model, sizeof model, "%s", lrpx_test_path("models/transformers/bert_op17.onnx"));
+    lrpx_test_snprintf(input, sizeof input, "%s", lrpx_test_path("models/transformers/bert_text_1.npy"));
+    lrpx_test_snprintf(tokens, sizeof tokens, "%s",
+                       lrpx_test_path("models/transformers/bert_text_1.tokens.txt"));
     ck_assert_msg(run_cli("explain", model, input, "--composite", "attn_lrp", "--tokens", tokens,
                           "-o", tpath("r.npy"), "--token-strip", tpath("s.png"), "--json",
                           NULL) == 0, "%s", err_text);
@@ -971,7 +916,8 @@ START_TEST(test_compare)
     lrpx_test_snprintf(rep, sizeof rep, "%s", tpath("report"));
     copy_file(lrpx_test_path(MODEL), m2);
     copy_file(lrpx_test_path("models/fmnist_cnn.preprocess.json"), tpath("copy.preprocess.json"));
-    const char *m1 = lrpx_test_path(MODEL);
+    char m1[LRPX_TEST_PATH_MAX];      /* lrpx_test_path's buffers are reused */
+    lrpx_test_snprintf(m1, sizeof m1, "%s", lrpx_test_path(MODEL));
 #define COMPARE_ARGS                                                                          \
     "compare", "--models", m1, m2, "--inputs", x, "--methods", "gradient,epsilon_plus_flat",  \
         "--metrics", "pixel-flipping:features-in-step=112",                                   \
@@ -1077,7 +1023,7 @@ cli_suite(void)
 {
     Suite *s  = suite_create("cli");
     TCase *tc = tcase_create("images");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_run_image_matches_npy, 0, 8);
     tcase_add_test(tc, test_batch_and_folder);
@@ -1085,7 +1031,7 @@ cli_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("heatmaps");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_heatmap_pixels);
     tcase_add_test(tc, test_grid_translate_window);
@@ -1093,7 +1039,7 @@ cli_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_bad_inputs);
     tcase_add_test(tc, test_usage_errors);
@@ -1102,13 +1048,13 @@ cli_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcase_create("methods");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_methods_cli);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("compare");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_compare);
     suite_add_tcase(s, tc);

@@ -359,6 +359,40 @@ c_token_html(int ok, E)
 }
 
 static lrpx_status
+c_check_parse(int ok, E)
+{
+    static const char spec[] = "{\"checks\": [{\"kind\": \"loads\"}]}";
+    lrpx_check       *c;
+    lrpx_status       st = lrpx_check_parse(spec, ok ? strlen(spec) : 5, "spec", NULL, &c, eb, el);
+    lrpx_check_free(c);
+    return st;
+}
+
+static lrpx_status
+c_check_load(int ok, E)
+{
+    static const char spec[] = "{\"checks\": [{\"kind\": \"loads\"}]}";
+    lrpx_test_write_file(lrpx_test_scratch("c.json"), spec, strlen(spec));
+    lrpx_check *c;
+    lrpx_status st = lrpx_check_load(lrpx_test_scratch(ok ? "c.json" : "none.json"), &c, eb, el);
+    lrpx_check_free(c);
+    return st;
+}
+
+static lrpx_status
+c_check_write(int ok, E)
+{
+    static const char spec[] = "{\"checks\": [{\"kind\": \"loads\"}]}";
+    lrpx_check       *c;
+    ck_assert_int_eq(lrpx_check_parse(spec, strlen(spec), "spec", NULL, &c, NULL, 0), LRPX_OK);
+    ck_assert_int_eq(lrpx_check_run(c, lrpx_test_path("models/fmnist_cnn.onnx")), LRPX_OK);
+    lrpx_status st = lrpx_check_write(c, LRPX_CHECK_FORMAT_JUNIT,
+                                      lrpx_test_scratch(ok ? "r.xml" : "no/such/r.xml"), eb, el);
+    lrpx_check_free(c);
+    return st;
+}
+
+static lrpx_status
 c_metric_parse(int ok, E)
 {
     lrpx_metric *m;
@@ -412,6 +446,9 @@ static const struct {
     { "lrpx_pixmap_panel",              c_panel             },
     { "lrpx_token_strip_render",        c_token_strip       },
     { "lrpx_token_strip_save_html",     c_token_html        },
+    { "lrpx_check_load",                c_check_load        },
+    { "lrpx_check_parse",               c_check_parse       },
+    { "lrpx_check_write",               c_check_write       },
     { "lrpx_metric_parse",              c_metric_parse      },
     { "lrpx_file_write",                c_file_write        },
 };

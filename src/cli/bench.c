@@ -9,17 +9,20 @@
 
 static const char bench_usage[] =
     "usage: lrpx bench MODEL INPUT [-n N] [--warmup W] [--threads T]\n"
-    "                  [--explain COMPOSITE] [--profile [--profile-top K]]\n"
+    "                  [--explain COMPOSITE] [--method NAME [--steps S]]\n"
+    "                  [--profile [--profile-top K]]\n"
     "\n"
     "Time N forward passes (after W warm-up runs) and print the median,\n"
     "minimum and maximum in milliseconds as one JSON line. With --explain,\n"
     "also time N explanations (forward + relevance pass) with that\n"
-    "composite. INPUT: .npy, a JPEG/PNG image or a folder of images (a\n"
-    "batch); decoding and preprocessing are not timed.\n";
+    "composite; with --method, N attributions with that method and its\n"
+    "default options (forward pass included; scripts/bench_ig.py). INPUT:\n"
+    ".npy, a JPEG/PNG image or a folder of images (a batch); decoding and\n"
+    "preprocessing are not timed.\n";
 
 struct bench_args {
-    const char *composite;
-    int         n, warmup, threads, top;
+    const char *composite, *method;
+    int         n, warmup, threads, top, steps;
     bool        profile;
 };
 
@@ -34,6 +37,10 @@ static const struct cli_flag bench_flags[] = {
      CLI_INT, .off = ARG(threads), .lo = 1, .hi = 256},
     {"--explain", NULL, "COMPOSITE", "also time explanations with this composite", CLI_STRING,
      ARG(composite), .need = "a composite name"},
+    {"--method", NULL, "NAME", "also time attributions with this method (lrpx explain\n"
+     "--method names)", CLI_STRING, ARG(method), .need = "a method name"},
+    {"--steps", NULL, "S", "integrated gradients' steps for --method (default 50)", CLI_INT,
+     ARG(steps), .lo = 1, .hi = 10000},
     {"--profile", NULL, NULL,
      "also time every node (LRPX_PROFILE=1) and print the\n"
      "forward time per op type and the slowest nodes to stderr",
@@ -116,8 +123,7 @@ cmd_bench(int argc, char **argv)
     int                   n_groups = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_flags("bench", argc, argv, groups, n_groups, pos, 2, &n_pos);
     if (rc == CLI_HELP) {
-        fputs(bench_usage, stdout);
-        cli_print_flags(stdout, groups, n_groups);
+        cli_print_help(stdout, "bench", bench_usage, groups, n_groups);
         return CLI_OK;
     }
     if (rc != CLI_OK)
@@ -125,15 +131,21 @@ cmd_bench(int argc, char **argv)
     if (n_pos < 2)
         return cli_usage_error("bench", "needs MODEL and INPUT");
     const char *model_path = pos[0], *input = pos[1], *composite = a.composite;
+    struct lrpx_attr_options ao;
+    lrpx_attr_options_default(&ao);
+    if (a.method && lrpx_attr_method_parse(a.method, &ao.method) != LRPX_OK)
+        return cli_usage_error("bench", "--method: '%s' is not a method", a.method);
+    if (a.steps > 0)
+        ao.steps = a.steps;
     int         n = a.n, warmup = a.warmup, threads = a.threads, top = a.top;
     bool        profile = a.profile;
     if (profile)
         setenv("LRPX_PROFILE", "1", 1);
-    double load0 = cli_now_ms();
+    double load0 = (cli_now() * 1e3);
     lrpx_model *m = cli_load_model("bench", model_path, false);
     if (!m)
         return CLI_FAIL;
-    double        load_ms = cli_now_ms() - load0;
+    double        load_ms = (cli_now() * 1e3) - load0;
     lrpx_session *s       = NULL;
     double       *t       = calloc((size_t)n, sizeof *t);
     double       *tc      = calloc((size_t)n, sizeof *tc);
@@ -149,17 +161,20 @@ cmd_bench(int argc, char **argv)
     if ((rc = cli_set_inputs("bench", s, m, model_path, &in, 1, &prep, true, true, &batches,
                              &n_batches)) != CLI_OK)
         goto done;
-    for (long long i = 0; i < warmup + n; i++) {
-        double t0 = cli_now_ms(), c0 = cpu_ms();
+    struct cli_progress pr;
+    cli_progress_start(&pr, "bench", "runs", warmup + n);
+    for (long long i = 0; i < warmup + n; i++, cli_progress_step(&pr, 1)) {
+        double t0 = (cli_now() * 1e3), c0 = cpu_ms();
         if (lrpx_session_run(s) != LRPX_OK) {
             rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
             goto done;
         }
         if (i >= warmup) {
-            t[i - warmup]  = cli_now_ms() - t0;
+            t[i - warmup]  = (cli_now() * 1e3) - t0;
             tc[i - warmup] = cpu_ms() - c0;
         }
     }
+    cli_progress_end(&pr);
     printf("{\"model\": ");
     cli_json_string(stdout, model_path);
     printf(", \"load_ms\": %.3f, \"threads\": %d, ", load_ms, lrpx_session_threads(s));
@@ -172,21 +187,44 @@ cmd_bench(int argc, char **argv)
         struct lrpx_lrp_options o;
         lrpx_lrp_options_default(&o);
         snprintf(o.composite, sizeof o.composite, "%s", composite);
-        for (long long i = 0; i < warmup + n; i++) {
+        cli_progress_start(&pr, "bench", "explanations", warmup + n);
+        for (long long i = 0; i < warmup + n; i++, cli_progress_step(&pr, 1)) {
             /* a new input invalidates the forward pass: time forward + LRP */
             if ((rc = cli_batch_set("bench", s, &batches[0])) != CLI_OK)
                 goto done;
-            double t0 = cli_now_ms();
+            double t0 = (cli_now() * 1e3);
             if (lrpx_session_explain(s, &o) != LRPX_OK) {
                 printf("}\n");
                 rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
                 goto done;
             }
             if (i >= warmup)
-                t[i - warmup] = cli_now_ms() - t0;
+                t[i - warmup] = (cli_now() * 1e3) - t0;
         }
+        cli_progress_end(&pr);
         printf(", \"explain_composite\": \"%s\", ", composite);
         print_stats("explain", t, (int)n);
+    }
+    if (a.method) {
+        for (long long i = 0; i < warmup + n; i++) {
+            if ((rc = cli_batch_set("bench", s, &batches[0])) != CLI_OK)
+                goto done;
+            double t0 = (cli_now() * 1e3), c0 = cpu_ms();
+            if (lrpx_session_attribute(s, &ao) != LRPX_OK) {
+                printf("}\n");
+                rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
+                goto done;
+            }
+            if (i >= warmup) {
+                t[i - warmup]  = (cli_now() * 1e3) - t0;
+                tc[i - warmup] = cpu_ms() - c0;
+            }
+        }
+        printf(", \"method\": \"%s\", \"steps\": %d, ", lrpx_attr_method_name(ao.method),
+               ao.steps);
+        print_stats("attribute", t, (int)n);
+        printf(", ");
+        print_stats("attribute_cpu", tc, (int)n);
     }
     printf("}\n");
 done:

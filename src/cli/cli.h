@@ -67,6 +67,65 @@ int  cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_fl
                      int *n_positional);
 /* The options part of --help, from the same tables. */
 void cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups);
+
+/* ---- help text and man pages (src/cli/help.c) ----
+ * Every command prints its help through these, as text for --help or as
+ * a man page for the hidden --help-man (cli_parse_flags turns that on);
+ * meson makes lrpx(1) and lrpx-COMMAND(1) from it at build time. */
+#define CLI_HELP_COL 22                  /* the column of a flag's help  */
+void cli_help_set_man(bool on);
+bool cli_help_is_man(void);
+/* "usage: lrpx CMD ...\n  ...\n\nDescription...": synopsis lines up to
+ * the first blank line, then paragraphs. cmd NULL: lrpx itself. */
+void cli_help_usage(FILE *f, const char *cmd, const char *usage);
+/* "  TERM   text" with text at column col; '\n' in text continues it. */
+void cli_help_item(FILE *f, const char *term, const char *text, int col);
+void cli_help_section(FILE *f, const char *title);
+void cli_help_text(FILE *f, const char *text);
+/* Man pages only: exit status, environment, see also. */
+void cli_help_end(FILE *f, const char *cmd);
+/* usage, the flag tables, the end: the whole help of a plain command. */
+void cli_print_help(FILE *f, const char *cmd, const char *usage,
+                    const struct cli_flag_group *groups, int n_groups);
+
+/* ---- output habits (src/cli/progress.c) ---- */
+
+/* --quiet / --verbose, one process-wide setting: every command adds
+ * cli_verbosity_group() to its flag groups. */
+struct cli_verbosity {
+    bool quiet, verbose;
+};
+extern struct cli_verbosity cli_verbosity;
+struct cli_flag_group cli_verbosity_group(void);
+double cli_now(void);                    /* monotonic seconds                */
+/* stderr is a terminal and NO_COLOR is unset or empty */
+bool   cli_color(void);
+/* --verbose: "lrpx CMD: <what> N ms" with the time since `since`. */
+void   cli_verbose(const char *cmd, double since, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A notice on stderr unless --quiet. */
+void   cli_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A progress bar over total items, on stderr only when it is a terminal
+ * (and not --quiet): "CMD: LABEL done/total [####....] m:ss left".
+ * cli_progress_end erases it. */
+struct cli_progress {
+    const char *cmd, *label;
+    int64_t     total, done;
+    double      t0, last;
+    bool        on, color;
+};
+void cli_progress_start(struct cli_progress *p, const char *cmd, const char *label,
+                        int64_t total);
+void cli_progress_step(struct cli_progress *p, int64_t n);
+void cli_progress_end(struct cli_progress *p);
+/* Erase the bar on the screen, if any (before an error message). */
+void cli_progress_clear(void);
+
+/* The commands (src/cli/main.c): the i-th name (NULL past the end) and
+ * the one-line summary of a command (NULL: of lrpx itself). */
+const char *cli_command_name(int i);
+const char *cli_command_summary(const char *cmd);
 /* fopen(path, "rb") of a regular file only, never blocking on a FIFO or a
  * device (errno EISDIR or EINVAL otherwise). */
 FILE *cli_fopen_regular(const char *path);
@@ -222,6 +281,7 @@ struct cli_viz {
     float             box_low[3], box_high[3];
     float            *map;                         /* trick map, or NULL     */
     lrpx_tensor_view  map_view;                    /* the map of the pass    */
+    const char       *cmd;                         /* for the progress bar   */
 };
 void        cli_viz_init(struct cli_viz *v);
 void        cli_viz_free(struct cli_viz *v);
@@ -341,8 +401,7 @@ int  cli_npy_view(const char *cmd, const char *flag, const char *path, bool floa
                   lrpx_npy **npy, lrpx_tensor_view *v);
 /* "a,b,c" into v (at most max finite numbers); the count or -1. */
 int  cli_parse_floats(const char *s, float *v, int max);
-/* Wall-clock milliseconds (CLOCK_MONOTONIC). */
-double cli_now_ms(void);
+
 
 /* ---- evaluation (src/cli/eval.c) ---- */
 
@@ -394,9 +453,10 @@ int  cli_guard_outputs(const char *cmd, const char *const *flags_and_paths, int 
 /* `lrpx explain --list-rules`: every rule, max-pool mode, selector and
  * composite with what it does; markdown: docs/lrp.md's tables. */
 int  cli_list_rules(bool markdown);
-/* The syntaxes of one lrpx_lrp_doc_kind as a comma list after lead,
- * wrapped at 79 columns with continuation lines indented by indent. */
-void cli_rules_help_line(FILE *f, int kind, const char *lead, int indent);
+/* A help item (cli_help_item) whose text is lead followed by the
+ * syntaxes of one lrpx_lrp_doc_kind as a comma list wrapped at 79
+ * columns. */
+void cli_rules_help_item(FILE *f, int kind, const char *term, const char *lead, int col);
 
 /* ---- token-level relevance (src/cli/tokens.c) ---- */
 
@@ -427,5 +487,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_gradient(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif /* LRPX_CLI_H */

@@ -15,6 +15,7 @@ int
 cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    cli_progress_clear();
     va_start(ap, fmt);
     fprintf(stderr, "lrpx %s: ", cmd);
     vfprintf(stderr, fmt, ap);
@@ -27,20 +28,13 @@ int
 cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    cli_progress_clear();
     va_start(ap, fmt);
     fprintf(stderr, "lrpx %s: ", cmd);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n(see 'lrpx %s --help')\n", cmd);
     va_end(ap);
     return CLI_USAGE;
-}
-
-double
-cli_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 bool
@@ -81,12 +75,14 @@ cli_load_model_ex(const char *cmd, const char *path, bool allow_unsupported, boo
     o.allow_unsupported = allow_unsupported;
     o.fold_batchnorm    = fold_bn;
     lrpx_model *m;
+    double      t0 = cli_now();
     lrpx_status rc = lrpx_model_load_file(path, &o, &m);
     if (rc != LRPX_OK) {
         cli_error(cmd, "%s (%s)", lrpx_model_errmsg(m), lrpx_status_name(rc));
         lrpx_model_free(m);
         return NULL;
     }
+    cli_verbose(cmd, t0, "load %s:", path);
     return m;
 }
 
@@ -259,11 +255,13 @@ cli_free_classes(char **classes, int n)
 int
 cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
 {
-    char err[1024];
+    char   err[1024];
+    double t0 = cli_now();
     if (cli_guard_output(cmd, "output", path) != CLI_OK)
         return CLI_USAGE;
     if (lrpx_npy_write(path, v->dtype, v->rank, v->dims, v->data, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "%s", err);
+    cli_verbose(cmd, t0, "write %s:", path);
     return CLI_OK;
 }
 

@@ -155,10 +155,11 @@ struct run {
     char       **input_label;      /* n_inputs                             */
     struct unit *units;            /* [model][method][input]               */
     uint64_t     key;              /* of the command line                  */
-    /* progress */
-    bool         tty;
-    int64_t      n_done, n_total, n_computed;
-    double       t_computed;
+    int64_t      n_total;          /* units                                */
+    /* the progress bar counts the units to compute: a unit --resume
+     * finds is taken off its total */
+    struct cli_progress pr;
+    char         pr_label[300];
 };
 
 static struct unit *
@@ -376,23 +377,6 @@ map_load(const struct run *r, int mi, int k, int64_t i, int64_t n, struct unit *
     return true;
 }
 
-static void
-progress(struct run *r, int mi, int k)
-{
-    if (!r->tty)
-        return;
-    char left[32] = "";
-    if (r->n_computed > 0 && r->n_done < r->n_total) {
-        double s = r->t_computed / (double)r->n_computed * (double)(r->n_total - r->n_done);
-        snprintf(left, sizeof left, ", %d:%02d left", (int)(s / 60), (int)fmod(s, 60.0));
-    }
-    fprintf(stderr, "\rcompare: %s, %s: %lld/%lld done%s   ", r->model_label[mi],
-            r->method_label[k], (long long)r->n_done, (long long)r->n_total, left);
-    if (r->n_done == r->n_total)
-        fputc('\n', stderr);
-    fflush(stderr);
-}
-
 /* ---- one model ---- */
 
 /* Explain input i (batch of one) with ao and score it with every metric. */
@@ -414,10 +398,10 @@ compute_unit(struct run *r, lrpx_session *s, const struct cli_batch *b, int64_t 
         ao.lrp.target = a->target;
     }
     lrpx_status st = lrpx_session_set_input(s, b->name, xi.dtype, xi.rank, xi.dims, xi.data);
-    double      t0 = cli_now_ms();
+    double      t0 = cli_now();
     if (st == LRPX_OK)
         st = lrpx_session_attribute(s, &ao);
-    u->time = (cli_now_ms() - t0) / 1e3;
+    u->time = cli_now() - t0;
     lrpx_attr_report rep;
     if (st == LRPX_OK && (st = lrpx_session_attribution(s, &mv)) == LRPX_OK)
         st = lrpx_session_attribution_report(s, 0, &rep);
@@ -507,6 +491,7 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
         r->n_inputs    = n;
         r->n_total     = (int64_t)a->n_models * r->n_methods * n;
         r->units       = calloc((size_t)r->n_total, sizeof *r->units);
+        cli_progress_start(&r->pr, "compare", r->pr_label, r->n_total);
         r->input_label = calloc((size_t)n, sizeof *r->input_label);
         if (!r->units || !r->input_label) {
             rc = cli_error("compare", "out of memory");
@@ -535,13 +520,15 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
         float                    low[3], high[3];
         cli_method_options(&a->meth, k, &ao, NULL, 0);
         cli_box_defaults(b, &ao.lrp, low, high, 3);
+        snprintf(r->pr_label, sizeof r->pr_label, "%s, %s: maps", r->model_label[mi],
+                 r->method_label[k]);
         for (int64_t i = 0; i < n && rc == CLI_OK; i++) {
             struct unit *u = unit_at(r, mi, k, i);
             if (a->resume && unit_load(r, mi, k, i, u) &&
                 (i >= a->grid_inputs || map_load(r, mi, k, i, b->view.n_elems / n, u))) {
                 u->done = true;
+                r->pr.total--;
             } else {
-                double t0 = cli_now_ms();
                 unit_clear(u);
                 if ((rc = compute_unit(r, s, b, i, &ao, mask, r->method_label[k], u)) != CLI_OK)
                     break;
@@ -556,11 +543,8 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
                 if ((rc = unit_save(r, mi, k, i, u)) != CLI_OK)
                     break;
                 u->done = true;
-                r->n_computed++;
-                r->t_computed += (cli_now_ms() - t0) / 1e3;
+                cli_progress_step(&r->pr, 1);
             }
-            r->n_done++;
-            progress(r, mi, k);
         }
     }
     /* grid rows: the input, then one heatmap per method */
@@ -1176,11 +1160,13 @@ cmd_compare(int argc0, char **argv0)
     int         n_pos;
     rc = cli_parse_flags("compare", argc, argv, groups, 4, pos, 0, &n_pos);
     if (rc == CLI_HELP) {
-        fputs(compare_usage, stdout);
-        fputs("\n", stdout);
+        cli_help_usage(stdout, "compare", compare_usage);
+        if (!cli_help_is_man())
+            fputs("\n", stdout);
         cli_method_help(stdout, &a.meth);
         cli_print_flags(stdout, groups, 4);
         cli_method_help_rules(stdout);
+        cli_help_end(stdout, "compare");
         rc = CLI_OK;
         goto done;
     }
@@ -1202,7 +1188,6 @@ cmd_compare(int argc0, char **argv0)
     a.meth.ao.seed = (uint64_t)a.sc.seed;
     r.n_methods    = cli_method_count(&a.meth);
     r.key          = run_key(argc0, argv0);
-    r.tty          = isatty(fileno(stderr));
     for (int k = 0; k < r.n_methods; k++) {
         struct lrpx_attr_options ao;
         cli_method_options(&a.meth, k, &ao, r.method_label[k], sizeof r.method_label[k]);
@@ -1218,6 +1203,8 @@ cmd_compare(int argc0, char **argv0)
     }
     for (int mi = 0; mi < a.n_models && rc == CLI_OK; mi++)
         rc = run_model(&r, mi, cells, labels);
+    if (r.units)
+        cli_progress_end(&r.pr);
     if (rc == CLI_OK)
         rc = write_summary(&r, argc0, argv0);
     if (rc == CLI_OK)

@@ -141,6 +141,26 @@ md_cell(FILE *f, const char *text)
 }
 
 /* Every metric with its formula and parameters (help, --list-metrics). */
+/* The metrics for --help and the man page: one item each, its parameters
+ * with their defaults as continuation lines. */
+static void
+print_metrics_help(FILE *f)
+{
+    for (int id = 0; id < LRPX_METRIC_COUNT; id++) {
+        lrpx_metric_doc d;
+        lrpx_metric_doc_get((lrpx_metric_id)id, &d);
+        char   text[4096];
+        size_t l = (size_t)snprintf(text, sizeof text, "%s%s%s: %s", d.family,
+                                    d.quantus[0] ? ", Quantus " : "", d.quantus, d.summary);
+        for (int i = 0; i < d.n_params && l < sizeof text; i++) {
+            lrpx_metric_param_doc p;
+            lrpx_metric_param_doc_get((lrpx_metric_id)id, i, &p);
+            l += (size_t)snprintf(text + l, sizeof text - l, "\n  %s=%s", p.name, p.default_text);
+        }
+        cli_help_item(f, d.name, text, CLI_HELP_COL);
+    }
+}
+
 static void
 print_metrics(FILE *f, bool markdown)
 {
@@ -344,13 +364,15 @@ cmd_eval(int argc, char **argv)
     groups[3].skip = "--seed --noise";      /* eval's own (the metrics' and methods') */
     int rc = cli_parse_model_inputs("eval", argc, argv, groups, 5, &in, &model_path);
     if (rc == CLI_HELP) {
-        fputs(eval_usage, stdout);
-        fputs("\n", stdout);
+        cli_help_usage(stdout, "eval", eval_usage);
+        if (!cli_help_is_man())
+            fputs("\n", stdout);
         cli_method_help(stdout, &a.meth);
         cli_print_flags(stdout, groups, 5);
         cli_method_help_rules(stdout);
-        fputs("\nmetrics and their parameters (NAME:k=v,...; defaults shown):\n", stdout);
-        print_metrics(stdout, false);
+        cli_help_section(stdout, "metrics and their parameters (NAME:k=v,...; defaults shown):");
+        print_metrics_help(stdout);
+        cli_help_end(stdout, "eval");
         return CLI_OK;
     }
     if (rc != CLI_OK)

@@ -183,13 +183,15 @@ parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_
     n_groups += cli_viz_groups(viz, groups + n_groups);
     int rc       = cli_parse_model_inputs(cmd, argc, argv, groups, n_groups, in, model);
     if (rc == CLI_HELP) {
-        fputs(explain ? explain_usage : gradient_usage, stdout);
-        fputs("\n", stdout);
+        cli_help_usage(stdout, cmd, explain ? explain_usage : gradient_usage);
+        if (!cli_help_is_man())
+            fputs("\n", stdout);
         if (explain)
             cli_method_help(stdout, &a->meth);
         cli_print_flags(stdout, groups, n_groups);
         if (explain)
             cli_method_help_rules(stdout);
+        cli_help_end(stdout, cmd);
         return CLI_HELP;
     }
     if (rc != CLI_OK)
@@ -301,6 +303,25 @@ print_method_samples(lrpx_session *s, const struct cli_viz *v, const struct lrpx
     }
 }
 
+/* The end of the report: the output file under key (JSON), or the line
+ * saying it was written. */
+static void
+print_tail(bool json, const char *key, const char *out_path, const lrpx_tensor_view *map)
+{
+    if (json) {
+        printf("], \"%s\": ", key);
+        if (out_path)
+            cli_json_string(stdout, out_path);
+        else
+            printf("null");
+        printf("}\n");
+    } else if (out_path) {
+        printf("\nwrote %s ", out_path);
+        cli_print_dims(stdout, map->dims, map->rank);
+        putchar('\n');
+    }
+}
+
 int
 cmd_explain(int argc, char **argv)
 {
@@ -364,10 +385,13 @@ cmd_explain(int argc, char **argv)
     if ((rc = cli_method_load("explain", &a.meth)) != CLI_OK)
         goto done;
     a.meth.ao.input_name = in.list[0].name;
+    double t0 = cli_now();
     if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("explain", t0, "forward and %s passes:",
+                lrp ? "relevance" : lrpx_attr_method_name(a.meth.ao.method));
 
     int n_ex = lrp ? lrpx_session_n_explained(s) : 0;
     if (a.print_rules) {
@@ -429,18 +453,7 @@ cmd_explain(int argc, char **argv)
     }
     if (!lrp) {
         print_method_samples(s, &viz, &a.meth.ao, &rel, classes, n_cls, a.json);
-        if (a.json) {
-            printf("], \"attribution\": ");
-            if (out_path)
-                cli_json_string(stdout, out_path);
-            else
-                printf("null");
-            printf("}\n");
-        } else if (out_path) {
-            printf("\nwrote %s ", out_path);
-            cli_print_dims(stdout, rel.dims, rel.rank);
-            putchar('\n');
-        }
+        print_tail(a.json, "attribution", out_path, &rel);
         rc = cli_viz_grid("explain", s, m, model_path, &a.meth.ao, &viz);
         goto done;
     }
@@ -572,10 +585,12 @@ cmd_gradient(int argc, char **argv)
     if (rc != CLI_OK)
         goto done;
     a.meth.ao.input_name = in.list[0].name;
+    double t0 = cli_now();
     if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
         rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("gradient", t0, "forward and gradient passes:");
     lrpx_tensor_view mv = viz.map_view;
     if ((rc = cli_viz_heatmap("gradient", &viz, &mv)) != CLI_OK)
         goto done;

@@ -486,7 +486,7 @@ cli_batch_free(struct cli_batch *b)
 
 /* Images: decode, preprocess, stack. */
 static int
-load_images(const char *cmd, struct cli_batch *b)
+load_images(const char *cmd, struct cli_batch *b, struct cli_progress *pr)
 {
     char    err[1024];
     int64_t per = 0;
@@ -525,6 +525,7 @@ load_images(const char *cmd, struct cli_batch *b)
         }
         memcpy((float *)b->data + per * i, t->data, (size_t)per * sizeof(float));
         lrpx_image_tensor_free(t);
+        cli_progress_step(pr, 1);
     }
     b->view.data = b->data;
     return CLI_OK;
@@ -532,7 +533,7 @@ load_images(const char *cmd, struct cli_batch *b)
 
 /* Arrays: read, add a missing batch axis, stack along axis 0. */
 static int
-load_arrays(const char *cmd, const lrpx_model *m, struct cli_batch *b)
+load_arrays(const char *cmd, const lrpx_model *m, struct cli_batch *b, struct cli_progress *pr)
 {
     char            err[1024];
     lrpx_value_info vi;
@@ -589,6 +590,7 @@ load_arrays(const char *cmd, const lrpx_model *m, struct cli_batch *b)
         }
         off += (size_t)a->n_elems * esz;
         lrpx_npy_free(a);
+        cli_progress_step(pr, 1);
     }
     b->view.n_elems *= b->n;
     b->view.data = b->data;
@@ -661,8 +663,15 @@ cli_batch_load(const char *cmd, const lrpx_model *m, const char *model_path, con
     }
     rc = cli_prep_resolve(cmd, prep, model_path, m, name, fit_size, b->is_image, &b->pp,
                           &b->pp_known);
-    if (rc == CLI_OK)
-        rc = b->is_image ? load_images(cmd, b) : load_arrays(cmd, m, b);
+    if (rc == CLI_OK) {
+        struct cli_progress pr;
+        cli_progress_start(&pr, cmd, b->is_image ? "images" : "arrays", b->n);
+        rc = b->is_image ? load_images(cmd, b, &pr) : load_arrays(cmd, m, b, &pr);
+        cli_progress_end(&pr);
+        if (rc == CLI_OK)
+            cli_verbose(cmd, pr.t0, "read %d %s for %s:", b->n, b->is_image ? "images" : "arrays",
+                        name ? name : "the first input");
+    }
     if (rc == CLI_OK)
         return CLI_OK;
 fail:

@@ -331,24 +331,28 @@ cli_method_group(struct cli_method *cm)
 void
 cli_method_help(FILE *f, const struct cli_method *cm)
 {
-    fprintf(f, "  --method NAME[,NAME]  the method (default lrp); several: %s\n",
-            cm->composite_methods ? "one result each;\n                      an LRP composite "
-                                    "name means lrp with it"
-                                  : "--grid columns");
-    for (int i = 0; i < LRPX_ATTR_COUNT; i++)
-        fprintf(f, "      %-22s %s\n", lrpx_attr_method_name((lrpx_attr_method)i),
-                lrpx_attr_method_help((lrpx_attr_method)i));
-    fputs("  --composite NAME    LRP rule preset (default epsilon_plus):\n", f);
-    cli_rules_help_line(f, LRPX_LRP_DOC_COMPOSITE, "                      ", 22);
+    cli_help_item(f, "--method NAME[,NAME]",
+                  cm->composite_methods
+                      ? "the method (default lrp; the list below); several:\n"
+                        "one result each; an LRP composite name means lrp with it"
+                      : "the method (default lrp; the list below); several:\n"
+                        "--grid columns",
+                  CLI_HELP_COL);
+    cli_rules_help_item(f, LRPX_LRP_DOC_COMPOSITE, "--composite NAME",
+                        "LRP rule preset (default epsilon_plus):\n", CLI_HELP_COL);
 }
 
 void
 cli_method_help_rules(FILE *f)
 {
-    fputs("\nthe rule-spec language (--rule SEL=RULE, --maxpool MODE):\n", f);
-    cli_rules_help_line(f, LRPX_LRP_DOC_SELECTOR, "  SEL   ", 8);
-    cli_rules_help_line(f, LRPX_LRP_DOC_RULE, "  RULE  ", 8);
-    cli_rules_help_line(f, LRPX_LRP_DOC_MAXPOOL, "  MODE  ", 8);
+    cli_help_section(f, "the methods (--method NAME):");
+    for (int i = 0; i < LRPX_ATTR_COUNT; i++)
+        cli_help_item(f, lrpx_attr_method_name((lrpx_attr_method)i),
+                      lrpx_attr_method_help((lrpx_attr_method)i), CLI_HELP_COL);
+    cli_help_section(f, "the rule-spec language (--rule SEL=RULE, --maxpool MODE):");
+    cli_rules_help_item(f, LRPX_LRP_DOC_SELECTOR, "SEL", "", 8);
+    cli_rules_help_item(f, LRPX_LRP_DOC_RULE, "RULE", "", 8);
+    cli_rules_help_item(f, LRPX_LRP_DOC_MAXPOOL, "MODE", "", 8);
 }
 
 /* ---- which methods take a flag ---- */

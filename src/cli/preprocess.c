@@ -50,8 +50,7 @@ cmd_preprocess(int argc, char **argv)
     int rc = cli_parse_flags("preprocess", argc, argv, groups, n_groups, paths,
                              (int)(sizeof paths / sizeof paths[0]), &n_paths);
     if (rc == CLI_HELP) {
-        fputs(preprocess_usage, stdout);
-        cli_print_flags(stdout, groups, n_groups);
+        cli_print_help(stdout, "preprocess", preprocess_usage, groups, n_groups);
         return CLI_OK;
     }
     if (rc != CLI_OK)

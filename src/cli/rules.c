@@ -64,21 +64,25 @@ cli_list_rules(bool markdown)
 
 /* "a, b, c" of the syntaxes of one kind, wrapped for --help at `indent`. */
 void
-cli_rules_help_line(FILE *f, int kind, const char *lead, int indent)
+cli_rules_help_item(FILE *f, int kind, const char *term, const char *lead, int col)
 {
+    char         text[2048];
     lrpx_lrp_doc d;
-    int          col = fprintf(f, "%s", lead), first = 1;
-    for (int i = 0; lrpx_lrp_doc_entry(i, &d) == LRPX_OK; i++) {
+    size_t       k    = (size_t)snprintf(text, sizeof text, "%s", lead);
+    int          line = 0;                       /* characters on this line */
+    for (int i = 0; lrpx_lrp_doc_entry(i, &d) == LRPX_OK && k < sizeof text; i++) {
         if ((int)d.kind != kind)
             continue;
         int len = (int)strlen(d.syntax) + 2;
-        if (col + len > 79) {
-            fprintf(f, ",\n%*s", indent, "");
-            col   = indent;
-            first = 1;
+        if (line && line + len > 79 - col) {     /* wrap after the comma */
+            k += (size_t)snprintf(text + k, sizeof text - k, ",\n");
+            line = 0;
         }
-        col += fprintf(f, "%s%s", first ? "" : ", ", d.syntax);
-        first = 0;
+        if (k < sizeof text) {
+            int w = snprintf(text + k, sizeof text - k, "%s%s", line ? ", " : "", d.syntax);
+            k += (size_t)w;
+            line += w;
+        }
     }
-    fprintf(f, "\n");
+    cli_help_item(f, term, text, col);
 }

@@ -98,8 +98,7 @@ cmd_run(int argc, char **argv)
     int                   n_groups   = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_model_inputs("run", argc, argv, groups, n_groups, &in, &model_path);
     if (rc == CLI_HELP) {
-        fputs(run_usage, stdout);
-        cli_print_flags(stdout, groups, n_groups);
+        cli_print_help(stdout, "run", run_usage, groups, n_groups);
         return CLI_OK;
     }
     if (rc != CLI_OK)
@@ -126,10 +125,12 @@ cmd_run(int argc, char **argv)
     rc = cli_set_inputs("run", s, m, model_path, in.list, in.n, &prep, true, true, NULL, NULL);
     if (rc != CLI_OK)
         goto done;
+    double t0 = cli_now();
     if (lrpx_session_run(s) != LRPX_OK) {
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("run", t0, "forward pass:");
 
     int n_out = lrpx_model_n_outputs(m);
     if (out_path) {

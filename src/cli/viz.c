@@ -195,6 +195,7 @@ cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char
                const struct cli_input *inputs, int n_inputs, struct cli_viz *v,
                struct lrpx_lrp_options *o)
 {
+    v->cmd = cmd;
     int rc = cli_set_inputs(cmd, s, m, model_path, inputs, n_inputs, &v->prep, !v->window,
                             !v->window, &v->batches, &v->n_batches);
     if (rc != CLI_OK)
@@ -232,6 +233,17 @@ viz_trick_map(lrpx_session *s, const struct lrpx_attr_options *ao, const struct 
                      : lrpx_session_explain_translated(s, &b->view, &ao->lrp, &to, out);
 }
 
+/* lrpx_session_set_progress to a progress bar; its total comes with the
+ * first pass. */
+static void
+viz_progress(void *user, int64_t done, int64_t total)
+{
+    struct cli_progress *p = user;
+    if (p->total != total)
+        cli_progress_start(p, p->cmd, p->label, total);
+    cli_progress_step(p, done - p->done);
+}
+
 lrpx_status
 cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao, struct cli_viz *v)
 {
@@ -248,15 +260,23 @@ cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao, struct cli_
         fprintf(stderr, "lrpx: out of memory for the map\n");
         return LRPX_ENOMEM;
     }
-    if ((rc = viz_trick_map(s, ao, v, v->map)) != LRPX_OK)
+    struct cli_progress pr;                  /* the passes of the trick */
+    cli_progress_start(&pr, v->cmd ? v->cmd : "explain", "passes", 0);
+    lrpx_session_set_progress(s, viz_progress, &pr);
+    rc = viz_trick_map(s, ao, v, v->map);
+    lrpx_session_set_progress(s, NULL, NULL);
+    cli_progress_end(&pr);
+    if (rc != LRPX_OK)
         return rc;
+    cli_verbose(pr.cmd, pr.t0, "%lld passes of the %s:", (long long)pr.done,
+                v->window ? "sliding window" : "translation trick");
     v->map_view      = b->view;
     v->map_view.data = v->map;
     if (v->window) {
         const lrpx_tensor_view *x  = &b->view;
         bool                    nh = b->layout == LRPX_LAYOUT_NHWC;
         int h = (int)x->dims[nh ? 1 : 2], w = (int)x->dims[nh ? 2 : 3];
-        fprintf(stderr, "sliding window: %d x %d windows of %dx%d (stride %dx%d) over %dx%d; "
+        cli_notice("sliding window: %d x %d windows of %dx%d (stride %dx%d) over %dx%d; "
                 "the per-layer report is the last window's\n",
                 lrpx_window_count(w, v->win_w, v->stride_x),
                 lrpx_window_count(h, v->win_h, v->stride_y), v->win_w, v->win_h, v->stride_x,
@@ -633,8 +653,10 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
         goto done;
     struct cli_viz cv = *v;      /* cells are heatmaps (with overlay), no panel */
     cv.panel          = false;
+    struct cli_progress pr;
+    cli_progress_start(&pr, cmd, "grid maps", (int64_t)n_tgt * n_meth);
     for (int t = 0; t < n_tgt && rc == CLI_OK; t++)
-        for (int c = 0; c < n_meth && rc == CLI_OK; c++) {
+        for (int c = 0; c < n_meth && rc == CLI_OK; c++, cli_progress_step(&pr, 1)) {
             *co        = *ao;
             co->method = col_method[c];
             if (col_comp[c] >= 0 &&
@@ -694,6 +716,8 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
                 labels[idx] = strdup(lab);
             }
         }
+    cli_progress_end(&pr);
+    cli_verbose(cmd, pr.t0, "%d grid maps:", n_tgt * n_meth);
     /* the image column */
     for (int64_t k = 0; k < b->n && rc == CLI_OK; k++)
         for (int t = 0; t < n_tgt && rc == CLI_OK; t++) {

@@ -133,6 +133,12 @@ lrpx_status lrpx__graph_toposort(struct lrpx_graph *g);
  * else reads, Identity and inference Dropout removed (consumers rewired).
  * Links are rebuilt. Returns the number of nodes removed in *n_removed. */
 lrpx_status lrpx__graph_passes(struct lrpx_graph *g, bool fold_batchnorm, int *n_removed);
+/* Model randomisation (src/graph/randomize.c), after the sort: the weights
+ * and biases of the last n_layers linear layers with constant weights (-1:
+ * all) drawn again from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), each layer
+ * from its own stream of seed. *n_done receives how many were. */
+lrpx_status lrpx__graph_randomize(struct lrpx_graph *g, int n_layers, uint64_t seed,
+                                  int *n_done);
 
 /* BatchNormalization as the per-channel affine map y = a x + (B - a mean),
  * a = scale / sqrt(var + eps): the load-time folding and the LRP canonizer

@@ -172,13 +172,16 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
         for (int k = 0; k < n->n_inputs && extra >= 0; k++)
             if (n->inputs[k] == extra)
                 extra = -1;
+        /* the sums are for the conservation report (relevance passes only:
+         * nothing reads them after a gradient pass) */
+        const bool sums = phase == LRPX_PHASE_RELEVANCE;
         double r_in = 0.0, before = 0.0;
-        for (int k = 0; k < n->n_outputs; k++) {
+        for (int k = 0; sums && k < n->n_outputs; k++) {
             int v = n->outputs[k];
             if (v >= 0 && x->back[v])
                 r_in += sum_f32(x->back[v], x->vals[v].n_elems);
         }
-        for (int k = 0; k <= n->n_inputs; k++) {
+        for (int k = 0; sums && k <= n->n_inputs; k++) {
             int v = k < n->n_inputs ? n->inputs[k] : extra;
             /* a buffer nothing has written to yet is still zero */
             if (v >= 0 && x->back[v] && (k == n->n_inputs || first_use(n, k)) && reached[v])
@@ -191,7 +194,7 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
         for (int k = 0; k <= n->n_inputs; k++) {
             int v = k < n->n_inputs ? n->inputs[k] : extra;
             if (v >= 0 && x->back[v]) {
-                if (k == n->n_inputs || first_use(n, k))
+                if (sums && (k == n->n_inputs || first_use(n, k)))
                     after += sum_f32(x->back[v], x->vals[v].n_elems);
                 reached[v] = 1;
             }

@@ -85,6 +85,10 @@ model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
         return rc;
     if ((rc = lrpx__graph_toposort(g)) != LRPX_OK)
         return rc;
+    if (m->opts.randomize_layers != 0 &&
+        (rc = lrpx__graph_randomize(g, m->opts.randomize_layers, m->opts.randomize_seed,
+                                    &m->n_randomized)) != LRPX_OK)
+        return rc;
     for (int v = 0; v < g->n_values; v++) {
         const struct lrpx_value *val = &g->values[v];
         if (val->kind == LRPX_VALUE_CONST &&
@@ -259,6 +263,12 @@ int64_t
 lrpx_model_n_params(const lrpx_model *m)
 {
     return m->n_params;
+}
+
+int
+lrpx_model_n_randomized(const lrpx_model *m)
+{
+    return m->n_randomized;
 }
 
 int

@@ -396,6 +396,29 @@ lrpx_session_set_threads(lrpx_session *s, int n_threads)
     return LRPX_OK;
 }
 
+void
+lrpx_session_set_progress(lrpx_session *s, lrpx_progress_fn fn, void *user)
+{
+    if (!s)
+        return;
+    s->progress      = fn;
+    s->progress_user = user;
+}
+
+void
+lrpx__progress_begin(lrpx_session *s, int64_t total)
+{
+    s->progress_done  = 0;
+    s->progress_total = total;
+}
+
+void
+lrpx__progress_step(lrpx_session *s)
+{
+    if (s->progress && s->progress_done < s->progress_total)
+        s->progress(s->progress_user, ++s->progress_done, s->progress_total);
+}
+
 int
 lrpx_session_threads(const lrpx_session *s)
 {

@@ -13,6 +13,7 @@ struct lrpx_model {
     uint8_t                 *folded;         /* per node, from the load-time   */
                                              /* trial plan; NULL if none ran   */
     int64_t                  n_params;
+    int                      n_randomized;   /* layers randomize_layers redrew */
 };
 
 struct lrpx_plan {
@@ -88,6 +89,10 @@ struct lrpx_session {
      * made at the first pass that needs it (src/util/parallel.h) */
     int                n_threads;
     struct lrpx_pool  *pool;
+    /* lrpx_session_set_progress; the count of a routine of many passes */
+    lrpx_progress_fn   progress;
+    void              *progress_user;
+    int64_t            progress_done, progress_total;
 };
 
 /* ---- plan (src/exec/plan.c) ---- */
@@ -132,6 +137,10 @@ lrpx_status lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *opts
 
 /* Make sure inputs are set and the forward pass is current. */
 lrpx_status lrpx__session_ensure_run(lrpx_session *s);
+/* A routine of `total` passes starts; one pass is done (calls the
+ * session's progress function, if any). */
+void lrpx__progress_begin(lrpx_session *s, int64_t total);
+void lrpx__progress_step(lrpx_session *s);
 
 /* Replace the data of constant (initializer) value v for this session's
  * passes, as if the model had been loaded with it: the plan is rebuilt and

@@ -95,6 +95,7 @@ attr_once(lrpx_session *s, const struct lrpx_trick_options *to, const struct lrp
                            (long long)v.n_elems, (long long)n);
     memcpy(out, v.data, (size_t)n * sizeof *out);
     *cls = rep.cls;
+    lrpx__progress_step(s);
     return LRPX_OK;
 }
 
@@ -168,6 +169,14 @@ translate_one(lrpx_session *s, const struct lrpx_trick_options *to,
     return LRPX_OK;
 }
 
+/* Passes per image of the translation trick (1 without it). */
+static int64_t
+shifts(const struct lrpx_trick_options *to)
+{
+    int64_t k = to->translate > 0 ? to->translate : 0;
+    return (2 * k + 1) * (2 * k + 1);
+}
+
 /* Common checks; fills the per-sample geometry and the batch size. */
 static lrpx_status
 trick_check(lrpx_session *s, const lrpx_tensor_view *x, const struct lrpx_trick_options *to,
@@ -236,6 +245,7 @@ lrpx_session_explain_translated(lrpx_session *s, const lrpx_tensor_view *x,
         lrpx__free(acc);
         return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the translation trick");
     }
+    lrpx__progress_begin(s, batch * shifts(to));
     for (int64_t b = 0; b < batch && rc == LRPX_OK; b++) {
         struct lrpx_lrp_options so;
         rc = sample_options(s, lo, b, batch, &so);
@@ -347,6 +357,7 @@ lrpx_session_explain_windows(lrpx_session *s, const lrpx_tensor_view *x,
         goto done;
     }
     float *xw = fb, *map = fb + nw;
+    lrpx__progress_begin(s, batch * nwy * nwx * shifts(to));
     for (int64_t b = 0; b < batch && rc == LRPX_OK; b++) {
         const float            *xb = (const float *)x->data + b * n;
         struct lrpx_lrp_options so;

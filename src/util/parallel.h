@@ -52,6 +52,7 @@ void lrpx__threads_blas_serial(void);
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(LRPX_NO_TARGET_CLONES) && !defined(__SANITIZE_THREAD__)
 #define LRPX_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define LRPX_HAVE_TARGET_CLONES 1
 #else
 #define LRPX_TARGET_CLONES
 #endif
