@@ -422,6 +422,16 @@ compute_unit(struct run *r, lrpx_session *s, const struct cli_batch *b, int64_t 
     eo.targets    = &u->target;
     eo.attr       = &mv;
     eo.method     = &ao;
+    lrpx_tensor_view mi_view;             /* one mask per input: input i's */
+    if (mask && (mask->rank == 3 || mask->rank == 4) && mask->dims[0] == r->n_inputs &&
+        r->n_inputs > 1) {
+        mi_view         = *mask;
+        mi_view.dims[0] = 1;
+        mi_view.n_elems = mask->n_elems / r->n_inputs;
+        mi_view.data    = (const char *)mask->data +
+                       i * mi_view.n_elems * (int64_t)lrpx_dtype_size(mask->dtype);
+        mask            = &mi_view;
+    }
     eo.mask       = mask;
     eo.seed       = (uint64_t)a->sc.seed;
     eo.max_batch  = a->sc.batch;
@@ -560,13 +570,15 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
         int row = (int)(mi * gi + i);
         rc      = cli_viz_picture("compare", &viz, b, i, &cells[row * n_cols]);
         /* labels fit the cells (28 characters at 160 pixels): the input
-         * without its extension, after the model when there are several */
+         * without its extension ("x.npy[3]" -> "x[3]"), after the model
+         * when there are several */
         const char *in  = r->input_label[i], *dot = strrchr(in, '.');
-        int         len = dot && dot != in && !strchr(dot, '[') ? (int)(dot - in) : (int)strlen(in);
+        const char *nth = dot ? strchr(dot, '[') : NULL;
+        int         len = dot && dot != in ? (int)(dot - in) : (int)strlen(in);
         if (a->n_models > 1)
-            snprintf(err, sizeof err, "%s: %.*s", r->model_label[mi], len, in);
+            snprintf(err, sizeof err, "%s: %.*s%s", r->model_label[mi], len, in, nth ? nth : "");
         else
-            snprintf(err, sizeof err, "%.*s", len, in);
+            snprintf(err, sizeof err, "%.*s%s", len, in, nth ? nth : "");
         err[28] = '\0';
         labels[row * n_cols] = strdup(err);
         for (int k = 0; k < r->n_methods && rc == CLI_OK; k++) {
