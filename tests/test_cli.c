@@ -996,6 +996,26 @@ START_TEST(test_compare)
                              1));
     cJSON_Delete(j2);
     cJSON_Delete(j);
+    /* one mask per input: all inside for the even inputs (relevance-mass
+     * 1), empty for the odd ones (NaN, left out of the mean): 1 over 4 */
+    uint8_t masks[8 * 784];
+    for (int i = 0; i < 8; i++)
+        memset(masks + i * 784, i % 2 == 0, 784);
+    char mk[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(mk, sizeof mk, "%s", tpath("masks.npy"));
+    ck_assert_int_eq(lrpx_npy_write(mk, LRPX_DTYPE_UINT8, 4, (int64_t[]){8, 1, 28, 28}, masks,
+                                    NULL, 0), LRPX_OK);
+    ck_assert_msg(run_cli("compare", "--models", m1, "--inputs", x, "--metrics", "relevance-mass",
+                          "--mask", mk, "--methods", "gradient", "-o", tpath("masked"), NULL) == 0,
+                  "%s", err_text);
+    j2 = read_json(tpath("masked/summary.json"));
+    cJSON *rm = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                                        cJSON_GetObjectItem(j2, "results"), 0), "scores"),
+                                    "relevance-mass");
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(cJSON_GetObjectItem(rm, "summary"), "mean")
+                                ->valuedouble, 1.0, 1e-6);
+    ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(rm, "summary"), "n")->valueint, 4);
+    cJSON_Delete(j2);
     /* usage errors and failures */
     ck_assert_int_eq(run_cli("compare", "--models", m1, "--inputs", x, "-o", rep, NULL), 2);
     ck_assert_int_eq(run_cli("compare", "--models", m1, "--inputs", x, "--metrics", "nope", "-o",

@@ -50,14 +50,6 @@ static const struct cli_flag bench_flags[] = {
     {NULL}};
 #undef ARG
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* CPU time of the whole process (all its threads): less sensitive than the
  * wall clock to other programs competing for the cores */
 static double
@@ -149,11 +141,11 @@ cmd_bench(int argc, char **argv)
     bool        profile = a.profile;
     if (profile)
         setenv("LRPX_PROFILE", "1", 1);
-    double load0 = now_ms();
+    double load0 = (cli_now() * 1e3);
     lrpx_model *m = cli_load_model("bench", model_path, false);
     if (!m)
         return CLI_FAIL;
-    double        load_ms = now_ms() - load0;
+    double        load_ms = (cli_now() * 1e3) - load0;
     lrpx_session *s       = NULL;
     double       *t       = calloc((size_t)n, sizeof *t);
     double       *tc      = calloc((size_t)n, sizeof *tc);
@@ -172,13 +164,13 @@ cmd_bench(int argc, char **argv)
     struct cli_progress pr;
     cli_progress_start(&pr, "bench", "runs", warmup + n);
     for (long long i = 0; i < warmup + n; i++, cli_progress_step(&pr, 1)) {
-        double t0 = now_ms(), c0 = cpu_ms();
+        double t0 = (cli_now() * 1e3), c0 = cpu_ms();
         if (lrpx_session_run(s) != LRPX_OK) {
             rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
             goto done;
         }
         if (i >= warmup) {
-            t[i - warmup]  = now_ms() - t0;
+            t[i - warmup]  = (cli_now() * 1e3) - t0;
             tc[i - warmup] = cpu_ms() - c0;
         }
     }
@@ -200,14 +192,14 @@ cmd_bench(int argc, char **argv)
             /* a new input invalidates the forward pass: time forward + LRP */
             if ((rc = cli_batch_set("bench", s, &batches[0])) != CLI_OK)
                 goto done;
-            double t0 = now_ms();
+            double t0 = (cli_now() * 1e3);
             if (lrpx_session_explain(s, &o) != LRPX_OK) {
                 printf("}\n");
                 rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
                 goto done;
             }
             if (i >= warmup)
-                t[i - warmup] = now_ms() - t0;
+                t[i - warmup] = (cli_now() * 1e3) - t0;
         }
         cli_progress_end(&pr);
         printf(", \"explain_composite\": \"%s\", ", composite);
@@ -217,14 +209,14 @@ cmd_bench(int argc, char **argv)
         for (long long i = 0; i < warmup + n; i++) {
             if ((rc = cli_batch_set("bench", s, &batches[0])) != CLI_OK)
                 goto done;
-            double t0 = now_ms(), c0 = cpu_ms();
+            double t0 = (cli_now() * 1e3), c0 = cpu_ms();
             if (lrpx_session_attribute(s, &ao) != LRPX_OK) {
                 printf("}\n");
                 rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
                 goto done;
             }
             if (i >= warmup) {
-                t[i - warmup]  = now_ms() - t0;
+                t[i - warmup]  = (cli_now() * 1e3) - t0;
                 tc[i - warmup] = cpu_ms() - c0;
             }
         }

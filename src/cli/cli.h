@@ -182,6 +182,9 @@ int  cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
 /* Print a float tensor as a JSON array (flat) to f. */
 void cli_json_floats(FILE *f, const lrpx_tensor_view *v);
 void cli_json_string(FILE *f, const char *s);
+/* v with digits significant digits, or the text nonfinite ("null" in
+ * JSON) for NaN and infinities. */
+void cli_put_number(FILE *f, double v, int digits, const char *nonfinite);
 /* A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline. */
 void cli_csv_field(FILE *f, const char *s);
 void cli_print_dims(FILE *f, const int64_t *dims, int rank);
@@ -334,6 +337,8 @@ int         cli_viz_picture(const char *cmd, const struct cli_viz *v, const stru
                             int64_t k, lrpx_pixmap **out);
 int         cli_viz_write_grid(const char *cmd, const struct cli_viz *v, lrpx_pixmap **cells,
                                char **labels, int n_cells, int n_cols, const char *path);
+/* Free n cells and labels (malloc'ed, NULL entries allowed) and both arrays. */
+void        cli_viz_cells_free(lrpx_pixmap **cells, char **labels, int n);
 
 /* ---- the attribution method and its flags (src/cli/method.c) ---- */
 
@@ -397,7 +402,25 @@ int  cli_npy_view(const char *cmd, const char *flag, const char *path, bool floa
 /* "a,b,c" into v (at most max finite numbers); the count or -1. */
 int  cli_parse_floats(const char *s, float *v, int max);
 
+
 /* ---- evaluation (src/cli/eval.c) ---- */
+
+/* What eval and compare score with: --metric/--metrics SPEC (parsed when
+ * given), --mask, --seed and --batch, one flag table. */
+#define CLI_MAX_METRICS 32
+struct cli_scoring {
+    const char *metrics[CLI_MAX_METRICS];
+    int         n_metrics;
+    const char *mask;
+    int         seed, batch;
+};
+struct cli_flag_group cli_scoring_group(struct cli_scoring *sc);
+/* Score with metric SPEC (checked when it was given) on session s:
+ * lrpx_session_evaluate, *res the result (free with
+ * lrpx_eval_result_free). On failure the error, "SPEC (what): reason", is
+ * printed. */
+int  cli_score(const char *cmd, lrpx_session *s, const char *spec,
+               const struct lrpx_eval_options *eo, const char *what, lrpx_eval_result **res);
 
 /* The localisation mask of --mask SPEC for batch b's input: a .npy
  * (*npy), an image of the input's size or a box "x,y,w,h" (*box, bytes

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -262,6 +263,15 @@ cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
         return cli_error(cmd, "%s", err);
     cli_verbose(cmd, t0, "write %s:", path);
     return CLI_OK;
+}
+
+void
+cli_put_number(FILE *f, double v, int digits, const char *nonfinite)
+{
+    if (isfinite(v))
+        fprintf(f, "%.*g", digits, v);
+    else
+        fputs(nonfinite, f);
 }
 
 void

@@ -46,19 +46,18 @@ static const char compare_usage[] =
     "--models, --inputs and --metrics take several values each.\n";
 
 #define MAX_MODELS   16
-#define MAX_METRICS  32
+#define MAX_METRICS  CLI_MAX_METRICS
 #define MAX_GRID     64
 
 struct compare_args {
     struct cli_method meth;
     struct cli_prep   prep;
     struct cli_inputs in;
+    struct cli_scoring sc;           /* --metrics, --mask, --seed, --batch */
     const char       *models[MAX_MODELS];
     int               n_models;
-    const char       *metrics[MAX_METRICS];
-    int               n_metrics;
-    const char       *out_dir, *mask;
-    int               target, seed, batch, grid_inputs;
+    const char       *out_dir;
+    int               target, grid_inputs;
     bool              resume;
 };
 
@@ -82,22 +81,6 @@ arg_input(void *ctx, const char *val, char *msg, size_t size)
     return cli_inputs_positional("compare", &a->in, &val, 1) == CLI_OK ? CLI_OK : CLI_FAIL;
 }
 
-static int
-arg_metric(void *ctx, const char *val, char *msg, size_t size)
-{
-    struct compare_args *a = ctx;
-    lrpx_metric         *m;
-    if (a->n_metrics == MAX_METRICS) {
-        snprintf(msg, size, "at most %d", MAX_METRICS);
-        return CLI_USAGE;
-    }
-    if (lrpx_metric_parse(val, &m, msg, size) != LRPX_OK)
-        return CLI_USAGE;
-    lrpx_metric_free(m);
-    a->metrics[a->n_metrics++] = val;
-    return CLI_OK;
-}
-
 #define ARG(field) offsetof(struct compare_args, field)
 static const struct cli_flag compare_flags[] = {
     {"--models", "--model", "A.onnx ...", "the models (several values)", CLI_CALL,
@@ -106,23 +89,10 @@ static const struct cli_flag compare_flags[] = {
      "the inputs: images, folders of images, .npy arrays (a\n"
      "file of N rows is N inputs); the same for every model",
      CLI_CALL, .call = arg_input, .need = "files or folders"},
-    {"--metrics", "--metric", "SPEC ...",
-     "metrics as lrpx eval takes them, NAME[:k=v,...] (several\n"
-     "values; lrpx eval --list-metrics describes them)",
-     CLI_CALL, .call = arg_metric, .need = "a metric"},
     {"-o", NULL, "REPORT_DIR", "the report folder (made if missing)", CLI_STRING,
      ARG(out_dir), .need = "a folder"},
     {"--target", NULL, "K", "explain and score class K (default: the predicted one)",
      CLI_INT, ARG(target), .lo = 0, .hi = 1e9},
-    {"--mask", NULL, "FILE|x,y,w,h",
-     "localisation mask for every input (as lrpx eval --mask)", CLI_STRING, ARG(mask),
-     .need = "a file or x,y,w,h"},
-    {"--seed", NULL, "N",
-     "lrpx's generator: the metrics' noise and uniform baseline,\n"
-     "and the smoothgrad family's noise (default 0)",
-     CLI_INT, ARG(seed), .lo = 0, .hi = 2147483647},
-    {"--batch", NULL, "N", "perturbed inputs per session pass (default 16)", CLI_INT,
-     ARG(batch), .lo = 1, .hi = 4096},
     {"--grid-inputs", NULL, "N", "inputs drawn in grid.png (default 4; 0: no grid)", CLI_INT,
      ARG(grid_inputs), .lo = 0, .hi = MAX_GRID},
     {"--resume", NULL, NULL, "keep the results REPORT_DIR already holds for this\n"
@@ -185,24 +155,17 @@ struct run {
     char       **input_label;      /* n_inputs                             */
     struct unit *units;            /* [model][method][input]               */
     uint64_t     key;              /* of the command line                  */
-    /* progress */
-    bool         tty;
-    int64_t      n_done, n_total, n_computed;
-    double       t_computed;
+    int64_t      n_total;          /* units                                */
+    /* the progress bar counts the units to compute: a unit --resume
+     * finds is taken off its total */
+    struct cli_progress pr;
+    char         pr_label[300];
 };
 
 static struct unit *
 unit_at(const struct run *r, int mi, int k, int64_t i)
 {
     return &r->units[((int64_t)mi * r->n_methods + k) * r->n_inputs + i];
-}
-
-static double
-now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* FNV-1a over the arguments that decide the results (not -o, --resume,
@@ -271,13 +234,11 @@ text_write(struct text *t, const char *path)
     return rc;
 }
 
+/* Exact round trip through the unit files */
 static void
 put_num(FILE *f, double v)
 {
-    if (isfinite(v))
-        fprintf(f, "%.17g", v);
-    else
-        fputs("nan", f);
+    cli_put_number(f, v, 17, "nan");
 }
 
 static void
@@ -299,7 +260,7 @@ unit_save(const struct run *r, int mi, int k, int64_t i, const struct unit *u)
     fprintf(t.f, "lrpx-compare-unit 1 %016llx\ntime ", (unsigned long long)r->key);
     put_num(t.f, u->time);
     fprintf(t.f, "\ntarget %lld\n", (long long)u->target);
-    for (int j = 0; j < r->a->n_metrics; j++) {
+    for (int j = 0; j < r->a->sc.n_metrics; j++) {
         fprintf(t.f, "metric %d %d ", j, u->kind[j]);
         put_num(t.f, u->score[j]);
         fputc(' ', t.f);
@@ -370,7 +331,7 @@ unit_load(const struct run *r, int mi, int k, int64_t i, struct unit *u)
     p += ok ? 8 : 0;
     ok = ok && next_num(&p, &v);
     u->target = (int64_t)v;
-    for (int j = 0; ok && j < r->a->n_metrics; j++) {
+    for (int j = 0; ok && j < r->a->sc.n_metrics; j++) {
         double jj, kind, n;
         ok = !strncmp(p, "\nmetric ", 8);
         p += ok ? 8 : 0;
@@ -416,23 +377,6 @@ map_load(const struct run *r, int mi, int k, int64_t i, int64_t n, struct unit *
     return true;
 }
 
-static void
-progress(struct run *r, int mi, int k)
-{
-    if (!r->tty)
-        return;
-    char left[32] = "";
-    if (r->n_computed > 0 && r->n_done < r->n_total) {
-        double s = r->t_computed / (double)r->n_computed * (double)(r->n_total - r->n_done);
-        snprintf(left, sizeof left, ", %d:%02d left", (int)(s / 60), (int)fmod(s, 60.0));
-    }
-    fprintf(stderr, "\rcompare: %s, %s: %lld/%lld done%s   ", r->model_label[mi],
-            r->method_label[k], (long long)r->n_done, (long long)r->n_total, left);
-    if (r->n_done == r->n_total)
-        fputc('\n', stderr);
-    fflush(stderr);
-}
-
 /* ---- one model ---- */
 
 /* Explain input i (batch of one) with ao and score it with every metric. */
@@ -454,15 +398,15 @@ compute_unit(struct run *r, lrpx_session *s, const struct cli_batch *b, int64_t 
         ao.lrp.target = a->target;
     }
     lrpx_status st = lrpx_session_set_input(s, b->name, xi.dtype, xi.rank, xi.dims, xi.data);
-    double      t0 = now_s();
+    double      t0 = cli_now();
     if (st == LRPX_OK)
         st = lrpx_session_attribute(s, &ao);
-    u->time = now_s() - t0;
+    u->time = cli_now() - t0;
     lrpx_attr_report rep;
     if (st == LRPX_OK && (st = lrpx_session_attribution(s, &mv)) == LRPX_OK)
         st = lrpx_session_attribution_report(s, 0, &rep);
     if (st != LRPX_OK)
-        return cli_error("compare", "%s, %s: %s", label, b->samples[0].path,
+        return cli_error("compare", "%s, %s: %s", label, r->input_label[i],
                          lrpx_session_errmsg(s));
     float *map = malloc((size_t)per * sizeof *map);
     if (!map)
@@ -478,33 +422,38 @@ compute_unit(struct run *r, lrpx_session *s, const struct cli_batch *b, int64_t 
     eo.targets    = &u->target;
     eo.attr       = &mv;
     eo.method     = &ao;
+    lrpx_tensor_view mi_view;             /* one mask per input: input i's */
+    if (mask && (mask->rank == 3 || mask->rank == 4) && mask->dims[0] == r->n_inputs &&
+        r->n_inputs > 1) {
+        mi_view         = *mask;
+        mi_view.dims[0] = 1;
+        mi_view.n_elems = mask->n_elems / r->n_inputs;
+        mi_view.data    = (const char *)mask->data +
+                       i * mi_view.n_elems * (int64_t)lrpx_dtype_size(mask->dtype);
+        mask            = &mi_view;
+    }
     eo.mask       = mask;
-    eo.seed       = (uint64_t)a->seed;
-    eo.max_batch  = a->batch;
+    eo.seed       = (uint64_t)a->sc.seed;
+    eo.max_batch  = a->sc.batch;
     int rc = CLI_OK;
-    for (int j = 0; j < a->n_metrics && rc == CLI_OK; j++) {
-        lrpx_metric      *m;
+    char what[512];
+    snprintf(what, sizeof what, "%s, %s", label, r->input_label[i]);
+    for (int j = 0; j < a->sc.n_metrics && rc == CLI_OK; j++) {
         lrpx_eval_result *res = NULL;
         lrpx_eval_sample  es;
-        lrpx_metric_parse(a->metrics[j], &m, NULL, 0);     /* checked while parsing */
-        if (!m || lrpx_session_evaluate(s, m, &eo, &res) != LRPX_OK ||
-            lrpx_eval_result_sample(res, 0, &es) != LRPX_OK) {
-            rc = m ? cli_error("compare", "%s, %s, %s: %s", a->metrics[j], label,
-                               r->input_label[i], lrpx_session_errmsg(s))
-                   : cli_error("compare", "out of memory");
-        } else {
-            u->kind[j]    = (int)es.kind;
-            u->score[j]   = es.score;
-            u->summary[j] = es.summary;
-            u->n_curve[j] = es.n_curve;
-            u->curve[j]   = es.n_curve ? malloc((size_t)es.n_curve * sizeof(double)) : NULL;
-            if (es.n_curve && !u->curve[j])
-                rc = cli_error("compare", "out of memory");
-            else if (es.n_curve)
-                memcpy(u->curve[j], es.curve, (size_t)es.n_curve * sizeof(double));
-        }
+        if ((rc = cli_score("compare", s, a->sc.metrics[j], &eo, what, &res)) != CLI_OK)
+            break;
+        lrpx_eval_result_sample(res, 0, &es);
+        u->kind[j]    = (int)es.kind;
+        u->score[j]   = es.score;
+        u->summary[j] = es.summary;
+        u->n_curve[j] = es.n_curve;
+        u->curve[j]   = es.n_curve ? malloc((size_t)es.n_curve * sizeof(double)) : NULL;
+        if (es.n_curve && !u->curve[j])
+            rc = cli_error("compare", "out of memory");
+        else if (es.n_curve)
+            memcpy(u->curve[j], es.curve, (size_t)es.n_curve * sizeof(double));
         lrpx_eval_result_free(res);
-        lrpx_metric_free(m);
     }
     if (rc == CLI_OK && i < a->grid_inputs) {
         u->map   = map;
@@ -552,6 +501,7 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
         r->n_inputs    = n;
         r->n_total     = (int64_t)a->n_models * r->n_methods * n;
         r->units       = calloc((size_t)r->n_total, sizeof *r->units);
+        cli_progress_start(&r->pr, "compare", r->pr_label, r->n_total);
         r->input_label = calloc((size_t)n, sizeof *r->input_label);
         if (!r->units || !r->input_label) {
             rc = cli_error("compare", "out of memory");
@@ -570,8 +520,8 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
                        "%s", path, (long long)n, (long long)r->n_inputs, a->models[0]);
         goto done;
     }
-    if (a->mask) {
-        if ((rc = cli_eval_mask("compare", a->mask, b, &mask_npy, &box, &mv)) != CLI_OK)
+    if (a->sc.mask) {
+        if ((rc = cli_eval_mask("compare", a->sc.mask, b, &mask_npy, &box, &mv)) != CLI_OK)
             goto done;
         mask = &mv;
     }
@@ -580,13 +530,15 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
         float                    low[3], high[3];
         cli_method_options(&a->meth, k, &ao, NULL, 0);
         cli_box_defaults(b, &ao.lrp, low, high, 3);
+        snprintf(r->pr_label, sizeof r->pr_label, "%s, %s: maps", r->model_label[mi],
+                 r->method_label[k]);
         for (int64_t i = 0; i < n && rc == CLI_OK; i++) {
             struct unit *u = unit_at(r, mi, k, i);
             if (a->resume && unit_load(r, mi, k, i, u) &&
                 (i >= a->grid_inputs || map_load(r, mi, k, i, b->view.n_elems / n, u))) {
                 u->done = true;
+                r->pr.total--;
             } else {
-                double t0 = now_s();
                 unit_clear(u);
                 if ((rc = compute_unit(r, s, b, i, &ao, mask, r->method_label[k], u)) != CLI_OK)
                     break;
@@ -601,11 +553,8 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
                 if ((rc = unit_save(r, mi, k, i, u)) != CLI_OK)
                     break;
                 u->done = true;
-                r->n_computed++;
-                r->t_computed += now_s() - t0;
+                cli_progress_step(&r->pr, 1);
             }
-            r->n_done++;
-            progress(r, mi, k);
         }
     }
     /* grid rows: the input, then one heatmap per method */
@@ -621,13 +570,15 @@ run_model(struct run *r, int mi, lrpx_pixmap **cells, char **labels)
         int row = (int)(mi * gi + i);
         rc      = cli_viz_picture("compare", &viz, b, i, &cells[row * n_cols]);
         /* labels fit the cells (28 characters at 160 pixels): the input
-         * without its extension, after the model when there are several */
+         * without its extension ("x.npy[3]" -> "x[3]"), after the model
+         * when there are several */
         const char *in  = r->input_label[i], *dot = strrchr(in, '.');
-        int         len = dot && dot != in && !strchr(dot, '[') ? (int)(dot - in) : (int)strlen(in);
+        const char *nth = dot ? strchr(dot, '[') : NULL;
+        int         len = dot && dot != in ? (int)(dot - in) : (int)strlen(in);
         if (a->n_models > 1)
-            snprintf(err, sizeof err, "%s: %.*s", r->model_label[mi], len, in);
+            snprintf(err, sizeof err, "%s: %.*s%s", r->model_label[mi], len, in, nth ? nth : "");
         else
-            snprintf(err, sizeof err, "%.*s", len, in);
+            snprintf(err, sizeof err, "%.*s%s", len, in, nth ? nth : "");
         err[28] = '\0';
         labels[row * n_cols] = strdup(err);
         for (int k = 0; k < r->n_methods && rc == CLI_OK; k++) {
@@ -742,15 +693,9 @@ static void
 json_stat(FILE *f, const char *key, struct stat_ms s)
 {
     fprintf(f, "\"%s\": {\"mean\": ", key);
-    if (isfinite(s.mean))
-        fprintf(f, "%.9g", s.mean);
-    else
-        fputs("null", f);
+    cli_put_number(f, s.mean, 9, "null");
     fputs(", \"se\": ", f);
-    if (isfinite(s.se))
-        fprintf(f, "%.9g", s.se);
-    else
-        fputs("null", f);
+    cli_put_number(f, s.se, 9, "null");
     fprintf(f, ", \"n\": %lld}", (long long)s.n);
 }
 
@@ -808,10 +753,10 @@ write_summary(const struct run *r, int argc, char **argv)
     /* summary.md */
     fprintf(md.f, "# lrpx compare\n\n%lld inputs, mean ± standard error over the inputs "
             "(each input scored on its own).\n\n| model | method |", (long long)r->n_inputs);
-    for (int j = 0; j < a->n_metrics; j++)
-        fprintf(md.f, " %s |", a->metrics[j]);
+    for (int j = 0; j < a->sc.n_metrics; j++)
+        fprintf(md.f, " %s |", a->sc.metrics[j]);
     fputs(" explanation time (ms) |\n|---|---|", md.f);
-    for (int j = 0; j <= a->n_metrics; j++)
+    for (int j = 0; j <= a->sc.n_metrics; j++)
         fputs("---|", md.f);
     fputc('\n', md.f);
     /* summary.csv */
@@ -828,11 +773,11 @@ write_summary(const struct run *r, int argc, char **argv)
         cli_json_string(js.f, r->input_label[i]);
     }
     fputs("], \"metrics\": [", js.f);
-    for (int j = 0; j < a->n_metrics; j++) {
+    for (int j = 0; j < a->sc.n_metrics; j++) {
         const char *what, *better;
-        metric_meaning(a->metrics[j], &what, &better);
+        metric_meaning(a->sc.metrics[j], &what, &better);
         fprintf(js.f, "%s{\"spec\": ", j ? ", " : "");
-        cli_json_string(js.f, a->metrics[j]);
+        cli_json_string(js.f, a->sc.metrics[j]);
         fprintf(js.f, ", \"number\": \"%s\", \"better\": \"%s\"}", what, better);
     }
     fputs("], \"results\": [", js.f);
@@ -844,10 +789,10 @@ write_summary(const struct run *r, int argc, char **argv)
             fputs(", \"method\": ", js.f);
             cli_json_string(js.f, r->method_label[k]);
             fputs(", \"metrics\": {", js.f);
-            for (int j = -1; j < a->n_metrics; j++) {
+            for (int j = -1; j < a->sc.n_metrics; j++) {
                 column(r, mi, k, j, v);
                 struct stat_ms st   = stats(v, r->n_inputs);
-                const char    *name = j < 0 ? "explanation_time_ms" : a->metrics[j];
+                const char    *name = j < 0 ? "explanation_time_ms" : a->sc.metrics[j];
                 if (j >= 0)
                     md_cell(md.f, st);
                 cli_csv_field(csv.f, r->model_label[mi]);
@@ -884,10 +829,10 @@ write_summary(const struct run *r, int argc, char **argv)
         }
     fputs("]}\n", js.f);
     fputs("\nThe number averaged per metric, and which way is better:\n\n", md.f);
-    for (int j = 0; j < a->n_metrics; j++) {
+    for (int j = 0; j < a->sc.n_metrics; j++) {
         const char *what, *better;
-        metric_meaning(a->metrics[j], &what, &better);
-        fprintf(md.f, "* `%s`: %s (%s is better)\n", a->metrics[j], what, better);
+        metric_meaning(a->sc.metrics[j], &what, &better);
+        fprintf(md.f, "* `%s`: %s (%s is better)\n", a->sc.metrics[j], what, better);
     }
     fputs("\nCurves: curves.svg (curves.png); heatmaps: grid.png.\n", md.f);
     free(v);
@@ -1030,7 +975,7 @@ draw_panel(struct canvas *c, const struct run *r, const struct figure *fg, int r
     lo -= pad;
     hi += pad;
     char title[512], buf[64];
-    snprintf(title, sizeof title, "%s: %s", r->model_label[mi], r->a->metrics[j]);
+    snprintf(title, sizeof title, "%s: %s", r->model_label[mi], r->a->sc.metrics[j]);
     if (strlen(title) > 58)
         memcpy(title + 55, "...", 4);
     cv_text(c, (px0 + px1) / 2, oy + 14, title, 1);
@@ -1090,8 +1035,8 @@ write_curves(const struct run *r)
     if (!fg)
         return cli_error("compare", "out of memory");
     fg->n_cols = a->n_models;
-    for (int j = 0; j < a->n_metrics; j++)
-        if (plotted(a->metrics[j]) && unit_at(r, 0, 0, 0)->n_curve[j] > 0)
+    for (int j = 0; j < a->sc.n_metrics; j++)
+        if (plotted(a->sc.metrics[j]) && unit_at(r, 0, 0, 0)->n_curve[j] > 0)
             fg->rows[fg->n_rows++] = j;
     for (int mi = 0; mi < a->n_models; mi++)
         for (int row = 0; row < fg->n_rows; row++)
@@ -1185,7 +1130,7 @@ guard_files(const struct compare_args *a)
         cli_guard_model(NULL, a->models[mi]);
     cli_guard_inputs(&a->in);
     cli_method_guard(&a->meth);
-    cli_guard_input(a->mask, "the mask");
+    cli_guard_input(a->sc.mask, "the mask");
     if (a->prep.preset)
         cli_guard_input(a->prep.preset, "the preprocessing file");
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
@@ -1207,7 +1152,7 @@ cmd_compare(int argc0, char **argv0)
 {
     int                 argc;
     char              **argv = expand_lists(argc0, argv0, &argc);
-    struct compare_args a    = {.target = -1, .batch = 0, .grid_inputs = 4};
+    struct compare_args a    = {.target = -1, .grid_inputs = 4};
     struct run          r    = {.a = &a};
     lrpx_pixmap       **cells  = NULL;
     char              **labels = NULL;
@@ -1216,21 +1161,22 @@ cmd_compare(int argc0, char **argv0)
         return cli_error("compare", "out of memory");
     cli_method_init(&a.meth, true);
     cli_prep_init(&a.prep);
-    struct cli_flag_group groups[3] = {
+    struct cli_flag_group groups[4] = {
         {.flags = compare_flags, .ctx = &a},
+        cli_scoring_group(&a.sc),
         cli_method_group(&a.meth),
         cli_prep_group(&a.prep),
     };
-    groups[1].skip = "--seed --noise";      /* compare's own --seed; no noise file */
+    groups[2].skip = "--seed --noise";      /* the scoring --seed; no noise file */
     const char *pos[1];
     int         n_pos;
-    rc = cli_parse_flags("compare", argc, argv, groups, 3, pos, 0, &n_pos);
+    rc = cli_parse_flags("compare", argc, argv, groups, 4, pos, 0, &n_pos);
     if (rc == CLI_HELP) {
         cli_help_usage(stdout, "compare", compare_usage);
         if (!cli_help_is_man())
             fputs("\n", stdout);
         cli_method_help(stdout, &a.meth);
-        cli_print_flags(stdout, groups, 3);
+        cli_print_flags(stdout, groups, 4);
         cli_method_help_rules(stdout);
         cli_help_end(stdout, "compare");
         rc = CLI_OK;
@@ -1238,7 +1184,7 @@ cmd_compare(int argc0, char **argv0)
     }
     if (rc != CLI_OK)
         goto done;
-    if (a.n_models == 0 || a.in.n == 0 || a.n_metrics == 0 || !a.out_dir) {
+    if (a.n_models == 0 || a.in.n == 0 || a.sc.n_metrics == 0 || !a.out_dir) {
         rc = cli_usage_error("compare", "--models, --inputs, --metrics and -o are needed");
         goto done;
     }
@@ -1251,10 +1197,9 @@ cmd_compare(int argc0, char **argv0)
     if ((rc = make_dir(a.out_dir)) != CLI_OK || (rc = make_dir(units)) != CLI_OK ||
         (rc = cli_method_load("compare", &a.meth)) != CLI_OK)
         goto done;
-    a.meth.ao.seed = (uint64_t)a.seed;
+    a.meth.ao.seed = (uint64_t)a.sc.seed;
     r.n_methods    = cli_method_count(&a.meth);
     r.key          = run_key(argc0, argv0);
-    r.tty          = isatty(fileno(stderr));
     for (int k = 0; k < r.n_methods; k++) {
         struct lrpx_attr_options ao;
         cli_method_options(&a.meth, k, &ao, r.method_label[k], sizeof r.method_label[k]);
@@ -1270,6 +1215,8 @@ cmd_compare(int argc0, char **argv0)
     }
     for (int mi = 0; mi < a.n_models && rc == CLI_OK; mi++)
         rc = run_model(&r, mi, cells, labels);
+    if (r.units)
+        cli_progress_end(&r.pr);
     if (rc == CLI_OK)
         rc = write_summary(&r, argc0, argv0);
     if (rc == CLI_OK)
@@ -1298,12 +1245,7 @@ cmd_compare(int argc0, char **argv0)
         printf("wrote %s/summary.md, summary.csv, summary.json, curves.svg, curves.png, "
                "grid.png\n", a.out_dir);
 done:
-    for (int i = 0; cells && i < n_cells; i++)
-        lrpx_pixmap_free(cells[i]);
-    for (int i = 0; labels && i < n_cells; i++)
-        free(labels[i]);
-    free(cells);
-    free(labels);
+    cli_viz_cells_free(cells, labels, n_cells);
     for (int64_t i = 0; r.units && i < r.n_total; i++)
         unit_clear(&r.units[i]);
     free(r.units);

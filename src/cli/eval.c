@@ -23,35 +23,70 @@ static const char eval_usage[] =
     "Parameters are Quantus's keyword arguments in kebab case (patch_size ->\n"
     "patch-size), booleans true/false. docs/evaluation.md has every formula.\n";
 
-#define MAX_METRICS 32
 #define MAX_TARGETS 4096
 
 struct eval_args {
     struct cli_method       meth;
     struct cli_prep         prep;
-    const char             *metrics[MAX_METRICS];
-    int                     n_metrics;
-    const char             *relevance, *mask, *noise;
+    struct cli_scoring      sc;
+    const char             *relevance, *noise;
     int64_t                 targets[MAX_TARGETS];
     int                     n_targets;
-    int                     seed;
-    int                     batch;
     bool                    csv, json, list, markdown;
 };
 
 static int
 arg_metric(void *ctx, const char *val, char *msg, size_t size)
 {
-    struct eval_args *a = ctx;
-    lrpx_metric      *m;
-    if (a->n_metrics == MAX_METRICS) {
-        snprintf(msg, size, "at most %d", MAX_METRICS);
+    struct cli_scoring *sc = ctx;
+    lrpx_metric        *m;
+    if (sc->n_metrics == CLI_MAX_METRICS) {
+        snprintf(msg, size, "at most %d", CLI_MAX_METRICS);
         return CLI_USAGE;
     }
     if (lrpx_metric_parse(val, &m, msg, size) != LRPX_OK)
         return CLI_USAGE;
     lrpx_metric_free(m);
-    a->metrics[a->n_metrics++] = val;
+    sc->metrics[sc->n_metrics++] = val;
+    return CLI_OK;
+}
+
+#define SC(field) offsetof(struct cli_scoring, field)
+static const struct cli_flag scoring_flags[] = {
+    {"--metric", "--metrics", "NAME[:k=v,...]",
+     "a metric and its parameters, as Quantus's keyword arguments\n"
+     "in kebab case (repeatable; lrpx eval --list-metrics)",
+     CLI_CALL, .call = arg_metric, .need = "a metric"},
+    {"--mask", NULL, "FILE|x,y,w,h",
+     "localisation mask: .npy (nonzero = inside), an image of the\ninput's size (>= 128 inside), "
+     "or a box in input pixels", CLI_STRING, SC(mask), .need = "a file or x,y,w,h"},
+    {"--seed", NULL, "N",
+     "lrpx's generator: the metrics' noise and uniform baseline,\n"
+     "and the smoothgrad family's noise (default 0)",
+     CLI_INT, SC(seed), .lo = 0, .hi = 2147483647},
+    {"--batch", NULL, "N", "perturbed inputs per session pass (default 16)", CLI_INT, SC(batch),
+     .lo = 1, .hi = 4096},
+    {NULL}};
+#undef SC
+
+struct cli_flag_group
+cli_scoring_group(struct cli_scoring *sc)
+{
+    return (struct cli_flag_group){.flags = scoring_flags, .ctx = sc, .title = "scoring:"};
+}
+
+int
+cli_score(const char *cmd, lrpx_session *s, const char *spec, const struct lrpx_eval_options *eo,
+          const char *what, lrpx_eval_result **res)
+{
+    lrpx_metric *m;
+    *res = NULL;
+    if (lrpx_metric_parse(spec, &m, NULL, 0) != LRPX_OK)     /* checked when given */
+        return cli_error(cmd, "%s: out of memory", spec);
+    lrpx_status st = lrpx_session_evaluate(s, m, eo, res);
+    lrpx_metric_free(m);
+    if (st != LRPX_OK)
+        return cli_error(cmd, "%s (%s): %s", spec, what, lrpx_session_errmsg(s));
     return CLI_OK;
 }
 
@@ -76,25 +111,14 @@ arg_targets(void *ctx, const char *val, char *msg, size_t size)
 
 #define ARG(field) offsetof(struct eval_args, field)
 static const struct cli_flag eval_flags[] = {
-    {"--metric", NULL, "NAME[:k=v,...]", "a metric and its parameters (repeatable; see below)",
-     CLI_CALL, .call = arg_metric, .need = "a metric"},
     {"--relevance", NULL, "R.npy",
      "score these maps (shape of the inputs, or without the\nchannel axis) instead of explaining",
      CLI_STRING, ARG(relevance), .need = "a .npy file"},
     {"--target", NULL, "K[,K...]", "classes to explain/score (one, or one per input;\n"
      "default: the predicted ones)", CLI_CALL, .call = arg_targets, .need = "class indices"},
-    {"--mask", NULL, "FILE|x,y,w,h",
-     "localisation mask: .npy (nonzero = inside), an image of the\ninput's size (>= 128 inside), "
-     "or a box in input pixels", CLI_STRING, ARG(mask), .need = "a file or x,y,w,h"},
     {"--noise", NULL, "FILE.npy",
      "perturbations of local-lipschitz/max-sensitivity, float32\n[samples, input shape without "
      "batch]", CLI_STRING, ARG(noise), .need = "a .npy file"},
-    {"--seed", NULL, "N",
-     "lrpx's generator: the metrics' noise and uniform baseline,\n"
-     "and the smoothgrad family's noise (default 0)",
-     CLI_INT, ARG(seed), .lo = 0, .hi = 2147483647},
-    {"--batch", NULL, "N", "perturbed inputs per session pass (default 16)", CLI_INT, ARG(batch),
-     .lo = 1, .hi = 4096},
     {"--csv", NULL, NULL, "CSV on stdout", CLI_TRUE, .off = ARG(csv)},
     {"--json", NULL, NULL, "JSON Lines on stdout, one object per input and metric", CLI_TRUE,
      .off = ARG(json)},
@@ -104,6 +128,17 @@ static const struct cli_flag eval_flags[] = {
      .off = ARG(markdown)},
     {NULL}};
 #undef ARG
+
+/* Text as one Markdown table cell: newlines become spaces, '|' is escaped. */
+static void
+md_cell(FILE *f, const char *text)
+{
+    for (const char *h = text; *h; h++)
+        if (*h == '|')
+            fputs("\\|", f);
+        else
+            fputc(*h == '\n' ? ' ' : *h, f);
+}
 
 /* Every metric with its formula and parameters (help, --list-metrics):
  * Markdown, or one help item per metric (text, or a man page under
@@ -141,10 +176,11 @@ print_metrics(FILE *f, bool markdown)
             } else {
                 snprintf(type, sizeof type, "%s", p.type);
             }
-            if (markdown) {
-                fprintf(f, "| `%s` | %s | `%s` | ", p.name, type, p.default_text);
-                for (const char *h = p.help; *h; h++)
-                    fputc(*h == '\n' ? ' ' : *h, f);
+            if (markdown) {       /* a '|' in a cell would end it: \| */
+                fprintf(f, "| `%s` | ", p.name);
+                md_cell(f, type);
+                fprintf(f, " | `%s` | ", p.default_text);
+                md_cell(f, p.help);
                 fputs(" |\n", f);
             } else if (k < sizeof text) {
                 k += (size_t)snprintf(text + k, sizeof text - k, "%s%s=%s  (%s)", sep, p.name,
@@ -216,15 +252,6 @@ cli_eval_mask(const char *cmd, const char *spec, const struct cli_batch *b, lrpx
     return box_view(*box, h, w, out);
 }
 
-static void
-json_number(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.9g", v);
-    else
-        fputs("null", f);
-}
-
 /* One result row in the chosen format. */
 static void
 print_row(const struct eval_args *a, const char *input, const char *method,
@@ -241,14 +268,14 @@ print_row(const struct eval_args *a, const char *input, const char *method,
         if (es->kind == LRPX_SCORE_BOOL)
             fputs(es->score != 0 ? "true" : "false", stdout);
         else if (es->kind == LRPX_SCORE_NUMBER)
-            json_number(stdout, es->score);
+            cli_put_number(stdout, es->score, 9, "null");
         else
             fputs("null", stdout);
         printf(", \"curve\": ");
         if (es->n_curve) {
             for (int64_t k = 0; k < es->n_curve; k++) {
                 fputs(k ? ", " : "[", stdout);
-                json_number(stdout, es->curve[k]);
+                cli_put_number(stdout, es->curve[k], 9, "null");
             }
             fputs("]", stdout);
         } else {
@@ -265,7 +292,7 @@ print_row(const struct eval_args *a, const char *input, const char *method,
         printf(", \"extra\": {");
         for (int k = 0; k < es->n_extra; k++) {
             printf("%s\"%s\": ", k ? ", " : "", es->extra_names[k]);
-            json_number(stdout, es->extra[k]);
+            cli_put_number(stdout, es->extra[k], 9, "null");
         }
         printf("}}\n");
         return;
@@ -313,23 +340,24 @@ cmd_eval(int argc, char **argv)
 {
     const char       *model_path = NULL;
     struct cli_inputs in         = {.n = 0};
-    struct eval_args  a          = {.n_metrics = 0};
+    struct eval_args  a          = {.n_targets = 0};
     cli_method_init(&a.meth, true);
     cli_prep_init(&a.prep);
-    struct cli_flag_group groups[4] = {
+    struct cli_flag_group groups[5] = {
         {.flags = eval_flags, .ctx = &a},
+        cli_scoring_group(&a.sc),
         cli_input_group(&in),
         cli_method_group(&a.meth),
         cli_prep_group(&a.prep),
     };
-    groups[2].skip = "--seed --noise";      /* eval's own (the metrics' and methods') */
-    int rc = cli_parse_model_inputs("eval", argc, argv, groups, 4, &in, &model_path);
+    groups[3].skip = "--seed --noise";      /* eval's own (the metrics' and methods') */
+    int rc = cli_parse_model_inputs("eval", argc, argv, groups, 5, &in, &model_path);
     if (rc == CLI_HELP) {
         cli_help_usage(stdout, "eval", eval_usage);
         if (!cli_help_is_man())
             fputs("\n", stdout);
         cli_method_help(stdout, &a.meth);
-        cli_print_flags(stdout, groups, 4);
+        cli_print_flags(stdout, groups, 5);
         cli_method_help_rules(stdout);
         cli_help_section(stdout, "metrics and their parameters (NAME:k=v,...; defaults shown):");
         print_metrics(stdout, false);
@@ -346,7 +374,7 @@ cmd_eval(int argc, char **argv)
         return cli_usage_error("eval", "--markdown goes with --list-metrics");
     if (cli_check_model_input("eval", model_path, in.n) != CLI_OK)
         return CLI_USAGE;
-    if (a.n_metrics == 0)
+    if (a.sc.n_metrics == 0)
         return cli_usage_error("eval", "no --metric given (lrpx eval --help lists them)");
     if (a.csv && a.json)
         return cli_usage_error("eval", "--csv and --json exclude each other");
@@ -372,7 +400,7 @@ cmd_eval(int argc, char **argv)
     cli_method_guard(&a.meth);
     cli_guard_input(a.relevance, "the relevance file");
     cli_guard_input(a.noise, "the noise file");
-    cli_guard_input(a.mask, "the mask");
+    cli_guard_input(a.sc.mask, "the mask");
     if (a.prep.preset)
         cli_guard_input(a.prep.preset, "the preprocessing file");
     if (lrpx_session_init(m, &s) != LRPX_OK) {
@@ -389,7 +417,7 @@ cmd_eval(int argc, char **argv)
         goto done;
     }
     cli_box_defaults(b, &a.meth.ao.lrp, low, high, 3);
-    a.meth.ao.seed = (uint64_t)a.seed;
+    a.meth.ao.seed = (uint64_t)a.sc.seed;
     int64_t n = b->view.dims[0];
     if (a.n_targets > 1 && a.n_targets != n) {
         rc = cli_usage_error("eval", "--target: %d classes for %lld inputs", a.n_targets,
@@ -412,16 +440,16 @@ cmd_eval(int argc, char **argv)
     eo.input_name = b->name;
     eo.nhwc       = b->layout == LRPX_LAYOUT_NHWC;
     eo.targets    = targets;
-    eo.seed       = (uint64_t)a.seed;
-    eo.max_batch  = a.batch;
+    eo.seed       = (uint64_t)a.sc.seed;
+    eo.max_batch  = a.sc.batch;
     lrpx_tensor_view rv, nv, mv;
     if ((rc = cli_npy_view("eval", "--relevance", a.relevance, true, &rel, &rv)) != CLI_OK ||
         (rc = cli_npy_view("eval", "--noise", a.noise, true, &noise, &nv)) != CLI_OK)
         goto done;
     eo.attr  = a.relevance ? &rv : NULL;
     eo.noise = a.noise ? &nv : NULL;
-    if (a.mask) {
-        if ((rc = cli_eval_mask("eval", a.mask, b, &mask_npy, &box, &mv)) != CLI_OK)
+    if (a.sc.mask) {
+        if ((rc = cli_eval_mask("eval", a.sc.mask, b, &mask_npy, &box, &mv)) != CLI_OK)
             goto done;
         eo.mask = &mv;
     }
@@ -435,17 +463,13 @@ cmd_eval(int argc, char **argv)
         if (a.relevance)
             snprintf(method, sizeof method, "relevance:%s", a.relevance);
         eo.method = &ao;
-        for (int j = 0; j < a.n_metrics; j++) {
-            lrpx_metric_parse(a.metrics[j], &metric, NULL, 0);   /* checked while parsing */
+        for (int j = 0; j < a.sc.n_metrics; j++) {
+            double t0 = cli_now();
+            if ((rc = cli_score("eval", s, a.sc.metrics[j], &eo, method, &res)) != CLI_OK)
+                goto done;
+            lrpx_metric_parse(a.sc.metrics[j], &metric, NULL, 0);
             if (!metric) {
                 rc = cli_error("eval", "out of memory");
-                goto done;
-            }
-            double t0 = cli_now();
-            if (lrpx_session_evaluate(s, metric, &eo, &res) != LRPX_OK) {
-                rc = cli_error("eval", "%s (%s): %s",
-                               lrpx_metric_id_name(lrpx_metric_kind(metric)), method,
-                               lrpx_session_errmsg(s));
                 goto done;
             }
             char params[2048];

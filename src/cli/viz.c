@@ -576,6 +576,17 @@ grid_columns(const struct cli_viz *v, lrpx_attr_method *method, int *composite)
     return n;
 }
 
+void
+cli_viz_cells_free(lrpx_pixmap **cells, char **labels, int n)
+{
+    for (int i = 0; cells && i < n; i++)
+        lrpx_pixmap_free(cells[i]);
+    for (int i = 0; labels && i < n; i++)
+        free(labels[i]);
+    free(cells);
+    free(labels);
+}
+
 int
 cli_viz_write_grid(const char *cmd, const struct cli_viz *v, lrpx_pixmap **cells,
                    char **labels, int n_cells, int n_cols, const char *path)
@@ -717,12 +728,7 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
     if (rc == CLI_OK)
         rc = cli_viz_write_grid(cmd, v, cells, labels, n_cells, n_cols, v->grid);
 done:
-    for (int i = 0; cells && i < n_cells; i++)
-        lrpx_pixmap_free(cells[i]);
-    for (int i = 0; labels && i < n_cells; i++)
-        free(labels[i]);
-    free(cells);
-    free(labels);
+    cli_viz_cells_free(cells, labels, n_cells);
     free(maps);
     free(co);
     cli_free_classes(classes, n_cls);
