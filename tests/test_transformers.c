@@ -34,30 +34,6 @@
 
 /* ---- helpers ---- */
 
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-    rng_state = s * 6364136223846793005ULL + 1442695040888963407ULL;
-}
-
-static double
-rng_uniform(double lo, double hi)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (double)(rng_state >> 11) / 9007199254740992.0;
-}
-
-static void
-fill(float *a, int64_t n, double lo, double hi)
-{
-    for (int64_t i = 0; i < n; i++)
-        a[i] = (float)rng_uniform(lo, hi);
-}
-
 static double
 stab(double d, double e)
 {
@@ -162,33 +138,44 @@ two_input_session(lrpx_test_model *tm, lrpx_model **model, const char *a_name, c
     return s;
 }
 
+/* z = (A B)[h][i][j] of [1,2,3,4] x [1,2,4,5], and its k-th term */
+static double
+head_z(const float *a, const float *b, int h, int i, int j)
+{
+    double z = 0;
+    for (int k = 0; k < 4; k++)
+        z += (double)a[h * 12 + i * 4 + k] * b[h * 20 + k * 5 + j];
+    return z;
+}
+
+static double
+head_term(const float *a, const float *b, int h, int i, int j, int k)
+{
+    return (double)a[h * 12 + i * 4 + k] * b[h * 20 + k * 5 + j];
+}
+
 START_TEST(test_uniform)
 {
-    rng_seed(11);
+    lrpx_test_rng_seed(11);
     float a[24], b[40], r[30];
-    fill(a, 24, -1, 1);
-    fill(b, 40, -1, 1);
-    fill(r, 30, -1, 1);
+    lrpx_test_fill(a, 24, -1, 1);
+    lrpx_test_fill(b, 40, -1, 1);
+    lrpx_test_fill(r, 30, -1, 1);
     lrpx_test_model *tm = matmul_model(false);
     lrpx_model      *m;
     lrpx_session    *s = two_input_session(tm, &m, "A", a, b);
     explain_seeded(s, "attn_lrp", r, 30, NULL);
     /* S = R / stab(Z); R_A = 1/2 A (S B^T), R_B = 1/2 B (A^T S), per head */
     double ra[24] = {0}, rb[40] = {0};
-    for (int h = 0; h < 2; h++) {
-        const float *A = a + h * 12, *B = b + h * 20, *R = r + h * 15;
+    for (int h = 0; h < 2; h++)
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 5; j++) {
-                double z = 0;
-                for (int k = 0; k < 4; k++)
-                    z += (double)A[i * 4 + k] * B[k * 5 + j];
-                double sij = R[i * 5 + j] / stab(z, 1e-6);
+                double sij = r[h * 15 + i * 5 + j] / stab(head_z(a, b, h, i, j), 1e-6);
                 for (int k = 0; k < 4; k++) {
-                    ra[h * 12 + i * 4 + k] += 0.5 * A[i * 4 + k] * B[k * 5 + j] * sij;
-                    rb[h * 20 + k * 5 + j] += 0.5 * A[i * 4 + k] * B[k * 5 + j] * sij;
+                    ra[h * 12 + i * 4 + k] += 0.5 * head_term(a, b, h, i, j, k) * sij;
+                    rb[h * 20 + k * 5 + j] += 0.5 * head_term(a, b, h, i, j, k) * sij;
                 }
             }
-    }
     double ea = max_rel(rel_of(s, "A", 24), ra, 24), eb = max_rel(rel_of(s, "B", 40), rb, 40);
     ck_assert_msg(ea <= 1e-5 && eb <= 1e-5, "uniform: errors %g %g", ea, eb);
     /* the rule is reported with its stabiliser */
@@ -203,11 +190,11 @@ END_TEST
 
 START_TEST(test_const_attn)
 {
-    rng_seed(12);
+    lrpx_test_rng_seed(12);
     float sc[24], b[40], r[30];
-    fill(sc, 24, -2, 2);
-    fill(b, 40, -1, 1);
-    fill(r, 30, -1, 1);
+    lrpx_test_fill(sc, 24, -2, 2);
+    lrpx_test_fill(b, 40, -1, 1);
+    lrpx_test_fill(r, 30, -1, 1);
     lrpx_test_model *tm = matmul_model(true);
     lrpx_model      *m;
     lrpx_session    *s = two_input_session(tm, &m, "S", sc, b);
@@ -217,14 +204,10 @@ START_TEST(test_const_attn)
     double rb[40] = {0};
     for (int h = 0; h < 2; h++)
         for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 5; j++) {
-                double z = 0;
-                for (int k = 0; k < 4; k++)
-                    z += (double)A[h * 12 + i * 4 + k] * b[h * 20 + k * 5 + j];
+            for (int j = 0; j < 5; j++)
                 for (int k = 0; k < 4; k++)
                     rb[h * 20 + k * 5 + j] +=
-                        A[h * 12 + i * 4 + k] * b[h * 20 + k * 5 + j] * r[h * 15 + i * 5 + j] / z;
-            }
+                        head_term(A, b, h, i, j, k) * r[h * 15 + i * 5 + j] / head_z(A, b, h, i, j);
     double e = max_rel(rel_of(s, "B", 40), rb, 40);
     ck_assert_msg(e <= 1e-5, "const-attn: error %g", e);
     const float *rs = rel_of(s, "S", 24);
@@ -258,10 +241,10 @@ END_TEST
 
 START_TEST(test_softmax_taylor)
 {
-    rng_seed(13);
+    lrpx_test_rng_seed(13);
     float x[24], r[24];
-    fill(x, 24, -3, 3);
-    fill(r, 24, -1, 1);
+    lrpx_test_fill(x, 24, -3, 3);
+    lrpx_test_fill(r, 24, -1, 1);
     lrpx_test_model *tm = lrpx_test_model_new(14);
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 3, (int64_t[]){1, 4, 6});
     lrpx_test_model_node(tm, "Softmax", "sm", LT_IO("x"), LT_IO("y"), LT_INT("axis", -1), NULL);
@@ -374,12 +357,12 @@ norm_reference(const float *x, const float *gamma, const float *beta, const floa
 START_TEST(test_norm)
 {
     enum norm_form f = (enum norm_form)_i;
-    rng_seed(14 + (uint64_t)_i);
+    lrpx_test_rng_seed(14 + (uint64_t)_i);
     float x[24], r[24], gamma[8], beta[8];
-    fill(x, 24, -2, 2);
-    fill(r, 24, -1, 1);
-    fill(gamma, 8, 0.5, 1.5);
-    fill(beta, 8, -0.5, 0.5);
+    lrpx_test_fill(x, 24, -2, 2);
+    lrpx_test_fill(r, 24, -1, 1);
+    lrpx_test_fill(gamma, 8, 0.5, 1.5);
+    lrpx_test_fill(beta, 8, -0.5, 0.5);
     lrpx_test_model *tm = norm_model(f, gamma, beta);
     lrpx_model      *m;
     lrpx_session    *s;
@@ -449,10 +432,10 @@ act_model(bool gelu)
 START_TEST(test_activation)
 {
     const bool gelu = _i == 0;
-    rng_seed(20 + (uint64_t)_i);
+    lrpx_test_rng_seed(20 + (uint64_t)_i);
     float x[12], r[12];
-    fill(x, 12, -3, 3);
-    fill(r, 12, -1, 1);
+    lrpx_test_fill(x, 12, -3, 3);
+    lrpx_test_fill(r, 12, -1, 1);
     lrpx_test_model *tm = act_model(gelu);
     lrpx_model      *m;
     lrpx_session    *s;
