@@ -7,7 +7,8 @@
  *              MatMul, taylor on Softmax, norm on LayerNormalization and on
  *              the same LayerNorm written out node by node (opset 14
  *              export pattern) and on an RMSNorm pattern, pass and taylor on
- *              the exported GELU (Div/Erf/Add/Mul/Mul) and on SiLU
+ *              the exported GELU (Div/Erf/Add/Mul/Mul), on the tanh GELU
+ *              (x * x * x, Tanh, ...) and on SiLU
  *   models     lrpx against scripts/transformer_reference.py (float64
  *              PyTorch modified gradients, not lrpx) on the bundled ViT and
  *              BERT models at opsets 14 and 17, both rule sets and the two
@@ -402,10 +403,13 @@ END_TEST
 
 /* ---- activations ---- */
 
-/* GELU as torch exports it, or SiLU x * Sigmoid(x), on [1, 2, 6]. */
+/* GELU as torch exports it (kind 0), SiLU x * Sigmoid(x) (1), or the tanh
+ * GELU 0.5 x (1 + tanh(0.79788456 (x + 0.044715 x^3))) as torch writes it
+ * with x^3 = x * x * x (2), on [1, 2, 6]. */
 static lrpx_test_model *
-act_model(bool gelu)
+act_model(int kind)
 {
+    const bool gelu = kind == 0;
     static const float sqrt2 = 1.4142135f, one = 1.0f, half = 0.5f;
     lrpx_test_model   *m = lrpx_test_model_new(14);
     lrpx_test_model_input(m, "x", LRPX_DTYPE_FLOAT32, 3, (int64_t[]){1, 2, 6});
@@ -421,9 +425,28 @@ act_model(bool gelu)
         lrpx_test_model_node(m, "Add", "add", LT_IO("b", "one"), LT_IO("c"), NULL);
         lrpx_test_model_node(m, "Mul", "mul", LT_IO("x", "c"), LT_IO("d"), NULL);
         lrpx_test_model_node(m, "Mul", "mul_half", LT_IO("d", "half"), LT_IO("y"), NULL);
-    } else {
+    } else if (kind == 1) {
         lrpx_test_model_node(m, "Sigmoid", "sig", LT_IO("x"), LT_IO("s"), NULL);
         lrpx_test_model_node(m, "Mul", "silu", LT_IO("x", "s"), LT_IO("y"), NULL);
+    } else {
+        static const float k1 = 0.044715f, k2 = 0.7978845608f;
+        lrpx_test_model_node(m, "Constant", "c0", LT_NONE, LT_IO("k1"),
+                             LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &k1), NULL);
+        lrpx_test_model_node(m, "Constant", "c1", LT_NONE, LT_IO("k2"),
+                             LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &k2), NULL);
+        lrpx_test_model_node(m, "Constant", "c2", LT_NONE, LT_IO("one"),
+                             LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &one), NULL);
+        lrpx_test_model_node(m, "Constant", "c3", LT_NONE, LT_IO("half"),
+                             LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &half), NULL);
+        lrpx_test_model_node(m, "Mul", "sq", LT_IO("x", "x"), LT_IO("x2"), NULL);
+        lrpx_test_model_node(m, "Mul", "cube", LT_IO("x2", "x"), LT_IO("x3"), NULL);
+        lrpx_test_model_node(m, "Mul", "m1", LT_IO("x3", "k1"), LT_IO("a"), NULL);
+        lrpx_test_model_node(m, "Add", "a1", LT_IO("x", "a"), LT_IO("b"), NULL);
+        lrpx_test_model_node(m, "Mul", "m2", LT_IO("b", "k2"), LT_IO("c"), NULL);
+        lrpx_test_model_node(m, "Tanh", "tanh", LT_IO("c"), LT_IO("d"), NULL);
+        lrpx_test_model_node(m, "Add", "a2", LT_IO("d", "one"), LT_IO("e"), NULL);
+        lrpx_test_model_node(m, "Mul", "gate", LT_IO("x", "e"), LT_IO("f"), NULL);
+        lrpx_test_model_node(m, "Mul", "m3", LT_IO("f", "half"), LT_IO("y"), NULL);
     }
     lrpx_test_model_output(m, "y");
     return m;
@@ -431,12 +454,12 @@ act_model(bool gelu)
 
 START_TEST(test_activation)
 {
-    const bool gelu = _i == 0;
+    const bool gelu = _i == 0, tanh_gelu = _i == 2;
     lrpx_test_rng_seed(20 + (uint64_t)_i);
     float x[12], r[12];
     lrpx_test_fill(x, 12, -3, 3);
     lrpx_test_fill(r, 12, -1, 1);
-    lrpx_test_model *tm = act_model(gelu);
+    lrpx_test_model *tm = act_model(_i);
     lrpx_model      *m;
     lrpx_session    *s;
     lrpx_test_run_f32(tm, 3, (int64_t[]){1, 2, 6}, x, &m, &s);
@@ -445,8 +468,8 @@ START_TEST(test_activation)
     ck_assert_tensor_near(rel_of(s, NULL, 12), r, 12, 1e-6, 1e-7);
     lrpx_node_relevance nr;
     ck_assert_int_eq(lrpx_session_explained_node(s, 0, &nr), LRPX_OK);
-    ck_assert_str_eq(nr.name, gelu ? "mul_half" : "silu");
-    ck_assert_str_eq(nr.rule, gelu ? "pass [5]" : "pass [2]");
+    ck_assert_str_eq(nr.name, gelu ? "mul_half" : tanh_gelu ? "m3" : "silu");
+    ck_assert_str_eq(nr.rule, gelu ? "pass [5]" : tanh_gelu ? "pass [9]" : "pass [2]");
     /* CP-LRP: x f'(x) R / f(x) with the true derivative */
     explain_seeded(s, "cp_lrp", r, 12, NULL);
     double ref[12];
@@ -455,6 +478,10 @@ START_TEST(test_activation)
         if (gelu) {
             y = 0.5 * v * (1 + erf(v / sqrt(2)));
             d = 0.5 * (1 + erf(v / sqrt(2))) + v * exp(-v * v / 2) / sqrt(2 * M_PI);
+        } else if (tanh_gelu) {
+            double u = 0.7978845608 * (v + 0.044715 * v * v * v), t = tanh(u);
+            y = 0.5 * v * (1 + t);
+            d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * 0.7978845608 * (1 + 3 * 0.044715 * v * v);
         } else {
             double sg = 1 / (1 + exp(-v));
             y         = v * sg;
@@ -463,10 +490,12 @@ START_TEST(test_activation)
         ref[i] = v * d * r[i] / y;
     }
     double e = max_rel(rel_of(s, NULL, 12), ref, 12);
-    ck_assert_msg(e <= 1e-5, "%s taylor: error %g", gelu ? "gelu" : "silu", e);
+    ck_assert_msg(e <= 1e-5, "activation %d taylor: error %g", _i, e);
     /* a name inside the pattern selects the pattern */
     explain_seeded(s, "attn_lrp", r, 12,
-                   (const char *const[]){gelu ? "name:erf=taylor" : "name:sig=taylor", NULL});
+                   (const char *const[]){gelu ? "name:erf=taylor"
+                                         : tanh_gelu ? "name:tanh=taylor" : "name:sig=taylor",
+                                         NULL});
     ck_assert_double_eq_tol(max_rel(rel_of(s, NULL, 12), ref, 12), 0, 1e-5);
     ck_assert_int_eq(lrpx_session_explained_node(s, 1, &nr), LRPX_OK);
     ck_assert_ptr_nonnull(strstr(nr.rule, "in "));
@@ -512,7 +541,7 @@ START_TEST(test_options)
     ck_assert_ptr_nonnull(strstr(err, "stabilizer"));
 
     float            x[12] = {0};
-    lrpx_test_model *tm    = act_model(false);
+    lrpx_test_model *tm    = act_model(1);
     lrpx_model      *m;
     lrpx_session    *s;
     lrpx_test_run_f32(tm, 3, (int64_t[]){1, 2, 6}, x, &m, &s);
@@ -726,7 +755,7 @@ transformers_suite(void)
     tcase_add_test(t, test_const_attn);
     tcase_add_test(t, test_softmax_taylor);
     tcase_add_loop_test(t, test_norm, 0, 3);
-    tcase_add_loop_test(t, test_activation, 0, 2);
+    tcase_add_loop_test(t, test_activation, 0, 3);
     tcase_add_test(t, test_options);
     suite_add_tcase(s, t);
 
