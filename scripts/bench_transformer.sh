@@ -19,7 +19,10 @@
 # Prints the CPU model, the load average, and one Markdown table row per
 # round plus the medians: lrpx forward, lrpx explanation (forward +
 # relevance pass), ORT forward, explanation / ORT forward and explanation /
-# lrpx forward. Each round runs RUNS passes of each after a warm-up.
+# lrpx forward. Each round runs RUNS passes of each after a warm-up. The
+# ratios of the last row are the medians of the rounds' ratios (each round
+# times both runtimes close together, so a machine whose load drifts
+# between rounds disturbs a ratio less than the medians of the times).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -62,7 +65,7 @@ lrpx=$builddir/src/cli/lrpx
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 field() { /usr/bin/python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print(d$1)"; }
-median() { /usr/bin/python3 -c "import statistics,sys; print(f'{statistics.median(float(v) for v in sys.argv[1:]):.1f}')" "$@"; }
+median() { /usr/bin/python3 -c "import statistics,sys; print(f'{statistics.median(float(v) for v in sys.argv[1:]):.2f}')" "$@"; }
 ratio() { /usr/bin/python3 -c "print(f'{$1 / $2:.2f}')"; }
 
 echo "model $model, composite $composite, threads $threads, $runs runs x $rounds rounds"
@@ -71,7 +74,7 @@ echo "date $(date -u +%Y-%m-%dT%H:%MZ), load average before: $(cut -d' ' -f1-3 /
 echo
 echo "| round | lrpx forward ms | lrpx explain ms | ORT forward ms | explain / ORT | explain / lrpx forward |"
 echo "|---|---|---|---|---|---|"
-fs=() es=() os=()
+fs=() es=() os=() eo=() ef=()
 for ((r = 1; r <= rounds; r++)); do
   oj=$(node scripts/node/ort_run.js "$model" "$tmp" "$input" --threads "$threads" --bench "$runs")
   lj=$(LRPX_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$lrpx" bench "$model" "$input" \
@@ -79,10 +82,10 @@ for ((r = 1; r <= rounds; r++)); do
   f=$(echo "$lj" | field "['run']['median_ms']")
   e=$(echo "$lj" | field "['explain']['median_ms']")
   o=$(echo "$oj" | field "['median_ms']")
-  fs+=("$f"); es+=("$e"); os+=("$o")
+  fs+=("$f"); es+=("$e"); os+=("$o"); eo+=("$(ratio "$e" "$o")"); ef+=("$(ratio "$e" "$f")")
   printf '| %d | %.1f | %.1f | %.1f | %s | %s |\n' "$r" "$f" "$e" "$o" "$(ratio "$e" "$o")" "$(ratio "$e" "$f")"
 done
 F=$(median "${fs[@]}"); E=$(median "${es[@]}"); O=$(median "${os[@]}")
-echo "| median | $F | $E | $O | $(ratio "$E" "$O") | $(ratio "$E" "$F") |"
+echo "| median | $F | $E | $O | $(median "${eo[@]}") | $(median "${ef[@]}") |"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

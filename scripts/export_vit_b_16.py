@@ -29,6 +29,9 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(20240611)
     model = torchvision.models.vit_b_16(weights=None).eval()
+    # torchvision zeroes the head: random weights, so the logits (and the
+    # relevance) are not all 0
+    torch.nn.init.normal_(model.heads.head.weight, std=0.02)
     x = torch.randn(1, 3, 224, 224)
     path = os.path.join(args.out, "vit_b_16.onnx")
     torch.onnx.export(model, x, path, opset_version=args.opset, input_names=["input"],

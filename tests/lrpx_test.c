@@ -982,3 +982,29 @@ lrpx_test_json_number(const cJSON *o, const char *key)
     ck_assert_msg(cJSON_IsNumber(j), "no number \"%s\"", key);
     return j->valuedouble;
 }
+
+/* ---- random numbers ---- */
+
+static uint64_t test_rng_state;
+
+void
+lrpx_test_rng_seed(uint64_t seed)
+{
+    test_rng_state = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+}
+
+double
+lrpx_test_uniform(double lo, double hi)
+{
+    test_rng_state ^= test_rng_state << 13;
+    test_rng_state ^= test_rng_state >> 7;
+    test_rng_state ^= test_rng_state << 17;
+    return lo + (hi - lo) * (double)(test_rng_state >> 11) / 9007199254740992.0;
+}
+
+void
+lrpx_test_fill(float *a, int64_t n, double lo, double hi)
+{
+    for (int64_t i = 0; i < n; i++)
+        a[i] = (float)lrpx_test_uniform(lo, hi);
+}

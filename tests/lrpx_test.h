@@ -263,6 +263,15 @@ void        lrpx_test_model_save(lrpx_test_model *m, const char *path);
  * options. Returns the loader's status; *out as lrpx_model_load_buffer. */
 lrpx_status lrpx_test_model_load(lrpx_test_model *m, lrpx_model **out);
 
+/* ---- random numbers ---- */
+
+/* A reproducible xorshift generator for test data (one stream per
+ * program): seed it, then draw uniform numbers in [lo, hi). */
+void   lrpx_test_rng_seed(uint64_t seed);
+double lrpx_test_uniform(double lo, double hi);
+/* a[0..n) = uniform numbers in [lo, hi) */
+void   lrpx_test_fill(float *a, int64_t n, double lo, double hi);
+
 /* ---- running ---- */
 
 /* The whole main of a test program: run every test of suite s (Check's

@@ -37,30 +37,6 @@
 
 /* ---- helpers ---- */
 
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-    rng_state = s * 6364136223846793005ULL + 1442695040888963407ULL;
-}
-
-static double
-rng_uniform(double lo, double hi)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (double)(rng_state >> 11) / 9007199254740992.0;
-}
-
-static void
-fill(float *a, int64_t n, double lo, double hi)
-{
-    for (int64_t i = 0; i < n; i++)
-        a[i] = (float)rng_uniform(lo, hi);
-}
-
 static int64_t
 prod(const int64_t *d, int r)
 {
@@ -635,7 +611,7 @@ gemm64(const void *ctx, const double *w, const double *x, double *y)
 START_TEST(test_rules_gemm)
 {
     const struct gemm_case *c = &gemm_cases[_i];
-    rng_seed(100 + (uint64_t)_i);
+    lrpx_test_rng_seed(100 + (uint64_t)_i);
     int64_t xd[2], wd[2], yd[2] = {c->m, c->n};
     if (c->kind == 1) {
         xd[0] = c->k; xd[1] = c->n;
@@ -649,10 +625,10 @@ START_TEST(test_rules_gemm)
     int64_t bd[1] = {c->n};
     float  *x = malloc(sizeof(float) * (size_t)n_x), *w = malloc(sizeof(float) * (size_t)n_w);
     float  *b = malloc(sizeof(float) * (size_t)c->n), *rout = malloc(sizeof(float) * (size_t)n_y);
-    fill(x, n_x, -1, 1);
-    fill(w, n_w, -1, 1);
-    fill(b, c->n, -0.5, 0.5);
-    fill(rout, n_y, -1, 1);
+    lrpx_test_fill(x, n_x, -1, 1);
+    lrpx_test_fill(w, n_w, -1, 1);
+    lrpx_test_fill(b, c->n, -0.5, 0.5);
+    lrpx_test_fill(rout, n_y, -1, 1);
 
     lrpx_test_model *tm = lrpx_test_model_new(13);
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 2, xd);
@@ -731,7 +707,7 @@ static const struct conv_case conv_cases[] = {
 START_TEST(test_rules_conv)
 {
     const struct conv_case *c = &conv_cases[_i];
-    rng_seed(200 + (uint64_t)_i);
+    lrpx_test_rng_seed(200 + (uint64_t)_i);
     int64_t oh, ow;
     conv_out_hw(c, &oh, &ow);
     int64_t xd[4] = {c->batch, c->c_in, c->h, c->w}, yd[4] = {c->batch, c->m, oh, ow};
@@ -740,10 +716,10 @@ START_TEST(test_rules_conv)
     int64_t n_x = prod(xd, 4), n_y = prod(yd, 4), n_w = prod(wd, 4), bd[1] = {c->m};
     float  *x = malloc(sizeof(float) * (size_t)n_x), *w = malloc(sizeof(float) * (size_t)n_w);
     float  *b = malloc(sizeof(float) * (size_t)c->m), *rout = malloc(sizeof(float) * (size_t)n_y);
-    fill(x, n_x, -1, 1);
-    fill(w, n_w, -1, 1);
-    fill(b, c->m, -0.5, 0.5);
-    fill(rout, n_y, -1, 1);
+    lrpx_test_fill(x, n_x, -1, 1);
+    lrpx_test_fill(w, n_w, -1, 1);
+    lrpx_test_fill(b, c->m, -0.5, 0.5);
+    lrpx_test_fill(rout, n_y, -1, 1);
 
     lrpx_test_model *tm = lrpx_test_model_new(13);
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 4, xd);
@@ -777,8 +753,8 @@ START_TEST(test_rules_conv)
     float lo[16], hi[16];
     char  spec[256] = "*=zbox:[", *p;
     for (int k = 0; k < c->c_in; k++) {
-        lo[k] = (float)rng_uniform(-2, -0.5);
-        hi[k] = (float)rng_uniform(0.5, 2);
+        lo[k] = (float)lrpx_test_uniform(-2, -0.5);
+        hi[k] = (float)lrpx_test_uniform(0.5, 2);
     }
     p = spec + strlen(spec);
     for (int k = 0; k < c->c_in; k++)
@@ -825,8 +801,8 @@ mlp(bool with_bias, double wlo)
         char    wn[8], bn[8];
         int64_t wd[2] = {sizes[l + 1], sizes[l]}, bd[1] = {sizes[l + 1]};
         float   w[80], b[8];
-        fill(w, wd[0] * wd[1], wlo, 1);
-        fill(b, bd[0], -0.3, 0.3);
+        lrpx_test_fill(w, wd[0] * wd[1], wlo, 1);
+        lrpx_test_fill(b, bd[0], -0.3, 0.3);
         snprintf(wn, sizeof wn, "W%d", l);
         snprintf(bn, sizeof bn, "B%d", l);
         lrpx_test_model_init_f32(tm, wn, 2, wd, w);
@@ -852,8 +828,8 @@ small_cnn(double wlo)
 {
     lrpx_test_model *tm = lrpx_test_model_new(13);
     float            w1[54], w2[108];
-    fill(w1, 54, wlo, 1);
-    fill(w2, 108, wlo, 1);
+    lrpx_test_fill(w1, 54, wlo, 1);
+    lrpx_test_fill(w2, 108, wlo, 1);
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 4, (int64_t[]){1, 2, 6, 6});
     lrpx_test_model_init_f32(tm, "W1", 4, (int64_t[]){3, 2, 3, 3}, w1);
     lrpx_test_model_init_f32(tm, "W2", 2, (int64_t[]){4, 27}, w2);
@@ -883,7 +859,7 @@ logit_of(lrpx_session *s, int rank, const int64_t *dims, const float *x, int64_t
 START_TEST(test_lrp0_is_gradient_times_input)
 {
     for (int net = 0; net < 2; net++) {
-        rng_seed(300 + (uint64_t)net);
+        lrpx_test_rng_seed(300 + (uint64_t)net);
         lrpx_test_model *tm   = net == 0 ? mlp(false, -1) : small_cnn(-1);
         int              rank = net == 0 ? 2 : 4;
         int64_t          dims[4] = {1, 10, 0, 0};
@@ -893,7 +869,7 @@ START_TEST(test_lrp0_is_gradient_times_input)
         }
         int64_t n = prod(dims, rank);
         float  *x = malloc(sizeof(float) * (size_t)n), *xp = malloc(sizeof(float) * (size_t)n);
-        fill(x, n, -1, 1);
+        lrpx_test_fill(x, n, -1, 1);
         lrpx_model             *m = load(tm, true);
         lrpx_session           *s = session(m, rank, dims, x);
         struct lrpx_lrp_options o;
@@ -934,7 +910,7 @@ END_TEST
 START_TEST(test_zplus_conserves)
 {
     for (int net = 0; net < 2; net++) {
-        rng_seed(400 + (uint64_t)net);
+        lrpx_test_rng_seed(400 + (uint64_t)net);
         lrpx_test_model *tm   = net == 0 ? mlp(false, -1) : small_cnn(-1);
         int              rank = net == 0 ? 2 : 4;
         int64_t          dims[4] = {1, 10, 0, 0};
@@ -944,7 +920,7 @@ START_TEST(test_zplus_conserves)
         }
         int64_t n = prod(dims, rank);
         float  *x = malloc(sizeof(float) * (size_t)n);
-        fill(x, n, 0, 1);
+        lrpx_test_fill(x, n, 0, 1);
         lrpx_model             *m = load(tm, true);
         lrpx_session           *s = session(m, rank, dims, x);
         struct lrpx_lrp_options o;
@@ -968,15 +944,15 @@ END_TEST
 
 START_TEST(test_residual_conserves)
 {
-    rng_seed(500);
+    lrpx_test_rng_seed(500);
     lrpx_test_model *tm = lrpx_test_model_new(13);
     float            w[3][64], b[3][8];
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 2, (int64_t[]){1, 8});
     for (int l = 0; l < 3; l++) {
         char wn[4] = {'W', (char)('0' + l), 0}, bn[4] = {'B', (char)('0' + l), 0};
         int64_t rows = l == 2 ? 3 : 8;
-        fill(w[l], rows * 8, -0.5, 1);
-        fill(b[l], rows, -0.3, 0.3);
+        lrpx_test_fill(w[l], rows * 8, -0.5, 1);
+        lrpx_test_fill(b[l], rows, -0.3, 0.3);
         lrpx_test_model_init_f32(tm, wn, 2, (int64_t[]){rows, 8}, w[l]);
         lrpx_test_model_init_f32(tm, bn, 1, (int64_t[]){rows}, b[l]);
     }
@@ -991,7 +967,7 @@ START_TEST(test_residual_conserves)
                          LT_INT("transB", 1), NULL);
     lrpx_test_model_output(tm, "y");
     float x[8];
-    fill(x, 8, -1, 1);
+    lrpx_test_fill(x, 8, -1, 1);
     lrpx_model             *m = load(tm, true);
     lrpx_session           *s = session(m, 2, (int64_t[]){1, 8}, x);
     struct lrpx_lrp_options o;
@@ -1086,18 +1062,18 @@ add_bn(lrpx_test_model *t, const char *in, const char *out, int64_t n_c, const f
 
 START_TEST(test_batchnorm_twins)
 {
-    rng_seed(600);
+    lrpx_test_rng_seed(600);
     /* Conv(3->4, bias) -> BN -> Relu -> GlobalAveragePool -> Flatten -> Gemm */
     float   w[108], cb[4], sc[4], sh[4], mu[4], var[4], fc[12], x[108];
     int64_t xd[4] = {1, 3, 6, 6};
-    fill(w, 108, -1, 1);
-    fill(cb, 4, -0.5, 0.5);
-    fill(sc, 4, -1.5, 1.5);          /* negative scales flip weight signs */
-    fill(sh, 4, -0.5, 0.5);
-    fill(mu, 4, -0.5, 0.5);
-    fill(var, 4, 0.2, 2);
-    fill(fc, 12, -1, 1);
-    fill(x, 108, -1, 1);
+    lrpx_test_fill(w, 108, -1, 1);
+    lrpx_test_fill(cb, 4, -0.5, 0.5);
+    lrpx_test_fill(sc, 4, -1.5, 1.5);          /* negative scales flip weight signs */
+    lrpx_test_fill(sh, 4, -0.5, 0.5);
+    lrpx_test_fill(mu, 4, -0.5, 0.5);
+    lrpx_test_fill(var, 4, 0.2, 2);
+    lrpx_test_fill(fc, 12, -1, 1);
+    lrpx_test_fill(x, 108, -1, 1);
     float  wf[108], bf[4];
     double eps = 1e-3;
     for (int m = 0; m < 4; m++) {
@@ -1160,14 +1136,14 @@ START_TEST(test_batchnorm_twins)
     /* MatMul -> Add(bias) -> BN (rank 2) vs Gemm with the folded W', b' */
     float   mw[30], mb[5], s5[5], b5[5], m5[5], v5[5], g2[15], x2[12];
     int64_t xd2[2] = {2, 6};
-    fill(mw, 30, -1, 1);
-    fill(mb, 5, -0.5, 0.5);
-    fill(s5, 5, -1.5, 1.5);
-    fill(b5, 5, -0.5, 0.5);
-    fill(m5, 5, -0.5, 0.5);
-    fill(v5, 5, 0.2, 2);
-    fill(g2, 15, -1, 1);
-    fill(x2, 12, -1, 1);
+    lrpx_test_fill(mw, 30, -1, 1);
+    lrpx_test_fill(mb, 5, -0.5, 0.5);
+    lrpx_test_fill(s5, 5, -1.5, 1.5);
+    lrpx_test_fill(b5, 5, -0.5, 0.5);
+    lrpx_test_fill(m5, 5, -0.5, 0.5);
+    lrpx_test_fill(v5, 5, 0.2, 2);
+    lrpx_test_fill(g2, 15, -1, 1);
+    lrpx_test_fill(x2, 12, -1, 1);
     float mwf[30], mbf[5];
     for (int j = 0; j < 5; j++) {
         double a = s5[j] / sqrt((double)v5[j] + 1e-5);
@@ -1383,11 +1359,11 @@ static void
 bn_stats(int n_c, float *sc, float *sh, float *mu, float *var, float *cb, double eps, double *a,
          float *bf)
 {
-    fill(cb, n_c, -0.5, 0.5);
-    fill(sc, n_c, -1.5, 1.5);          /* negative scales flip weight signs */
-    fill(sh, n_c, -0.5, 0.5);
-    fill(mu, n_c, -0.5, 0.5);
-    fill(var, n_c, 0.2, 2);
+    lrpx_test_fill(cb, n_c, -0.5, 0.5);
+    lrpx_test_fill(sc, n_c, -1.5, 1.5);          /* negative scales flip weight signs */
+    lrpx_test_fill(sh, n_c, -0.5, 0.5);
+    lrpx_test_fill(mu, n_c, -0.5, 0.5);
+    lrpx_test_fill(var, n_c, 0.2, 2);
     for (int m = 0; m < n_c; m++) {
         a[m]  = sc[m] / sqrt((double)var[m] + eps);
         bf[m] = (float)(a[m] * (cb[m] - mu[m]) + sh[m]);
@@ -1399,15 +1375,15 @@ bn_stats(int n_c, float *sc, float *sh, float *mu, float *var, float *cb, double
  * against a twin whose weights this test folds itself. */
 START_TEST(test_batchnorm_twins_layouts)
 {
-    rng_seed(610);
+    lrpx_test_rng_seed(610);
     double eps = 1e-3, a[6];
     /* ConvTranspose: X [1, 4, 3, 3], W [4, 3, 2, 2], group 2 -> 6 channels */
     {
         float   w[48], cb[6], sc[6], sh[6], mu[6], var[6], fc[12], x[36], wf[48], bf[6];
         int64_t xd[4] = {1, 4, 3, 3};
-        fill(w, 48, -1, 1);
-        fill(fc, 12, -1, 1);
-        fill(x, 36, -1, 1);
+        lrpx_test_fill(w, 48, -1, 1);
+        lrpx_test_fill(fc, 12, -1, 1);
+        lrpx_test_fill(x, 36, -1, 1);
         bn_stats(6, sc, sh, mu, var, cb, eps, a, bf);
         for (int i = 0; i < 48; i++) {     /* W[c, j, k]: channel (c / 2) * 3 + j */
             int c = i / 12, j = (i / 4) % 3;
@@ -1437,9 +1413,9 @@ START_TEST(test_batchnorm_twins_layouts)
     for (int tb = 0; tb < 2; tb++) {
         float   w[20], cb[4], sc[4], sh[4], mu[4], var[4], fc[8], x[5], wf[20], bf[4];
         int64_t xd[2] = {1, 5};
-        fill(w, 20, -1, 1);
-        fill(fc, 8, -1, 1);
-        fill(x, 5, -1, 1);
+        lrpx_test_fill(w, 20, -1, 1);
+        lrpx_test_fill(fc, 8, -1, 1);
+        lrpx_test_fill(x, 5, -1, 1);
         bn_stats(4, sc, sh, mu, var, cb, eps, a, bf);
         for (int i = 0; i < 20; i++)
             wf[i] = (float)(a[tb ? i / 5 : i % 4] * w[i]);
@@ -1948,10 +1924,10 @@ END_TEST
 
 START_TEST(test_explain_errors)
 {
-    rng_seed(700);
+    lrpx_test_rng_seed(700);
     lrpx_test_model *tm = small_cnn(-1);
     float            x[72];
-    fill(x, 72, -1, 1);
+    lrpx_test_fill(x, 72, -1, 1);
     int64_t     d[4] = {1, 2, 6, 6};
     lrpx_model *m    = load(tm, true);
     struct {
@@ -2015,7 +1991,7 @@ START_TEST(test_explain_errors)
     lrpx_test_model_output(tm, "y");
     m = load(tm, true);
     float x9[9];
-    fill(x9, 9, 0, 1);
+    lrpx_test_fill(x9, 9, 0, 1);
     s = session(m, 2, (int64_t[]){3, 3}, x9);
     lrpx_lrp_options_default(&o);
     ck_assert_int_eq(lrpx_session_explain(s, &o), LRPX_EUNSUPPORTED);
@@ -2029,10 +2005,10 @@ END_TEST
 START_TEST(test_rules_report)
 {
     /* which rule each node gets: composite, first layer, overrides */
-    rng_seed(800);
+    lrpx_test_rng_seed(800);
     lrpx_test_model *tm = small_cnn(-1);
     float            x[72];
-    fill(x, 72, 0, 1);
+    lrpx_test_fill(x, 72, 0, 1);
     lrpx_model             *m = load(tm, true);
     lrpx_session           *s = session(m, 4, (int64_t[]){1, 2, 6, 6}, x);
     struct lrpx_lrp_options o;

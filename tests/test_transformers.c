@@ -7,7 +7,8 @@
  *              MatMul, taylor on Softmax, norm on LayerNormalization and on
  *              the same LayerNorm written out node by node (opset 14
  *              export pattern) and on an RMSNorm pattern, pass and taylor on
- *              the exported GELU (Div/Erf/Add/Mul/Mul) and on SiLU
+ *              the exported GELU (Div/Erf/Add/Mul/Mul), on the tanh GELU
+ *              (x * x * x, Tanh, ...) and on SiLU
  *   models     lrpx against scripts/transformer_reference.py (float64
  *              PyTorch modified gradients, not lrpx) on the bundled ViT and
  *              BERT models at opsets 14 and 17, both rule sets and the two
@@ -33,30 +34,6 @@
 #include "lrpx_test.h"
 
 /* ---- helpers ---- */
-
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-    rng_state = s * 6364136223846793005ULL + 1442695040888963407ULL;
-}
-
-static double
-rng_uniform(double lo, double hi)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (double)(rng_state >> 11) / 9007199254740992.0;
-}
-
-static void
-fill(float *a, int64_t n, double lo, double hi)
-{
-    for (int64_t i = 0; i < n; i++)
-        a[i] = (float)rng_uniform(lo, hi);
-}
 
 static double
 stab(double d, double e)
@@ -162,33 +139,44 @@ two_input_session(lrpx_test_model *tm, lrpx_model **model, const char *a_name, c
     return s;
 }
 
+/* z = (A B)[h][i][j] of [1,2,3,4] x [1,2,4,5], and its k-th term */
+static double
+head_z(const float *a, const float *b, int h, int i, int j)
+{
+    double z = 0;
+    for (int k = 0; k < 4; k++)
+        z += (double)a[h * 12 + i * 4 + k] * b[h * 20 + k * 5 + j];
+    return z;
+}
+
+static double
+head_term(const float *a, const float *b, int h, int i, int j, int k)
+{
+    return (double)a[h * 12 + i * 4 + k] * b[h * 20 + k * 5 + j];
+}
+
 START_TEST(test_uniform)
 {
-    rng_seed(11);
+    lrpx_test_rng_seed(11);
     float a[24], b[40], r[30];
-    fill(a, 24, -1, 1);
-    fill(b, 40, -1, 1);
-    fill(r, 30, -1, 1);
+    lrpx_test_fill(a, 24, -1, 1);
+    lrpx_test_fill(b, 40, -1, 1);
+    lrpx_test_fill(r, 30, -1, 1);
     lrpx_test_model *tm = matmul_model(false);
     lrpx_model      *m;
     lrpx_session    *s = two_input_session(tm, &m, "A", a, b);
     explain_seeded(s, "attn_lrp", r, 30, NULL);
     /* S = R / stab(Z); R_A = 1/2 A (S B^T), R_B = 1/2 B (A^T S), per head */
     double ra[24] = {0}, rb[40] = {0};
-    for (int h = 0; h < 2; h++) {
-        const float *A = a + h * 12, *B = b + h * 20, *R = r + h * 15;
+    for (int h = 0; h < 2; h++)
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 5; j++) {
-                double z = 0;
-                for (int k = 0; k < 4; k++)
-                    z += (double)A[i * 4 + k] * B[k * 5 + j];
-                double sij = R[i * 5 + j] / stab(z, 1e-6);
+                double sij = r[h * 15 + i * 5 + j] / stab(head_z(a, b, h, i, j), 1e-6);
                 for (int k = 0; k < 4; k++) {
-                    ra[h * 12 + i * 4 + k] += 0.5 * A[i * 4 + k] * B[k * 5 + j] * sij;
-                    rb[h * 20 + k * 5 + j] += 0.5 * A[i * 4 + k] * B[k * 5 + j] * sij;
+                    ra[h * 12 + i * 4 + k] += 0.5 * head_term(a, b, h, i, j, k) * sij;
+                    rb[h * 20 + k * 5 + j] += 0.5 * head_term(a, b, h, i, j, k) * sij;
                 }
             }
-    }
     double ea = max_rel(rel_of(s, "A", 24), ra, 24), eb = max_rel(rel_of(s, "B", 40), rb, 40);
     ck_assert_msg(ea <= 1e-5 && eb <= 1e-5, "uniform: errors %g %g", ea, eb);
     /* the rule is reported with its stabiliser */
@@ -203,11 +191,11 @@ END_TEST
 
 START_TEST(test_const_attn)
 {
-    rng_seed(12);
+    lrpx_test_rng_seed(12);
     float sc[24], b[40], r[30];
-    fill(sc, 24, -2, 2);
-    fill(b, 40, -1, 1);
-    fill(r, 30, -1, 1);
+    lrpx_test_fill(sc, 24, -2, 2);
+    lrpx_test_fill(b, 40, -1, 1);
+    lrpx_test_fill(r, 30, -1, 1);
     lrpx_test_model *tm = matmul_model(true);
     lrpx_model      *m;
     lrpx_session    *s = two_input_session(tm, &m, "S", sc, b);
@@ -217,14 +205,10 @@ START_TEST(test_const_attn)
     double rb[40] = {0};
     for (int h = 0; h < 2; h++)
         for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 5; j++) {
-                double z = 0;
-                for (int k = 0; k < 4; k++)
-                    z += (double)A[h * 12 + i * 4 + k] * b[h * 20 + k * 5 + j];
+            for (int j = 0; j < 5; j++)
                 for (int k = 0; k < 4; k++)
                     rb[h * 20 + k * 5 + j] +=
-                        A[h * 12 + i * 4 + k] * b[h * 20 + k * 5 + j] * r[h * 15 + i * 5 + j] / z;
-            }
+                        head_term(A, b, h, i, j, k) * r[h * 15 + i * 5 + j] / head_z(A, b, h, i, j);
     double e = max_rel(rel_of(s, "B", 40), rb, 40);
     ck_assert_msg(e <= 1e-5, "const-attn: error %g", e);
     const float *rs = rel_of(s, "S", 24);
@@ -258,10 +242,10 @@ END_TEST
 
 START_TEST(test_softmax_taylor)
 {
-    rng_seed(13);
+    lrpx_test_rng_seed(13);
     float x[24], r[24];
-    fill(x, 24, -3, 3);
-    fill(r, 24, -1, 1);
+    lrpx_test_fill(x, 24, -3, 3);
+    lrpx_test_fill(r, 24, -1, 1);
     lrpx_test_model *tm = lrpx_test_model_new(14);
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 3, (int64_t[]){1, 4, 6});
     lrpx_test_model_node(tm, "Softmax", "sm", LT_IO("x"), LT_IO("y"), LT_INT("axis", -1), NULL);
@@ -374,12 +358,12 @@ norm_reference(const float *x, const float *gamma, const float *beta, const floa
 START_TEST(test_norm)
 {
     enum norm_form f = (enum norm_form)_i;
-    rng_seed(14 + (uint64_t)_i);
+    lrpx_test_rng_seed(14 + (uint64_t)_i);
     float x[24], r[24], gamma[8], beta[8];
-    fill(x, 24, -2, 2);
-    fill(r, 24, -1, 1);
-    fill(gamma, 8, 0.5, 1.5);
-    fill(beta, 8, -0.5, 0.5);
+    lrpx_test_fill(x, 24, -2, 2);
+    lrpx_test_fill(r, 24, -1, 1);
+    lrpx_test_fill(gamma, 8, 0.5, 1.5);
+    lrpx_test_fill(beta, 8, -0.5, 0.5);
     lrpx_test_model *tm = norm_model(f, gamma, beta);
     lrpx_model      *m;
     lrpx_session    *s;
@@ -419,10 +403,13 @@ END_TEST
 
 /* ---- activations ---- */
 
-/* GELU as torch exports it, or SiLU x * Sigmoid(x), on [1, 2, 6]. */
+/* GELU as torch exports it (kind 0), SiLU x * Sigmoid(x) (1), or the tanh
+ * GELU 0.5 x (1 + tanh(0.79788456 (x + 0.044715 x^3))) as torch writes it
+ * with x^3 = x * x * x (2), on [1, 2, 6]. */
 static lrpx_test_model *
-act_model(bool gelu)
+act_model(int kind)
 {
+    const bool gelu = kind == 0;
     static const float sqrt2 = 1.4142135f, one = 1.0f, half = 0.5f;
     lrpx_test_model   *m = lrpx_test_model_new(14);
     lrpx_test_model_input(m, "x", LRPX_DTYPE_FLOAT32, 3, (int64_t[]){1, 2, 6});
@@ -438,9 +425,28 @@ act_model(bool gelu)
         lrpx_test_model_node(m, "Add", "add", LT_IO("b", "one"), LT_IO("c"), NULL);
         lrpx_test_model_node(m, "Mul", "mul", LT_IO("x", "c"), LT_IO("d"), NULL);
         lrpx_test_model_node(m, "Mul", "mul_half", LT_IO("d", "half"), LT_IO("y"), NULL);
-    } else {
+    } else if (kind == 1) {
         lrpx_test_model_node(m, "Sigmoid", "sig", LT_IO("x"), LT_IO("s"), NULL);
         lrpx_test_model_node(m, "Mul", "silu", LT_IO("x", "s"), LT_IO("y"), NULL);
+    } else {
+        static const float k1 = 0.044715f, k2 = 0.7978845608f;
+        lrpx_test_model_node(m, "Constant", "c0", LT_NONE, LT_IO("k1"),
+                             LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &k1), NULL);
+        lrpx_test_model_node(m, "Constant", "c1", LT_NONE, LT_IO("k2"),
+                             LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &k2), NULL);
+        lrpx_test_model_node(m, "Constant", "c2", LT_NONE, LT_IO("one"),
+                             LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &one), NULL);
+        lrpx_test_model_node(m, "Constant", "c3", LT_NONE, LT_IO("half"),
+                             LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &half), NULL);
+        lrpx_test_model_node(m, "Mul", "sq", LT_IO("x", "x"), LT_IO("x2"), NULL);
+        lrpx_test_model_node(m, "Mul", "cube", LT_IO("x2", "x"), LT_IO("x3"), NULL);
+        lrpx_test_model_node(m, "Mul", "m1", LT_IO("x3", "k1"), LT_IO("a"), NULL);
+        lrpx_test_model_node(m, "Add", "a1", LT_IO("x", "a"), LT_IO("b"), NULL);
+        lrpx_test_model_node(m, "Mul", "m2", LT_IO("b", "k2"), LT_IO("c"), NULL);
+        lrpx_test_model_node(m, "Tanh", "tanh", LT_IO("c"), LT_IO("d"), NULL);
+        lrpx_test_model_node(m, "Add", "a2", LT_IO("d", "one"), LT_IO("e"), NULL);
+        lrpx_test_model_node(m, "Mul", "gate", LT_IO("x", "e"), LT_IO("f"), NULL);
+        lrpx_test_model_node(m, "Mul", "m3", LT_IO("f", "half"), LT_IO("y"), NULL);
     }
     lrpx_test_model_output(m, "y");
     return m;
@@ -448,12 +454,12 @@ act_model(bool gelu)
 
 START_TEST(test_activation)
 {
-    const bool gelu = _i == 0;
-    rng_seed(20 + (uint64_t)_i);
+    const bool gelu = _i == 0, tanh_gelu = _i == 2;
+    lrpx_test_rng_seed(20 + (uint64_t)_i);
     float x[12], r[12];
-    fill(x, 12, -3, 3);
-    fill(r, 12, -1, 1);
-    lrpx_test_model *tm = act_model(gelu);
+    lrpx_test_fill(x, 12, -3, 3);
+    lrpx_test_fill(r, 12, -1, 1);
+    lrpx_test_model *tm = act_model(_i);
     lrpx_model      *m;
     lrpx_session    *s;
     lrpx_test_run_f32(tm, 3, (int64_t[]){1, 2, 6}, x, &m, &s);
@@ -462,8 +468,8 @@ START_TEST(test_activation)
     ck_assert_tensor_near(rel_of(s, NULL, 12), r, 12, 1e-6, 1e-7);
     lrpx_node_relevance nr;
     ck_assert_int_eq(lrpx_session_explained_node(s, 0, &nr), LRPX_OK);
-    ck_assert_str_eq(nr.name, gelu ? "mul_half" : "silu");
-    ck_assert_str_eq(nr.rule, gelu ? "pass [act of 5]" : "pass [act of 2]");
+    ck_assert_str_eq(nr.name, gelu ? "mul_half" : tanh_gelu ? "m3" : "silu");
+    ck_assert_str_eq(nr.rule, gelu ? "pass [5]" : tanh_gelu ? "pass [9]" : "pass [2]");
     /* CP-LRP: x f'(x) R / f(x) with the true derivative */
     explain_seeded(s, "cp_lrp", r, 12, NULL);
     double ref[12];
@@ -472,6 +478,10 @@ START_TEST(test_activation)
         if (gelu) {
             y = 0.5 * v * (1 + erf(v / sqrt(2)));
             d = 0.5 * (1 + erf(v / sqrt(2))) + v * exp(-v * v / 2) / sqrt(2 * M_PI);
+        } else if (tanh_gelu) {
+            double u = 0.7978845608 * (v + 0.044715 * v * v * v), t = tanh(u);
+            y = 0.5 * v * (1 + t);
+            d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * 0.7978845608 * (1 + 3 * 0.044715 * v * v);
         } else {
             double sg = 1 / (1 + exp(-v));
             y         = v * sg;
@@ -480,10 +490,12 @@ START_TEST(test_activation)
         ref[i] = v * d * r[i] / y;
     }
     double e = max_rel(rel_of(s, NULL, 12), ref, 12);
-    ck_assert_msg(e <= 1e-5, "%s taylor: error %g", gelu ? "gelu" : "silu", e);
+    ck_assert_msg(e <= 1e-5, "activation %d taylor: error %g", _i, e);
     /* a name inside the pattern selects the pattern */
     explain_seeded(s, "attn_lrp", r, 12,
-                   (const char *const[]){gelu ? "name:erf=taylor" : "name:sig=taylor", NULL});
+                   (const char *const[]){gelu ? "name:erf=taylor"
+                                         : tanh_gelu ? "name:tanh=taylor" : "name:sig=taylor",
+                                         NULL});
     ck_assert_double_eq_tol(max_rel(rel_of(s, NULL, 12), ref, 12), 0, 1e-5);
     ck_assert_int_eq(lrpx_session_explained_node(s, 1, &nr), LRPX_OK);
     ck_assert_ptr_nonnull(strstr(nr.rule, "in "));
@@ -529,7 +541,7 @@ START_TEST(test_options)
     ck_assert_ptr_nonnull(strstr(err, "stabilizer"));
 
     float            x[12] = {0};
-    lrpx_test_model *tm    = act_model(false);
+    lrpx_test_model *tm    = act_model(1);
     lrpx_model      *m;
     lrpx_session    *s;
     lrpx_test_run_f32(tm, 3, (int64_t[]){1, 2, 6}, x, &m, &s);
@@ -715,9 +727,9 @@ START_TEST(test_patterns_in_exports)
             lrpx_node_relevance nr;
             lrpx_session_explained_node(s, i, &nr);
             n_norm[k] += strstr(nr.rule, "norm (e 1e-06)") != NULL;
-            n_act[k] += strstr(nr.rule, "pass [act of 5]") != NULL;
+            n_act[k] += strstr(nr.rule, "pass [5]") != NULL;
             if (k == 0 && strstr(nr.rule, "norm ("))
-                ck_assert_str_eq(nr.rule, "norm (e 1e-06) [norm of 9]");
+                ck_assert_str_eq(nr.rule, "norm (e 1e-06) [9]");
         }
         lrpx_tensor_view rel;
         ck_assert_int_eq(lrpx_session_relevance(s, NULL, &rel), LRPX_OK);
@@ -743,7 +755,7 @@ transformers_suite(void)
     tcase_add_test(t, test_const_attn);
     tcase_add_test(t, test_softmax_taylor);
     tcase_add_loop_test(t, test_norm, 0, 3);
-    tcase_add_loop_test(t, test_activation, 0, 2);
+    tcase_add_loop_test(t, test_activation, 0, 3);
     tcase_add_test(t, test_options);
     suite_add_tcase(s, t);
 

@@ -339,7 +339,10 @@ lrpx__graph_find_patterns(const struct lrpx_exec *x, const int *run, int n_run,
     lrpx_status rc  = LRPX_OK;
     int         cap = 0;
     for (int pass = 0; pass < LRPX_PATTERN_COUNT && rc == LRPX_OK; pass++) {
-        for (int i = 0; i < n_run && rc == LRPX_OK; i++) {
+        /* activations from the last node back: the outer product of a
+         * GELU (x * (1 + tanh(...))) claims its inner ones (x * x * x) */
+        for (int k = 0; k < n_run && rc == LRPX_OK; k++) {
+            int         i  = pass == LRPX_PATTERN_NORM ? k : n_run - 1 - k;
             struct grow gr = {.x = x, .pos = pos, .taken = taken, .src = -1};
             int         tail = -1, cut = -1;
             if (!usable(&gr, run[i]))

@@ -305,11 +305,10 @@ lrpx__lrp_resolve(lrpx_session *s, const struct lrpx_lrp_options *o, float **box
         lrpx__lrp_rule_text(&s->rules[ni], k,
                             n->def && n->def->lrp_class == LRPX_LRP_CLASS_PROPORTIONAL,
                             s->rule_desc[ni], sizeof s->rule_desc[ni]);
-        if (pi->pat_of[ni] >= 0) {
+        if (pi->pat_of[ni] >= 0) {          /* a pattern's head: its size */
             const struct lrpx_pattern *pt = &pi->pats[pi->pat_of[ni]];
             size_t l = strlen(s->rule_desc[ni]);
-            snprintf(s->rule_desc[ni] + l, sizeof s->rule_desc[ni] - l, " [%s of %d]",
-                     pt->kind == LRPX_PATTERN_NORM ? "norm" : "act", pt->n_nodes);
+            snprintf(s->rule_desc[ni] + l, sizeof s->rule_desc[ni] - l, " [%d]", pt->n_nodes);
         }
     }
     lrpx__free(specs);
