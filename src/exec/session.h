@@ -13,6 +13,8 @@ struct lrpx_model {
     uint8_t                 *folded;         /* per node, from the load-time   */
                                              /* trial plan; NULL if none ran   */
     int64_t                  n_params;
+    /* the model file, mapped: initializers may point into it */
+    struct lrpx_file_map     file;
 };
 
 struct lrpx_plan {
