@@ -159,8 +159,16 @@ lrpx_status lrpx__write_atomic(const char *path, lrpx__write_fn fn, const void *
 
 /* Probed once per process, safe from any thread. Bits of one mask so a
  * caller can ask for several at once: lrpx__cpu_has(LRPX_CPU_AVX2 | LRPX_CPU_FMA). */
-enum lrpx_cpu_feature { LRPX_CPU_AVX2 = 1u << 0, LRPX_CPU_FMA = 1u << 1 };
+enum lrpx_cpu_feature {
+    LRPX_CPU_AVX2    = 1u << 0,
+    LRPX_CPU_FMA     = 1u << 1,
+    LRPX_CPU_AVX512F = 1u << 2,   /* with the OS saving the zmm registers */
+};
 bool lrpx__cpu_has(unsigned features);
+/* Tests: make lrpx__cpu_has answer as if the CPU lacked these features
+ * (0: the probe's answer again), to compare the narrower kernels with the
+ * wider ones on one machine. */
+void lrpx__cpu_hide(unsigned features);
 
 /* ---- logging (src/util/log.c) ---- */
 

@@ -304,10 +304,111 @@ pg_tile_c(int64_t kc, const float *a, const float *bg, float *c, int64_t ldc, in
         }
 }
 
+/* ---- shape R on AVX-512: tiles of up to 12 rows (two packed 6-row
+ * panels) x 32 columns, 24 accumulators of the 32 zmm registers. The packed
+ * A and the K blocks are those of the AVX2 kernels, and every element of C
+ * gets the same operations in the same order (fused multiply-adds in order
+ * of k, partial sums stored between K blocks, bias last), so the two
+ * kernels give the same bits. ---- */
+
+#define PG_Z_NR 32
+#define PG_TARGET_Z __attribute__((target("avx2,fma,avx512f")))
+
+__attribute__((always_inline)) PG_TARGET_Z static inline __m512
+pg_act_z(const struct lrpx_act *act, __m512 v)
+{
+    if (act->kind == LRPX_ACT_RELU)
+        return _mm512_max_ps(v, _mm512_setzero_ps());
+    return _mm512_min_ps(_mm512_set1_ps(act->hi), _mm512_max_ps(_mm512_set1_ps(act->lo), v));
+}
+
+/* C[0:mr, 0:nr] (mr <= 6 np, nr <= 32) from np panels (a0, and a1 when np
+ * is 2) and B (kc x nr, row stride ldb) */
+__attribute__((always_inline)) PG_TARGET_Z static inline void
+pg_tile_z(const int np, const bool partial, int64_t kc, const float *a0, const float *a1,
+          const float *b, int64_t ldb, float *c, int64_t ldc, int mr, int nr,
+          const float *bias, bool first, const struct lrpx_act *act, float *ca)
+{
+    const __mmask16 m0 = partial ? (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1) : 0xffff;
+    const __mmask16 m1 = partial ? (__mmask16)(nr <= 16 ? 0 : nr >= 32 ? 0xffff
+                                                           : (1u << (nr - 16)) - 1)
+                                 : 0xffff;
+    __m512 acc[12][2];
+#pragma GCC unroll 12
+    for (int i = 0; i < 6 * np; i++) {
+        if (first || i >= mr) {
+            acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        } else {
+            acc[i][0] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
+            acc[i][1] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
+        }
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        const __m512 b0 = partial ? _mm512_maskz_loadu_ps(m0, b) : _mm512_loadu_ps(b);
+        const __m512 b1 = partial ? _mm512_maskz_loadu_ps(m1, b + 16) : _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; i++) {
+            const __m512 x = _mm512_set1_ps(a0[i]);
+            acc[i][0]      = _mm512_fmadd_ps(x, b0, acc[i][0]);
+            acc[i][1]      = _mm512_fmadd_ps(x, b1, acc[i][1]);
+        }
+        if (np == 2) {
+#pragma GCC unroll 6
+            for (int i = 0; i < 6; i++) {
+                const __m512 x = _mm512_set1_ps(a1[i]);
+                acc[6 + i][0]  = _mm512_fmadd_ps(x, b0, acc[6 + i][0]);
+                acc[6 + i][1]  = _mm512_fmadd_ps(x, b1, acc[6 + i][1]);
+            }
+            a1 += PG_R_MR;
+        }
+        a0 += PG_R_MR;
+        b += ldb;
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < 6 * np; i++) {
+        if (i >= mr)
+            break;
+        if (bias) {
+            const __m512 bv = _mm512_set1_ps(bias[i]);
+            acc[i][0]       = _mm512_add_ps(acc[i][0], bv);
+            acc[i][1]       = _mm512_add_ps(acc[i][1], bv);
+        }
+        _mm512_mask_storeu_ps(c + i * ldc, m0, acc[i][0]);
+        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, acc[i][1]);
+        if (act) {
+            _mm512_mask_storeu_ps(ca + i * ldc, m0, pg_act_z(act, acc[i][0]));
+            _mm512_mask_storeu_ps(ca + i * ldc + 16, m1, pg_act_z(act, acc[i][1]));
+        }
+    }
+}
+
+#define PG_TILE_Z_FN(name, NP, PARTIAL)                                                    \
+    PG_TARGET_Z static void name(int64_t kc, const float *a0, const float *a1,             \
+                                 const float *b, int64_t ldb, float *c, int64_t ldc,       \
+                                 int mr, int nr, const float *bias, bool first,            \
+                                 const struct lrpx_act *act, float *ca)                    \
+    {                                                                                      \
+        pg_tile_z(NP, PARTIAL, kc, a0, a1, b, ldb, c, ldc, mr, nr, bias, first, act, ca); \
+    }
+PG_TILE_Z_FN(pg_tile_z2_full, 2, false)
+PG_TILE_Z_FN(pg_tile_z1_full, 1, false)
+PG_TILE_Z_FN(pg_tile_z2_part, 2, true)
+PG_TILE_Z_FN(pg_tile_z1_part, 1, true)
+
+PG_TARGET_Z static void
+pg_copy_strip_z(int64_t kc, const float *b, int64_t ldb, float *bs)
+{
+    for (int64_t kk = 0; kk < kc; kk++, b += ldb, bs += PG_Z_NR) {
+        _mm512_store_ps(bs, _mm512_loadu_ps(b));
+        _mm512_store_ps(bs + 16, _mm512_loadu_ps(b + 16));
+    }
+}
+
 /* ---- drivers ---- */
 
 struct pg_ctx {
     enum pg_shape shape;
+    bool          z;            /* shape R with the AVX-512 tiles        */
     int64_t       m, n, k, mp, ldb, ldc;
     const float  *ap, *b, *bias;
     float        *c;
@@ -368,6 +469,52 @@ pg_block_r(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r
     }
 }
 
+/* shape R with the AVX-512 tiles: 32-column strips [s0, s1) x row panels
+ * [r0, r1), two panels at a time */
+static void
+pg_block_z(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r1)
+{
+    float strip[PG_KC_R * PG_Z_NR] __attribute__((aligned(64)));
+    for (int64_t k0 = 0; k0 < x->k; k0 += PG_KC_R) {
+        const int64_t kc    = x->k - k0 < PG_KC_R ? x->k - k0 : PG_KC_R;
+        const float  *apk   = x->ap + k0 * x->mp * PG_R_MR;
+        const bool    first = k0 == 0, last = k0 + kc >= x->k;
+        for (int64_t s = s0; s < s1; s++) {
+            const int64_t j   = s * PG_Z_NR;
+            const int     nr  = (int)(x->n - j < PG_Z_NR ? x->n - j : PG_Z_NR);
+            const float  *bs  = x->b + k0 * x->ldb + j;
+            int64_t       ldb = x->ldb;
+            if (nr == PG_Z_NR && r1 - r0 > 2) {
+                pg_copy_strip_z(kc, bs, ldb, strip);
+                bs  = strip;
+                ldb = PG_Z_NR;
+            }
+            for (int64_t r = r0; r < r1; r += 2) {
+                const int     np   = r + 1 < r1 ? 2 : 1;
+                const int64_t rows = x->m - r * PG_R_MR;
+                const int     mr   = (int)(rows < PG_R_MR * np ? rows : PG_R_MR * np);
+                const float  *bias = x->bias && last ? x->bias + r * PG_R_MR : NULL;
+                const int64_t off  = r * PG_R_MR * x->ldc + j;
+                const struct lrpx_act *act = last ? x->act : NULL;
+                float        *ca  = act ? act->out + off : NULL;
+                const float  *a0  = apk + r * PG_R_MR * kc, *a1 = a0 + PG_R_MR * kc;
+                if (nr == PG_Z_NR && np == 2)
+                    pg_tile_z2_full(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
+                                    act, ca);
+                else if (nr == PG_Z_NR)
+                    pg_tile_z1_full(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
+                                    act, ca);
+                else if (np == 2)
+                    pg_tile_z2_part(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
+                                    act, ca);
+                else
+                    pg_tile_z1_part(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
+                                    act, ca);
+            }
+        }
+    }
+}
+
 /* shape C: column groups [s0, s1) x row panels [r0, r1) */
 static void
 pg_block_c(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r1)
@@ -402,10 +549,12 @@ static void
 pg_range(void *ctx, int64_t u0, int64_t u1)
 {
     const struct pg_ctx *x  = ctx;
-    const int64_t        nr = x->shape == PG_R ? PG_R_NR : PG_C_NR;
+    const int64_t        nr = x->z ? PG_Z_NR : x->shape == PG_R ? PG_R_NR : PG_C_NR;
     const int64_t        s0 = x->by_cols ? u0 : 0, s1 = x->by_cols ? u1 : pg_ceil(x->n, nr);
     const int64_t        r0 = x->by_cols ? 0 : u0, r1 = x->by_cols ? x->mp : u1;
-    if (x->shape == PG_R)
+    if (x->z)
+        pg_block_z(x, s0, s1, r0, r1);
+    else if (x->shape == PG_R)
         pg_block_r(x, s0, s1, r0, r1);
     else
         pg_block_c(x, s0, s1, r0, r1);
@@ -431,11 +580,14 @@ lrpx__pgemm(struct lrpx_pool *pool, int64_t m, int64_t n, int64_t k, const float
         return;
     }
     const enum pg_shape shape = ap[0] == (float)PG_C ? PG_C : PG_R;
+    const bool          z  = shape == PG_R && lrpx__cpu_has(LRPX_CPU_AVX512F);
     const int64_t       mr = shape == PG_R ? PG_R_MR : PG_C_MR;
-    const int64_t       nr = shape == PG_R ? PG_R_NR : PG_C_NR;
+    const int64_t       nr = z ? PG_Z_NR : shape == PG_R ? PG_R_NR : PG_C_NR;
     const int64_t       groups = pg_ceil(n, nr), mp = pg_ceil(m, mr);
     const int64_t       t = lrpx__pool_threads(pool);
-    struct pg_ctx x = {shape, m, n, k, mp, ldb, ldc, ap + PG_HDR, b, bias, c, act,
+    /* how the work is split changes no bit: each element of C is computed
+     * by the same operations wherever it falls */
+    struct pg_ctx x = {shape, z, m, n, k, mp, ldb, ldc, ap + PG_HDR, b, bias, c, act,
                        groups >= 4 * t};
     /* about 1 MFLOP per range at least: smaller ranges cost more to hand
      * out than they take */
