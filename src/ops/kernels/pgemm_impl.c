@@ -324,76 +324,71 @@ pg_act_z(const struct lrpx_act *act, __m512 v)
 
 /* C[0:mr, 0:nr] (mr <= 6 np, nr <= 32) from np panels (a0, and a1 when np
  * is 2) and B (kc x nr, row stride ldb) */
+/* nv: vectors per row, 2 (up to 32 columns) or 1 (up to 16: half the
+ * work for a narrow last strip) */
 __attribute__((always_inline)) PG_TARGET_Z static inline void
-pg_tile_z(const int np, const bool partial, int64_t kc, const float *a0, const float *a1,
-          const float *b, int64_t ldb, float *c, int64_t ldc, int mr, int nr,
+pg_tile_z(const int np, const int nv, const bool partial, int64_t kc, const float *a0,
+          const float *a1, const float *b, int64_t ldb, float *c, int64_t ldc, int mr, int nr,
           const float *bias, bool first, const struct lrpx_act *act, float *ca)
 {
-    const __mmask16 m0 = partial ? (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1) : 0xffff;
-    const __mmask16 m1 = partial ? (__mmask16)(nr <= 16 ? 0 : nr >= 32 ? 0xffff
-                                                           : (1u << (nr - 16)) - 1)
-                                 : 0xffff;
+    __mmask16 m[2] = {0xffff, 0xffff};
+    if (partial) {
+        m[0] = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
+        m[1] = (__mmask16)(nr <= 16 ? 0 : nr >= 32 ? 0xffff : (1u << (nr - 16)) - 1);
+    }
     __m512 acc[12][2];
 #pragma GCC unroll 12
-    for (int i = 0; i < 6 * np; i++) {
-        if (first || i >= mr) {
-            acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-        } else {
-            acc[i][0] = _mm512_maskz_loadu_ps(m0, c + i * ldc);
-            acc[i][1] = _mm512_maskz_loadu_ps(m1, c + i * ldc + 16);
-        }
-    }
+    for (int i = 0; i < 6 * np; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            acc[i][v] = first || i >= mr ? _mm512_setzero_ps()
+                                         : _mm512_maskz_loadu_ps(m[v], c + i * ldc + 16 * v);
     for (int64_t k = 0; k < kc; k++) {
-        const __m512 b0 = partial ? _mm512_maskz_loadu_ps(m0, b) : _mm512_loadu_ps(b);
-        const __m512 b1 = partial ? _mm512_maskz_loadu_ps(m1, b + 16) : _mm512_loadu_ps(b + 16);
-#pragma GCC unroll 6
-        for (int i = 0; i < 6; i++) {
-            const __m512 x = _mm512_set1_ps(a0[i]);
-            acc[i][0]      = _mm512_fmadd_ps(x, b0, acc[i][0]);
-            acc[i][1]      = _mm512_fmadd_ps(x, b1, acc[i][1]);
-        }
-        if (np == 2) {
-#pragma GCC unroll 6
-            for (int i = 0; i < 6; i++) {
-                const __m512 x = _mm512_set1_ps(a1[i]);
-                acc[6 + i][0]  = _mm512_fmadd_ps(x, b0, acc[6 + i][0]);
-                acc[6 + i][1]  = _mm512_fmadd_ps(x, b1, acc[6 + i][1]);
-            }
-            a1 += PG_R_MR;
+        __m512 bv[2];
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            bv[v] = partial ? _mm512_maskz_loadu_ps(m[v], b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 12
+        for (int i = 0; i < 6 * np; i++) {
+            const __m512 x = _mm512_set1_ps(i < 6 ? a0[i] : a1[i - 6]);
+#pragma GCC unroll 2
+            for (int v = 0; v < nv; v++)
+                acc[i][v] = _mm512_fmadd_ps(x, bv[v], acc[i][v]);
         }
         a0 += PG_R_MR;
+        a1 += PG_R_MR;
         b += ldb;
     }
 #pragma GCC unroll 12
     for (int i = 0; i < 6 * np; i++) {
         if (i >= mr)
             break;
-        if (bias) {
-            const __m512 bv = _mm512_set1_ps(bias[i]);
-            acc[i][0]       = _mm512_add_ps(acc[i][0], bv);
-            acc[i][1]       = _mm512_add_ps(acc[i][1], bv);
-        }
-        _mm512_mask_storeu_ps(c + i * ldc, m0, acc[i][0]);
-        _mm512_mask_storeu_ps(c + i * ldc + 16, m1, acc[i][1]);
-        if (act) {
-            _mm512_mask_storeu_ps(ca + i * ldc, m0, pg_act_z(act, acc[i][0]));
-            _mm512_mask_storeu_ps(ca + i * ldc + 16, m1, pg_act_z(act, acc[i][1]));
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++) {
+            if (bias)
+                acc[i][v] = _mm512_add_ps(acc[i][v], _mm512_set1_ps(bias[i]));
+            _mm512_mask_storeu_ps(c + i * ldc + 16 * v, m[v], acc[i][v]);
+            if (act)
+                _mm512_mask_storeu_ps(ca + i * ldc + 16 * v, m[v], pg_act_z(act, acc[i][v]));
         }
     }
 }
 
-#define PG_TILE_Z_FN(name, NP, PARTIAL)                                                    \
+#define PG_TILE_Z_FN(name, NP, NV, PARTIAL)                                                \
     PG_TARGET_Z static void name(int64_t kc, const float *a0, const float *a1,             \
                                  const float *b, int64_t ldb, float *c, int64_t ldc,       \
                                  int mr, int nr, const float *bias, bool first,            \
                                  const struct lrpx_act *act, float *ca)                    \
     {                                                                                      \
-        pg_tile_z(NP, PARTIAL, kc, a0, a1, b, ldb, c, ldc, mr, nr, bias, first, act, ca); \
+        pg_tile_z(NP, NV, PARTIAL, kc, a0, a1, b, ldb, c, ldc, mr, nr, bias, first, act,   \
+                  ca);                                                                     \
     }
-PG_TILE_Z_FN(pg_tile_z2_full, 2, false)
-PG_TILE_Z_FN(pg_tile_z1_full, 1, false)
-PG_TILE_Z_FN(pg_tile_z2_part, 2, true)
-PG_TILE_Z_FN(pg_tile_z1_part, 1, true)
+PG_TILE_Z_FN(pg_tile_z2_full, 2, 2, false)
+PG_TILE_Z_FN(pg_tile_z1_full, 1, 2, false)
+PG_TILE_Z_FN(pg_tile_z2_part, 2, 2, true)
+PG_TILE_Z_FN(pg_tile_z1_part, 1, 2, true)
+PG_TILE_Z_FN(pg_tile_z2_half, 2, 1, true)
+PG_TILE_Z_FN(pg_tile_z1_half, 1, 1, true)
 
 PG_TARGET_Z static void
 pg_copy_strip_z(int64_t kc, const float *b, int64_t ldb, float *bs)
@@ -503,6 +498,12 @@ pg_block_z(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r
                                     act, ca);
                 else if (nr == PG_Z_NR)
                     pg_tile_z1_full(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
+                                    act, ca);
+                else if (nr <= 16 && np == 2)
+                    pg_tile_z2_half(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
+                                    act, ca);
+                else if (nr <= 16)
+                    pg_tile_z1_half(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
                                     act, ca);
                 else if (np == 2)
                     pg_tile_z2_part(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
