@@ -127,19 +127,21 @@ print_profile(const lrpx_session *s, double runs, long long top)
  * t, each after setting the input again. Prints nothing on success. */
 static int
 bench_passes(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_batch *batches,
-             double *t, long long warmup, long long n, bool explain)
+             double *t, double *tc, long long warmup, long long n, bool explain)
 {
     for (long long i = 0; i < warmup + n; i++) {
         int rc = cli_batch_set("bench", s, &batches[0]);
         if (rc != CLI_OK)
             return rc;
-        double t0 = now_ms();
+        double t0 = now_ms(), c0 = cpu_ms();
         if ((explain ? lrpx_session_explain(s, o) : lrpx_session_gradient(s, o)) != LRPX_OK) {
             printf("}\n");
             return cli_error("bench", "%s", lrpx_session_errmsg(s));
         }
-        if (i >= warmup)
-            t[i - warmup] = now_ms() - t0;
+        if (i >= warmup) {
+            t[i - warmup]  = now_ms() - t0;
+            tc[i - warmup] = cpu_ms() - c0;
+        }
     }
     return CLI_OK;
 }
@@ -220,9 +222,9 @@ cmd_bench(int argc, char **argv)
         snprintf(o.composite, sizeof o.composite, "%.*s", (int)len, c);
         o.box_low  = a.low;
         o.box_high = a.high;
-        if ((rc = bench_passes(s, &o, batches, t, warmup, n, true)) != CLI_OK)
+        if ((rc = bench_passes(s, &o, batches, t, tc, warmup, n, true)) != CLI_OK)
             goto done;
-        char key[sizeof o.composite + 16];
+        char key[sizeof o.composite + 16], key_cpu[sizeof key + 4];
         snprintf(key, sizeof key, "explain_%s", o.composite);
         if (c == composite) {
             printf(", \"explain_composite\": \"%s\", ", o.composite);
@@ -230,15 +232,20 @@ cmd_bench(int argc, char **argv)
         }
         printf(", ");
         print_stats(key, t, (int)n);
+        snprintf(key_cpu, sizeof key_cpu, "%s_cpu", key);
+        printf(", ");
+        print_stats(key_cpu, tc, (int)n);
         c = e ? e + 1 : c + len;
     }
     if (a.gradient) {
         struct lrpx_lrp_options o;
         lrpx_lrp_options_default(&o);
-        if ((rc = bench_passes(s, &o, batches, t, warmup, n, false)) != CLI_OK)
+        if ((rc = bench_passes(s, &o, batches, t, tc, warmup, n, false)) != CLI_OK)
             goto done;
         printf(", ");
         print_stats("gradient", t, (int)n);
+        printf(", ");
+        print_stats("gradient_cpu", tc, (int)n);
     }
     printf("}\n");
 done:

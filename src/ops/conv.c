@@ -34,6 +34,10 @@
  * weight reproduces the forward output up to rounding. */
 enum conv_algo { CONV_PLAIN, CONV_PGEMM, CONV_WINOGRAD };
 
+/* weights kept prepared per node: the weight and two variants covers every
+ * rule (gamma: W+gW+, W+gW-; zbox: W, W+, W-) */
+#define CONV_LRP_PREP 3
+
 struct conv_params {
     struct lrpx_linear_roles roles;      /* first member (LRPX_LINEAR_PARAMS) */
     struct lrpx_conv_geom    geom;
@@ -54,6 +58,15 @@ struct conv_params {
     }                        lrp_fwd, lrp_bwd;
     struct lrpx_conv_geom    tgeom;
     size_t                   lrp_scratch; /* bytes the LRP hooks need      */
+    /* the LRP hooks' weights, prepared once per plan (x->lrp_wkey: the
+     * node's weight and its rule variants, W+, W-, ...): fwd the Winograd
+     * transform or the packed form for apply, bwd the Winograd transform
+     * of the adjoint for apply_t; plan arena, made on first use */
+    struct conv_lrp_prep {
+        uint64_t key;
+        float   *fwd, *bwd;
+        bool     failed[2];      /* no memory: prepared per call       */
+    }                        lrp_prep[CONV_LRP_PREP];
     /* a Relu or Clip reading output 0, computed here (x->fused), into the
      * buffer of value act_value; act.kind NONE when there is none */
     struct lrpx_act          act;
@@ -327,11 +340,74 @@ lrp_wino_run(struct lrpx_exec *x, const struct lrp_wino *lw, const struct lrpx_c
     return true;
 }
 
+/* The prepared form of weight w (key x->lrp_wkey) for apply (bwd false:
+ * Winograd on geom, else packed) or apply_t (bwd: Winograd on tgeom),
+ * made now if it is new; NULL when there is none (no key, no Winograd or
+ * packing for this direction, no memory): the caller prepares per call. */
+static const float *
+conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p, const float *w, bool bwd,
+                  void *scratch)
+{
+    const uint64_t         key = x->lrp_wkey;
+    const struct lrp_wino *lw  = bwd ? &p->lrp_bwd : &p->lrp_fwd;
+    if (!key || (!lw->on && (bwd || !p->pgemm)) || scratch == NULL ||
+        (lw->on && x->scratch_size < lw->bytes))
+        return NULL;
+    struct conv_lrp_prep *e = NULL;
+    for (int i = 0; i < CONV_LRP_PREP && !e; i++)
+        if (p->lrp_prep[i].key == key)
+            e = &p->lrp_prep[i];
+    for (int i = 0; i < CONV_LRP_PREP && !e; i++)
+        if (p->lrp_prep[i].key == 0) {
+            e      = &p->lrp_prep[i];
+            e->key = key;
+        }
+    if (!e || e->failed[bwd])
+        return NULL;
+    float **slot = bwd ? &e->bwd : &e->fwd;
+    if (*slot)
+        return *slot;
+    const struct lrpx_conv_geom *g = bwd ? &p->tgeom : &p->geom;
+    size_t bytes;
+    float *u = NULL;
+    if (lrpx__mul_size(lw->on ? lrpx__winograd_weight_floats(g, lw->packed)
+                              : lrpx__conv_packed_floats(g), sizeof(float), &bytes))
+        u = lrpx__arena_alloc(x->arena, bytes);
+    if (u && lw->on && lrpx__winograd_weights_ex(g, w, u, lw->packed, bwd, (float *)scratch) !=
+                           LRPX_OK)
+        u = NULL;      /* the arena keeps the block until the plan goes */
+    else if (u && !lw->on)
+        lrpx__conv_pack(g, w, u);
+    if (!u)
+        e->failed[bwd] = true;
+    return *slot = u;
+}
+
+static bool
+conv_prepared(struct lrpx_exec *x, const struct lrpx_node *n, uint64_t key)
+{
+    const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    for (int i = 0; i < CONV_LRP_PREP; i++)
+        if (key && p->lrp_prep[i].key == key)
+            return p->lrp_prep[i].fwd && p->lrp_prep[i].bwd;
+    return false;
+}
+
 static void
 conv_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in, const float *w,
            float *out, void *scratch)
 {
-    const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    const float        *u = conv_lrp_prepared(x, p, w, false, scratch);
+    if (u && p->lrp_fwd.on) {
+        lrpx__winograd_fwd(&p->geom, in, u, p->lrp_fwd.packed, NULL, out, (float *)scratch,
+                           x->pool, NULL);
+        return;
+    }
+    if (u) {
+        lrpx__conv_fwd_packed(&p->geom, in, u, NULL, out, (float *)scratch, x->pool, NULL);
+        return;
+    }
     if (lrp_wino_run(x, &p->lrp_fwd, &p->geom, in, w, false, out, scratch))
         return;
     conv_run(x, p, in, w, false, NULL, out, scratch, NULL);
@@ -341,7 +417,13 @@ static void
 conv_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
              const float *w, float *gin, void *scratch)
 {
-    const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    const float        *u = conv_lrp_prepared(x, p, w, true, scratch);
+    if (u) {
+        lrpx__winograd_fwd(&p->tgeom, gout, u, p->lrp_bwd.packed, NULL, gin, (float *)scratch,
+                           x->pool, NULL);
+        return;
+    }
     if (lrp_wino_run(x, &p->lrp_bwd, &p->tgeom, gout, w, true, gin, scratch))
         return;
     lrpx__conv_bwd_data(&p->geom, gout, w, gin, false, scratch, x->pool);
@@ -381,6 +463,7 @@ static const struct lrpx_linear_def conv_linear = {
     .kind           = LRPX_LAYER_CONV,
     .apply          = conv_apply,
     .apply_t        = conv_apply_t,
+    .prepared       = conv_prepared,
     .add_bias       = conv_add_bias,
     .scratch_bytes  = conv_scratch_bytes,
     .channel_layout = conv_channel_layout,
