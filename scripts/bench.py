@@ -3,7 +3,7 @@
 the same run on the same machine, reported as ratios.
 
     scripts/bench.sh [--models a,b] [--threads 1,2] [--batch 1,8]
-        [-n RUNS] [-r ROUNDS] [--build DIR] [--explain C1,C2] [--gradient]
+        [-n RUNS] [-r ROUNDS] [--build DIR | --lrpx BINARY] [--explain C1,C2] [--gradient]
         [--torch] [--load] [--rss] [--out FILE.md] [MODEL...]
 
   the issue's full table:
@@ -148,7 +148,7 @@ def batched_model(model, batch, cache):
 class Runner:
     def __init__(self, args, cache):
         self.a = args
-        self.lrpx = os.path.join(args.build, "src", "cli", "lrpx")
+        self.lrpx = args.lrpx or os.path.join(args.build, "src", "cli", "lrpx")
         self.ort_env = dict(os.environ, LRPX_ORT_NODE_MODULES=ort_modules(cache))
         self.ort = ["node", os.path.join(ROOT, "scripts", "node", "ort_run.js")]
         self.tmp = tempfile.mkdtemp(prefix="lrpx-bench-")
@@ -206,6 +206,8 @@ def main():
     ap.add_argument("-n", type=int, default=10, help="timed passes per turn")
     ap.add_argument("-r", "--rounds", type=int, default=5, help="interleaved turns")
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"))
+    ap.add_argument("--lrpx", help="time this lrpx binary (a copy: rebuilding then cannot "
+                    "change it mid-run) instead of building --build")
     ap.add_argument("--explain", default="", help="composites, comma-separated")
     ap.add_argument("--gradient", action="store_true")
     ap.add_argument("--torch", action="store_true", help="PyTorch peers (needs --explain)")
@@ -218,10 +220,10 @@ def main():
     if a.model:
         a.models = ",".join(a.model)
 
-    if not os.path.exists(os.path.join(a.build, "src", "cli", "lrpx")):
+    if not a.lrpx:
         if not os.path.exists(os.path.join(a.build, "build.ninja")):
             sh(["meson", "setup", a.build, "-Dbuildtype=release", "-Dtests=false"])
-    sh(["ninja", "-C", a.build, "src/cli/lrpx"])
+        sh(["ninja", "-C", a.build, "src/cli/lrpx"])
     run = Runner(a, a.cache)
 
     lines = []

@@ -10,7 +10,7 @@
 static const char bench_usage[] =
     "usage: lrpx bench MODEL INPUT [-n N] [--warmup W] [--threads T]\n"
     "                  [--explain COMPOSITE[,COMPOSITE...]] [--gradient]\n"
-    "                  [--low L --high H]\n"
+    "                  [--low L --high H] [--keep-all]\n"
     "                  [--profile [--profile-top K]]\n"
     "\n"
     "Time N forward passes (after W warm-up runs) and print the median,\n"
@@ -23,7 +23,7 @@ static const char bench_usage[] =
 struct bench_args {
     const char *composite;
     int         n, warmup, threads, top;
-    bool        profile, gradient;
+    bool        profile, gradient, keep_all;
     double      low, high;
 };
 
@@ -42,6 +42,10 @@ static const struct cli_flag bench_flags[] = {
      CLI_STRING, ARG(composite), .need = "a composite name"},
     {"--gradient", NULL, NULL, "also time gradients of the predicted class", CLI_TRUE,
      .off = ARG(gradient)},
+    {"--keep-all", NULL, NULL,
+     "time runs that keep every activation (as a session\n"
+     "that will explain does) instead of only the outputs",
+     CLI_TRUE, .off = ARG(keep_all)},
     {"--low", NULL, "L", "input bounds for epsilon_gamma_box (default -3)", CLI_DOUBLE, ARG(low),
      .lo = -1e30, .hi = 1e30},
     {"--high", NULL, "H", "(default 3)", CLI_DOUBLE, ARG(high), .lo = -1e30, .hi = 1e30},
@@ -187,6 +191,9 @@ cmd_bench(int argc, char **argv)
     }
     if (threads > 0)
         lrpx_session_set_threads(s, (int)threads);
+    /* inference as lrpx run does it; an explanation re-plans keeping all */
+    if (!a.keep_all)
+        lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS);
     struct cli_input in = {NULL, input};
     if ((rc = cli_set_inputs("bench", s, m, model_path, &in, 1, &prep, true, true, &batches,
                              &n_batches)) != CLI_OK)

@@ -105,7 +105,7 @@ model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
     bool symbolic;
     if (trial_feeds(m, feeds, &symbolic)) {
         struct lrpx_plan p;
-        rc = lrpx__plan_build(m, feeds, g->n_inputs, false, &p, &m->err);
+        rc = lrpx__plan_build(m, feeds, g->n_inputs, false, false, &p, &m->err);
         if (rc == LRPX_ESHAPE && symbolic) {
             /* a symbolic dimension set to 1 may be what failed (an export
              * with a dynamic batch and a fixed view(2, -1)): the shapes are

@@ -24,6 +24,10 @@ struct lrpx_plan {
     int              *run;
     uint8_t          *folded;     /* per node: computed while planning      */
     bool              incomplete; /* trial plan stopped: shapes need data   */
+    /* buffers shared by lifetime (lrpx_session_set_keep): per value, 1
+     * where the buffer is reused, so the value is gone after the run */
+    bool              compact;
+    uint8_t          *shared;
     /* profiling (LRPX_PROFILE=1): per node, forward time in ns and calls,
      * owned by the session; NULL when off */
     int64_t          *prof_ns;
@@ -81,6 +85,7 @@ struct lrpx_session {
     struct lrpx_attr_report *attr_rep;
     int64_t            attr_n;       /* samples in attr_rep; 0: no result    */
     struct lrpx_session *aux;        /* lrpx_session_init'ed on first use     */
+    lrpx_keep          keep;         /* lrpx_session_set_keep                */
     /* threads for the passes (lrpx_session_set_threads) and their pool,
      * made at the first pass that needs it (src/util/parallel.h) */
     int                n_threads;
@@ -91,9 +96,12 @@ struct lrpx_session {
 
 /* Build a plan for the given fed shapes (feeds[i].t dims; data may be NULL
  * when alloc is false). alloc false: shapes and folding only (load-time
- * check). Errors go to err. */
+ * check). compact: activations share buffers by lifetime, only the graph
+ * outputs survive a run (no backward pass can use such a plan). Errors go
+ * to err. */
 lrpx_status lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds,
-                             bool alloc, struct lrpx_plan *p, struct lrpx_err *err);
+                             bool alloc, bool compact, struct lrpx_plan *p,
+                             struct lrpx_err *err);
 void        lrpx__plan_free(struct lrpx_plan *p);
 /* What is left of max_total_bytes (<= 0: no limit) once `used` bytes are
  * taken, as an arena limit: the model's weights, a session's plan and its
@@ -129,6 +137,9 @@ lrpx_status lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *opts
 
 /* Make sure inputs are set and the forward pass is current. */
 lrpx_status lrpx__session_ensure_run(lrpx_session *s);
+/* The same for a backward pass, which needs every activation: a session
+ * set to keep only outputs keeps everything from now on (re-planned). */
+lrpx_status lrpx__session_ensure_run_all(lrpx_session *s);
 
 /* The failure of a getter (a function taking a const session): writes the
  * session's message, which lrpx_session_errmsg then returns, and returns
