@@ -585,7 +585,9 @@ lrpx__lrp_linear(struct lrpx_exec *x, const struct lrpx_node *n)
     c.key_mod = key_mod;
     /* the node's own constant weight: the op may keep prepared forms of it
      * and its variants for the plan (merged BatchNorm weights are not) */
-    c.key_w = lin->w == w_t->f32 && roles->w_known ? wkey_make(WM_COUNT, 0.0, c.ws) : 0;
+    c.key_w = !(lin->w == w_t->f32 && roles->w_known) ? 0
+            : c.ws == 1.0                                ? LRPX_WKEY_PLAIN
+                                                         : wkey_make(WM_COUNT, 0.0, c.ws);
     c.bias = bias_fill(&c, lin, roles->b_index, c.wk->out[3]);
 
     switch (cfg->rule) {

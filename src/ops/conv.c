@@ -67,6 +67,10 @@ struct conv_params {
         float   *fwd, *bwd;
         bool     failed[2];      /* no memory: prepared per call       */
     }                        lrp_prep[CONV_LRP_PREP];
+    /* the data gradient's part when other readers add to the same buffer
+     * (conv_bwd_winograd), plan arena, made on first use */
+    float                   *gtmp;
+    bool                     gtmp_failed;
     /* a Relu or Clip reading output 0, computed here (x->fused), into the
      * buffer of value act_value; act.kind NONE when there is none */
     struct lrpx_act          act;
@@ -297,6 +301,48 @@ conv_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_OK;
 }
 
+static const float *conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p,
+                                      const float *w, bool bwd, void *scratch);
+
+/* The data gradient as the Winograd convolution of the adjoint, with the
+ * transformed weight kept for the plan (as the LRP hooks keep it). When
+ * this node is the only reader of its data input the gradient buffer,
+ * zeroed for the pass, receives this node's part alone and is written
+ * directly; otherwise the part goes through a buffer of the plan (made
+ * once, p->gtmp) and is added. False when it does not apply. */
+static bool
+conv_bwd_winograd(struct lrpx_exec *x, const struct lrpx_node *n, const float *gy, float *gx)
+{
+    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    const int           v = n->inputs[0];
+    if (!p->roles.w_known || !p->lrp_bwd.on || v < 0)
+        return false;
+    bool sole = x->g->values[v].n_consumers == 1;
+    for (int k = 1; k < n->n_inputs; k++)
+        if (n->inputs[k] == v)
+            return false;
+    const int64_t n_in = x->vals[v].n_elems;
+    size_t        bytes;
+    if (!sole && !p->gtmp && !p->gtmp_failed) {
+        p->gtmp        = lrpx__mul_size((size_t)n_in, sizeof(float), &bytes)
+                             ? lrpx__arena_alloc_uninit(x->arena, bytes) : NULL;
+        p->gtmp_failed = p->gtmp == NULL;
+    }
+    if (!sole && !p->gtmp)
+        return false;
+    x->lrp_wkey    = LRPX_WKEY_PLAIN;
+    const float *u = conv_lrp_prepared(x, p, lrpx__in(x, n, 1)->f32, true, x->scratch);
+    x->lrp_wkey    = 0;
+    if (!u)
+        return false;
+    lrpx__winograd_fwd(&p->tgeom, gy, u, p->lrp_bwd.packed, NULL, sole ? gx : p->gtmp,
+                       (float *)x->scratch, x->pool, NULL);
+    if (!sole)
+        for (int64_t i = 0; i < n_in; i++)
+            gx[i] += p->gtmp[i];
+    return true;
+}
+
 static lrpx_status
 conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -311,7 +357,7 @@ conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;
     if ((rc = lrpx__conv_check_scratch(x, n, p->scratch)) != LRPX_OK)
         return rc;
-    if (gx != NULL)
+    if (gx != NULL && !conv_bwd_winograd(x, n, gy, gx))
         lrpx__conv_bwd_data(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch,
                             x->pool);
     if (gw != NULL)
