@@ -95,14 +95,26 @@ max_diff(const float *a, const float *b, int64_t n)
     return m;
 }
 
+/* The files of a small zoo model: NAME.onnx, NAME.input.npy, NAME.torch.npy */
+struct zoo_files {
+    char model[1024], input[1024], ref[1024];
+};
+
+static void
+zoo_files(const struct model_case *c, struct zoo_files *f)
+{
+    const char *dir = lrpx_test_path("models/zoo_small");
+    lrpx_test_snprintf(f->model, sizeof f->model, "%s/%s.onnx", dir, c->name);
+    lrpx_test_snprintf(f->input, sizeof f->input, "%s/%s.input.npy", dir, c->name);
+    lrpx_test_snprintf(f->ref, sizeof f->ref, "%s/%s.torch.npy", dir, c->name);
+}
+
 START_TEST(test_zoo_small)
 {
     const struct model_case *c = &zoo_small[_i];
-    char                     path[1024], in_path[1024], ref_path[1024];
-    lrpx_test_snprintf(path, sizeof path, "%s", lrpx_test_path("models/zoo_small"));
-    lrpx_test_snprintf(in_path, sizeof in_path, "%s/%s.input.npy", path, c->name);
-    lrpx_test_snprintf(ref_path, sizeof ref_path, "%s/%s.torch.npy", path, c->name);
-    lrpx_test_snprintf(path + strlen(path), sizeof path - strlen(path), "/%s.onnx", c->name);
+    struct zoo_files         f;
+    zoo_files(c, &f);
+    const char *path = f.model, *in_path = f.input, *ref_path = f.ref;
     lrpx_npy *in  = lrpx_test_npy_load(in_path);
     lrpx_npy *ref = lrpx_test_npy_load(ref_path);
     float     out[4096];
@@ -134,13 +146,11 @@ END_TEST
 START_TEST(test_keep_outputs)
 {
     const struct model_case *c = &zoo_small[_i];
-    char                     dir[1024], path[1024], in_path[1024];
-    lrpx_test_snprintf(dir, sizeof dir, "%s", lrpx_test_path("models/zoo_small"));
-    lrpx_test_snprintf(in_path, sizeof in_path, "%s/%s.input.npy", dir, c->name);
-    lrpx_test_snprintf(path, sizeof path, "%s/%s.onnx", dir, c->name);
-    lrpx_npy   *in = lrpx_test_npy_load(in_path);
+    struct zoo_files         f;
+    zoo_files(c, &f);
+    lrpx_npy   *in = lrpx_test_npy_load(f.input);
     lrpx_model *m;
-    ck_assert_msg(lrpx_model_load_file(path, NULL, &m) == LRPX_OK, "%s", lrpx_model_errmsg(m));
+    ck_assert_msg(lrpx_model_load_file(f.model, NULL, &m) == LRPX_OK, "%s", lrpx_model_errmsg(m));
     lrpx_session *all, *outs;
     ck_assert_int_eq(lrpx_session_init(m, &all), LRPX_OK);
     ck_assert_int_eq(lrpx_session_init(m, &outs), LRPX_OK);

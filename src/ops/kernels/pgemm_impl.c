@@ -323,9 +323,9 @@ pg_act_z(const struct lrpx_act *act, __m512 v)
 }
 
 /* C[0:mr, 0:nr] (mr <= 6 np, nr <= 32) from np panels (a0, and a1 when np
- * is 2) and B (kc x nr, row stride ldb) */
-/* nv: vectors per row, 2 (up to 32 columns) or 1 (up to 16: half the
- * work for a narrow last strip) */
+ * is 2) and B (kc x nr, row stride ldb); nv vectors per row: 2 (up to 32
+ * columns) or 1 (up to 16: half the work for a narrow last strip). The
+ * AVX2 pg_act/pg_tile_r above are the same steps on 8 lanes. */
 __attribute__((always_inline)) PG_TARGET_Z static inline void
 pg_tile_z(const int np, const int nv, const bool partial, int64_t kc, const float *a0,
           const float *a1, const float *b, int64_t ldb, float *c, int64_t ldc, int mr, int nr,
@@ -424,93 +424,66 @@ pg_copy_strip(int64_t kc, const float *b, int64_t ldb, float *bs)
     }
 }
 
-/* shape R: column strips [s0, s1) x row panels [r0, r1) */
+/* One shape-R tile: np row panels (1, or 2 with the AVX-512 tiles) from
+ * the panel at a (the next one kc * PG_R_MR floats on) times B's strip of
+ * nr columns. */
 static void
-pg_block_r(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r1)
+pg_tile_r_any(const struct pg_ctx *x, int np, int64_t kc, const float *a, const float *b,
+              int64_t ldb, float *c, int mr, int nr, const float *bias, bool first,
+              const struct lrpx_act *act, float *ca)
 {
-    float strip[PG_KC_R * PG_R_NR] __attribute__((aligned(64)));
-    for (int64_t k0 = 0; k0 < x->k; k0 += PG_KC_R) {
-        const int64_t kc    = x->k - k0 < PG_KC_R ? x->k - k0 : PG_KC_R;
-        const float  *apk   = x->ap + k0 * x->mp * PG_R_MR;
-        const bool    first = k0 == 0, last = k0 + kc >= x->k;
-        for (int64_t s = s0; s < s1; s++) {
-            const int64_t j   = s * PG_R_NR;
-            const int     nr  = (int)(x->n - j < PG_R_NR ? x->n - j : PG_R_NR);
-            const float  *bs  = x->b + k0 * x->ldb + j;
-            int64_t       ldb = x->ldb;
-            if (nr == PG_R_NR && r1 - r0 > 1) {
-                pg_copy_strip(kc, bs, ldb, strip);
-                bs  = strip;
-                ldb = PG_R_NR;
-            }
-            for (int64_t r = r0; r < r1; r++) {
-                const int mr = (int)(x->m - r * PG_R_MR < PG_R_MR ? x->m - r * PG_R_MR
-                                                                   : PG_R_MR);
-                const float *bias = x->bias && last ? x->bias + r * PG_R_MR : NULL;
-                const int64_t off = r * PG_R_MR * x->ldc + j;
-                const struct lrpx_act *act = last ? x->act : NULL;
-                float *ca = act ? act->out + off : NULL;
-                if (nr == PG_R_NR)
-                    pg_tile_r_full(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
-                                   bias, first, act, ca);
-                else if (nr <= 8)
-                    pg_tile_r_half(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
-                                   nr, bias, first, act, ca);
-                else
-                    pg_tile_r_part(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
-                                   nr, bias, first, act, ca);
-            }
-        }
+    const int64_t ldc = x->ldc;
+    const float  *a1  = a + PG_R_MR * kc;
+    if (!x->z) {
+        if (nr == PG_R_NR)
+            pg_tile_r_full(kc, a, b, ldb, c, ldc, mr, bias, first, act, ca);
+        else if (nr <= 8)
+            pg_tile_r_half(kc, a, b, ldb, c, ldc, mr, nr, bias, first, act, ca);
+        else
+            pg_tile_r_part(kc, a, b, ldb, c, ldc, mr, nr, bias, first, act, ca);
+    } else if (nr == PG_Z_NR) {
+        (np == 2 ? pg_tile_z2_full : pg_tile_z1_full)(kc, a, a1, b, ldb, c, ldc, mr, nr, bias,
+                                                      first, act, ca);
+    } else if (nr <= 16) {
+        (np == 2 ? pg_tile_z2_half : pg_tile_z1_half)(kc, a, a1, b, ldb, c, ldc, mr, nr, bias,
+                                                      first, act, ca);
+    } else {
+        (np == 2 ? pg_tile_z2_part : pg_tile_z1_part)(kc, a, a1, b, ldb, c, ldc, mr, nr, bias,
+                                                      first, act, ca);
     }
 }
 
-/* shape R with the AVX-512 tiles: 32-column strips [s0, s1) x row panels
- * [r0, r1), two panels at a time */
+/* shape R: column strips [s0, s1) x row panels [r0, r1); with the AVX-512
+ * tiles the strips are 32 columns wide and the panels go two at a time */
 static void
-pg_block_z(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r1)
+pg_block_r(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r1)
 {
-    float strip[PG_KC_R * PG_Z_NR] __attribute__((aligned(64)));
+    float         strip[PG_KC_R * PG_Z_NR] __attribute__((aligned(64)));
+    const int     NR   = x->z ? PG_Z_NR : PG_R_NR;
+    const int64_t step = x->z ? 2 : 1;
     for (int64_t k0 = 0; k0 < x->k; k0 += PG_KC_R) {
         const int64_t kc    = x->k - k0 < PG_KC_R ? x->k - k0 : PG_KC_R;
         const float  *apk   = x->ap + k0 * x->mp * PG_R_MR;
         const bool    first = k0 == 0, last = k0 + kc >= x->k;
         for (int64_t s = s0; s < s1; s++) {
-            const int64_t j   = s * PG_Z_NR;
-            const int     nr  = (int)(x->n - j < PG_Z_NR ? x->n - j : PG_Z_NR);
+            const int64_t j   = s * NR;
+            const int     nr  = (int)(x->n - j < NR ? x->n - j : NR);
             const float  *bs  = x->b + k0 * x->ldb + j;
             int64_t       ldb = x->ldb;
-            if (nr == PG_Z_NR && r1 - r0 > 2) {
-                pg_copy_strip_z(kc, bs, ldb, strip);
+            if (nr == NR && r1 - r0 > step) {
+                (x->z ? pg_copy_strip_z : pg_copy_strip)(kc, bs, ldb, strip);
                 bs  = strip;
-                ldb = PG_Z_NR;
+                ldb = NR;
             }
-            for (int64_t r = r0; r < r1; r += 2) {
-                const int     np   = r + 1 < r1 ? 2 : 1;
+            for (int64_t r = r0; r < r1; r += step) {
+                const int     np   = r + step <= r1 ? (int)step : 1;
                 const int64_t rows = x->m - r * PG_R_MR;
                 const int     mr   = (int)(rows < PG_R_MR * np ? rows : PG_R_MR * np);
-                const float  *bias = x->bias && last ? x->bias + r * PG_R_MR : NULL;
                 const int64_t off  = r * PG_R_MR * x->ldc + j;
                 const struct lrpx_act *act = last ? x->act : NULL;
-                float        *ca  = act ? act->out + off : NULL;
-                const float  *a0  = apk + r * PG_R_MR * kc, *a1 = a0 + PG_R_MR * kc;
-                if (nr == PG_Z_NR && np == 2)
-                    pg_tile_z2_full(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
-                                    act, ca);
-                else if (nr == PG_Z_NR)
-                    pg_tile_z1_full(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
-                                    act, ca);
-                else if (nr <= 16 && np == 2)
-                    pg_tile_z2_half(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
-                                    act, ca);
-                else if (nr <= 16)
-                    pg_tile_z1_half(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
-                                    act, ca);
-                else if (np == 2)
-                    pg_tile_z2_part(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
-                                    act, ca);
-                else
-                    pg_tile_z1_part(kc, a0, a1, bs, ldb, x->c + off, x->ldc, mr, nr, bias, first,
-                                    act, ca);
+                pg_tile_r_any(x, np, kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, mr, nr,
+                              x->bias && last ? x->bias + r * PG_R_MR : NULL, first, act,
+                              act ? act->out + off : NULL);
             }
         }
     }
@@ -553,9 +526,7 @@ pg_range(void *ctx, int64_t u0, int64_t u1)
     const int64_t        nr = x->z ? PG_Z_NR : x->shape == PG_R ? PG_R_NR : PG_C_NR;
     const int64_t        s0 = x->by_cols ? u0 : 0, s1 = x->by_cols ? u1 : pg_ceil(x->n, nr);
     const int64_t        r0 = x->by_cols ? 0 : u0, r1 = x->by_cols ? x->mp : u1;
-    if (x->z)
-        pg_block_z(x, s0, s1, r0, r1);
-    else if (x->shape == PG_R)
+    if (x->shape == PG_R)
         pg_block_r(x, s0, s1, r0, r1);
     else
         pg_block_c(x, s0, s1, r0, r1);
