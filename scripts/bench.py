@@ -18,7 +18,12 @@ peer alike; the ratios are the figures to quote, not the milliseconds.
 
 Columns (ms; ratios as "x ORT" are multiples of ONNX Runtime's inference
 time in the same run):
-  lrpx, ORT, lrpx/ORT      inference (lrpx bench / onnxruntime-node)
+  lrpx, ORT, lrpx/ORT      inference (lrpx bench / onnxruntime-node), wall
+  CPU                      the same as process CPU time per pass (all
+                           threads): on a loaded machine the steadier
+                           figure; at 2 threads it counts both threads'
+                           work (ORT's idle workers spin, which adds to
+                           its CPU time)
   explain C                lrpx explanation with composite C (forward +
                            relevance pass), as a multiple of ORT inference
   gradient                 lrpx gradient of the predicted class (forward +
@@ -246,7 +251,8 @@ def main():
     out()
 
     comps = [c for c in a.explain.split(",") if c]
-    head = ["model", "batch", "threads", "lrpx ms", "ORT ms", "lrpx/ORT"]
+    head = ["model", "batch", "threads", "lrpx ms", "ORT ms", "lrpx/ORT", "lrpx CPU ms",
+            "ORT CPU ms", "CPU lrpx/ORT"]
     for c in comps:
         head += ["%s ms" % c, "x ORT"]
     if a.gradient:
@@ -266,11 +272,14 @@ def main():
             bmodel, binp = batched_model(model, batch, a.cache)
             for threads in [int(t) for t in a.threads.split(",")]:
                 L, O, E, G, TL, TG = [], [], {c: [] for c in comps}, [], [], []
+                LC, OC = [], []
                 for _ in range(a.rounds):
                     lj = run.lrpx_bench(bmodel, binp, threads)
                     oj = run.ort_bench(bmodel, binp, threads)
                     L.append(lj["run"]["median_ms"])
                     O.append(oj["median_ms"])
+                    LC.append(lj["run_cpu"]["median_ms"])
+                    OC.append(oj.get("median_cpu_ms"))
                     for c in comps:
                         E[c].append(lj["explain_" + c]["median_ms"])
                     if a.gradient:
@@ -280,7 +289,9 @@ def main():
                         TL.append(tj.get("lrp_ms"))
                         TG.append(tj.get("grad_ms"))
                 l, o = med(L), med(O)
-                row = [short, str(batch), str(threads), fmt(l), fmt(o), fmt(l / o, 2)]
+                lc, oc = med(LC), med(OC)
+                row = [short, str(batch), str(threads), fmt(l), fmt(o), fmt(l / o, 2), fmt(lc),
+                       fmt(oc), fmt(lc / oc if oc else None, 2)]
                 for c in comps:
                     e = med(E[c])
                     row += [fmt(e), fmt(e / o, 1)]
