@@ -850,12 +850,18 @@ lrpx__load_graph(const uint8_t *buf, size_t len, const struct lrpx_load_options 
     struct lrpx_pb_state st;
     ProtobufCAllocator   alloc = lrpx__pb_allocator_state(&st, len, opts->max_total_bytes);
     Onnx__ModelProto    *mp    = NULL;
+    bool reparse = true;
     if (strip_raw_data(buf, len, &stripped, &n_stripped, &refs, &n_refs)) {
         mp = onnx__model_proto__unpack(&alloc, n_stripped, stripped);
+        /* a file the rewrite made unparsable was so before (only raw_data
+         * contents went, which the parser does not look into): its error
+         * stands, and a second parse would spend the budget twice */
+        reparse = mp != NULL;
         if (mp && (!mp->graph || mp->graph->n_initializer != n_refs)) {
             /* not the layout the walk assumed: parse the file as it is */
             onnx__model_proto__free_unpacked(mp, &alloc);
             mp = NULL;
+            st.used = 0;
         }
         if (mp) {
             L.raw   = refs;
@@ -863,9 +869,8 @@ lrpx__load_graph(const uint8_t *buf, size_t len, const struct lrpx_load_options 
             L.map   = map && map->addr == buf ? map : NULL;
         }
         lrpx__free(stripped);
-        st.used = st.failed = st.over = 0;
     }
-    if (!mp)
+    if (!mp && reparse)
         mp = onnx__model_proto__unpack(&alloc, len, buf);
     if (!mp) {
         lrpx__free(refs);
