@@ -264,7 +264,24 @@ LRPX_API lrpx_status lrpx_session_run(lrpx_session *session);
  * name, NULL out), with the reason in lrpx_session_errmsg. */
 LRPX_API lrpx_status lrpx_session_output(const lrpx_session *session, int i,
                                          lrpx_tensor_view *out);
-/* METHOD: any value of the last run by name (intermediate activations too). */
+/* What a run keeps. LRPX_KEEP_ALL (the default): every activation, for
+ * lrpx_session_value and the backward passes. LRPX_KEEP_OUTPUTS: only the
+ * graph outputs; the other activations share buffers as their lifetimes
+ * allow and an activation fused into the layer that computes it (Relu,
+ * Clip after a Conv) takes that layer's buffer, so a run touches much less
+ * memory; lrpx_session_value of any other value then fails. explain,
+ * gradient and the attribution methods still work: they switch the
+ * session back to LRPX_KEEP_ALL (re-planned once). */
+typedef enum lrpx_keep {
+    LRPX_KEEP_ALL = 0,
+    LRPX_KEEP_OUTPUTS,
+    LRPX_KEEP_COUNT
+} lrpx_keep;
+/* METHOD: set what the following runs keep. Returns LRPX_OK or
+ * LRPX_EINVAL (not a lrpx_keep). */
+LRPX_API lrpx_status lrpx_session_set_keep(lrpx_session *session, lrpx_keep keep);
+/* METHOD: any value of the last run by name (intermediate activations too,
+ * unless the session keeps only outputs: lrpx_session_set_keep). */
 LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char *name,
                                         lrpx_tensor_view *out);
 

@@ -338,9 +338,14 @@ def gemm_fn(a):
     return fn
 
 
+# Floating-point type of the interpreter: float64 for the references;
+# scripts/bench.py sets float32 to time the same computation as a peer.
+NP_FLOAT = np.float64
+
+
 def load_graph(path):
     m = onnx.load(path)
-    consts = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(np.float64)
+    consts = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(NP_FLOAT)
                                        if numpy_helper.to_array(i).dtype.kind == "f"
                                        else numpy_helper.to_array(i).copy())
               for i in m.graph.initializer}
@@ -348,7 +353,7 @@ def load_graph(path):
     for n in nodes:     # constants made by nodes (Constant, Identity of a weight)
         if n.op_type == "Constant":
             v = numpy_helper.to_array(attrs(n)["value"])
-            consts[n.output[0]] = torch.from_numpy(v.astype(np.float64) if v.dtype.kind == "f"
+            consts[n.output[0]] = torch.from_numpy(v.astype(NP_FLOAT) if v.dtype.kind == "f"
                                                    else v.copy())
         elif n.op_type == "Identity" and n.input[0] in consts:
             consts[n.output[0]] = consts[n.input[0]]
@@ -420,8 +425,13 @@ def build(path, composite, low, high, zero_bias=False):
 
 
 def run(path, x_np, composite, low, high):
-    m, nodes, consts, layers, merged_bn = build(path, composite, low, high)
-    x = torch.from_numpy(x_np.astype(np.float64)).requires_grad_(True)
+    return run_built(build(path, composite, low, high), x_np)
+
+
+def run_built(built, x_np):
+    """One explanation with the layers of build(): forward, seed, backward."""
+    m, nodes, consts, layers, merged_bn = built
+    x = torch.from_numpy(x_np.astype(NP_FLOAT)).requires_grad_(True)
     vals = dict(consts)
     vals[m.graph.input[0].name] = x
     for n in nodes:
@@ -447,7 +457,7 @@ def run(path, x_np, composite, low, high):
         elif t == "Constant":
             y = torch.from_numpy(numpy_helper.to_array(a["value"]).copy())
             if y.dtype.is_floating_point:
-                y = y.double()
+                y = y.to(torch.from_numpy(np.zeros(1, NP_FLOAT)).dtype)
         elif t == "MaxPool":
             k = list(a["kernel_shape"])
             p = list(a.get("pads", [0] * 2 * len(k)))

@@ -48,6 +48,9 @@ struct lrpx_arena {
 
 void  lrpx__arena_init(struct lrpx_arena *a, size_t limit);
 void *lrpx__arena_alloc(struct lrpx_arena *a, size_t size);     /* NULL on OOM/limit */
+/* The same without zeroing, for buffers the caller fills completely (a
+ * large one is then faulted in once, by the caller's writes). */
+void *lrpx__arena_alloc_uninit(struct lrpx_arena *a, size_t size);
 void *lrpx__arena_calloc(struct lrpx_arena *a, size_t n, size_t size);
 char *lrpx__arena_strdup(struct lrpx_arena *a, const char *s);
 char *lrpx__arena_strndup(struct lrpx_arena *a, const char *s, size_t n);
@@ -118,6 +121,26 @@ struct lrpx_file_cap {
 lrpx_status lrpx__slurp(const char *path, const struct lrpx_file_cap *cap, void **buf,
                         size_t *len, struct lrpx_err *err);
 
+/* A whole file in memory for as long as its owner lives: mapped (private,
+ * copy on write: the file never changes through it, and pages are read
+ * from the page cache only when touched) or, where mapping fails (an
+ * empty file, a file system without mmap), read by lrpx__slurp. A file
+ * truncated by another process while mapped makes later reads of the lost
+ * pages fault (SIGBUS), as for every mmap-based reader. */
+struct lrpx_file_map {
+    uint8_t *addr;       /* len bytes, then (read, not mapped) a '\0'     */
+    size_t   len;
+    bool     mapped;     /* false: addr is from lrpx__malloc              */
+};
+/* Same checks, limits and messages as lrpx__slurp. */
+lrpx_status lrpx__file_map(const char *path, const struct lrpx_file_cap *cap,
+                           struct lrpx_file_map *map, struct lrpx_err *err);
+void        lrpx__file_unmap(struct lrpx_file_map *map);   /* zeroed map: no-op */
+/* The bytes [p, p + n) of a mapping will not be read again soon: give
+ * back the whole pages inside them (they are read again from the page
+ * cache if touched). Nothing for a map that was read. */
+void        lrpx__file_map_drop(const struct lrpx_file_map *map, const void *p, size_t n);
+
 /* Writes the whole output to f; returns LRPX_OK or an error in err (the
  * reason only: lrpx__write_atomic puts the path in front). */
 typedef lrpx_status (*lrpx__write_fn)(FILE *f, const void *ctx, struct lrpx_err *err);
@@ -136,8 +159,16 @@ lrpx_status lrpx__write_atomic(const char *path, lrpx__write_fn fn, const void *
 
 /* Probed once per process, safe from any thread. Bits of one mask so a
  * caller can ask for several at once: lrpx__cpu_has(LRPX_CPU_AVX2 | LRPX_CPU_FMA). */
-enum lrpx_cpu_feature { LRPX_CPU_AVX2 = 1u << 0, LRPX_CPU_FMA = 1u << 1 };
+enum lrpx_cpu_feature {
+    LRPX_CPU_AVX2    = 1u << 0,
+    LRPX_CPU_FMA     = 1u << 1,
+    LRPX_CPU_AVX512F = 1u << 2,   /* with the OS saving the zmm registers */
+};
 bool lrpx__cpu_has(unsigned features);
+/* Tests: make lrpx__cpu_has answer as if the CPU lacked these features
+ * (0: the probe's answer again), to compare the narrower kernels with the
+ * wider ones on one machine. */
+void lrpx__cpu_hide(unsigned features);
 
 /* ---- seeded random numbers (src/util/rng.c) ---- */
 

@@ -9,21 +9,24 @@
 
 static const char bench_usage[] =
     "usage: lrpx bench MODEL INPUT [-n N] [--warmup W] [--threads T]\n"
-    "                  [--explain COMPOSITE] [--method NAME [--steps S]]\n"
+    "                  [--explain COMPOSITE[,COMPOSITE...]] [--gradient]\n"
+    "                  [--method NAME [--steps S]] [--low L --high H] [--keep-all]\n"
     "                  [--profile [--profile-top K]]\n"
     "\n"
     "Time N forward passes (after W warm-up runs) and print the median,\n"
     "minimum and maximum in milliseconds as one JSON line. With --explain,\n"
-    "also time N explanations (forward + relevance pass) with that\n"
-    "composite; with --method, N attributions with that method and its\n"
-    "default options (forward pass included; scripts/bench_ig.py). INPUT:\n"
-    ".npy, a JPEG/PNG image or a folder of images (a batch); decoding and\n"
+    "also time N explanations (forward + relevance pass) with each\n"
+    "composite; with --gradient, N gradients (forward + backward pass);\n"
+    "with --method, N attributions with that method and its default\n"
+    "options (forward pass included; scripts/bench_ig.py). INPUT: .npy, a\n"
+    "JPEG/PNG image or a folder of images (a batch); decoding and\n"
     "preprocessing are not timed.\n";
 
 struct bench_args {
     const char *composite, *method;
     int         n, warmup, threads, top, steps;
-    bool        profile;
+    bool        profile, gradient, keep_all;
+    double      low, high;
 };
 
 #define ARG(field) offsetof(struct bench_args, field)
@@ -35,8 +38,19 @@ static const struct cli_flag bench_flags[] = {
      "threads for sgemm and lrpx's loops (default:\n"
      "LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else all CPUs)",
      CLI_INT, .off = ARG(threads), .lo = 1, .hi = 256},
-    {"--explain", NULL, "COMPOSITE", "also time explanations with this composite", CLI_STRING,
-     ARG(composite), .need = "a composite name"},
+    {"--explain", NULL, "COMPOSITE[,...]",
+     "also time explanations with these composites\n"
+     "(comma-separated)",
+     CLI_STRING, ARG(composite), .need = "a composite name"},
+    {"--gradient", NULL, NULL, "also time gradients of the predicted class", CLI_TRUE,
+     .off = ARG(gradient)},
+    {"--keep-all", NULL, NULL,
+     "time runs that keep every activation (as a session\n"
+     "that will explain does) instead of only the outputs",
+     CLI_TRUE, .off = ARG(keep_all)},
+    {"--low", NULL, "L", "input bounds for epsilon_gamma_box (default -3)", CLI_DOUBLE, ARG(low),
+     .lo = -1e30, .hi = 1e30},
+    {"--high", NULL, "H", "(default 3)", CLI_DOUBLE, ARG(high), .lo = -1e30, .hi = 1e30},
     {"--method", NULL, "NAME", "also time attributions with this method (lrpx explain\n"
      "--method names)", CLI_STRING, ARG(method), .need = "a method name"},
     {"--steps", NULL, "S", "integrated gradients' steps for --method (default 50)", CLI_INT,
@@ -111,10 +125,36 @@ print_profile(const lrpx_session *s, double runs, long long top)
     }
 }
 
+/* Time warmup + n passes (explanations, or gradients when !explain) into
+ * t, each after setting the input again. Prints nothing on success. */
+static int
+bench_passes(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_batch *batches,
+             double *t, double *tc, long long warmup, long long n, bool explain)
+{
+    struct cli_progress pr;
+    cli_progress_start(&pr, "bench", explain ? "explanations" : "gradients", warmup + n);
+    for (long long i = 0; i < warmup + n; i++, cli_progress_step(&pr, 1)) {
+        int rc = cli_batch_set("bench", s, &batches[0]);
+        if (rc != CLI_OK)
+            return rc;
+        double t0 = (cli_now() * 1e3), c0 = cpu_ms();
+        if ((explain ? lrpx_session_explain(s, o) : lrpx_session_gradient(s, o)) != LRPX_OK) {
+            printf("}\n");
+            return cli_error("bench", "%s", lrpx_session_errmsg(s));
+        }
+        if (i >= warmup) {
+            t[i - warmup]  = (cli_now() * 1e3) - t0;
+            tc[i - warmup] = cpu_ms() - c0;
+        }
+    }
+    cli_progress_end(&pr);
+    return CLI_OK;
+}
+
 int
 cmd_bench(int argc, char **argv)
 {
-    struct bench_args a = {.n = 10, .warmup = 2, .top = 15};
+    struct bench_args a = {.n = 10, .warmup = 2, .top = 15, .low = -3.0, .high = 3.0};
     struct cli_prep   prep;
     cli_prep_init(&prep);
     const char           *pos[2];
@@ -157,6 +197,9 @@ cmd_bench(int argc, char **argv)
     }
     if (threads > 0)
         lrpx_session_set_threads(s, (int)threads);
+    /* inference as lrpx run does it; an explanation re-plans keeping all */
+    if (!a.keep_all)
+        lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS);
     struct cli_input in = {NULL, input};
     if ((rc = cli_set_inputs("bench", s, m, model_path, &in, 1, &prep, true, true, &batches,
                              &n_batches)) != CLI_OK)
@@ -183,27 +226,42 @@ cmd_bench(int argc, char **argv)
     print_stats("run_cpu", tc, (int)n);
     if (profile)
         print_profile(s, (double)(warmup + n), top);
-    if (composite) {
+    /* each explanation or gradient gets a new input first, which
+     * invalidates the forward pass: the time is forward + backward pass.
+     * Keys: "explain" (the first composite, as before) and
+     * "explain_<composite>" for each. */
+    for (const char *c = composite; c && *c;) {
+        const char *e   = strchr(c, ',');
+        size_t      len = e ? (size_t)(e - c) : strlen(c);
         struct lrpx_lrp_options o;
         lrpx_lrp_options_default(&o);
-        snprintf(o.composite, sizeof o.composite, "%s", composite);
-        cli_progress_start(&pr, "bench", "explanations", warmup + n);
-        for (long long i = 0; i < warmup + n; i++, cli_progress_step(&pr, 1)) {
-            /* a new input invalidates the forward pass: time forward + LRP */
-            if ((rc = cli_batch_set("bench", s, &batches[0])) != CLI_OK)
-                goto done;
-            double t0 = (cli_now() * 1e3);
-            if (lrpx_session_explain(s, &o) != LRPX_OK) {
-                printf("}\n");
-                rc = cli_error("bench", "%s", lrpx_session_errmsg(s));
-                goto done;
-            }
-            if (i >= warmup)
-                t[i - warmup] = (cli_now() * 1e3) - t0;
+        snprintf(o.composite, sizeof o.composite, "%.*s", (int)len, c);
+        o.box_low  = a.low;
+        o.box_high = a.high;
+        if ((rc = bench_passes(s, &o, batches, t, tc, warmup, n, true)) != CLI_OK)
+            goto done;
+        char key[sizeof o.composite + 16], key_cpu[sizeof key + 4];
+        snprintf(key, sizeof key, "explain_%s", o.composite);
+        if (c == composite) {
+            printf(", \"explain_composite\": \"%s\", ", o.composite);
+            print_stats("explain", t, (int)n);
         }
-        cli_progress_end(&pr);
-        printf(", \"explain_composite\": \"%s\", ", composite);
-        print_stats("explain", t, (int)n);
+        printf(", ");
+        print_stats(key, t, (int)n);
+        snprintf(key_cpu, sizeof key_cpu, "%s_cpu", key);
+        printf(", ");
+        print_stats(key_cpu, tc, (int)n);
+        c = e ? e + 1 : c + len;
+    }
+    if (a.gradient) {
+        struct lrpx_lrp_options o;
+        lrpx_lrp_options_default(&o);
+        if ((rc = bench_passes(s, &o, batches, t, tc, warmup, n, false)) != CLI_OK)
+            goto done;
+        printf(", ");
+        print_stats("gradient", t, (int)n);
+        printf(", ");
+        print_stats("gradient_cpu", tc, (int)n);
     }
     if (a.method) {
         for (long long i = 0; i < warmup + n; i++) {

@@ -122,6 +122,8 @@ cmd_run(int argc, char **argv)
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    /* only the outputs are read: activations share buffers */
+    lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS);
     rc = cli_set_inputs("run", s, m, model_path, in.list, in.n, &prep, true, true, NULL, NULL);
     if (rc != CLI_OK)
         goto done;

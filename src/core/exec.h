@@ -59,6 +59,12 @@ struct lrpx_exec {
 
     /* per node: the LRP rule chosen for it (relevance phase only) */
     const struct lrpx_rule_cfg *rules;
+    /* set by the LRP rules around each call of a linear op's apply or
+     * apply_t: which weight it is given (the node's constant weight or one
+     * of its rule variants, W+, W-, ...), the same key for the same weight
+     * throughout the plan; 0 for a weight of unknown provenance. An op may
+     * keep a prepared form (transformed, packed) per key for the plan. */
+    uint64_t                 lrp_wkey;
 
     /* scratch shared by all nodes of one pass, sized in prepare */
     size_t                   scratch_need;

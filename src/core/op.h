@@ -79,6 +79,11 @@ struct lrpx_linear_def {
     /* out += bias, broadcast as the op does (b has the bias input's shape) */
     void (*add_bias)(struct lrpx_exec *x, const struct lrpx_node *n,
                      const float *b, float *out);
+    /* optional: true when apply and apply_t, given the weight with key
+     * x->lrp_wkey's value `key` (core/exec.h), use forms of it prepared
+     * earlier in the plan and no longer read the weight itself (the rules
+     * then skip computing that weight variant) */
+    bool (*prepared)(struct lrpx_exec *x, const struct lrpx_node *n, uint64_t key);
     /* scratch bytes apply/apply_t need (prepare must have requested it) */
     size_t (*scratch_bytes)(struct lrpx_exec *x, const struct lrpx_node *n);
     /* factors the op applies to the weight and to the bias term (Gemm's

@@ -75,7 +75,8 @@ static lrpx_status
 model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
 {
     struct lrpx_graph *g  = &m->g;
-    lrpx_status        rc = lrpx__load_graph(buf, len, &m->opts, g, &m->err);
+    lrpx_status        rc = lrpx__load_graph(buf, len, &m->opts, m->file.mapped ? &m->file : NULL,
+                                             g, &m->err);
     if (rc != LRPX_OK)
         return rc;
     if ((rc = lrpx__graph_link(g)) != LRPX_OK)
@@ -108,7 +109,7 @@ model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
     bool symbolic;
     if (trial_feeds(m, feeds, &symbolic)) {
         struct lrpx_plan p;
-        rc = lrpx__plan_build(m, feeds, g->n_inputs, false, &p, &m->err);
+        rc = lrpx__plan_build(m, feeds, g->n_inputs, false, false, &p, &m->err);
         if (rc == LRPX_ESHAPE && symbolic) {
             /* a symbolic dimension set to 1 may be what failed (an export
              * with a dynamic batch and a fixed view(2, -1)): the shapes are
@@ -163,19 +164,18 @@ lrpx_model_load_file(const char *path, const struct lrpx_load_options *opts, lrp
     const struct lrpx_file_cap cap = {
         max > 0 && (uint64_t)max < SIZE_MAX ? (size_t)max : (size_t)2 << 30, LRPX_ELIMIT,
         "a model (max_file_bytes)"};
-    void       *buf;
-    size_t      len;
-    lrpx_status rc = lrpx__slurp(path, &cap, &buf, &len, &m->err);
+    /* mapped, not read: weights stay in the page cache and the model's
+     * tensors point at them where they are aligned (load.c) */
+    lrpx_status rc = lrpx__file_map(path, &cap, &m->file, &m->err);
     if (rc != LRPX_OK)
         return rc;
     /* the model is file 0, resolved as the external data files are */
     char real[PATH_MAX];
-    if (!lrpx__graph_add_file(&m->g, realpath(path, real) ? real : path)) {
-        lrpx__free(buf);
+    if (!lrpx__graph_add_file(&m->g, realpath(path, real) ? real : path))
         return lrpx__error(&m->err, LRPX_ENOMEM, "%s: out of memory", path);
-    }
-    rc = model_finish(m, buf, len);
-    lrpx__free(buf);
+    rc = model_finish(m, m->file.addr, m->file.len);
+    if (!m->file.mapped)
+        lrpx__file_unmap(&m->file);     /* read, so every tensor was copied */
     return rc;
 }
 
@@ -193,6 +193,7 @@ lrpx_model_free(lrpx_model *m)
     if (!m)
         return;
     lrpx__arena_free(&m->g.arena);
+    lrpx__file_unmap(&m->file);
     lrpx__free(m);
 }
 

@@ -282,7 +282,8 @@ lrpx__session_ensure_run(lrpx_session *s)
         return LRPX_OK;
     lrpx_status rc;
     if (!s->have_plan) {
-        rc = lrpx__plan_build(s->model, s->feeds, s->n_feeds, true, &s->plan, &s->err);
+        rc = lrpx__plan_build(s->model, s->feeds, s->n_feeds, true,
+                              s->keep == LRPX_KEEP_OUTPUTS, &s->plan, &s->err);
         if (rc != LRPX_OK) {
             lrpx__plan_free(&s->plan);
             return rc;
@@ -304,6 +305,31 @@ lrpx__session_ensure_run(lrpx_session *s)
     if (rc != LRPX_OK)
         return rc;
     s->ran = true;
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx__session_ensure_run_all(lrpx_session *s)
+{
+    if (s->keep != LRPX_KEEP_ALL) {
+        s->keep = LRPX_KEEP_ALL;
+        if (s->have_plan && s->plan.compact)
+            invalidate(s, true);
+    }
+    return lrpx__session_ensure_run(s);
+}
+
+lrpx_status
+lrpx_session_set_keep(lrpx_session *s, lrpx_keep keep)
+{
+    if ((unsigned)keep >= LRPX_KEEP_COUNT)
+        return lrpx__error(&s->err, LRPX_EINVAL, "lrpx_session_set_keep: unknown mode %d",
+                           (int)keep);
+    if (keep != s->keep) {
+        s->keep = keep;
+        if (s->have_plan)
+            invalidate(s, true);     /* the buffers are laid out anew */
+    }
     return LRPX_OK;
 }
 
@@ -378,6 +404,10 @@ lrpx_session_value(const lrpx_session *s, const char *name, lrpx_tensor_view *ou
     if (!s->plan.x.vals[v].data)
         return lrpx__session_getter_error(s, LRPX_EINVAL, "value '%s' holds no data: the last "
                                           "run did not need it", name);
+    if (s->plan.compact && s->plan.shared[v])
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "value '%s' was not kept: the "
+                                          "session keeps only the outputs "
+                                          "(lrpx_session_set_keep)", name);
     make_view(&s->plan.x.vals[v], out);
     return LRPX_OK;
 }

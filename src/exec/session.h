@@ -14,6 +14,8 @@ struct lrpx_model {
                                              /* trial plan; NULL if none ran   */
     int64_t                  n_params;
     int                      n_randomized;   /* layers randomize_layers redrew */
+    /* the model file, mapped: initializers may point into it */
+    struct lrpx_file_map     file;
 };
 
 struct lrpx_plan {
@@ -23,6 +25,10 @@ struct lrpx_plan {
     int              *run;
     uint8_t          *folded;     /* per node: computed while planning      */
     bool              incomplete; /* trial plan stopped: shapes need data   */
+    /* buffers shared by lifetime (lrpx_session_set_keep): per value, 1
+     * where the buffer is reused, so the value is gone after the run */
+    bool              compact;
+    uint8_t          *shared;
     /* profiling (LRPX_PROFILE=1): per node, forward time in ns and calls,
      * owned by the session; NULL when off */
     int64_t          *prof_ns;
@@ -85,6 +91,7 @@ struct lrpx_session {
     /* constant replacements (lrpx__session_set_const): bumped at each
      * change; aux_const_gen: the value aux last copied them at */
     uint64_t           const_gen, aux_const_gen;
+    lrpx_keep          keep;         /* lrpx_session_set_keep                */
     /* threads for the passes (lrpx_session_set_threads) and their pool,
      * made at the first pass that needs it (src/util/parallel.h) */
     int                n_threads;
@@ -99,9 +106,12 @@ struct lrpx_session {
 
 /* Build a plan for the given fed shapes (feeds[i].t dims; data may be NULL
  * when alloc is false). alloc false: shapes and folding only (load-time
- * check). Errors go to err. */
+ * check). compact: activations share buffers by lifetime, only the graph
+ * outputs survive a run (no backward pass can use such a plan). Errors go
+ * to err. */
 lrpx_status lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds,
-                             bool alloc, struct lrpx_plan *p, struct lrpx_err *err);
+                             bool alloc, bool compact, struct lrpx_plan *p,
+                             struct lrpx_err *err);
 void        lrpx__plan_free(struct lrpx_plan *p);
 /* What is left of max_total_bytes (<= 0: no limit) once `used` bytes are
  * taken, as an arena limit: the model's weights, a session's plan and its
@@ -154,6 +164,9 @@ lrpx_status lrpx__session_set_const(lrpx_session *s, int v, const float *data);
 lrpx_status lrpx__session_sync_consts(lrpx_session *dst, const lrpx_session *src);
 /* The number of fed inputs (constant replacements not counted). */
 int         lrpx__session_n_inputs(const lrpx_session *s);
+/* The same for a backward pass, which needs every activation: a session
+ * set to keep only outputs keeps everything from now on (re-planned). */
+lrpx_status lrpx__session_ensure_run_all(lrpx_session *s);
 
 /* The failure of a getter (a function taking a const session): writes the
  * session's message, which lrpx_session_errmsg then returns, and returns

@@ -226,6 +226,9 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
     /* check that the data covers the shape before allocating */
     bool external = tp->has_data_location &&
                     tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    const bool     has_raw = src->raw_set || tp->has_raw_data;
+    const uint8_t *raw     = src->raw_set ? src->raw : tp->raw_data.data;
+    const size_t   raw_len = src->raw_set ? src->raw_len : tp->raw_data.len;
     size_t have = 0;
     const char *field = NULL;
     FILE       *ext   = NULL;
@@ -233,10 +236,10 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
         lrpx_status erc = open_external(tp, src, nbytes, &ext, err);
         if (erc != LRPX_OK)
             return erc;
-    } else if (tp->has_raw_data) {
-        if ((int64_t)tp->raw_data.len != nbytes)
+    } else if (has_raw) {
+        if ((int64_t)raw_len != nbytes)
             return lrpx__error(err, LRPX_EPARSE, "%s: raw_data holds %zu bytes, shape %s needs %lld",
-                               what, tp->raw_data.len,
+                               what, raw_len,
                                lrpx__dims_str(out->dims, out->rank, (char[96]){0}, 96),
                                (long long)nbytes);
     } else {
@@ -252,7 +255,16 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
             return count_mismatch(err, what, field, have, n);
     }
 
-    void *data = src->arena ? lrpx__arena_alloc(src->arena, (size_t)nbytes)
+    /* raw bytes in a mapping that outlives the tensor, aligned for the
+     * type: used in place (bools are normalised to 0/1 below, so copied) */
+    if (!external && has_raw && src->map && src->raw_set && dt != LRPX_DTYPE_BOOL &&
+        ((uintptr_t)raw % esize) == 0) {
+        out->data = (void *)(uintptr_t)raw;
+        return LRPX_OK;
+    }
+    const bool filled = external || has_raw;     /* every byte written below */
+    void *data = src->arena ? (filled ? lrpx__arena_alloc_uninit(src->arena, (size_t)nbytes)
+                                      : lrpx__arena_alloc(src->arena, (size_t)nbytes))
                             : lrpx__malloc((size_t)nbytes);
     if (!data) {
         if (ext)
@@ -267,9 +279,15 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
         if (nbytes && fread(data, 1, (size_t)nbytes, ext) != (size_t)nbytes)
             rc = lrpx__error(err, LRPX_EIO, "%s: short read of external data", what);
         fclose(ext);
-    } else if (tp->has_raw_data) {
-        if (nbytes)
-            memcpy(data, tp->raw_data.data, (size_t)nbytes);
+    } else if (has_raw) {
+        /* in slices, each given back to the page cache once copied, so a
+         * mapped model costs its weights' size once, not twice */
+        const size_t slice = (size_t)32 << 20;
+        for (size_t off = 0; off < (size_t)nbytes; off += slice) {
+            size_t k = (size_t)nbytes - off < slice ? (size_t)nbytes - off : slice;
+            memcpy((char *)data + off, raw + off, k);
+            lrpx__file_map_drop(src->map, raw + off, k);
+        }
     } else {
         for (int64_t i = 0; i < n; i++) {
             switch (dt) {

@@ -11,6 +11,7 @@
  * Every message starts with the path it is about. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -86,6 +87,25 @@ read_full(int fd, char *buf, size_t n)
     return got;
 }
 
+/* open_regular, then the size checked against cap: *fd open on success. */
+static lrpx_status
+open_capped(const char *path, const struct lrpx_file_cap *cap, struct stat *st, int *fd,
+            struct lrpx_err *err)
+{
+    bool not_regular;
+    *fd = open_regular(path, st, &not_regular);
+    if (*fd < 0)
+        return lrpx__open_error(path, not_regular, errno, err);
+    if ((uintmax_t)st->st_size > (uintmax_t)cap->max_bytes || (uintmax_t)st->st_size >= SIZE_MAX) {
+        close(*fd);
+        *fd = -1;
+        return lrpx__error(err, cap->status, "%s: %jd bytes, over the limit of %zu bytes%s%s",
+                           path, (intmax_t)st->st_size, cap->max_bytes,
+                           cap->kind ? " for " : "", cap->kind ? cap->kind : "");
+    }
+    return LRPX_OK;
+}
+
 lrpx_status
 lrpx__slurp(const char *path, const struct lrpx_file_cap *cap, void **buf, size_t *len,
             struct lrpx_err *err)
@@ -93,16 +113,10 @@ lrpx__slurp(const char *path, const struct lrpx_file_cap *cap, void **buf, size_
     *buf = NULL;
     *len = 0;
     struct stat st;
-    bool        not_regular;
-    int         fd = open_regular(path, &st, &not_regular);
-    if (fd < 0)
-        return lrpx__open_error(path, not_regular, errno, err);
-    if ((uintmax_t)st.st_size > (uintmax_t)cap->max_bytes || (uintmax_t)st.st_size >= SIZE_MAX) {
-        close(fd);
-        return lrpx__error(err, cap->status, "%s: %jd bytes, over the limit of %zu bytes%s%s",
-                           path, (intmax_t)st.st_size, cap->max_bytes,
-                           cap->kind ? " for " : "", cap->kind ? cap->kind : "");
-    }
+    int         fd;
+    lrpx_status rc = open_capped(path, cap, &st, &fd, err);
+    if (rc != LRPX_OK)
+        return rc;
     size_t n = (size_t)st.st_size;
     char  *b = lrpx__malloc(n + 1);
     if (!b) {
@@ -123,6 +137,58 @@ lrpx__slurp(const char *path, const struct lrpx_file_cap *cap, void **buf, size_
     *buf = b;
     *len = n;
     return LRPX_OK;
+}
+
+lrpx_status
+lrpx__file_map(const char *path, const struct lrpx_file_cap *cap, struct lrpx_file_map *map,
+               struct lrpx_err *err)
+{
+    memset(map, 0, sizeof *map);
+    struct stat st;
+    int         fd;
+    lrpx_status rc = open_capped(path, cap, &st, &fd, err);
+    if (rc != LRPX_OK)
+        return rc;
+    void *p = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE, fd, 0)
+                             : MAP_FAILED;
+    close(fd);
+    if (p == MAP_FAILED) {
+        void *buf;
+        rc        = lrpx__slurp(path, cap, &buf, &map->len, err);
+        map->addr = buf;
+        return rc;
+    }
+    /* the parser walks the file front to back once */
+    madvise(p, (size_t)st.st_size, MADV_WILLNEED);
+    map->addr   = p;
+    map->len    = (size_t)st.st_size;
+    map->mapped = true;
+    return LRPX_OK;
+}
+
+void
+lrpx__file_unmap(struct lrpx_file_map *map)
+{
+    if (map->mapped)
+        munmap(map->addr, map->len);
+    else
+        lrpx__free(map->addr);
+    memset(map, 0, sizeof *map);
+}
+
+void
+lrpx__file_map_drop(const struct lrpx_file_map *map, const void *p, size_t n)
+{
+    if (!map || !map->mapped)
+        return;
+    const long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        return;
+    uintptr_t lo = ((uintptr_t)p + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 /* ---- writing ---- */
