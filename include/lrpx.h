@@ -26,9 +26,13 @@
  *     lrpx_session_free(s);
  *     lrpx_model_free(model);
  *
- * Every function that can fail returns an lrpx_status; the message that goes
- * with it is read from the handle (lrpx_model_errmsg, lrpx_session_errmsg).
- * The library never exits or aborts on bad input.
+ * Every function that can fail returns an lrpx_status (docs/errors.md). The
+ * message that goes with it is read from the handle (lrpx_model_errmsg,
+ * lrpx_session_errmsg; a failed session getter sets it too), or, for
+ * functions without a handle, written into the caller's (errbuf, errlen):
+ * the message on failure, "" on success, cut to errlen bytes and always
+ * terminated; errbuf may be NULL. The library never exits or aborts on bad
+ * input.
  *
  * Threads: a loaded lrpx_model is never written again, so any number of
  * threads may create and use sessions on the same model at once (free the
@@ -81,6 +85,34 @@ typedef enum lrpx_status {
 
 LRPX_API const char *lrpx_status_str(lrpx_status status);   /* static text, never free */
 LRPX_API const char *lrpx_status_name(lrpx_status status);  /* "LRPX_EPARSE"           */
+
+/* ---- version and build ---- */
+
+/* Semantic versioning of the library's ABI (CHANGELOG.md): PATCH changes
+ * nothing in this header; MINOR only adds (functions, enum values before
+ * a *_COUNT, nothing moved); MAJOR may break. Before 1.0 a MINOR bump may
+ * break, so the soname is liblrpx.so.0.MINOR; from 1.0 on, liblrpx.so.MAJOR.
+ * meson.build checks that these match the project version. */
+#define LRPX_VERSION_MAJOR 0
+#define LRPX_VERSION_MINOR 2
+#define LRPX_VERSION_PATCH 0
+#define LRPX_VERSION_NUMBER \
+    (LRPX_VERSION_MAJOR * 10000 + LRPX_VERSION_MINOR * 100 + LRPX_VERSION_PATCH)
+
+/* The version of the library that is running ("0.2.0"; static text) and
+ * its number, to compare with LRPX_VERSION_NUMBER of the header a program
+ * was built with. */
+LRPX_API const char *lrpx_version(void);
+LRPX_API int         lrpx_version_number(void);
+/* The ONNX opsets of the default domain: *lo the lowest any operator
+ * implementation accepts, *hi the newest that the ONNX backend tests lrpx
+ * is checked against cover (docs/conformance.md). Newer models still load
+ * when every operator they use is implemented. Either may be NULL. */
+LRPX_API void        lrpx_opset_range(int64_t *lo, int64_t *hi);
+/* The optional parts of this build and the CPU it runs on, as words
+ * separated by spaces: "jpeg png simd:avx2+fma" (simd:baseline when the
+ * vector copies are not built or the CPU lacks AVX2+FMA). Static text. */
+LRPX_API const char *lrpx_features(void);
 
 /* ---- element types ---- */
 
@@ -145,6 +177,15 @@ struct lrpx_load_options {
     int     allow_unsupported; /* default 0; 1 loads graphs with unsupported ops
                                   for inspection only (lrpx info): sessions on
                                   such a model fail with LRPX_EUNSUPPORTED   */
+    /* Model randomisation, the sanity check of Adebayo et al. 2018: the
+     * weights and biases of the last randomize_layers linear layers (Conv,
+     * ConvTranspose, Gemm, MatMul with a constant weight; counted from the
+     * output in execution order, after BatchNorm folding) are drawn again
+     * from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default layer
+     * initialisation; not its random numbers), from randomize_seed. 0
+     * (default): none; -1: all. lrpx_model_n_randomized tells how many were. */
+    int      randomize_layers;
+    uint64_t randomize_seed;
 };
 
 LRPX_API void lrpx_load_options_default(struct lrpx_load_options *opts);
@@ -169,13 +210,26 @@ LRPX_API lrpx_status lrpx_model_load_buffer(const void *buf, size_t len,
 LRPX_API const char *lrpx_model_errmsg(const lrpx_model *model);
 LRPX_API void        lrpx_model_free(lrpx_model *model);   /* NULL is a no-op */
 
-/* Introspection. Strings are owned by the model and live as long as it. */
+/* Introspection. Strings are owned by the model and live as long as it.
+ * The *_info getters return LRPX_EINVAL for i out of range and leave no
+ * message: a loaded model is never written again (threads may share it). */
 LRPX_API int         lrpx_model_n_inputs(const lrpx_model *model);   /* fed inputs only */
 LRPX_API int         lrpx_model_n_outputs(const lrpx_model *model);
 LRPX_API lrpx_status lrpx_model_input_info(const lrpx_model *model, int i, lrpx_value_info *out);
 LRPX_API lrpx_status lrpx_model_output_info(const lrpx_model *model, int i, lrpx_value_info *out);
+/* The files the model was read from, for callers that must not write over
+ * an input (compare st_dev and st_ino from stat, not names): for
+ * lrpx_model_load_file, file 0 is the model itself; then every external
+ * data file the loader opened, each once, in the order first read. Paths
+ * are resolved (realpath: absolute, no symbolic links). A model from
+ * lrpx_model_load_buffer lists its external data files only.
+ * lrpx_model_file returns NULL when i is out of range. */
+LRPX_API int         lrpx_model_n_files(const lrpx_model *model);
+LRPX_API const char *lrpx_model_file(const lrpx_model *model, int i);
 LRPX_API int64_t     lrpx_model_opset(const lrpx_model *model);      /* default domain */
 LRPX_API int64_t     lrpx_model_n_params(const lrpx_model *model);   /* float weights  */
+/* Linear layers that lrpx_load_options.randomize_layers re-initialised. */
+LRPX_API int         lrpx_model_n_randomized(const lrpx_model *model);
 /* Nodes in the order of the file (n_nodes_file) or after the graph passes
  * (n_nodes). op_type is the ONNX name; supported is 0 when lrpx has no
  * implementation for it at the model's opset. */
@@ -205,10 +259,29 @@ LRPX_API lrpx_status lrpx_session_set_input(lrpx_session *session, const char *n
 /* METHOD: forward pass over all graph outputs. */
 LRPX_API lrpx_status lrpx_session_run(lrpx_session *session);
 /* METHOD: output i of the last run. The view is owned by the session and valid
- * until the next set_input, run or free. */
+ * until the next set_input, run or free. The getters of a session return
+ * LRPX_OK or LRPX_EINVAL (no pass yet, an index out of range, an unknown
+ * name, NULL out), with the reason in lrpx_session_errmsg. */
 LRPX_API lrpx_status lrpx_session_output(const lrpx_session *session, int i,
                                          lrpx_tensor_view *out);
-/* METHOD: any value of the last run by name (intermediate activations too). */
+/* What a run keeps. LRPX_KEEP_ALL (the default): every activation, for
+ * lrpx_session_value and the backward passes. LRPX_KEEP_OUTPUTS: only the
+ * graph outputs; the other activations share buffers as their lifetimes
+ * allow and an activation fused into the layer that computes it (Relu,
+ * Clip after a Conv) takes that layer's buffer, so a run touches much less
+ * memory; lrpx_session_value of any other value then fails. explain,
+ * gradient and the attribution methods still work: they switch the
+ * session back to LRPX_KEEP_ALL (re-planned once). */
+typedef enum lrpx_keep {
+    LRPX_KEEP_ALL = 0,
+    LRPX_KEEP_OUTPUTS,
+    LRPX_KEEP_COUNT
+} lrpx_keep;
+/* METHOD: set what the following runs keep. Returns LRPX_OK or
+ * LRPX_EINVAL (not a lrpx_keep). */
+LRPX_API lrpx_status lrpx_session_set_keep(lrpx_session *session, lrpx_keep keep);
+/* METHOD: any value of the last run by name (intermediate activations too,
+ * unless the session keeps only outputs: lrpx_session_set_keep). */
 LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char *name,
                                         lrpx_tensor_view *out);
 
@@ -216,8 +289,9 @@ LRPX_API lrpx_status lrpx_session_value(const lrpx_session *session, const char 
  * own loops: im2col, depthwise convolutions, pooling, element-wise ops).
  * n_threads <= 0 restores the default: the environment variable
  * LRPX_NUM_THREADS, else OPENBLAS_NUM_THREADS, else the online CPUs. Results
- * do not depend on the thread count in lrpx's own loops; products left to
- * OpenBLAS may differ in the last bits (docs/performance.md, "Determinism").
+ * do not depend on the thread count: lrpx's loops compute every element the
+ * same way, and matrix products are split into blocks of a fixed size
+ * (docs/performance.md, "Determinism").
  * OpenBLAS's own count is process-wide:
  * a pass sets it to 1 when it is not (each block of a matrix product runs
  * on one of the session's threads). */
@@ -234,6 +308,14 @@ LRPX_API int         lrpx_session_threads(const lrpx_session *session);
  * thread per session). Costs up to 15 padded rows per dense product;
  * default 0. Returns LRPX_OK. */
 LRPX_API lrpx_status lrpx_session_set_batch_invariant(lrpx_session *session, int on);
+
+/* METHOD: a function that the session's routines of many passes (the
+ * translation trick, sliding windows) call after each pass with the
+ * passes done and their total, for progress bars. It is called on the
+ * thread that called the routine, between passes; fn NULL turns it off. */
+typedef void (*lrpx_progress_fn)(void *user, int64_t done, int64_t total);
+LRPX_API void        lrpx_session_set_progress(lrpx_session *session, lrpx_progress_fn fn,
+                                               void *user);
 
 /* Profiling. When the environment variable LRPX_PROFILE is 1 at
  * lrpx_session_init, the session adds up the wall time of every node over
@@ -253,17 +335,26 @@ LRPX_API int lrpx_session_profile(const lrpx_session *session, int by_node,
 
 /* ---- explanations ---- */
 
-/* Rules for linear layers (Conv, ConvTranspose, Gemm, MatMul), see docs/lrp.md. */
-#define LRPX_RULE_MAP(X)                              \
-    X(ZERO,      "zero")      /* LRP-0               */ \
-    X(EPSILON,   "epsilon")   /* LRP-epsilon         */ \
-    X(GAMMA,     "gamma")     /* LRP-gamma           */ \
-    X(ALPHABETA, "alphabeta") /* LRP-alpha-beta      */ \
-    X(ZPLUS,     "zplus")     /* z+ = alpha1-beta0   */ \
-    X(ZBOX,      "zbox")      /* z^B, bounded input  */ \
-    X(WSQUARE,   "wsquare")   /* w^2                 */ \
-    X(FLAT,      "flat")      /* flat                */ \
-    X(PASS,      "pass")      /* relevance unchanged */
+/* Rules: for linear layers (Conv, ConvTranspose, Gemm, MatMul with a
+ * constant operand), see docs/lrp.md; then the rules of the other nodes of
+ * transformers (docs/transformers.md): products of two computed values,
+ * Softmax, LayerNorm, element-wise nonlinearities. `pass` fits linear
+ * layers, norms and activations. */
+#define LRPX_RULE_MAP(X)                                 \
+    X(ZERO,       "zero")       /* LRP-0               */ \
+    X(EPSILON,    "epsilon")    /* LRP-epsilon         */ \
+    X(GAMMA,      "gamma")      /* LRP-gamma           */ \
+    X(ALPHABETA,  "alphabeta")  /* LRP-alpha-beta      */ \
+    X(ZPLUS,      "zplus")      /* z+ = alpha1-beta0   */ \
+    X(ZBOX,       "zbox")       /* z^B, bounded input  */ \
+    X(WSQUARE,    "wsquare")    /* w^2                 */ \
+    X(FLAT,       "flat")       /* flat                */ \
+    X(PASS,       "pass")       /* relevance unchanged */ \
+    X(UNIFORM,    "uniform")    /* AttnLRP: A.B, half each        */ \
+    X(CONST_ATTN, "const-attn") /* CP-LRP: attention a constant   */ \
+    X(TAYLOR,     "taylor")     /* x . J^T (R / y)                */ \
+    X(BLOCK,      "block")      /* nothing passes                 */ \
+    X(NORM,       "norm")       /* LayerNorm, sigma a constant    */
 
 typedef enum lrpx_rule {
 #define X(name, text) LRPX_RULE_##name,
@@ -320,26 +411,36 @@ typedef enum lrpx_seed {
     LRPX_SEED_PREDICTED = 0,      /* one-hot at the arg max, times the logit */
     LRPX_SEED_TARGET,             /* one-hot at target, times the logit      */
     LRPX_SEED_TENSOR,             /* seed_data: full output relevance         */
+    LRPX_SEED_TARGETS,            /* targets[b] per sample, times its logit   */
 } lrpx_seed;
+
+/* Sizes of the fixed arrays in struct lrpx_lrp_options. */
+#define LRPX_LRP_COMPOSITE_MAX 48    /* bytes of composite, with its '\0'         */
+#define LRPX_LRP_MAX_OVERRIDES 64    /* "SELECTOR=RULE" overrides                  */
+#define LRPX_LRP_OVERRIDE_MAX  128   /* bytes of one override, with its '\0'      */
+#define LRPX_LRP_MAX_BOX_C     16    /* channels of box_low_own / box_high_own and
+                                        of per-channel zbox bounds in a rule spec
+                                        or rule file                              */
 
 /* Options of lrpx_session_explain. Fill with lrpx_lrp_options_default,
  * then set fields or use the helpers below (composite by name, "SEL=RULE"
  * overrides, a JSON rule file). docs/lrp.md has the rules and composites. */
 struct lrpx_lrp_options {
-    char           composite[48];     /* "epsilon_plus" (default), "lrp0", ... */
+    char           composite[LRPX_LRP_COMPOSITE_MAX];   /* "epsilon_plus" (default), ... */
     /* "SELECTOR=RULE" overrides applied after the composite, later ones
      * winning; see docs/lrp.md. The strings are copied. */
     int            n_overrides;
-    char           overrides[64][128];
+    char           overrides[LRPX_LRP_MAX_OVERRIDES][LRPX_LRP_OVERRIDE_MAX];
     /* z^B bounds of the first layer for epsilon_gamma_box, in the model's
      * input space: scalars (default NaN = unset, which that composite
      * refuses), or n_box_c per-channel values (axis 1 of the input) from
      * box_low_c/box_high_c (caller-owned) or, when those are NULL, from
-     * box_low_own/box_high_own (at most 16; set by the JSON loader). */
+     * box_low_own/box_high_own (at most LRPX_LRP_MAX_BOX_C; set by the
+     * JSON loader). */
     double         box_low, box_high;
     const float   *box_low_c, *box_high_c;
     int            n_box_c;
-    float          box_low_own[16], box_high_own[16];
+    float          box_low_own[LRPX_LRP_MAX_BOX_C], box_high_own[LRPX_LRP_MAX_BOX_C];
     lrpx_maxpool_mode maxpool;
     int            zero_bias;         /* 1: biases ignored by the rules        */
     lrpx_seed      seed;
@@ -348,6 +449,13 @@ struct lrpx_lrp_options {
     int64_t        seed_n_elems;
     int            skip_softmax;      /* default 1: explain the logits          */
     const char    *output_name;       /* NULL: the first graph output           */
+    /* the stabiliser e of every epsilon-type split that is not a linear
+     * layer's epsilon (Add, ReduceMean, pools, the norm and uniform rules)
+     * and of the non-epsilon linear rules: stab(d) = d + e sign(d). NaN
+     * (the default): the composite's, 1e-6 (0 for cp_lrp). */
+    double         stabilizer;
+    const int64_t *targets;           /* for LRPX_SEED_TARGETS: n_targets       */
+    int64_t        n_targets;         /* classes, one per sample (caller-owned) */
 };
 
 LRPX_API void lrpx_lrp_options_default(struct lrpx_lrp_options *opts);
@@ -365,7 +473,8 @@ LRPX_API lrpx_status lrpx_lrp_options_set_composite(struct lrpx_lrp_options *opt
  * channel), wsquare, flat, pass; for max pools winner, winner-split, sum.
  * errbuf (may be NULL) receives a message naming the bad part.
  * Returns: LRPX_OK or LRPX_EINVAL (bad syntax or values, alpha - beta != 1,
- * a rule that does not fit the op type, more than 64 overrides). */
+ * a rule that does not fit the op type, more than LRPX_LRP_MAX_OVERRIDES
+ * overrides, a spec of LRPX_LRP_OVERRIDE_MAX bytes or more). */
 LRPX_API lrpx_status lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *opts,
                                                  const char *spec, char *errbuf,
                                                  size_t errlen);
@@ -378,9 +487,9 @@ LRPX_API lrpx_status lrpx_lrp_options_parse_maxpool(const char *text, lrpx_maxpo
  *      "rules": [{"select": "Gemm", "rule": "epsilon:0.01"}, "first=flat"]}
  * Every key is optional; "low"/"high" may be arrays (per channel); unknown
  * keys are errors.
- * Returns: LRPX_OK, LRPX_EIO (cannot read), LRPX_EPARSE (not JSON),
- * LRPX_EINVAL (bad values, naming the key or rules[i]), LRPX_ELIMIT,
- * LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (not JSON), LRPX_EINVAL (bad values, naming the key or rules[i]),
+ * LRPX_ELIMIT (a file over 16 MiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_lrp_options_load_json(struct lrpx_lrp_options *opts, const char *path,
                                                 char *errbuf, size_t errlen);
 /* METHOD: the same from text (len bytes); name is used in messages. */
@@ -417,13 +526,14 @@ typedef struct lrpx_node_relevance {
  * (reverse topological: i = 0 is the node next to the output). For a
  * BatchNormalization or bias Add merged into the layer before it the rule
  * reads "fused into NAME" and r_in == r_out. Strings live until the next
- * explain or free. Returns LRPX_OK or LRPX_EINVAL (i out of range). */
+ * explain or free. Returns LRPX_OK or LRPX_EINVAL (i out of range; the
+ * reason in lrpx_session_errmsg). */
 LRPX_API int         lrpx_session_n_explained(const lrpx_session *session);
 LRPX_API lrpx_status lrpx_session_explained_node(const lrpx_session *session, int i,
                                                  lrpx_node_relevance *out);
 /* The class and logit that were explained for sample `sample` (cls -1 for
  * a tensor seed, whose sum is then *value). Returns LRPX_OK or LRPX_EINVAL
- * (no pass yet, sample out of range). */
+ * (no pass yet, sample out of range; the reason in lrpx_session_errmsg). */
 LRPX_API lrpx_status lrpx_session_explained_output(const lrpx_session *session,
                                                    int64_t sample, int64_t *cls,
                                                    double *value);
@@ -436,16 +546,187 @@ LRPX_API lrpx_status lrpx_session_gradient(lrpx_session *session,
 LRPX_API lrpx_status lrpx_session_gradient_of(const lrpx_session *session, const char *name,
                                               lrpx_tensor_view *out);
 
-/* ---- the paper's tricks: translation averaging, sliding windows
- *      (src/lrp/tricks.c, docs/visualization.md) ---- */
+/* ---- attribution methods (src/methods/, docs/methods.md) ---- */
 
-/* Which map the tricks average. */
+/* Every way lrpx explains a prediction: name (as `lrpx explain --method`
+ * takes it) and one line of help. The Captum-defined methods compute what
+ * Captum 0.8.0 computes for the same settings (docs/methods.md).
+ *         symbol                name                    help */
+#define LRPX_ATTR_METHOD_MAP(X)                                                             \
+    X(LRP,                  "lrp",                  "layer-wise relevance propagation "      \
+      "(the LRP options' composite and rules)")                                             \
+    X(GRADIENT,             "gradient",             "the gradient of the explained score")  \
+    X(GRADIENT_X_INPUT,     "gradxinput",           "gradient times input "                 \
+      "(Captum's InputXGradient)")                                                          \
+    X(SALIENCY,             "saliency",             "absolute gradient (Captum's Saliency)")\
+    X(SENSITIVITY,          "sensitivity",          "squared gradient (sensitivity "        \
+      "analysis)")                                                                          \
+    X(TAYLOR,               "taylor",               "simple Taylor decomposition at a "     \
+      "root point found by a line search")                                                  \
+    X(INTEGRATED_GRADIENTS, "integrated-gradients", "path integral of the gradient from a " \
+      "baseline (Captum's IntegratedGradients)")                                            \
+    X(SMOOTHGRAD,           "smoothgrad",           "mean map over noisy copies of the "    \
+      "input (NoiseTunnel smoothgrad)")                                                     \
+    X(SMOOTHGRAD_SQ,        "smoothgrad-sq",        "mean of the squared maps over noisy "  \
+      "copies (smoothgrad_sq)")                                                             \
+    X(VARGRAD,              "vargrad",              "variance of the maps over noisy "      \
+      "copies (vargrad)")                                                                   \
+    X(OCCLUSION,            "occlusion",            "score drop under a sliding patch, "    \
+      "averaged over the patches (Captum's Occlusion)")                                     \
+    X(FEATURE_ABLATION,     "feature-ablation",     "score drop when a feature group is "   \
+      "replaced (Captum's FeatureAblation)")                                                \
+    X(DECONVNET,            "deconvnet",            "gradient with max(0, g) at every Relu "\
+      "(Captum's Deconvolution)")                                                           \
+    X(GUIDED_BACKPROP,      "guided-backprop",      "gradient with max(0, g) behind every " \
+      "Relu's mask (Captum's GuidedBackprop)")
+
 typedef enum lrpx_attr_method {
-    LRPX_ATTR_LRP = 0,            /* lrpx_session_explain + relevance        */
-    LRPX_ATTR_GRADIENT,           /* lrpx_session_gradient + gradient_of     */
-    LRPX_ATTR_GRADIENT_X_INPUT,   /* gradient times the input that was fed   */
+#define X(name, text, help) LRPX_ATTR_##name,
+    LRPX_ATTR_METHOD_MAP(X)
+#undef X
     LRPX_ATTR_COUNT
 } lrpx_attr_method;
+
+/* "integrated-gradients" etc.; NULL out of range. Static text. */
+LRPX_API const char *lrpx_attr_method_name(lrpx_attr_method method);
+LRPX_API const char *lrpx_attr_method_help(lrpx_attr_method method);
+/* Name to method. Returns LRPX_OK or LRPX_EINVAL (unknown name or NULL). */
+LRPX_API lrpx_status lrpx_attr_method_parse(const char *name, lrpx_attr_method *method);
+
+/* Quadrature rules of integrated gradients (Captum's `method`). */
+#define LRPX_QUADRATURE_MAP(X)                     \
+    X(GAUSS_LEGENDRE,    "gausslegendre")          \
+    X(RIEMANN_LEFT,      "riemann_left")           \
+    X(RIEMANN_RIGHT,     "riemann_right")          \
+    X(RIEMANN_MIDDLE,    "riemann_middle")         \
+    X(RIEMANN_TRAPEZOID, "riemann_trapezoid")
+
+typedef enum lrpx_quadrature {
+#define X(name, text) LRPX_QUADRATURE_##name,
+    LRPX_QUADRATURE_MAP(X)
+#undef X
+    LRPX_QUADRATURE_COUNT
+} lrpx_quadrature;
+
+LRPX_API const char *lrpx_quadrature_name(lrpx_quadrature q);      /* NULL out of range */
+LRPX_API lrpx_status lrpx_quadrature_parse(const char *name, lrpx_quadrature *q);
+/* The n points of rule q on [0, 1] as integrated gradients uses them:
+ * alphas[k] and weights[k] (n floats each, caller-owned), the float32
+ * values Captum 0.8.0 computes (docs/methods.md: Gauss-Legendre nodes
+ * rounded from float64; Riemann nodes as PyTorch's float32 linspace makes
+ * them; Captum's trapezoid weights sum to (n-1)/n).
+ * Returns: LRPX_OK or LRPX_EINVAL (n < 1, n < 2 for the Riemann rules,
+ * n > 10000, an unknown rule, NULL arrays). */
+LRPX_API lrpx_status lrpx_quadrature_points(lrpx_quadrature q, int n, float *alphas,
+                                            float *weights);
+
+/* Options of lrpx_session_attribute. Fill with lrpx_attr_options_default.
+ * Tensors are caller-owned views that must stay valid during the call. */
+struct lrpx_attr_options {
+    lrpx_attr_method method;          /* default LRPX_ATTR_LRP                   */
+    /* The explained output for every method (seed PREDICTED / TARGET /
+     * TENSOR, target, output_name, skip_softmax); for LRP also the rules;
+     * for taylor the input domain (box_low/high, per channel or scalar). */
+    struct lrpx_lrp_options lrp;
+    const char      *input_name;      /* NULL: the first fed input               */
+    /* Methods that run many inputs (integrated gradients, the smoothgrad
+     * family, occlusion, feature ablation, taylor) feed them through a
+     * second session of the same model in batches of this many rows;
+     * 0: 64. Batching does not change the mathematics. */
+    int              internal_batch;
+
+    /* integrated gradients */
+    int              steps;           /* default 50                              */
+    lrpx_quadrature  quadrature;      /* default GAUSS_LEGENDRE                  */
+    double           baseline;        /* the baseline value when baseline_data   */
+                                      /* is NULL (default 0)                     */
+    lrpx_tensor_view baseline_data;   /* float32: the input's shape, one sample's */
+                                      /* shape, or broadcastable (numpy rules)   */
+
+    /* smoothgrad, smoothgrad-sq, vargrad */
+    int              samples;         /* noisy copies per sample, default 50      */
+    double           sigma;           /* noise std relative to max(x) - min(x) of */
+                                      /* the sample, default 0.15               */
+    uint64_t         seed;            /* of lrpx's generator, default 0           */
+    lrpx_tensor_view noise;           /* float32 noise to add instead, data NULL: */
+                                      /* draw it; [samples, sample shape] (the    */
+                                      /* same for every sample) or [batch *       */
+                                      /* samples, sample shape] (row b*samples+k) */
+    lrpx_attr_method of;              /* the map averaged: GRADIENT, SALIENCY     */
+                                      /* (default) or GRADIENT_X_INPUT           */
+
+    /* occlusion: window shape and stride over one sample's axes (rank =
+     * the input's rank - 1, in the input's axis order); patch_rank 0:
+     * all channels and 1/8 of each other axis (at least 1), stride half the
+     * window (at least 1) */
+    int              patch_rank;
+    int64_t          patch[LRPX_MAX_RANK];
+    int64_t          patch_stride[LRPX_MAX_RANK];  /* 0 entries: 1             */
+    double           fill;            /* occlusion and feature ablation: the     */
+                                      /* replacement value, default 0            */
+
+    /* feature ablation: integer group ids (int64, int32, uint8, int8 or
+     * bool), broadcastable to the input; data NULL: every element is its
+     * own group */
+    lrpx_tensor_view feature_mask;
+
+    /* taylor: at most this many gradient steps of the root search,
+     * default 50 */
+    int              root_iters;
+};
+
+LRPX_API void lrpx_attr_options_default(struct lrpx_attr_options *opts);
+
+/* What a method found for one sample of the batch. */
+typedef struct lrpx_attr_report {
+    int64_t cls;          /* the explained class (-1 for a tensor seed)            */
+    double  score;        /* the explained score F(x): the class logit, or for a   */
+                          /* tensor seed the seed-weighted sum of the output       */
+    double  sum;          /* the sum of the sample's attribution                   */
+    double  ref_score;    /* integrated gradients: F(baseline); taylor: F(root);   */
+                          /* NaN for the other methods                            */
+    double  gap;          /* integrated gradients: sum - (F(x) - F(baseline)), the */
+                          /* completeness gap (Captum's convergence delta);        */
+                          /* taylor: sum - F(x), the residual; NaN otherwise       */
+    double  distance;     /* taylor: |x - root| (Euclidean); NaN otherwise          */
+    int64_t n_evals;      /* model evaluations (rows of forward or forward +       */
+                          /* backward passes) spent on the sample                  */
+} lrpx_attr_report;
+
+/* METHOD of lrpx_session: explain the current input (set with
+ * lrpx_session_set_input; the forward pass is run if needed) with
+ * opts->method; opts NULL: LRP with the defaults. The class is fixed from
+ * the input as given (the predicted class, or the target) and used for
+ * every perturbed or interpolated copy. Methods that evaluate many inputs
+ * use a second session of the same model kept by this one (its buffers
+ * count against the same memory limit per session); the session's own
+ * input, forward pass and gradient/relevance buffers are then left as
+ * they were. LRP, gradient, gradxinput, saliency, sensitivity, deconvnet
+ * and guided-backprop run on this session, so lrpx_session_relevance /
+ * _gradient_of / _explained_* report their pass as usual.
+ * Read the result with lrpx_session_attribution and the per-sample numbers
+ * with lrpx_session_attribution_report.
+ * Returns: LRPX_OK; LRPX_EINVAL (bad options, naming the field: steps,
+ * samples, a baseline/noise/mask that does not fit the input, a patch
+ * larger than the input, ...); LRPX_EUNSUPPORTED (a method that batches
+ * inputs on a model with several fed inputs, or an op without a gradient
+ * on the path); LRPX_ELIMIT; LRPX_ENOMEM; or a forward-pass error. */
+LRPX_API lrpx_status lrpx_session_attribute(lrpx_session *session,
+                                            const struct lrpx_attr_options *opts);
+/* METHOD: the map of the last lrpx_session_attribute, float32, the shape of
+ * the explained input. Owned by the session, valid until the next
+ * lrpx_session_attribute or lrpx_session_free. Returns LRPX_OK or
+ * LRPX_EINVAL (no attribution yet; the last one failed). */
+LRPX_API lrpx_status lrpx_session_attribution(const lrpx_session *session,
+                                              lrpx_tensor_view *out);
+/* METHOD: the report of sample `sample` of the last attribution. Returns
+ * LRPX_OK or LRPX_EINVAL (none yet, sample out of range, NULL out). */
+LRPX_API lrpx_status lrpx_session_attribution_report(const lrpx_session *session,
+                                                     int64_t sample,
+                                                     lrpx_attr_report *out);
+
+/* ---- the paper's tricks: translation averaging, sliding windows
+ *      (src/lrp/tricks.c, docs/visualization.md) ---- */
 
 /* What a shifted image shows where it has no pixels. */
 typedef enum lrpx_shift_pad {
@@ -454,11 +735,17 @@ typedef enum lrpx_shift_pad {
     LRPX_SHIFT_PAD_COUNT
 } lrpx_shift_pad;
 
+#define LRPX_TRICK_MAX_TRANSLATE 64   /* largest translate: (2K+1)^2 passes */
+
 struct lrpx_trick_options {
-    lrpx_attr_method method;
+    lrpx_attr_method method;      /* the map averaged: any method             */
+    const struct lrpx_attr_options *attr;  /* the method's other options     */
+                                  /* (NULL: defaults); method, input_name and  */
+                                  /* the LRP options of the call replace its   */
     const char      *input_name;  /* NULL: the first fed input                */
     int              nhwc;        /* x is N,H,W,C (default 0: N,C,H,W)        */
-    int              translate;   /* K >= 0: shifts in [-K, K]^2              */
+    int              translate;   /* K in 0..LRPX_TRICK_MAX_TRANSLATE: shifts
+                                     in [-K, K]^2                              */
     lrpx_shift_pad   pad;
     int              window_width, window_height;   /* sliding window size    */
     int              stride_x, stride_y;            /* >= 1                   */
@@ -516,6 +803,171 @@ LRPX_API lrpx_status lrpx_preprocess_box_bounds(const struct lrpx_preprocess *pp
                                                 float *high, int *n_channels,
                                                 char *errbuf, size_t errlen);
 
+/* ---- evaluation metrics (src/eval/, docs/evaluation.md) ---- */
+
+/* Metrics of explanation quality with the names, parameters, defaults and
+ * quirks of Quantus 0.6.0 (../docs/evaluation.md states each formula):
+ *
+ *     lrpx_metric *m;
+ *     lrpx_metric_parse("region-perturbation:patch-size=4,order=lerf", &m, err, sizeof err);
+ *     struct lrpx_eval_options eo;
+ *     lrpx_eval_options_default(&eo);
+ *     eo.x = &batch;                      // N samples, float32
+ *     struct lrpx_attr_options ao;        // how maps are made
+ *     lrpx_attr_options_default(&ao);     // LRP ...
+ *     lrpx_lrp_options_set_composite(&ao.lrp, "epsilon_plus_flat", NULL, 0);
+ *     eo.method = &ao;                    // or eo.attr = maps to score
+ *     lrpx_eval_result *r;
+ *     lrpx_session_evaluate(s, m, &eo, &r);
+ *     lrpx_eval_sample es;
+ *     lrpx_eval_result_sample(r, 0, &es);   // es.score, es.curve ...
+ *     lrpx_eval_result_free(r);
+ *     lrpx_metric_free(m);
+ */
+#define LRPX_METRIC_MAP(X)                                                   \
+    X(PIXEL_FLIPPING,      "pixel-flipping",      "faithfulness")           \
+    X(REGION_PERTURBATION, "region-perturbation", "faithfulness")           \
+    X(SELECTIVITY,         "selectivity",         "faithfulness")           \
+    X(LERF_MORF_AREA,      "lerf-morf-area",      "faithfulness")           \
+    X(CONTINUITY,          "continuity",          "robustness")             \
+    X(LOCAL_LIPSCHITZ,     "local-lipschitz",     "robustness")             \
+    X(MAX_SENSITIVITY,     "max-sensitivity",     "robustness")             \
+    X(RELEVANCE_MASS,      "relevance-mass",      "localisation")           \
+    X(RELEVANCE_RANK,      "relevance-rank",      "localisation")           \
+    X(POINTING_GAME,       "pointing-game",       "localisation")           \
+    X(SPARSENESS,          "sparseness",          "complexity")             \
+    X(COMPLEXITY,          "complexity",          "complexity")             \
+    X(COMPLETENESS,        "completeness",        "axioms")                 \
+    X(MODEL_RANDOMISATION, "model-randomisation", "randomisation")          \
+    X(RANDOM_LOGIT,        "random-logit",        "randomisation")
+
+typedef enum lrpx_metric_id {
+#define X(tag, name, family) LRPX_METRIC_##tag,
+    LRPX_METRIC_MAP(X)
+#undef X
+    LRPX_METRIC_COUNT
+} lrpx_metric_id;
+
+/* "pixel-flipping", ...; NULL out of range. */
+LRPX_API const char *lrpx_metric_id_name(lrpx_metric_id id);
+
+/* A metric with its parameters (every one set: given or default). */
+typedef struct lrpx_metric lrpx_metric;
+
+/* CONSTRUCTOR: parse "NAME[:k=v,...]". Keys are Quantus's keyword
+ * arguments in kebab case (patch_size -> patch-size), booleans true/false,
+ * "none" for an optional number left unset. errbuf (may be NULL) names
+ * the bad part. On failure *out is NULL.
+ * Returns: LRPX_OK, LRPX_EINVAL (unknown metric or key, bad value; the
+ * message lists what is allowed), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_metric_parse(const char *spec, lrpx_metric **out, char *errbuf,
+                                       size_t errlen);
+LRPX_API void           lrpx_metric_free(lrpx_metric *metric);   /* NULL is a no-op */
+LRPX_API lrpx_metric_id lrpx_metric_kind(const lrpx_metric *metric);
+/* Every parameter with its value, defaults included, as a JSON object
+ * ({"patch-size": 8, "order": "morf", ...}) into buf (NUL-terminated,
+ * cut at size). Returns the length it needs (like snprintf). */
+LRPX_API size_t         lrpx_metric_params_json(const lrpx_metric *metric, char *buf,
+                                                size_t size);
+
+/* Documentation from the tables the parser uses (lrpx eval --help and
+ * docs/evaluation.md are made from it). Static strings. */
+typedef struct lrpx_metric_doc {
+    const char *name;        /* "pixel-flipping"                           */
+    const char *family;      /* "faithfulness", ...                        */
+    const char *quantus;     /* the Quantus 0.6.0 class, or "" (lrpx's own) */
+    const char *summary;     /* one line                                   */
+    const char *formula;     /* the definition, plain text, several lines  */
+    const char *result;      /* what score and curve hold                  */
+    int         n_params;
+} lrpx_metric_doc;
+typedef struct lrpx_metric_param_doc {
+    const char *name;        /* "patch-size"                              */
+    const char *type;        /* "int", "number", "bool", "choice", ...    */
+    const char *default_text;
+    const char *help;
+    const char *const *choices;  /* NULL-terminated names, or NULL          */
+} lrpx_metric_param_doc;
+/* Returns LRPX_OK or LRPX_EINVAL (out of range, NULL out). */
+LRPX_API lrpx_status lrpx_metric_doc_get(lrpx_metric_id id, lrpx_metric_doc *out);
+LRPX_API lrpx_status lrpx_metric_param_doc_get(lrpx_metric_id id, int i,
+                                               lrpx_metric_param_doc *out);
+
+/* What lrpx_session_evaluate scores. Fill with lrpx_eval_options_default. */
+struct lrpx_eval_options {
+    const lrpx_tensor_view *x;        /* float32 batch: N samples, the model
+                                         input (rank >= 2, axis 0 = batch)  */
+    const char       *input_name;     /* NULL: the first fed input          */
+    int               nhwc;           /* rank 4 x is N,H,W,C (default N,C,H,W) */
+    const int64_t    *targets;        /* N classes; NULL: the predicted ones */
+    /* the maps to score: N x the sample shape, or without the channel
+     * axis (N,H,W for N,C,H,W input); float32. NULL: explained with
+     * method. Metrics that explain again (robustness, randomisation)
+     * always use method. */
+    const lrpx_tensor_view *attr;
+    /* how maps are made: lrpx_session_attribute with these options (any
+     * method; NULL: LRP with the defaults). Its input_name and seed are
+     * replaced: every map explains its sample's target (LRPX_SEED_TARGETS). */
+    const struct lrpx_attr_options *method;
+    /* localisation masks, nonzero = inside: (H,W), (1,H,W), (N,H,W) or
+     * (N,1,H,W); one mask for all samples or one per sample */
+    const lrpx_tensor_view *mask;
+    /* perturbations of local-lipschitz / max-sensitivity: float32,
+     * [samples, sample shape]; row k is added to every input at step k.
+     * NULL: drawn from lrpx's generator with `seed`. */
+    const lrpx_tensor_view *noise;
+    uint64_t          seed;           /* lrpx's generator (default 0)        */
+    int               max_batch;      /* samples per session pass (0: 16)   */
+};
+LRPX_API void lrpx_eval_options_default(struct lrpx_eval_options *opts);
+
+typedef struct lrpx_eval_result lrpx_eval_result;
+
+/* METHOD of lrpx_session: compute metric m for every sample of opts->x,
+ * as Quantus 0.6.0 does when called with x_batch = opts->x (its batch
+ * quirks included: normalise divides by the largest |a| of the whole
+ * batch handed over; see docs/evaluation.md). Perturbed inputs go through
+ * the session in batches of max_batch (1 when the model's batch dimension
+ * is fixed at 1). Results do not depend on the session's thread count.
+ * *out receives the per-sample results (free with lrpx_eval_result_free);
+ * NULL on failure.
+ * Returns: LRPX_OK; LRPX_EINVAL (bad options: shapes, missing mask, a
+ * parameter that does not fit the input, naming it); LRPX_ESHAPE; or what
+ * set_input / run / attribute return. The message is on the session. */
+LRPX_API lrpx_status lrpx_session_evaluate(lrpx_session *session, const lrpx_metric *m,
+                                          const struct lrpx_eval_options *opts,
+                                          lrpx_eval_result **out);
+
+typedef enum lrpx_score_kind {
+    LRPX_SCORE_NULL = 0,          /* none (curve metrics) or not finite     */
+    LRPX_SCORE_NUMBER,
+    LRPX_SCORE_BOOL,              /* score is 0 or 1                          */
+} lrpx_score_kind;
+
+/* One sample's result; pointers owned by the result. */
+typedef struct lrpx_eval_sample {
+    int64_t          target;      /* the class explained/scored              */
+    lrpx_score_kind  kind;
+    double           score;       /* the scalar Quantus returns (NaN/inf kept
+                                     here; kind says NULL for them)          */
+    int64_t          n_curve;     /* 0 when the metric returns no list       */
+    const double    *curve;
+    const char *const *curve_labels;  /* per point (layer names), or NULL    */
+    double           summary;     /* one number to average over inputs: the
+                                     score, else the curve's AOPC (region
+                                     perturbation) or trapezoid area         */
+    int              n_extra;     /* side values: "auc", "aopc",
+                                     "attribution_sum", "output_delta", ...  */
+    const char *const *extra_names;
+    const double    *extra;
+} lrpx_eval_sample;
+
+LRPX_API int64_t     lrpx_eval_result_n(const lrpx_eval_result *r);
+/* Returns LRPX_OK or LRPX_EINVAL (i out of range, NULL args). */
+LRPX_API lrpx_status lrpx_eval_result_sample(const lrpx_eval_result *r, int64_t i,
+                                             lrpx_eval_sample *out);
+LRPX_API void        lrpx_eval_result_free(lrpx_eval_result *r);   /* NULL is a no-op */
+
 /* ---- NumPy .npy files (src/io/npy.c) ---- */
 
 /* An array read from a .npy file. C order, little-endian in memory as on
@@ -554,24 +1006,17 @@ LRPX_API void        lrpx_npy_free(lrpx_npy *npy);
 LRPX_API lrpx_status lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank,
                                     const int64_t *dims, const void *data,
                                     char *errbuf, size_t errlen);
-/* Flags of the atomic writers below. LRPX_WRITE_NO_SYNC skips the fsync
- * before the rename: the file still appears whole or not at all to other
+/* Flags of lrpx_npy_write_ex. LRPX_WRITE_NO_SYNC skips the fsync before
+ * the rename: the file still appears whole or not at all to other
  * processes and after the writer is killed, but a power cut may leave it
  * empty or short (a reader that needs more checks its size, as lrpx batch
  * --resume does); thousands of small files are written 10-100 times
  * faster. */
 #define LRPX_WRITE_NO_SYNC 1
-/* lrpx_npy_write with flags. */
+/* lrpx_npy_write with flags (0: the same as lrpx_npy_write). */
 LRPX_API lrpx_status lrpx_npy_write_ex(const char *path, lrpx_dtype dtype, int rank,
                                        const int64_t *dims, const void *data, int flags,
                                        char *errbuf, size_t errlen);
-/* Write len bytes to path atomically, as lrpx_npy_write does (a unique
- * temporary beside it, fsync unless LRPX_WRITE_NO_SYNC, renamed over it;
- * on failure path is untouched and the temporary removed).
- * Returns: LRPX_OK, LRPX_EIO, LRPX_EINVAL (NULL path, or NULL data with
- * len > 0), LRPX_ENOMEM. */
-LRPX_API lrpx_status lrpx_file_write(const char *path, const void *data, size_t len, int flags,
-                                     char *errbuf, size_t errlen);
 
 /* ---- spectral relevance analysis, SpRAy (src/analysis/spray.c) ---- */
 
@@ -621,6 +1066,103 @@ LRPX_API lrpx_status lrpx_spray(const float *maps, int n, int64_t dim,
                                 lrpx_spray_result **out, char *errbuf, size_t errlen);
 LRPX_API void        lrpx_spray_result_free(lrpx_spray_result *result);  /* NULL: no-op */
 
+/* Write len bytes of data as the file path, atomically as lrpx_npy_write
+ * does (a temporary next to path, renamed over it; on failure path is left
+ * as it was). For reports and tables (lrpx compare). errbuf as for
+ * lrpx_npy_read. Returns: LRPX_OK, LRPX_EIO, LRPX_EINVAL (NULL path, NULL
+ * data with len > 0, a path without a file name) or LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_file_write(const char *path, const void *data, size_t len,
+                                     char *errbuf, size_t errlen);
+
+/* ---- CI checks: `lrpx check MODEL --spec CHECKS.json` (src/check/,
+ *      docs/ci.md) ---- */
+
+/* A spec (a JSON list of checks with their thresholds) and, after
+ * lrpx_check_run, one result per check:
+ *
+ *     lrpx_check *c;
+ *     if (lrpx_check_load("checks.json", &c, err, sizeof err) != LRPX_OK)
+ *         ... err: "checks.json: $.checks[2].min_mass: expected a number ..."
+ *     lrpx_check_run(c, "model.onnx");
+ *     lrpx_check_write(c, LRPX_CHECK_FORMAT_JUNIT, "report.xml", err, sizeof err);
+ *     int failed = lrpx_check_n_failed(c);
+ *     lrpx_check_free(c);
+ */
+typedef struct lrpx_check lrpx_check;
+
+/* CONSTRUCTOR: parse a spec file; relative file names in it are taken from
+ * its folder. Unknown fields, wrong types and out-of-range values are
+ * refused, the message naming the place as a JSON path.
+ * Returns: LRPX_OK; LRPX_EIO (cannot read); LRPX_ELIMIT (over 16 MiB);
+ * LRPX_EPARSE (not JSON, or not a valid spec); LRPX_ENOMEM; LRPX_EINVAL
+ * (NULL arguments). On failure *out is NULL. */
+LRPX_API lrpx_status lrpx_check_load(const char *path, lrpx_check **out, char *errbuf,
+                                     size_t errlen);
+/* CONSTRUCTOR: the same from text (len bytes); name is used in messages,
+ * base_dir (may be NULL: as given) for relative file names. */
+LRPX_API lrpx_status lrpx_check_parse(const char *text, size_t len, const char *name,
+                                      const char *base_dir, lrpx_check **out, char *errbuf,
+                                      size_t errlen);
+LRPX_API void        lrpx_check_free(lrpx_check *check);   /* NULL is a no-op */
+
+/* METHOD: run every check against the model file (replacing the results of
+ * an earlier run). A check that is not met, or cannot be evaluated, is a
+ * result, not an error: a model that does not load fails the "loads"
+ * check and makes every check that needs it an error.
+ * Returns: LRPX_OK, LRPX_ENOMEM or LRPX_EINVAL (NULL arguments). */
+LRPX_API lrpx_status lrpx_check_run(lrpx_check *check, const char *model_path);
+
+typedef enum lrpx_check_outcome {
+    LRPX_CHECK_PASS = 0,
+    LRPX_CHECK_FAIL,              /* measured, and the threshold is not met  */
+    LRPX_CHECK_ERROR,             /* could not be evaluated (the message says) */
+    LRPX_CHECK_OUTCOME_COUNT
+} lrpx_check_outcome;
+
+/* One check's result. Strings and samples are owned by the check and valid
+ * until the next lrpx_check_run or lrpx_check_free. */
+typedef struct lrpx_check_result {
+    const char        *name;        /* as given in the spec, or "KIND #i"      */
+    const char        *kind;        /* "loads", "localisation", ...            */
+    int                index;       /* position in the spec's "checks"         */
+    int                line;        /* its line in the spec file (0: unknown)  */
+    lrpx_check_outcome outcome;
+    double             value;       /* the measured quantity (NaN: none)       */
+    double             threshold;   /* NaN: none                               */
+    const char        *relation;    /* value RELATION threshold passes: ">=",
+                                       "<=", or "" when there is none         */
+    const char        *quantity;    /* what value is ("AOPC", ...), or ""      */
+    const char        *message;     /* one line                                */
+    int                n_samples;   /* per-sample values (0: none)             */
+    const double      *samples;
+    double             seconds;
+} lrpx_check_result;
+
+LRPX_API int         lrpx_check_n_results(const lrpx_check *check);   /* 0 before a run */
+/* Returns LRPX_OK, or LRPX_EINVAL (i out of range, no run yet). */
+LRPX_API lrpx_status lrpx_check_result_get(const lrpx_check *check, int i,
+                                           lrpx_check_result *out);
+/* Results of the last run that are not PASS (FAIL or ERROR). */
+LRPX_API int         lrpx_check_n_failed(const lrpx_check *check);
+
+typedef enum lrpx_check_format {
+    LRPX_CHECK_FORMAT_TEXT = 0,   /* a summary for people                     */
+    LRPX_CHECK_FORMAT_JSON,       /* one object: totals and every result      */
+    LRPX_CHECK_FORMAT_JUNIT,      /* JUnit XML (GitHub Actions, GitLab CI)   */
+    LRPX_CHECK_FORMAT_GITHUB,     /* GitHub Actions workflow commands:
+                                     ::error for each failing check, at its
+                                     line of the spec, and a ::notice total */
+    LRPX_CHECK_FORMAT_COUNT
+} lrpx_check_format;
+
+/* Write the report of the last run in a format: to path, atomically
+ * (written to a temporary in the same folder and renamed; on failure an
+ * existing file is left as it was), or to standard output when path is
+ * NULL. Returns: LRPX_OK, LRPX_EIO, LRPX_ENOMEM, LRPX_EINVAL (no run yet,
+ * bad format). */
+LRPX_API lrpx_status lrpx_check_write(const lrpx_check *check, lrpx_check_format format,
+                                      const char *path, char *errbuf, size_t errlen);
+
 /* ---- images and heatmaps (src/image) ---- */
 
 /* From a photo to a model input and from a relevance map back to a picture:
@@ -648,15 +1190,16 @@ LRPX_API void        lrpx_spray_result_free(lrpx_spray_result *result);  /* NULL
  *     lrpx_pixmap_save(blend, "cat_lrp.png", 0, err, sizeof err);
  *
  * Errors: every function that can fail returns an lrpx_status and writes
- * "FILE: reason" (or just the reason when no file is involved) into errbuf,
- * truncated to errlen bytes; errbuf may be NULL. Output pointers are set to
- * NULL on failure. Nothing here keeps global state; see
+ * "FILE: reason" (or just the reason when no file is involved) into errbuf
+ * on failure and "" on success, truncated to errlen bytes; errbuf may be
+ * NULL. Output pointers are set to NULL on failure. Nothing here keeps global state; see
  * docs/visualization.md for the pipeline, presets and file formats. */
 
 /* A decoded image (or a relevance map): float samples, HWC row-major,
  * data[(y * width + x) * channels + c]. Decoded pixels are in [0, 255]:
  * 8-bit files give whole numbers, 16-bit files v * 255 / 65535. Maps made by
  * lrpx_heatmap_reduce hold any float values in one channel. */
+#define LRPX_IMAGE_FORMAT_MAX 8   /* bytes of lrpx_image.format, with '\0' */
 typedef struct lrpx_image {
     int    width, height;
     int    channels;       /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA              */
@@ -666,7 +1209,8 @@ typedef struct lrpx_image {
     int    file_width;     /* as stored in the file, before orientation        */
     int    file_height;
     int    orientation;    /* EXIF orientation 1..8 that was applied (1: none) */
-    char   format[8];      /* "jpeg", "png", or "" for images made in memory   */
+    char   format[LRPX_IMAGE_FORMAT_MAX];   /* "jpeg", "png", or "" for images
+                                               made in memory                */
 } lrpx_image;
 
 /* Options of lrpx_image_load; NULL means the defaults shown. */
@@ -688,7 +1232,8 @@ LRPX_API void lrpx_image_load_options_default(struct lrpx_image_load_options *op
  * composites on white. The EXIF orientation (JPEG APP1, PNG eXIf) is applied
  * unless opts->apply_orientation is 0. libpng allocates through lrpx's
  * allocator; libjpeg-turbo uses its own malloc.
- * Returns: LRPX_OK; LRPX_EIO (cannot open or read); LRPX_EIMAGE (not a
+ * Returns: LRPX_OK; LRPX_EIO (cannot open or read, not a regular file: a
+ * FIFO is refused, never waited on); LRPX_EIMAGE (not a
  * JPEG/PNG, corrupt, truncated, unsupported variant); LRPX_ELIMIT (pixel or
  * byte limit); LRPX_ENOMEM; LRPX_EINVAL (NULL path/out). */
 LRPX_API lrpx_status lrpx_image_load(const char *path,
@@ -749,8 +1294,10 @@ typedef enum lrpx_alpha {
  * (v * scale - mean[c]) / std[c], channel order and layout. Fields left
  * "unset" (the values lrpx_preprocess_init puts in) are filled by
  * lrpx_preprocess_from_shape or take the default noted. */
+#define LRPX_PREPROCESS_NAME_MAX 32   /* bytes of lrpx_preprocess.name, with '\0' */
 struct lrpx_preprocess {
-    char             name[32];        /* preset name, for messages ("" if none) */
+    char             name[LRPX_PREPROCESS_NAME_MAX];   /* preset name, for messages
+                                                          ("" if none; cut to fit) */
     lrpx_resize_mode resize;
     int              resize_shorter;  /* SHORTER: target of the shorter side    */
     int              resize_width;    /* EXACT                                  */
@@ -815,7 +1362,8 @@ LRPX_API lrpx_status lrpx_preprocess_from_shape(struct lrpx_preprocess *pp, int 
 /* METHOD: apply a JSON preset file on top of pp (format in
  * docs/visualization.md: {"preset": "imagenet", "resize": 256, "crop": 224,
  * "mean": [...], ...}). Unknown keys are errors.
- * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE (bad JSON or values), LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (bad JSON or values, a file over 1 MiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_preprocess_load_json(struct lrpx_preprocess *pp, const char *path,
                                                char *errbuf, size_t errlen);
 /* METHOD: the same from a string (len bytes, need not be NUL-terminated). */
@@ -872,8 +1420,10 @@ LRPX_API void        lrpx_pixmap_free(lrpx_pixmap *pm);
 LRPX_API lrpx_status lrpx_pixmap_from_image(const lrpx_image *img, lrpx_pixmap **out,
                                             char *errbuf, size_t errlen);
 /* Write a PNG (8-bit gray/RGB) or a baseline JPEG (quality 1..100, 0 for
- * 90). The file appears atomically: it is written to "PATH.tmp" and renamed;
- * on any error the temporary is removed and an existing PATH is untouched.
+ * 90). The file appears atomically: it is written to a temporary with a
+ * unique name (".NAME.XXXXXX") in PATH's folder and renamed over PATH; on
+ * any error the temporary is removed and an existing PATH is untouched, and
+ * two processes writing one PATH leave one whole file.
  * lrpx_pixmap_save picks the format from the extension (.png, .jpg, .jpeg,
  * any case) and passes quality to JPEG.
  * Returns: LRPX_OK, LRPX_EIO (open/write/rename), LRPX_EIMAGE (encoder
@@ -901,7 +1451,8 @@ LRPX_API const char          *lrpx_colormap_builtin_name(int i);
  * "position r g b" with position in [0, 1] non-decreasing from 0 to 1 and
  * r g b in [0, 1] (or 0..255 after a line "range 255"); '#' starts a
  * comment. Two stops at one position make a jump. At most 256 stops.
- * Returns: LRPX_OK, LRPX_EIO, LRPX_EPARSE (with the line number), LRPX_ENOMEM. */
+ * Returns: LRPX_OK, LRPX_EIO (cannot read, not a regular file), LRPX_EPARSE
+ * (with the line number; a file over 64 KiB), LRPX_ENOMEM. */
 LRPX_API lrpx_status lrpx_colormap_load(const char *path, lrpx_colormap **out,
                                         char *errbuf, size_t errlen);
 /* CONSTRUCTOR: the same from text (len bytes); name is used in messages. */
@@ -988,6 +1539,25 @@ LRPX_API lrpx_status lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const cha
  * labels. */
 LRPX_API lrpx_status lrpx_pixmap_panel(const lrpx_pixmap *left, const lrpx_pixmap *right,
                                        lrpx_pixmap **out, char *errbuf, size_t errlen);
+/* CONSTRUCTOR: a token strip: the n tokens of a text model (NULL or a NULL
+ * entry shows '?') in a row of boxes, each box in the colour its relevance
+ * rel[i] takes under opts (colour map, symmetric scale, gamma, as
+ * lrpx_heatmap_render; NULL: the defaults), the text in black in the
+ * built-in font at scale (< 1: 2), lines wrapped at max_width pixels (< 64:
+ * 900). Tokens longer than 40 characters are cut.
+ * Returns: LRPX_OK, LRPX_EINVAL (n < 1, NULL rel/out), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_token_strip_render(const float *rel, const char *const *tokens,
+                                             int n, const struct lrpx_heatmap_options *opts,
+                                             int scale, int max_width, lrpx_pixmap **out,
+                                             char *errbuf, size_t errlen);
+/* The same as an HTML page: n_rows sequences of n tokens (rel holds
+ * n_rows * n values), one paragraph each, every token a <span> coloured by
+ * its relevance over the row's largest |R| (cmap NULL: bwr), the value in
+ * its title. Written atomically (a temporary renamed over path).
+ * Returns: LRPX_OK, LRPX_EINVAL, LRPX_EIO. */
+LRPX_API lrpx_status lrpx_token_strip_save_html(const float *rel, const char *const *tokens,
+                                                int n, int n_rows, const lrpx_colormap *cmap,
+                                                const char *path, char *errbuf, size_t errlen);
 /* METHOD of lrpx_pixmap: draw text with its top-left corner at (x, y); '\n'
  * starts a new line. Pixels outside the pixmap are skipped. Each glyph cell
  * is 6*scale x 8*scale. Returns the width in pixels of the longest line. */

@@ -338,10 +338,14 @@ def gemm_fn(a):
     return fn
 
 
-def load_graph(path, dtype=torch.float64):
+# Floating-point type of the interpreter: float64 for the references;
+# scripts/bench.py sets float32 to time the same computation as a peer.
+NP_FLOAT = np.float64
+
+
+def load_graph(path):
     m = onnx.load(path)
-    npt = np.float64 if dtype == torch.float64 else np.float32
-    consts = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(npt)
+    consts = {i.name: torch.from_numpy(numpy_helper.to_array(i).astype(NP_FLOAT)
                                        if numpy_helper.to_array(i).dtype.kind == "f"
                                        else numpy_helper.to_array(i).copy())
               for i in m.graph.initializer}
@@ -349,7 +353,7 @@ def load_graph(path, dtype=torch.float64):
     for n in nodes:     # constants made by nodes (Constant, Identity of a weight)
         if n.op_type == "Constant":
             v = numpy_helper.to_array(attrs(n)["value"])
-            consts[n.output[0]] = torch.from_numpy(v.astype(npt) if v.dtype.kind == "f"
+            consts[n.output[0]] = torch.from_numpy(v.astype(NP_FLOAT) if v.dtype.kind == "f"
                                                    else v.copy())
         elif n.op_type == "Identity" and n.input[0] in consts:
             consts[n.output[0]] = consts[n.input[0]]
@@ -361,11 +365,9 @@ def load_graph(path, dtype=torch.float64):
     return m, nodes, consts, consumers, graph_outputs
 
 
-def build(path, composite, low, high, zero_bias=False, dtype=torch.float64):
-    """Layers (with their rules) and the node list, BN merged into the layer before.
-    dtype float32 is for timing (scripts/bench_batch_torch.py); the references
-    are float64."""
-    m, nodes, consts, consumers, graph_outputs = load_graph(path, dtype)
+def build(path, composite, low, high, zero_bias=False):
+    """Layers (with their rules) and the node list, BN merged into the layer before."""
+    m, nodes, consts, consumers, graph_outputs = load_graph(path)
     layers = {}
     merged_bn = set()
     for n in nodes:
@@ -423,15 +425,13 @@ def build(path, composite, low, high, zero_bias=False, dtype=torch.float64):
 
 
 def run(path, x_np, composite, low, high):
-    built = build(path, composite, low, high)
-    return explain(built, torch.from_numpy(x_np.astype(np.float64)))
+    return run_built(build(path, composite, low, high), x_np)
 
 
-def explain(built, x):
-    """Forward and relevance pass of a build() over the batch x (its dtype):
-    the input relevance, the classes and logits explained."""
+def run_built(built, x_np):
+    """One explanation with the layers of build(): forward, seed, backward."""
     m, nodes, consts, layers, merged_bn = built
-    x = x.detach().requires_grad_(True)
+    x = torch.from_numpy(x_np.astype(NP_FLOAT)).requires_grad_(True)
     vals = dict(consts)
     vals[m.graph.input[0].name] = x
     for n in nodes:
@@ -457,7 +457,7 @@ def explain(built, x):
         elif t == "Constant":
             y = torch.from_numpy(numpy_helper.to_array(a["value"]).copy())
             if y.dtype.is_floating_point:
-                y = y.to(x.dtype)
+                y = y.to(torch.from_numpy(np.zeros(1, NP_FLOAT)).dtype)
         elif t == "MaxPool":
             k = list(a["kernel_shape"])
             p = list(a.get("pads", [0] * 2 * len(k)))

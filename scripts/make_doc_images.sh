@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Regenerate the pictures of docs/visualization.md (docs/img/*.png) and the
-# SpRAy figure of docs/scale-out.md (docs/img/spray_hans/), all drawn by
-# lrpx itself from real photos in testdata/images and the test sandals of
-# testdata/spray_hans.
+# Regenerate the pictures of docs/visualization.md and docs/methods.md
+# (docs/img/*.png, *.jpg) and the SpRAy figure of docs/scale-out.md
+# (docs/img/spray_hans/), all drawn by lrpx itself from real photos in
+# testdata/images and the test sandals of testdata/spray_hans.
 #
 #   scripts/make_doc_images.sh [BUILD_DIR]     (default: build)
 #
@@ -67,7 +67,27 @@ done
 "$lrpx" explain "$fmnist" "$photos/coffee_gray.jpg" --resize 56x56 --window 28x28 \
     --stride 7 --composite epsilon_plus_flat --heatmap "$out/fmnist_window.png" --panel --zoom 4 \
     >/dev/null
-# 7. SpRAy (docs/scale-out.md): the "Clever Hans" model on its 100 test
+
+# 7. Every attribution method side by side (docs/methods.md): two
+#    Fashion-MNIST images on the trained CNN, and a photo on ResNet-18
+#    (random weights; JPEG to keep the 15-column picture small). Feature
+#    ablation on the photo uses 16x16-pixel superpixels (196 groups).
+methods=lrp,gradient,saliency,gradxinput,sensitivity,taylor,integrated-gradients
+methods=$methods,smoothgrad,smoothgrad-sq,vargrad,occlusion,feature-ablation,deconvnet
+methods=$methods,guided-backprop
+"$lrpx" explain "$fmnist" testdata/images/fmnist_0_ankle_boot.png \
+    testdata/images/fmnist_3_shirt.png --method "$methods" --patch 1,4,4 \
+    --patch-stride 1,2,2 --grid "$out/fmnist_methods.png" >/dev/null
+mask=$(mktemp --suffix=.npy)
+/usr/bin/python3 -c 'import numpy as np, sys
+r, c = np.meshgrid(np.arange(224), np.arange(224), indexing="ij")
+np.save(sys.argv[1], ((r // 16) * 14 + c // 16).astype(np.int64).reshape(1, 1, 224, 224))' "$mask"
+"$lrpx" explain models/zoo/resnet18.onnx "$photos/chelsea_progressive.jpg" --preprocess imagenet \
+    --method "$methods" --steps 32 --samples 16 --patch 3,32,32 --patch-stride 3,16,16 \
+    --feature-mask "$mask" --grid "$out/resnet18_methods.jpg" --jpeg-quality 85 >/dev/null
+rm -f "$mask"
+
+# 8. SpRAy (docs/scale-out.md): the "Clever Hans" model on its 100 test
 #    sandals (40 with the corner tag), clustered for class Sandal.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

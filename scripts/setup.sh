@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian package lrpx needs on a fresh Debian 12 machine.
-#   scripts/setup.sh          build + tests (what CI needs)
+#   scripts/setup.sh          build + tests (what CI needs): the C toolchain and
+#                             libraries, Check, and for the Python package's
+#                             tests python3 with NumPy, pytest, pip and
+#                             PyTorch, torchvision and scikit-image (the
+#                             walkthrough in examples/); man-db for `man lrpx`
 #   scripts/setup.sh --full   also the Python/PyTorch reference tools and the
 #                             ONNX Runtime peer used by scripts/ (model export,
 #                             reference generation, benchmarks, libFuzzer)
@@ -15,13 +19,14 @@ build_pkgs=(
   build-essential pkg-config meson ninja-build
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   libopenblas-dev liblapacke-dev libjpeg62-turbo-dev libpng-dev libcjson-dev
-  check valgrind
+  check valgrind libxml2-dev
   libonnx-testdata
   dataset-fashion-mnist zlib1g-dev
+  python3 python3-numpy python3-pytest python3-pip python3-venv python3-torch
+  python3-torchvision python3-skimage python3-pil man-db
 )
 full_pkgs=(
-  python3 python3-numpy python3-onnx python3-torch python3-torchvision
-  python3-pil python3-skimage python3-sklearn
+  python3-onnx python3-sklearn
   hyperfine clang libclang-rt-14-dev
 )
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Build lrpx and run every test suite: once as a normal build, once under
-# AddressSanitizer + UndefinedBehaviorSanitizer; then the threads suite
-# alone under ThreadSanitizer. Ends with one line "N passed, N failed"
-# (Check test cases over all suites and builds).
+# Build lrpx and run every test suite: once as a normal build (the Check
+# programs, the Python package's pytest suite, the PyTorch walkthrough, the
+# man pages and an install into a temporary DESTDIR), once under
+# AddressSanitizer + UndefinedBehaviorSanitizer (the C tests); then the
+# threads suite alone under ThreadSanitizer. Ends with one line
+# "N passed, N failed" (Check test cases and pytest tests over all suites
+# and builds).
 #   scripts/test.sh              normal + ASan/UBSan + TSan (threads, batch_cli)
 #   scripts/test.sh --quick      normal build only
 #   scripts/test.sh --valgrind   normal build under valgrind (slow)
@@ -21,7 +24,8 @@ failed=0
 # summary counts as one test: passed if it exited 0, failed otherwise. The
 # conformance program runs every ONNX backend test inside one Check test and
 # prints "conformance: N tests: P passed, F failed, S skipped": its P and F
-# are counted instead.
+# are counted instead; so are the tests of pytest's closing line
+# ("25 passed, 1 failed in 3.2s", the Python package).
 count_log() {
   local log=$1 p f
   [ -f "$log" ] || { failed=$((failed + 1)); return; }
@@ -33,6 +37,13 @@ count_log() {
       split(substr($0, RSTART, RLENGTH), a, /[^0-9]+/); c = a[2]; fl = a[3]; e = a[4]; have = 1 }
     inblk && match($0, /^conformance: [0-9]+ tests: [0-9]+ passed, [0-9]+ failed/) {
       split(substr($0, RSTART, RLENGTH), a, /[^0-9]+/); c = a[3] + a[4]; fl = a[4]; e = 0; have = 1; conf = 1 }
+    inblk && /^(=+ )?[0-9]+ (passed|failed|errors?)(, [0-9]+ [a-z]+)* in [0-9.]+s/ {
+      c = 0; fl = 0; e = 0; have = 1
+      n = split($0, w, /[ ,=]+/)
+      for (i = 1; i < n; i++) if (w[i] ~ /^[0-9]+$/) {
+        if (w[i+1] == "passed") c += w[i]
+        else if (w[i+1] == "failed") { c += w[i]; fl += w[i] }
+        else if (w[i+1] ~ /^errors?$/) { c += w[i]; e += w[i] } } }
     END { flush(); print P + 0, F + 0 }' "$log")
   passed=$((passed + p))
   failed=$((failed + f))
@@ -45,7 +56,8 @@ run_build() {
     meson setup "$dir" "${setup_args[@]}" >/dev/null || { echo "meson setup $dir failed"; status=1; failed=$((failed+1)); return; }
   fi
   ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -30; echo "build $dir failed"; status=1; failed=$((failed+1)); return; }
-  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs "${test_args[@]}" || status=1
+  meson test -C "$dir" --num-processes "$jobs" --print-errorlogs \
+    ${CK_TIMEOUT_MULTIPLIER:+--timeout-multiplier "$CK_TIMEOUT_MULTIPLIER"} "${test_args[@]}" || status=1
   count_log "$dir/meson-logs/testlog${log_suffix}.txt"
 }
 
@@ -62,7 +74,7 @@ run_tsan() {
   local targets=(tests/test_threads src/cli/lrpx tests/test_batch_cli)
   ninja -C "$dir" "${targets[@]}" >/dev/null ||
     { ninja -C "$dir" "${targets[@]}" | tail -30; echo "build $dir failed"; status=1; failed=$((failed+1)); return; }
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  CK_TIMEOUT_MULTIPLIER=4 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     meson test -C "$dir" --no-rebuild --print-errorlogs --suite threads --suite batch_cli || status=1
   count_log "$dir/meson-logs/testlog.txt"
 }
@@ -80,6 +92,9 @@ case "$mode" in
     ;;
   *)
     run_build build
+    # sanitized code runs several times slower: Check's per-test timeouts
+    # (and meson's) stretch accordingly, so a busy machine is not a failure
+    CK_TIMEOUT_MULTIPLIER=4 \
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     run_tsan

@@ -9,9 +9,14 @@
 #   onnx    the loader (the only folder that sees protobuf types)
 #   exec    model, plan, session, forward/backward drivers
 #   lrp     rules, composites, canonizers, explanation front end, tricks
+#   methods the attribution methods (gradient family, integrated gradients,
+#           smoothgrad, occlusion, feature ablation, taylor)
+#   eval    evaluation metrics (Quantus's definitions) over sessions
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
 #   analysis    SpRAy over many maps (public API and util only)
+#   check   `lrpx check`: specs, running checks, its few metrics, reports
+#           (the public API for models and sessions)
 #   cli     include/lrpx.h and its own headers (src/cli/*.h) only
 # Prints one line per violation and exits 1 if there is any.
 src=${1:-$(dirname "$0")/../src}
@@ -25,9 +30,12 @@ allowed() {
     onnx)  echo "util core ops graph onnx" ;;
     exec)  echo "util core ops graph onnx exec" ;;
     lrp)   echo "util core ops graph exec lrp" ;;
+    methods) echo "util core ops graph exec methods" ;;
+    eval)  echo "util core ops graph exec lrp eval" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
     analysis) echo "util analysis" ;;
+    check) echo "util check" ;;
     cli)   echo "cli" ;;
     *)     echo "" ;;
     esac

@@ -1,13 +1,19 @@
 /* Helpers shared by the Check test programs; see lrpx_test.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "lrpx_test.h"
 #include "onnx.pb-c.h"
@@ -155,6 +161,57 @@ lrpx_test_read_file(const char *path, size_t *len)
     buf[n] = 0;
     *len = (size_t)n;
     return buf;
+}
+
+/* ---- scratch folder of a test ---- */
+
+static char scratch_dir[LRPX_TEST_PATH_MAX];
+
+void
+lrpx_test_scratch_setup(void)
+{
+    lrpx_test_tmpdir(scratch_dir, sizeof scratch_dir);
+}
+
+void
+lrpx_test_scratch_teardown(void)
+{
+    lrpx_test_rmtree(scratch_dir);
+    scratch_dir[0] = '\0';
+}
+
+const char *
+lrpx_test_scratch(const char *name)
+{
+    ck_assert_msg(scratch_dir[0], "no scratch folder: add the lrpx_test_scratch_setup fixture");
+    if (!name)
+        return scratch_dir;
+    char *s = path_slot();
+    lrpx_test_snprintf(s, LRPX_TEST_PATH_MAX, "%s/%s", scratch_dir, name);
+    return s;
+}
+
+/* ---- calls that might hang ---- */
+
+void
+lrpx_test_in_child(const char *what, unsigned seconds, int (*fn)(const void *arg),
+                   const void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* Check's own SIGALRM handler is inherited: it would kill the
+         * whole process group, so restore the default first */
+        signal(SIGALRM, SIG_DFL);
+        alarm(seconds);
+        _exit(fn(arg) == 0 ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(!WIFSIGNALED(status), "%s hung or crashed (signal %d)", what,
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed (see above)", what);
 }
 
 /* ---- comparisons ---- */
@@ -866,4 +923,99 @@ lrpx_test_rel_err_f32(const float *a, const float *ref, int64_t n)
         e = fmax(e, fabs((double)a[i] - ref[i]));
     }
     return m > 0 ? e / m : e;
+}
+
+/* ---- the command-line tool ---- */
+
+extern char **environ;
+
+void
+lrpx_test_read_text(const char *path, char *buf, size_t size)
+{
+    buf[0]  = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n]   = '\0';
+    fclose(f);
+}
+
+int
+lrpx_test_run_cli(const char *dir, char *out, size_t out_size, char *err, size_t err_size,
+                  const char *const *args)
+{
+    const char *cli = getenv("LRPX_CLI");
+    ck_assert_msg(cli && *cli, "LRPX_CLI is not set (run the tests with meson test)");
+    const char *argv[128];
+    int         n = 0;
+    argv[n++]     = cli;
+    for (int i = 0; args[i]; i++) {
+        ck_assert_msg(n < 127, "too many arguments");
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    char so[LRPX_TEST_PATH_MAX + 16], se[LRPX_TEST_PATH_MAX + 16];
+    lrpx_test_snprintf(so, sizeof so, "%s/.stdout", dir);
+    lrpx_test_snprintf(se, sizeof se, "%s/.stderr", dir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, so, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, se, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int   rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    lrpx_test_read_text(so, out, out_size);
+    lrpx_test_read_text(se, err, err_size);
+    unlink(so);
+    unlink(se);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+cJSON *
+lrpx_test_json_load(const char *rel)
+{
+    size_t len;
+    char  *text = lrpx_test_read_file(lrpx_test_path(rel), &len);
+    cJSON *j    = cJSON_ParseWithLength(text, len);
+    free(text);
+    ck_assert_msg(j, "%s: not JSON", rel);
+    return j;
+}
+
+double
+lrpx_test_json_number(const cJSON *o, const char *key)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    ck_assert_msg(cJSON_IsNumber(j), "no number \"%s\"", key);
+    return j->valuedouble;
+}
+
+/* ---- random numbers ---- */
+
+static uint64_t test_rng_state;
+
+void
+lrpx_test_rng_seed(uint64_t seed)
+{
+    test_rng_state = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+}
+
+double
+lrpx_test_uniform(double lo, double hi)
+{
+    test_rng_state ^= test_rng_state << 13;
+    test_rng_state ^= test_rng_state >> 7;
+    test_rng_state ^= test_rng_state << 17;
+    return lo + (hi - lo) * (double)(test_rng_state >> 11) / 9007199254740992.0;
+}
+
+void
+lrpx_test_fill(float *a, int64_t n, double lo, double hi)
+{
+    for (int64_t i = 0; i < n; i++)
+        a[i] = (float)lrpx_test_uniform(lo, hi);
 }

@@ -2,7 +2,9 @@
  *
  *   paths      lrpx_test_path("models/x.onnx") under $LRPX_TESTDATA,
  *              lrpx_test_onnx_data("node/test_relu") under the ONNX backend
- *              test data, scratch folders under $TMPDIR
+ *              test data, scratch folders under $TMPDIR (lrpx_test_scratch
+ *              with its fixture)
+ *   hangs      lrpx_test_in_child: a call under an alarm in a child
  *   compare    ck_assert_tensor_near(actual, expected, n, rtol, atol): fails
  *              with the worst element, its index and both values
  *   files      lrpx_test_npy_load (via lrpx_npy_read), lrpx_test_read_file
@@ -63,6 +65,24 @@ void lrpx_test_rmtree(const char *dir);
 void lrpx_test_write_file(const char *path, const void *buf, size_t len);
 /* Whole file into a malloc'd buffer (free with free()); fails the test. */
 void *lrpx_test_read_file(const char *path, size_t *len);
+
+/* The scratch folder of the current test, as a Check fixture:
+ *     tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
+ * lrpx_test_scratch(NULL) is the folder, lrpx_test_scratch("a.bin") a path
+ * in it (rotating buffers, as lrpx_test_path). */
+void        lrpx_test_scratch_setup(void);
+void        lrpx_test_scratch_teardown(void);
+const char *lrpx_test_scratch(const char *name);
+
+/* ---- calls that might hang ---- */
+
+/* Run fn(arg) in a forked child under an alarm of `seconds`, so a call that
+ * hangs (a blocking open of a FIFO) fails the test instead of stalling the
+ * run, with CK_FORK=no too. fn returns 0 when all went well and prints its
+ * own diagnostics on stderr. Fails the current test, naming what, when fn
+ * returned non-zero, crashed or hung. */
+void lrpx_test_in_child(const char *what, unsigned seconds, int (*fn)(const void *arg),
+                        const void *arg);
 
 /* ---- comparisons ---- */
 
@@ -246,6 +266,15 @@ void        lrpx_test_model_save(lrpx_test_model *m, const char *path);
  * options. Returns the loader's status; *out as lrpx_model_load_buffer. */
 lrpx_status lrpx_test_model_load(lrpx_test_model *m, lrpx_model **out);
 
+/* ---- random numbers ---- */
+
+/* A reproducible xorshift generator for test data (one stream per
+ * program): seed it, then draw uniform numbers in [lo, hi). */
+void   lrpx_test_rng_seed(uint64_t seed);
+double lrpx_test_uniform(double lo, double hi);
+/* a[0..n) = uniform numbers in [lo, hi) */
+void   lrpx_test_fill(float *a, int64_t n, double lo, double hi);
+
 /* ---- running ---- */
 
 /* The whole main of a test program: run every test of suite s (Check's
@@ -258,5 +287,24 @@ int lrpx_test_main(Suite *s);
  * lrpx_model_free. */
 void lrpx_test_run_f32(lrpx_test_model *m, int rank, const int64_t *dims, const float *x,
                        lrpx_model **model, lrpx_session **session);
+
+/* A small text file into buf (NUL-terminated, cut at size - 1); "" when it
+ * cannot be read. */
+void lrpx_test_read_text(const char *path, char *buf, size_t size);
+
+/* JSON files of the test data, with cJSON: $LRPX_TESTDATA/rel parsed (fails
+ * the test when unreadable or not JSON; free with cJSON_Delete), and the
+ * number member key of o (fails the test when there is none). */
+struct cJSON;
+struct cJSON *lrpx_test_json_load(const char *rel);
+double        lrpx_test_json_number(const struct cJSON *o, const char *key);
+
+/* Run the built lrpx ($LRPX_CLI, set by tests/meson.build) with the
+ * arguments args (NULL-terminated, without the program name) through
+ * posix_spawn; its stdout and stderr pass through files in dir and are
+ * read back into out and err (NUL-terminated, cut at their sizes). Returns
+ * the exit status, -1 when a signal ended it. */
+int lrpx_test_run_cli(const char *dir, char *out, size_t out_size, char *err, size_t err_size,
+                      const char *const *args);
 
 #endif /* LRPX_TEST_H */

@@ -211,7 +211,8 @@ assert_same_results(const char *dir_a, const char *dir_b)
     free(tb);
 }
 
-/* A file name with ".tmp-" below dir: a temporary left behind. */
+/* A hidden file below dir other than the run's .lock: a temporary of the
+ * atomic writer (".NAME.XXXXXX") left behind. */
 static bool
 has_temporaries(const char *dir)
 {
@@ -226,7 +227,7 @@ has_temporaries(const char *dir)
         char p[LRPX_TEST_PATH_MAX * 2];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         struct stat sb;
-        found = strstr(e->d_name, ".tmp-") ||
+        found = (e->d_name[0] == '.' && strcmp(e->d_name, ".lock") != 0) ||
                 (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) && has_temporaries(p));
     }
     closedir(d);

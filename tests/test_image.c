@@ -11,6 +11,7 @@
  *   - corrupt, truncated and hostile files are made here, byte by byte.
  * Each comparison prints its numbers (max / mean |diff| in grey levels).
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,22 @@ scratch_path(const char *name)
     static char p[LRPX_TEST_PATH_MAX];
     lrpx_test_snprintf(p, sizeof p, "%s/%s", scratch, name);
     return p;
+}
+
+/* No temporary of an atomic write (".NAME.XXXXXX") is left in the scratch
+ * folder. */
+static void
+assert_no_temporaries(void)
+{
+    DIR *d = opendir(scratch);
+    ck_assert_msg(d != NULL, "cannot open %s", scratch);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            closedir(d);
+            ck_assert_msg(0, "temporary '%s' left behind", e->d_name);
+        }
+    closedir(d);
 }
 
 static const char *
@@ -1485,10 +1502,7 @@ START_TEST(test_png_round_trip)
         for (int i = 0; i < 37 * 23 * ch; i++)
             ck_assert_msg(img->data[i] == pm->data[i], "sample %d", i);
         lrpx_image_free(img);
-        /* no temporary left behind */
-        char tmp[LRPX_TEST_PATH_MAX];
-        lrpx_test_snprintf(tmp, sizeof tmp, "%s.tmp", keep);
-        ck_assert_int_ne(access(tmp, F_OK), 0);
+        assert_no_temporaries();
         lrpx_pixmap_free(pm);
     }
 }
@@ -1531,19 +1545,29 @@ START_TEST(test_atomic_write)
                                           sizeof err), LRPX_EIO);
     ck_assert_ptr_nonnull(strstr(err, "a.png"));
 
-    /* an existing file survives a failed write: here the temporary cannot
-     * be created because a folder has its name */
-    char path[LRPX_TEST_PATH_MAX], tmp[LRPX_TEST_PATH_MAX];
+    /* an existing file survives a failed write: here an allocation fails,
+     * at each place in turn (the temporary's name, libpng's buffers) */
+    char path[LRPX_TEST_PATH_MAX];
     lrpx_test_snprintf(path, sizeof path, "%s", scratch_path("keep.png"));
-    lrpx_test_snprintf(tmp, sizeof tmp, "%s.tmp", path);
     lrpx_test_write_file(path, "old", 3);
-    ck_assert_int_eq(mkdir(tmp, 0755), 0);
-    ck_assert_int_eq(lrpx_pixmap_save_png(pm, path, err, sizeof err), LRPX_EIO);
-    size_t len;
-    char  *old = lrpx_test_read_file(path, &len);
-    ck_assert(len == 3 && memcmp(old, "old", 3) == 0);
-    free(old);
-    ck_assert_int_eq(rmdir(tmp), 0);
+    lrpx_status rc = LRPX_ENOMEM;
+    int         k;
+    for (k = 1; k < 1000 && rc != LRPX_OK; k++) {
+        lrpx__alloc_fail_after(k);
+        rc = lrpx_pixmap_save_png(pm, path, err, sizeof err);
+        lrpx__alloc_fail_after(0);
+        if (rc == LRPX_OK)
+            break;
+        ck_assert_msg(rc == LRPX_ENOMEM || rc == LRPX_EIMAGE, "allocation %d: %s: %s", k,
+                      lrpx_status_name(rc), err);
+        ck_assert_msg(strstr(err, "keep.png"), "allocation %d: %s", k, err);
+        size_t len;
+        char  *old = lrpx_test_read_file(path, &len);
+        ck_assert_msg(len == 3 && memcmp(old, "old", 3) == 0, "allocation %d", k);
+        free(old);
+        assert_no_temporaries();
+    }
+    ck_assert_msg(rc == LRPX_OK && k > 1, "allocation %d: %s", k, err);
 
     /* the rename fails (the target is a non-empty folder): the temporary is
      * removed again */
@@ -1554,8 +1578,7 @@ START_TEST(test_atomic_write)
     lrpx_test_write_file(inner, "x", 1);
     ck_assert_int_eq(lrpx_pixmap_save_png(pm, dir, err, sizeof err), LRPX_EIO);
     ck_assert_ptr_nonnull(strstr(err, "rename"));
-    lrpx_test_snprintf(tmp, sizeof tmp, "%s.tmp", dir);
-    ck_assert_int_ne(access(tmp, F_OK), 0);
+    assert_no_temporaries();
 
     /* success replaces the old file */
     ck_assert_int_eq(lrpx_pixmap_save_png(pm, path, err, sizeof err), LRPX_OK);

@@ -270,7 +270,8 @@ START_TEST(test_pgemm_bits)
     if (!lrpx__pgemm_available())
         return;                                 /* the kernels need AVX2 + FMA */
     static const int64_t shapes[][3] = {{2, 100, 576}, {7, 37, 300}, {13, 33, 513},
-                                        {130, 49, 700}, {96, 7, 30}, {1, 1, 1}, {6, 16, 256}};
+                                        {130, 49, 700}, {96, 7, 30}, {1, 1, 1}, {6, 16, 256},
+                                        {25, 96, 40}, {12, 64, 257}, {19, 70, 9}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const int64_t m = shapes[t][0], n = shapes[t][1], k = shapes[t][2];
         const int64_t ldb = n + 3, ldc = n + 5;
@@ -284,10 +285,19 @@ START_TEST(test_pgemm_bits)
         ck_assert(pr && pc && c1 && c2 && a1);
         lrpx__pgemm_pack(a, k, m, k, 0, pr);           /* 6 x 16 tiles */
         lrpx__pgemm_pack(a, k, m, k, 1, pc);           /* few columns: 16 x 6 if m allows */
+        float *c3 = calloc((size_t)(m * ldc), sizeof(float));
+        ck_assert(c3);
         struct lrpx_pool *pool = lrpx__pool_init(3);
         struct lrpx_act   act  = {LRPX_ACT_CLIP, -0.5f, 0.75f, a1};
         lrpx__pgemm(NULL, m, n, k, pr, b, ldb, bias, c1, ldc, NULL);
         lrpx__pgemm(pool, m, n, k, pc, b, ldb, bias, c2, ldc, &act);
+        /* the AVX2 tiles where the CPU has AVX-512: the same bits */
+        lrpx__cpu_hide(LRPX_CPU_AVX512F);
+        lrpx__pgemm(pool, m, n, k, pr, b, ldb, bias, c3, ldc, NULL);
+        lrpx__cpu_hide(0);
+        ck_assert_msg(memcmp(c1, c3, (size_t)(m * ldc) * sizeof(float)) == 0,
+                      "shape %zu: AVX2 and AVX-512 tiles differ", t);
+        free(c3);
         for (int64_t i = 0; i < m; i++)
             for (int64_t j = 0; j < n; j++) {
                 double ref = bias[i], sc = fabs(bias[i]);

@@ -37,30 +37,6 @@
 
 /* ---- helpers ---- */
 
-static uint64_t rng_state;
-
-static void
-rng_seed(uint64_t s)
-{
-    rng_state = s * 6364136223846793005ULL + 1442695040888963407ULL;
-}
-
-static double
-rng_uniform(double lo, double hi)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return lo + (hi - lo) * (double)(rng_state >> 11) / 9007199254740992.0;
-}
-
-static void
-fill(float *a, int64_t n, double lo, double hi)
-{
-    for (int64_t i = 0; i < n; i++)
-        a[i] = (float)rng_uniform(lo, hi);
-}
-
 static int64_t
 prod(const int64_t *d, int r)
 {
@@ -624,7 +600,7 @@ gemm64(const void *ctx, const double *w, const double *x, double *y)
 START_TEST(test_rules_gemm)
 {
     const struct gemm_case *c = &gemm_cases[_i];
-    rng_seed(100 + (uint64_t)_i);
+    lrpx_test_rng_seed(100 + (uint64_t)_i);
     int64_t xd[2], wd[2], yd[2] = {c->m, c->n};
     if (c->kind == 1) {
         xd[0] = c->k; xd[1] = c->n;
@@ -638,10 +614,10 @@ START_TEST(test_rules_gemm)
     int64_t bd[1] = {c->n};
     float  *x = malloc(sizeof(float) * (size_t)n_x), *w = malloc(sizeof(float) * (size_t)n_w);
     float  *b = malloc(sizeof(float) * (size_t)c->n), *rout = malloc(sizeof(float) * (size_t)n_y);
-    fill(x, n_x, -1, 1);
-    fill(w, n_w, -1, 1);
-    fill(b, c->n, -0.5, 0.5);
-    fill(rout, n_y, -1, 1);
+    lrpx_test_fill(x, n_x, -1, 1);
+    lrpx_test_fill(w, n_w, -1, 1);
+    lrpx_test_fill(b, c->n, -0.5, 0.5);
+    lrpx_test_fill(rout, n_y, -1, 1);
 
     lrpx_test_model *tm = lrpx_test_model_new(13);
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 2, xd);
@@ -720,7 +696,7 @@ static const struct conv_case conv_cases[] = {
 START_TEST(test_rules_conv)
 {
     const struct conv_case *c = &conv_cases[_i];
-    rng_seed(200 + (uint64_t)_i);
+    lrpx_test_rng_seed(200 + (uint64_t)_i);
     int64_t oh, ow;
     conv_out_hw(c, &oh, &ow);
     int64_t xd[4] = {c->batch, c->c_in, c->h, c->w}, yd[4] = {c->batch, c->m, oh, ow};
@@ -729,10 +705,10 @@ START_TEST(test_rules_conv)
     int64_t n_x = prod(xd, 4), n_y = prod(yd, 4), n_w = prod(wd, 4), bd[1] = {c->m};
     float  *x = malloc(sizeof(float) * (size_t)n_x), *w = malloc(sizeof(float) * (size_t)n_w);
     float  *b = malloc(sizeof(float) * (size_t)c->m), *rout = malloc(sizeof(float) * (size_t)n_y);
-    fill(x, n_x, -1, 1);
-    fill(w, n_w, -1, 1);
-    fill(b, c->m, -0.5, 0.5);
-    fill(rout, n_y, -1, 1);
+    lrpx_test_fill(x, n_x, -1, 1);
+    lrpx_test_fill(w, n_w, -1, 1);
+    lrpx_test_fill(b, c->m, -0.5, 0.5);
+    lrpx_test_fill(rout, n_y, -1, 1);
 
     lrpx_test_model *tm = lrpx_test_model_new(13);
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 4, xd);
@@ -766,8 +742,8 @@ START_TEST(test_rules_conv)
     float lo[16], hi[16];
     char  spec[256] = "*=zbox:[", *p;
     for (int k = 0; k < c->c_in; k++) {
-        lo[k] = (float)rng_uniform(-2, -0.5);
-        hi[k] = (float)rng_uniform(0.5, 2);
+        lo[k] = (float)lrpx_test_uniform(-2, -0.5);
+        hi[k] = (float)lrpx_test_uniform(0.5, 2);
     }
     p = spec + strlen(spec);
     for (int k = 0; k < c->c_in; k++)
@@ -814,8 +790,8 @@ mlp(bool with_bias, double wlo)
         char    wn[8], bn[8];
         int64_t wd[2] = {sizes[l + 1], sizes[l]}, bd[1] = {sizes[l + 1]};
         float   w[80], b[8];
-        fill(w, wd[0] * wd[1], wlo, 1);
-        fill(b, bd[0], -0.3, 0.3);
+        lrpx_test_fill(w, wd[0] * wd[1], wlo, 1);
+        lrpx_test_fill(b, bd[0], -0.3, 0.3);
         snprintf(wn, sizeof wn, "W%d", l);
         snprintf(bn, sizeof bn, "B%d", l);
         lrpx_test_model_init_f32(tm, wn, 2, wd, w);
@@ -841,8 +817,8 @@ small_cnn(double wlo)
 {
     lrpx_test_model *tm = lrpx_test_model_new(13);
     float            w1[54], w2[108];
-    fill(w1, 54, wlo, 1);
-    fill(w2, 108, wlo, 1);
+    lrpx_test_fill(w1, 54, wlo, 1);
+    lrpx_test_fill(w2, 108, wlo, 1);
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 4, (int64_t[]){1, 2, 6, 6});
     lrpx_test_model_init_f32(tm, "W1", 4, (int64_t[]){3, 2, 3, 3}, w1);
     lrpx_test_model_init_f32(tm, "W2", 2, (int64_t[]){4, 27}, w2);
@@ -872,7 +848,7 @@ logit_of(lrpx_session *s, int rank, const int64_t *dims, const float *x, int64_t
 START_TEST(test_lrp0_is_gradient_times_input)
 {
     for (int net = 0; net < 2; net++) {
-        rng_seed(300 + (uint64_t)net);
+        lrpx_test_rng_seed(300 + (uint64_t)net);
         lrpx_test_model *tm   = net == 0 ? mlp(false, -1) : small_cnn(-1);
         int              rank = net == 0 ? 2 : 4;
         int64_t          dims[4] = {1, 10, 0, 0};
@@ -882,7 +858,7 @@ START_TEST(test_lrp0_is_gradient_times_input)
         }
         int64_t n = prod(dims, rank);
         float  *x = malloc(sizeof(float) * (size_t)n), *xp = malloc(sizeof(float) * (size_t)n);
-        fill(x, n, -1, 1);
+        lrpx_test_fill(x, n, -1, 1);
         lrpx_model             *m = load(tm, true);
         lrpx_session           *s = session(m, rank, dims, x);
         struct lrpx_lrp_options o;
@@ -923,7 +899,7 @@ END_TEST
 START_TEST(test_zplus_conserves)
 {
     for (int net = 0; net < 2; net++) {
-        rng_seed(400 + (uint64_t)net);
+        lrpx_test_rng_seed(400 + (uint64_t)net);
         lrpx_test_model *tm   = net == 0 ? mlp(false, -1) : small_cnn(-1);
         int              rank = net == 0 ? 2 : 4;
         int64_t          dims[4] = {1, 10, 0, 0};
@@ -933,7 +909,7 @@ START_TEST(test_zplus_conserves)
         }
         int64_t n = prod(dims, rank);
         float  *x = malloc(sizeof(float) * (size_t)n);
-        fill(x, n, 0, 1);
+        lrpx_test_fill(x, n, 0, 1);
         lrpx_model             *m = load(tm, true);
         lrpx_session           *s = session(m, rank, dims, x);
         struct lrpx_lrp_options o;
@@ -957,15 +933,15 @@ END_TEST
 
 START_TEST(test_residual_conserves)
 {
-    rng_seed(500);
+    lrpx_test_rng_seed(500);
     lrpx_test_model *tm = lrpx_test_model_new(13);
     float            w[3][64], b[3][8];
     lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 2, (int64_t[]){1, 8});
     for (int l = 0; l < 3; l++) {
         char wn[4] = {'W', (char)('0' + l), 0}, bn[4] = {'B', (char)('0' + l), 0};
         int64_t rows = l == 2 ? 3 : 8;
-        fill(w[l], rows * 8, -0.5, 1);
-        fill(b[l], rows, -0.3, 0.3);
+        lrpx_test_fill(w[l], rows * 8, -0.5, 1);
+        lrpx_test_fill(b[l], rows, -0.3, 0.3);
         lrpx_test_model_init_f32(tm, wn, 2, (int64_t[]){rows, 8}, w[l]);
         lrpx_test_model_init_f32(tm, bn, 1, (int64_t[]){rows}, b[l]);
     }
@@ -980,7 +956,7 @@ START_TEST(test_residual_conserves)
                          LT_INT("transB", 1), NULL);
     lrpx_test_model_output(tm, "y");
     float x[8];
-    fill(x, 8, -1, 1);
+    lrpx_test_fill(x, 8, -1, 1);
     lrpx_model             *m = load(tm, true);
     lrpx_session           *s = session(m, 2, (int64_t[]){1, 8}, x);
     struct lrpx_lrp_options o;
@@ -1075,18 +1051,18 @@ add_bn(lrpx_test_model *t, const char *in, const char *out, int64_t n_c, const f
 
 START_TEST(test_batchnorm_twins)
 {
-    rng_seed(600);
+    lrpx_test_rng_seed(600);
     /* Conv(3->4, bias) -> BN -> Relu -> GlobalAveragePool -> Flatten -> Gemm */
     float   w[108], cb[4], sc[4], sh[4], mu[4], var[4], fc[12], x[108];
     int64_t xd[4] = {1, 3, 6, 6};
-    fill(w, 108, -1, 1);
-    fill(cb, 4, -0.5, 0.5);
-    fill(sc, 4, -1.5, 1.5);          /* negative scales flip weight signs */
-    fill(sh, 4, -0.5, 0.5);
-    fill(mu, 4, -0.5, 0.5);
-    fill(var, 4, 0.2, 2);
-    fill(fc, 12, -1, 1);
-    fill(x, 108, -1, 1);
+    lrpx_test_fill(w, 108, -1, 1);
+    lrpx_test_fill(cb, 4, -0.5, 0.5);
+    lrpx_test_fill(sc, 4, -1.5, 1.5);          /* negative scales flip weight signs */
+    lrpx_test_fill(sh, 4, -0.5, 0.5);
+    lrpx_test_fill(mu, 4, -0.5, 0.5);
+    lrpx_test_fill(var, 4, 0.2, 2);
+    lrpx_test_fill(fc, 12, -1, 1);
+    lrpx_test_fill(x, 108, -1, 1);
     float  wf[108], bf[4];
     double eps = 1e-3;
     for (int m = 0; m < 4; m++) {
@@ -1149,14 +1125,14 @@ START_TEST(test_batchnorm_twins)
     /* MatMul -> Add(bias) -> BN (rank 2) vs Gemm with the folded W', b' */
     float   mw[30], mb[5], s5[5], b5[5], m5[5], v5[5], g2[15], x2[12];
     int64_t xd2[2] = {2, 6};
-    fill(mw, 30, -1, 1);
-    fill(mb, 5, -0.5, 0.5);
-    fill(s5, 5, -1.5, 1.5);
-    fill(b5, 5, -0.5, 0.5);
-    fill(m5, 5, -0.5, 0.5);
-    fill(v5, 5, 0.2, 2);
-    fill(g2, 15, -1, 1);
-    fill(x2, 12, -1, 1);
+    lrpx_test_fill(mw, 30, -1, 1);
+    lrpx_test_fill(mb, 5, -0.5, 0.5);
+    lrpx_test_fill(s5, 5, -1.5, 1.5);
+    lrpx_test_fill(b5, 5, -0.5, 0.5);
+    lrpx_test_fill(m5, 5, -0.5, 0.5);
+    lrpx_test_fill(v5, 5, 0.2, 2);
+    lrpx_test_fill(g2, 15, -1, 1);
+    lrpx_test_fill(x2, 12, -1, 1);
     float mwf[30], mbf[5];
     for (int j = 0; j < 5; j++) {
         double a = s5[j] / sqrt((double)v5[j] + 1e-5);
@@ -1372,11 +1348,11 @@ static void
 bn_stats(int n_c, float *sc, float *sh, float *mu, float *var, float *cb, double eps, double *a,
          float *bf)
 {
-    fill(cb, n_c, -0.5, 0.5);
-    fill(sc, n_c, -1.5, 1.5);          /* negative scales flip weight signs */
-    fill(sh, n_c, -0.5, 0.5);
-    fill(mu, n_c, -0.5, 0.5);
-    fill(var, n_c, 0.2, 2);
+    lrpx_test_fill(cb, n_c, -0.5, 0.5);
+    lrpx_test_fill(sc, n_c, -1.5, 1.5);          /* negative scales flip weight signs */
+    lrpx_test_fill(sh, n_c, -0.5, 0.5);
+    lrpx_test_fill(mu, n_c, -0.5, 0.5);
+    lrpx_test_fill(var, n_c, 0.2, 2);
     for (int m = 0; m < n_c; m++) {
         a[m]  = sc[m] / sqrt((double)var[m] + eps);
         bf[m] = (float)(a[m] * (cb[m] - mu[m]) + sh[m]);
@@ -1388,15 +1364,15 @@ bn_stats(int n_c, float *sc, float *sh, float *mu, float *var, float *cb, double
  * against a twin whose weights this test folds itself. */
 START_TEST(test_batchnorm_twins_layouts)
 {
-    rng_seed(610);
+    lrpx_test_rng_seed(610);
     double eps = 1e-3, a[6];
     /* ConvTranspose: X [1, 4, 3, 3], W [4, 3, 2, 2], group 2 -> 6 channels */
     {
         float   w[48], cb[6], sc[6], sh[6], mu[6], var[6], fc[12], x[36], wf[48], bf[6];
         int64_t xd[4] = {1, 4, 3, 3};
-        fill(w, 48, -1, 1);
-        fill(fc, 12, -1, 1);
-        fill(x, 36, -1, 1);
+        lrpx_test_fill(w, 48, -1, 1);
+        lrpx_test_fill(fc, 12, -1, 1);
+        lrpx_test_fill(x, 36, -1, 1);
         bn_stats(6, sc, sh, mu, var, cb, eps, a, bf);
         for (int i = 0; i < 48; i++) {     /* W[c, j, k]: channel (c / 2) * 3 + j */
             int c = i / 12, j = (i / 4) % 3;
@@ -1426,9 +1402,9 @@ START_TEST(test_batchnorm_twins_layouts)
     for (int tb = 0; tb < 2; tb++) {
         float   w[20], cb[4], sc[4], sh[4], mu[4], var[4], fc[8], x[5], wf[20], bf[4];
         int64_t xd[2] = {1, 5};
-        fill(w, 20, -1, 1);
-        fill(fc, 8, -1, 1);
-        fill(x, 5, -1, 1);
+        lrpx_test_fill(w, 20, -1, 1);
+        lrpx_test_fill(fc, 8, -1, 1);
+        lrpx_test_fill(x, 5, -1, 1);
         bn_stats(4, sc, sh, mu, var, cb, eps, a, bf);
         for (int i = 0; i < 20; i++)
             wf[i] = (float)(a[tb ? i / 5 : i % 4] * w[i]);
@@ -1471,9 +1447,13 @@ START_TEST(test_op_descriptors)
                           "%s: incomplete linear descriptor", d->onnx_name);
             n_linear++;
         }
-        if (d->lrp_class != LRPX_LRP_CLASS_OTHER)
+        /* (Softmax has its rules from the pass: taylor, block, or none) */
+        if (d->lrp_class != LRPX_LRP_CLASS_OTHER && d->lrp_class != LRPX_LRP_CLASS_SOFTMAX)
             ck_assert_msg(d->relevance != NULL, "%s: class %d without relevance", d->onnx_name,
                           d->lrp_class);
+        if (d->lrp_class == LRPX_LRP_CLASS_ACTIVATION || d->lrp_class == LRPX_LRP_CLASS_GATE)
+            ck_assert_msg(d->elementwise && d->backward, "%s: an activation must be element-wise "
+                          "with a gradient (the taylor rule uses it)", d->onnx_name);
         n_maxlike += d->lrp_class == LRPX_LRP_CLASS_MAXLIKE;
     }
     ck_assert_int_eq(n_linear, 4);
@@ -1507,8 +1487,17 @@ START_TEST(test_rule_tables)
              * where no parameter is required */
             const char *name = lrpx_rule_name((lrpx_rule)n_rule);
             ck_assert_msg(!strncmp(d.syntax, name, strlen(name)), "%s vs %s", d.syntax, name);
-            ck_assert_str_eq(d.applies, "Conv, ConvTranspose, Gemm, MatMul");
-            snprintf(spec, sizeof spec, "Conv=%s", name);
+            /* linear rules name linear layers first; the others fit
+             * MatMul (bilinear), Softmax, LayerNormalization or Tanh */
+            static const char *const fit_op[][2] = {
+                {"linear layers", "Conv"}, {"products", "MatMul"}, {"Softmax", "Softmax"},
+                {"norms", "LayerNormalization"}, {"activations", "Tanh"}};
+            const char *op = NULL;
+            for (int k = 0; k < 5 && !op; k++)
+                if (!strncmp(d.applies, fit_op[k][0], strlen(fit_op[k][0])))
+                    op = fit_op[k][1];
+            ck_assert_msg(op != NULL, "%s: applies to '%s'", d.syntax, d.applies);
+            snprintf(spec, sizeof spec, "%s=%s", op, name);
             bool needs = strchr(d.syntax, ':') && !strstr(d.syntax, "[:");
             ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err),
                              needs ? LRPX_EINVAL : LRPX_OK);
@@ -1541,8 +1530,8 @@ START_TEST(test_rule_tables)
     }
     ck_assert_int_eq(n_rule, LRPX_RULE_COUNT);
     ck_assert_int_eq(n_mode, LRPX_MAXPOOL_COUNT);
-    ck_assert_int_eq(n_sel, 5);
-    ck_assert_int_eq(n_comp, 7);
+    ck_assert_int_eq(n_sel, 10);
+    ck_assert_int_eq(n_comp, 9);
     ck_assert_ptr_null(lrpx_lrp_composite_name(n_comp));
     ck_assert_int_eq(lrpx_lrp_doc_entry(-1, &d), LRPX_EINVAL);
     ck_assert_int_eq(lrpx_lrp_doc_entry(0, NULL), LRPX_EINVAL);
@@ -1796,14 +1785,51 @@ START_TEST(test_rule_specs)
             ck_assert_int_eq(o.n_overrides, 0);
         }
     }
-    /* capacity */
+    /* capacity: LRPX_LRP_MAX_OVERRIDES overrides */
     struct lrpx_lrp_options o;
+    char                    err[512];
     lrpx_lrp_options_default(&o);
-    for (int i = 0; i < 64; i++)
+    ck_assert_int_eq(sizeof o.overrides / sizeof o.overrides[0], LRPX_LRP_MAX_OVERRIDES);
+    for (int i = 0; i < LRPX_LRP_MAX_OVERRIDES; i++)
         ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", NULL, 0), LRPX_OK);
-    ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", NULL, 0), LRPX_EINVAL);
+    ck_assert_int_eq(lrpx_lrp_options_parse_rule(&o, "*=zplus", err, sizeof err), LRPX_EINVAL);
+    char want[64];
+    snprintf(want, sizeof want, "at most %d", LRPX_LRP_MAX_OVERRIDES);
+    ck_assert_msg(strstr(err, want), "%s", err);
+    /* one spec: up to LRPX_LRP_OVERRIDE_MAX - 1 characters */
+    char spec[LRPX_LRP_OVERRIDE_MAX + 1];
+    for (int len = LRPX_LRP_OVERRIDE_MAX - 1; len <= LRPX_LRP_OVERRIDE_MAX; len++) {
+        int sel = len - (int)strlen("name:=zero");
+        snprintf(spec, sizeof spec, "name:%.*s=zero", sel,
+                 "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+                 "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
+        ck_assert_int_eq((int)strlen(spec), len);
+        lrpx_lrp_options_default(&o);
+        lrpx_status rc = lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err);
+        if (len < LRPX_LRP_OVERRIDE_MAX) {
+            ck_assert_msg(rc == LRPX_OK, "%d characters: %s", len, err);
+            ck_assert_str_eq(o.overrides[0], spec);
+        } else {
+            ck_assert_int_eq(rc, LRPX_EINVAL);
+            snprintf(want, sizeof want, "longer than %d characters", LRPX_LRP_OVERRIDE_MAX - 1);
+            ck_assert_msg(strstr(err, want), "%s", err);
+        }
+    }
+    /* per-channel zbox bounds: up to LRPX_LRP_MAX_BOX_C channels */
+    for (int n = LRPX_LRP_MAX_BOX_C; n <= LRPX_LRP_MAX_BOX_C + 1; n++) {
+        size_t k = (size_t)snprintf(spec, sizeof spec, "first=zbox:[");
+        for (int c = 0; c < n; c++)
+            k += (size_t)snprintf(spec + k, sizeof spec - k, "%s-1", c ? "," : "");
+        k += (size_t)snprintf(spec + k, sizeof spec - k, "],[");
+        for (int c = 0; c < n; c++)
+            k += (size_t)snprintf(spec + k, sizeof spec - k, "%s1", c ? "," : "");
+        snprintf(spec + k, sizeof spec - k, "]");
+        lrpx_lrp_options_default(&o);
+        lrpx_status rc = lrpx_lrp_options_parse_rule(&o, spec, err, sizeof err);
+        ck_assert_msg(rc == (n <= LRPX_LRP_MAX_BOX_C ? LRPX_OK : LRPX_EINVAL), "%d channels: %s",
+                      n, err);
+    }
     /* composites and max-pool names */
-    char err[512];
     ck_assert_int_eq(lrpx_lrp_options_set_composite(&o, "epsilon_gamma_box", err, sizeof err),
                      LRPX_OK);
     ck_assert_int_eq(lrpx_lrp_options_set_composite(&o, "zennit", err, sizeof err), LRPX_EINVAL);
@@ -1851,6 +1877,8 @@ START_TEST(test_rule_json)
         {"{\"low\": 0}", LRPX_EINVAL, "go together"},
         {"{\"low\": [0, 1], \"high\": 1}", LRPX_EINVAL, "same length"},
         {"{\"low\": \"a\", \"high\": 1}", LRPX_EINVAL, "\"low\""},
+        /* one channel more than LRPX_LRP_MAX_BOX_C (16) */
+        {"{\"low\": [0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0], \"high\": 1}", LRPX_EINVAL, "1 to 16 numbers"},
         {"{\"rules\": [\"Conv=zplus\", \"Relu=epsilon\"]}", LRPX_EINVAL, "rules[1]"},
         {"{\"rules\": [{\"select\": \"Conv\"}]}", LRPX_EINVAL, "rules[0]"},
         {"{\"rules\": [{\"select\": \"Conv\", \"rule\": \"zplus\", \"x\": 1}]}", LRPX_EINVAL,
@@ -1885,10 +1913,10 @@ END_TEST
 
 START_TEST(test_explain_errors)
 {
-    rng_seed(700);
+    lrpx_test_rng_seed(700);
     lrpx_test_model *tm = small_cnn(-1);
     float            x[72];
-    fill(x, 72, -1, 1);
+    lrpx_test_fill(x, 72, -1, 1);
     int64_t     d[4] = {1, 2, 6, 6};
     lrpx_model *m    = load(tm, true);
     struct {
@@ -1952,7 +1980,7 @@ START_TEST(test_explain_errors)
     lrpx_test_model_output(tm, "y");
     m = load(tm, true);
     float x9[9];
-    fill(x9, 9, 0, 1);
+    lrpx_test_fill(x9, 9, 0, 1);
     s = session(m, 2, (int64_t[]){3, 3}, x9);
     lrpx_lrp_options_default(&o);
     ck_assert_int_eq(lrpx_session_explain(s, &o), LRPX_EUNSUPPORTED);
@@ -1966,10 +1994,10 @@ END_TEST
 START_TEST(test_rules_report)
 {
     /* which rule each node gets: composite, first layer, overrides */
-    rng_seed(800);
+    lrpx_test_rng_seed(800);
     lrpx_test_model *tm = small_cnn(-1);
     float            x[72];
-    fill(x, 72, 0, 1);
+    lrpx_test_fill(x, 72, 0, 1);
     lrpx_model             *m = load(tm, true);
     lrpx_session           *s = session(m, 4, (int64_t[]){1, 2, 6, 6}, x);
     struct lrpx_lrp_options o;
@@ -1980,7 +2008,8 @@ START_TEST(test_rules_report)
     o.maxpool  = LRPX_MAXPOOL_SUM;
     explain_ok(s, &o);
     static const char *const expect[][2] = {
-        {"fc", "epsilon:1e-06"}, {"flat", ""}, {"pool", "sum"}, {"relu", ""}, {"conv", "zbox:0,1"}};
+        {"fc", "epsilon:1e-06"}, {"flat", ""}, {"pool", "sum"}, {"relu", "pass"},
+        {"conv", "zbox:0,1"}};
     ck_assert_int_eq(lrpx_session_n_explained(s), 5);
     for (int i = 0; i < 5; i++) {
         lrpx_node_relevance nr;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "lrpx_test.h"
+#include "exec/session.h"   /* white box: which values a compact plan shares */
 
 struct model_case {
     const char *name;      /* under testdata/models/zoo_small */
@@ -94,14 +95,26 @@ max_diff(const float *a, const float *b, int64_t n)
     return m;
 }
 
+/* The files of a small zoo model: NAME.onnx, NAME.input.npy, NAME.torch.npy */
+struct zoo_files {
+    char model[1024], input[1024], ref[1024];
+};
+
+static void
+zoo_files(const struct model_case *c, struct zoo_files *f)
+{
+    const char *dir = lrpx_test_path("models/zoo_small");
+    lrpx_test_snprintf(f->model, sizeof f->model, "%s/%s.onnx", dir, c->name);
+    lrpx_test_snprintf(f->input, sizeof f->input, "%s/%s.input.npy", dir, c->name);
+    lrpx_test_snprintf(f->ref, sizeof f->ref, "%s/%s.torch.npy", dir, c->name);
+}
+
 START_TEST(test_zoo_small)
 {
     const struct model_case *c = &zoo_small[_i];
-    char                     path[1024], in_path[1024], ref_path[1024];
-    lrpx_test_snprintf(path, sizeof path, "%s", lrpx_test_path("models/zoo_small"));
-    lrpx_test_snprintf(in_path, sizeof in_path, "%s/%s.input.npy", path, c->name);
-    lrpx_test_snprintf(ref_path, sizeof ref_path, "%s/%s.torch.npy", path, c->name);
-    lrpx_test_snprintf(path + strlen(path), sizeof path - strlen(path), "/%s.onnx", c->name);
+    struct zoo_files         f;
+    zoo_files(c, &f);
+    const char *path = f.model, *in_path = f.input, *ref_path = f.ref;
     lrpx_npy *in  = lrpx_test_npy_load(in_path);
     lrpx_npy *ref = lrpx_test_npy_load(ref_path);
     float     out[4096];
@@ -123,6 +136,63 @@ START_TEST(test_zoo_small)
     }
     lrpx_npy_free(in);
     lrpx_npy_free(ref);
+}
+END_TEST
+
+/* A session that keeps only outputs (buffers shared by lifetime, fused
+ * activations in their layer's buffer) gives the same bits as one that
+ * keeps everything, refuses intermediate values, and still explains
+ * (switching back to keeping all). */
+START_TEST(test_keep_outputs)
+{
+    const struct model_case *c = &zoo_small[_i];
+    struct zoo_files         f;
+    zoo_files(c, &f);
+    lrpx_npy   *in = lrpx_test_npy_load(f.input);
+    lrpx_model *m;
+    ck_assert_msg(lrpx_model_load_file(f.model, NULL, &m) == LRPX_OK, "%s", lrpx_model_errmsg(m));
+    lrpx_session *all, *outs;
+    ck_assert_int_eq(lrpx_session_init(m, &all), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_init(m, &outs), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_set_keep(outs, LRPX_KEEP_OUTPUTS), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_set_keep(outs, (lrpx_keep)LRPX_KEEP_COUNT), LRPX_EINVAL);
+    lrpx_session *ss[2] = {all, outs};
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(lrpx_session_set_input(ss[k], NULL, in->dtype, in->rank, in->dims,
+                                                in->data), LRPX_OK);
+        for (int rep = 0; rep < 2; rep++)      /* a second run over reused buffers */
+            ck_assert_msg(lrpx_session_run(ss[k]) == LRPX_OK, "%s", lrpx_session_errmsg(ss[k]));
+    }
+    for (int i = 0; i < lrpx_model_n_outputs(m); i++) {
+        lrpx_tensor_view a, b;
+        ck_assert_int_eq(lrpx_session_output(all, i, &a), LRPX_OK);
+        ck_assert_int_eq(lrpx_session_output(outs, i, &b), LRPX_OK);
+        ck_assert_int_eq(a.n_elems, b.n_elems);
+        ck_assert_msg(memcmp(a.data, b.data, (size_t)a.n_elems * lrpx_dtype_size(a.dtype)) == 0,
+                      "%s: output %d differs when only outputs are kept", c->name, i);
+    }
+    /* a value whose buffer was shared cannot be read; the output can */
+    int shared = -1;
+    for (int v = 0; v < m->g.n_values && shared < 0; v++)
+        if (outs->plan.compact && outs->plan.shared[v])
+            shared = v;
+    ck_assert_msg(shared >= 0, "%s: nothing shared", c->name);
+    lrpx_tensor_view v;
+    ck_assert_int_eq(lrpx_session_value(outs, m->g.values[shared].name, &v), LRPX_EINVAL);
+    ck_assert_ptr_nonnull(strstr(lrpx_session_errmsg(outs), "not kept"));
+    ck_assert_int_eq(lrpx_session_value(all, m->g.values[shared].name, &v), LRPX_OK);
+    struct lrpx_lrp_options o;
+    lrpx_lrp_options_default(&o);
+    ck_assert_msg(lrpx_session_explain(outs, &o) == LRPX_OK, "%s", lrpx_session_errmsg(outs));
+    ck_assert_int_eq(lrpx_session_explain(all, &o), LRPX_OK);
+    lrpx_tensor_view ra, rb;
+    ck_assert_int_eq(lrpx_session_relevance(all, NULL, &ra), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_relevance(outs, NULL, &rb), LRPX_OK);
+    ck_assert(memcmp(ra.data, rb.data, (size_t)ra.n_elems * sizeof(float)) == 0);
+    lrpx_session_free(all);
+    lrpx_session_free(outs);
+    lrpx_model_free(m);
+    lrpx_npy_free(in);
 }
 END_TEST
 
@@ -191,6 +261,7 @@ models_suite(void)
     TCase *t = tcase_create("zoo_small");
     tcase_set_timeout(t, 120);
     tcase_add_loop_test(t, test_zoo_small, 0, N_ZOO);
+    tcase_add_loop_test(t, test_keep_outputs, 0, N_ZOO);
     suite_add_tcase(s, t);
     t = tcase_create("bundled");
     tcase_set_timeout(t, 60);

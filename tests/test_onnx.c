@@ -246,6 +246,85 @@ START_TEST(test_external_data_legal)
 }
 END_TEST
 
+/* Same file (device and inode) as path, which stat follows through links. */
+static void
+assert_same_file(const char *got, const char *path)
+{
+    ck_assert_ptr_nonnull(got);
+    ck_assert_msg(got[0] == '/', "'%s' is not an absolute path", got);
+    struct stat a, b;
+    ck_assert_msg(lstat(got, &a) == 0 && !S_ISLNK(a.st_mode), "'%s' is not resolved", got);
+    ck_assert_int_eq(stat(path, &b), 0);
+    ck_assert_msg(a.st_dev == b.st_dev && a.st_ino == b.st_ino, "'%s' is not '%s'", got, path);
+}
+
+/* lrpx_model_n_files / lrpx_model_file: the model, then each external data
+ * file once, resolved (the model through a link, a data file through a
+ * link in its folder). */
+START_TEST(test_model_files)
+{
+    const float w[3] = { 1, 2, 3 };
+    float       two[6];
+    memcpy(two, w, sizeof w);
+    memcpy(two + 3, w, sizeof w);
+    ck_assert_int_eq(mkdir(scratch_path("sub"), 0755), 0);
+    lrpx_test_write_file(scratch_path("a.bin"), two, sizeof two);
+    lrpx_test_write_file(scratch_path("sub/b.bin"), w, sizeof w);
+    ck_assert_int_eq(symlink("sub/b.bin", scratch_path("alias.bin")), 0);
+
+    lrpx_test_model *m = lrpx_test_model_new(13);
+    lrpx_test_model_input(m, "x", LRPX_DTYPE_FLOAT32, 2, (int64_t[]){ 1, 3 });
+    lrpx_test_model_init_external(m, "W1", LRPX_DTYPE_FLOAT32, 2, (int64_t[]){ 1, 3 }, "a.bin",
+                                  0, -1);
+    lrpx_test_model_init_external(m, "W2", LRPX_DTYPE_FLOAT32, 2, (int64_t[]){ 1, 3 }, "a.bin",
+                                  12, 12);
+    lrpx_test_model_init_external(m, "W3", LRPX_DTYPE_FLOAT32, 2, (int64_t[]){ 1, 3 },
+                                  "alias.bin", -1, -1);
+    lrpx_test_model_node(m, "Add", "a1", LT_IO("x", "W1"), LT_IO("y1"), NULL);
+    lrpx_test_model_node(m, "Add", "a2", LT_IO("y1", "W2"), LT_IO("y2"), NULL);
+    lrpx_test_model_node(m, "Add", "a3", LT_IO("y2", "W3"), LT_IO("y"), NULL);
+    lrpx_test_model_output(m, "y");
+    lrpx_test_model_save(m, scratch_path("model.onnx"));
+    ck_assert_int_eq(symlink("model.onnx", scratch_path("link.onnx")), 0);
+
+    lrpx_model *model;
+    lrpx_status rc = lrpx_model_load_file(scratch_path("link.onnx"), NULL, &model);
+    ck_assert_msg(rc == LRPX_OK, "%s", lrpx_model_errmsg(model));
+    ck_assert_int_eq(lrpx_model_n_files(model), 3);
+    assert_same_file(lrpx_model_file(model, 0), scratch_path("model.onnx"));
+    assert_same_file(lrpx_model_file(model, 1), scratch_path("a.bin"));
+    assert_same_file(lrpx_model_file(model, 2), scratch_path("sub/b.bin"));
+    ck_assert_ptr_null(lrpx_model_file(model, 3));
+    ck_assert_ptr_null(lrpx_model_file(model, -1));
+    lrpx_model_free(model);
+
+    /* from memory: the external data files only */
+    uint8_t *buf;
+    size_t   len;
+    lrpx_test_model_serialize(m, &buf, &len);
+    rc = lrpx_model_load_buffer(buf, len, scratch, NULL, &model);
+    ck_assert_msg(rc == LRPX_OK, "%s", lrpx_model_errmsg(model));
+    ck_assert_int_eq(lrpx_model_n_files(model), 2);
+    assert_same_file(lrpx_model_file(model, 0), scratch_path("a.bin"));
+    assert_same_file(lrpx_model_file(model, 1), scratch_path("sub/b.bin"));
+    lrpx_model_free(model);
+    free(buf);
+    lrpx_test_model_free(m);
+
+    /* no external data: the model alone */
+    m = relu_model();
+    lrpx_test_model_save(m, scratch_path("relu.onnx"));
+    lrpx_test_model_free(m);
+    rc = lrpx_model_load_file(scratch_path("relu.onnx"), NULL, &model);
+    ck_assert_msg(rc == LRPX_OK, "%s", lrpx_model_errmsg(model));
+    ck_assert_int_eq(lrpx_model_n_files(model), 1);
+    assert_same_file(lrpx_model_file(model, 0), scratch_path("relu.onnx"));
+    lrpx_model_free(model);
+    ck_assert_int_eq(lrpx_model_n_files(NULL), 0);
+    ck_assert_ptr_null(lrpx_model_file(NULL, 0));
+}
+END_TEST
+
 /* ---- malformed bytes ---- */
 
 START_TEST(test_truncated_file)
@@ -640,6 +719,7 @@ onnx_suite(void)
     tcase_add_test(tc, test_initializer_overrides_graph_input);
     tcase_add_test(tc, test_symbolic_batch_dim);
     tcase_add_test(tc, test_external_data_legal);
+    tcase_add_test(tc, test_model_files);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("malformed");

@@ -6,6 +6,9 @@
  * The job: load a small model (Conv → Relu → MatMul → Identity, weights as
  * initializers), make a session, set the input, run, read the output, explain
  * it with the default LRP options and read the input relevance.
+ * test_oom_attribute does the same for lrpx_session_attribute with every
+ * method (the failures land in the method's buffers and in the second
+ * session it feeds batches through).
  */
 #include <math.h>
 #include <stdio.h>
@@ -225,6 +228,56 @@ START_TEST(test_oom_load_file)
 }
 END_TEST
 
+/* Every attribution method: fail the N-th allocation of
+ * lrpx_session_attribute on a fresh session until it succeeds; each failure
+ * is LRPX_ENOMEM and the final map equals the unhindered one. */
+START_TEST(test_oom_attribute)
+{
+    lrpx_test_model *tm = small_model();
+    lrpx_model      *model;
+    ck_assert_int_eq(lrpx_test_model_load(tm, &model), LRPX_OK);
+    lrpx_test_model_free(tm);
+    for (int k = 0; k < LRPX_ATTR_COUNT; k++) {
+        struct lrpx_attr_options o;
+        lrpx_attr_options_default(&o);
+        o.method  = (lrpx_attr_method)k;
+        o.steps   = 4;
+        o.samples = 3;
+        float   ref[16];
+        int64_t n;
+        for (n = 0; n <= OOM_MAX_STEPS; n++) {
+            lrpx_session *s;
+            ck_assert_int_eq(lrpx_session_init(model, &s), LRPX_OK);
+            ck_assert_int_eq(lrpx_session_set_input(s, NULL, LRPX_DTYPE_FLOAT32, 4,
+                                                    (int64_t[]){ 1, 1, 4, 4 }, oom_x),
+                             LRPX_OK);
+            lrpx__alloc_fail_after(n);
+            lrpx_status rc = lrpx_session_attribute(s, &o);
+            lrpx__alloc_fail_after(0);
+            lrpx_tensor_view v;
+            if (rc == LRPX_OK) {
+                ck_assert_int_eq(lrpx_session_attribution(s, &v), LRPX_OK);
+                ck_assert_int_eq(v.n_elems, 16);
+                if (n == 0)
+                    memcpy(ref, v.data, sizeof ref);
+                else
+                    ck_assert_tensor_near((const float *)v.data, ref, 16, 0.0, 0.0);
+            } else {
+                ck_assert_msg(rc == LRPX_ENOMEM, "%s, allocation %lld: %s: %s",
+                              lrpx_attr_method_name(o.method), (long long)n,
+                              lrpx_status_name(rc), lrpx_session_errmsg(s));
+                ck_assert_int_eq(lrpx_session_attribution(s, &v), LRPX_EINVAL);
+            }
+            lrpx_session_free(s);
+            if (rc == LRPX_OK && n > 0)
+                break;
+        }
+        ck_assert_int_le(n, OOM_MAX_STEPS);
+    }
+    lrpx_model_free(model);
+}
+END_TEST
+
 static Suite *
 oom_suite(void)
 {
@@ -234,6 +287,7 @@ oom_suite(void)
     tcase_add_checked_fixture(tc, NULL, free_model_buf);
     tcase_add_test(tc, test_oom_forward);
     tcase_add_test(tc, test_oom_load_file);
+    tcase_add_test(tc, test_oom_attribute);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -116,6 +116,26 @@ START_TEST(test_error_formatting)
 }
 END_TEST
 
+/* The version macros, the running library and lrpx_features agree. */
+START_TEST(test_version_and_features)
+{
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", LRPX_VERSION_MAJOR, LRPX_VERSION_MINOR,
+             LRPX_VERSION_PATCH);
+    ck_assert_str_eq(lrpx_version(), want);
+    ck_assert_int_eq(lrpx_version_number(), LRPX_VERSION_NUMBER);
+    int64_t lo = -1, hi = -1;
+    lrpx_opset_range(&lo, &hi);
+    ck_assert_int_eq(lo, 1);                 /* e.g. Relu, Add since opset 1..7 */
+    ck_assert_int_eq(hi, 17);
+    lrpx_opset_range(NULL, NULL);
+    const char *f = lrpx_features();
+    ck_assert_ptr_eq(f, lrpx_features());    /* static, made once */
+    ck_assert_ptr_nonnull(strstr(f, "simd:"));
+    ck_assert(strstr(f, "simd:avx2+fma") || strstr(f, "simd:baseline"));
+}
+END_TEST
+
 static Suite *
 status_suite(void)
 {
@@ -128,6 +148,7 @@ status_suite(void)
     tcase_add_test(tc, test_out_of_range);
     tcase_add_test(tc, test_dtype_names_and_sizes);
     tcase_add_test(tc, test_error_formatting);
+    tcase_add_test(tc, test_version_and_features);
     suite_add_tcase(s, tc);
     return s;
 }

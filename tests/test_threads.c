@@ -2,7 +2,9 @@
  * bits as the same work done on one thread (include/lrpx.h, "Threads").
  *
  * The truth is each model's run (output 0), LRP relevance (one composite per
- * model) and input gradient, computed first on the main thread with nothing
+ * model), input gradient and integrated gradients (lrpx_session_attribute,
+ * whose batches run through a second session the session keeps), computed
+ * first on the main thread with nothing
  * else running. Then pthreads repeat the same work concurrently: sessions of
  * one shared lrpx_model, sessions of different models, models loaded
  * concurrently, sessions created on one thread and used on another, and
@@ -41,7 +43,7 @@ static const struct model_case {
 
 /* one input and everything computed from it */
 struct result {
-    float  *out, *rel, *grad;
+    float  *out, *rel, *grad, *ig;
     int64_t n_out, n_in;
 };
 
@@ -63,6 +65,7 @@ result_free(struct result *r)
     free(r->out);
     free(r->rel);
     free(r->grad);
+    free(r->ig);
     memset(r, 0, sizeof *r);
 }
 
@@ -111,7 +114,17 @@ compute(lrpx_session *s, int c, struct result *r, char *msg, size_t msg_size)
         (rc = lrpx_session_gradient_of(s, NULL, &v)) != LRPX_OK)
         goto fail;
     r->grad = copy_view(&v);
-    if (r->out && r->rel && r->grad)
+    struct lrpx_attr_options ao;
+    lrpx_attr_options_default(&ao);
+    ao.method         = LRPX_ATTR_INTEGRATED_GRADIENTS;
+    ao.steps          = 6;
+    ao.internal_batch = 4;
+    step              = "integrated gradients";
+    if ((rc = lrpx_session_attribute(s, &ao)) != LRPX_OK ||
+        (rc = lrpx_session_attribution(s, &v)) != LRPX_OK)
+        goto fail;
+    r->ig = copy_view(&v);
+    if (r->out && r->rel && r->grad && r->ig)
         return LRPX_OK;
     rc   = LRPX_ENOMEM;
     step = "copy";
@@ -133,6 +146,7 @@ same_bits(int c, const struct result *r, const struct result *ref, char *msg, si
         {"output", r->out, ref->out, ref->n_out},
         {"relevance", r->rel, ref->rel, ref->n_in},
         {"gradient", r->grad, ref->grad, ref->n_in},
+        {"integrated gradients", r->ig, ref->ig, ref->n_in},
     };
     if (r->n_out != ref->n_out || r->n_in != ref->n_in) {
         snprintf(msg, msg_size, "%s: sizes %lld/%lld, expected %lld/%lld", cases[c].onnx,
@@ -140,7 +154,7 @@ same_bits(int c, const struct result *r, const struct result *ref, char *msg, si
                  (long long)ref->n_in);
         return false;
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         if (memcmp(parts[i].a, parts[i].e, (size_t)parts[i].n * sizeof(float)) == 0)
             continue;
         char why[400];

@@ -74,6 +74,14 @@ load_fmnist(lrpx_model **m, lrpx_session **s)
     ck_assert_int_eq(lrpx_session_init(*m, s), LRPX_OK);
 }
 
+/* The bundled model, a session on it, and a test array (freed by the caller). */
+static lrpx_npy *
+fmnist_and(const char *npy, lrpx_model **m, lrpx_session **s)
+{
+    load_fmnist(m, s);
+    return lrpx_test_npy_load(lrpx_test_path(npy));
+}
+
 START_TEST(test_translate_k0_is_plain)
 {
     lrpx_model   *m;
@@ -129,6 +137,75 @@ START_TEST(test_translate_k0_is_plain)
 
     free(plain);
     free(tr);
+    lrpx_npy_free(x);
+    lrpx_session_free(s);
+    lrpx_model_free(m);
+}
+END_TEST
+
+/* lrpx_session_set_progress: one call per pass, in order, with the total
+ * known from the first; none once turned off. */
+struct progress_log {
+    int     n_calls;
+    int64_t last_done, total;
+    bool    in_order;
+};
+
+static void
+log_progress(void *user, int64_t done, int64_t total)
+{
+    struct progress_log *p = user;
+    p->in_order = p->in_order && done == p->last_done + 1 && (p->n_calls == 0 || total == p->total);
+    p->n_calls++;
+    p->last_done = done;
+    p->total     = total;
+}
+
+START_TEST(test_progress_per_pass)
+{
+    lrpx_model      *m;
+    lrpx_session    *s;
+    lrpx_npy        *x  = fmnist_and("images/fmnist_batch8.npy", &m, &s);
+    lrpx_tensor_view xv = view4(x->data, 2, 1, 28, 28);
+    float *out = xalloc(xv.n_elems);
+    struct lrpx_trick_options to;
+    lrpx_trick_options_default(&to);
+    struct progress_log log = {.in_order = true};
+    lrpx_session_set_progress(s, log_progress, &log);
+
+    to.translate = 1;                              /* 2 images x 9 shifts */
+    ck_assert_int_eq(lrpx_session_explain_translated(s, &xv, NULL, &to, out), LRPX_OK);
+    ck_assert_int_eq(log.n_calls, 18);
+    ck_assert_int_eq(log.total, 18);
+    ck_assert_int_eq(log.last_done, 18);
+    ck_assert(log.in_order);
+
+    /* 2 images of 36 x 36 (the model's 28 x 28 window), 3 x 3 windows */
+    float *big = xalloc(2 * 36 * 36), *bout = xalloc(2 * 36 * 36);
+    for (int b = 0; b < 2; b++)
+        for (int y = 0; y < 28; y++)
+            memcpy(big + (b * 36 + y + 4) * 36 + 4, (const float *)x->data + (b * 28 + y) * 28,
+                   28 * sizeof(float));
+    lrpx_tensor_view bv = view4(big, 2, 1, 36, 36);
+    log = (struct progress_log){.in_order = true};
+    to.translate     = 0;
+    to.window_width  = to.window_height = 28;
+    to.stride_x      = to.stride_y = 4;
+    ck_assert_msg(lrpx_session_explain_windows(s, &bv, NULL, &to, bout) == LRPX_OK, "%s",
+                  lrpx_session_errmsg(s));
+    ck_assert_int_eq(log.total, 2 * 3 * 3);
+    ck_assert_int_eq(log.n_calls, 18);
+    ck_assert(log.in_order);
+
+    lrpx_session_set_progress(s, NULL, NULL);      /* off */
+    log = (struct progress_log){.in_order = true};
+    ck_assert_int_eq(lrpx_session_explain_windows(s, &bv, NULL, &to, bout), LRPX_OK);
+    ck_assert_int_eq(log.n_calls, 0);
+    lrpx_session_set_progress(NULL, log_progress, &log);   /* NULL session: no-op */
+
+    free(big);
+    free(bout);
+    free(out);
     lrpx_npy_free(x);
     lrpx_session_free(s);
     lrpx_model_free(m);
@@ -694,6 +771,7 @@ tricks_suite(void)
 
     tc = tcase_create("window");
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_progress_per_pass);
     tcase_add_test(tc, test_window_one_is_plain);
     tcase_add_loop_test(tc, test_window_stitching, 0, 5);
     tcase_add_test(tc, test_window_batch);

@@ -3,12 +3,18 @@
 //
 //   node scripts/node/ort_run.js MODEL OUTDIR INPUT.npy [NAME=FILE.npy ...]
 //        [--threads N] [--bench N] [--opt-level disabled|basic|extended|all]
+//        [--load-only]
 //
 // INPUT.npy feeds the model's first input; NAME=FILE.npy feeds input NAME.
 // Every output is written as OUTDIR/<output name>.npy (.npy v1, C order,
 // little endian).  One JSON line on stdout describes the run; with --bench N
 // the model also runs N timed iterations after one warm-up and the JSON
-// carries the median milliseconds.
+// carries the median milliseconds. create_ms is the session creation time
+// (reading and optimising the model); --load-only stops after it.
+//
+// onnxruntime-node is taken from $LRPX_ORT_NODE_MODULES (a node_modules
+// folder, e.g. a scratch install outside the repository) or from
+// scripts/node/node_modules.
 //
 // .npy reading/writing is done here (versions 1, 2 and 3 of the format;
 // float32, float64, int64, int32, uint8, int8 and bool).
@@ -18,7 +24,7 @@ const fs = require('fs');
 const path = require('path');
 
 const USAGE = 'usage: ort_run.js MODEL OUTDIR INPUT.npy [NAME=FILE.npy ...] ' +
-  '[--threads N] [--bench N] [--opt-level disabled|basic|extended|all]';
+  '[--threads N] [--bench N] [--opt-level disabled|basic|extended|all] [--load-only]';
 
 // numpy descr (without byte order) -> [ORT tensor type, TypedArray, bytes]
 const DTYPES = {
@@ -127,7 +133,8 @@ function writeNpy(file, type, dims, data) {
 }
 
 function parseArgs(argv) {
-  const opts = { threads: 1, bench: 0, optLevel: 'all', positional: [], named: [] };
+  const opts = { threads: 1, bench: 0, optLevel: 'all', loadOnly: false, positional: [],
+    named: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -137,6 +144,7 @@ function parseArgs(argv) {
     if (a === '--threads') opts.threads = parseInt(next(), 10);
     else if (a === '--bench') opts.bench = parseInt(next(), 10);
     else if (a === '--opt-level') opts.optLevel = next();
+    else if (a === '--load-only') opts.loadOnly = true;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -160,10 +168,12 @@ async function main() {
   const [modelPath, outDir, firstInput] = opts.positional;
   let ort;
   try {
-    ort = require(path.join(__dirname, 'node_modules', 'onnxruntime-node'));
+    const dir = process.env.LRPX_ORT_NODE_MODULES || path.join(__dirname, 'node_modules');
+    ort = require(path.join(dir, 'onnxruntime-node'));
   } catch (e) {
     fail(`cannot load onnxruntime-node (run npm install in scripts/node): ${e.message}`);
   }
+  const c0 = process.hrtime.bigint();
   const session = await ort.InferenceSession.create(modelPath, {
     executionProviders: ['cpu'],
     intraOpNumThreads: opts.threads,
@@ -171,6 +181,11 @@ async function main() {
     executionMode: 'sequential',
     graphOptimizationLevel: opts.optLevel,
   });
+  const createMs = Number(process.hrtime.bigint() - c0) / 1e6;
+  if (opts.loadOnly) {
+    process.stdout.write(JSON.stringify({ model: modelPath, create_ms: createMs }) + '\n');
+    return;
+  }
 
   const feeds = {};
   const toTensor = (name, file) => {
@@ -201,15 +216,25 @@ async function main() {
     outputs.push({ name, type: t.type, dims: Array.from(t.dims), file });
   }
 
-  const report = { model: modelPath, threads: opts.threads, outputs, first_run_ms: firstMs };
+  const report = { model: modelPath, threads: opts.threads, outputs, create_ms: createMs,
+    first_run_ms: firstMs };
   if (opts.bench > 0) {
     const times = [];
+    const cpu = [];
     await session.run(feeds); // warm-up
     for (let i = 0; i < opts.bench; i++) {
       const s = process.hrtime.bigint();
+      const c = process.cpuUsage();
       await session.run(feeds);
+      const d = process.cpuUsage(c);
       times.push(Number(process.hrtime.bigint() - s) / 1e6);
+      cpu.push((d.user + d.system) / 1e3);
     }
+    // process CPU time per run (all threads), less sensitive to other
+    // programs than the wall clock
+    cpu.sort((a, b) => a - b);
+    const cm = cpu.length >> 1;
+    report.median_cpu_ms = cpu.length % 2 ? cpu[cm] : (cpu[cm - 1] + cpu[cm]) / 2;
     times.sort((a, b) => a - b);
     const mid = times.length >> 1;
     report.bench_runs = opts.bench;

@@ -19,8 +19,8 @@
 
 static const char batch_usage[] =
     "usage: lrpx batch MODEL (--inputs DIR | --manifest FILE) --out DIR\n"
-    "                  [--method lrp|gradient|gradxinput] [--composite NAME]\n"
-    "                  [--rule SEL=RULE]... [--target K] [--heatmaps]\n"
+    "                  [--method NAME] [--composite NAME] [--rule SEL=RULE]...\n"
+    "                  [--target K] [--metric SPEC]... [--heatmaps]\n"
     "                  [--shard I/N | --shards N] [--resume] [--batch N]\n"
     "                  [--threads T] [preprocessing flags]\n"
     "\n"
@@ -29,7 +29,8 @@ static const char batch_usage[] =
     "input, heatmaps/KEY.png with --heatmaps, and one JSON line per input in\n"
     "results.jsonl (input, label, target, predicted and explained class,\n"
     "logit, relevance sum, metrics, output paths, timings). KEY is the\n"
-    "input's path relative to DIR, or as the manifest writes it.\n"
+    "input's path relative to DIR, or as the manifest writes it. --method\n"
+    "takes every method of lrpx explain, with the same flags.\n"
     "\n"
     "Shards: --shard I/N explains the inputs whose key hashes to I (64-bit\n"
     "FNV-1a modulo N), so N jobs cover everything once; without it the shard\n"
@@ -44,12 +45,6 @@ static const char merge_hint[] =
     "  metrics, mask, relevance, heatmap, time_ms\n"
     "Exit status 1 when an input could not be used (errors.jsonl lists them;\n"
     "--resume tries them again) or the run stopped.\n";
-
-static const struct cli_choice method_names[] = {
-    {"lrp", LRPX_ATTR_LRP},
-    {"gradient", LRPX_ATTR_GRADIENT},
-    {"gradxinput", LRPX_ATTR_GRADIENT_X_INPUT},
-    {NULL, 0}};
 
 /* The hook for metrics: `lrpx eval`'s metrics (another branch) will be
  * parsed here and computed per chunk in batch_run.c, their values going
@@ -75,8 +70,6 @@ static const struct cli_flag batch_flags[] = {
      CLI_STRING, ARG(manifest), .need = "a CSV or JSONL file"},
     {"--out", NULL, "DIR", "where the results go (made if missing)", CLI_STRING, ARG(out_dir),
      .need = "a folder"},
-    {"--method", NULL, "NAME", "lrp (default), gradient or gradxinput", CLI_CHOICE, ARG(method),
-     .choices = method_names},
     {"--target", NULL, "K", "explain class K, an index or a name (default: the\n"
      "predicted class; a manifest's target column wins)", CLI_STRING, ARG(target_name),
      .need = "a class index or name"},
@@ -97,8 +90,6 @@ static const struct cli_flag batch_flags[] = {
      .hi = 4096},
     {"--threads", NULL, "T", "sessions working at once (default: the CPUs)", CLI_INT,
      ARG(threads), .lo = 1, .hi = 256},
-    {"--quiet", "-q", NULL, "no progress line (it shows only on a terminal)", CLI_TRUE,
-     .off = ARG(quiet)},
     {NULL}};
 #undef ARG
 
@@ -121,8 +112,10 @@ static void
 json_floats(FILE *f, const double *v, int n)
 {
     fputc('[', f);
-    for (int i = 0; i < n; i++)
-        fprintf(f, "%s%.9g", i ? ", " : "", v[i]);
+    for (int i = 0; i < n; i++) {
+        fputs(i ? ", " : "", f);
+        cli_put_number(f, v[i], 9, "null");
+    }
     fputc(']', f);
 }
 
@@ -137,12 +130,13 @@ settings_json(const struct batch_cfg *c, const char *model_abs, uint64_t model_h
     FILE  *f   = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    const struct lrpx_lrp_options *o = &c->lrp.o;
+    const struct lrpx_attr_options *ao = &c->meth.ao;
+    const struct lrpx_lrp_options  *o  = &ao->lrp;
     fputs("{\"model\": ", f);
     cli_json_string(f, model_abs);
     fprintf(f, ", \"model_fnv1a64\": \"%016llx\", \"method\": \"%s\", \"lrp\": ",
-            (unsigned long long)model_hash, c->method_name);
-    if (c->method == LRPX_ATTR_LRP) {
+            (unsigned long long)model_hash, lrpx_attr_method_name(ao->method));
+    if (ao->method == LRPX_ATTR_LRP || ao->method == LRPX_ATTR_TAYLOR) {
         fputs("{\"composite\": ", f);
         cli_json_string(f, o->composite);
         fputs(", \"rules\": [", f);
@@ -150,14 +144,16 @@ settings_json(const struct batch_cfg *c, const char *model_abs, uint64_t model_h
             fputs(i ? ", " : "", f);
             cli_json_string(f, o->overrides[i]);
         }
-        double lo[CLI_MAX_BOX_C], hi[CLI_MAX_BOX_C];
+        double lo[LRPX_LRP_MAX_BOX_C], hi[LRPX_LRP_MAX_BOX_C];
         int    nb = o->n_box_c ? o->n_box_c : 1;
         for (int i = 0; i < nb; i++) {
             lo[i] = o->n_box_c ? o->box_low_c[i] : o->box_low;
             hi[i] = o->n_box_c ? o->box_high_c[i] : o->box_high;
         }
-        fprintf(f, "], \"maxpool\": \"%s\", \"zero_bias\": %s, \"low\": ",
+        fprintf(f, "], \"maxpool\": \"%s\", \"zero_bias\": %s, \"stabilizer\": ",
                 lrpx_maxpool_mode_name(o->maxpool), o->zero_bias ? "true" : "false");
+        cli_put_number(f, o->stabilizer, 17, "null");     /* NaN: the composite's */
+        fputs(", \"low\": ", f);
         json_floats(f, lo, nb);
         fputs(", \"high\": ", f);
         json_floats(f, hi, nb);
@@ -165,6 +161,39 @@ settings_json(const struct batch_cfg *c, const char *model_abs, uint64_t model_h
     } else {
         fputs("null", f);
     }
+    /* the other methods' settings (the defaults too: a run that relied on
+     * them keeps them); files by content */
+    fprintf(f, ", \"method_options\": {\"steps\": %d, \"quadrature\": \"%s\", "
+            "\"baseline\": ", ao->steps, lrpx_quadrature_name(ao->quadrature));
+    cli_put_number(f, ao->baseline, 17, "null");
+    fprintf(f, ", \"samples\": %d, \"sigma\": ", ao->samples);
+    cli_put_number(f, ao->sigma, 17, "null");
+    fprintf(f, ", \"seed\": %llu, \"of\": \"%s\", \"patch\": [",
+            (unsigned long long)ao->seed, lrpx_attr_method_name(ao->of));
+    for (int i = 0; i < ao->patch_rank; i++)
+        fprintf(f, "%s%lld", i ? ", " : "", (long long)ao->patch[i]);
+    fputs("], \"patch_stride\": [", f);
+    for (int i = 0; i < ao->patch_rank; i++)
+        fprintf(f, "%s%lld", i ? ", " : "", (long long)(ao->patch_stride[i] ? ao->patch_stride[i]
+                                                                           : 1));
+    fputs("], \"fill\": ", f);
+    cli_put_number(f, ao->fill, 17, "null");
+    fprintf(f, ", \"root_iters\": %d", ao->root_iters);
+    const char *files[3][2] = {{"baseline_file", c->meth.baseline_path},
+                               {"noise_file", c->meth.noise_path},
+                               {"feature_mask_file", c->meth.mask_path}};
+    for (int i = 0; i < 3; i++) {
+        bool ok = true;
+        if (files[i][1])
+            fprintf(f, ", \"%s\": \"%016llx\"", files[i][0],
+                    (unsigned long long)file_hash(files[i][1], &ok));
+    }
+    fputs("}, \"metrics\": [", f);
+    for (int i = 0; i < c->n_metrics; i++) {
+        fputs(i ? ", " : "", f);
+        cli_json_string(f, c->metrics[i]);
+    }
+    fputs("]", f);
     fprintf(f, ", \"target\": %lld, \"preprocess\": {\"resize\": [%d, %d, %d, %d], "
             "\"crop\": [%d, %d], \"interp\": %d, \"antialias\": %d, \"quantize\": %d, "
             "\"scale\": %.17g, \"mean\": ",
@@ -307,7 +336,16 @@ resume_scan(const char *cmd, const char *out_dir, const struct outdir *d, bool h
     return rc;
 }
 
-/* Remove temporaries a killed run left below DIR/sub (NAME.tmp-PID-N). */
+/* The atomic writer's temporaries are ".NAME.XXXXXX" (src/util/file.c).
+ * An output wrongly taken for one is only explained again. */
+static bool
+is_temp_name(const char *name)
+{
+    size_t l = strlen(name);
+    return name[0] == '.' && l > 8 && name[l - 7] == '.';
+}
+
+/* Remove temporaries a killed run left below DIR/sub. */
 static void
 remove_stale_temps(const char *dir)
 {
@@ -333,7 +371,7 @@ remove_stale_temps(const char *dir)
                                        : stack;
                 if (grow && (stack = grow) && (stack[n] = strdup(p)))
                     n++;
-            } else if (strstr(e->d_name, ".tmp-")) {
+            } else if (is_temp_name(e->d_name)) {
                 unlink(p);
             }
         }
@@ -415,23 +453,24 @@ static int
 parse_args(int argc, char **argv, struct batch_cfg *c, const char **model)
 {
     struct cli_flag_group groups[] = {
-        {batch_flags, c, NULL, NULL, NULL},
-        cli_lrp_group(&c->lrp),
+        {.flags = batch_flags, .ctx = c},
+        cli_method_group(&c->meth),
         cli_prep_group(&c->prep),
+        cli_verbosity_group(),
     };
     int         n_groups = (int)(sizeof groups / sizeof groups[0]);
     const char *pos[1];
     int         n_pos;
     int rc = cli_parse_flags("batch", argc, argv, groups, n_groups, pos, 1, &n_pos);
     if (rc == CLI_HELP) {
-        fputs(batch_usage, stdout);
-        fputs("\n", stdout);
-        cli_print_flags(stdout, groups, 1);
-        fputs("\nrules (--method lrp, as for lrpx explain):\n", stdout);
-        cli_lrp_help_composites(stdout);
-        cli_print_flags(stdout, groups + 1, n_groups - 1);
-        cli_lrp_help_language(stdout);
-        fputs(merge_hint, stdout);
+        cli_help_usage(stdout, "batch", batch_usage);
+        if (!cli_help_is_man())
+            fputs("\n", stdout);
+        cli_method_help(stdout, &c->meth);
+        cli_print_flags(stdout, groups, n_groups);
+        cli_method_help_rules(stdout);
+        cli_help_text(stdout, merge_hint);
+        cli_help_end(stdout, "batch");
         return CLI_HELP;
     }
     if (rc != CLI_OK)
@@ -443,17 +482,92 @@ parse_args(int argc, char **argv, struct batch_cfg *c, const char **model)
         return cli_usage_error("batch", "give one of --inputs DIR or --manifest FILE");
     if (!c->out_dir)
         return cli_usage_error("batch", "missing --out DIR");
-    if (c->lrp.seen && c->method != LRPX_ATTR_LRP)
-        return cli_usage_error("batch", "rule flags (--composite, --rule, ...) go with "
-                               "--method lrp");
+    if (c->meth.n_methods > 1)
+        return cli_usage_error("batch", "one --method per run (a run's maps are of one "
+                               "method; run again with another --out for another)");
     if (!c->heatmaps && (c->cmap || c->clip != 100.0))
         return cli_usage_error("batch", "--cmap and --clip go with --heatmaps");
     if (c->cmap && !lrpx_colormap_builtin(c->cmap))
         return cli_usage_error("batch", "--cmap: '%s' is not a built-in colour map", c->cmap);
-    for (int i = 0; method_names[i].name; i++)
-        if ((int)c->method == method_names[i].value)
-            c->method_name = method_names[i].name;
-    return cli_lrp_finish("batch", &c->lrp);
+    if ((rc = cli_method_check("batch", &c->meth)) != CLI_OK)
+        return rc;
+    /* a composite given as --method NAME: LRP with it */
+    return cli_method_options(&c->meth, 0, &c->meth.ao, NULL, 0);
+}
+
+/* No output may be a file the run reads: the model, the manifest, the
+ * method's and preprocessing files, and (checked per input in
+ * guard_outputs) the inputs. */
+static int
+guard_files(const char *cmd, const struct batch_cfg *c, const lrpx_model *m,
+            const char *model_path)
+{
+    static const char *const names[] = {"results.jsonl", "errors.jsonl", "run.json",
+                                        "inputs.txt"};
+    cli_guard_model(m, model_path);
+    cli_guard_input(c->manifest, "the manifest");
+    cli_method_guard(&c->meth);
+    if (c->prep.preset)
+        cli_guard_input(c->prep.preset, "the preprocessing file");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char p[8192];
+        if (batch_join(p, sizeof p, c->out_dir, names[i]) &&
+            cli_guard_output(cmd, "--out", p) != CLI_OK)
+            return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+struct file_id {
+    dev_t dev;
+    ino_t ino;
+};
+
+static int
+cmp_file_id(const void *a, const void *b)
+{
+    const struct file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* The files of every listed input (before sharding: one shard's output
+ * must not be another shard's input), sorted; *n 0 when none exist. */
+static struct file_id *
+input_ids(const struct batch_list *l, int *n)
+{
+    struct file_id *ids = malloc((size_t)(l->n ? l->n : 1) * sizeof *ids);
+    *n                  = 0;
+    for (int i = 0; ids && i < l->n; i++) {
+        struct stat sb;
+        if (stat(l->items[i].path, &sb) == 0)
+            ids[(*n)++] = (struct file_id){sb.st_dev, sb.st_ino};
+    }
+    if (ids)
+        qsort(ids, (size_t)*n, sizeof *ids, cmp_file_id);
+    return ids;
+}
+
+/* The map and heatmap an input of l would get must not be an input. */
+static int
+guard_outputs(const char *cmd, const struct batch_cfg *c, const struct batch_list *l,
+              const struct file_id *ids, int n_ids)
+{
+    for (int i = 0; i < l->n; i++)
+        for (int h = 0; h < (c->heatmaps ? 2 : 1); h++) {
+            char        p[8192];
+            struct stat sb;
+            if (snprintf(p, sizeof p, "%s/%s/%s.%s", c->out_dir, h ? "heatmaps" : "relevance",
+                         l->items[i].out_rel, h ? "png" : "npy") >= (int)sizeof p ||
+                stat(p, &sb) != 0)
+                continue;
+            struct file_id id = {sb.st_dev, sb.st_ino};
+            if (n_ids && bsearch(&id, ids, (size_t)n_ids, sizeof id, cmp_file_id))
+                return cli_usage_error(cmd, "--out %s: the output %s is one of the inputs; "
+                                       "choose another --out", c->out_dir, p);
+        }
+    return CLI_OK;
 }
 
 /* The one fed input: float32, its rank, and whether its batch size is
@@ -485,12 +599,14 @@ int
 cmd_batch(int argc, char **argv)
 {
     const char      *cmd = "batch", *model_path = NULL;
-    struct batch_cfg c   = {.method = LRPX_ATTR_LRP, .target = -1, .batch = 16, .clip = 100.0};
-    cli_lrp_init(&c.lrp, NULL);
+    struct batch_cfg c   = {.target = -1, .batch = 16, .clip = 100.0};
+    cli_method_init(&c.meth, true);
     cli_prep_init(&c.prep);
     int rc = parse_args(argc, argv, &c, &model_path);
-    if (rc != CLI_OK)
+    if (rc != CLI_OK) {
+        cli_method_free(&c.meth);
         return rc == CLI_HELP ? CLI_OK : rc;
+    }
     int         s_index, s_count;
     const char *s_source;
     if ((rc = batch_shard_resolve(cmd, c.shard_flag, c.shards, &s_index, &s_count, &s_source)) !=
@@ -513,9 +629,11 @@ cmd_batch(int argc, char **argv)
     if (!m)
         return CLI_FAIL;
     bool fixed_one = false;
-    if ((rc = model_input(cmd, m, model_path, &decl_rank, &n_out, &fixed_one)) != CLI_OK)
+    if ((rc = model_input(cmd, m, model_path, &decl_rank, &n_out, &fixed_one)) != CLI_OK ||
+        (rc = guard_files(cmd, &c, m, model_path)) != CLI_OK ||
+        (rc = cli_method_load(cmd, &c.meth)) != CLI_OK)
         goto done;
-    if (fixed_one)
+    if (fixed_one || !batch_method_one_pass(c.meth.ao.method))
         c.batch = 1;
     classes = cli_load_classes(model_path, &n_cls);
     rc      = c.inputs_dir ? batch_list_dir(cmd, c.inputs_dir, c.out_dir, &l)
@@ -538,7 +656,8 @@ cmd_batch(int argc, char **argv)
         CLI_OK)
         goto done;
     float box_lo[3], box_hi[3];
-    cli_box_defaults(&job.pp, true, &c.lrp.o, box_lo, box_hi, 3);
+    struct cli_batch pp_of = {.pp = job.pp, .pp_known = true};   /* the settings only */
+    cli_box_defaults(&pp_of, &c.meth.ao.lrp, box_lo, box_hi, 3);
     uint64_t mh = file_hash(model_path, &hash_ok);
     if (!realpath(model_path, model_abs) || !hash_ok) {
         rc = cli_error(cmd, "%s: %s", model_path, strerror(errno));
@@ -557,8 +676,17 @@ cmd_batch(int argc, char **argv)
         rc = cli_error(cmd, "out of memory");
         goto done;
     }
-    int n_listed = l.n;
+    int             n_listed = l.n, n_ids;
+    struct file_id *ids      = input_ids(&l, &n_ids);
+    if (!ids) {
+        rc = cli_error(cmd, "out of memory");
+        goto done;
+    }
     batch_list_shard(&l, s_index, s_count);
+    rc = guard_outputs(cmd, &c, &l, ids, n_ids);
+    free(ids);
+    if (rc != CLI_OK)
+        goto done;
 
     if ((rc = outdir_open(cmd, c.out_dir, &d)) != CLI_OK)
         goto done;
@@ -601,7 +729,7 @@ cmd_batch(int argc, char **argv)
     rc                = batch_run(cmd, &job);
     if (fsync(results_fd) != 0 && errno != EINVAL && rc == CLI_OK)
         rc = cli_error(cmd, "%s: %s", d.results, strerror(errno));
-    if (!c.quiet)
+    if (!cli_verbosity.quiet)
         printf("%d input%s explained, %d already done, %d failed; results in %s\n", job.n_ok,
                job.n_ok == 1 ? "" : "s", job.n_done_before, job.n_failed, d.results);
     if (rc == CLI_OK && job.n_failed) {
@@ -623,6 +751,7 @@ done:
     free(settings);
     batch_list_free(&l);
     cli_free_classes(classes, n_cls);
+    cli_method_free(&c.meth);
     lrpx_model_free(m);
     return rc;
 }

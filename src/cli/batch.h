@@ -105,16 +105,14 @@ void batch_lines_free(struct batch_lines *bl);
 
 struct batch_cfg {
     const char      *model_path, *inputs_dir, *manifest, *out_dir;
-    const char      *method_name;
-    lrpx_attr_method method;
-    struct cli_lrp   lrp;
+    struct cli_method meth;           /* meth.ao: the method and its options  */
     struct cli_prep  prep;
     const char      *target_name;     /* --target as given                   */
     int64_t          target;          /* resolved, -1: predicted             */
     const char      *shard_flag;
     int              shards;
     int              batch, threads;
-    bool             resume, heatmaps, quiet;
+    bool             resume, heatmaps;
     const char      *cmap;
     double           clip;
     int              n_metrics;
@@ -132,11 +130,15 @@ struct batch_job {
     int                      results_fd, errors_fd;
     /* out */
     int                      n_ok, n_failed;
+    double                   ms_decode, ms_explain, ms_write;   /* sums */
 };
 
 /* Explain job->todo and append the lines. Returns CLI_OK (inputs that could
  * not be read are counted in n_failed and listed in errors.jsonl) or
  * CLI_FAIL on an error that stops the run (printed). */
 int batch_run(const char *cmd, struct batch_job *job);
+/* Methods whose map of an input is made in one pass of the session (any
+ * batch); the others get one input per call. */
+bool batch_method_one_pass(lrpx_attr_method m);
 
 #endif /* LRPX_CLI_BATCH_H */

@@ -49,7 +49,7 @@ batch_write(const char *cmd, const char *dir, const char *name, const char *text
     char p[8192], err[1024];
     if (name && !batch_join(p, sizeof p, dir, name))
         return cli_error(cmd, "%s: path too long", dir);
-    if (lrpx_file_write(name ? p : dir, text, len, 0, err, sizeof err) != LRPX_OK)
+    if (lrpx_file_write(name ? p : dir, text, len, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "%s", err);
     return CLI_OK;
 }

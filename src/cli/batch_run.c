@@ -187,28 +187,33 @@ struct worker {
     int64_t       cap;
 };
 
-/* The one place that knows the methods: LRP (with the rule options) and
- * the gradient family, through lrpx_session_explain / _gradient. A method
- * by name (lrpx_session_attribute, when the C API has it) replaces this
- * switch. map receives n_elems floats shaped like the input. */
+/* The methods that make a map in one pass of the session itself: a
+ * sample's bits do not depend on the batch it is in (batch-invariant
+ * products). The others run perturbed or interpolated copies through a
+ * second session in batches of their own; they take one input per call,
+ * so those batches depend on the input alone. */
+bool
+batch_method_one_pass(lrpx_attr_method m)
+{
+    return m == LRPX_ATTR_LRP || m == LRPX_ATTR_GRADIENT || m == LRPX_ATTR_GRADIENT_X_INPUT ||
+           m == LRPX_ATTR_SALIENCY || m == LRPX_ATTR_SENSITIVITY || m == LRPX_ATTR_DECONVNET ||
+           m == LRPX_ATTR_GUIDED_BACKPROP;
+}
+
+/* The map of the set input by the run's method (lrpx_session_attribute);
+ * map receives n_elems floats shaped like the input. */
 static lrpx_status
-attribute(lrpx_session *s, lrpx_attr_method method, const struct lrpx_lrp_options *o,
-          const float *x, int64_t n_elems, float *map)
+attribute(lrpx_session *s, const struct lrpx_attr_options *ao, int64_t n_elems, float *map)
 {
     lrpx_tensor_view v;
-    lrpx_status      st = method == LRPX_ATTR_LRP ? lrpx_session_explain(s, o)
-                                                  : lrpx_session_gradient(s, o);
+    lrpx_status      st = lrpx_session_attribute(s, ao);
     if (st == LRPX_OK)
-        st = method == LRPX_ATTR_LRP ? lrpx_session_relevance(s, NULL, &v)
-                                     : lrpx_session_gradient_of(s, NULL, &v);
-    if (st == LRPX_OK && v.n_elems != n_elems)
+        st = lrpx_session_attribution(s, &v);
+    if (st == LRPX_OK && (v.n_elems != n_elems || v.dtype != LRPX_DTYPE_FLOAT32))
         st = LRPX_ESHAPE;
-    if (st != LRPX_OK)
-        return st;
-    const float *g = v.data;
-    for (int64_t i = 0; i < n_elems; i++)
-        map[i] = method == LRPX_ATTR_GRADIENT_X_INPUT ? g[i] * x[i] : g[i];
-    return LRPX_OK;
+    if (st == LRPX_OK)
+        memcpy(map, v.data, (size_t)n_elems * sizeof(float));
+    return st;
 }
 
 static bool
@@ -293,11 +298,11 @@ explain_run(struct worker *w, int a, int b)
     int64_t dims[LRPX_MAX_RANK];
     memcpy(dims, s0->dims, sizeof dims);
     dims[0]                   = n;
-    struct lrpx_lrp_options o = cfg->lrp.o;
-    int64_t                 t = item_target(r, r->job->todo[a]);
+    struct lrpx_attr_options ao = cfg->meth.ao;
+    int64_t                  t  = item_target(r, r->job->todo[a]);
     if (t >= 0) {
-        o.seed   = LRPX_SEED_TARGET;
-        o.target = t;
+        ao.lrp.seed   = LRPX_SEED_TARGET;
+        ao.lrp.target = t;
     }
     double      t0 = now_ms();
     lrpx_status st = lrpx_session_set_input(w->s, NULL, LRPX_DTYPE_FLOAT32, s0->rank, dims, w->x);
@@ -315,7 +320,7 @@ explain_run(struct worker *w, int a, int b)
     if (st == LRPX_OK)
         st = lrpx_session_run(w->s);
     if (st == LRPX_OK)
-        st = attribute(w->s, cfg->method, &o, w->x, n * per, w->map);
+        st = attribute(w->s, &ao, n * per, w->map);
     lrpx_tensor_view y;
     if (st == LRPX_OK && (st = lrpx_session_output(w->s, 0, &y)) == LRPX_OK &&
         (y.dtype != LRPX_DTYPE_FLOAT32 || y.rank < 1 || y.dims[0] != n))
@@ -335,7 +340,10 @@ explain_run(struct worker *w, int a, int b)
         for (int64_t k = 1; k < n_cls; k++)
             if (yi[k] > yi[sm->predicted])
                 sm->predicted = k;
-        lrpx_session_explained_output(w->s, i - a, &sm->explained, &sm->logit);
+        lrpx_attr_report rep = {.cls = -1, .score = NAN};
+        lrpx_session_attribution_report(w->s, i - a, &rep);
+        sm->explained = rep.cls;
+        sm->logit     = rep.score;
         sm->sum = 0.0;
         for (int64_t k = 0; k < per; k++)
             sm->sum += mi[k];
@@ -480,6 +488,9 @@ commit_chunk(struct run *r, int c)
             free(k);
             free(e);
         }
+        r->job->ms_decode += sm->t_decode;
+        r->job->ms_explain += sm->err ? 0.0 : sm->t_explain;
+        r->job->ms_write += sm->err ? 0.0 : sm->t_write;
         r->job->n_failed += sm->err != NULL;
         r->job->n_ok += sm->err == NULL;
         free(sm->x);
@@ -488,27 +499,6 @@ commit_chunk(struct run *r, int c)
         sm->err = NULL;
     }
     return ok;
-}
-
-/* "  1234/5000 inputs, 3 failed, 312/s, 0:12 left" on a terminal */
-static void
-progress(const struct run *r, double t_start, bool last)
-{
-    static double t_shown;
-    double        t = now_ms();
-    if (!last && t - t_shown < 200.0)
-        return;
-    t_shown       = t;
-    const struct batch_job *j = r->job;
-    int    done = j->n_ok + j->n_failed;
-    double rate = done / ((t - t_start) / 1e3 + 1e-9);
-    double left = rate > 0 ? (j->n_todo - done) / rate : 0.0;
-    fprintf(stderr, "\r  %d/%d inputs", j->n_done_before + done, j->n_total);
-    if (j->n_failed)
-        fprintf(stderr, ", %d failed", j->n_failed);
-    fprintf(stderr, ", %.1f/s, %d:%02d left   %s", rate, (int)left / 60, (int)left % 60,
-            last ? "\n" : "");
-    fflush(stderr);
 }
 
 int
@@ -554,8 +544,9 @@ batch_run(const char *cmd, struct batch_job *job)
             n_started++;
         else
             rc = cli_error(cmd, "cannot start a thread");
-    bool   show    = !cfg->quiet && isatty(2);
-    double t_start = now_ms();
+    struct cli_progress bar;
+    double              t_start = cli_now();
+    cli_progress_start(&bar, cmd, "inputs", job->n_todo);
     pthread_mutex_lock(&r.mu);
     while (rc == CLI_OK && !r.stop && r.next_commit < r.n_chunks) {
         int c = r.next_commit;
@@ -573,19 +564,17 @@ batch_run(const char *cmd, struct batch_job *job)
         }
         r.next_commit++;
         pthread_cond_broadcast(&r.cv);
-        if (show) {
-            pthread_mutex_unlock(&r.mu);
-            progress(&r, t_start, false);
-            pthread_mutex_lock(&r.mu);
-        }
+        cli_progress_step(&bar, chunk_end(&r, c) - c * r.batch);
     }
     r.stop = true;
     pthread_cond_broadcast(&r.cv);
     pthread_mutex_unlock(&r.mu);
     for (int i = 0; i < n_started; i++)
         pthread_join(tid[i], NULL);
-    if (show)
-        progress(&r, t_start, true);
+    cli_progress_end(&bar);
+    cli_verbose(cmd, t_start, "%d inputs (decode %.0f ms, explain %.0f ms, write %.0f ms, "
+                "summed over the threads):", job->n_ok + job->n_failed, job->ms_decode,
+                job->ms_explain, job->ms_write);
     if (rc == CLI_OK && r.fatal[0])
         rc = cli_error(cmd, "%s", r.fatal);
     for (int i = 0; i < job->n_todo; i++) {

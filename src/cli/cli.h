@@ -49,12 +49,15 @@ struct cli_flag {
 };
 /* A table (ends with an entry whose name is NULL) and the struct its
  * offsets point into. seen (may be NULL) is set when any of its flags was
- * given; title and footer frame its part of --help. */
+ * given; title and footer frame its part of --help. skip (may be NULL):
+ * space-separated names of flags of the table this command does not take
+ * from it (a shared table whose flag the command defines otherwise). */
 struct cli_flag_group {
     const struct cli_flag *flags;
     void                  *ctx;
     bool                  *seen;
     const char            *title, *footer;
+    const char            *skip;
 };
 /* Parse argv[1..] against the groups; other arguments are positional (at
  * most max_positional, in order). Returns CLI_OK, CLI_HELP for --help/-h,
@@ -64,6 +67,68 @@ int  cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_fl
                      int *n_positional);
 /* The options part of --help, from the same tables. */
 void cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups);
+
+/* ---- help text and man pages (src/cli/help.c) ----
+ * Every command prints its help through these, as text for --help or as
+ * a man page for the hidden --help-man (cli_parse_flags turns that on);
+ * meson makes lrpx(1) and lrpx-COMMAND(1) from it at build time. */
+#define CLI_HELP_COL 22                  /* the column of a flag's help  */
+void cli_help_set_man(bool on);
+bool cli_help_is_man(void);
+/* "usage: lrpx CMD ...\n  ...\n\nDescription...": synopsis lines up to
+ * the first blank line, then paragraphs. cmd NULL: lrpx itself. */
+void cli_help_usage(FILE *f, const char *cmd, const char *usage);
+/* "  TERM   text" with text at column col; '\n' in text continues it. */
+void cli_help_item(FILE *f, const char *term, const char *text, int col);
+void cli_help_section(FILE *f, const char *title);
+void cli_help_text(FILE *f, const char *text);
+/* Man pages only: exit status, environment, see also. */
+void cli_help_end(FILE *f, const char *cmd);
+/* usage, the flag tables, the end: the whole help of a plain command. */
+void cli_print_help(FILE *f, const char *cmd, const char *usage,
+                    const struct cli_flag_group *groups, int n_groups);
+
+/* ---- output habits (src/cli/progress.c) ---- */
+
+/* --quiet / --verbose, one process-wide setting: every command adds
+ * cli_verbosity_group() to its flag groups. */
+struct cli_verbosity {
+    bool quiet, verbose;
+};
+extern struct cli_verbosity cli_verbosity;
+struct cli_flag_group cli_verbosity_group(void);
+double cli_now(void);                    /* monotonic seconds                */
+/* stderr is a terminal and NO_COLOR is unset or empty */
+bool   cli_color(void);
+/* --verbose: "lrpx CMD: <what> N ms" with the time since `since`. */
+void   cli_verbose(const char *cmd, double since, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A notice on stderr unless --quiet. */
+void   cli_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A progress bar over total items, on stderr only when it is a terminal
+ * (and not --quiet): "CMD: LABEL done/total [####....] m:ss left".
+ * cli_progress_end erases it. */
+struct cli_progress {
+    const char *cmd, *label;
+    int64_t     total, done;
+    double      t0, last;
+    bool        on, color;
+};
+void cli_progress_start(struct cli_progress *p, const char *cmd, const char *label,
+                        int64_t total);
+void cli_progress_step(struct cli_progress *p, int64_t n);
+void cli_progress_end(struct cli_progress *p);
+/* Erase the bar on the screen, if any (before an error message). */
+void cli_progress_clear(void);
+
+/* The commands (src/cli/main.c): the i-th name (NULL past the end) and
+ * the one-line summary of a command (NULL: of lrpx itself). */
+const char *cli_command_name(int i);
+const char *cli_command_summary(const char *cmd);
+/* fopen(path, "rb") of a regular file only, never blocking on a FIFO or a
+ * device (errno EISDIR or EINVAL otherwise). */
+FILE *cli_fopen_regular(const char *path);
 bool cli_parse_int(const char *s, long long *out);
 bool cli_parse_double(const char *s, double *out);
 
@@ -120,6 +185,11 @@ void cli_json_string(FILE *f, const char *s);
 void cli_json_string_or_null(FILE *f, const char *s);       /* NULL: null */
 /* s as a JSON string literal, quotes included (malloc'd; NULL: no memory). */
 char *cli_json_quoted(const char *s);
+/* v with digits significant digits, or the text nonfinite ("null" in
+ * JSON) for NaN and infinities. */
+void cli_put_number(FILE *f, double v, int digits, const char *nonfinite);
+/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline. */
+void cli_csv_field(FILE *f, const char *s);
 void cli_print_dims(FILE *f, const int64_t *dims, int rank);
 
 /* ---- image inputs (src/cli/input.c) ---- */
@@ -183,11 +253,10 @@ void cli_batches_free(struct cli_batch *bs, int n);
 int  cli_set_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
                     const struct cli_input *inputs, int n_inputs, const struct cli_prep *prep,
                     bool set, bool fit, struct cli_batch **batches, int *n_batches);
-/* z^B bounds of preprocessing pp (black and white pixels) into o's
- * per-channel box when o has none and known says pp describes the data;
- * low/high hold cap floats. */
-bool cli_box_defaults(const struct lrpx_preprocess *pp, bool known, struct lrpx_lrp_options *o,
-                      float *low, float *high, int cap);
+/* z^B bounds of the batch's preprocessing (black and white pixels) into
+ * o's per-channel box when o has none; low/high hold cap floats. */
+bool cli_box_defaults(const struct cli_batch *b, struct lrpx_lrp_options *o, float *low,
+                      float *high, int cap);
 
 /* ---- heatmaps, grids and tricks for explain/gradient (src/cli/viz.c) ---- */
 
@@ -207,71 +276,211 @@ struct cli_viz {
     int               n_composites, n_targets;     /* seen on the command line */
     const char       *composites[CLI_VIZ_MAX];
     int64_t           targets[CLI_VIZ_MAX];
+    int               n_methods;                   /* --method, in order      */
+    lrpx_attr_method  methods[CLI_VIZ_MAX];
     /* after cli_viz_inputs / cli_viz_explain */
     struct cli_batch *batches;
     int               n_batches;
     float             box_low[3], box_high[3];
     float            *map;                         /* trick map, or NULL     */
-    lrpx_tensor_view  map_view;
-    lrpx_attr_method  map_method;
+    lrpx_tensor_view  map_view;                    /* the map of the pass    */
+    const char       *cmd;                         /* for the progress bar   */
 };
 void        cli_viz_init(struct cli_viz *v);
 void        cli_viz_free(struct cli_viz *v);
 /* The picture, trick and preprocessing flags, storing into v. */
 #define CLI_VIZ_GROUPS 3
 int         cli_viz_groups(struct cli_viz *v, struct cli_flag_group groups[CLI_VIZ_GROUPS]);
-/* Record a --composite / --target of the command line for --grid. */
+/* Record a --composite / --target / --method of the command line for
+ * --grid. */
 void        cli_viz_note_composite(struct cli_viz *v, const char *name);
 void        cli_viz_note_target(struct cli_viz *v, int64_t target);
+void        cli_viz_note_method(struct cli_viz *v, lrpx_attr_method method);
 int         cli_viz_check(const char *cmd, struct cli_viz *v);
+/* Record the colour-map and preprocessing files as inputs and refuse a
+ * --heatmap/--grid that is an input (call after the inputs are recorded). */
+int         cli_viz_guard(const char *cmd, const struct cli_viz *v);
 bool        cli_viz_trick(const struct cli_viz *v);
 /* Load and set the inputs (not set with --window); fill o's z^B bounds
  * from the image settings when o (may be NULL) has none. */
 int         cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m,
                            const char *model_path, const struct cli_input *inputs,
                            int n_inputs, struct cli_viz *v, struct lrpx_lrp_options *o);
-/* The explanation pass: plain, or with --translate / --window (the map
- * is kept in v; the message of a failure is on the session). */
-lrpx_status cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o,
-                            struct cli_viz *v, lrpx_attr_method method);
-/* Replace *map by the trick map when there is one. */
-int         cli_viz_map(const char *cmd, struct cli_viz *v, lrpx_tensor_view *map);
+/* The explanation pass of method ao (lrpx_session_attribute), plain or
+ * with --translate / --window; v->map_view is then the map (the session's
+ * attribution, or the trick map kept in v). The message of a failure is on
+ * the session. */
+lrpx_status cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao,
+                            struct cli_viz *v);
+/* The class (and *score, may be NULL) sample k was explained for: from
+ * the attribution report, or after a trick from the session's last pass;
+ * -1 (and NaN) when unknown. */
+int64_t     cli_viz_class(const lrpx_session *s, const struct cli_viz *v, int64_t k,
+                          double *score);
 /* --heatmap: render and write (nothing is written on failure). */
 int         cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tensor_view *map);
-/* --grid: explain again per composite and target, lay out and write. */
+/* --grid: explain again per method (and LRP composite) and target, lay
+ * out and write. */
 int         cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m,
-                         const char *model_path, const struct lrpx_lrp_options *o,
-                         struct cli_viz *v, lrpx_attr_method method);
+                         const char *model_path, const struct lrpx_attr_options *ao,
+                         struct cli_viz *v);
 
-/* ---- the LRP rule flags (src/cli/lrp_flags.c) ---- */
+/* The pieces of --grid, for other reports (lrpx compare): the colour map
+ * (*owned to free, may be NULL), the heatmap picture of sample k of a map
+ * shaped like batch b's input, the picture under it (photo, preprocessed
+ * image or a .npy stretched to 0..255), and the labelled grid of n_cells
+ * pictures in rows of n_cols written to path (small pictures enlarged;
+ * cells may be replaced by enlarged copies, the caller frees both). */
+int         cli_viz_colormap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
+                             lrpx_colormap **owned);
+int         cli_viz_render(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
+                           const struct cli_batch *b, const lrpx_tensor_view *map, int64_t k,
+                           lrpx_pixmap **out);
+int         cli_viz_picture(const char *cmd, const struct cli_viz *v, const struct cli_batch *b,
+                            int64_t k, lrpx_pixmap **out);
+int         cli_viz_write_grid(const char *cmd, const struct cli_viz *v, lrpx_pixmap **cells,
+                               char **labels, int n_cells, int n_cols, const char *path);
+/* Free n cells and labels (malloc'ed, NULL entries allowed) and both arrays. */
+void        cli_viz_cells_free(lrpx_pixmap **cells, char **labels, int n);
 
-#define CLI_MAX_BOX_C 16
-struct cli_lrp {
-    struct lrpx_lrp_options o;
-    struct cli_viz         *viz;      /* --composite is noted for --grid; may be NULL */
-    bool                    seen;     /* any of the flags given                       */
-    int                     n_low, n_high;
-    float                   lows[CLI_MAX_BOX_C], highs[CLI_MAX_BOX_C];
+/* ---- the attribution method and its flags (src/cli/method.c) ---- */
+
+/* What explain, eval and compare take to make a map: --method (several:
+ * one result each), the LRP rule flags and the other methods' flags. */
+struct cli_method {
+    struct lrpx_attr_options ao;   /* after cli_method_check: the options of
+                                      the first method, every flag applied */
+    bool             composite_methods;   /* --method takes LRP composites  */
+    int              n_methods;           /* --method, in order             */
+    lrpx_attr_method methods[CLI_VIZ_MAX];
+    char             method_composite[CLI_VIZ_MAX][LRPX_LRP_COMPOSITE_MAX];  /* "" */
+    int              n_composites;        /* --composite, in order          */
+    const char      *composites[CLI_VIZ_MAX];
+    int              n_low, n_high;
+    float            lows[LRPX_LRP_MAX_BOX_C], highs[LRPX_LRP_MAX_BOX_C];
+    /* the method flags: -1 / NaN / NULL until given */
+    int              steps, samples, root_iters, internal_batch, quadrature, of;
+    double           sigma, fill, baseline;
+    long long        seed;
+    int              n_seed, n_stride, n_composite, n_maxpool;   /* seen */
+    const char      *baseline_path, *noise_path, *mask_path;
+    lrpx_npy        *baseline_npy, *noise_npy, *mask_npy;       /* loaded */
 };
-void                  cli_lrp_init(struct cli_lrp *l, struct cli_viz *viz);
-/* --composite, --rule, --rules, --maxpool, --zero-bias, --low, --high */
-struct cli_flag_group cli_lrp_group(struct cli_lrp *l);
-/* After parsing: check --low/--high and put them into l->o. CLI_OK or the
- * usage error printed. */
-int                   cli_lrp_finish(const char *cmd, struct cli_lrp *l);
-/* --help: the --composite line with the composites (before the flags) and
- * the rule-spec language (after them). */
-void                  cli_lrp_help_composites(FILE *f);
-void                  cli_lrp_help_language(FILE *f);
+/* composite_methods: --method also takes a composite name (LRP with it). */
+void cli_method_init(struct cli_method *cm, bool composite_methods);
+void cli_method_free(struct cli_method *cm);
+struct cli_flag_group cli_method_group(struct cli_method *cm);
+/* --method's list of methods and --composite's presets, for --help. */
+void cli_method_help(FILE *f, const struct cli_method *cm);
+/* The rule-spec language (SEL, RULE, MODE), for the end of --help. */
+void cli_method_help_rules(FILE *f);
+/* Which methods a flag goes with: the field at off (in the struct base
+ * points to) says whether it was given. */
+enum { CLI_USE_INT, CLI_USE_COUNT, CLI_USE_BOOL, CLI_USE_DOUBLE, CLI_USE_PTR };
+struct cli_method_use {
+    const char *flag;
+    unsigned    methods;       /* bit set of lrpx_attr_method */
+    int         kind;          /* unset: -1, 0, false, NaN, NULL */
+    size_t      off;
+};
+/* The usage error for a given flag none of the chosen methods takes. */
+int  cli_method_uses(const char *cmd, const struct cli_method *cm,
+                     const struct cli_method_use *uses, int n, const void *base);
+/* After parsing: the flag checks above, then the values given go into
+ * cm->ao (the others keep the library's defaults). */
+int  cli_method_check(const char *cmd, struct cli_method *cm);
+/* Record the method's files as inputs (cli_guard_input). */
+void cli_method_guard(const struct cli_method *cm);
+/* Read --baseline/--noise/--feature-mask files into cm->ao. */
+int  cli_method_load(const char *cmd, struct cli_method *cm);
+/* The methods to run (at least 1), and the options and label ("gradient",
+ * "epsilon_plus_flat", "epsilon_plus+rules") of method k. */
+int  cli_method_count(const struct cli_method *cm);
+int  cli_method_options(const struct cli_method *cm, int k, struct lrpx_attr_options *out,
+                        char *label, size_t size);
+/* A .npy as a tensor view (*npy keeps the data; floats: float64 becomes
+ * float32, other types are refused). path NULL: nothing. */
+int  cli_npy_view(const char *cmd, const char *flag, const char *path, bool floats,
+                  lrpx_npy **npy, lrpx_tensor_view *v);
+/* "a,b,c" into v (at most max finite numbers); the count or -1. */
+int  cli_parse_floats(const char *s, float *v, int max);
+
+
+/* ---- evaluation (src/cli/eval.c) ---- */
+
+/* What eval and compare score with: --metric/--metrics SPEC (parsed when
+ * given), --mask, --seed and --batch, one flag table. */
+#define CLI_MAX_METRICS 32
+struct cli_scoring {
+    const char *metrics[CLI_MAX_METRICS];
+    int         n_metrics;
+    const char *mask;
+    int         seed, batch;
+};
+struct cli_flag_group cli_scoring_group(struct cli_scoring *sc);
+/* Score with metric SPEC (checked when it was given) on session s:
+ * lrpx_session_evaluate, *res the result (free with
+ * lrpx_eval_result_free). On failure the error, "SPEC (what): reason", is
+ * printed. */
+int  cli_score(const char *cmd, lrpx_session *s, const char *spec,
+               const struct lrpx_eval_options *eo, const char *what, lrpx_eval_result **res);
+
+/* The localisation mask of --mask SPEC for batch b's input: a .npy
+ * (*npy), an image of the input's size or a box "x,y,w,h" (*box, bytes
+ * 0/1), as a view. Returns CLI_OK or the error printed. */
+int  cli_eval_mask(const char *cmd, const char *spec, const struct cli_batch *b,
+                   lrpx_npy **npy, uint8_t **box, lrpx_tensor_view *out);
+
+/* The label of sample j of batch b of n samples: the file, and the row
+ * when a file holds several ("x.npy[3]"). */
+void cli_sample_label(const struct cli_batch *b, int64_t n, int64_t j, char *buf, size_t size);
+
+/* ---- no output destroys an input (src/cli/guard.c) ---- */
+
+/* Record a file the command reads (a folder: every file in it), what: how
+ * messages call it ("the model", "an input", ...). Missing paths are
+ * skipped (their reader reports them). */
+void cli_guard_input(const char *path, const char *what);
+/* The model, its external-data files (m may be NULL) and the class-name and
+ * preprocessing files beside it. */
+void cli_guard_model(const lrpx_model *m, const char *model_path);
+void cli_guard_inputs(const struct cli_inputs *in);
+/* CLI_OK, or the usage error printed when path (if it exists) is the same
+ * file (device and inode) as a recorded input. flag names the option. */
+int  cli_guard_output(const char *cmd, const char *flag, const char *path);
+/* The same for n (flag, path) pairs; NULL paths are skipped. */
+int  cli_guard_outputs(const char *cmd, const char *const *flags_and_paths, int n);
 
 /* ---- the rule-spec language (src/cli/rules.c) ---- */
 
 /* `lrpx explain --list-rules`: every rule, max-pool mode, selector and
  * composite with what it does; markdown: docs/lrp.md's tables. */
 int  cli_list_rules(bool markdown);
-/* The syntaxes of one lrpx_lrp_doc_kind as a comma list after lead,
- * wrapped at 79 columns with continuation lines indented by indent. */
-void cli_rules_help_line(FILE *f, int kind, const char *lead, int indent);
+/* A help item (cli_help_item) whose text is lead followed by the
+ * syntaxes of one lrpx_lrp_doc_kind as a comma list wrapped at 79
+ * columns. */
+void cli_rules_help_item(FILE *f, int kind, const char *term, const char *lead, int col);
+
+/* ---- token-level relevance (src/cli/tokens.c) ---- */
+
+/* The relevance of an embedded sequence [batch, tokens, dim] summed over
+ * dim: rel[s * n_tokens + i]; names from --tokens (NULL: none). */
+struct cli_tokens {
+    int    n_tokens, n_samples;
+    float *rel;
+    char **names;
+    int    n_names;
+};
+/* Reduce rel (and read tokens_path, may be NULL: one token per line, as
+ * many as positions). CLI_OK or the error printed. */
+int  cli_tokens_reduce(const char *cmd, const char *tokens_path, const lrpx_tensor_view *rel,
+                       struct cli_tokens *t);
+/* The per-token table (json: a JSON array of samples of {token, relevance}). */
+void cli_tokens_print(const struct cli_tokens *t, bool json);
+/* The coloured strip as PNG or HTML (by the extension); cmap NULL: bwr. */
+int  cli_tokens_strip(const char *cmd, const char *path, const struct cli_tokens *t,
+                      const char *cmap);
+void cli_tokens_free(struct cli_tokens *t);
 
 int cmd_preprocess(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -279,6 +488,9 @@ int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_gradient(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_spray(int argc, char **argv);

@@ -1,9 +1,13 @@
 /* Helpers shared by the lrpx subcommands. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -11,6 +15,7 @@ int
 cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    cli_progress_clear();
     va_start(ap, fmt);
     fprintf(stderr, "lrpx %s: ", cmd);
     vfprintf(stderr, fmt, ap);
@@ -23,6 +28,7 @@ int
 cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    cli_progress_clear();
     va_start(ap, fmt);
     fprintf(stderr, "lrpx %s: ", cmd);
     vfprintf(stderr, fmt, ap);
@@ -69,12 +75,14 @@ cli_load_model_ex(const char *cmd, const char *path, bool allow_unsupported, boo
     o.allow_unsupported = allow_unsupported;
     o.fold_batchnorm    = fold_bn;
     lrpx_model *m;
+    double      t0 = cli_now();
     lrpx_status rc = lrpx_model_load_file(path, &o, &m);
     if (rc != LRPX_OK) {
         cli_error(cmd, "%s (%s)", lrpx_model_errmsg(m), lrpx_status_name(rc));
         lrpx_model_free(m);
         return NULL;
     }
+    cli_verbose(cmd, t0, "load %s:", path);
     return m;
 }
 
@@ -116,7 +124,7 @@ static const struct cli_flag input_flags[] = {
 struct cli_flag_group
 cli_input_group(struct cli_inputs *in)
 {
-    return (struct cli_flag_group){input_flags, in, NULL, NULL, NULL};
+    return (struct cli_flag_group){.flags = input_flags, .ctx = in};
 }
 
 int
@@ -163,6 +171,27 @@ cli_check_model_input(const char *cmd, const char *model_path, int n_inputs)
 
 /* ---- class names: a tiny reader for "class_names" (or "classes"): ["a", ...] ---- */
 
+FILE *
+cli_fopen_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f)
+        close(fd);
+    return f;
+}
+
 char **
 cli_load_classes(const char *model_path, int *n_classes)
 {
@@ -172,7 +201,7 @@ cli_load_classes(const char *model_path, int *n_classes)
     if (l < 5 || l + 1 > sizeof path || strcmp(model_path + l - 5, ".onnx") != 0)
         return NULL;
     snprintf(path, sizeof path, "%.*s.json", (int)(l - 5), model_path);
-    FILE *f = fopen(path, "rb");
+    FILE *f = cli_fopen_regular(path);
     if (!f)
         return NULL;
     char  *buf = malloc(1 << 20);
@@ -226,10 +255,39 @@ cli_free_classes(char **classes, int n)
 int
 cli_write_npy(const char *cmd, const char *path, const lrpx_tensor_view *v)
 {
-    char err[1024];
+    char   err[1024];
+    double t0 = cli_now();
+    if (cli_guard_output(cmd, "output", path) != CLI_OK)
+        return CLI_USAGE;
     if (lrpx_npy_write(path, v->dtype, v->rank, v->dims, v->data, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "%s", err);
+    cli_verbose(cmd, t0, "write %s:", path);
     return CLI_OK;
+}
+
+void
+cli_put_number(FILE *f, double v, int digits, const char *nonfinite)
+{
+    if (isfinite(v))
+        fprintf(f, "%.*g", digits, v);
+    else
+        fputs(nonfinite, f);
+}
+
+void
+cli_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
 void

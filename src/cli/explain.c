@@ -1,6 +1,8 @@
-/* lrpx explain MODEL INPUT: layer-wise relevance propagation of one
- * prediction (relevance map as .npy, per-layer conservation report), and
- * lrpx gradient MODEL INPUT: sensitivity (gradient) or gradient x input. */
+/* lrpx explain MODEL INPUT: explain a prediction with any attribution
+ * method (--method; default layer-wise relevance propagation with its
+ * per-layer conservation report), and lrpx gradient MODEL INPUT: the
+ * gradient or gradient x input. Both go through lrpx_session_attribute
+ * (docs/methods.md). */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -9,18 +11,23 @@
 #include "cli.h"
 
 static const char explain_usage[] =
-    "usage: lrpx explain MODEL INPUT [--composite NAME] [--rule SEL=RULE]...\n"
+    "usage: lrpx explain MODEL INPUT [--method NAME[,NAME...]] [METHOD FLAGS]\n"
+    "                    [--composite NAME] [--rule SEL=RULE]...\n"
     "                    [--rules FILE] [--target K | --seed-npy FILE]\n"
-    "                    [--maxpool MODE] [--zero-bias] [--low L --high H]\n"
+    "                    [--maxpool MODE] [--zero-bias] [--stabilizer E]\n"
+    "                    [--low L --high H] [--per-token] [--tokens FILE]\n"
+    "                    [--token-strip OUT.png|OUT.html]\n"
     "                    [-o REL.npy] [--layer NAME -o2 FILE]... [--output NAME]\n"
     "                    [--json] [--print-rules] [--list-rules [--markdown]]\n"
     "\n"
     "Explain the model's prediction for INPUT (.npy, a missing batch dimension\n"
     "added; JPEG/PNG images or a folder, preprocessed, several make a batch)\n"
-    "with layer-wise relevance propagation. The explained output is the\n"
-    "predicted class (or --target K) of every sample, seeded with its logit; a\n"
-    "trailing Softmax is skipped. Prints the class, the logit, the sum of the\n"
-    "input relevance and, per layer, the relevance entering and leaving it.\n";
+    "with an attribution method, by default layer-wise relevance propagation.\n"
+    "The explained output is the predicted class (or --target K) of every\n"
+    "sample; a trailing Softmax is skipped. Prints the class, the logit and\n"
+    "the sum of the map; for LRP, per layer, the relevance entering and\n"
+    "leaving it; for integrated gradients F(baseline) and the completeness\n"
+    "gap; for taylor F(root), the residual and the distance to the root.\n";
 
 static const char gradient_usage[] =
     "usage: lrpx gradient MODEL INPUT [--target K] [-o G.npy] [--times-input]\n"
@@ -32,6 +39,7 @@ static const char gradient_usage[] =
     "(gradient x input). A trailing Softmax is skipped.\n";
 
 #define MAX_LAYERS 64
+
 
 /* Sum of the relevance of sample b (the view's first axis is the batch). */
 static double
@@ -54,12 +62,14 @@ class_name(char **classes, int n, int64_t k)
 }
 
 struct explain_args {
-    struct cli_lrp  lrp;
-    struct cli_viz *viz;
-    const char     *out_path, *seed_path;
-    const char     *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
-    int             n_layers, n_layer_out;
-    bool            json, print_rules, fold_bn, list_rules, markdown, times_input;
+    struct cli_method       meth;   /* meth.ao: the method, rules and seed  */
+    struct cli_viz         *viz;
+    const char             *out_path, *seed_path;
+    const char             *tokens_path, *strip_path;
+    bool                    per_token;
+    const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
+    int                     n_layers, n_layer_out;
+    bool                    json, print_rules, fold_bn, list_rules, markdown, times_input;
 };
 
 static int
@@ -70,9 +80,21 @@ arg_target(void *ctx, const char *val, char *msg, size_t size)
     (void)msg, (void)size;
     if (!cli_parse_int(val, &k) || k < 0)
         return CLI_USAGE;
-    a->lrp.o.seed   = LRPX_SEED_TARGET;
-    a->lrp.o.target = k;
+    a->meth.ao.lrp.seed   = LRPX_SEED_TARGET;
+    a->meth.ao.lrp.target = k;
     cli_viz_note_target(a->viz, k);
+    return CLI_OK;
+}
+
+/* Append val to a list of at most MAX_LAYERS names. */
+static int
+push_name(const char **list, int *n, const char *val, char *msg, size_t size)
+{
+    if (*n == MAX_LAYERS) {
+        snprintf(msg, size, "at most %d", MAX_LAYERS);
+        return CLI_USAGE;
+    }
+    list[(*n)++] = val;
     return CLI_OK;
 }
 
@@ -80,24 +102,14 @@ static int
 arg_layer(void *ctx, const char *val, char *msg, size_t size)
 {
     struct explain_args *a = ctx;
-    if (a->n_layers == MAX_LAYERS) {
-        snprintf(msg, size, "at most %d", MAX_LAYERS);
-        return CLI_USAGE;
-    }
-    a->layers[a->n_layers++] = val;
-    return CLI_OK;
+    return push_name(a->layers, &a->n_layers, val, msg, size);
 }
 
 static int
 arg_layer_out(void *ctx, const char *val, char *msg, size_t size)
 {
     struct explain_args *a = ctx;
-    if (a->n_layer_out == MAX_LAYERS) {
-        snprintf(msg, size, "at most %d", MAX_LAYERS);
-        return CLI_USAGE;
-    }
-    a->layer_out[a->n_layer_out++] = val;
-    return CLI_OK;
+    return push_name(a->layer_out, &a->n_layer_out, val, msg, size);
 }
 
 #define ARG(field) offsetof(struct explain_args, field)
@@ -107,7 +119,7 @@ arg_layer_out(void *ctx, const char *val, char *msg, size_t size)
      .need = "a class index >= 0"}
 #define COMMON_FLAGS                                                                         \
     {"--output", NULL, "NAME", "explain this graph output instead of the first", CLI_STRING,  \
-     ARG(lrp.o.output_name), .need = "a name"},                                                   \
+     ARG(meth.ao.lrp.output_name), .need = "a name"},                                         \
     {"--json", NULL, NULL, "machine-readable report on stdout", CLI_TRUE, .off = ARG(json)}
 
 static const struct cli_flag explain_flags[] = {
@@ -116,6 +128,13 @@ static const struct cli_flag explain_flags[] = {
      CLI_STRING, .off = ARG(seed_path), .need = "a file"},
     {"-o", NULL, "REL.npy", "write the input relevance (shape of the input)", CLI_STRING,
      ARG(out_path), .need = "a path"},
+    {"--per-token", NULL, NULL, "text models (input [batch, tokens, dim]): print the\n"
+     "relevance of each token, summed over dim", CLI_TRUE, .off = ARG(per_token)},
+    {"--tokens", NULL, "FILE", "the token strings, one per line (implies --per-token)",
+     CLI_STRING, ARG(tokens_path), .need = "a file"},
+    {"--token-strip", NULL, "FILE", "draw the tokens coloured by relevance: .png or .html\n"
+     "(implies --per-token; --cmap chooses the colours)", CLI_STRING, ARG(strip_path),
+     .need = "a .png or .html path"},
     {"--layer", NULL, "NAME", "write the relevance at value NAME to the -o2 FILE of the\n"
      "same position (pairs in order)", CLI_CALL, .call = arg_layer, .need = "a value name"},
     {"-o2", NULL, "FILE", "the file for a --layer", CLI_CALL, .call = arg_layer_out,
@@ -140,6 +159,12 @@ static const struct cli_flag gradient_flags[] = {
     {"--times-input", NULL, NULL, "gradient x input", CLI_TRUE, .off = ARG(times_input)},
     COMMON_FLAGS,
     {NULL}};
+
+/* explain's own flags that only LRP takes (the shared ones: method.c) */
+static const struct cli_method_use lrp_flag_use[] = {
+    {"--layer", 1u << LRPX_ATTR_LRP, CLI_USE_COUNT, ARG(n_layers)},
+    {"--print-rules", 1u << LRPX_ATTR_LRP, CLI_USE_BOOL, ARG(print_rules)},
+};
 #undef ARG
 
 /* Parse the command line of explain (explain true) or gradient into a, viz
@@ -148,23 +173,25 @@ static int
 parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_args *a,
            struct cli_viz *viz, struct cli_inputs *in, const char **model)
 {
-    struct cli_flag_group groups[3 + CLI_VIZ_GROUPS];
-    int                   n_groups = 0;
-    if (explain)                      /* gradient takes no rule flags */
-        groups[n_groups++] = cli_lrp_group(&a->lrp);
-    groups[n_groups++] =
-        (struct cli_flag_group){explain ? explain_flags : gradient_flags, a, NULL, NULL, NULL};
-    groups[n_groups++] = cli_input_group(in);
+    struct cli_flag_group groups[3 + CLI_VIZ_GROUPS] = {
+        {.flags = explain ? explain_flags : gradient_flags, .ctx = a},
+        cli_input_group(in),
+    };
+    int n_groups = 2;
+    if (explain)
+        groups[n_groups++] = cli_method_group(&a->meth);
     n_groups += cli_viz_groups(viz, groups + n_groups);
     int rc       = cli_parse_model_inputs(cmd, argc, argv, groups, n_groups, in, model);
     if (rc == CLI_HELP) {
-        fputs(explain ? explain_usage : gradient_usage, stdout);
-        fputs("\n", stdout);
+        cli_help_usage(stdout, cmd, explain ? explain_usage : gradient_usage);
+        if (!cli_help_is_man())
+            fputs("\n", stdout);
         if (explain)
-            cli_lrp_help_composites(stdout);
+            cli_method_help(stdout, &a->meth);
         cli_print_flags(stdout, groups, n_groups);
         if (explain)
-            cli_lrp_help_language(stdout);
+            cli_method_help_rules(stdout);
+        cli_help_end(stdout, cmd);
         return CLI_HELP;
     }
     if (rc != CLI_OK)
@@ -175,7 +202,124 @@ parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_
         return cli_usage_error(cmd, "--markdown goes with --list-rules");
     if (cli_check_model_input(cmd, *model, in->n) != CLI_OK || cli_viz_check(cmd, viz) != CLI_OK)
         return CLI_USAGE;
-    return cli_lrp_finish(cmd, &a->lrp);
+    return CLI_OK;
+}
+
+/* Before any work: no output (-o, -o2, --heatmap, --grid) may be a file the
+ * command reads. */
+static int
+guard_files(const char *cmd, const lrpx_model *m, const char *model_path,
+            const struct cli_inputs *in, const struct explain_args *a)
+{
+    cli_guard_model(m, model_path);
+    cli_guard_inputs(in);
+    cli_guard_input(a->seed_path, "the seed file");
+    cli_guard_input(a->tokens_path, "the tokens file");
+    cli_method_guard(&a->meth);
+    if (cli_viz_guard(cmd, a->viz) != CLI_OK || cli_guard_output(cmd, "-o", a->out_path) != CLI_OK ||
+        cli_guard_output(cmd, "--token-strip", a->strip_path) != CLI_OK)
+        return CLI_USAGE;
+    for (int i = 0; i < a->n_layer_out; i++)
+        if (cli_guard_output(cmd, "-o2", a->layer_out[i]) != CLI_OK)
+            return CLI_USAGE;
+    return CLI_OK;
+}
+
+/* The method flags (method.c) and explain's LRP-only ones; the methods and
+ * composites become --grid columns. */
+static int
+method_checks(const char *cmd, struct explain_args *a)
+{
+    struct cli_method *cm = &a->meth;
+    int                rc = cli_method_check(cmd, cm);
+    if (rc == CLI_OK)
+        rc = cli_method_uses(cmd, cm, lrp_flag_use,
+                             (int)(sizeof lrp_flag_use / sizeof lrp_flag_use[0]), a);
+    for (int k = 0; rc == CLI_OK && k < cm->n_methods; k++)
+        cli_viz_note_method(a->viz, cm->methods[k]);
+    for (int k = 0; rc == CLI_OK && k < cm->n_composites; k++)
+        cli_viz_note_composite(a->viz, cm->composites[k]);
+    return rc;
+}
+
+
+static void
+json_num(const char *key, double v)
+{
+    if (isfinite(v))
+        printf(", \"%s\": %.9g", key, v);
+    else
+        printf(", \"%s\": null", key);
+}
+
+/* The per-sample lines of a method other than LRP. */
+static void
+print_method_samples(lrpx_session *s, const struct cli_viz *v, const struct lrpx_attr_options *o,
+                     const lrpx_tensor_view *map, char **classes, int n_cls, bool json)
+{
+    int64_t n = v->batches[0].n;
+    for (int64_t b = 0; b < n; b++) {
+        lrpx_attr_report r = {.cls = -1, .score = NAN, .ref_score = NAN, .gap = NAN,
+                              .distance = NAN};
+        if (cli_viz_trick(v) || lrpx_session_attribution_report(s, b, &r) != LRPX_OK)
+            r.cls = cli_viz_class(s, v, b, &r.score);     /* tricks: class and score */
+        r.sum          = sample_sum(map, b, n);
+        const char *cn = class_name(classes, n_cls, r.cls);
+        bool        ig = o->method == LRPX_ATTR_INTEGRATED_GRADIENTS;
+        bool        ty = o->method == LRPX_ATTR_TAYLOR;
+        if (json) {
+            printf(b ? ", {\"class\": %lld, \"class_name\": " : "{\"class\": %lld, \"class_name\": ",
+                   (long long)r.cls);
+            if (cn)
+                cli_json_string(stdout, cn);
+            else
+                printf("null");
+            json_num("logit", r.score);
+            json_num("attribution_sum", r.sum);
+            if (ig) {
+                json_num("baseline_score", r.ref_score);
+                json_num("completeness_gap", r.gap);
+            }
+            if (ty) {
+                json_num("root_score", r.ref_score);
+                json_num("residual", r.gap);
+                json_num("root_distance", r.distance);
+            }
+            if (!cli_viz_trick(v))
+                printf(", \"evaluations\": %lld", (long long)r.n_evals);
+            printf("}");
+            continue;
+        }
+        printf("sample %lld: class %lld%s%s%s  logit %.6g  attribution sum %.6g", (long long)b,
+               (long long)r.cls, cn ? " (" : "", cn ? cn : "", cn ? ")" : "", r.score, r.sum);
+        if (ig && isfinite(r.gap))
+            printf("  F(baseline) %.6g  completeness gap %.3g (%.2g%% of F(x) - F(baseline))",
+                   r.ref_score, r.gap,
+                   r.score != r.ref_score ? 100.0 * r.gap / (r.score - r.ref_score) : 0.0);
+        if (ty && isfinite(r.gap))
+            printf("  F(root) %.3g  residual %.4g  |x - root| %.4g", r.ref_score, r.gap,
+                   r.distance);
+        putchar('\n');
+    }
+}
+
+/* The end of the report: the output file under key (JSON), or the line
+ * saying it was written. */
+static void
+print_tail(bool json, const char *key, const char *out_path, const lrpx_tensor_view *map)
+{
+    if (json) {
+        printf("], \"%s\": ", key);
+        if (out_path)
+            cli_json_string(stdout, out_path);
+        else
+            printf("null");
+        printf("}\n");
+    } else if (out_path) {
+        printf("\nwrote %s ", out_path);
+        cli_print_dims(stdout, map->dims, map->rank);
+        putchar('\n');
+    }
 }
 
 int
@@ -187,8 +331,8 @@ cmd_explain(int argc, char **argv)
     struct cli_viz      viz;
     struct explain_args a = {.viz = &viz, .fold_bn = true};
     cli_viz_init(&viz);
-    cli_lrp_init(&a.lrp, &viz);
-    struct lrpx_lrp_options *o = &a.lrp.o;
+    cli_method_init(&a.meth, false);
+    struct lrpx_lrp_options *o = &a.meth.ao.lrp;
     const char *out_path = NULL, *seed_path = NULL;
 
     int prc = parse_args("explain", true, argc, argv, &a, &viz, &in, &model_path);
@@ -196,6 +340,9 @@ cmd_explain(int argc, char **argv)
         return prc == CLI_HELP ? CLI_OK : prc;
     if (a.list_rules)
         return cli_list_rules(a.markdown);
+    if ((prc = method_checks("explain", &a)) != CLI_OK)
+        return prc;
+    const bool lrp = a.meth.ao.method == LRPX_ATTR_LRP;
     out_path  = a.out_path;
     seed_path = a.seed_path;
     if (a.n_layers != a.n_layer_out)
@@ -207,6 +354,10 @@ cmd_explain(int argc, char **argv)
     lrpx_model *m = cli_load_model_ex("explain", model_path, false, a.fold_bn);
     if (!m)
         return CLI_FAIL;
+    if (guard_files("explain", m, model_path, &in, &a) != CLI_OK) {
+        lrpx_model_free(m);
+        return CLI_USAGE;
+    }
     lrpx_session *s       = NULL;
     lrpx_npy     *seed    = NULL;
     char        **classes = NULL;
@@ -231,12 +382,18 @@ cmd_explain(int argc, char **argv)
         o->seed_data    = seed->data;
         o->seed_n_elems = seed->n_elems;
     }
-    if (cli_viz_explain(s, o, &viz, LRPX_ATTR_LRP) != LRPX_OK) {
+    if ((rc = cli_method_load("explain", &a.meth)) != CLI_OK)
+        goto done;
+    a.meth.ao.input_name = in.list[0].name;
+    double t0 = cli_now();
+    if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
         rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("explain", t0, "forward and %s passes:",
+                lrp ? "relevance" : lrpx_attr_method_name(a.meth.ao.method));
 
-    int n_ex = lrpx_session_n_explained(s);
+    int n_ex = lrp ? lrpx_session_n_explained(s) : 0;
     if (a.print_rules) {
         if (a.json)
             printf("{\"rules\": [");
@@ -261,12 +418,7 @@ cmd_explain(int argc, char **argv)
         goto done;
     }
 
-    lrpx_tensor_view rel;
-    if (lrpx_session_relevance(s, in.list[0].name, &rel) != LRPX_OK) {
-        rc = cli_error("explain", "no relevance reached the input");
-        goto done;
-    }
-    cli_viz_map("explain", &viz, &rel);
+    lrpx_tensor_view rel = viz.map_view;
     if ((rc = cli_viz_heatmap("explain", &viz, &rel)) != CLI_OK)
         goto done;
     if (out_path && (rc = cli_write_npy("explain", out_path, &rel)) != CLI_OK)
@@ -283,18 +435,31 @@ cmd_explain(int argc, char **argv)
     }
 
     classes = cli_load_classes(model_path, &n_cls);
-    int64_t n_samples = 0;
-    while (lrpx_session_explained_output(s, n_samples, NULL, NULL) == LRPX_OK)
-        n_samples++;
+    const char *mname = lrpx_attr_method_name(a.meth.ao.method);
     if (a.json) {
         printf("{\"model\": ");
         cli_json_string(stdout, model_path);
-        printf(", \"composite\": ");
-        cli_json_string(stdout, o->composite);
+        printf(", \"method\": ");
+        cli_json_string(stdout, mname);
+        if (lrp) {
+            printf(", \"composite\": ");
+            cli_json_string(stdout, o->composite);
+        }
         printf(", \"samples\": [");
-    } else {
+    } else if (lrp) {
         printf("composite %s\n", o->composite);
+    } else {
+        printf("method %s\n", mname);
     }
+    if (!lrp) {
+        print_method_samples(s, &viz, &a.meth.ao, &rel, classes, n_cls, a.json);
+        print_tail(a.json, "attribution", out_path, &rel);
+        rc = cli_viz_grid("explain", s, m, model_path, &a.meth.ao, &viz);
+        goto done;
+    }
+    int64_t n_samples = 0;
+    while (lrpx_session_explained_output(s, n_samples, NULL, NULL) == LRPX_OK)
+        n_samples++;
     for (int64_t b = 0; b < n_samples; b++) {
         int64_t cls;
         double  logit;
@@ -319,7 +484,7 @@ cmd_explain(int argc, char **argv)
         }
     }
     if (a.json) {
-        printf("], \"a.layers\": [");
+        printf("], \"layers\": [");
     } else {
         printf("\nrelevance per layer (output to input; in = entering the node, out = passed "
                "to its inputs):\n");
@@ -346,8 +511,23 @@ cmd_explain(int argc, char **argv)
                    nr.r_in, nr.r_out, ratio);
         }
     }
+    struct cli_tokens tok = {0};
+    if (a.per_token || a.tokens_path || a.strip_path) {
+        if ((rc = cli_tokens_reduce("explain", a.tokens_path, &rel, &tok)) != CLI_OK)
+            goto done;
+        if (a.json)
+            printf("], \"tokens\": ");
+        cli_tokens_print(&tok, a.json);
+        if (a.strip_path)
+            rc = cli_tokens_strip("explain", a.strip_path, &tok, viz.cmap);
+        cli_tokens_free(&tok);
+        if (rc != CLI_OK)
+            goto done;
+    } else if (a.json) {
+        printf("]");
+    }
     if (a.json) {
-        printf("], \"relevance\": ");
+        printf(", \"relevance\": ");
         if (out_path)
             cli_json_string(stdout, out_path);
         else
@@ -358,11 +538,12 @@ cmd_explain(int argc, char **argv)
         cli_print_dims(stdout, rel.dims, rel.rank);
         putchar('\n');
     }
-    rc = cli_viz_grid("explain", s, m, model_path, o, &viz, LRPX_ATTR_LRP);
+    rc = cli_viz_grid("explain", s, m, model_path, &a.meth.ao, &viz);
 done:
     cli_viz_free(&viz);
     cli_free_classes(classes, n_cls);
     lrpx_npy_free(seed);
+    cli_method_free(&a.meth);
     lrpx_session_free(s);
     lrpx_model_free(m);
     return rc;
@@ -376,20 +557,24 @@ cmd_gradient(int argc, char **argv)
     struct cli_viz      viz;
     struct explain_args a = {.viz = &viz, .fold_bn = true};
     cli_viz_init(&viz);
-    cli_lrp_init(&a.lrp, &viz);
-    struct lrpx_lrp_options *o = &a.lrp.o;
+    cli_method_init(&a.meth, false);
 
     int prc = parse_args("gradient", false, argc, argv, &a, &viz, &in, &model_path);
     if (prc != CLI_OK)
         return prc == CLI_HELP ? CLI_OK : prc;
     const char *out_path    = a.out_path;
     bool        json        = a.json, times_input = a.times_input;
+    a.meth.ao.method = times_input ? LRPX_ATTR_GRADIENT_X_INPUT : LRPX_ATTR_GRADIENT;
+    cli_viz_note_method(&viz, a.meth.ao.method);
 
     lrpx_model *m = cli_load_model("gradient", model_path, false);
     if (!m)
         return CLI_FAIL;
+    if (guard_files("gradient", m, model_path, &in, &a) != CLI_OK) {
+        lrpx_model_free(m);
+        return CLI_USAGE;
+    }
     lrpx_session *s       = NULL;
-    float        *map     = NULL;
     char        **classes = NULL;
     int           n_cls   = 0, rc = CLI_OK;
     if (lrpx_session_init(m, &s) != LRPX_OK) {
@@ -399,49 +584,21 @@ cmd_gradient(int argc, char **argv)
     rc = cli_viz_inputs("gradient", s, m, model_path, in.list, in.n, &viz, NULL);
     if (rc != CLI_OK)
         goto done;
-    if (cli_viz_explain(s, o, &viz,
-                        times_input ? LRPX_ATTR_GRADIENT_X_INPUT : LRPX_ATTR_GRADIENT) != LRPX_OK) {
+    a.meth.ao.input_name = in.list[0].name;
+    double t0 = cli_now();
+    if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
         rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
         goto done;
     }
-    lrpx_tensor_view gv;
-    if (lrpx_session_gradient_of(s, in.list[0].name, &gv) != LRPX_OK) {
-        rc = cli_error("gradient", "no gradient reached the input");
-        goto done;
-    }
-    lrpx_tensor_view mv = gv;
-    cli_viz_map("gradient", &viz, &mv);           /* the trick map is x input already */
-    if (times_input && !cli_viz_trick(&viz)) {
-        lrpx_value_info  vi;
-        lrpx_tensor_view xv;
-        const char      *in_name = in.list[0].name;
-        if (!in_name) {
-            lrpx_model_input_info(m, 0, &vi);
-            in_name = vi.name;
-        }
-        if (lrpx_session_value(s, in_name, &xv) != LRPX_OK || xv.dtype != LRPX_DTYPE_FLOAT32 ||
-            xv.n_elems != gv.n_elems) {
-            rc = cli_error("gradient", "--times-input: the input is not a float32 tensor");
-            goto done;
-        }
-        map = malloc((size_t)(gv.n_elems ? gv.n_elems : 1) * sizeof *map);
-        if (!map) {
-            rc = cli_error("gradient", "out of memory");
-            goto done;
-        }
-        for (int64_t i = 0; i < gv.n_elems; i++)
-            map[i] = ((const float *)gv.data)[i] * ((const float *)xv.data)[i];
-        mv.data = map;
-    }
+    cli_verbose("gradient", t0, "forward and gradient passes:");
+    lrpx_tensor_view mv = viz.map_view;
     if ((rc = cli_viz_heatmap("gradient", &viz, &mv)) != CLI_OK)
         goto done;
     if (out_path && (rc = cli_write_npy("gradient", out_path, &mv)) != CLI_OK)
         goto done;
 
     classes           = cli_load_classes(model_path, &n_cls);
-    int64_t n_samples = 0;
-    while (lrpx_session_explained_output(s, n_samples, NULL, NULL) == LRPX_OK)
-        n_samples++;
+    int64_t n_samples = viz.batches[0].n;
     if (json) {
         printf("{\"model\": ");
         cli_json_string(stdout, model_path);
@@ -449,9 +606,8 @@ cmd_gradient(int argc, char **argv)
                times_input ? "gradient_x_input" : "gradient");
     }
     for (int64_t b = 0; b < n_samples; b++) {
-        int64_t cls;
         double  logit, sum = sample_sum(&mv, b, n_samples), amax = 0.0;
-        lrpx_session_explained_output(s, b, &cls, &logit);
+        int64_t cls = cli_viz_class(s, &viz, b, &logit);
         for (int64_t i = 0; i < mv.n_elems; i++)
             amax = fmax(amax, fabs(((const float *)mv.data)[i]));
         const char *cn = class_name(classes, n_cls, cls);
@@ -476,11 +632,9 @@ cmd_gradient(int argc, char **argv)
         cli_print_dims(stdout, mv.dims, mv.rank);
         putchar('\n');
     }
-    rc = cli_viz_grid("gradient", s, m, model_path, o, &viz,
-                      times_input ? LRPX_ATTR_GRADIENT_X_INPUT : LRPX_ATTR_GRADIENT);
+    rc = cli_viz_grid("gradient", s, m, model_path, &a.meth.ao, &viz);
 done:
     cli_viz_free(&viz);
-    free(map);
     cli_free_classes(classes, n_cls);
     lrpx_session_free(s);
     lrpx_model_free(m);

@@ -17,6 +17,17 @@
 
 #include "cli.h"
 
+/* Whether the group leaves out flag f (its skip list names it). */
+static bool
+skipped(const struct cli_flag_group *g, const struct cli_flag *f)
+{
+    size_t l = strlen(f->name);
+    for (const char *p = g->skip; p && (p = strstr(p, f->name)); p += l)
+        if ((p == g->skip || p[-1] == ' ') && (p[l] == '\0' || p[l] == ' '))
+            return true;
+    return false;
+}
+
 static void *
 field(const struct cli_flag_group *g, const struct cli_flag *f)
 {
@@ -102,6 +113,8 @@ lookup(const struct cli_flag_group *groups, int n_groups, const char *arg,
     for (int g = 0; g < n_groups; g++)
         for (const struct cli_flag *f = groups[g].flags; f->name; f++) {
             const char *names[2] = {f->name, f->alias};
+            if (skipped(&groups[g], f))
+                continue;
             for (int a = 0; a < 2; a++)
                 if (names[a] && strlen(names[a]) == len && !strncmp(arg, names[a], len)) {
                     *group      = &groups[g];
@@ -121,6 +134,10 @@ cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_flag_gr
         const char *arg = argv[i];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
             return CLI_HELP;
+        if (!strcmp(arg, "--help-man")) {         /* the man page, for meson */
+            cli_help_set_man(true);
+            return CLI_HELP;
+        }
         if (arg[0] != '-' || !arg[1]) {
             if (*n_positional == max_positional)
                 return cli_usage_error(cmd, "unexpected argument '%s'", arg);
@@ -129,7 +146,10 @@ cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_flag_gr
         }
         const struct cli_flag_group *g;
         const char                  *val;
-        const struct cli_flag       *f = lookup(groups, n_groups, arg, &g, &val);
+        const struct cli_flag_group  common = cli_verbosity_group();
+        const struct cli_flag       *f      = lookup(groups, n_groups, arg, &g, &val);
+        if (!f)                                   /* --quiet, --verbose: every command */
+            f = lookup(&common, 1, arg, &g, &val);
         if (!f)
             return cli_usage_error(cmd, "unknown option '%s'", arg);
         char need[256], msg[512] = "";
@@ -154,42 +174,33 @@ cli_parse_flags(const char *cmd, int argc, char **argv, const struct cli_flag_gr
     return CLI_OK;
 }
 
-/* One flag's line(s): "  --name, --alias ARG" then the help, in a column. */
+/* One flag: "--name, --alias ARG" and its help, in a column. */
 static void
 print_flag(FILE *out, const struct cli_flag *f)
 {
-    enum { COL = 22 };
-    int w = fprintf(out, "  %s", f->name);
-    if (f->alias)
-        w += fprintf(out, ", %s", f->alias);
-    if (f->arg)
-        w += fprintf(out, " %s", f->arg);
-    const char *h = f->help ? f->help : "";
-    if (w + 2 > COL)
-        w += fprintf(out, "  ");
-    else
-        w += fprintf(out, "%*s", COL - w, "");
-    for (;;) {
-        const char *nl = strchr(h, '\n');
-        int         n  = nl ? (int)(nl - h) : (int)strlen(h);
-        fprintf(out, "%.*s\n", n, h);
-        if (!nl)
-            break;
-        h = nl + 1;
-        fprintf(out, "%*s", COL, "");
-    }
+    char term[128];
+    snprintf(term, sizeof term, "%s%s%s%s%s", f->name, f->alias ? ", " : "",
+             f->alias ? f->alias : "", f->arg ? " " : "", f->arg ? f->arg : "");
+    cli_help_item(out, term, f->help ? f->help : "", CLI_HELP_COL);
+}
+
+static void
+print_group(FILE *out, const struct cli_flag_group *g)
+{
+    if (g->title)
+        cli_help_section(out, g->title);
+    for (const struct cli_flag *f = g->flags; f->name; f++)
+        if (f->help && !skipped(g, f))
+            print_flag(out, f);
+    if (g->footer)
+        cli_help_text(out, g->footer);
 }
 
 void
 cli_print_flags(FILE *out, const struct cli_flag_group *groups, int n_groups)
 {
-    for (int g = 0; g < n_groups; g++) {
-        if (groups[g].title)
-            fprintf(out, "\n%s\n", groups[g].title);
-        for (const struct cli_flag *f = groups[g].flags; f->name; f++)
-            if (f->help)
-                print_flag(out, f);
-        if (groups[g].footer)
-            fputs(groups[g].footer, out);
-    }
+    const struct cli_flag_group common = cli_verbosity_group();
+    for (int g = 0; g < n_groups; g++)
+        print_group(out, &groups[g]);
+    print_group(out, &common);                    /* the flags every command takes */
 }

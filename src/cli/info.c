@@ -116,11 +116,10 @@ cmd_info(int argc, char **argv)
     struct info_args      a = {.fold_bn = true};
     const char           *path;
     int                   n_pos;
-    struct cli_flag_group groups[] = {{info_flags, &a, NULL, NULL, NULL}};
+    struct cli_flag_group groups[] = {{.flags = info_flags, .ctx = &a}};
     int rc = cli_parse_flags("info", argc, argv, groups, 1, &path, 1, &n_pos);
     if (rc == CLI_HELP) {
-        fputs(info_usage, stdout);
-        cli_print_flags(stdout, groups, 1);
+        cli_print_help(stdout, "info", info_usage, groups, 1);
         return CLI_OK;
     }
     if (rc != CLI_OK)

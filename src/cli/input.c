@@ -223,10 +223,10 @@ struct cli_flag_group
 cli_prep_group(struct cli_prep *p)
 {
     return (struct cli_flag_group){
-        prep_flags, p, &p->any_flag,
-        "image inputs (JPEG/PNG, found by their first bytes; several files or a\n"
-        "folder make a batch):",
-        "  The model's input shape fills in the rest (channels, layout, size).\n"};
+        .flags = prep_flags, .ctx = p, .seen = &p->any_flag,
+        .title = "image inputs (JPEG/PNG, found by their first bytes; several files or a\n"
+                 "folder make a batch):",
+        .footer = "  The model's input shape fills in the rest (channels, layout, size).\n"};
 }
 
 /* Copy the fields the flags set onto pp. */
@@ -376,7 +376,7 @@ static enum file_kind
 sniff(const char *path)
 {
     unsigned char b[8] = {0};
-    FILE         *f   = fopen(path, "rb");
+    FILE         *f   = cli_fopen_regular(path);
     if (!f)
         return KIND_OTHER;
     size_t n = fread(b, 1, sizeof b, f);
@@ -486,7 +486,7 @@ cli_batch_free(struct cli_batch *b)
 
 /* Images: decode, preprocess, stack. */
 static int
-load_images(const char *cmd, struct cli_batch *b)
+load_images(const char *cmd, struct cli_batch *b, struct cli_progress *pr)
 {
     char    err[1024];
     int64_t per = 0;
@@ -525,6 +525,7 @@ load_images(const char *cmd, struct cli_batch *b)
         }
         memcpy((float *)b->data + per * i, t->data, (size_t)per * sizeof(float));
         lrpx_image_tensor_free(t);
+        cli_progress_step(pr, 1);
     }
     b->view.data = b->data;
     return CLI_OK;
@@ -532,7 +533,7 @@ load_images(const char *cmd, struct cli_batch *b)
 
 /* Arrays: read, add a missing batch axis, stack along axis 0. */
 static int
-load_arrays(const char *cmd, const lrpx_model *m, struct cli_batch *b)
+load_arrays(const char *cmd, const lrpx_model *m, struct cli_batch *b, struct cli_progress *pr)
 {
     char            err[1024];
     lrpx_value_info vi;
@@ -589,6 +590,7 @@ load_arrays(const char *cmd, const lrpx_model *m, struct cli_batch *b)
         }
         off += (size_t)a->n_elems * esz;
         lrpx_npy_free(a);
+        cli_progress_step(pr, 1);
     }
     b->view.n_elems *= b->n;
     b->view.data = b->data;
@@ -634,9 +636,10 @@ cli_batch_load(const char *cmd, const lrpx_model *m, const char *model_path, con
         if (k == KIND_OTHER) {
             char        err[1024];
             lrpx_image *img = NULL;
-            FILE       *f   = fopen(b->samples[i].path, "rb");
+            FILE       *f   = cli_fopen_regular(b->samples[i].path);
             if (!f) {
-                rc = cli_error(cmd, "%s: %s", b->samples[i].path, strerror(errno));
+                rc = cli_error(cmd, "%s: %s", b->samples[i].path,
+                               errno == EINVAL ? "not a regular file" : strerror(errno));
             } else {
                 fclose(f);
                 /* the image loader names other formats (GIF, BMP, ...) */
@@ -660,8 +663,15 @@ cli_batch_load(const char *cmd, const lrpx_model *m, const char *model_path, con
     }
     rc = cli_prep_resolve(cmd, prep, model_path, m, name, fit_size, b->is_image, &b->pp,
                           &b->pp_known);
-    if (rc == CLI_OK)
-        rc = b->is_image ? load_images(cmd, b) : load_arrays(cmd, m, b);
+    if (rc == CLI_OK) {
+        struct cli_progress pr;
+        cli_progress_start(&pr, cmd, b->is_image ? "images" : "arrays", b->n);
+        rc = b->is_image ? load_images(cmd, b, &pr) : load_arrays(cmd, m, b, &pr);
+        cli_progress_end(&pr);
+        if (rc == CLI_OK)
+            cli_verbose(cmd, pr.t0, "read %d %s for %s:", b->n, b->is_image ? "images" : "arrays",
+                        name ? name : "the first input");
+    }
     if (rc == CLI_OK)
         return CLI_OK;
 fail:
@@ -747,13 +757,13 @@ cli_set_input(const char *cmd, lrpx_session *s, const lrpx_model *m, const struc
 }
 
 bool
-cli_box_defaults(const struct lrpx_preprocess *pp, bool known, struct lrpx_lrp_options *o,
-                 float *low, float *high, int cap)
+cli_box_defaults(const struct cli_batch *b, struct lrpx_lrp_options *o, float *low,
+                 float *high, int cap)
 {
-    if (!pp || !known || !isnan(o->box_low) || o->n_box_c > 0)
+    if (!b || !b->pp_known || !isnan(o->box_low) || o->n_box_c > 0)
         return false;
     int n = 0;
-    if (lrpx_preprocess_box_bounds(pp, low, high, &n, NULL, 0) != LRPX_OK || n < 1 || n > cap)
+    if (lrpx_preprocess_box_bounds(&b->pp, low, high, &n, NULL, 0) != LRPX_OK || n < 1 || n > cap)
         return false;
     o->box_low_c  = low;
     o->box_high_c = high;

@@ -3,63 +3,111 @@
 
 #include "cli.h"
 
-static const char main_help[] =
+static const char main_usage[] =
     "usage: lrpx COMMAND [ARGS]\n"
+    "       lrpx --version\n"
     "\n"
     "Run ONNX models and explain their predictions with layer-wise relevance\n"
-    "propagation.\n"
-    "\n"
-    "commands:\n"
-    "  info MODEL            inputs, outputs, operators, support\n"
-    "  run MODEL INPUT       forward pass, top classes, outputs as .npy\n"
-    "  bench MODEL INPUT     time the forward pass (and an explanation)\n"
-    "  explain MODEL INPUT   relevance map (LRP) of a prediction, per-layer report\n"
-    "  gradient MODEL INPUT  gradient (or gradient x input) of a prediction\n"
-    "  preprocess IMAGE...   the tensor a model receives for images, as .npy\n"
-    "  batch MODEL --inputs DIR --out DIR\n"
-    "                        explain a data set (sharded, resumable)\n"
-    "  merge DIR... -o OUT   join the folders of batch shards, summary per class\n"
-    "  spray OUT --class K   spectral relevance analysis (SpRAy) of a class's maps\n"
+    "propagation.\n";
 
-    "\n"
-    "'lrpx COMMAND --help' describes each command.\n";
-
+/* One row per command: the list of lrpx --help, the NAME line of its man
+ * page and the dispatch. */
 struct command {
-    const char *name;
+    const char *name, *args, *summary;
     int (*fn)(int argc, char **argv);
 };
 
 static const struct command commands[] = {
-    {"info", cmd_info},
-    {"run",  cmd_run},
-    {"bench", cmd_bench},
-    {"explain", cmd_explain},
-    {"gradient", cmd_gradient},
-    {"preprocess", cmd_preprocess},
-    {"batch", cmd_batch},
-    {"merge", cmd_merge},
-    {"spray", cmd_spray},
+    {"info",       "MODEL",       "inputs, outputs, operators, support", cmd_info},
+    {"run",        "MODEL INPUT", "forward pass, top classes, outputs as .npy", cmd_run},
+    {"bench",      "MODEL INPUT", "time the forward pass (and an explanation)", cmd_bench},
+    {"explain",    "MODEL INPUT", "relevance map (LRP) of a prediction, per-layer report",
+     cmd_explain},
+    {"gradient",   "MODEL INPUT", "gradient (or gradient x input) of a prediction",
+     cmd_gradient},
+    {"preprocess", "IMAGE...",    "the tensor a model receives for images, as .npy",
+     cmd_preprocess},
+    {"eval",       "MODEL INPUT...", "score explanations with Quantus's metrics", cmd_eval},
+    {"compare",    "--models ...", "every model x method over the same inputs: a report",
+     cmd_compare},
+    {"check",      "MODEL --spec F", "CI gate: the model and its explanations against a spec",
+     cmd_check},
+    {"batch",      "MODEL --out DIR", "explain a data set (sharded, resumable)", cmd_batch},
+    {"merge",      "DIR... -o OUT", "join the folders of batch shards, summary per class",
+     cmd_merge},
+    {"spray",      "OUT --class K", "spectral relevance analysis (SpRAy) of a class's maps",
+     cmd_spray},
 };
+#define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
+
+const char *
+cli_command_name(int i)
+{
+    return i >= 0 && i < N_COMMANDS ? commands[i].name : NULL;
+}
+
+const char *
+cli_command_summary(const char *cmd)
+{
+    for (int i = 0; cmd && i < N_COMMANDS; i++)
+        if (!strcmp(cmd, commands[i].name))
+            return commands[i].summary;
+    return "run ONNX models and explain their predictions (layer-wise relevance propagation)";
+}
+
+static void
+print_main_help(FILE *f)
+{
+    cli_help_usage(f, NULL, main_usage);
+    cli_help_section(f, "commands:");
+    for (int i = 0; i < N_COMMANDS; i++) {
+        char term[64];
+        snprintf(term, sizeof term, "%s %s", commands[i].name, commands[i].args);
+        cli_help_item(f, term, commands[i].summary, 24);
+    }
+    cli_help_item(f, "--version", "version, ONNX opsets and optional parts", 24);
+    cli_help_text(f, "\n'lrpx COMMAND --help' describes each command.\n");
+    cli_help_end(f, NULL);
+}
+
+/* The version of the tool and of the library it runs with (they differ
+ * when an older liblrpx.so is found first), the ONNX opsets, and the
+ * optional parts of the build. */
+static int
+print_version(void)
+{
+    int64_t lo, hi;
+    lrpx_opset_range(&lo, &hi);
+    printf("lrpx %d.%d.%d", LRPX_VERSION_MAJOR, LRPX_VERSION_MINOR, LRPX_VERSION_PATCH);
+    if (lrpx_version_number() != LRPX_VERSION_NUMBER)
+        printf(" (library %s)", lrpx_version());
+    printf("\nONNX opsets %lld to %lld (default domain)\n", (long long)lo, (long long)hi);
+    printf("optional parts: %s\n", lrpx_features());
+    return CLI_OK;
+}
 
 int
 main(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(main_help, stderr);
+        print_main_help(stderr);
         return CLI_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        fputs(main_help, stdout);
+        print_main_help(stdout);
         return CLI_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
-        puts("lrpx 0.1.0");
+    if (!strcmp(argv[1], "--help-man")) {
+        cli_help_set_man(true);
+        print_main_help(stdout);
         return CLI_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], "--version"))
+        return print_version();
+    for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "lrpx: unknown command '%s'\n\n", argv[1]);
-    fputs(main_help, stderr);
+    print_main_help(stderr);
     return CLI_USAGE;
 }

@@ -30,7 +30,7 @@ static const char merge_usage[] =
 
 struct merge_args {
     const char *out;
-    bool        allow_gaps, quiet;
+    bool        allow_gaps;
 };
 
 static const struct cli_flag merge_flags[] = {
@@ -38,8 +38,6 @@ static const struct cli_flag merge_flags[] = {
      offsetof(struct merge_args, out), .need = "a folder"},
     {"--allow-gaps", NULL, NULL, "write the merge even when inputs are missing", CLI_TRUE,
      .off = offsetof(struct merge_args, allow_gaps)},
-    {"--quiet", "-q", NULL, "no summary table", CLI_TRUE,
-     .off = offsetof(struct merge_args, quiet)},
     {NULL}};
 
 /* One shard folder. */
@@ -369,14 +367,12 @@ cmd_merge(int argc, char **argv)
     struct merge_args a   = {0};
     const char      **dirs = calloc(MAX_DIRS, sizeof *dirs);
     int               n_dirs = 0;
-    struct cli_flag_group g = {merge_flags, &a, NULL, NULL, NULL};
+    struct cli_flag_group g[] = {{.flags = merge_flags, .ctx = &a}, cli_verbosity_group()};
     if (!dirs)
         return cli_error(cmd, "out of memory");
-    int rc = cli_parse_flags(cmd, argc, argv, &g, 1, dirs, MAX_DIRS, &n_dirs);
+    int rc = cli_parse_flags(cmd, argc, argv, g, 2, dirs, MAX_DIRS, &n_dirs);
     if (rc == CLI_HELP) {
-        fputs(merge_usage, stdout);
-        fputs("\n", stdout);
-        cli_print_flags(stdout, &g, 1);
+        cli_print_help(stdout, cmd, merge_usage, g, 2);
         free(dirs);
         return CLI_OK;
     }
@@ -495,7 +491,7 @@ cmd_merge(int argc, char **argv)
     cJSON *model = cJSON_GetObjectItemCaseSensitive(set, "model");
     if (cJSON_IsString(model))
         names = cli_load_classes(model->valuestring, &n_names);
-    text = summary(es, n_es, n_missing, names, n_names, a.quiet);
+    text = summary(es, n_es, n_missing, names, n_names, cli_verbosity.quiet);
     /* run.json of the merge: the settings, the folders, one "shard" */
     cJSON *run = cJSON_Duplicate(sh[0].run, true);
     cJSON *from = cJSON_CreateArray();
@@ -515,7 +511,7 @@ cmd_merge(int argc, char **argv)
         rc = batch_write(cmd, a.out, "summary.json", text, strlen(text));
     if (rc == CLI_OK)
         rc = batch_write(cmd, a.out, "run.json", run_text, strlen(run_text));
-    if (rc == CLI_OK && !a.quiet)
+    if (rc == CLI_OK && !cli_verbosity.quiet)
         printf("merged %d folder%s: %d results in %s/results.jsonl\n", n_dirs,
                n_dirs == 1 ? "" : "s", n_es, a.out);
     free(res);

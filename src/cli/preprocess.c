@@ -44,14 +44,13 @@ cmd_preprocess(int argc, char **argv)
     int                    n_paths;
     struct cli_prep        prep;
     cli_prep_init(&prep);
-    struct cli_flag_group groups[] = {{preprocess_flags, &a, NULL, NULL, NULL},
+    struct cli_flag_group groups[] = {{.flags = preprocess_flags, .ctx = &a},
                                       cli_prep_group(&prep)};
     int                   n_groups = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_flags("preprocess", argc, argv, groups, n_groups, paths,
                              (int)(sizeof paths / sizeof paths[0]), &n_paths);
     if (rc == CLI_HELP) {
-        fputs(preprocess_usage, stdout);
-        cli_print_flags(stdout, groups, n_groups);
+        cli_print_help(stdout, "preprocess", preprocess_usage, groups, n_groups);
         return CLI_OK;
     }
     if (rc != CLI_OK)
@@ -62,9 +61,18 @@ cmd_preprocess(int argc, char **argv)
     if (!out_path)
         return cli_usage_error("preprocess", "missing -o X.npy");
 
+    for (int i = 0; i < n_paths; i++)
+        cli_guard_input(paths[i], "an input image");
+    cli_guard_input(prep.preset, "the preprocessing file");
     lrpx_model *m = NULL;
     if (model_path && !(m = cli_load_model("preprocess", model_path, true)))
         return CLI_FAIL;
+    if (model_path)
+        cli_guard_model(m, model_path);
+    if (cli_guard_output("preprocess", "-o", out_path) != CLI_OK) {
+        lrpx_model_free(m);
+        return CLI_USAGE;
+    }
     struct cli_batch b;
     rc = cli_batch_load("preprocess", m, model_path, input_name, paths, n_paths, &prep, true,
                             &b);

@@ -93,13 +93,12 @@ cmd_run(int argc, char **argv)
     struct cli_prep   prep;
     cli_prep_init(&prep);
     const char           *model_path = NULL;
-    struct cli_flag_group groups[]   = {{run_flags, &a, NULL, NULL, NULL}, cli_input_group(&in),
+    struct cli_flag_group groups[]   = {{.flags = run_flags, .ctx = &a}, cli_input_group(&in),
                                         cli_prep_group(&prep)};
     int                   n_groups   = (int)(sizeof groups / sizeof groups[0]);
     int rc = cli_parse_model_inputs("run", argc, argv, groups, n_groups, &in, &model_path);
     if (rc == CLI_HELP) {
-        fputs(run_usage, stdout);
-        cli_print_flags(stdout, groups, n_groups);
+        cli_print_help(stdout, "run", run_usage, groups, n_groups);
         return CLI_OK;
     }
     if (rc != CLI_OK)
@@ -111,18 +110,29 @@ cmd_run(int argc, char **argv)
     lrpx_model *m = cli_load_model_ex("run", model_path, false, a.fold_bn);
     if (!m)
         return CLI_FAIL;
+    cli_guard_model(m, model_path);
+    cli_guard_inputs(&in);
+    cli_guard_input(prep.preset, "the preprocessing file");
+    if (cli_guard_output("run", "-o", out_path) != CLI_OK) {
+        lrpx_model_free(m);
+        return CLI_USAGE;
+    }
     lrpx_session *s = NULL;
     if (lrpx_session_init(m, &s) != LRPX_OK) {
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    /* only the outputs are read: activations share buffers */
+    lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS);
     rc = cli_set_inputs("run", s, m, model_path, in.list, in.n, &prep, true, true, NULL, NULL);
     if (rc != CLI_OK)
         goto done;
+    double t0 = cli_now();
     if (lrpx_session_run(s) != LRPX_OK) {
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
     }
+    cli_verbose("run", t0, "forward pass:");
 
     int n_out = lrpx_model_n_outputs(m);
     if (out_path) {

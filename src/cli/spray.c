@@ -34,7 +34,6 @@ static const char spray_usage[] =
 struct spray_args {
     const char *cls, *out;
     int         by, size, neighbors, clusters, max_clusters, max_maps, examples;
-    bool        quiet;
 };
 
 enum { BY_EXPLAINED, BY_LABEL, BY_PREDICTED };
@@ -63,7 +62,6 @@ static const struct cli_flag spray_flags[] = {
      .lo = 3, .hi = LRPX_SPRAY_MAX_MAPS},
     {"--examples", NULL, "E", "members shown per cluster (default 8)", CLI_INT, ARG(examples),
      .lo = 1, .hi = 64},
-    {"--quiet", "-q", NULL, "no summary on stdout", CLI_TRUE, .off = ARG(quiet)},
     {NULL}};
 #undef ARG
 
@@ -641,12 +639,10 @@ cmd_spray(int argc, char **argv)
     const char       *cmd = "spray", *pos[1];
     struct spray_args a   = {.by = BY_EXPLAINED, .max_maps = 5000, .examples = 8};
     int               n_pos;
-    struct cli_flag_group g = {spray_flags, &a, NULL, NULL, NULL};
-    int rc = cli_parse_flags(cmd, argc, argv, &g, 1, pos, 1, &n_pos);
+    struct cli_flag_group g[] = {{.flags = spray_flags, .ctx = &a}, cli_verbosity_group()};
+    int rc = cli_parse_flags(cmd, argc, argv, g, 2, pos, 1, &n_pos);
     if (rc == CLI_HELP) {
-        fputs(spray_usage, stdout);
-        fputs("\n", stdout);
-        cli_print_flags(stdout, &g, 1);
+        cli_print_help(stdout, cmd, spray_usage, g, 2);
         return CLI_OK;
     }
     if (rc != CLI_OK)
@@ -715,7 +711,7 @@ cmd_spray(int argc, char **argv)
         goto done;
     }
     if (c.n > a.max_maps) {        /* a sample by hash: the same whatever the order */
-        if (!a.quiet)
+        if (!cli_verbosity.quiet)
             fprintf(stderr, "lrpx spray: %d maps of class %lld; using the %d whose keys hash "
                     "lowest (--max-maps)\n", c.n, (long long)cls, a.max_maps);
         qsort(c.m, (size_t)c.n, sizeof *c.m, cmp_hash);
@@ -741,7 +737,7 @@ cmd_spray(int argc, char **argv)
     if (!batch_join(p, sizeof p, out, "x") || (rc = batch_mkdirs_for(cmd, p)) != CLI_OK ||
         (rc = write_report(cmd, &c, out, cls, cls_name)) != CLI_OK)
         goto done;
-    if (!a.quiet) {
+    if (!cli_verbosity.quiet) {
         printf("class %lld%s%s%s: %d maps, %d cluster%s (%s):", (long long)cls,
                cls_name ? " (" : "", cls_name ? cls_name : "", cls_name ? ")" : "", c.n,
                c.r->n_clusters, c.r->n_clusters == 1 ? "" : "s",

@@ -125,7 +125,7 @@ static const struct cli_flag picture_flags[] = {
 
 static const struct cli_flag trick_flags[] = {
     {"--translate", NULL, "K", "average the maps over shifts in [-K, K]^2", CLI_INT,
-     VIZ(translate), .lo = 0, .hi = 64},
+     VIZ(translate), .lo = 0, .hi = LRPX_TRICK_MAX_TRANSLATE},
     {"--translate-pad", NULL, "edge|zero", "how shifted-in pixels are filled (edge)",
      CLI_CHOICE, .off = VIZ(pad), .choices = pad_names},
     {"--window", NULL, "WxH",
@@ -140,8 +140,8 @@ static const struct cli_flag trick_flags[] = {
 int
 cli_viz_groups(struct cli_viz *v, struct cli_flag_group groups[CLI_VIZ_GROUPS])
 {
-    groups[0] = (struct cli_flag_group){picture_flags, v, NULL, "pictures:", NULL};
-    groups[1] = (struct cli_flag_group){trick_flags, v, NULL, "tricks:", NULL};
+    groups[0] = (struct cli_flag_group){.flags = picture_flags, .ctx = v, .title = "pictures:"};
+    groups[1] = (struct cli_flag_group){.flags = trick_flags, .ctx = v, .title = "tricks:"};
     groups[2] = cli_prep_group(&v->prep);
     return CLI_VIZ_GROUPS;
 }
@@ -173,6 +173,17 @@ cli_viz_check(const char *cmd, struct cli_viz *v)
     return CLI_OK;
 }
 
+int
+cli_viz_guard(const char *cmd, const struct cli_viz *v)
+{
+    if (v->cmap && !lrpx_colormap_builtin(v->cmap))
+        cli_guard_input(v->cmap, "the colour map file");
+    if (v->prep.preset)
+        cli_guard_input(v->prep.preset, "the preprocessing file");
+    const char *out[] = {"--heatmap", v->heatmap, "--grid", v->grid};
+    return cli_guard_outputs(cmd, out, 2);
+}
+
 bool
 cli_viz_trick(const struct cli_viz *v)
 {
@@ -184,6 +195,7 @@ cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char
                const struct cli_input *inputs, int n_inputs, struct cli_viz *v,
                struct lrpx_lrp_options *o)
 {
+    v->cmd = cmd;
     int rc = cli_set_inputs(cmd, s, m, model_path, inputs, n_inputs, &v->prep, !v->window,
                             !v->window, &v->batches, &v->n_batches);
     if (rc != CLI_OK)
@@ -195,20 +207,20 @@ cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char
         return cli_error(cmd, "--translate/--window need a rank-4 float32 input (an image "
                          "batch); %s is not", v->batches[0].samples[0].path);
     if (o)
-        cli_box_defaults(&v->batches[0].pp, v->batches[0].pp_known, o, v->box_low,
-                         v->box_high, 3);
+        cli_box_defaults(&v->batches[0], o, v->box_low, v->box_high, 3);
     return CLI_OK;
 }
 
-/* The trick map for options o into out (the first input's size). */
+/* The trick map of method ao into out (the first input's size). */
 static lrpx_status
-viz_trick_map(lrpx_session *s, const struct lrpx_lrp_options *o, const struct cli_viz *v,
-              lrpx_attr_method method, float *out)
+viz_trick_map(lrpx_session *s, const struct lrpx_attr_options *ao, const struct cli_viz *v,
+              float *out)
 {
     const struct cli_batch   *b = &v->batches[0];
     struct lrpx_trick_options to;
     lrpx_trick_options_default(&to);
-    to.method        = method;
+    to.method        = ao->method;
+    to.attr          = ao;
     to.input_name    = b->name;
     to.nhwc          = b->layout == LRPX_LAYOUT_NHWC;
     to.translate     = v->translate;
@@ -217,16 +229,30 @@ viz_trick_map(lrpx_session *s, const struct lrpx_lrp_options *o, const struct cl
     to.window_height = v->win_h;
     to.stride_x      = v->stride_x ? v->stride_x : 1;
     to.stride_y      = v->stride_y ? v->stride_y : 1;
-    return v->window ? lrpx_session_explain_windows(s, &b->view, o, &to, out)
-                     : lrpx_session_explain_translated(s, &b->view, o, &to, out);
+    return v->window ? lrpx_session_explain_windows(s, &b->view, &ao->lrp, &to, out)
+                     : lrpx_session_explain_translated(s, &b->view, &ao->lrp, &to, out);
+}
+
+/* lrpx_session_set_progress to a progress bar; its total comes with the
+ * first pass. */
+static void
+viz_progress(void *user, int64_t done, int64_t total)
+{
+    struct cli_progress *p = user;
+    if (p->total != total)
+        cli_progress_start(p, p->cmd, p->label, total);
+    cli_progress_step(p, done - p->done);
 }
 
 lrpx_status
-cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_viz *v,
-                lrpx_attr_method method)
+cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao, struct cli_viz *v)
 {
-    if (!cli_viz_trick(v))
-        return method == LRPX_ATTR_LRP ? lrpx_session_explain(s, o) : lrpx_session_gradient(s, o);
+    lrpx_status rc;
+    if (!cli_viz_trick(v)) {
+        if ((rc = lrpx_session_attribute(s, ao)) == LRPX_OK)
+            rc = lrpx_session_attribution(s, &v->map_view);
+        return rc;
+    }
     const struct cli_batch *b = &v->batches[0];
     free(v->map);
     v->map = malloc((size_t)b->view.n_elems * sizeof(float));
@@ -234,17 +260,23 @@ cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_vi
         fprintf(stderr, "lrpx: out of memory for the map\n");
         return LRPX_ENOMEM;
     }
-    lrpx_status rc = viz_trick_map(s, o, v, method, v->map);
+    struct cli_progress pr;                  /* the passes of the trick */
+    cli_progress_start(&pr, v->cmd ? v->cmd : "explain", "passes", 0);
+    lrpx_session_set_progress(s, viz_progress, &pr);
+    rc = viz_trick_map(s, ao, v, v->map);
+    lrpx_session_set_progress(s, NULL, NULL);
+    cli_progress_end(&pr);
     if (rc != LRPX_OK)
         return rc;
+    cli_verbose(pr.cmd, pr.t0, "%lld passes of the %s:", (long long)pr.done,
+                v->window ? "sliding window" : "translation trick");
     v->map_view      = b->view;
     v->map_view.data = v->map;
-    v->map_method    = method;
     if (v->window) {
         const lrpx_tensor_view *x  = &b->view;
         bool                    nh = b->layout == LRPX_LAYOUT_NHWC;
         int h = (int)x->dims[nh ? 1 : 2], w = (int)x->dims[nh ? 2 : 3];
-        fprintf(stderr, "sliding window: %d x %d windows of %dx%d (stride %dx%d) over %dx%d; "
+        cli_notice("sliding window: %d x %d windows of %dx%d (stride %dx%d) over %dx%d; "
                 "the per-layer report is the last window's\n",
                 lrpx_window_count(w, v->win_w, v->stride_x),
                 lrpx_window_count(h, v->win_h, v->stride_y), v->win_w, v->win_h, v->stride_x,
@@ -253,13 +285,29 @@ cli_viz_explain(lrpx_session *s, const struct lrpx_lrp_options *o, struct cli_vi
     return LRPX_OK;
 }
 
-int
-cli_viz_map(const char *cmd, struct cli_viz *v, lrpx_tensor_view *map)
+int64_t
+cli_viz_class(const lrpx_session *s, const struct cli_viz *v, int64_t k, double *score)
 {
-    (void)cmd;
-    if (v->map)
-        *map = v->map_view;
-    return CLI_OK;
+    lrpx_attr_report r;
+    int64_t          cls = -1;
+    double           sc  = NAN;
+    if (!cli_viz_trick(v) && lrpx_session_attribution_report(s, k, &r) == LRPX_OK) {
+        cls = r.cls;
+        sc  = r.score;
+    } else if (lrpx_session_explained_output(s, k, &cls, &sc) != LRPX_OK) {
+        cls = -1;
+        sc  = NAN;
+    }
+    if (score)
+        *score = sc;
+    return cls;
+}
+
+void
+cli_viz_note_method(struct cli_viz *v, lrpx_attr_method method)
+{
+    if (v->n_methods < CLI_VIZ_MAX)
+        v->methods[v->n_methods++] = method;
 }
 
 /* ---- drawing ---- */
@@ -301,10 +349,8 @@ tensor_pixmap(const struct cli_batch *b, int64_t k, lrpx_pixmap **out)
     return LRPX_OK;
 }
 
-/* The picture under the map of sample k: the photo (original geometry), the
- * preprocessed image, or a .npy input stretched to 0..255. */
-static int
-base_pixmap(const char *cmd, const struct cli_viz *v, const struct cli_batch *b, int64_t k,
+int
+cli_viz_picture(const char *cmd, const struct cli_viz *v, const struct cli_batch *b, int64_t k,
             lrpx_pixmap **out)
 {
     char err[512];
@@ -321,9 +367,8 @@ base_pixmap(const char *cmd, const struct cli_viz *v, const struct cli_batch *b,
     return CLI_OK;
 }
 
-/* Load the colour map once. */
-static int
-viz_cmap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
+int
+cli_viz_colormap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
          lrpx_colormap **owned)
 {
     char err[512];
@@ -337,10 +382,8 @@ viz_cmap(const char *cmd, const struct cli_viz *v, const lrpx_colormap **cm,
     return CLI_OK;
 }
 
-/* The heatmap picture of sample k of a map shaped like batch b's input
- * (window maps are too). */
-static int
-render_sample(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
+int
+cli_viz_render(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
               const struct cli_batch *b, const lrpx_tensor_view *map, int64_t k,
               lrpx_pixmap **out)
 {
@@ -384,7 +427,7 @@ render_sample(const char *cmd, const struct cli_viz *v, const lrpx_colormap *cm,
         goto done;
     }
     if (v->overlay >= 0.0 || v->panel) {
-        if ((rc = base_pixmap(cmd, v, b, k, &base)) != CLI_OK)
+        if ((rc = cli_viz_picture(cmd, v, b, k, &base)) != CLI_OK)
             goto done;
         if (base->width != heat->width || base->height != heat->height) {
             rc = cli_error(cmd, "the image is %dx%d but the map %dx%d", base->width,
@@ -447,6 +490,8 @@ static int
 save(const char *cmd, const struct cli_viz *v, const lrpx_pixmap *pm, const char *path)
 {
     char err[1024];
+    if (cli_guard_output(cmd, "picture", path) != CLI_OK)
+        return CLI_USAGE;
     if (lrpx_pixmap_save(pm, path, path_is_jpeg(path) ? v->jpeg_quality : 0, err, sizeof err) !=
         LRPX_OK)
         return cli_error(cmd, "%s", err);
@@ -463,7 +508,7 @@ cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tensor_view *map)
     const struct cli_batch *b = &v->batches[0];
     const lrpx_colormap    *cm;
     lrpx_colormap          *owned;
-    int                     rc = viz_cmap(cmd, v, &cm, &owned);
+    int                     rc = cli_viz_colormap(cmd, v, &cm, &owned);
     if (rc != CLI_OK)
         return rc;
     /* render every picture first, then write: a failure leaves no file */
@@ -471,7 +516,7 @@ cli_viz_heatmap(const char *cmd, struct cli_viz *v, const lrpx_tensor_view *map)
     if (!pics)
         rc = cli_error(cmd, "out of memory");
     for (int64_t k = 0; rc == CLI_OK && k < b->n; k++)
-        if ((rc = render_sample(cmd, v, cm, b, map, k, &pics[k])) == CLI_OK && v->zoom > 1 &&
+        if ((rc = cli_viz_render(cmd, v, cm, b, map, k, &pics[k])) == CLI_OK && v->zoom > 1 &&
             !(pics[k] = upscale(pics[k], v->zoom)))
             rc = cli_error(cmd, "out of memory");
     for (int64_t k = 0; rc == CLI_OK && k < b->n; k++) {
@@ -514,93 +559,155 @@ base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* The columns of --grid: one per method, and for LRP one per --composite
+ * when several were given. */
+static int
+grid_columns(const struct cli_viz *v, lrpx_attr_method *method, int *composite)
+{
+    int n = 0;
+    for (int k = 0; k < (v->n_methods ? v->n_methods : 1); k++) {
+        lrpx_attr_method mk = v->n_methods ? v->methods[k] : LRPX_ATTR_LRP;
+        int              nc = mk == LRPX_ATTR_LRP && v->n_composites ? v->n_composites : 1;
+        for (int c = 0; c < nc && n < CLI_VIZ_MAX; c++, n++) {
+            method[n]    = mk;
+            composite[n] = mk == LRPX_ATTR_LRP && v->n_composites ? c : -1;
+        }
+    }
+    return n;
+}
+
+void
+cli_viz_cells_free(lrpx_pixmap **cells, char **labels, int n)
+{
+    for (int i = 0; cells && i < n; i++)
+        lrpx_pixmap_free(cells[i]);
+    for (int i = 0; labels && i < n; i++)
+        free(labels[i]);
+    free(cells);
+    free(labels);
+}
+
+int
+cli_viz_write_grid(const char *cmd, const struct cli_viz *v, lrpx_pixmap **cells,
+                   char **labels, int n_cells, int n_cols, const char *path)
+{
+    char err[1024];
+    int  rc = CLI_OK, w = 0;
+    /* enlarge small cells (each to about 160 pixels wide, or --zoom);
+     * labels at scale 2 if they fit */
+    for (int i = 0; i < n_cells && rc == CLI_OK; i++) {
+        int cw = cells[i]->width, f = v->zoom ? v->zoom : cw < 160 ? (160 + cw - 1) / cw : 1;
+        if (!(cells[i] = upscale(cells[i], f)))
+            rc = cli_error(cmd, "out of memory");
+        else if (cells[i]->width > w)
+            w = cells[i]->width;
+    }
+    if (rc != CLI_OK)
+        return rc;
+    size_t longest = 0;
+    for (int i = 0; i < n_cells; i++)
+        if (labels[i] && strlen(labels[i]) > longest)
+            longest = strlen(labels[i]);
+    struct lrpx_grid_options go;
+    lrpx_grid_options_default(&go);
+    go.n_cols      = n_cols;
+    go.label_scale = (size_t)w >= longest * 12 ? 2 : 1;
+    lrpx_pixmap *grid;
+    if (lrpx_pixmap_grid((const lrpx_pixmap *const *)cells, (const char *const *)labels,
+                         n_cells, &go, &grid, err, sizeof err) != LRPX_OK)
+        return cli_error(cmd, "%s: %s", path, err);
+    rc = save(cmd, v, grid, path);
+    lrpx_pixmap_free(grid);
+    return rc;
+}
+
 int
 cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
-             const struct lrpx_lrp_options *o, struct cli_viz *v, lrpx_attr_method method)
+             const struct lrpx_attr_options *ao, struct cli_viz *v)
 {
     (void)m;
     if (!v->grid)
         return CLI_OK;
+    lrpx_attr_method        col_method[CLI_VIZ_MAX];
+    int                     col_comp[CLI_VIZ_MAX];
     const struct cli_batch *b      = &v->batches[0];
-    int                     n_comp = method == LRPX_ATTR_LRP && v->n_composites ? v->n_composites : 1;
+    int                     n_meth = grid_columns(v, col_method, col_comp);
     int                     n_tgt  = v->n_targets ? v->n_targets : 1;
-    int                     n_rows = (int)b->n * n_tgt, n_cols = 1 + n_comp;
+    int                     n_rows = (int)b->n * n_tgt, n_cols = 1 + n_meth;
     int                     n_cells = n_rows * n_cols;
     lrpx_pixmap           **cells  = calloc((size_t)n_cells, sizeof *cells);
     char                  **labels = calloc((size_t)n_cells, sizeof *labels);
     float                  *maps   = malloc((size_t)b->view.n_elems * sizeof(float));
+    struct lrpx_attr_options *co   = malloc(sizeof *co);
     int                     n_cls  = 0;
     char                  **classes = cli_load_classes(model_path, &n_cls);
     const lrpx_colormap    *cm     = NULL;
     lrpx_colormap          *owned  = NULL;
     int                     rc     = CLI_OK;
     char                    err[1024];
-    if (!cells || !labels || !maps) {
+    if (!cells || !labels || !maps || !co) {
         rc = cli_error(cmd, "out of memory");
         goto done;
     }
-    if ((rc = viz_cmap(cmd, v, &cm, &owned)) != CLI_OK)
+    if ((rc = cli_viz_colormap(cmd, v, &cm, &owned)) != CLI_OK)
         goto done;
     struct cli_viz cv = *v;      /* cells are heatmaps (with overlay), no panel */
     cv.panel          = false;
+    struct cli_progress pr;
+    cli_progress_start(&pr, cmd, "grid maps", (int64_t)n_tgt * n_meth);
     for (int t = 0; t < n_tgt && rc == CLI_OK; t++)
-        for (int c = 0; c < n_comp && rc == CLI_OK; c++) {
-            struct lrpx_lrp_options co = *o;
-            if (method == LRPX_ATTR_LRP && v->n_composites &&
-                lrpx_lrp_options_set_composite(&co, v->composites[c], err, sizeof err) !=
-                    LRPX_OK) {
+        for (int c = 0; c < n_meth && rc == CLI_OK; c++, cli_progress_step(&pr, 1)) {
+            *co        = *ao;
+            co->method = col_method[c];
+            if (col_comp[c] >= 0 &&
+                lrpx_lrp_options_set_composite(&co->lrp, v->composites[col_comp[c]], err,
+                                               sizeof err) != LRPX_OK) {
                 rc = cli_usage_error(cmd, "--composite: %s", err);
                 break;
             }
             if (v->n_targets) {
-                co.seed   = LRPX_SEED_TARGET;
-                co.target = v->targets[t];
+                co->lrp.seed   = LRPX_SEED_TARGET;
+                co->lrp.target = v->targets[t];
             }
             lrpx_tensor_view mv = b->view;
             mv.dtype            = LRPX_DTYPE_FLOAT32;
             mv.data             = maps;
             lrpx_status st;
-            if (cli_viz_trick(v) || method == LRPX_ATTR_GRADIENT_X_INPUT) {
-                st = viz_trick_map(s, &co, v, method, maps);
+            if (cli_viz_trick(v)) {
+                st = viz_trick_map(s, co, v, maps);
             } else {
                 lrpx_tensor_view sv;
-                st = method == LRPX_ATTR_LRP ? lrpx_session_explain(s, &co)
-                                             : lrpx_session_gradient(s, &co);
+                st = lrpx_session_attribute(s, co);
                 if (st == LRPX_OK)
-                    st = (method == LRPX_ATTR_LRP ? lrpx_session_relevance(s, b->name, &sv)
-                                                  : lrpx_session_gradient_of(s, b->name, &sv));
+                    st = lrpx_session_attribution(s, &sv);
                 if (st == LRPX_OK && sv.n_elems == b->view.n_elems)
                     memcpy(maps, sv.data, (size_t)sv.n_elems * sizeof(float));
                 else if (st == LRPX_OK)
                     st = LRPX_ESHAPE;
             }
+            const char *what = co->method == LRPX_ATTR_LRP ? co->lrp.composite
+                                                           : lrpx_attr_method_name(co->method);
             if (st != LRPX_OK) {
-                rc = cli_error(cmd, "--grid (%s%s): %s",
-                               method == LRPX_ATTR_LRP ? co.composite : "gradient",
-                               v->n_targets ? ", target" : "", lrpx_session_errmsg(s));
+                rc = cli_error(cmd, "--grid (%s%s): %s", what, v->n_targets ? ", target" : "",
+                               lrpx_session_errmsg(s));
                 break;
             }
             for (int64_t k = 0; k < b->n && rc == CLI_OK; k++) {
                 int row = (int)k * n_tgt + t;
                 int idx = row * n_cols + 1 + c;
-                rc      = render_sample(cmd, &cv, cm, b, &mv, k, &cells[idx]);
+                rc      = cli_viz_render(cmd, &cv, cm, b, &mv, k, &cells[idx]);
                 char lab[160];
-                int64_t cls = v->n_targets ? v->targets[t] : -1;
-                if (cls < 0 && lrpx_session_explained_output(s, k, &cls, NULL) != LRPX_OK)
-                    cls = -1;
+                int64_t cls = v->n_targets ? v->targets[t] : cli_viz_class(s, v, k, NULL);
                 const char *cn = classes && cls >= 0 && cls < n_cls ? classes[cls] : NULL;
                 char        cl[64];
                 if (cn)
                     snprintf(cl, sizeof cl, "%s", cn);
                 else
                     snprintf(cl, sizeof cl, "class %lld", (long long)cls);
-                if (method != LRPX_ATTR_LRP)
-                    snprintf(lab, sizeof lab, "%s %s",
-                             method == LRPX_ATTR_GRADIENT ? "gradient" : "grad x input", cl);
-                else if (n_tgt > 1 || n_comp == 1)
-                    snprintf(lab, sizeof lab, "%s %s", co.composite, cl);
+                if (n_tgt > 1 || n_meth == 1)
+                    snprintf(lab, sizeof lab, "%s %s", what, cl);
                 else
-                    snprintf(lab, sizeof lab, "%s", co.composite);
+                    snprintf(lab, sizeof lab, "%s", what);
                 size_t l = strlen(lab);
                 if (v->translate > 0)
                     snprintf(lab + l, sizeof lab - l, " K=%d", v->translate);
@@ -609,49 +716,21 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
                 labels[idx] = strdup(lab);
             }
         }
+    cli_progress_end(&pr);
+    cli_verbose(cmd, pr.t0, "%d grid maps:", n_tgt * n_meth);
     /* the image column */
     for (int64_t k = 0; k < b->n && rc == CLI_OK; k++)
         for (int t = 0; t < n_tgt && rc == CLI_OK; t++) {
             int idx = ((int)k * n_tgt + t) * n_cols;
-            rc      = base_pixmap(cmd, &cv, b, k, &cells[idx]);
+            rc      = cli_viz_picture(cmd, &cv, b, k, &cells[idx]);
             labels[idx] = strdup(base_name(b->samples[k].path));
         }
-    if (rc != CLI_OK)
-        goto done;
-    /* enlarge small cells; labels at scale 2 if they fit */
-    int w = 0;
-    for (int i = 0; i < n_cells; i++)
-        w = cells[i]->width > w ? cells[i]->width : w;
-    int f = v->zoom ? v->zoom : w < 160 ? (160 + w - 1) / w : 1;
-    for (int i = 0; i < n_cells && rc == CLI_OK; i++)
-        if (!(cells[i] = upscale(cells[i], f)))
-            rc = cli_error(cmd, "out of memory");
-    if (rc != CLI_OK)
-        goto done;
-    size_t longest = 0;
-    for (int i = 0; i < n_cells; i++)
-        if (labels[i] && strlen(labels[i]) > longest)
-            longest = strlen(labels[i]);
-    struct lrpx_grid_options go;
-    lrpx_grid_options_default(&go);
-    go.n_cols      = n_cols;
-    go.label_scale = (size_t)(w * f) >= longest * 12 ? 2 : 1;
-    lrpx_pixmap *grid;
-    if (lrpx_pixmap_grid((const lrpx_pixmap *const *)cells, (const char *const *)labels,
-                         n_cells, &go, &grid, err, sizeof err) != LRPX_OK) {
-        rc = cli_error(cmd, "--grid: %s", err);
-        goto done;
-    }
-    rc = save(cmd, v, grid, v->grid);
-    lrpx_pixmap_free(grid);
+    if (rc == CLI_OK)
+        rc = cli_viz_write_grid(cmd, v, cells, labels, n_cells, n_cols, v->grid);
 done:
-    for (int i = 0; cells && i < n_cells; i++)
-        lrpx_pixmap_free(cells[i]);
-    for (int i = 0; labels && i < n_cells; i++)
-        free(labels[i]);
-    free(cells);
-    free(labels);
+    cli_viz_cells_free(cells, labels, n_cells);
     free(maps);
+    free(co);
     cli_free_classes(classes, n_cls);
     lrpx_colormap_free(owned);
     return rc;

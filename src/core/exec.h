@@ -17,11 +17,20 @@ enum lrpx_phase {
     LRPX_PHASE_RELEVANCE,     /* LRP: add R_in from R_out                    */
 };
 
+/* How Relu back-propagates in the gradient phase (the attribution methods
+ * deconvnet and guided-backprop change it at every Relu node). */
+enum lrpx_grad_mode {
+    LRPX_GRAD_PLAIN = 0,      /* g_in = g_out * 1[x > 0]                      */
+    LRPX_GRAD_DECONV,         /* g_in = max(0, g_out)                         */
+    LRPX_GRAD_GUIDED,         /* g_in = max(0, g_out * 1[x > 0])              */
+};
+
 struct lrpx_exec {
     const struct lrpx_graph *g;
     struct lrpx_err         *err;         /* the session's message buffer      */
     int64_t                  opset;
     enum lrpx_phase          phase;
+    enum lrpx_grad_mode      grad_mode;   /* BACKWARD phase only; Relu reads it */
 
     /* per value (g->n_values): shape, dtype and data. During prepare, data
      * is set only where it is known (constants, folded values); known[v]
@@ -50,6 +59,12 @@ struct lrpx_exec {
 
     /* per node: the LRP rule chosen for it (relevance phase only) */
     const struct lrpx_rule_cfg *rules;
+    /* set by the LRP rules around each call of a linear op's apply or
+     * apply_t: which weight it is given (the node's constant weight or one
+     * of its rule variants, W+, W-, ...), the same key for the same weight
+     * throughout the plan; 0 for a weight of unknown provenance. An op may
+     * keep a prepared form (transformed, packed) per key for the plan. */
+    uint64_t                 lrp_wkey;
 
     /* scratch shared by all nodes of one pass, sized in prepare */
     size_t                   scratch_need;

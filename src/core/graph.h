@@ -105,6 +105,12 @@ struct lrpx_graph {
     int                n_order;     /* topological order of the nodes that some */
     int               *order;       /* output needs (Kahn), node indices        */
 
+    /* the files read: the model (when loaded from a file), then each
+     * external data file, resolved paths, each once (lrpx_model_file) */
+    int                n_files;
+    int                cap_files;
+    const char       **files;
+
     struct lrpx_arena  arena;       /* names, attributes, weights               */
     struct lrpx_err   *err;         /* the model's message buffer               */
 };
@@ -113,6 +119,9 @@ struct lrpx_graph {
 
 /* Value by name, -1 if absent. */
 int lrpx__graph_find_value(const struct lrpx_graph *g, const char *name);
+/* Add path (copied into the arena) to g->files unless it is there already.
+ * Returns false when out of memory. */
+bool lrpx__graph_add_file(struct lrpx_graph *g, const char *path);
 /* Fill consumers and producers, check single assignment; names the node on
  * error. */
 lrpx_status lrpx__graph_link(struct lrpx_graph *g);
@@ -124,6 +133,12 @@ lrpx_status lrpx__graph_toposort(struct lrpx_graph *g);
  * else reads, Identity and inference Dropout removed (consumers rewired).
  * Links are rebuilt. Returns the number of nodes removed in *n_removed. */
 lrpx_status lrpx__graph_passes(struct lrpx_graph *g, bool fold_batchnorm, int *n_removed);
+/* Model randomisation (src/graph/randomize.c), after the sort: the weights
+ * and biases of the last n_layers linear layers with constant weights (-1:
+ * all) drawn again from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), each layer
+ * from its own stream of seed. *n_done receives how many were. */
+lrpx_status lrpx__graph_randomize(struct lrpx_graph *g, int n_layers, uint64_t seed,
+                                  int *n_done);
 
 /* BatchNormalization as the per-channel affine map y = a x + (B - a mean),
  * a = scale / sqrt(var + eps): the load-time folding and the LRP canonizer

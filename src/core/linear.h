@@ -22,6 +22,11 @@ struct lrpx_linear_roles {
                        /* the "weight" operand is still an activation      */
 };
 
+/* x->lrp_wkey (core/exec.h) of a linear node's own constant weight, not
+ * scaled: the LRP rules and a gradient pass name it the same, so an op
+ * keeps one prepared form of it for both. */
+#define LRPX_WKEY_PLAIN ((uint64_t)0x9e3779b97f4a7c15ull)
+
 /* Put after the params struct of a linear op. */
 #define LRPX_LINEAR_PARAMS(type)                                               \
     _Static_assert(offsetof(type, roles) == 0,                                 \

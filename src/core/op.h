@@ -20,7 +20,13 @@ enum lrpx_lrp_class {
     LRPX_LRP_CLASS_PROPORTIONAL,   /* sums of contributions: R split in       */
                                    /* proportion, stabilised by rule->stab    */
     LRPX_LRP_CLASS_GATE,           /* a squashing activation: as a Mul        */
-                                   /* operand it is a gate and gets no R      */
+                                   /* operand it is a gate and gets no R;     */
+                                   /* also an activation (below)              */
+    LRPX_LRP_CLASS_ACTIVATION,     /* an element-wise nonlinearity: the       */
+                                   /* activation rules (pass, taylor)         */
+    LRPX_LRP_CLASS_SOFTMAX,        /* Softmax inside the network: taylor,     */
+                                   /* block                                    */
+    LRPX_LRP_CLASS_NORM,           /* LayerNormalization: norm, pass          */
     LRPX_LRP_CLASS_COUNT
 };
 
@@ -73,6 +79,11 @@ struct lrpx_linear_def {
     /* out += bias, broadcast as the op does (b has the bias input's shape) */
     void (*add_bias)(struct lrpx_exec *x, const struct lrpx_node *n,
                      const float *b, float *out);
+    /* optional: true when apply and apply_t, given the weight with key
+     * x->lrp_wkey's value `key` (core/exec.h), use forms of it prepared
+     * earlier in the plan and no longer read the weight itself (the rules
+     * then skip computing that weight variant) */
+    bool (*prepared)(struct lrpx_exec *x, const struct lrpx_node *n, uint64_t key);
     /* scratch bytes apply/apply_t need (prepare must have requested it) */
     size_t (*scratch_bytes)(struct lrpx_exec *x, const struct lrpx_node *n);
     /* factors the op applies to the weight and to the bias term (Gemm's
@@ -114,6 +125,10 @@ struct lrpx_op_def {
     /* the output normalises scores (Softmax, LogSoftmax): an explanation of
      * the graph output starts at its input, the logits */
     bool output_normalizer;
+    /* output element i is a function of element i of each input (after
+     * broadcasting): the transformer pattern pass (src/graph/patterns.c)
+     * follows such nodes when it gathers a GELU or a LayerNorm */
+    bool elementwise;
     /* node n computes the identity at inference (Identity; Dropout outside
      * training mode): the graph passes remove it. NULL: never. */
     bool (*inference_identity)(const struct lrpx_graph *g, const struct lrpx_node *n);

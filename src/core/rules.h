@@ -5,14 +5,19 @@
 #ifndef LRPX_RULES_H
 #define LRPX_RULES_H
 
+#include <math.h>
+
 #include "core/op.h"
 
 struct lrpx_lrp_linear;
+struct lrpx_lrp_xf;
 
 /* The rule one node uses in a relevance pass (resolved from the composite
  * and the overrides before the pass starts). */
 struct lrpx_rule_cfg {
-    lrpx_rule         rule;        /* linear layers                              */
+    lrpx_rule         rule;        /* linear layers; the transformer rules of    */
+                                   /* bilinear products, Softmax, norms and      */
+                                   /* activations (LRPX_RULE_COUNT: none)        */
     double            eps;         /* LRP-epsilon; also the stabilizer elsewhere */
     double            gamma;       /* LRP-gamma                                  */
     double            alpha, beta; /* LRP-alpha-beta, alpha - beta = 1           */
@@ -35,6 +40,13 @@ struct lrpx_rule_cfg {
      *            shared work buffers (src/lrp/lrp_impl.h). */
     lrpx_status (*relevance)(struct lrpx_exec *x, const struct lrpx_node *n);
     const struct lrpx_lrp_linear *lin;
+    /* transformer rules (src/lrp/transformer.c): the pattern a node heads
+     * and the pass's work buffers; has_extra: the relevance function also
+     * adds into value extra_value (a pattern's source), which the driver
+     * then counts as one of the node's inputs */
+    const struct lrpx_lrp_xf *xf;
+    bool              has_extra;
+    int               extra_value;
 };
 
 /* The rule of node n in the current relevance pass. */
@@ -44,11 +56,14 @@ lrpx__rule(const struct lrpx_exec *x, const struct lrpx_node *n)
     return &x->rules[lrpx__node_idx(x, n)];
 }
 
-/* z + eps * sign(z), with sign(0) = +1 (Zennit's stabilizer). */
+/* z + eps * sign(z), with sign(0) = +1 (Zennit's stabilizer). With eps 0
+ * (LRP-0, CP-LRP) a zero denominator becomes infinite, so that r / stab
+ * is 0 there: a zero output passes no relevance. */
 static inline double
 lrpx__stabilize(double z, double eps)
 {
-    return z >= 0.0 ? z + eps : z - eps;
+    double d = z >= 0.0 ? z + eps : z - eps;
+    return d != 0.0 ? d : INFINITY;
 }
 
 /* ---- the max-pool modes (MaxPool, GlobalMaxPool, ReduceMax, ReduceMin:

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "exec/session.h"
+#include "util/parallel.h"
 #include "core/rules.h"
 #include "core/op.h"
 
@@ -92,12 +93,22 @@ back_alloc(lrpx_session *s)
     return LRPX_OK;
 }
 
+/* Sum in double, in 8 interleaved partial sums (vectorised; the same
+ * order, so the same value, on every CPU and thread count). */
+LRPX_TARGET_CLONES
 static double
 sum_f32(const float *a, int64_t n)
 {
+    double  p[8] = {0};
+    int64_t i    = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            p[j] += a[i + j];
     double s = 0.0;
-    for (int64_t i = 0; i < n; i++)
+    for (; i < n; i++)
         s += a[i];
+    for (int j = 0; j < 8; j++)
+        s += p[j];
     return s;
 }
 
@@ -115,7 +126,7 @@ first_use(const struct lrpx_node *n, int k)
 lrpx_status
 lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, const float *seed)
 {
-    lrpx_status rc = lrpx__session_ensure_run(s);
+    lrpx_status rc = lrpx__session_ensure_run_all(s);
     if (rc != LRPX_OK)
         return rc;
     if ((rc = back_alloc(s)) != LRPX_OK)
@@ -131,6 +142,7 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
     s->seed_value = seed_value;
     s->back_phase = phase;
     x->phase      = phase;
+    x->grad_mode  = phase == LRPX_PHASE_BACKWARD ? s->grad_mode : LRPX_GRAD_PLAIN;
     x->err        = &s->err;
 
     uint8_t *reached = lrpx__calloc((size_t)g->n_values + 1, 1);
@@ -156,32 +168,44 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
             fn = x->rules[ni].relevance;
         if (!fn) {
             rc = lrpx__node_error(x, n, LRPX_EUNSUPPORTED, "%s",
-                                  phase == LRPX_PHASE_RELEVANCE
-                                      ? "this operator has no relevance rule; it cannot be explained"
-                                      : "this operator has no gradient");
+                                  phase != LRPX_PHASE_RELEVANCE ? "this operator has no gradient"
+                                  : n->def->lrp_class == LRPX_LRP_CLASS_SOFTMAX
+                                      ? "a Softmax inside the network has no rule in this "
+                                        "composite (--composite attn_lrp or cp_lrp, or --rule "
+                                        "softmax=taylor)"
+                                      : "this operator has no relevance rule; it cannot be explained");
             break;
         }
-        /* relevance entering the node and leaving it, for conservation */
+        /* relevance entering the node and leaving it, for conservation; a
+         * pattern's head also writes the pattern's source (extra) */
+        int extra = phase == LRPX_PHASE_RELEVANCE && x->rules && x->rules[ni].has_extra
+                        ? x->rules[ni].extra_value : -1;
+        for (int k = 0; k < n->n_inputs && extra >= 0; k++)
+            if (n->inputs[k] == extra)
+                extra = -1;
+        /* the sums are for the conservation report (relevance passes only:
+         * nothing reads them after a gradient pass) */
+        const bool sums = phase == LRPX_PHASE_RELEVANCE;
         double r_in = 0.0, before = 0.0;
-        for (int k = 0; k < n->n_outputs; k++) {
+        for (int k = 0; sums && k < n->n_outputs; k++) {
             int v = n->outputs[k];
             if (v >= 0 && x->back[v])
                 r_in += sum_f32(x->back[v], x->vals[v].n_elems);
         }
-        for (int k = 0; k < n->n_inputs; k++) {
-            int v = n->inputs[k];
+        for (int k = 0; sums && k <= n->n_inputs; k++) {
+            int v = k < n->n_inputs ? n->inputs[k] : extra;
             /* a buffer nothing has written to yet is still zero */
-            if (v >= 0 && x->back[v] && first_use(n, k) && reached[v])
+            if (v >= 0 && x->back[v] && (k == n->n_inputs || first_use(n, k)) && reached[v])
                 before += sum_f32(x->back[v], x->vals[v].n_elems);
         }
         rc = fn(x, n);
         if (rc != LRPX_OK)
             break;
         double after = 0.0;
-        for (int k = 0; k < n->n_inputs; k++) {
-            int v = n->inputs[k];
+        for (int k = 0; k <= n->n_inputs; k++) {
+            int v = k < n->n_inputs ? n->inputs[k] : extra;
             if (v >= 0 && x->back[v]) {
-                if (first_use(n, k))
+                if (sums && (k == n->n_inputs || first_use(n, k)))
                     after += sum_f32(x->back[v], x->vals[v].n_elems);
                 reached[v] = 1;
             }
@@ -197,20 +221,15 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
 
 /* ---- seeding ---- */
 
-lrpx_status
-lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_phase phase,
-                int *seed_value, float **seed)
+int
+lrpx__exec_seed_value(lrpx_session *s, const struct lrpx_lrp_options *o)
 {
     const struct lrpx_graph *g = &s->model->g;
-    *seed = NULL;
-    lrpx_status rc = lrpx__session_ensure_run(s);
-    if (rc != LRPX_OK)
-        return rc;
     int v = g->outputs[0];
     if (o->output_name && o->output_name[0]) {
-        v = lrpx__session_value_index(s, o->output_name, &s->err);
+        v = lrpx__session_value_index(s, o->output_name);
         if (v < 0)
-            return LRPX_EINVAL;
+            return -1;
     }
     /* a trailing Softmax/LogSoftmax: explain the logits before it */
     int prod = g->values[v].producer;
@@ -218,9 +237,27 @@ lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_pha
         g->nodes[prod].def->output_normalizer && g->nodes[prod].inputs[0] >= 0)
         v = g->nodes[prod].inputs[0];
     const struct lrpx_tensor *t = &s->plan.x.vals[v];
-    if (t->dtype != LRPX_DTYPE_FLOAT32 || !t->data)
-        return lrpx__error(&s->err, LRPX_EINVAL, "%s: output '%s' is not a float32 tensor",
-                           g->path, g->values[v].name);
+    if (t->dtype != LRPX_DTYPE_FLOAT32 || !t->data) {
+        lrpx__error(&s->err, LRPX_EINVAL, "%s: output '%s' is not a float32 tensor", g->path,
+                    g->values[v].name);
+        return -1;
+    }
+    return v;
+}
+
+lrpx_status
+lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_phase phase,
+                int *seed_value, float **seed)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    *seed = NULL;
+    lrpx_status rc = lrpx__session_ensure_run_all(s);
+    if (rc != LRPX_OK)
+        return rc;
+    int v = lrpx__exec_seed_value(s, o);
+    if (v < 0)
+        return LRPX_EINVAL;
+    const struct lrpx_tensor *t = &s->plan.x.vals[v];
     int64_t batch   = t->rank >= 2 ? t->dims[0] : 1;
     int64_t classes = batch ? t->n_elems / batch : 0;
     float  *sd      = lrpx__calloc((size_t)(t->n_elems ? t->n_elems : 1), sizeof *sd);
@@ -255,11 +292,17 @@ lrpx__exec_seed(lrpx_session *s, const struct lrpx_lrp_options *o, enum lrpx_pha
                                g->path, g->values[v].name,
                                lrpx__dims_str(t->dims, t->rank, (char[128]){0}, 128));
         }
+        if (o->seed == LRPX_SEED_TARGETS && (!o->targets || o->n_targets != batch)) {
+            lrpx__free(sd);
+            return lrpx__error(&s->err, LRPX_EINVAL,
+                               "%s: %lld targets for a batch of %lld samples", g->path,
+                               (long long)(o->targets ? o->n_targets : 0), (long long)batch);
+        }
         for (int64_t b = 0; b < batch; b++) {
             const float *row = t->f32 + b * classes;
             int64_t      c   = 0;
-            if (o->seed == LRPX_SEED_TARGET) {
-                c = o->target;
+            if (o->seed == LRPX_SEED_TARGET || o->seed == LRPX_SEED_TARGETS) {
+                c = o->seed == LRPX_SEED_TARGET ? o->target : o->targets[b];
                 if (c < 0 || c >= classes) {
                     lrpx__free(sd);
                     return lrpx__error(&s->err, LRPX_EINVAL,
@@ -304,12 +347,23 @@ lrpx_session_gradient(lrpx_session *s, const struct lrpx_lrp_options *o)
 static lrpx_status
 back_view(const lrpx_session *s, enum lrpx_phase phase, const char *name, lrpx_tensor_view *out)
 {
-    const struct lrpx_graph *g = &s->model->g;
+    const struct lrpx_graph *g    = &s->model->g;
+    bool                     rel  = phase == LRPX_PHASE_RELEVANCE;
+    const char              *what = rel ? "relevance" : "gradient";
+    if (!out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "%s: NULL out", what);
     if (!s->have_back || s->back_phase != phase)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no %s yet: call %s first", what,
+                                          rel ? "lrpx_session_explain" : "lrpx_session_gradient");
+    if (!name && !g->n_inputs)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "%s: the model has no fed input; "
+                                          "name a value", what);
+    int v = name ? lrpx__session_value_index(s, name) : g->inputs[0];
+    if (v < 0)
         return LRPX_EINVAL;
-    int v = name ? lrpx__graph_find_value(g, name) : (g->n_inputs ? g->inputs[0] : -1);
-    if (v < 0 || !s->plan.x.back[v])
-        return LRPX_EINVAL;
+    if (!s->plan.x.back[v])
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no %s at '%s': the pass does not "
+                                          "reach it", what, g->values[v].name);
     const struct lrpx_tensor *t = &s->plan.x.vals[v];
     memset(out, 0, sizeof *out);
     out->dtype   = LRPX_DTYPE_FLOAT32;

@@ -2,6 +2,7 @@
  * shape with a trial plan, and answer questions about the model. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exec/session.h"
@@ -74,7 +75,8 @@ static lrpx_status
 model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
 {
     struct lrpx_graph *g  = &m->g;
-    lrpx_status        rc = lrpx__load_graph(buf, len, &m->opts, g, &m->err);
+    lrpx_status        rc = lrpx__load_graph(buf, len, &m->opts, m->file.mapped ? &m->file : NULL,
+                                             g, &m->err);
     if (rc != LRPX_OK)
         return rc;
     if ((rc = lrpx__graph_link(g)) != LRPX_OK)
@@ -83,6 +85,10 @@ model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
     if ((rc = lrpx__graph_passes(g, m->opts.fold_batchnorm != 0, &n_removed)) != LRPX_OK)
         return rc;
     if ((rc = lrpx__graph_toposort(g)) != LRPX_OK)
+        return rc;
+    if (m->opts.randomize_layers != 0 &&
+        (rc = lrpx__graph_randomize(g, m->opts.randomize_layers, m->opts.randomize_seed,
+                                    &m->n_randomized)) != LRPX_OK)
         return rc;
     for (int v = 0; v < g->n_values; v++) {
         const struct lrpx_value *val = &g->values[v];
@@ -103,7 +109,7 @@ model_finish(lrpx_model *m, const uint8_t *buf, size_t len)
     bool symbolic;
     if (trial_feeds(m, feeds, &symbolic)) {
         struct lrpx_plan p;
-        rc = lrpx__plan_build(m, feeds, g->n_inputs, false, &p, &m->err);
+        rc = lrpx__plan_build(m, feeds, g->n_inputs, false, false, &p, &m->err);
         if (rc == LRPX_ESHAPE && symbolic) {
             /* a symbolic dimension set to 1 may be what failed (an export
              * with a dynamic batch and a fixed view(2, -1)): the shapes are
@@ -153,13 +159,23 @@ lrpx_model_load_file(const char *path, const struct lrpx_load_options *opts, lrp
     lrpx_model *m = *out = model_new(path, dir, opts);
     if (!m)
         return LRPX_ENOMEM;
-    uint8_t    *buf;
-    size_t      len;
-    lrpx_status rc = lrpx__read_file(path, m->opts.max_file_bytes, &buf, &len, &m->err);
+    /* max_file_bytes <= 0 means the default, 2 GiB */
+    int64_t                    max = m->opts.max_file_bytes;
+    const struct lrpx_file_cap cap = {
+        max > 0 && (uint64_t)max < SIZE_MAX ? (size_t)max : (size_t)2 << 30, LRPX_ELIMIT,
+        "a model (max_file_bytes)"};
+    /* mapped, not read: weights stay in the page cache and the model's
+     * tensors point at them where they are aligned (load.c) */
+    lrpx_status rc = lrpx__file_map(path, &cap, &m->file, &m->err);
     if (rc != LRPX_OK)
         return rc;
-    rc = model_finish(m, buf, len);
-    lrpx__free(buf);
+    /* the model is file 0, resolved as the external data files are */
+    char real[PATH_MAX];
+    if (!lrpx__graph_add_file(&m->g, realpath(path, real) ? real : path))
+        return lrpx__error(&m->err, LRPX_ENOMEM, "%s: out of memory", path);
+    rc = model_finish(m, m->file.addr, m->file.len);
+    if (!m->file.mapped)
+        lrpx__file_unmap(&m->file);     /* read, so every tensor was copied */
     return rc;
 }
 
@@ -177,6 +193,7 @@ lrpx_model_free(lrpx_model *m)
     if (!m)
         return;
     lrpx__arena_free(&m->g.arena);
+    lrpx__file_unmap(&m->file);
     lrpx__free(m);
 }
 
@@ -225,6 +242,18 @@ lrpx_model_output_info(const lrpx_model *m, int i, lrpx_value_info *out)
     return LRPX_OK;
 }
 
+int
+lrpx_model_n_files(const lrpx_model *m)
+{
+    return m ? m->g.n_files : 0;
+}
+
+const char *
+lrpx_model_file(const lrpx_model *m, int i)
+{
+    return m && i >= 0 && i < m->g.n_files ? m->g.files[i] : NULL;
+}
+
 int64_t
 lrpx_model_opset(const lrpx_model *m)
 {
@@ -235,6 +264,12 @@ int64_t
 lrpx_model_n_params(const lrpx_model *m)
 {
     return m->n_params;
+}
+
+int
+lrpx_model_n_randomized(const lrpx_model *m)
+{
+    return m->n_randomized;
 }
 
 int

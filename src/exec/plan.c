@@ -196,9 +196,130 @@ ensure_scratch(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err,
     return LRPX_OK;
 }
 
+/* ---- buffers shared by lifetime (compact plans) ---- */
+
+/* Freed buffers of a compact plan, reused best-fit. */
+struct plan_free {
+    void  **buf;
+    size_t *size;
+    int     n;
+};
+
+/* The value's buffer: a freed one large enough (the smallest), else new. */
+static lrpx_status
+alloc_shared(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err, int v,
+             const struct lrpx_node *n, struct plan_free *fl, size_t *cap)
+{
+    struct lrpx_tensor *t    = &p->x.vals[v];
+    const size_t        need = (size_t)(lrpx__tensor_bytes(t) ? lrpx__tensor_bytes(t) : 1);
+    int                 best = -1;
+    for (int i = 0; i < fl->n; i++)
+        if (fl->size[i] >= need && (best < 0 || fl->size[i] < fl->size[best]))
+            best = i;
+    if (best >= 0) {
+        t->data   = fl->buf[best];
+        cap[v]    = fl->size[best];
+        fl->buf[best]  = fl->buf[fl->n - 1];
+        fl->size[best] = fl->size[fl->n - 1];
+        fl->n--;
+        return LRPX_OK;
+    }
+    cap[v] = need;
+    return alloc_value(p, m, err, v, n);
+}
+
+/* Give activations buffers by lifetime: a value's buffer returns to the
+ * free list after the last node that reads it, and an activation fused
+ * into its producer (x->fused) shares the producer's output buffer when
+ * that output has no other reader (the kernels write z and then act(z) to
+ * the same element). Graph outputs keep their own buffers; shared[v] marks
+ * the rest, which a caller cannot read after the run. */
+static lrpx_status
+plan_alloc_compact(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err)
+{
+    const struct lrpx_graph *g = &m->g;
+    struct lrpx_exec        *x = &p->x;
+    lrpx_status              rc = LRPX_OK;
+    int   *last  = lrpx__calloc((size_t)g->n_values + 1, sizeof *last);
+    size_t *cap  = lrpx__calloc((size_t)g->n_values + 1, sizeof *cap);
+    uint8_t *own = lrpx__calloc((size_t)g->n_values + 1, 1);   /* buffer from this pass */
+    struct plan_free fl = {lrpx__calloc((size_t)g->n_values + 1, sizeof(void *)),
+                           lrpx__calloc((size_t)g->n_values + 1, sizeof(size_t)), 0};
+    p->shared = lrpx__arena_calloc(&p->arena, (size_t)g->n_values + 1, 1);
+    if (!last || !cap || !own || !fl.buf || !fl.size || !p->shared) {
+        rc = plan_oom(p, m, err, NULL);
+        goto done;
+    }
+    /* last reader of each value, in run order (outputs read by none die at
+     * their producer) */
+    for (int v = 0; v < g->n_values; v++)
+        last[v] = -1;
+    for (int i = 0; i < p->n_run; i++) {
+        const struct lrpx_node *n = &g->nodes[p->run[i]];
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0)
+                last[n->inputs[k]] = i;
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k] >= 0 && last[n->outputs[k]] < i)
+                last[n->outputs[k]] = i;
+    }
+    for (int i = 0; i < p->n_run && rc == LRPX_OK; i++) {
+        const struct lrpx_node *n = &g->nodes[p->run[i]];
+        for (int k = 0; k < n->n_outputs && rc == LRPX_OK; k++) {
+            const int v = n->outputs[k];
+            if (v < 0 || own[v])
+                continue;
+            rc     = alloc_shared(p, m, err, v, n, &fl, cap);
+            own[v] = 1;
+            /* an activation this node computes along (fused): its output
+             * now, in this buffer when v has no other reader */
+            const struct lrpx_value *val = &g->values[v];
+            for (int c = 0; c < val->n_consumers && rc == LRPX_OK; c++) {
+                const struct lrpx_node *f = &g->nodes[val->consumers[c]];
+                const int               a = f->n_outputs > 0 ? f->outputs[0] : -1;
+                if (!x->fused[val->consumers[c]] || a < 0 || own[a])
+                    continue;
+                if (val->n_consumers == 1 && !val->is_output && !g->values[a].is_output &&
+                    f->n_inputs >= 1 && f->inputs[0] == v &&
+                    lrpx__tensor_bytes(&x->vals[a]) == lrpx__tensor_bytes(&x->vals[v])) {
+                    x->vals[a].data = x->vals[v].data;
+                    cap[a]          = cap[v];
+                    own[a]          = 2;        /* v's buffer, freed with v at */
+                    last[v]         = last[a] > last[v] ? last[a] : last[v];   /* the later end */
+                } else {
+                    rc     = alloc_shared(p, m, err, a, f, &fl, cap);
+                    own[a] = 1;
+                    if (last[a] < i)
+                        last[a] = i;
+                }
+            }
+        }
+        /* values whose last reader is this node give their buffer back
+         * (after its outputs got theirs: a node never writes over its
+         * inputs) */
+        for (int v = 0; v < g->n_values && rc == LRPX_OK; v++) {
+            if (own[v] != 1 || last[v] != i || g->values[v].is_output)
+                continue;
+            own[v]          = 3;                /* freed once */
+            fl.buf[fl.n]    = x->vals[v].data;
+            fl.size[fl.n++] = cap[v];
+        }
+    }
+    for (int v = 0; v < g->n_values; v++)
+        p->shared[v] = own[v] && !g->values[v].is_output;
+    p->compact = true;
+done:
+    lrpx__free(last);
+    lrpx__free(cap);
+    lrpx__free(own);
+    lrpx__free(fl.buf);
+    lrpx__free(fl.size);
+    return rc;
+}
+
 lrpx_status
 lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds, bool alloc,
-                 struct lrpx_plan *p, struct lrpx_err *err)
+                 bool compact, struct lrpx_plan *p, struct lrpx_err *err)
 {
     const struct lrpx_graph *g = &m->g;
     memset(p, 0, sizeof *p);
@@ -233,8 +354,8 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
     for (int i = 0; i < n_feeds; i++) {
         int v       = feeds[i].value;
         x->vals[v]  = feeds[i].t;      /* shape; data may be NULL (trial) */
-        x->known[v] = 0;
-        x->fed[v]   = 1;
+        x->known[v] = feeds[i].as_const;
+        x->fed[v]   = !feeds[i].as_const;
     }
 
     lrpx_status rc = LRPX_OK;
@@ -316,6 +437,11 @@ lrpx__plan_build(const lrpx_model *m, const struct lrpx_feed *feeds, int n_feeds
     }
     if (!alloc)
         return LRPX_OK;
+    if (compact) {
+        if ((rc = plan_alloc_compact(p, m, err)) != LRPX_OK)
+            return rc;
+        return ensure_scratch(p, m, err, NULL);
+    }
 
     for (int i = 0; i < p->n_run; i++) {
         const struct lrpx_node *n = &g->nodes[p->run[i]];

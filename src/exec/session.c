@@ -83,8 +83,11 @@ lrpx_session_free(lrpx_session *s)
     lrpx__free(s->explained);
     lrpx__free(s->prof_ns);
     lrpx__free(s->prof_calls);
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < (int)(sizeof s->lrp_buf / sizeof s->lrp_buf[0]); i++)
         lrpx__free(s->lrp_buf[i]);
+    lrpx__free(s->attr);
+    lrpx__free(s->attr_rep);
+    lrpx_session_free(s->aux);
     lrpx__pool_free(s->pool);
     lrpx__free(s);
 }
@@ -117,7 +120,7 @@ lrpx_session_set_input(lrpx_session *s, const char *name, lrpx_dtype dtype, int 
         f = &s->feeds[0];
     } else {
         for (int i = 0; i < s->n_feeds && !f; i++)
-            if (strcmp(g->values[s->feeds[i].value].name, name) == 0)
+            if (!s->feeds[i].as_const && strcmp(g->values[s->feeds[i].value].name, name) == 0)
                 f = &s->feeds[i];
         if (!f) {
             for (int v = 0; v < g->n_values && !f; v++)
@@ -188,6 +191,82 @@ lrpx_session_set_input(lrpx_session *s, const char *name, lrpx_dtype dtype, int 
 }
 
 lrpx_status
+lrpx__session_set_const(lrpx_session *s, int v, const float *data)
+{
+    const struct lrpx_graph *g = &s->model->g;
+    if (v < 0 || v >= g->n_values || g->values[v].kind != LRPX_VALUE_CONST ||
+        g->values[v].data.dtype != LRPX_DTYPE_FLOAT32)
+        return lrpx__error(&s->err, LRPX_EINVAL, "%s: value %d is not a float32 constant",
+                           g->path, v);
+    int k = 0;
+    while (k < s->n_feeds && !(s->feeds[k].as_const && s->feeds[k].value == v))
+        k++;
+    if (!data) {
+        if (k < s->n_feeds) {               /* drop it: the model's data again */
+            lrpx__free(s->feeds[k].t.data);
+            s->feeds[k] = s->feeds[--s->n_feeds];
+            s->const_gen++;
+            invalidate(s, true);
+        }
+        return LRPX_OK;
+    }
+    const struct lrpx_tensor *src = &g->values[v].data;
+    if (k == s->n_feeds) {
+        /* room for this one and every overridable initializer that
+         * lrpx_session_set_input may still append */
+        int n_over = 0;
+        for (int i = 0; i < g->n_values; i++)
+            n_over += g->values[i].overridable;
+        struct lrpx_feed *nf =
+            lrpx__realloc(s->feeds, (size_t)(s->n_feeds + n_over + 2) * sizeof *nf);
+        if (!nf)
+            return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory");
+        s->feeds = nf;
+        memset(&nf[k], 0, sizeof nf[k]);
+        nf[k].t = *src;
+        nf[k].t.data = lrpx__malloc((size_t)(src->n_elems ? src->n_elems : 1) * sizeof(float));
+        if (!nf[k].t.data)
+            return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory");
+        nf[k].value    = v;
+        nf[k].set      = true;
+        nf[k].as_const = true;
+        s->n_feeds++;
+    }
+    memcpy(s->feeds[k].t.data, data, (size_t)src->n_elems * sizeof(float));
+    s->const_gen++;
+    invalidate(s, true);                    /* weights are packed per plan */
+    return LRPX_OK;
+}
+
+int
+lrpx__session_n_inputs(const lrpx_session *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_feeds; i++)
+        n += !s->feeds[i].as_const;
+    return n;
+}
+
+lrpx_status
+lrpx__session_sync_consts(lrpx_session *dst, const lrpx_session *src)
+{
+    lrpx_status rc = LRPX_OK;
+    for (int i = dst->n_feeds - 1; i >= 0 && rc == LRPX_OK; i--) {
+        if (!dst->feeds[i].as_const)
+            continue;
+        bool kept = false;
+        for (int k = 0; k < src->n_feeds && !kept; k++)
+            kept = src->feeds[k].as_const && src->feeds[k].value == dst->feeds[i].value;
+        if (!kept)
+            rc = lrpx__session_set_const(dst, dst->feeds[i].value, NULL);
+    }
+    for (int k = 0; k < src->n_feeds && rc == LRPX_OK; k++)
+        if (src->feeds[k].as_const)
+            rc = lrpx__session_set_const(dst, src->feeds[k].value, src->feeds[k].t.f32);
+    return rc;
+}
+
+lrpx_status
 lrpx__session_ensure_run(lrpx_session *s)
 {
     const struct lrpx_graph *g = &s->model->g;
@@ -203,7 +282,8 @@ lrpx__session_ensure_run(lrpx_session *s)
         return LRPX_OK;
     lrpx_status rc;
     if (!s->have_plan) {
-        rc = lrpx__plan_build(s->model, s->feeds, s->n_feeds, true, &s->plan, &s->err);
+        rc = lrpx__plan_build(s->model, s->feeds, s->n_feeds, true,
+                              s->keep == LRPX_KEEP_OUTPUTS, &s->plan, &s->err);
         if (rc != LRPX_OK) {
             lrpx__plan_free(&s->plan);
             return rc;
@@ -230,6 +310,31 @@ lrpx__session_ensure_run(lrpx_session *s)
 }
 
 lrpx_status
+lrpx__session_ensure_run_all(lrpx_session *s)
+{
+    if (s->keep != LRPX_KEEP_ALL) {
+        s->keep = LRPX_KEEP_ALL;
+        if (s->have_plan && s->plan.compact)
+            invalidate(s, true);
+    }
+    return lrpx__session_ensure_run(s);
+}
+
+lrpx_status
+lrpx_session_set_keep(lrpx_session *s, lrpx_keep keep)
+{
+    if ((unsigned)keep >= LRPX_KEEP_COUNT)
+        return lrpx__error(&s->err, LRPX_EINVAL, "lrpx_session_set_keep: unknown mode %d",
+                           (int)keep);
+    if (keep != s->keep) {
+        s->keep = keep;
+        if (s->have_plan)
+            invalidate(s, true);     /* the buffers are laid out anew */
+    }
+    return LRPX_OK;
+}
+
+lrpx_status
 lrpx_session_run(lrpx_session *s)
 {
     s->ran        = false;
@@ -249,35 +354,61 @@ make_view(const struct lrpx_tensor *t, lrpx_tensor_view *out)
 }
 
 lrpx_status
+lrpx__session_getter_error(const lrpx_session *s, lrpx_status status, const char *fmt, ...)
+{
+    /* sessions are always made by lrpx_session_init, never const objects */
+    struct lrpx_session *w = (struct lrpx_session *)s;
+    va_list              ap;
+    va_start(ap, fmt);
+    lrpx__verror(&w->err, status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+lrpx_status
 lrpx_session_output(const lrpx_session *s, int i, lrpx_tensor_view *out)
 {
     const struct lrpx_graph *g = &s->model->g;
+    if (!out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "lrpx_session_output: NULL out");
     if (!s->ran)
-        return LRPX_EINVAL;
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no outputs yet: call "
+                                          "lrpx_session_run first");
     if (i < 0 || i >= g->n_outputs)
-        return LRPX_EINVAL;
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "output %d is out of range (0..%d)", i,
+                                          g->n_outputs - 1);
     make_view(&s->plan.x.vals[g->outputs[i]], out);
     return LRPX_OK;
 }
 
 int
-lrpx__session_value_index(const lrpx_session *s, const char *name, struct lrpx_err *err)
+lrpx__session_value_index(const lrpx_session *s, const char *name)
 {
     const struct lrpx_graph *g = &s->model->g;
     int                      v = lrpx__graph_find_value(g, name);
     if (v < 0)
-        lrpx__error(err, LRPX_EINVAL, "%s: no value named '%s'", g->path, name);
+        lrpx__session_getter_error(s, LRPX_EINVAL, "%s: no value named '%s'", g->path, name);
     return v;
 }
 
 lrpx_status
 lrpx_session_value(const lrpx_session *s, const char *name, lrpx_tensor_view *out)
 {
+    if (!name || !out)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "lrpx_session_value: NULL argument");
     if (!s->ran)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "no values yet: call "
+                                          "lrpx_session_run first");
+    int v = lrpx__session_value_index(s, name);
+    if (v < 0)
         return LRPX_EINVAL;
-    int v = lrpx__graph_find_value(&s->model->g, name);
-    if (v < 0 || !s->plan.x.vals[v].data)
-        return LRPX_EINVAL;
+    if (!s->plan.x.vals[v].data)
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "value '%s' holds no data: the last "
+                                          "run did not need it", name);
+    if (s->plan.compact && s->plan.shared[v])
+        return lrpx__session_getter_error(s, LRPX_EINVAL, "value '%s' was not kept: the "
+                                          "session keeps only the outputs "
+                                          "(lrpx_session_set_keep)", name);
     make_view(&s->plan.x.vals[v], out);
     return LRPX_OK;
 }
@@ -294,6 +425,29 @@ lrpx_session_set_threads(lrpx_session *s, int n_threads)
         s->n_threads   = n;
     }
     return LRPX_OK;
+}
+
+void
+lrpx_session_set_progress(lrpx_session *s, lrpx_progress_fn fn, void *user)
+{
+    if (!s)
+        return;
+    s->progress      = fn;
+    s->progress_user = user;
+}
+
+void
+lrpx__progress_begin(lrpx_session *s, int64_t total)
+{
+    s->progress_done  = 0;
+    s->progress_total = total;
+}
+
+void
+lrpx__progress_step(lrpx_session *s)
+{
+    if (s->progress && s->progress_done < s->progress_total)
+        s->progress(s->progress_user, ++s->progress_done, s->progress_total);
 }
 
 int

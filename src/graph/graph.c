@@ -15,6 +15,30 @@ lrpx__graph_find_value(const struct lrpx_graph *g, const char *name)
     return -1;
 }
 
+bool
+lrpx__graph_add_file(struct lrpx_graph *g, const char *path)
+{
+    for (int i = 0; i < g->n_files; i++)
+        if (strcmp(g->files[i], path) == 0)
+            return true;
+    if (g->n_files == g->cap_files) {
+        /* the arena cannot grow a block: take a new one, twice the size */
+        int          cap   = g->cap_files ? 2 * g->cap_files : 4;
+        const char **files = lrpx__arena_calloc(&g->arena, (size_t)cap, sizeof *files);
+        if (!files)
+            return false;
+        if (g->n_files)
+            memcpy(files, g->files, (size_t)g->n_files * sizeof *files);
+        g->files     = files;
+        g->cap_files = cap;
+    }
+    const char *copy = lrpx__arena_strdup(&g->arena, path);
+    if (!copy)
+        return false;
+    g->files[g->n_files++] = copy;
+    return true;
+}
+
 const char *
 lrpx__node_label(const struct lrpx_graph *g, const struct lrpx_node *n, char *buf, size_t size)
 {

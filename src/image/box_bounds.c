@@ -11,11 +11,10 @@ lrpx_status
 lrpx_preprocess_box_bounds(const struct lrpx_preprocess *pp, float *low, float *high,
                            int *n_channels, char *errbuf, size_t errlen)
 {
-    if (!pp || !low || !high || !n_channels) {
-        if (errbuf && errlen)
-            snprintf(errbuf, errlen, "NULL argument");
-        return LRPX_EINVAL;
-    }
+    struct lrpx_err err;
+    if (!pp || !low || !high || !n_channels)
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf,
+                                 errlen);
     /* a 1x1 black and a 1x1 white picture through the same settings, with
      * no geometry (which only moves pixels around) */
     struct lrpx_preprocess r = *pp;
@@ -28,8 +27,7 @@ lrpx_preprocess_box_bounds(const struct lrpx_preprocess *pp, float *low, float *
         lrpx_image        *img = NULL;
         lrpx_image_tensor *t   = NULL;
         if ((rc = lrpx_image_init(1, 1, 3, &img)) != LRPX_OK) {
-            if (errbuf && errlen)
-                snprintf(errbuf, errlen, "out of memory");
+            lrpx__errbuf_done(lrpx__error(&err, rc, "out of memory"), &err, errbuf, errlen);
             break;
         }
         img->data[0] = img->data[1] = img->data[2] = k ? 255.0f : 0.0f;

@@ -286,9 +286,7 @@ lrpx_colormap_parse(const char *text, size_t len, const char *name, lrpx_colorma
         if (rc != LRPX_OK)
             lrpx__error_prefix(&err, "%s", name ? name : "colour map");
     }
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(&err, errbuf, errlen);
-    return rc;
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -296,38 +294,20 @@ lrpx_colormap_load(const char *path, lrpx_colormap **out, char *errbuf, size_t e
 {
     struct lrpx_err err;
     lrpx__error_clear(&err);
-    if (!out || !path) {
-        lrpx__error(&err, LRPX_EINVAL, "NULL argument");
-        lrpx__errbuf_set(&err, errbuf, errlen);
-        return err.status;
-    }
+    if (!out || !path)
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf,
+                                 errlen);
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        lrpx__error(&err, LRPX_EIO, "%s: cannot open: %s", path, strerror(errno));
-        lrpx__errbuf_set(&err, errbuf, errlen);
-        return err.status;
-    }
-    enum { MAX_TEXT = 64 * 1024 };
-    char  *buf = lrpx__malloc(MAX_TEXT + 1);
-    size_t n   = buf ? fread(buf, 1, MAX_TEXT + 1, f) : 0;
-    bool   bad = buf && ferror(f);
-    fclose(f);
-    lrpx_status rc;
-    if (!buf)
-        rc = lrpx__error(&err, LRPX_ENOMEM, "%s: out of memory", path);
-    else if (bad)
-        rc = lrpx__error(&err, LRPX_EIO, "%s: read error", path);
-    else if (n > MAX_TEXT)
-        rc = lrpx__error(&err, LRPX_EPARSE, "%s: larger than 64 KiB, not a colour table", path);
-    else {
+    static const struct lrpx_file_cap cap = {64 * 1024, LRPX_EPARSE, "a colour table"};
+    void       *buf;
+    size_t      n;
+    lrpx_status rc = lrpx__slurp(path, &cap, &buf, &n, &err);
+    if (rc == LRPX_OK) {
         const char *base = strrchr(path, '/');
         rc = cmap_parse(buf, n, base ? base + 1 : path, out, &err);
         if (rc != LRPX_OK)
             lrpx__error_prefix(&err, "%s", path);
     }
     lrpx__free(buf);
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(&err, errbuf, errlen);
-    return rc;
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }

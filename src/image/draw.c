@@ -209,16 +209,6 @@ lrpx_grid_options_default(struct lrpx_grid_options *opts)
     memset(opts->text, 0, 3);
 }
 
-static lrpx_status
-grid_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
-{
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(err, errbuf, errlen);
-    else if (errbuf && errlen)
-        errbuf[0] = '\0';
-    return rc;
-}
-
 lrpx_status
 lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const char *const *labels, int n,
                  const struct lrpx_grid_options *opts, lrpx_pixmap **out, char *errbuf,
@@ -228,16 +218,16 @@ lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const char *const *labels, int
     struct lrpx_grid_options o;
     lrpx__error_clear(&err);
     if (!out)
-        return grid_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
     *out = NULL;
     if (!cells || n < 1)
-        return grid_done(lrpx__error(&err, LRPX_EINVAL, "a grid needs at least one cell"),
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "a grid needs at least one cell"),
                          &err, errbuf, errlen);
     lrpx_grid_options_default(&o);
     if (opts)
         o = *opts;
     if (o.gap < 0 || o.gap > 4096 || o.label_scale < 1 || o.label_scale > 64 || o.n_cols < 0)
-        return grid_done(lrpx__error(&err, LRPX_EINVAL, "bad grid options (gap %d, label "
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "bad grid options (gap %d, label "
                                      "scale %d, columns %d)", o.gap, o.label_scale, o.n_cols),
                          &err, errbuf, errlen);
     int  cols = o.n_cols == 0 || o.n_cols > n ? n : o.n_cols;
@@ -247,7 +237,7 @@ lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const char *const *labels, int
     for (int i = 0; i < n; i++) {
         const lrpx_pixmap *c = cells[i];
         if (!c || !c->data || (c->channels != 1 && c->channels != 3))
-            return grid_done(lrpx__error(&err, LRPX_EINVAL, "grid cell %d is missing or not a "
+            return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "grid cell %d is missing or not a "
                                          "gray/RGB pixmap", i), &err, errbuf, errlen);
         if (c->width > bw)
             bw = c->width;
@@ -260,12 +250,12 @@ lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const char *const *labels, int
     int64_t W  = (int64_t)cols * bw + (int64_t)(cols + 1) * o.gap;
     int64_t H  = (int64_t)rows * (bh + lh) + (int64_t)(rows + 1) * o.gap;
     if (W > INT32_MAX || H > INT32_MAX || W * H * 3 > INT32_MAX)
-        return grid_done(lrpx__error(&err, LRPX_ELIMIT, "grid of %lldx%lld pixels is too large",
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_ELIMIT, "grid of %lldx%lld pixels is too large",
                                      (long long)W, (long long)H), &err, errbuf, errlen);
     lrpx_pixmap *pm;
     lrpx_status  rc = lrpx__pixmap_new((int)W, (int)H, 3, &pm, &err);
     if (rc != LRPX_OK)
-        return grid_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
     for (size_t i = 0; i < (size_t)W * H; i++)
         memcpy(pm->data + i * 3, o.background, 3);
 
@@ -298,7 +288,7 @@ lrpx_pixmap_grid(const lrpx_pixmap *const *cells, const char *const *labels, int
         }
     }
     *out = pm;
-    return grid_done(LRPX_OK, &err, errbuf, errlen);
+    return lrpx__errbuf_done(LRPX_OK, &err, errbuf, errlen);
 }
 
 lrpx_status

@@ -15,16 +15,6 @@
 
 #include "image/image_impl.h"
 
-static lrpx_status
-heat_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
-{
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(err, errbuf, errlen);
-    else if (errbuf && errlen)
-        errbuf[0] = '\0';
-    return rc;
-}
-
 void
 lrpx_heatmap_options_default(struct lrpx_heatmap_options *opts)
 {
@@ -45,16 +35,16 @@ lrpx_heatmap_reduce(const lrpx_tensor_view *rel, lrpx_layout layout, lrpx_heat_r
     struct lrpx_err err;
     lrpx__error_clear(&err);
     if (!out)
-        return heat_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
     *out = NULL;
     if (!rel || !rel->data)
-        return heat_done(lrpx__error(&err, LRPX_EINVAL, "NULL relevance"), &err, errbuf,
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL relevance"), &err, errbuf,
                          errlen);
     if (rel->dtype != LRPX_DTYPE_FLOAT32)
-        return heat_done(lrpx__error(&err, LRPX_EUNSUPPORTED, "relevance must be float32, not "
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EUNSUPPORTED, "relevance must be float32, not "
                                      "%s", lrpx_dtype_name(rel->dtype)), &err, errbuf, errlen);
     if ((unsigned)how >= LRPX_HEAT_REDUCE_COUNT || (unsigned)layout >= LRPX_LAYOUT_COUNT)
-        return heat_done(lrpx__error(&err, LRPX_EINVAL, "bad reduction or layout"), &err,
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "bad reduction or layout"), &err,
                          errbuf, errlen);
     bool    nhwc = layout == LRPX_LAYOUT_NHWC;
     int64_t c, h, w;
@@ -73,17 +63,17 @@ lrpx_heatmap_reduce(const lrpx_tensor_view *rel, lrpx_layout layout, lrpx_heat_r
         h = nhwc ? d[1] : d[2];
         w = nhwc ? d[2] : d[3];
     } else {
-        return heat_done(lrpx__error(&err, LRPX_ESHAPE, "relevance %s: expected HxW, CxHxW, "
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_ESHAPE, "relevance %s: expected HxW, CxHxW, "
                                      "HxWxC or 1xCxHxW/1xHxWxC", shape), &err, errbuf, errlen);
     }
     if (c < 1 || h < 1 || w < 1 || h > INT32_MAX || w > INT32_MAX || c * h * w != rel->n_elems)
-        return heat_done(lrpx__error(&err, LRPX_ESHAPE, "relevance %s: bad dimensions "
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_ESHAPE, "relevance %s: bad dimensions "
                                      "(%lld elements)", shape, (long long)rel->n_elems),
                          &err, errbuf, errlen);
     lrpx_image *map;
     lrpx_status rc = lrpx__image_new((int)w, (int)h, 1, &map, &err);
     if (rc != LRPX_OK)
-        return heat_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
     map->bit_depth  = 32;
     const float *r  = rel->data;
     size_t       hw = (size_t)h * w;
@@ -96,7 +86,7 @@ lrpx_heatmap_reduce(const lrpx_tensor_view *rel, lrpx_layout layout, lrpx_heat_r
         map->data[i] = (float)(how == LRPX_HEAT_REDUCE_L2 ? sqrt(acc) : acc);
     }
     *out = map;
-    return heat_done(LRPX_OK, &err, errbuf, errlen);
+    return lrpx__errbuf_done(LRPX_OK, &err, errbuf, errlen);
 }
 
 /* ---- normalisation ---- */
@@ -215,7 +205,7 @@ lrpx_heatmap_scale(const lrpx_image *map, const struct lrpx_heatmap_options *opt
         if (hi)
             *hi = h;
     }
-    return heat_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 static uint8_t
@@ -233,7 +223,7 @@ lrpx_heatmap_render(const lrpx_image *map, const struct lrpx_heatmap_options *op
     struct lrpx_heatmap_options d;
     lrpx__error_clear(&err);
     if (!out)
-        return heat_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
     *out = NULL;
     if (!opts) {
         lrpx_heatmap_options_default(&d);
@@ -247,7 +237,7 @@ lrpx_heatmap_render(const lrpx_image *map, const struct lrpx_heatmap_options *op
     if (rc == LRPX_OK)
         rc = lrpx__pixmap_new(map->width, map->height, 3, &pm, &err);
     if (rc != LRPX_OK)
-        return heat_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 
     const lrpx_colormap *cm  = opts->cmap ? opts->cmap : lrpx_colormap_builtin("bwr");
     bool                 sym = opts->norm == LRPX_HEAT_NORM_SYMMETRIC;
@@ -277,7 +267,7 @@ lrpx_heatmap_render(const lrpx_image *map, const struct lrpx_heatmap_options *op
             pm->data[i * 3 + c] = heat_u8(rgb[c]);
     }
     *out = pm;
-    return heat_done(LRPX_OK, &err, errbuf, errlen);
+    return lrpx__errbuf_done(LRPX_OK, &err, errbuf, errlen);
 }
 
 /* ---- overlay ---- */
@@ -289,21 +279,21 @@ lrpx_pixmap_overlay(const lrpx_pixmap *base, const lrpx_pixmap *heat, double alp
     struct lrpx_err err;
     lrpx__error_clear(&err);
     if (!out)
-        return heat_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
     *out = NULL;
     if (!base || !heat || !base->data || !heat->data)
-        return heat_done(lrpx__error(&err, LRPX_EINVAL, "NULL pixmap"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL pixmap"), &err, errbuf, errlen);
     if (!(alpha >= 0.0 && alpha <= 1.0))
-        return heat_done(lrpx__error(&err, LRPX_EINVAL, "alpha %g is not in [0, 1]", alpha),
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "alpha %g is not in [0, 1]", alpha),
                          &err, errbuf, errlen);
     if (base->width != heat->width || base->height != heat->height)
-        return heat_done(lrpx__error(&err, LRPX_ESHAPE, "overlay of %dx%d on %dx%d: sizes "
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_ESHAPE, "overlay of %dx%d on %dx%d: sizes "
                                      "differ", heat->width, heat->height, base->width,
                                      base->height), &err, errbuf, errlen);
     lrpx_pixmap *pm;
     lrpx_status  rc = lrpx__pixmap_new(base->width, base->height, 3, &pm, &err);
     if (rc != LRPX_OK)
-        return heat_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
     size_t n  = (size_t)base->width * base->height;
     int    cb = base->channels, ch = heat->channels;
     for (size_t i = 0; i < n; i++)
@@ -313,5 +303,5 @@ lrpx_pixmap_overlay(const lrpx_pixmap *base, const lrpx_pixmap *heat, double alp
             pm->data[i * 3 + c] = heat_u8(((1.0 - alpha) * b + alpha * h) / 255.0);
         }
     *out = pm;
-    return heat_done(LRPX_OK, &err, errbuf, errlen);
+    return lrpx__errbuf_done(LRPX_OK, &err, errbuf, errlen);
 }

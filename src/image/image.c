@@ -1,30 +1,10 @@
 /* lrpx_image and lrpx_pixmap: construction, loading (format by magic bytes,
  * EXIF orientation), conversion to 8 bits. The codecs live in jpeg.c and
  * png.c; this file reads the file and picks one. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "image/image_impl.h"
-
-void
-lrpx__errbuf_set(const struct lrpx_err *err, char *errbuf, size_t errlen)
-{
-    if (!errbuf || errlen == 0)
-        return;
-    snprintf(errbuf, errlen, "%s", err->status == LRPX_OK ? "" : err->msg);
-}
-
-/* Finish a public call: copy the message out and return the status. */
-static lrpx_status
-image_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
-{
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(err, errbuf, errlen);
-    else if (errbuf && errlen)
-        errbuf[0] = '\0';
-    return rc;
-}
 
 /* ---- construction ---- */
 
@@ -138,22 +118,22 @@ lrpx_pixmap_from_image(const lrpx_image *img, lrpx_pixmap **out, char *errbuf, s
     struct lrpx_err err;
     lrpx__error_clear(&err);
     if (!out)
-        return image_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
     *out = NULL;
     if (!img || !img->data)
-        return image_done(lrpx__error(&err, LRPX_EINVAL, "NULL image"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL image"), &err, errbuf, errlen);
     int         cin  = img->channels;
     int         cout = cin <= 2 ? 1 : 3;
     lrpx_pixmap *pm;
     lrpx_status rc = lrpx__pixmap_new(img->width, img->height, cout, &pm, &err);
     if (rc != LRPX_OK)
-        return image_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
     size_t n = (size_t)img->width * img->height;
     for (size_t i = 0; i < n; i++)
         for (int c = 0; c < cout; c++)
             pm->data[i * cout + c] = image_to_u8(img->data[i * cin + c]);
     *out = pm;
-    return image_done(LRPX_OK, &err, errbuf, errlen);
+    return lrpx__errbuf_done(LRPX_OK, &err, errbuf, errlen);
 }
 
 /* ---- orientation ---- */
@@ -312,59 +292,7 @@ lrpx_image_load_buffer(const void *buf, size_t len, const char *name,
         rc = image_decode(buf, len, &o, out, &err);
     if (rc != LRPX_OK)
         lrpx__error_prefix(&err, "%s", name ? name : "<memory>");
-    return image_done(rc, &err, errbuf, errlen);
-}
-
-/* Read a whole file, refusing more than max bytes. Works for pipes too. */
-static lrpx_status
-image_read_file(const char *path, int64_t max, uint8_t **out, size_t *len,
-                struct lrpx_err *err)
-{
-    *out = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lrpx__error(err, LRPX_EIO, "cannot open: %s", strerror(errno));
-    size_t   cap = 0, n = 0;
-    uint8_t *buf = NULL;
-    lrpx_status rc = LRPX_OK;
-    for (;;) {
-        if (n == cap) {
-            size_t want = cap ? cap * 2 : 1 << 16;
-            if ((uint64_t)want > (uint64_t)max + 1)
-                want = (size_t)max + 1;
-            if (want <= cap) {
-                rc = lrpx__error(err, LRPX_ELIMIT, "file is larger than the limit of %lld bytes",
-                                 (long long)max);
-                break;
-            }
-            uint8_t *nb = lrpx__realloc(buf, want);
-            if (!nb) {
-                rc = lrpx__error(err, LRPX_ENOMEM, "out of memory reading the file");
-                break;
-            }
-            buf = nb;
-            cap = want;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                rc = lrpx__error(err, LRPX_EIO, "read error: %s", strerror(errno));
-            break;
-        }
-    }
-    fclose(f);
-    if (rc == LRPX_OK && (uint64_t)n > (uint64_t)max)
-        rc = lrpx__error(err, LRPX_ELIMIT, "file is larger than the limit of %lld bytes",
-                         (long long)max);
-    if (rc != LRPX_OK) {
-        lrpx__free(buf);
-        return rc;
-    }
-    *out = buf;
-    *len = n;
-    return LRPX_OK;
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -378,16 +306,19 @@ lrpx_image_load(const char *path, const struct lrpx_image_load_options *opts,
     if (rc == LRPX_OK && !path)
         rc = lrpx__error(&err, LRPX_EINVAL, "NULL path");
     if (rc != LRPX_OK)
-        return image_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 
-    uint8_t *buf;
-    size_t   len;
-    rc = image_read_file(path, o.max_file_bytes, &buf, &len, &err);
+    const struct lrpx_file_cap cap = {
+        (uint64_t)o.max_file_bytes < SIZE_MAX ? (size_t)o.max_file_bytes : SIZE_MAX, LRPX_ELIMIT,
+        "an image (max_file_bytes)"};
+    void  *buf;
+    size_t len;
+    rc = lrpx__slurp(path, &cap, &buf, &len, &err);   /* the message names the file */
     if (rc == LRPX_OK) {
         rc = image_decode(buf, len, &o, out, &err);
         lrpx__free(buf);
+        if (rc != LRPX_OK)
+            lrpx__error_prefix(&err, "%s", path);
     }
-    if (rc != LRPX_OK)
-        lrpx__error_prefix(&err, "%s", path);
-    return image_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }

@@ -1,6 +1,6 @@
 /* Declarations shared by the files of src/image and not exported: the
- * decoders and encoders, EXIF parsing, resampling, atomic file output. The
- * tests include it to reach the pieces directly. */
+ * decoders and encoders, EXIF parsing, resampling. The tests include it to
+ * reach the pieces directly. */
 #ifndef LRPX_IMAGE_IMPL_H
 #define LRPX_IMAGE_IMPL_H
 
@@ -14,9 +14,6 @@
 /* More progressive scans than this is a decompression bomb, not a photo
  * (real files have about 10). */
 #define LRPX_JPEG_MAX_SCANS       1000
-
-/* Copy the message of err to a caller's errbuf (NULL or errlen 0: nothing). */
-void lrpx__errbuf_set(const struct lrpx_err *err, char *errbuf, size_t errlen);
 
 /* ---- images (src/image/image.c) ---- */
 
@@ -60,13 +57,5 @@ int lrpx__exif_orientation(const uint8_t *tiff, size_t len);
 lrpx_status lrpx__resample(const lrpx_image *in, int width, int height, lrpx_interp interp,
                            int antialias, int quantize, lrpx_image **out,
                            struct lrpx_err *err);
-
-/* ---- file output (src/image/write.c) ---- */
-
-/* Write with fn to "path.tmp", flush and sync it, then rename it to path.
- * On any failure the temporary is removed and path is left untouched. */
-typedef lrpx_status (*lrpx__write_fn)(FILE *f, const void *ctx, struct lrpx_err *err);
-lrpx_status lrpx__write_atomic(const char *path, lrpx__write_fn fn, const void *ctx,
-                               struct lrpx_err *err);
 
 #endif /* LRPX_IMAGE_IMPL_H */

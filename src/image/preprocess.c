@@ -19,7 +19,6 @@
  * numbers exactly where PIL works in uint8, so the result equals
  * torchvision's on the same file.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,16 +27,6 @@
 #include <cJSON.h>
 
 #include "image/image_impl.h"
-
-static lrpx_status
-pp_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
-{
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(err, errbuf, errlen);
-    else if (errbuf && errlen)
-        errbuf[0] = '\0';
-    return rc;
-}
 
 /* ---- the settings struct ---- */
 
@@ -117,7 +106,7 @@ lrpx_preprocess_preset(struct lrpx_preprocess *pp, const char *name, char *errbu
     lrpx__error_clear(&err);
     lrpx_status rc = pp ? pp_preset(pp, name, &err)
                         : lrpx__error(&err, LRPX_EINVAL, "NULL preprocess settings");
-    return pp_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 /* ---- filling from a model input shape ---- */
@@ -203,7 +192,7 @@ lrpx_preprocess_from_shape(struct lrpx_preprocess *pp, int rank, const int64_t *
     lrpx__error_clear(&err);
     lrpx_status rc = pp ? pp_from_shape(pp, rank, dims, &err)
                         : lrpx__error(&err, LRPX_EINVAL, "NULL preprocess settings");
-    return pp_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 /* ---- JSON settings ---- */
@@ -445,7 +434,7 @@ lrpx_preprocess_parse_json(struct lrpx_preprocess *pp, const char *text, size_t 
         rc = lrpx__error(&err, LRPX_EINVAL, "NULL argument");
     else
         rc = pp_json(pp, text ? text : "", len, &err);
-    return pp_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -455,34 +444,19 @@ lrpx_preprocess_load_json(struct lrpx_preprocess *pp, const char *path, char *er
     struct lrpx_err err;
     lrpx__error_clear(&err);
     if (!pp || !path)
-        return pp_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pp_done(lrpx__error(&err, LRPX_EIO, "%s: cannot open: %s", path,
-                                   strerror(errno)), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
     /* settings files are small; refuse anything that is clearly not one */
-    enum { MAX_JSON = 1 << 20 };
-    char       *buf = lrpx__malloc(MAX_JSON + 1);
-    lrpx_status rc  = LRPX_OK;
-    size_t      n   = 0;
-    if (!buf) {
-        rc = lrpx__error(&err, LRPX_ENOMEM, "%s: out of memory", path);
-    } else {
-        n = fread(buf, 1, MAX_JSON + 1, f);
-        if (ferror(f))
-            rc = lrpx__error(&err, LRPX_EIO, "%s: read error: %s", path, strerror(errno));
-        else if (n > MAX_JSON)
-            rc = lrpx__error(&err, LRPX_EPARSE, "%s: larger than 1 MiB, not a settings file",
-                             path);
-    }
-    fclose(f);
+    static const struct lrpx_file_cap cap = {1 << 20, LRPX_EPARSE, "a settings file"};
+    void       *buf;
+    size_t      n;
+    lrpx_status rc = lrpx__slurp(path, &cap, &buf, &n, &err);
     if (rc == LRPX_OK) {
         rc = pp_json(pp, buf, n, &err);
         if (rc != LRPX_OK)
             lrpx__error_prefix(&err, "%s", path);
     }
     lrpx__free(buf);
-    return pp_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 /* ---- resolving defaults ---- */
@@ -722,14 +696,14 @@ lrpx_image_prepare(const lrpx_image *img, const struct lrpx_preprocess *pp, lrpx
     lrpx_image_geometry    g;
     lrpx__error_clear(&err);
     if (!out || !pp)
-        return pp_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
     *out = NULL;
     lrpx_status rc = pp_resolve(pp, &r, &err);
     if (rc == LRPX_OK)
         rc = pp_prepare(img, &r, out, &g, &err);
     if (rc == LRPX_OK && geom)
         *geom = g;
-    return pp_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -743,13 +717,13 @@ lrpx_image_preprocess(const lrpx_image *img, const struct lrpx_preprocess *pp,
     lrpx_image_tensor     *t    = NULL;
     lrpx__error_clear(&err);
     if (!out || !pp)
-        return pp_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
     *out = NULL;
     lrpx_status rc = pp_resolve(pp, &r, &err);
     if (rc == LRPX_OK)
         rc = pp_prepare(img, &r, &prep, &g, &err);
     if (rc != LRPX_OK)
-        return pp_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 
     int    c = prep->channels, h = prep->height, w = prep->width;
     size_t n = (size_t)c * h * w;
@@ -759,7 +733,7 @@ lrpx_image_preprocess(const lrpx_image *img, const struct lrpx_preprocess *pp,
     if (!t || !t->data) {
         lrpx__free(t);
         lrpx_image_free(prep);
-        return pp_done(lrpx__error(&err, LRPX_ENOMEM, "out of memory for a %dx%dx%d input",
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_ENOMEM, "out of memory for a %dx%dx%d input",
                                    c, h, w), &err, errbuf, errlen);
     }
     bool nchw = r.layout == LRPX_LAYOUT_NCHW;
@@ -786,7 +760,7 @@ lrpx_image_preprocess(const lrpx_image *img, const struct lrpx_preprocess *pp,
     t->color        = r.color;
     lrpx_image_free(prep);
     *out = t;
-    return pp_done(LRPX_OK, &err, errbuf, errlen);
+    return lrpx__errbuf_done(LRPX_OK, &err, errbuf, errlen);
 }
 
 void
@@ -807,15 +781,15 @@ lrpx_image_unproject(const lrpx_image *map, const lrpx_image_geometry *g, lrpx_i
     struct lrpx_err err;
     lrpx__error_clear(&err);
     if (!out)
-        return pp_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL output"), &err, errbuf, errlen);
     *out = NULL;
     if (!map || !map->data || !g)
-        return pp_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "NULL argument"), &err, errbuf, errlen);
     if (g->src_width < 1 || g->src_height < 1 || g->resized_width < 1 ||
         g->resized_height < 1 || g->width < 1 || g->height < 1)
-        return pp_done(lrpx__error(&err, LRPX_EINVAL, "bad geometry"), &err, errbuf, errlen);
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_EINVAL, "bad geometry"), &err, errbuf, errlen);
     if (map->width != g->width || map->height != g->height)
-        return pp_done(lrpx__error(&err, LRPX_ESHAPE, "map is %dx%d but the model input was "
+        return lrpx__errbuf_done(lrpx__error(&err, LRPX_ESHAPE, "map is %dx%d but the model input was "
                                    "%dx%d", map->width, map->height, g->width, g->height),
                        &err, errbuf, errlen);
     /* undo the crop: the map sits at (-crop_x, -crop_y) of the resized image */
@@ -823,16 +797,16 @@ lrpx_image_unproject(const lrpx_image *map, const lrpx_image_geometry *g, lrpx_i
     lrpx_status rc = pp_crop(map, -g->crop_x, -g->crop_y, g->resized_width, g->resized_height,
                              &canvas, &err);
     if (rc != LRPX_OK)
-        return pp_done(rc, &err, errbuf, errlen);
+        return lrpx__errbuf_done(rc, &err, errbuf, errlen);
     lrpx_image *res = canvas;
     if (g->resized_width != g->src_width || g->resized_height != g->src_height) {
         rc = lrpx__resample(canvas, g->src_width, g->src_height, LRPX_INTERP_BILINEAR, 1, 0,
                             &res, &err);
         lrpx_image_free(canvas);
         if (rc != LRPX_OK)
-            return pp_done(rc, &err, errbuf, errlen);
+            return lrpx__errbuf_done(rc, &err, errbuf, errlen);
     }
     res->bit_depth = map->bit_depth;
     *out = res;
-    return pp_done(LRPX_OK, &err, errbuf, errlen);
+    return lrpx__errbuf_done(LRPX_OK, &err, errbuf, errlen);
 }

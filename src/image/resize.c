@@ -297,7 +297,5 @@ lrpx_image_resize(const lrpx_image *img, int width, int height, lrpx_interp inte
         rc = lrpx__error(&err, LRPX_EINVAL, "unknown interpolation %d", (int)interp);
     else
         rc = lrpx__resample(img, width, height, interp, antialias, 0, out, &err);
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(&err, errbuf, errlen);
-    return rc;
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }

@@ -1,49 +1,10 @@
-/* Atomic file output for PNG/JPEG: write "PATH.tmp", flush, fsync, close,
- * rename over PATH. rename(2) within one directory is atomic, so readers see
- * the old file or the whole new one, never a part; on any failure the
- * temporary is removed. */
-#include <errno.h>
+/* PNG/JPEG output, atomic through lrpx__write_atomic (src/util/file.c):
+ * readers see the old file or the whole new one, never a part. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "image/image_impl.h"
-
-lrpx_status
-lrpx__write_atomic(const char *path, lrpx__write_fn fn, const void *ctx, struct lrpx_err *err)
-{
-    size_t n   = strlen(path);
-    char  *tmp = lrpx__malloc(n + sizeof ".tmp");
-    if (!tmp)
-        return lrpx__error(err, LRPX_ENOMEM, "out of memory");
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", sizeof ".tmp");
-
-    lrpx_status rc = LRPX_OK;
-    FILE       *f  = fopen(tmp, "wb");
-    if (!f) {
-        rc = lrpx__error(err, LRPX_EIO, "cannot create %s: %s", tmp, strerror(errno));
-        lrpx__free(tmp);
-        return rc;
-    }
-    rc = fn(f, ctx, err);
-    if (rc == LRPX_OK && (fflush(f) != 0 || ferror(f)))
-        rc = lrpx__error(err, LRPX_EIO, "write error on %s: %s", tmp, strerror(errno));
-    /* fsync fails with EINVAL on files that cannot be synced (pipes,
-     * some special file systems); that is not a write error */
-    if (rc == LRPX_OK && fsync(fileno(f)) != 0 && errno != EINVAL && errno != EROFS)
-        rc = lrpx__error(err, LRPX_EIO, "cannot sync %s: %s", tmp, strerror(errno));
-    if (fclose(f) != 0 && rc == LRPX_OK)
-        rc = lrpx__error(err, LRPX_EIO, "cannot close %s: %s", tmp, strerror(errno));
-    if (rc == LRPX_OK && rename(tmp, path) != 0)
-        rc = lrpx__error(err, LRPX_EIO, "cannot rename %s to %s: %s", tmp, path,
-                         strerror(errno));
-    if (rc != LRPX_OK)
-        remove(tmp);
-    lrpx__free(tmp);
-    return rc;
-}
 
 /* ---- pixmap output ---- */
 
@@ -77,16 +38,6 @@ save_check(const lrpx_pixmap *pm, const char *path, struct lrpx_err *err)
     return LRPX_OK;
 }
 
-static lrpx_status
-save_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
-{
-    if (rc != LRPX_OK)
-        lrpx__errbuf_set(err, errbuf, errlen);
-    else if (errbuf && errlen)
-        errbuf[0] = '\0';
-    return rc;
-}
-
 lrpx_status
 lrpx_pixmap_save_png(const lrpx_pixmap *pm, const char *path, char *errbuf, size_t errlen)
 {
@@ -96,10 +47,8 @@ lrpx_pixmap_save_png(const lrpx_pixmap *pm, const char *path, char *errbuf, size
     if (rc == LRPX_OK) {
         struct save_ctx ctx = {pm, 0};
         rc = lrpx__write_atomic(path, save_png, &ctx, &err);
-        if (rc == LRPX_EIMAGE || rc == LRPX_ENOMEM)
-            lrpx__error_prefix(&err, "%s", path);
     }
-    return save_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -117,10 +66,8 @@ lrpx_pixmap_save_jpeg(const lrpx_pixmap *pm, const char *path, int quality, char
     if (rc == LRPX_OK) {
         struct save_ctx ctx = {pm, quality};
         rc = lrpx__write_atomic(path, save_jpeg, &ctx, &err);
-        if (rc == LRPX_EIMAGE || rc == LRPX_ENOMEM)
-            lrpx__error_prefix(&err, "%s", path);
     }
-    return save_done(rc, &err, errbuf, errlen);
+    return lrpx__errbuf_done(rc, &err, errbuf, errlen);
 }
 
 lrpx_status
@@ -139,5 +86,5 @@ lrpx_pixmap_save(const lrpx_pixmap *pm, const char *path, int quality, char *err
     lrpx__error_clear(&err);
     lrpx__error(&err, LRPX_EINVAL, "%s: cannot tell the format; use .png, .jpg or .jpeg",
                 path ? path : "(null)");
-    return save_done(err.status, &err, errbuf, errlen);
+    return lrpx__errbuf_done(err.status, &err, errbuf, errlen);
 }

@@ -13,12 +13,10 @@
  * file holds.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "lrpx_internal.h"
 
@@ -326,8 +324,7 @@ read_exact(FILE *f, void *buf, size_t n)
 lrpx_status
 lrpx_npy_read(const char *path, lrpx_npy **out, char *errbuf, size_t errlen)
 {
-    if (errbuf && errlen > 0)
-        errbuf[0] = '\0';
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!out)
         return FAIL(LRPX_EINVAL, "lrpx_npy_read: out is NULL");
     *out = NULL;
@@ -339,10 +336,9 @@ lrpx_npy_read(const char *path, lrpx_npy **out, char *errbuf, size_t errlen)
     bool        not_regular;
     FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
     if (!f) {
-        if (not_regular)
-            return FAIL(LRPX_EIO, "not a regular file");
-        int e = errno;
-        return FAIL(e == ENOMEM ? LRPX_ENOMEM : LRPX_EIO, "cannot open: %s", strerror(e));
+        struct lrpx_err err;
+        return lrpx__errbuf_done(lrpx__open_error(path, not_regular, errno, &err), &err, errbuf,
+                                 errlen);
     }
 
     lrpx_status  rc     = LRPX_OK;
@@ -492,13 +488,36 @@ lrpx_npy_free(lrpx_npy *npy)
 
 /* ---- writing ---- */
 
-/* Write all of buf to fd, retrying short writes. */
+struct npy_out {
+    const unsigned char *pre;      /* magic, version, header length */
+    const char          *header;
+    size_t               header_len;
+    const void          *data;
+    size_t               n_bytes;
+};
+
+static lrpx_status
+npy_write_parts(FILE *f, const void *ctx, struct lrpx_err *err)
+{
+    const struct npy_out *o = ctx;
+    if (fwrite(o->pre, 1, 10, f) != 10 || fwrite(o->header, 1, o->header_len, f) != o->header_len
+        || (o->n_bytes && fwrite(o->data, 1, o->n_bytes, f) != o->n_bytes))
+        return lrpx__error(err, LRPX_EIO, "write failed: %s", strerror(errno));
+    return LRPX_OK;
+}
+
+lrpx_status
+lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims,
+               const void *data, char *errbuf, size_t errlen)
+{
+    return lrpx_npy_write_ex(path, dtype, rank, dims, data, 0, errbuf, errlen);
+}
+
 lrpx_status
 lrpx_npy_write_ex(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims,
                   const void *data, int flags, char *errbuf, size_t errlen)
 {
-    if (errbuf && errlen > 0)
-        errbuf[0] = '\0';
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!path)
         return FAIL(LRPX_EINVAL, "lrpx_npy_write: path is NULL");
     const char *code = npy_code(dtype);
@@ -550,28 +569,8 @@ lrpx_npy_write_ex(const char *path, lrpx_dtype dtype, int rank, const int64_t *d
 
     /* a temporary in the same folder, renamed over path when complete, so
      * readers never see a partial file */
-    const struct lrpx_buf parts[3] = {{pre, sizeof pre}, {header, hl}, {data, (size_t)n_bytes}};
-    return lrpx__file_write_atomic(path, parts, 3, !(flags & LRPX_WRITE_NO_SYNC), errbuf, errlen);
-}
-
-lrpx_status
-lrpx_npy_write(const char *path, lrpx_dtype dtype, int rank, const int64_t *dims,
-               const void *data, char *errbuf, size_t errlen)
-{
-    return lrpx_npy_write_ex(path, dtype, rank, dims, data, 0, errbuf, errlen);
-}
-
-lrpx_status
-lrpx_file_write(const char *path, const void *data, size_t len, int flags, char *errbuf,
-                size_t errlen)
-{
-    if (errbuf && errlen > 0)
-        errbuf[0] = '\0';
-    if (!path || (len > 0 && !data)) {
-        if (errbuf && errlen > 0)
-            snprintf(errbuf, errlen, "lrpx_file_write: %s is NULL", path ? "data" : "path");
-        return LRPX_EINVAL;
-    }
-    const struct lrpx_buf part = {data, len};
-    return lrpx__file_write_atomic(path, &part, 1, !(flags & LRPX_WRITE_NO_SYNC), errbuf, errlen);
+    struct npy_out  out = { pre, header, hl, data, (size_t)n_bytes };
+    struct lrpx_err err;
+    return lrpx__errbuf_done(lrpx__write_atomic_ex(path, npy_write_parts, &out, flags, &err), &err,
+                             errbuf, errlen);
 }

@@ -82,18 +82,39 @@ struct lin_ctx {
     const float                  *z_fwd;  /* the forward output (fused tail)    */
     const float                  *bias;   /* bias contribution or NULL          */
     struct lrpx_lrp_work         *wk;
+    /* the weights' identities for the op (x->lrp_wkey): of w, and of what
+     * wmodify last wrote to wk->w[0] and wk->w[1]; all 0 (unknown) unless
+     * w is the node's constant weight, so the op may keep prepared forms */
+    uint64_t                      key_w;
+    uint64_t                     *key_mod;
 };
+
+/* The identity of weight w in a call of apply/apply_t. */
+static uint64_t
+wkey_of(const struct lin_ctx *c, const float *w)
+{
+    if (w == c->w)
+        return c->key_w;
+    for (int i = 0; i < 2; i++)
+        if (w == c->wk->w[i])
+            return c->key_mod[i];
+    return 0;
+}
 
 static void
 fwd(const struct lin_ctx *c, const float *in, const float *w, float *out)
 {
+    c->x->lrp_wkey = wkey_of(c, w);
     c->def->apply(c->x, c->n, in, w, out, c->x->scratch);
+    c->x->lrp_wkey = 0;
 }
 
 static void
 bwd(const struct lin_ctx *c, const float *gout, const float *w, float *gin)
 {
+    c->x->lrp_wkey = wkey_of(c, w);
     c->def->apply_t(c->x, c->n, gout, w, gin, c->x->scratch);
+    c->x->lrp_wkey = 0;
 }
 
 static double
@@ -104,12 +125,32 @@ stab(double d, double e)
 
 /* Weight modifiers, applied to the effective weight ws * W and divided by
  * ws again (apply multiplies by it). */
-enum wmod { WM_POS, WM_NEG, WM_GAMMA_POS, WM_GAMMA_NEG, WM_SQUARE, WM_ONE };
+enum wmod { WM_POS, WM_NEG, WM_GAMMA_POS, WM_GAMMA_NEG, WM_SQUARE, WM_ONE, WM_COUNT };
+
+/* A key for weight variant m (WM_COUNT: the weight itself) of the node's
+ * weight scaled by ws: never 0, equal only for the same variant. */
+static uint64_t
+wkey_make(int m, double gamma, double ws)
+{
+    uint64_t g, w, h = 1469598103934665603ull;
+    memcpy(&g, &gamma, sizeof g);
+    memcpy(&w, &ws, sizeof w);
+    const uint64_t parts[3] = {(uint64_t)m, g, w};
+    for (int i = 0; i < 3; i++)
+        h = (h ^ parts[i]) * 1099511628211ull;
+    return h | 1;
+}
 
 static void
 wmodify(const struct lin_ctx *c, enum wmod m, double gamma, float *out)
 {
     const double ws = c->ws, inv = 1.0 / ws;
+    const uint64_t key = c->key_w ? wkey_make((int)m, gamma, ws) : 0;
+    for (int i = 0; i < 2; i++)
+        if (out == c->wk->w[i])
+            c->key_mod[i] = key;
+    if (key && c->def->prepared && c->def->prepared(c->x, c->n, key))
+        return;     /* the op kept what it needs from an earlier pass */
     for (int64_t i = 0; i < c->n_w; i++) {
         double w = ws * c->w[i], r;
         switch (m) {
@@ -473,8 +514,9 @@ lrpx__lrp_linear(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;                        /* nothing flows here */
     if (!roles->w_known)
         return lrpx__node_error(x, n, LRPX_EUNSUPPORTED,
-                                "both operands are computed values (e.g. attention); the LRP "
-                                "rules for linear layers need a constant weight operand");
+                                "both operands are computed values (e.g. attention): a product "
+                                "has no rule in this composite (--composite attn_lrp or cp_lrp, "
+                                "or --rule bilinear=uniform)");
 
     const struct lrpx_tensor *in_t  = lrpx__in(x, n, roles->in_index);
     const struct lrpx_tensor *w_t   = lrpx__in(x, n, roles->w_index);
@@ -540,6 +582,13 @@ lrpx__lrp_linear(struct lrpx_exec *x, const struct lrpx_node *n)
         .z_fwd = x->vals[lin->tail].f32,
         .wk    = standalone ? &own : lin->work,
     };
+    uint64_t key_mod[2] = {0, 0};
+    c.key_mod = key_mod;
+    /* the node's own constant weight: the op may keep prepared forms of it
+     * and its variants for the plan (merged BatchNorm weights are not) */
+    c.key_w = !(lin->w == w_t->f32 && roles->w_known) ? 0
+            : c.ws == 1.0                                ? LRPX_WKEY_PLAIN
+                                                         : wkey_make(WM_COUNT, 0.0, c.ws);
     c.bias = bias_fill(&c, lin, roles->b_index, c.wk->out[3]);
 
     switch (cfg->rule) {

@@ -6,10 +6,8 @@
 #define LRPX_LRP_IMPL_H
 
 #include "exec/session.h"
+#include "graph/patterns.h"
 #include "core/rules.h"
-
-/* Per-channel z^B bounds hold at most this many channels. */
-#define LRPX_LRP_MAX_BOX_C 16
 
 /* Work buffers shared by every linear node of one relevance pass (nodes
  * run one at a time). Sizes are the largest any node needs; allocated by
@@ -63,6 +61,25 @@ bool lrpx__lrp_is_linear(const struct lrpx_node *n);
 
 /* ---- spec.c: the rule-spec language ---- */
 
+/* What a node is for rule resolution in a plan: its op's LRP class, the
+ * plan (MatMul of two computed values is bilinear) and the patterns
+ * (a pattern's head takes the pattern's kind, its other nodes none). */
+enum lrpx_kind {
+    LRPX_KIND_OTHER = 0,     /* its op's own relevance function             */
+    LRPX_KIND_LINEAR,        /* a linear layer with a constant weight        */
+    LRPX_KIND_BILINEAR,      /* a product of two computed values (q.k^T)     */
+    LRPX_KIND_SOFTMAX,       /* Softmax inside the network                   */
+    LRPX_KIND_NORM,          /* LayerNormalization, or a NORM pattern         */
+    LRPX_KIND_ACTIVATION,    /* element-wise nonlinearity, or a pattern       */
+    LRPX_KIND_MAXLIKE,       /* max pools and max/min reductions             */
+    LRPX_KIND_MEMBER,        /* inside a pattern, not its head               */
+    LRPX_KIND_COUNT
+};
+#define LRPX_KIND_BIT(k) (1u << (k))
+/* "no rule": the node keeps its op's relevance function (for bilinear
+ * products and Softmax an error naming the node) */
+#define LRPX_RULE_NONE LRPX_RULE_COUNT
+
 /* Zennit's defaults */
 #define LRPX_LRP_DEFAULT_EPS   1e-6
 #define LRPX_LRP_DEFAULT_GAMMA 0.25
@@ -74,6 +91,7 @@ enum lrpx_sel_kind {
     LRPX_SEL_FIRST,       /* "first"        */
     LRPX_SEL_INDEX,       /* "index:N"      */
     LRPX_SEL_NAME,        /* "name:NODE"    */
+    LRPX_SEL_KIND,        /* "bilinear", "norm", ... */
 };
 
 /* Which layer of a composite gets its first-layer rule. */
@@ -89,15 +107,19 @@ struct lrpx_composite {
     lrpx_rule             first_rule;
     lrpx_rule             layer[LRPX_LAYER_COUNT];   /* by layer kind      */
     double                alpha, beta;               /* of alphabeta there */
+    /* the rules of the other kinds (LRPX_RULE_NONE: none) */
+    lrpx_rule             bilinear, softmax, norm, activation;
+    double                stab;                      /* default stabiliser */
 };
 
 /* One parsed "SELECTOR=RULE" specification. */
 struct lrpx_rule_spec {
     enum lrpx_sel_kind  sel;
-    char                sel_text[128];  /* op type or node name          */
+    char                sel_text[LRPX_LRP_OVERRIDE_MAX];   /* op type or node name */
     int64_t             index;
-    enum lrpx_lrp_class target;         /* LINEAR: rule and parameters;   */
-                                        /* MAXLIKE: maxpool               */
+    enum lrpx_kind      kind;           /* LRPX_SEL_KIND                   */
+    unsigned            kinds;          /* the kinds the rule fits (bits)  */
+    bool                is_maxpool;     /* a max-pool mode, else a rule    */
     lrpx_rule           rule;
     double              p1, p2;         /* eps | gamma | alpha, beta | low, high */
     int                 n_c;            /* zbox per-channel: count (0: scalar) */
@@ -111,9 +133,16 @@ struct lrpx_rule_spec {
 lrpx_status lrpx__lrp_spec_parse(const char *text, struct lrpx_rule_spec *spec, char *err,
                                  size_t errlen);
 /* Rule text as lrpx_session_explained_node reports it ("epsilon:1e-06",
- * "sum", "proportional"; "" for ops of class OTHER). */
-void        lrpx__lrp_rule_text(const struct lrpx_rule_cfg *cfg, enum lrpx_lrp_class cls,
-                                char *buf, size_t size);
+ * "sum", "norm", "proportional" for proportional ops of kind OTHER, ""
+ * for no rule). */
+void        lrpx__lrp_rule_text(const struct lrpx_rule_cfg *cfg, enum lrpx_kind kind,
+                                bool proportional, char *buf, size_t size);
+/* The kinds ops of class c can be (bits). */
+unsigned    lrpx__lrp_class_kinds(enum lrpx_lrp_class c);
+/* "linear layers", "norms", ... for messages */
+const char *lrpx__lrp_kind_name(enum lrpx_kind k);
+/* The kinds a rule fits (bits). */
+unsigned    lrpx__lrp_rule_kinds(lrpx_rule rule);
 const struct lrpx_composite *lrpx__lrp_composite_find(const char *name);
 /* Format a message into err (errlen bytes; nothing when err is NULL). */
 void        lrpx__lrp_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -128,9 +157,41 @@ bool        lrpx__lrp_set_composite(struct lrpx_lrp_options *o, const char *name
 
 /* ---- resolve.c ---- */
 
+/* What resolution found in the plan: the patterns and each node's kind
+ * and pattern (-1: none). Freed with lrpx__lrp_plan_info_free. */
+struct lrpx_lrp_plan_info {
+    struct lrpx_pattern *pats;
+    int                  n_pats;
+    uint8_t             *kind;        /* per node: enum lrpx_kind          */
+    int                 *pat_of;      /* per node: its pattern or -1       */
+};
+void        lrpx__lrp_plan_info_free(struct lrpx_lrp_plan_info *pi);
+
 /* Resolve composite + overrides into s->rules / s->rule_desc (allocated
- * here). Per-channel bounds parsed from overrides are stored in *box
- * (malloc, freed by the caller after the pass). */
-lrpx_status lrpx__lrp_resolve(lrpx_session *s, const struct lrpx_lrp_options *o, float **box);
+ * here), with the patterns and kinds in *pi. Per-channel bounds parsed
+ * from overrides are stored in *box (malloc, freed by the caller after the
+ * pass). */
+lrpx_status lrpx__lrp_resolve(lrpx_session *s, const struct lrpx_lrp_options *o, float **box,
+                              struct lrpx_lrp_plan_info *pi);
+
+/* ---- transformer.c: the rules of the other kinds ---- */
+
+/* Per node of a pass: its pattern (NULL: none) and the shared buffer. */
+struct lrpx_lrp_xf {
+    const struct lrpx_pattern *pat;
+    float                     *buf;       /* work floats, n_buf of them     */
+    int64_t                    n_buf;
+};
+/* The relevance function of the head of a pattern under rule (norm,
+ * taylor, or pass for anything else). */
+lrpx_status (*lrpx__lrp_xf_pattern_fn(lrpx_rule rule))(struct lrpx_exec *,
+                                                      const struct lrpx_node *);
+/* Floats of work buffer node n needs for its rule (0: none). */
+int64_t     lrpx__lrp_xf_need(const struct lrpx_exec *x, const struct lrpx_node *n,
+                              lrpx_rule rule, const struct lrpx_pattern *pat);
+/* The relevance function a node of this kind and rule gets for the pass
+ * (NULL: its op's own). */
+lrpx_status (*lrpx__lrp_xf_fn(enum lrpx_kind kind, lrpx_rule rule))(struct lrpx_exec *,
+                                                                    const struct lrpx_node *);
 
 #endif /* LRPX_LRP_IMPL_H */

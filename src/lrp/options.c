@@ -14,4 +14,5 @@ lrpx_lrp_options_default(struct lrpx_lrp_options *o)
     o->maxpool      = LRPX_MAXPOOL_WINNER;
     o->seed         = LRPX_SEED_PREDICTED;
     o->skip_softmax = 1;
+    o->stabilizer   = NAN;            /* the composite's                   */
 }

@@ -1,7 +1,6 @@
 /* The JSON rule file (lrpx_lrp_options_parse_json / _load_json): the
  * options of the rule-spec language (spec.c) as one object, applied all or
  * nothing. Format: docs/lrp.md, "Rule files". */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +40,7 @@ lrpx_status
 lrpx_lrp_options_parse_json(struct lrpx_lrp_options *o, const char *text, size_t len,
                             const char *name, char *errbuf, size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!o || !text) {
         errf(errbuf, errlen, "options or text are NULL");
         return LRPX_EINVAL;
@@ -87,6 +87,12 @@ lrpx_lrp_options_parse_json(struct lrpx_lrp_options *o, const char *text, size_t
                 rc = LRPX_EINVAL;
             } else
                 t.zero_bias = cJSON_IsTrue(it);
+        } else if (!strcmp(k, "stabilizer")) {
+            if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0.0) || !isfinite(it->valuedouble)) {
+                errf(errbuf, errlen, "%s: \"stabilizer\" must be a number >= 0", name);
+                rc = LRPX_EINVAL;
+            } else
+                t.stabilizer = it->valuedouble;
         } else if (!strcmp(k, "low") || !strcmp(k, "high")) {
             bool low = !strcmp(k, "low");
             if (!json_bound(it, low ? &lo : &hi, low ? loc : hic, low ? &nlo : &nhi)) {
@@ -135,7 +141,7 @@ lrpx_lrp_options_parse_json(struct lrpx_lrp_options *o, const char *text, size_t
             }
         } else {
             errf(errbuf, errlen, "%s: unknown key \"%s\" (expected composite, rules, maxpool, "
-                 "zero_bias, low, high)", name, k);
+                 "zero_bias, stabilizer, low, high)", name, k);
             rc = LRPX_EINVAL;
         }
     }
@@ -171,50 +177,17 @@ lrpx_status
 lrpx_lrp_options_load_json(struct lrpx_lrp_options *o, const char *path, char *errbuf,
                            size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!o || !path) {
         errf(errbuf, errlen, "options or path are NULL");
         return LRPX_EINVAL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        errf(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return LRPX_EIO;
-    }
-    size_t cap = 4096, len = 0;
-    char  *buf = lrpx__malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0)
-            break;
-        if (len == cap) {
-            if (cap >= ((size_t)1 << 24)) {   /* a rule file is small */
-                fclose(f);
-                lrpx__free(buf);
-                errf(errbuf, errlen, "%s: larger than 16 MiB", path);
-                return LRPX_ELIMIT;
-            }
-            char *nb = lrpx__realloc(buf, cap * 2);
-            if (!nb) {
-                lrpx__free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    bool io_err = ferror(f) != 0;
-    fclose(f);
-    if (!buf) {
-        errf(errbuf, errlen, "%s: out of memory", path);
-        return LRPX_ENOMEM;
-    }
-    if (io_err) {
-        lrpx__free(buf);
-        errf(errbuf, errlen, "%s: read error", path);
-        return LRPX_EIO;
-    }
+    static const struct lrpx_file_cap cap = {(size_t)1 << 24, LRPX_ELIMIT, "a rule file"};
+    struct lrpx_err                   err;
+    void                             *buf;
+    size_t                            len;
+    if (lrpx__slurp(path, &cap, &buf, &len, &err) != LRPX_OK)
+        return lrpx__errbuf_done(err.status, &err, errbuf, errlen);
     lrpx_status rc = lrpx_lrp_options_parse_json(o, buf, len, path, errbuf, errlen);
     lrpx__free(buf);
     return rc;

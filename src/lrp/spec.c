@@ -32,6 +32,7 @@ struct rule_info {
     const char   *param;      /* ARG_NUM: what the number is       */
     double        def;        /* ARG_NUM: its default              */
     bool          new_w;      /* uses a modified weight (work buffer) */
+    unsigned      kinds;      /* the kinds of node it fits (bits)  */
     const char   *help;
 };
 
@@ -41,27 +42,49 @@ static const char *const rule_names[LRPX_RULE_COUNT] = {
 #undef X
 };
 
-/*                      syntax                  arg            param      default    modifies W, help */
+#define K_LIN  LRPX_KIND_BIT(LRPX_KIND_LINEAR)
+#define K_BIL  LRPX_KIND_BIT(LRPX_KIND_BILINEAR)
+#define K_SOFT LRPX_KIND_BIT(LRPX_KIND_SOFTMAX)
+#define K_NORM LRPX_KIND_BIT(LRPX_KIND_NORM)
+#define K_ACT  LRPX_KIND_BIT(LRPX_KIND_ACTIVATION)
+#define K_MAX  LRPX_KIND_BIT(LRPX_KIND_MAXLIKE)
+
+/*                      syntax                  arg            param      default    modifies W, fits, help */
 static const struct rule_info rule_info[LRPX_RULE_COUNT] = {
-    [LRPX_RULE_ZERO]      = {"zero",            ARG_NONE,      NULL,      0, false,
+    [LRPX_RULE_ZERO]      = {"zero",            ARG_NONE,      NULL,      0, false, K_LIN,
                              "LRP-0: in proportion to the contributions z_ij / z_j"},
-    [LRPX_RULE_EPSILON]   = {"epsilon[:EPS]",   ARG_NUM,       "epsilon", LRPX_LRP_DEFAULT_EPS, false,
+    [LRPX_RULE_EPSILON]   = {"epsilon[:EPS]",   ARG_NUM,       "epsilon", LRPX_LRP_DEFAULT_EPS, false, K_LIN,
                              "LRP-epsilon: z_ij / (z_j + EPS sign(z_j)), EPS default 1e-6"},
-    [LRPX_RULE_GAMMA]     = {"gamma[:G]",       ARG_NUM,       "gamma",   LRPX_LRP_DEFAULT_GAMMA, true,
+    [LRPX_RULE_GAMMA]     = {"gamma[:G]",       ARG_NUM,       "gamma",   LRPX_LRP_DEFAULT_GAMMA, true, K_LIN,
                              "LRP-gamma: positive contributions raised by G (default 0.25)"},
-    [LRPX_RULE_ALPHABETA] = {"alphabeta:A,B",   ARG_ALPHABETA, NULL,      0, true,
+    [LRPX_RULE_ALPHABETA] = {"alphabeta:A,B",   ARG_ALPHABETA, NULL,      0, true, K_LIN,
                              "LRP-alpha-beta: A x positive minus B x negative shares, A - B = 1"},
-    [LRPX_RULE_ZPLUS]     = {"zplus",           ARG_NONE,      NULL,      0, true,
+    [LRPX_RULE_ZPLUS]     = {"zplus",           ARG_NONE,      NULL,      0, true, K_LIN,
                              "z+: alphabeta:1,0, positive contributions only"},
-    [LRPX_RULE_ZBOX]      = {"zbox:LOW,HIGH",   ARG_BOUNDS,    NULL,      0, true,
+    [LRPX_RULE_ZBOX]      = {"zbox:LOW,HIGH",   ARG_BOUNDS,    NULL,      0, true, K_LIN,
                              "z^B: inputs bounded by LOW and HIGH (numbers, or [l1,..],[h1,..] "
                              "per channel)"},
-    [LRPX_RULE_WSQUARE]   = {"wsquare",         ARG_NONE,      NULL,      0, true,
+    [LRPX_RULE_WSQUARE]   = {"wsquare",         ARG_NONE,      NULL,      0, true, K_LIN,
                              "w^2: in proportion to the squared weights"},
-    [LRPX_RULE_FLAT]      = {"flat",            ARG_NONE,      NULL,      0, true,
+    [LRPX_RULE_FLAT]      = {"flat",            ARG_NONE,      NULL,      0, true, K_LIN,
                              "flat: evenly over each output's receptive field"},
     [LRPX_RULE_PASS]      = {"pass",            ARG_NONE,      NULL,      0, false,
+                             K_LIN | K_NORM | K_ACT,
                              "relevance passed through unchanged (same shape)"},
+    [LRPX_RULE_UNIFORM]   = {"uniform",         ARG_NONE,      NULL,      0, false, K_BIL,
+                             "AttnLRP: the epsilon-rule (the stabiliser) on A.B, half to each "
+                             "operand"},
+    [LRPX_RULE_CONST_ATTN] = {"const-attn",     ARG_NONE,      NULL,      0, false, K_BIL,
+                             "CP-LRP: the operand made by Softmax is a constant; the "
+                             "epsilon-rule (the stabiliser) to the other"},
+    [LRPX_RULE_TAYLOR]    = {"taylor",          ARG_NONE,      NULL,      0, false, K_SOFT | K_ACT,
+                             "x . J^T (R / y), 0 where y = 0: AttnLRP's Softmax rule, the "
+                             "gradient x input of CP-LRP's activations"},
+    [LRPX_RULE_BLOCK]     = {"block",           ARG_NONE,      NULL,      0, false, K_SOFT,
+                             "no relevance passes (CP-LRP's attention Softmax)"},
+    [LRPX_RULE_NORM]      = {"norm",            ARG_NONE,      NULL,      0, false, K_NORM,
+                             "sigma a constant, the epsilon-rule (the stabiliser) on the "
+                             "centring and the affine rest"},
 };
 
 static const char *const maxpool_names[LRPX_MAXPOOL_COUNT] = {
@@ -82,39 +105,114 @@ struct sel_info {
     enum lrpx_sel_kind sel;
     const char        *word;      /* exact word, or prefix when arg       */
     bool               arg;       /* "index:N", "name:NODE"                */
+    enum lrpx_kind     kind;      /* LRPX_SEL_KIND                        */
     const char        *syntax;
     const char        *help;
 };
 
 static const struct sel_info selectors[] = {
-    {LRPX_SEL_ALL,   "*",      false, "*",
-     "every node the rule fits: linear layers, or max pools for a max-pool mode"},
-    {LRPX_SEL_FIRST, "first",  false, "first", "the first linear layer from the input"},
-    {LRPX_SEL_INDEX, "index:", true,  "index:N",
+    {LRPX_SEL_ALL,   "*",      false, 0, "*",
+     "every node the rule fits: linear layers, or max pools for a max-pool mode, ..."},
+    {LRPX_SEL_FIRST, "first",  false, 0, "first", "the first linear layer from the input"},
+    {LRPX_SEL_INDEX, "index:", true,  0, "index:N",
      "the N-th linear layer (0-based, topological order)"},
-    {LRPX_SEL_NAME,  "name:",  true,  "name:NODE",
-     "the node named NODE (the last '=' separates the rule)"},
-    {LRPX_SEL_OP,    NULL,     false, "OP",
-     "every node of an ONNX op type lrpx supports (Conv, Gemm, MaxPool, ...)"},
+    {LRPX_SEL_NAME,  "name:",  true,  0, "name:NODE",
+     "the node named NODE (the last '=' separates the rule); a node of a pattern "
+     "selects its pattern"},
+    {LRPX_SEL_KIND,  "linear", false, LRPX_KIND_LINEAR, "linear",
+     "every linear layer (a constant weight)"},
+    {LRPX_SEL_KIND,  "bilinear", false, LRPX_KIND_BILINEAR, "bilinear",
+     "every product of two computed values (attention's q.k^T and attn.v)"},
+    {LRPX_SEL_KIND,  "softmax", false, LRPX_KIND_SOFTMAX, "softmax",
+     "every Softmax inside the network"},
+    {LRPX_SEL_KIND,  "norm",   false, LRPX_KIND_NORM, "norm",
+     "every LayerNormalization and LayerNorm/RMSNorm pattern"},
+    {LRPX_SEL_KIND,  "activation", false, LRPX_KIND_ACTIVATION, "activation",
+     "every element-wise nonlinearity and GELU/SiLU pattern"},
+    {LRPX_SEL_OP,    NULL,     false, 0, "OP",
+     "every node of an ONNX op type lrpx supports (Conv, Gemm, MaxPool, ...) the rule fits"},
 };
 #define N_SELECTORS ((int)(sizeof selectors / sizeof selectors[0]))
 
-/* Composites, as Zennit defines them (zennit/composites.py): a rule per
- * layer kind (Convolution = Conv/ConvTranspose, Dense = Gemm/MatMul), and
- * optionally another for the first layer in the plan's topological order,
- * with epsilon 1e-6, gamma 0.25 and the stabiliser 1e-6 of Zennit's
- * defaults. */
+/* Composites. The first seven as Zennit defines them
+ * (zennit/composites.py): a rule per layer kind (Convolution =
+ * Conv/ConvTranspose, Dense = Gemm/MatMul), and optionally another for the
+ * first layer in the plan's topological order, with epsilon 1e-6, gamma
+ * 0.25 and the stabiliser 1e-6 of Zennit's defaults; they pass relevance
+ * through norms and activations and have no rule for products of computed
+ * values or Softmax. attn_lrp and cp_lrp are the transformer rule sets
+ * (docs/transformers.md). */
+#define NONE_R LRPX_RULE_NONE
+#define CLASSIC NONE_R, NONE_R, LRPX_RULE_PASS, LRPX_RULE_PASS, LRPX_LRP_DEFAULT_STAB
 static const struct lrpx_composite composites[] = {
-    /* name                        first layer       rule            conv                 a  b  dense */
-    {"epsilon_plus",              LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_ZPLUS,     LRPX_RULE_EPSILON}, 1, 0},
-    {"epsilon_plus_flat",         LRPX_FIRST_LINEAR, LRPX_RULE_FLAT, {LRPX_RULE_ZPLUS,     LRPX_RULE_EPSILON}, 1, 0},
-    {"epsilon_alpha2_beta1",      LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_ALPHABETA, LRPX_RULE_EPSILON}, 2, 1},
-    {"epsilon_alpha2_beta1_flat", LRPX_FIRST_LINEAR, LRPX_RULE_FLAT, {LRPX_RULE_ALPHABETA, LRPX_RULE_EPSILON}, 2, 1},
-    {"epsilon_gamma_box",         LRPX_FIRST_CONV,   LRPX_RULE_ZBOX, {LRPX_RULE_GAMMA,     LRPX_RULE_EPSILON}, 1, 0},
-    {"lrp0",                      LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_ZERO,      LRPX_RULE_ZERO},    1, 0},
-    {"epsilon",                   LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_EPSILON,   LRPX_RULE_EPSILON}, 1, 0},
+    /* name                        first layer       rule            conv                 dense            a  b  bilinear, softmax, norm, activation, stabiliser */
+    {"epsilon_plus",              LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_ZPLUS,     LRPX_RULE_EPSILON}, 1, 0, CLASSIC},
+    {"epsilon_plus_flat",         LRPX_FIRST_LINEAR, LRPX_RULE_FLAT, {LRPX_RULE_ZPLUS,     LRPX_RULE_EPSILON}, 1, 0, CLASSIC},
+    {"epsilon_alpha2_beta1",      LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_ALPHABETA, LRPX_RULE_EPSILON}, 2, 1, CLASSIC},
+    {"epsilon_alpha2_beta1_flat", LRPX_FIRST_LINEAR, LRPX_RULE_FLAT, {LRPX_RULE_ALPHABETA, LRPX_RULE_EPSILON}, 2, 1, CLASSIC},
+    {"epsilon_gamma_box",         LRPX_FIRST_CONV,   LRPX_RULE_ZBOX, {LRPX_RULE_GAMMA,     LRPX_RULE_EPSILON}, 1, 0, CLASSIC},
+    {"lrp0",                      LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_ZERO,      LRPX_RULE_ZERO},    1, 0, CLASSIC},
+    {"epsilon",                   LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_EPSILON,   LRPX_RULE_EPSILON}, 1, 0, CLASSIC},
+    {"attn_lrp",                  LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_EPSILON,   LRPX_RULE_EPSILON}, 1, 0,
+     LRPX_RULE_UNIFORM, LRPX_RULE_TAYLOR, LRPX_RULE_NORM, LRPX_RULE_PASS, LRPX_LRP_DEFAULT_STAB},
+    {"cp_lrp",                    LRPX_FIRST_NONE,   LRPX_RULE_ZERO, {LRPX_RULE_ZERO,      LRPX_RULE_ZERO},    1, 0,
+     LRPX_RULE_CONST_ATTN, LRPX_RULE_BLOCK, LRPX_RULE_NORM, LRPX_RULE_TAYLOR, 0.0},
 };
 #define N_COMPOSITES ((int)(sizeof composites / sizeof composites[0]))
+
+static const char *const kind_names[LRPX_KIND_COUNT] = {
+    [LRPX_KIND_OTHER]      = "other nodes",
+    [LRPX_KIND_LINEAR]     = "linear layers",
+    [LRPX_KIND_BILINEAR]   = "products of two computed values",
+    [LRPX_KIND_SOFTMAX]    = "Softmax",
+    [LRPX_KIND_NORM]       = "norms",
+    [LRPX_KIND_ACTIVATION] = "activations",
+    [LRPX_KIND_MAXLIKE]    = "max pools",
+    [LRPX_KIND_MEMBER]     = "nodes inside a pattern",
+};
+
+const char *
+lrpx__lrp_kind_name(enum lrpx_kind k)
+{
+    return (unsigned)k < LRPX_KIND_COUNT ? kind_names[k] : "?";
+}
+
+unsigned
+lrpx__lrp_rule_kinds(lrpx_rule rule)
+{
+    return (unsigned)rule < LRPX_RULE_COUNT ? rule_info[rule].kinds : 0;
+}
+
+unsigned
+lrpx__lrp_class_kinds(enum lrpx_lrp_class c)
+{
+    switch (c) {
+    case LRPX_LRP_CLASS_LINEAR:     return K_LIN | K_BIL;
+    case LRPX_LRP_CLASS_MAXLIKE:    return K_MAX;
+    case LRPX_LRP_CLASS_SOFTMAX:    return K_SOFT;
+    case LRPX_LRP_CLASS_NORM:       return K_NORM;
+    case LRPX_LRP_CLASS_GATE:
+    case LRPX_LRP_CLASS_ACTIVATION: return K_ACT;
+    default:                        return 0;
+    }
+}
+
+/* "linear layers, norms or activations" of a kind mask */
+static void
+kinds_text(unsigned kinds, char *buf, size_t size)
+{
+    int n = 0, k = 0;
+    for (int i = 0; i < LRPX_KIND_COUNT; i++)
+        n += (kinds >> i) & 1;
+    size_t l = 0;
+    buf[0]   = '\0';
+    for (int i = 0; i < LRPX_KIND_COUNT && l < size; i++)
+        if ((kinds >> i) & 1) {
+            l += (size_t)snprintf(buf + l, size - l, "%s%s",
+                                  k == 0 ? "" : k == n - 1 ? " or " : ", ", kind_names[i]);
+            k++;
+        }
+}
 
 /* ---- names ---- */
 
@@ -260,8 +358,9 @@ parse_rule(const char *r, struct lrpx_rule_spec *sp, const char *whole, char *er
                  (int)nlen, r);
             return LRPX_EINVAL;
         }
-        sp->target  = LRPX_LRP_CLASS_MAXLIKE;
-        sp->maxpool = (lrpx_maxpool_mode)m;
+        sp->is_maxpool = true;
+        sp->kinds      = K_MAX;
+        sp->maxpool    = (lrpx_maxpool_mode)m;
         return LRPX_OK;
     }
     int k = 0;
@@ -280,7 +379,7 @@ parse_rule(const char *r, struct lrpx_rule_spec *sp, const char *whole, char *er
         return LRPX_EINVAL;
     }
     const struct rule_info *ri = &rule_info[k];
-    sp->target = LRPX_LRP_CLASS_LINEAR;
+    sp->kinds  = ri->kinds;
     sp->rule   = (lrpx_rule)k;
     switch (ri->arg) {
     case ARG_NONE:
@@ -369,11 +468,19 @@ parse_selector(const char *sel, struct lrpx_rule_spec *sp, const char *text, con
         sp->sel = LRPX_SEL_OP;
         snprintf(sp->sel_text, sizeof sp->sel_text, "%s", sel);
         enum lrpx_lrp_class c = lrpx__op_table[lrpx__op_lookup(sel, LRPX_OPSET_ANY)]->lrp_class;
-        if (c != sp->target) {
-            char ops[256];
-            errf(err, errlen, "rule spec '%s': rule '%s' applies to %s (%s), not to %s", text,
-                 rule, sp->target == LRPX_LRP_CLASS_LINEAR ? "linear layers" : "max pools",
-                 lrpx__op_names(sp->target, -1, ops, sizeof ops), sel);
+        if (!(lrpx__lrp_class_kinds(c) & sp->kinds)) {
+            char what[160];
+            kinds_text(sp->kinds, what, sizeof what);
+            if (sp->kinds == K_LIN || sp->kinds == K_MAX) {
+                char ops[256];
+                lrpx__op_names(sp->kinds == K_LIN ? LRPX_LRP_CLASS_LINEAR
+                                                  : LRPX_LRP_CLASS_MAXLIKE, -1, ops, sizeof ops);
+                errf(err, errlen, "rule spec '%s': rule '%s' applies to %s (%s), not to %s",
+                     text, rule, what, ops, sel);
+            } else {
+                errf(err, errlen, "rule spec '%s': rule '%s' applies to %s, not to %s", text,
+                     rule, what, sel);
+            }
             return LRPX_EINVAL;
         }
         return LRPX_OK;
@@ -394,11 +501,16 @@ parse_selector(const char *sel, struct lrpx_rule_spec *sp, const char *text, con
         }
         snprintf(sp->sel_text, sizeof sp->sel_text, "%s", a);
     }
+    sp->kind = si->kind;
     /* first and index:N count linear layers */
-    if ((si->sel == LRPX_SEL_FIRST || si->sel == LRPX_SEL_INDEX) &&
-        sp->target != LRPX_LRP_CLASS_LINEAR) {
-        errf(err, errlen, "rule spec '%s': selector '%s' picks linear layers; rule '%s' is for "
-             "max pools", text, sel, rule);
+    enum lrpx_kind picks = si->sel == LRPX_SEL_KIND ? si->kind
+                         : si->sel == LRPX_SEL_FIRST || si->sel == LRPX_SEL_INDEX
+                             ? LRPX_KIND_LINEAR : LRPX_KIND_OTHER;
+    if (picks != LRPX_KIND_OTHER && !(sp->kinds & LRPX_KIND_BIT(picks))) {
+        char what[160];
+        kinds_text(sp->kinds, what, sizeof what);
+        errf(err, errlen, "rule spec '%s': selector '%s' picks %s; rule '%s' is for %s", text,
+             sel, kind_names[picks], rule, what);
         return LRPX_EINVAL;
     }
     return LRPX_OK;
@@ -434,12 +546,14 @@ lrpx__lrp_spec_parse(const char *text, struct lrpx_rule_spec *sp, char *err, siz
 /* ---- rule texts ---- */
 
 void
-lrpx__lrp_rule_text(const struct lrpx_rule_cfg *c, enum lrpx_lrp_class cls, char *buf,
-                    size_t size)
+lrpx__lrp_rule_text(const struct lrpx_rule_cfg *c, enum lrpx_kind kind, bool proportional,
+                    char *buf, size_t size)
 {
-    switch (cls) {
-    case LRPX_LRP_CLASS_LINEAR:
-        switch (rule_info[c->rule].arg) {
+    if (size)
+        buf[0] = '\0';
+    switch (kind) {
+    case LRPX_KIND_LINEAR:
+        switch ((unsigned)c->rule < LRPX_RULE_COUNT ? rule_info[c->rule].arg : ARG_NONE) {
         case ARG_NUM:
             snprintf(buf, size, "%s:%g", rule_names[c->rule],
                      c->rule == LRPX_RULE_EPSILON ? c->eps : c->gamma);
@@ -458,15 +572,24 @@ lrpx__lrp_rule_text(const struct lrpx_rule_cfg *c, enum lrpx_lrp_class cls, char
             break;
         }
         break;
-    case LRPX_LRP_CLASS_MAXLIKE:
+    case LRPX_KIND_MAXLIKE:
         snprintf(buf, size, "%s", lrpx_maxpool_mode_name(c->maxpool));
         break;
-    case LRPX_LRP_CLASS_PROPORTIONAL:
-        snprintf(buf, size, "proportional");
+    case LRPX_KIND_BILINEAR:
+    case LRPX_KIND_SOFTMAX:
+    case LRPX_KIND_NORM:
+    case LRPX_KIND_ACTIVATION:
+        if (c->rule == LRPX_RULE_NONE)
+            break;
+        if (c->rule == LRPX_RULE_NORM || c->rule == LRPX_RULE_UNIFORM ||
+            c->rule == LRPX_RULE_CONST_ATTN)
+            snprintf(buf, size, "%s (e %g)", lrpx_rule_name(c->rule), c->stab);
+        else
+            snprintf(buf, size, "%s", lrpx_rule_name(c->rule));
         break;
     default:
-        if (size)
-            buf[0] = '\0';
+        if (proportional)
+            snprintf(buf, size, "proportional");
         break;
     }
 }
@@ -480,13 +603,19 @@ composite_text(const struct lrpx_composite *c, char *buf, size_t size)
                                 .alpha = c->alpha, .beta = c->beta, .low = NAN, .high = NAN};
     char conv[48], dense[48];
     cfg.rule = c->layer[LRPX_LAYER_CONV];
-    lrpx__lrp_rule_text(&cfg, LRPX_LRP_CLASS_LINEAR, conv, sizeof conv);
+    lrpx__lrp_rule_text(&cfg, LRPX_KIND_LINEAR, false, conv, sizeof conv);
     cfg.rule = c->layer[LRPX_LAYER_DENSE];
-    lrpx__lrp_rule_text(&cfg, LRPX_LRP_CLASS_LINEAR, dense, sizeof dense);
+    lrpx__lrp_rule_text(&cfg, LRPX_KIND_LINEAR, false, dense, sizeof dense);
     const char *first = c->first == LRPX_FIRST_LINEAR ? "first layer "
                       : c->first == LRPX_FIRST_CONV   ? "first convolution " : NULL;
-    snprintf(buf, size, "%s%s%sconvolutions %s; dense layers %s", first ? first : "",
-             first ? lrpx_rule_name(c->first_rule) : "", first ? "; " : "", conv, dense);
+    int l = snprintf(buf, size, "%s%s%sconvolutions %s; dense layers %s", first ? first : "",
+                     first ? lrpx_rule_name(c->first_rule) : "", first ? "; " : "", conv, dense);
+    if (c->bilinear == LRPX_RULE_NONE || l < 0 || (size_t)l >= size)
+        return;                          /* the classic composites: no more */
+    snprintf(buf + l, size - (size_t)l,
+             "; bilinear %s; Softmax %s; norms %s; activations %s; stabiliser %g",
+             lrpx_rule_name(c->bilinear), lrpx_rule_name(c->softmax), lrpx_rule_name(c->norm),
+             lrpx_rule_name(c->activation), c->stab);
 }
 
 lrpx_status
@@ -499,7 +628,7 @@ lrpx_lrp_doc_entry(int i, lrpx_lrp_doc *out)
         out->kind   = LRPX_LRP_DOC_RULE;
         out->syntax = rule_info[i].syntax;
         out->help   = rule_info[i].help;
-        lrpx__op_names(LRPX_LRP_CLASS_LINEAR, -1, out->applies, sizeof out->applies);
+        kinds_text(rule_info[i].kinds, out->applies, sizeof out->applies);
         return LRPX_OK;
     }
     i -= LRPX_RULE_COUNT;
@@ -534,6 +663,7 @@ lrpx_status
 lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *o, const char *spec, char *errbuf,
                             size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     struct lrpx_rule_spec sp;
     if (!o) {
         errf(errbuf, errlen, "options are NULL");
@@ -542,14 +672,14 @@ lrpx_lrp_options_parse_rule(struct lrpx_lrp_options *o, const char *spec, char *
     lrpx_status rc = lrpx__lrp_spec_parse(spec, &sp, errbuf, errlen);
     if (rc != LRPX_OK)
         return rc;
-    int cap = (int)(sizeof o->overrides / sizeof o->overrides[0]);
-    if (o->n_overrides < 0 || o->n_overrides >= cap) {
-        errf(errbuf, errlen, "rule spec '%s': too many rule overrides (at most %d)", spec, cap);
+    if (o->n_overrides < 0 || o->n_overrides >= LRPX_LRP_MAX_OVERRIDES) {
+        errf(errbuf, errlen, "rule spec '%s': too many rule overrides (at most %d)", spec,
+             LRPX_LRP_MAX_OVERRIDES);
         return LRPX_EINVAL;
     }
-    if (strlen(spec) >= sizeof o->overrides[0]) {
-        errf(errbuf, errlen, "rule spec '%.40s...': longer than %zu characters", spec,
-             sizeof o->overrides[0] - 1);
+    if (strlen(spec) >= LRPX_LRP_OVERRIDE_MAX) {
+        errf(errbuf, errlen, "rule spec '%.40s...': longer than %d characters", spec,
+             LRPX_LRP_OVERRIDE_MAX - 1);
         return LRPX_EINVAL;
     }
     strcpy(o->overrides[o->n_overrides++], spec);
@@ -573,6 +703,7 @@ lrpx_status
 lrpx_lrp_options_set_composite(struct lrpx_lrp_options *o, const char *name, char *errbuf,
                                size_t errlen)
 {
+    lrpx__errbuf_done(LRPX_OK, NULL, errbuf, errlen);   /* "" unless it fails */
     if (!o || !name) {
         errf(errbuf, errlen, "options or name are NULL");
         return LRPX_EINVAL;

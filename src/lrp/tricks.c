@@ -64,35 +64,38 @@ at(const struct geo *g, int64_t c, int64_t y, int64_t x)
     return g->nhwc ? (y * g->w + x) * g->c + c : (c * g->h + y) * g->w + x;
 }
 
-/* One pass over a batch-1 input xs (geometry g): the map into out. */
+/* One pass over a batch-1 input xs (geometry g): the map of the trick's
+ * method (lrpx_session_attribute) into out, and its class into *cls. */
 static lrpx_status
 attr_once(lrpx_session *s, const struct lrpx_trick_options *to, const struct lrpx_lrp_options *lo,
-          const struct geo *g, const float *xs, float *out)
+          const struct geo *g, const float *xs, float *out, int64_t *cls)
 {
     int64_t dims[4] = {1, g->nhwc ? g->h : g->c, g->nhwc ? g->w : g->h, g->nhwc ? g->c : g->w};
     int64_t n       = g->c * g->h * g->w;
     lrpx_status rc  = lrpx_session_set_input(s, to->input_name, LRPX_DTYPE_FLOAT32, 4, dims, xs);
     if (rc != LRPX_OK)
         return rc;
+    struct lrpx_attr_options ao;
+    if (to->attr)
+        ao = *to->attr;
+    else
+        lrpx_attr_options_default(&ao);
+    ao.method     = to->method;
+    ao.input_name = to->input_name;
+    ao.lrp        = *lo;
+    if ((rc = lrpx_session_attribute(s, &ao)) != LRPX_OK)
+        return rc;
     lrpx_tensor_view v;
-    if (to->method == LRPX_ATTR_LRP) {
-        if ((rc = lrpx_session_explain(s, lo)) != LRPX_OK)
-            return rc;
-        rc = lrpx_session_relevance(s, to->input_name, &v);
-    } else {
-        if ((rc = lrpx_session_gradient(s, lo)) != LRPX_OK)
-            return rc;
-        rc = lrpx_session_gradient_of(s, to->input_name, &v);
-    }
-    if (rc != LRPX_OK)
-        return lrpx__error(&s->err, LRPX_EINVAL, "no %s reached the input",
-                           to->method == LRPX_ATTR_LRP ? "relevance" : "gradient");
+    lrpx_attr_report rep;
+    if (lrpx_session_attribution(s, &v) != LRPX_OK ||
+        lrpx_session_attribution_report(s, 0, &rep) != LRPX_OK)
+        return lrpx__error(&s->err, LRPX_EINVAL, "no map reached the input");
     if (v.n_elems != n || v.dtype != LRPX_DTYPE_FLOAT32)
         return lrpx__error(&s->err, LRPX_ESHAPE, "the map has %lld values, the input %lld",
                            (long long)v.n_elems, (long long)n);
-    const float *m = v.data;
-    for (int64_t i = 0; i < n; i++)
-        out[i] = to->method == LRPX_ATTR_GRADIENT_X_INPUT ? m[i] * xs[i] : m[i];
+    memcpy(out, v.data, (size_t)n * sizeof *out);
+    *cls = rep.cls;
+    lrpx__progress_step(s);
     return LRPX_OK;
 }
 
@@ -131,12 +134,12 @@ translate_one(lrpx_session *s, const struct lrpx_trick_options *to,
                         v = x[at(g, c, clampi(sy, 0, g->h - 1), clampi(sx, 0, g->w - 1))];
                     xs[at(g, c, y, xx)] = v;
                 }
-        lrpx_status rc = attr_once(s, to, lo, g, xs, map);
+        int64_t     cls;
+        lrpx_status rc = attr_once(s, to, lo, g, xs, map, &cls);
         if (rc != LRPX_OK)
             return rc;
         if (pass == 0 && lo->seed == LRPX_SEED_PREDICTED && k > 0) {
-            int64_t cls;
-            if (lrpx_session_explained_output(s, 0, &cls, NULL) != LRPX_OK || cls < 0)
+            if (cls < 0)
                 return lrpx__error(&s->err, LRPX_EINVAL, "no class was explained");
             lo->seed   = LRPX_SEED_TARGET;
             lo->target = cls;
@@ -166,6 +169,14 @@ translate_one(lrpx_session *s, const struct lrpx_trick_options *to,
     return LRPX_OK;
 }
 
+/* Passes per image of the translation trick (1 without it). */
+static int64_t
+shifts(const struct lrpx_trick_options *to)
+{
+    int64_t k = to->translate > 0 ? to->translate : 0;
+    return (2 * k + 1) * (2 * k + 1);
+}
+
 /* Common checks; fills the per-sample geometry and the batch size. */
 static lrpx_status
 trick_check(lrpx_session *s, const lrpx_tensor_view *x, const struct lrpx_trick_options *to,
@@ -178,9 +189,9 @@ trick_check(lrpx_session *s, const lrpx_tensor_view *x, const struct lrpx_trick_
                            "batch (got %s, rank %d)", lrpx_dtype_name(x->dtype), x->rank);
     if ((unsigned)to->method >= LRPX_ATTR_COUNT || (unsigned)to->pad >= LRPX_SHIFT_PAD_COUNT)
         return lrpx__error(&s->err, LRPX_EINVAL, "bad method or padding");
-    if (to->translate < 0 || to->translate > 64)
-        return lrpx__error(&s->err, LRPX_EINVAL, "translate %d is out of range (0..64)",
-                           to->translate);
+    if (to->translate < 0 || to->translate > LRPX_TRICK_MAX_TRANSLATE)
+        return lrpx__error(&s->err, LRPX_EINVAL, "translate %d is out of range (0..%d)",
+                           to->translate, LRPX_TRICK_MAX_TRANSLATE);
     g->nhwc = to->nhwc != 0;
     g->c    = g->nhwc ? x->dims[3] : x->dims[1];
     g->h    = g->nhwc ? x->dims[1] : x->dims[2];
@@ -234,6 +245,7 @@ lrpx_session_explain_translated(lrpx_session *s, const lrpx_tensor_view *x,
         lrpx__free(acc);
         return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the translation trick");
     }
+    lrpx__progress_begin(s, batch * shifts(to));
     for (int64_t b = 0; b < batch && rc == LRPX_OK; b++) {
         struct lrpx_lrp_options so;
         rc = sample_options(s, lo, b, batch, &so);
@@ -345,6 +357,7 @@ lrpx_session_explain_windows(lrpx_session *s, const lrpx_tensor_view *x,
         goto done;
     }
     float *xw = fb, *map = fb + nw;
+    lrpx__progress_begin(s, batch * nwy * nwx * shifts(to));
     for (int64_t b = 0; b < batch && rc == LRPX_OK; b++) {
         const float            *xb = (const float *)x->data + b * n;
         struct lrpx_lrp_options so;
@@ -370,7 +383,7 @@ lrpx_session_explain_windows(lrpx_session *s, const lrpx_tensor_view *x,
                 if (to->translate > 0)
                     rc = translate_one(s, to, &so, &wg, xw, map, fb + 2 * nw, fb + 3 * nw, acc);
                 else
-                    rc = attr_once(s, to, &so, &wg, xw, map);
+                    rc = attr_once(s, to, &so, &wg, xw, map, &(int64_t){0});
                 if (rc != LRPX_OK)
                     break;
                 for (int64_t c = 0; c < g.c; c++)

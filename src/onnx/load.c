@@ -102,6 +102,184 @@ pb_nesting(const uint8_t *buf, size_t len, const ProtobufCMessageDescriptor *roo
     return deepest;
 }
 
+/* ---- raw_data kept out of the parse ----
+ *
+ * protobuf-c copies every bytes field, so parsing a 550 MB model would copy
+ * its weights once more, through fresh memory. Before parsing, the file is
+ * rewritten without the contents of the raw_data of the graph's
+ * initializers (ModelProto.graph = 7, GraphProto.initializer = 5,
+ * TensorProto.raw_data = 9): each becomes an empty raw_data, and where its
+ * bytes are is recorded per initializer, in file order (protobuf-c keeps
+ * repeated fields in that order, merging repeated graph fields). The
+ * rewrite is small (names, attributes, shapes) and its walk only reads the
+ * framing, never the weights. A file the walk cannot follow is parsed as
+ * it is, so protobuf-c reports the error. */
+
+enum { STRIP_MODEL, STRIP_GRAPH, STRIP_TENSOR };
+
+struct strip_ref {
+    const uint8_t *p;
+    size_t         len;
+    bool           set;
+};
+
+struct strip {
+    uint8_t          *out;       /* NULL while sizing               */
+    size_t            n_out;
+    struct strip_ref *refs;      /* NULL while sizing               */
+    size_t            n_refs;
+};
+
+/* One field: the tag's bytes [tag, val) and, for a length-delimited
+ * field, its payload [val, val + len); the field ends at end. Returns 1,
+ * 0 at the end of the message, -1 for what the walk cannot follow. */
+struct pb_field {
+    uint64_t       num;
+    int            wire;
+    const uint8_t *tag, *val, *end;
+    uint64_t       len;
+    size_t         tag_len;
+};
+
+static int
+pb_next(const uint8_t **p, const uint8_t *end, struct pb_field *f)
+{
+    if (*p >= end)
+        return 0;
+    uint64_t tag, n;
+    f->tag = *p;
+    if (!pb_varint(p, end, &tag))
+        return -1;
+    f->tag_len = (size_t)(*p - f->tag);
+    f->num     = tag >> 3;
+    f->wire    = (int)(tag & 7);
+    f->len     = 0;
+    switch (f->wire) {
+    case PROTOBUF_C_WIRE_TYPE_VARINT:
+        if (!pb_varint(p, end, &n))
+            return -1;
+        break;
+    case PROTOBUF_C_WIRE_TYPE_64BIT:
+        if (end - *p < 8)
+            return -1;
+        *p += 8;
+        break;
+    case PROTOBUF_C_WIRE_TYPE_32BIT:
+        if (end - *p < 4)
+            return -1;
+        *p += 4;
+        break;
+    case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED:
+        if (!pb_varint(p, end, &n) || n > (uint64_t)(end - *p))
+            return -1;
+        f->len = n;
+        break;
+    default:
+        return -1;
+    }
+    f->val = *p;
+    if (f->wire == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+        *p += f->len;
+    f->end = *p;
+    return 1;
+}
+
+static void
+strip_put(struct strip *s, const void *src, size_t n)
+{
+    if (s->out)
+        memcpy(s->out + s->n_out, src, n);
+    s->n_out += n;
+}
+
+static void
+strip_put_varint(struct strip *s, uint64_t v)
+{
+    uint8_t b[10];
+    size_t  n = 0;
+    while (v >= 0x80) {
+        b[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    b[n++] = (uint8_t)v;
+    strip_put(s, b, n);
+}
+
+/* The message [p, end) at `level`, rewritten; *size: its rewritten size.
+ * Sizing (s->out NULL) and writing run the same code. */
+static bool
+strip_msg(struct strip *s, int level, const uint8_t *p, const uint8_t *end)
+{
+    struct pb_field f;
+    int             r;
+    while ((r = pb_next(&p, end, &f)) > 0) {
+        const bool len_field = f.wire == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+        int        child     = -1;
+        if (len_field && level == STRIP_MODEL && f.num == 7)
+            child = STRIP_GRAPH;
+        else if (len_field && level == STRIP_GRAPH && f.num == 5)
+            child = STRIP_TENSOR;
+        if (child >= 0) {
+            /* the rewritten size first, for the length prefix */
+            struct strip sz = {0};
+            if (!strip_msg(&sz, child, f.val, f.val + f.len))
+                return false;
+            strip_put(s, f.tag, f.tag_len);
+            strip_put_varint(s, sz.n_out);
+            if (child == STRIP_TENSOR) {
+                if (s->refs)
+                    s->refs[s->n_refs] = (struct strip_ref){0};
+                s->n_refs++;
+            }
+            /* the same walk again, writing; refs go on in s */
+            struct strip w = {s->out ? s->out + s->n_out : NULL, 0, s->refs, s->n_refs};
+            if (child == STRIP_TENSOR)
+                w.n_refs--;   /* the tensor fills its own entry */
+            if (!strip_msg(&w, child, f.val, f.val + f.len))
+                return false;
+            s->n_out += w.n_out;
+            if (child != STRIP_TENSOR)
+                s->n_refs = w.n_refs;
+        } else if (len_field && level == STRIP_TENSOR && f.num == 9) {
+            /* the last raw_data wins, as when protobuf parses it */
+            if (s->refs)
+                s->refs[s->n_refs] = (struct strip_ref){f.val, (size_t)f.len, true};
+            strip_put(s, f.tag, f.tag_len);
+            strip_put_varint(s, 0);
+        } else {
+            strip_put(s, f.tag, (size_t)(f.end - f.tag));
+        }
+    }
+    return r == 0;
+}
+
+/* Rewrite buf without the initializers' raw_data: *out (lrpx__malloc) and
+ * *refs (one per initializer, lrpx__malloc) on success; false when the
+ * walk fails or memory is short (the caller parses buf as it is). */
+static bool
+strip_raw_data(const uint8_t *buf, size_t len, uint8_t **out, size_t *out_len,
+               struct strip_ref **refs, size_t *n_refs)
+{
+    *out  = NULL;
+    *refs = NULL;
+    struct strip sz = {0};
+    if (!buf || !strip_msg(&sz, STRIP_MODEL, buf, buf + len))
+        return false;
+    struct strip w = {lrpx__malloc(sz.n_out + 1), 0,
+                      lrpx__calloc(sz.n_refs + 1, sizeof(struct strip_ref)), 0};
+    if (!w.out || !w.refs || !strip_msg(&w, STRIP_MODEL, buf, buf + len) ||
+        w.n_out != sz.n_out || w.n_refs != sz.n_refs) {
+        lrpx__free(w.out);
+        lrpx__free(w.refs);
+        return false;
+    }
+    *out     = w.out;
+    *out_len = w.n_out;
+    *refs    = w.refs;
+    *n_refs  = w.n_refs;
+    return true;
+}
+
 static const char *
 s_or_empty(const char *s)
 {
@@ -119,6 +297,11 @@ struct loader {
     struct lrpx_err                *err;
     const struct lrpx_load_options *opts;
     const char                     *file;   /* for messages */
+    /* the initializers' raw_data when parsed without it (strip_raw_data),
+     * one per initializer; NULL: in the parsed protos */
+    const struct strip_ref         *raw;
+    size_t                          n_raw;
+    const struct lrpx_file_map     *map;    /* raw lies in it: may be used in place */
 };
 
 static lrpx_status
@@ -302,7 +485,8 @@ read_attr(struct loader *L, const struct lrpx_node *n, const Onnx__AttributeProt
         snprintf(what, sizeof what, "%s: node '%.200s' (#%d, %.100s): attribute '%.200s'", L->file, n->name,
                  n->index, n->op_type, a->name);
         struct lrpx_tensor_src src = {.base_dir = L->g->dir, .arena = ar,
-                                      .max_bytes = L->opts->max_tensor_bytes, .what = what};
+                                      .max_bytes = L->opts->max_tensor_bytes, .what = what,
+                                      .files = L->g};
         return lrpx__tensor_from_proto(ap->t, &src, &a->t, L->err);
     }
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
@@ -467,7 +651,14 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
         char what[1024];
         snprintf(what, sizeof what, "%s: initializer '%.200s'", L->file, nm);
         struct lrpx_tensor_src src = {.base_dir = g->dir, .arena = &g->arena,
-                                      .max_bytes = L->opts->max_tensor_bytes, .what = what};
+                                      .max_bytes = L->opts->max_tensor_bytes, .what = what,
+                                      .files = g};
+        if (L->raw && i < L->n_raw && L->raw[i].set) {
+            src.raw_set = true;
+            src.raw     = L->raw[i].p;
+            src.raw_len = L->raw[i].len;
+            src.map     = L->map;
+        }
         rc = lrpx__tensor_from_proto(tp, &src, &g->values[v].data, L->err);
         if (rc == LRPX_OK) {
             g->values[v].decl_dtype = g->values[v].data.dtype;
@@ -644,7 +835,7 @@ build_graph(struct loader *L, const Onnx__ModelProto *mp)
 
 lrpx_status
 lrpx__load_graph(const uint8_t *buf, size_t len, const struct lrpx_load_options *opts,
-                 struct lrpx_graph *g, struct lrpx_err *err)
+                 const struct lrpx_file_map *map, struct lrpx_graph *g, struct lrpx_err *err)
 {
     struct loader L = {.g = g, .err = err, .opts = opts, .file = g->path};
     int           depth = pb_nesting(buf, len, &onnx__model_proto__descriptor);
@@ -652,10 +843,37 @@ lrpx__load_graph(const uint8_t *buf, size_t len, const struct lrpx_load_options 
         return lrpx__error(err, LRPX_ELIMIT,
                            "%s: messages nested more than %d deep (graphs inside attributes "
                            "inside graphs...)", L.file, PB_MAX_DEPTH);
+    uint8_t          *stripped = NULL;
+    size_t            n_stripped = 0;
+    struct strip_ref *refs = NULL;
+    size_t            n_refs = 0;
     struct lrpx_pb_state st;
     ProtobufCAllocator   alloc = lrpx__pb_allocator_state(&st, len, opts->max_total_bytes);
-    Onnx__ModelProto    *mp    = onnx__model_proto__unpack(&alloc, len, buf);
+    Onnx__ModelProto    *mp    = NULL;
+    bool reparse = true;
+    if (strip_raw_data(buf, len, &stripped, &n_stripped, &refs, &n_refs)) {
+        mp = onnx__model_proto__unpack(&alloc, n_stripped, stripped);
+        /* a file the rewrite made unparsable was so before (only raw_data
+         * contents went, which the parser does not look into): its error
+         * stands, and a second parse would spend the budget twice */
+        reparse = mp != NULL;
+        if (mp && (!mp->graph || mp->graph->n_initializer != n_refs)) {
+            /* not the layout the walk assumed: parse the file as it is */
+            onnx__model_proto__free_unpacked(mp, &alloc);
+            mp = NULL;
+            st.used = 0;
+        }
+        if (mp) {
+            L.raw   = refs;
+            L.n_raw = n_refs;
+            L.map   = map && map->addr == buf ? map : NULL;
+        }
+        lrpx__free(stripped);
+    }
+    if (!mp && reparse)
+        mp = onnx__model_proto__unpack(&alloc, len, buf);
     if (!mp) {
+        lrpx__free(refs);
         if (st.failed)
             return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory parsing the model", L.file);
         if (st.over)
@@ -670,5 +888,6 @@ lrpx__load_graph(const uint8_t *buf, size_t len, const struct lrpx_load_options 
     }
     lrpx_status rc = build_graph(&L, mp);
     onnx__model_proto__free_unpacked(mp, &alloc);
+    lrpx__free(refs);
     return rc;
 }

@@ -21,10 +21,8 @@ struct lrpx_pb_state {
 };
 ProtobufCAllocator lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len,
                                             int64_t max_total);
-/* fopen for reading that refuses anything but a regular file without
- * blocking on FIFOs; on failure sets *rc and the message. */
-FILE *lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err,
-                          lrpx_status *rc);
+
+struct lrpx_graph;
 
 /* Where tensor data comes from and goes to. */
 struct lrpx_tensor_src {
@@ -32,9 +30,21 @@ struct lrpx_tensor_src {
     struct lrpx_arena *arena;        /* NULL: lrpx__malloc (caller frees)    */
     int64_t            max_bytes;    /* one tensor; 0: no limit              */
     const char        *what;         /* "initializer 'W'" for messages       */
+    struct lrpx_graph *files;        /* external data files read are added
+                                        to its list; NULL: not recorded     */
+    /* raw_data kept out of the protobuf-c parse (load.c): when raw_set,
+     * raw_len bytes at raw are the tensor's raw_data, not tp->raw_data */
+    bool               raw_set;
+    const uint8_t     *raw;
+    size_t             raw_len;
+    /* raw lies in this mapping, which lives as long as the tensor: the
+     * tensor may point at it when aligned for its type (zero copy), and
+     * after a copy the mapped pages are given back; NULL: copy */
+    const struct lrpx_file_map *map;
 };
 
-/* TensorProto → tensor (data copied, 64-byte aligned when from an arena).
+/* TensorProto → tensor (data copied, 64-byte aligned when from an arena;
+ * or pointing into src->map, aligned to its element size at least).
  * Checks dims, dtype, that the data covers the shape, and external data
  * paths. */
 lrpx_status lrpx__tensor_from_proto(const Onnx__TensorProto *tp,

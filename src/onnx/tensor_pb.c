@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/graph.h"
 #include "onnx/onnx_impl.h"
 #include "onnx/tensor_pb.h"
 
@@ -65,62 +66,6 @@ lrpx__pb_allocator_state(struct lrpx_pb_state *st, size_t len, int64_t max_total
     st->limit            = limit;
     ProtobufCAllocator a = {pb_alloc, pb_free, st};
     return a;
-}
-
-/* lrpx__fopen_regular_file with the message in err. */
-FILE *
-lrpx__fopen_regular(const char *path, const char *what, struct lrpx_err *err, lrpx_status *rc)
-{
-    struct stat st;
-    bool        not_regular;
-    FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
-    if (!f)
-        *rc = not_regular
-                  ? lrpx__error(err, LRPX_EIO, "%s: '%s' is not a regular file", what, path)
-                  : lrpx__error(err, LRPX_EIO, "%s: cannot open '%s': %s", what, path,
-                                strerror(errno));
-    return f;
-}
-
-/* ---- files ---- */
-
-lrpx_status
-lrpx__read_file(const char *path, int64_t max_bytes, uint8_t **buf, size_t *len,
-                struct lrpx_err *err)
-{
-    *buf = NULL;
-    *len = 0;
-    if (max_bytes <= 0)
-        max_bytes = (int64_t)1 << 31;
-    lrpx_status rc;
-    FILE       *f = lrpx__fopen_regular(path, path, err, &rc);
-    if (!f)
-        return rc;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return lrpx__error(err, LRPX_EIO, "%s: cannot stat", path);
-    }
-    if ((int64_t)st.st_size > max_bytes) {
-        fclose(f);
-        return lrpx__error(err, LRPX_ELIMIT, "%s: file has %lld bytes, limit is %lld", path,
-                           (long long)st.st_size, (long long)max_bytes);
-    }
-    size_t   n = (size_t)st.st_size;
-    uint8_t *b = lrpx__malloc(n ? n : 1);
-    if (!b) {
-        fclose(f);
-        return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory reading %zu bytes", path, n);
-    }
-    if (n && fread(b, 1, n, f) != n) {
-        fclose(f);
-        lrpx__free(b);
-        return lrpx__error(err, LRPX_EIO, "%s: short read", path);
-    }
-    fclose(f);
-    *buf = b;
-    *len = n;
-    return LRPX_OK;
 }
 
 /* ---- external data ---- */
@@ -214,13 +159,13 @@ open_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, in
     lrpx_status rc = external_path(src->base_dir, location, src->what, path, sizeof path, err);
     if (rc != LRPX_OK)
         return rc;
-    FILE *f = lrpx__fopen_regular(path, src->what, err, &rc);
-    if (!f)
-        return rc;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        fclose(f);
-        return lrpx__error(err, LRPX_EIO, "%s: cannot stat external data '%s'", src->what, path);
+    bool        not_regular;
+    FILE       *f = lrpx__fopen_regular_file(path, &st, &not_regular);
+    if (!f) {
+        rc = lrpx__open_error(path, not_regular, errno, err);
+        lrpx__error_prefix(err, "%s", src->what);
+        return rc;
     }
     if (offset > (int64_t)st.st_size || nbytes > (int64_t)st.st_size - offset) {
         fclose(f);
@@ -233,6 +178,10 @@ open_external(const Onnx__TensorProto *tp, const struct lrpx_tensor_src *src, in
         fclose(f);
         return lrpx__error(err, LRPX_EIO, "%s: cannot seek in external data '%s'", src->what,
                            path);
+    }
+    if (src->files && !lrpx__graph_add_file(src->files, path)) {
+        fclose(f);
+        return lrpx__error(err, LRPX_ENOMEM, "%s: out of memory", src->what);
     }
     *fp = f;
     return LRPX_OK;
@@ -277,6 +226,9 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
     /* check that the data covers the shape before allocating */
     bool external = tp->has_data_location &&
                     tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    const bool     has_raw = src->raw_set || tp->has_raw_data;
+    const uint8_t *raw     = src->raw_set ? src->raw : tp->raw_data.data;
+    const size_t   raw_len = src->raw_set ? src->raw_len : tp->raw_data.len;
     size_t have = 0;
     const char *field = NULL;
     FILE       *ext   = NULL;
@@ -284,10 +236,10 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
         lrpx_status erc = open_external(tp, src, nbytes, &ext, err);
         if (erc != LRPX_OK)
             return erc;
-    } else if (tp->has_raw_data) {
-        if ((int64_t)tp->raw_data.len != nbytes)
+    } else if (has_raw) {
+        if ((int64_t)raw_len != nbytes)
             return lrpx__error(err, LRPX_EPARSE, "%s: raw_data holds %zu bytes, shape %s needs %lld",
-                               what, tp->raw_data.len,
+                               what, raw_len,
                                lrpx__dims_str(out->dims, out->rank, (char[96]){0}, 96),
                                (long long)nbytes);
     } else {
@@ -303,7 +255,16 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
             return count_mismatch(err, what, field, have, n);
     }
 
-    void *data = src->arena ? lrpx__arena_alloc(src->arena, (size_t)nbytes)
+    /* raw bytes in a mapping that outlives the tensor, aligned for the
+     * type: used in place (bools are normalised to 0/1 below, so copied) */
+    if (!external && has_raw && src->map && src->raw_set && dt != LRPX_DTYPE_BOOL &&
+        ((uintptr_t)raw % esize) == 0) {
+        out->data = (void *)(uintptr_t)raw;
+        return LRPX_OK;
+    }
+    const bool filled = external || has_raw;     /* every byte written below */
+    void *data = src->arena ? (filled ? lrpx__arena_alloc_uninit(src->arena, (size_t)nbytes)
+                                      : lrpx__arena_alloc(src->arena, (size_t)nbytes))
                             : lrpx__malloc((size_t)nbytes);
     if (!data) {
         if (ext)
@@ -318,9 +279,15 @@ lrpx__tensor_from_proto(const Onnx__TensorProto *tp, const struct lrpx_tensor_sr
         if (nbytes && fread(data, 1, (size_t)nbytes, ext) != (size_t)nbytes)
             rc = lrpx__error(err, LRPX_EIO, "%s: short read of external data", what);
         fclose(ext);
-    } else if (tp->has_raw_data) {
-        if (nbytes)
-            memcpy(data, tp->raw_data.data, (size_t)nbytes);
+    } else if (has_raw) {
+        /* in slices, each given back to the page cache once copied, so a
+         * mapped model costs its weights' size once, not twice */
+        const size_t slice = (size_t)32 << 20;
+        for (size_t off = 0; off < (size_t)nbytes; off += slice) {
+            size_t k = (size_t)nbytes - off < slice ? (size_t)nbytes - off : slice;
+            memcpy((char *)data + off, raw + off, k);
+            lrpx__file_map_drop(src->map, raw + off, k);
+        }
     } else {
         for (int64_t i = 0; i < n; i++) {
             switch (dt) {
@@ -358,9 +325,10 @@ lrpx__tensor_pb_read(const char *path, struct lrpx_tensor *out, char **name_out,
     memset(out, 0, sizeof *out);
     if (name_out)
         *name_out = NULL;
-    uint8_t    *buf;
+    static const struct lrpx_file_cap cap = {(size_t)2 << 30, LRPX_ELIMIT, "a tensor file"};
+    void       *buf;
     size_t      len;
-    lrpx_status rc = lrpx__read_file(path, 0, &buf, &len, err);
+    lrpx_status rc = lrpx__slurp(path, &cap, &buf, &len, err);
     if (rc != LRPX_OK)
         return rc;
     struct lrpx_pb_state st;

@@ -13,8 +13,4 @@ lrpx_status lrpx__tensor_pb_read(const char *path, struct lrpx_tensor *out, char
                                  struct lrpx_err *err);
 void        lrpx__tensor_pb_free(struct lrpx_tensor *t, char *name);
 
-/* Whole file into memory (lrpx__malloc), at most max_bytes (0: 2 GiB). */
-lrpx_status lrpx__read_file(const char *path, int64_t max_bytes, uint8_t **buf, size_t *len,
-                            struct lrpx_err *err);
-
 #endif /* LRPX_TENSOR_PB_H */

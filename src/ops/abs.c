@@ -86,4 +86,5 @@ const struct lrpx_op_def lrpx__op_abs = {
     .forward       = abs_forward,
     .backward      = abs_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
 };

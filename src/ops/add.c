@@ -75,4 +75,5 @@ const struct lrpx_op_def lrpx__op_add = {
     .backward      = add_backward,
     .relevance     = add_relevance,
     .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
+    .elementwise   = true,
 };

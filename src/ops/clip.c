@@ -171,4 +171,6 @@ const struct lrpx_op_def lrpx__op_clip = {
     .forward       = clip_forward,
     .backward      = clip_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

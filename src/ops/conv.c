@@ -34,6 +34,10 @@
  * weight reproduces the forward output up to rounding. */
 enum conv_algo { CONV_PLAIN, CONV_PGEMM, CONV_WINOGRAD };
 
+/* weights kept prepared per node: the weight and two variants covers every
+ * rule (gamma: W+gW+, W+gW-; zbox: W, W+, W-) */
+#define CONV_LRP_PREP 3
+
 struct conv_params {
     struct lrpx_linear_roles roles;      /* first member (LRPX_LINEAR_PARAMS) */
     struct lrpx_conv_geom    geom;
@@ -54,6 +58,19 @@ struct conv_params {
     }                        lrp_fwd, lrp_bwd;
     struct lrpx_conv_geom    tgeom;
     size_t                   lrp_scratch; /* bytes the LRP hooks need      */
+    /* the LRP hooks' weights, prepared once per plan (x->lrp_wkey: the
+     * node's weight and its rule variants, W+, W-, ...): fwd the Winograd
+     * transform or the packed form for apply, bwd the Winograd transform
+     * of the adjoint for apply_t; plan arena, made on first use */
+    struct conv_lrp_prep {
+        uint64_t key;
+        float   *fwd, *bwd;
+        bool     failed[2];      /* no memory: prepared per call       */
+    }                        lrp_prep[CONV_LRP_PREP];
+    /* the data gradient's part when other readers add to the same buffer
+     * (conv_bwd_winograd), plan arena, made on first use */
+    float                   *gtmp;
+    bool                     gtmp_failed;
     /* a Relu or Clip reading output 0, computed here (x->fused), into the
      * buffer of value act_value; act.kind NONE when there is none */
     struct lrpx_act          act;
@@ -284,6 +301,48 @@ conv_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_OK;
 }
 
+static const float *conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p,
+                                      const float *w, bool bwd, void *scratch);
+
+/* The data gradient as the Winograd convolution of the adjoint, with the
+ * transformed weight kept for the plan (as the LRP hooks keep it). When
+ * this node is the only reader of its data input the gradient buffer,
+ * zeroed for the pass, receives this node's part alone and is written
+ * directly; otherwise the part goes through a buffer of the plan (made
+ * once, p->gtmp) and is added. False when it does not apply. */
+static bool
+conv_bwd_winograd(struct lrpx_exec *x, const struct lrpx_node *n, const float *gy, float *gx)
+{
+    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    const int           v = n->inputs[0];
+    if (!p->roles.w_known || !p->lrp_bwd.on || v < 0)
+        return false;
+    bool sole = x->g->values[v].n_consumers == 1;
+    for (int k = 1; k < n->n_inputs; k++)
+        if (n->inputs[k] == v)
+            return false;
+    const int64_t n_in = x->vals[v].n_elems;
+    size_t        bytes;
+    if (!sole && !p->gtmp && !p->gtmp_failed) {
+        p->gtmp        = lrpx__mul_size((size_t)n_in, sizeof(float), &bytes)
+                             ? lrpx__arena_alloc_uninit(x->arena, bytes) : NULL;
+        p->gtmp_failed = p->gtmp == NULL;
+    }
+    if (!sole && !p->gtmp)
+        return false;
+    x->lrp_wkey    = LRPX_WKEY_PLAIN;
+    const float *u = conv_lrp_prepared(x, p, lrpx__in(x, n, 1)->f32, true, x->scratch);
+    x->lrp_wkey    = 0;
+    if (!u)
+        return false;
+    lrpx__winograd_fwd(&p->tgeom, gy, u, p->lrp_bwd.packed, NULL, sole ? gx : p->gtmp,
+                       (float *)x->scratch, x->pool, NULL);
+    if (!sole)
+        for (int64_t i = 0; i < n_in; i++)
+            gx[i] += p->gtmp[i];
+    return true;
+}
+
 static lrpx_status
 conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -298,7 +357,7 @@ conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;
     if ((rc = lrpx__conv_check_scratch(x, n, p->scratch)) != LRPX_OK)
         return rc;
-    if (gx != NULL)
+    if (gx != NULL && !conv_bwd_winograd(x, n, gy, gx))
         lrpx__conv_bwd_data(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch,
                             x->pool);
     if (gw != NULL)
@@ -327,11 +386,74 @@ lrp_wino_run(struct lrpx_exec *x, const struct lrp_wino *lw, const struct lrpx_c
     return true;
 }
 
+/* The prepared form of weight w (key x->lrp_wkey) for apply (bwd false:
+ * Winograd on geom, else packed) or apply_t (bwd: Winograd on tgeom),
+ * made now if it is new; NULL when there is none (no key, no Winograd or
+ * packing for this direction, no memory): the caller prepares per call. */
+static const float *
+conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p, const float *w, bool bwd,
+                  void *scratch)
+{
+    const uint64_t         key = x->lrp_wkey;
+    const struct lrp_wino *lw  = bwd ? &p->lrp_bwd : &p->lrp_fwd;
+    if (!key || (!lw->on && (bwd || !p->pgemm)) || scratch == NULL ||
+        (lw->on && x->scratch_size < lw->bytes))
+        return NULL;
+    struct conv_lrp_prep *e = NULL;
+    for (int i = 0; i < CONV_LRP_PREP && !e; i++)
+        if (p->lrp_prep[i].key == key)
+            e = &p->lrp_prep[i];
+    for (int i = 0; i < CONV_LRP_PREP && !e; i++)
+        if (p->lrp_prep[i].key == 0) {
+            e      = &p->lrp_prep[i];
+            e->key = key;
+        }
+    if (!e || e->failed[bwd])
+        return NULL;
+    float **slot = bwd ? &e->bwd : &e->fwd;
+    if (*slot)
+        return *slot;
+    const struct lrpx_conv_geom *g = bwd ? &p->tgeom : &p->geom;
+    size_t bytes;
+    float *u = NULL;
+    if (lrpx__mul_size(lw->on ? lrpx__winograd_weight_floats(g, lw->packed)
+                              : lrpx__conv_packed_floats(g), sizeof(float), &bytes))
+        u = lrpx__arena_alloc(x->arena, bytes);
+    if (u && lw->on && lrpx__winograd_weights_ex(g, w, u, lw->packed, bwd, (float *)scratch) !=
+                           LRPX_OK)
+        u = NULL;      /* the arena keeps the block until the plan goes */
+    else if (u && !lw->on)
+        lrpx__conv_pack(g, w, u);
+    if (!u)
+        e->failed[bwd] = true;
+    return *slot = u;
+}
+
+static bool
+conv_prepared(struct lrpx_exec *x, const struct lrpx_node *n, uint64_t key)
+{
+    const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    for (int i = 0; i < CONV_LRP_PREP; i++)
+        if (key && p->lrp_prep[i].key == key)
+            return p->lrp_prep[i].fwd && p->lrp_prep[i].bwd;
+    return false;
+}
+
 static void
 conv_apply(struct lrpx_exec *x, const struct lrpx_node *n, const float *in, const float *w,
            float *out, void *scratch)
 {
-    const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    const float        *u = conv_lrp_prepared(x, p, w, false, scratch);
+    if (u && p->lrp_fwd.on) {
+        lrpx__winograd_fwd(&p->geom, in, u, p->lrp_fwd.packed, NULL, out, (float *)scratch,
+                           x->pool, NULL);
+        return;
+    }
+    if (u) {
+        lrpx__conv_fwd_packed(&p->geom, in, u, NULL, out, (float *)scratch, x->pool, NULL);
+        return;
+    }
     if (lrp_wino_run(x, &p->lrp_fwd, &p->geom, in, w, false, out, scratch))
         return;
     conv_run(x, p, in, w, false, NULL, out, scratch, NULL);
@@ -341,7 +463,13 @@ static void
 conv_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
              const float *w, float *gin, void *scratch)
 {
-    const struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    const float        *u = conv_lrp_prepared(x, p, w, true, scratch);
+    if (u) {
+        lrpx__winograd_fwd(&p->tgeom, gout, u, p->lrp_bwd.packed, NULL, gin, (float *)scratch,
+                           x->pool, NULL);
+        return;
+    }
     if (lrp_wino_run(x, &p->lrp_bwd, &p->tgeom, gout, w, true, gin, scratch))
         return;
     lrpx__conv_bwd_data(&p->geom, gout, w, gin, false, scratch, x->pool);
@@ -381,6 +509,7 @@ static const struct lrpx_linear_def conv_linear = {
     .kind           = LRPX_LAYER_CONV,
     .apply          = conv_apply,
     .apply_t        = conv_apply_t,
+    .prepared       = conv_prepared,
     .add_bias       = conv_add_bias,
     .scratch_bytes  = conv_scratch_bytes,
     .channel_layout = conv_channel_layout,

@@ -86,4 +86,5 @@ const struct lrpx_op_def lrpx__op_div = {
     .forward       = div_forward,
     .backward      = div_backward,
     .relevance     = div_relevance,
+    .elementwise   = true,
 };

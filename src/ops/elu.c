@@ -64,4 +64,6 @@ const struct lrpx_op_def lrpx__op_elu = {
     .forward       = elu_forward,
     .backward      = elu_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

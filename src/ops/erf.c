@@ -53,4 +53,6 @@ const struct lrpx_op_def lrpx__op_erf = {
     .forward       = erf_forward,
     .backward      = erf_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

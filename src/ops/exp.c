@@ -52,4 +52,5 @@ const struct lrpx_op_def lrpx__op_exp = {
     .forward       = exp_forward,
     .backward      = exp_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
 };

@@ -91,4 +91,5 @@ const struct lrpx_op_def lrpx__op_hard_sigmoid = {
     .backward      = hard_sigmoid_backward,
     .relevance     = lrpx__back_identity,
     .lrp_class     = LRPX_LRP_CLASS_GATE,
+    .elementwise   = true,
 };

@@ -69,4 +69,6 @@ const struct lrpx_op_def lrpx__op_hard_swish = {
     .forward       = hard_swish_forward,
     .backward      = hard_swish_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

@@ -15,14 +15,19 @@
  *       xh = (x - mu) r; plus the paths through the Mean and InvStdDev
  *       outputs when they carry gradients; g_Scale = sum g_y xh and
  *       g_B = sum g_y (reduced over broadcast positions) when requested.
- * LRP:  pass-through: R_x = R_y element by element (the normalisation is
- *       treated as an identity for relevance; see instance_normalization.c).
+ * LRP:  by the node's rule (docs/transformers.md):
+ *       norm (AttnLRP, CP-LRP): sigma = sqrt(var + eps) is a constant and
+ *         the affine rest y = A x + B, A = diag(Scale / sigma)(I - 11^T/m),
+ *         takes the epsilon-rule with the node's stabiliser e, B inside z:
+ *             g = Scale R / (sigma stab_e(y)),   R_x = x (g - mean(g))
+ *         (the gradient with sigma held constant, times x, after R / y);
+ *       pass (the classic composites): R_x = R_y element by element.
  *       Relevance arriving at Mean/InvStdDev is not propagated.
  */
 #include <math.h>
 #include <string.h>
 
-#include "core/op.h"
+#include "core/rules.h"
 
 struct layer_normalization_params {
     float    epsilon;
@@ -163,6 +168,7 @@ layer_normalization_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
         }
     }
 
+    lrpx__scratch_request(x, (size_t)m * sizeof(double));
     if ((rc = lrpx__set_output_like(x, n, 0, in)) != LRPX_OK)
         return rc;
     int64_t sdims[LRPX_MAX_RANK];
@@ -271,6 +277,38 @@ layer_normalization_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_OK;
 }
 
+static lrpx_status
+layer_normalization_relevance(struct lrpx_exec *x, const struct lrpx_node *n)
+{
+    const struct lrpx_rule_cfg *cfg = lrpx__rule(x, n);
+    if (cfg->rule != LRPX_RULE_NORM)
+        return lrpx__back_identity(x, n);
+    const struct layer_normalization_params *p =
+        LRPX_PARAMS(x, n, struct layer_normalization_params);
+    const float *xd    = lrpx__in(x, n, 0)->f32;
+    const float *scale = lrpx__in(x, n, 1)->f32;
+    const float *yd    = lrpx__out(x, n, 0)->f32;
+    const float *r     = lrpx__back_out(x, n, 0);
+    float       *rx    = lrpx__back_in(x, n, 0);
+    double      *g     = x->scratch;
+    if (!r || !rx || p->m == 0)
+        return LRPX_OK;
+    for (int64_t grp = 0; grp < p->groups; grp++) {
+        const int64_t o = grp * p->m;
+        double        mu, inv, sum = 0.0;
+        layer_normalization_stats(xd + o, p->m, p->epsilon, &mu, &inv);
+        for (int64_t k = 0; k < p->m; k++) {
+            g[k] = scale[layer_normalization_pidx(p, 0, k)] * inv * r[o + k] /
+                   lrpx__stabilize(yd[o + k], cfg->stab);
+            sum += g[k];
+        }
+        double mean = sum / (double)p->m;
+        for (int64_t k = 0; k < p->m; k++)
+            rx[o + k] += (float)(xd[o + k] * (g[k] - mean));
+    }
+    return LRPX_OK;
+}
+
 const struct lrpx_op_def lrpx__op_layer_normalization = {
     .onnx_name     = "LayerNormalization",
     .since_version = 1,
@@ -281,5 +319,6 @@ const struct lrpx_op_def lrpx__op_layer_normalization = {
     .prepare       = layer_normalization_prepare,
     .forward       = layer_normalization_forward,
     .backward      = layer_normalization_backward,
-    .relevance     = lrpx__back_identity,
+    .relevance     = layer_normalization_relevance,
+    .lrp_class     = LRPX_LRP_CLASS_NORM,
 };

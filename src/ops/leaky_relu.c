@@ -63,4 +63,6 @@ const struct lrpx_op_def lrpx__op_leaky_relu = {
     .forward       = leaky_relu_forward,
     .backward      = leaky_relu_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

@@ -52,4 +52,5 @@ const struct lrpx_op_def lrpx__op_log = {
     .forward       = log_forward,
     .backward      = log_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
 };

@@ -363,6 +363,44 @@ max_pool_val(const struct lrpx_tensor *t, int64_t i)
     return t->dtype == LRPX_DTYPE_FLOAT32 ? (double)t->f32[i] : lrpx__tensor_get_f64(t, i);
 }
 
+/* max_pool_route for 2-D float32 windows in LRPX_MAXPOOL_WINNER mode:
+ * each output's g to the first maximum of its window (taps row by row, a
+ * NaN first tap kept, as lrpx__maxlike_add does), without the generic
+ * iterator. */
+static void
+max_pool_route_2d(const struct lrpx_pool_geom *g, const float *in, const float *gout,
+                  float *gin)
+{
+    const int64_t OH = g->out[0], OW = g->out[1], IW = g->in[1];
+    const int64_t sh = g->stride[0], sw = g->stride[1], dh = g->dilation[0];
+    const int64_t dw = g->dilation[1], ph = g->pad_head[0], pw = g->pad_head[1];
+    for (int64_t pl = 0; pl < g->n_planes; pl++) {
+        const float *xp = in + pl * g->in_plane;
+        float       *gp = gin + pl * g->in_plane;
+        const float *go = gout + pl * g->out_plane;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            const int64_t hlo = g->lo[0][oh], hhi = g->hi[0][oh], h0 = oh * sh - ph;
+            for (int64_t ow = 0; ow < OW; ow++) {
+                const float r = go[oh * OW + ow];
+                const int64_t wlo = g->lo[1][ow], whi = g->hi[1][ow], w0 = ow * sw - pw;
+                if (r == 0.0f || hlo >= hhi || wlo >= whi)
+                    continue;
+                int64_t arg  = (h0 + hlo * dh) * IW + w0 + wlo * dw;
+                float   best = xp[arg];
+                for (int64_t th = hlo; th < hhi; th++) {
+                    const float *row = xp + (h0 + th * dh) * IW + w0;
+                    for (int64_t tw = th == hlo ? wlo + 1 : wlo; tw < whi; tw++)
+                        if (row[tw * dw] > best) {
+                            best = row[tw * dw];
+                            arg  = (h0 + th * dh) * IW + w0 + tw * dw;
+                        }
+                }
+                gp[arg] += r;
+            }
+        }
+    }
+}
+
 /* Route g (gradient or relevance) of every output back to its window by
  * mode; `stab` only matters for LRPX_MAXPOOL_SUM. */
 static void
@@ -370,6 +408,10 @@ max_pool_route(const struct max_pool_params *p, const struct lrpx_tensor *in,
                const float *gout, float *gin, lrpx_maxpool_mode mode, double stab)
 {
     const struct lrpx_pool_geom *g = &p->g;
+    if (g->n_spatial == 2 && mode == LRPX_MAXPOOL_WINNER && in->dtype == LRPX_DTYPE_FLOAT32) {
+        max_pool_route_2d(g, in->f32, gout, gin);
+        return;
+    }
 
     for (int64_t pl = 0; pl < g->n_planes; pl++) {
         int64_t xo = pl * g->in_plane;

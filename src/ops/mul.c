@@ -96,4 +96,5 @@ const struct lrpx_op_def lrpx__op_mul = {
     .forward       = mul_forward,
     .backward      = mul_backward,
     .relevance     = mul_relevance,
+    .elementwise   = true,
 };

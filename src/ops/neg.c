@@ -72,4 +72,5 @@ const struct lrpx_op_def lrpx__op_neg = {
     .forward       = neg_forward,
     .backward      = neg_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
 };

@@ -200,4 +200,5 @@ const struct lrpx_op_def lrpx__op_pow = {
     .forward       = pow_forward,
     .backward      = pow_backward,
     .relevance     = pow_relevance,
+    .elementwise   = true,
 };

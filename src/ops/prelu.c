@@ -94,4 +94,6 @@ const struct lrpx_op_def lrpx__op_prelu = {
     .forward       = prelu_forward,
     .backward      = prelu_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

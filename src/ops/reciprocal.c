@@ -52,4 +52,5 @@ const struct lrpx_op_def lrpx__op_reciprocal = {
     .forward       = reciprocal_forward,
     .backward      = reciprocal_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
 };

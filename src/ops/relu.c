@@ -3,6 +3,8 @@
  * ONNX: https://onnx.ai/onnx/operators/onnx__Relu.html  (opsets 1, 6, 13, 14)
  * LRP:  relevance passes through unchanged; the rule is applied at the
  *       preceding linear layer (Conv/Gemm), see docs/lrp.md.
+ * Gradient: the attribution methods deconvnet and guided-backprop change
+ *       this op's backward through x->grad_mode (docs/methods.md).
  */
 #include "core/op.h"
 #include "util/parallel.h"
@@ -40,7 +42,9 @@ relu_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_OK;
 }
 
-/* dy/dx = 1 where x > 0 (0 at x == 0, as PyTorch) */
+/* dy/dx = 1 where x > 0 (0 at x == 0, as PyTorch). Captum's modified
+ * backward rules: deconvnet passes max(0, g) whatever the sign of x, guided
+ * backprop max(0, g) where x > 0. */
 static lrpx_status
 relu_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -49,9 +53,22 @@ relu_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     float                    *gi = lrpx__back_in(x, n, 0);
     if (!go || !gi)
         return LRPX_OK;
-    for (int64_t i = 0; i < in->n_elems; i++)
-        if (in->f32[i] > 0.0f)
-            gi[i] += go[i];
+    switch (x->grad_mode) {
+    case LRPX_GRAD_DECONV:
+        for (int64_t i = 0; i < in->n_elems; i++)
+            gi[i] += go[i] > 0.0f ? go[i] : 0.0f;
+        break;
+    case LRPX_GRAD_GUIDED:
+        for (int64_t i = 0; i < in->n_elems; i++)
+            if (in->f32[i] > 0.0f && go[i] > 0.0f)
+                gi[i] += go[i];
+        break;
+    case LRPX_GRAD_PLAIN:
+        for (int64_t i = 0; i < in->n_elems; i++)
+            if (in->f32[i] > 0.0f)
+                gi[i] += go[i];
+        break;
+    }
     return LRPX_OK;
 }
 
@@ -66,4 +83,6 @@ const struct lrpx_op_def lrpx__op_relu = {
     .forward       = relu_forward,
     .backward      = relu_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

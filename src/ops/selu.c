@@ -78,4 +78,6 @@ const struct lrpx_op_def lrpx__op_selu = {
     .forward       = selu_forward,
     .backward      = selu_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

@@ -82,4 +82,5 @@ const struct lrpx_op_def lrpx__op_sigmoid = {
     .backward      = sigmoid_backward,
     .relevance     = lrpx__back_identity,
     .lrp_class     = LRPX_LRP_CLASS_GATE,
+    .elementwise   = true,
 };

@@ -6,9 +6,11 @@
  * ONNX: https://onnx.ai/onnx/operators/onnx__Softmax.html  (opsets 1, 11, 13),
  *       float32.
  * Gradient: g_x = y (g_y - <g_y, y>).
- * LRP:  none (relevance = NULL): a trailing Softmax is skipped by the
- *       relevance executor, which explains the logits; one inside the graph
- *       is an error naming the node.
+ * LRP:  a trailing Softmax is skipped by the relevance executor, which
+ *       explains the logits. Inside the graph the node's rule decides
+ *       (src/lrp/transformer.c): taylor (AttnLRP) R_x = x (R - y sum R)
+ *       per row, block (CP-LRP) nothing; with no rule (the classic
+ *       composites) it is an error naming the node (relevance = NULL).
  */
 #include "ops/kernels/softmax_impl.h"
 
@@ -43,5 +45,6 @@ const struct lrpx_op_def lrpx__op_softmax = {
     .forward       = softmax_forward,
     .backward      = softmax_backward,
     .relevance     = NULL,
+    .lrp_class     = LRPX_LRP_CLASS_SOFTMAX,
     .output_normalizer = true,
 };

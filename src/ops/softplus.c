@@ -65,4 +65,6 @@ const struct lrpx_op_def lrpx__op_softplus = {
     .forward       = softplus_forward,
     .backward      = softplus_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
+    .lrp_class     = LRPX_LRP_CLASS_ACTIVATION,
 };

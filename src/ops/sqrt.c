@@ -52,4 +52,5 @@ const struct lrpx_op_def lrpx__op_sqrt = {
     .forward       = sqrt_forward,
     .backward      = sqrt_backward,
     .relevance     = lrpx__back_identity,
+    .elementwise   = true,
 };

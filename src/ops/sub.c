@@ -72,4 +72,5 @@ const struct lrpx_op_def lrpx__op_sub = {
     .backward      = sub_backward,
     .relevance     = sub_relevance,
     .lrp_class     = LRPX_LRP_CLASS_PROPORTIONAL,
+    .elementwise   = true,
 };

@@ -1,6 +1,7 @@
 /* Bump arenas: a model owns one for its graph and weights, a session one
  * per shape plan. Nothing allocated from an arena is freed on its own. */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lrpx_internal.h"
 
@@ -27,8 +28,27 @@ lrpx__arena_init(struct lrpx_arena *a, size_t limit)
     a->limit_hit  = false;
 }
 
+/* Blocks of at least this size ask for transparent huge pages: filling
+ * hundreds of MB of weights or activations then takes one page fault per
+ * 2 MiB instead of one per 4 KiB. */
+#define ARENA_HUGE_MIN ((size_t)4 << 20)
+#define ARENA_HUGE     ((uintptr_t)2 << 20)
+
+static void
+arena_advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t lo = ((uintptr_t)p + ARENA_HUGE - 1) & ~(ARENA_HUGE - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(ARENA_HUGE - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* advice: failure is harmless */
+#else
+    (void)p, (void)n;
+#endif
+}
+
 void *
-lrpx__arena_alloc(struct lrpx_arena *a, size_t size)
+lrpx__arena_alloc_uninit(struct lrpx_arena *a, size_t size)
 {
     size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (need < size)
@@ -46,6 +66,8 @@ lrpx__arena_alloc(struct lrpx_arena *a, size_t size)
         void *raw = lrpx__malloc(BLOCK_HDR + bsize + ARENA_ALIGN);
         if (!raw)
             return NULL;
+        if (bsize >= ARENA_HUGE_MIN)
+            arena_advise_huge(raw, BLOCK_HDR + bsize + ARENA_ALIGN);
         uintptr_t aligned = ((uintptr_t)raw + ARENA_ALIGN - 1) & ~(uintptr_t)(ARENA_ALIGN - 1);
         b       = (struct lrpx_arena_block *)aligned;
         b->raw  = raw;
@@ -57,7 +79,15 @@ lrpx__arena_alloc(struct lrpx_arena *a, size_t size)
     char *p = (char *)b + BLOCK_HDR + b->used;
     b->used += need;
     a->used_total += need;
-    memset(p, 0, size);
+    return p;
+}
+
+void *
+lrpx__arena_alloc(struct lrpx_arena *a, size_t size)
+{
+    void *p = lrpx__arena_alloc_uninit(a, size);
+    if (p)
+        memset(p, 0, size);
     return p;
 }
 

@@ -41,6 +41,14 @@ lrpx__error_prefix(struct lrpx_err *err, const char *fmt, ...)
     err->msg[n + 1] = ' ';
 }
 
+lrpx_status
+lrpx__errbuf_done(lrpx_status rc, const struct lrpx_err *err, char *errbuf, size_t errlen)
+{
+    if (errbuf && errlen > 0)
+        snprintf(errbuf, errlen, "%s", rc == LRPX_OK ? "" : err->msg);
+    return rc;
+}
+
 void
 lrpx__error_clear(struct lrpx_err *err)
 {

@@ -8,9 +8,9 @@
  *
  * A loop is split into at most n contiguous ranges, one per thread. Every
  * element is computed by the same code whichever thread runs it, so the
- * element-wise loops give the same bits for any thread count; split
- * matrix products may differ in the last bits between thread counts (see
- * docs/performance.md), never between runs. */
+ * element-wise loops give the same bits for any thread count; matrix
+ * products are split into blocks of a fixed size shared by the threads,
+ * so they too (see docs/performance.md). */
 #ifndef LRPX_PARALLEL_H
 #define LRPX_PARALLEL_H
 
@@ -52,6 +52,7 @@ void lrpx__threads_blas_serial(void);
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(LRPX_NO_TARGET_CLONES) && !defined(__SANITIZE_THREAD__)
 #define LRPX_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define LRPX_HAVE_TARGET_CLONES 1
 #else
 #define LRPX_TARGET_CLONES
 #endif

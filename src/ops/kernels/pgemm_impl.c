@@ -304,10 +304,106 @@ pg_tile_c(int64_t kc, const float *a, const float *bg, float *c, int64_t ldc, in
         }
 }
 
+/* ---- shape R on AVX-512: tiles of up to 12 rows (two packed 6-row
+ * panels) x 32 columns, 24 accumulators of the 32 zmm registers. The packed
+ * A and the K blocks are those of the AVX2 kernels, and every element of C
+ * gets the same operations in the same order (fused multiply-adds in order
+ * of k, partial sums stored between K blocks, bias last), so the two
+ * kernels give the same bits. ---- */
+
+#define PG_Z_NR 32
+#define PG_TARGET_Z __attribute__((target("avx2,fma,avx512f")))
+
+__attribute__((always_inline)) PG_TARGET_Z static inline __m512
+pg_act_z(const struct lrpx_act *act, __m512 v)
+{
+    if (act->kind == LRPX_ACT_RELU)
+        return _mm512_max_ps(v, _mm512_setzero_ps());
+    return _mm512_min_ps(_mm512_set1_ps(act->hi), _mm512_max_ps(_mm512_set1_ps(act->lo), v));
+}
+
+/* C[0:mr, 0:nr] (mr <= 6 np, nr <= 32) from np panels (a0, and a1 when np
+ * is 2) and B (kc x nr, row stride ldb); nv vectors per row: 2 (up to 32
+ * columns) or 1 (up to 16: half the work for a narrow last strip). The
+ * AVX2 pg_act/pg_tile_r above are the same steps on 8 lanes. */
+__attribute__((always_inline)) PG_TARGET_Z static inline void
+pg_tile_z(const int np, const int nv, const bool partial, int64_t kc, const float *a0,
+          const float *a1, const float *b, int64_t ldb, float *c, int64_t ldc, int mr, int nr,
+          const float *bias, bool first, const struct lrpx_act *act, float *ca)
+{
+    __mmask16 m[2] = {0xffff, 0xffff};
+    if (partial) {
+        m[0] = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
+        m[1] = (__mmask16)(nr <= 16 ? 0 : nr >= 32 ? 0xffff : (1u << (nr - 16)) - 1);
+    }
+    __m512 acc[12][2];
+#pragma GCC unroll 12
+    for (int i = 0; i < 6 * np; i++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            acc[i][v] = first || i >= mr ? _mm512_setzero_ps()
+                                         : _mm512_maskz_loadu_ps(m[v], c + i * ldc + 16 * v);
+    for (int64_t k = 0; k < kc; k++) {
+        __m512 bv[2];
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            bv[v] = partial ? _mm512_maskz_loadu_ps(m[v], b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 12
+        for (int i = 0; i < 6 * np; i++) {
+            const __m512 x = _mm512_set1_ps(i < 6 ? a0[i] : a1[i - 6]);
+#pragma GCC unroll 2
+            for (int v = 0; v < nv; v++)
+                acc[i][v] = _mm512_fmadd_ps(x, bv[v], acc[i][v]);
+        }
+        a0 += PG_R_MR;
+        a1 += PG_R_MR;
+        b += ldb;
+    }
+#pragma GCC unroll 12
+    for (int i = 0; i < 6 * np; i++) {
+        if (i >= mr)
+            break;
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++) {
+            if (bias)
+                acc[i][v] = _mm512_add_ps(acc[i][v], _mm512_set1_ps(bias[i]));
+            _mm512_mask_storeu_ps(c + i * ldc + 16 * v, m[v], acc[i][v]);
+            if (act)
+                _mm512_mask_storeu_ps(ca + i * ldc + 16 * v, m[v], pg_act_z(act, acc[i][v]));
+        }
+    }
+}
+
+#define PG_TILE_Z_FN(name, NP, NV, PARTIAL)                                                \
+    PG_TARGET_Z static void name(int64_t kc, const float *a0, const float *a1,             \
+                                 const float *b, int64_t ldb, float *c, int64_t ldc,       \
+                                 int mr, int nr, const float *bias, bool first,            \
+                                 const struct lrpx_act *act, float *ca)                    \
+    {                                                                                      \
+        pg_tile_z(NP, NV, PARTIAL, kc, a0, a1, b, ldb, c, ldc, mr, nr, bias, first, act,   \
+                  ca);                                                                     \
+    }
+PG_TILE_Z_FN(pg_tile_z2_full, 2, 2, false)
+PG_TILE_Z_FN(pg_tile_z1_full, 1, 2, false)
+PG_TILE_Z_FN(pg_tile_z2_part, 2, 2, true)
+PG_TILE_Z_FN(pg_tile_z1_part, 1, 2, true)
+PG_TILE_Z_FN(pg_tile_z2_half, 2, 1, true)
+PG_TILE_Z_FN(pg_tile_z1_half, 1, 1, true)
+
+PG_TARGET_Z static void
+pg_copy_strip_z(int64_t kc, const float *b, int64_t ldb, float *bs)
+{
+    for (int64_t kk = 0; kk < kc; kk++, b += ldb, bs += PG_Z_NR) {
+        _mm512_store_ps(bs, _mm512_loadu_ps(b));
+        _mm512_store_ps(bs + 16, _mm512_loadu_ps(b + 16));
+    }
+}
+
 /* ---- drivers ---- */
 
 struct pg_ctx {
     enum pg_shape shape;
+    bool          z;            /* shape R with the AVX-512 tiles        */
     int64_t       m, n, k, mp, ldb, ldc;
     const float  *ap, *b, *bias;
     float        *c;
@@ -328,41 +424,66 @@ pg_copy_strip(int64_t kc, const float *b, int64_t ldb, float *bs)
     }
 }
 
-/* shape R: column strips [s0, s1) x row panels [r0, r1) */
+/* One shape-R tile: np row panels (1, or 2 with the AVX-512 tiles) from
+ * the panel at a (the next one kc * PG_R_MR floats on) times B's strip of
+ * nr columns. */
+static void
+pg_tile_r_any(const struct pg_ctx *x, int np, int64_t kc, const float *a, const float *b,
+              int64_t ldb, float *c, int mr, int nr, const float *bias, bool first,
+              const struct lrpx_act *act, float *ca)
+{
+    const int64_t ldc = x->ldc;
+    const float  *a1  = a + PG_R_MR * kc;
+    if (!x->z) {
+        if (nr == PG_R_NR)
+            pg_tile_r_full(kc, a, b, ldb, c, ldc, mr, bias, first, act, ca);
+        else if (nr <= 8)
+            pg_tile_r_half(kc, a, b, ldb, c, ldc, mr, nr, bias, first, act, ca);
+        else
+            pg_tile_r_part(kc, a, b, ldb, c, ldc, mr, nr, bias, first, act, ca);
+    } else if (nr == PG_Z_NR) {
+        (np == 2 ? pg_tile_z2_full : pg_tile_z1_full)(kc, a, a1, b, ldb, c, ldc, mr, nr, bias,
+                                                      first, act, ca);
+    } else if (nr <= 16) {
+        (np == 2 ? pg_tile_z2_half : pg_tile_z1_half)(kc, a, a1, b, ldb, c, ldc, mr, nr, bias,
+                                                      first, act, ca);
+    } else {
+        (np == 2 ? pg_tile_z2_part : pg_tile_z1_part)(kc, a, a1, b, ldb, c, ldc, mr, nr, bias,
+                                                      first, act, ca);
+    }
+}
+
+/* shape R: column strips [s0, s1) x row panels [r0, r1); with the AVX-512
+ * tiles the strips are 32 columns wide and the panels go two at a time */
 static void
 pg_block_r(const struct pg_ctx *x, int64_t s0, int64_t s1, int64_t r0, int64_t r1)
 {
-    float strip[PG_KC_R * PG_R_NR] __attribute__((aligned(64)));
+    float         strip[PG_KC_R * PG_Z_NR] __attribute__((aligned(64)));
+    const int     NR   = x->z ? PG_Z_NR : PG_R_NR;
+    const int64_t step = x->z ? 2 : 1;
     for (int64_t k0 = 0; k0 < x->k; k0 += PG_KC_R) {
         const int64_t kc    = x->k - k0 < PG_KC_R ? x->k - k0 : PG_KC_R;
         const float  *apk   = x->ap + k0 * x->mp * PG_R_MR;
         const bool    first = k0 == 0, last = k0 + kc >= x->k;
         for (int64_t s = s0; s < s1; s++) {
-            const int64_t j   = s * PG_R_NR;
-            const int     nr  = (int)(x->n - j < PG_R_NR ? x->n - j : PG_R_NR);
+            const int64_t j   = s * NR;
+            const int     nr  = (int)(x->n - j < NR ? x->n - j : NR);
             const float  *bs  = x->b + k0 * x->ldb + j;
             int64_t       ldb = x->ldb;
-            if (nr == PG_R_NR && r1 - r0 > 1) {
-                pg_copy_strip(kc, bs, ldb, strip);
+            if (nr == NR && r1 - r0 > step) {
+                (x->z ? pg_copy_strip_z : pg_copy_strip)(kc, bs, ldb, strip);
                 bs  = strip;
-                ldb = PG_R_NR;
+                ldb = NR;
             }
-            for (int64_t r = r0; r < r1; r++) {
-                const int mr = (int)(x->m - r * PG_R_MR < PG_R_MR ? x->m - r * PG_R_MR
-                                                                   : PG_R_MR);
-                const float *bias = x->bias && last ? x->bias + r * PG_R_MR : NULL;
-                const int64_t off = r * PG_R_MR * x->ldc + j;
+            for (int64_t r = r0; r < r1; r += step) {
+                const int     np   = r + step <= r1 ? (int)step : 1;
+                const int64_t rows = x->m - r * PG_R_MR;
+                const int     mr   = (int)(rows < PG_R_MR * np ? rows : PG_R_MR * np);
+                const int64_t off  = r * PG_R_MR * x->ldc + j;
                 const struct lrpx_act *act = last ? x->act : NULL;
-                float *ca = act ? act->out + off : NULL;
-                if (nr == PG_R_NR)
-                    pg_tile_r_full(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
-                                   bias, first, act, ca);
-                else if (nr <= 8)
-                    pg_tile_r_half(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
-                                   nr, bias, first, act, ca);
-                else
-                    pg_tile_r_part(kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, x->ldc, mr,
-                                   nr, bias, first, act, ca);
+                pg_tile_r_any(x, np, kc, apk + r * PG_R_MR * kc, bs, ldb, x->c + off, mr, nr,
+                              x->bias && last ? x->bias + r * PG_R_MR : NULL, first, act,
+                              act ? act->out + off : NULL);
             }
         }
     }
@@ -402,7 +523,7 @@ static void
 pg_range(void *ctx, int64_t u0, int64_t u1)
 {
     const struct pg_ctx *x  = ctx;
-    const int64_t        nr = x->shape == PG_R ? PG_R_NR : PG_C_NR;
+    const int64_t        nr = x->z ? PG_Z_NR : x->shape == PG_R ? PG_R_NR : PG_C_NR;
     const int64_t        s0 = x->by_cols ? u0 : 0, s1 = x->by_cols ? u1 : pg_ceil(x->n, nr);
     const int64_t        r0 = x->by_cols ? 0 : u0, r1 = x->by_cols ? x->mp : u1;
     if (x->shape == PG_R)
@@ -431,11 +552,14 @@ lrpx__pgemm(struct lrpx_pool *pool, int64_t m, int64_t n, int64_t k, const float
         return;
     }
     const enum pg_shape shape = ap[0] == (float)PG_C ? PG_C : PG_R;
+    const bool          z  = shape == PG_R && lrpx__cpu_has(LRPX_CPU_AVX512F);
     const int64_t       mr = shape == PG_R ? PG_R_MR : PG_C_MR;
-    const int64_t       nr = shape == PG_R ? PG_R_NR : PG_C_NR;
+    const int64_t       nr = z ? PG_Z_NR : shape == PG_R ? PG_R_NR : PG_C_NR;
     const int64_t       groups = pg_ceil(n, nr), mp = pg_ceil(m, mr);
     const int64_t       t = lrpx__pool_threads(pool);
-    struct pg_ctx x = {shape, m, n, k, mp, ldb, ldc, ap + PG_HDR, b, bias, c, act,
+    /* how the work is split changes no bit: each element of C is computed
+     * by the same operations wherever it falls */
+    struct pg_ctx x = {shape, z, m, n, k, mp, ldb, ldc, ap + PG_HDR, b, bias, c, act,
                        groups >= 4 * t};
     /* about 1 MFLOP per range at least: smaller ranges cost more to hand
      * out than they take */

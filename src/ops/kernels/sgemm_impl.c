@@ -36,13 +36,18 @@ struct sgemm_mt_ctx {
     float       *c;
 };
 
-/* start of block i of n_blocks over [0, len), on a multiple of 16 */
+/* Blocks have a fixed width, whatever the thread count, so a product
+ * gives the same bits on any number of threads (OpenBLAS may round an edge
+ * tile differently; the tiles are then the same ones). */
+#define SGEMM_BLOCK 256
+
+/* start of block i over [0, len) */
 static int64_t
 sgemm_block_start(int64_t len, int64_t i, int64_t n_blocks)
 {
     if (i >= n_blocks)
         return len;
-    int64_t s = (len * i / n_blocks) & ~(int64_t)15;
+    int64_t s = i * SGEMM_BLOCK;
     return s < len ? s : len;
 }
 
@@ -71,16 +76,17 @@ lrpx__sgemm_mt(struct lrpx_pool *pool, bool ta, bool tb, int64_t m, int64_t n, i
                float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                float beta, float *c, int64_t ldc)
 {
-    const int64_t t = lrpx__pool_threads(pool);
     /* below ~2 MFLOP a split costs more than it gains */
-    if (t <= 1 || m <= 0 || n <= 0 || (double)m * (double)n * (double)k < 1e6 ||
+    bool by_cols = n >= m;
+    int64_t n_blocks = ((by_cols ? n : m) + SGEMM_BLOCK - 1) / SGEMM_BLOCK;
+    if (n_blocks <= 1 || m <= 0 || n <= 0 || (double)m * (double)n * (double)k < 1e6 ||
         (m < 32 && n < 32)) {
         lrpx__sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    struct sgemm_mt_ctx cx = {ta, tb, n >= 64 * t || n >= m, m, n, k, lda, ldb, ldc, t,
+    struct sgemm_mt_ctx cx = {ta, tb, by_cols, m, n, k, lda, ldb, ldc, n_blocks,
                               alpha, beta, a, b, c};
-    lrpx__parallel_for(pool, t, 1, sgemm_mt_range, &cx);
+    lrpx__parallel_for(pool, n_blocks, 1, sgemm_mt_range, &cx);
 }
 
 void

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): an AttnLRP explanation of torchvision's vit_b_16
+# (random weights, scripts/export_vit_b_16.py) with lrpx, as a multiple of
+# one inference of the same model with ONNX Runtime (onnxruntime-node,
+# CPU), measured in interleaved rounds on the same machine with the same
+# thread count. The target of issue 11 is <= 4.
+#
+#   scripts/bench_transformer.sh [--threads T] [-n RUNS] [-r ROUNDS]
+#                                [--build DIR] [--composite C]
+#                                [--ort-dir DIR] [MODEL]
+#
+# MODEL        default models/zoo/vit_b_16.onnx (made if missing), with
+#              MODEL's NAME.input.npy beside it
+# --ort-dir    a folder where `npm install --ignore-scripts onnxruntime-node`
+#              was run; linked as scripts/node/node_modules when that is
+#              missing (scripts/node/ort_run.js loads it from there)
+# --build DIR  a release build of lrpx (default build-bench, made if absent)
+#
+# Prints the CPU model, the load average, and one Markdown table row per
+# round plus the medians: lrpx forward, lrpx explanation (forward +
+# relevance pass), ORT forward, explanation / ORT forward and explanation /
+# lrpx forward. Each round runs RUNS passes of each after a warm-up. The
+# ratios of the last row are the medians of the rounds' ratios (each round
+# times both runtimes close together, so a machine whose load drifts
+# between rounds disturbs a ratio less than the medians of the times).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+threads=1
+runs=3
+rounds=3
+builddir=build-bench
+composite=attn_lrp
+ortdir=""
+model=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads=$2; shift 2 ;;
+    -n) runs=$2; shift 2 ;;
+    -r) rounds=$2; shift 2 ;;
+    --build) builddir=$2; shift 2 ;;
+    --composite) composite=$2; shift 2 ;;
+    --ort-dir) ortdir=$2; shift 2 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -*) echo "bench_transformer.sh: unknown option $1" >&2; exit 2 ;;
+    *) model=$1; shift ;;
+  esac
+done
+model=${model:-models/zoo/vit_b_16.onnx}
+input=${model%.onnx}.input.npy
+if [ ! -f "$model" ] && [ "$model" = models/zoo/vit_b_16.onnx ]; then
+  /usr/bin/python3 scripts/export_vit_b_16.py
+fi
+[ -f "$model" ] && [ -f "$input" ] || { echo "bench_transformer.sh: $model or $input is missing" >&2; exit 1; }
+if [ ! -d scripts/node/node_modules/onnxruntime-node ]; then
+  [ -n "$ortdir" ] && [ -d "$ortdir/node_modules/onnxruntime-node" ] ||
+    { echo "bench_transformer.sh: onnxruntime-node missing (npm install --ignore-scripts onnxruntime-node in a folder, then --ort-dir FOLDER)" >&2; exit 1; }
+  ln -s "$(cd "$ortdir" && pwd)/node_modules" scripts/node/node_modules
+fi
+if [ ! -x "$builddir/src/cli/lrpx" ]; then
+  [ -d "$builddir" ] || meson setup "$builddir" -Dbuildtype=release -Dtests=false >/dev/null
+  ninja -C "$builddir" src/cli/lrpx >/dev/null
+fi
+lrpx=$builddir/src/cli/lrpx
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+field() { /usr/bin/python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print(d$1)"; }
+median() { /usr/bin/python3 -c "import statistics,sys; print(f'{statistics.median(float(v) for v in sys.argv[1:]):.2f}')" "$@"; }
+ratio() { /usr/bin/python3 -c "print(f'{$1 / $2:.2f}')"; }
+
+echo "model $model, composite $composite, threads $threads, $runs runs x $rounds rounds"
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
+echo "date $(date -u +%Y-%m-%dT%H:%MZ), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| round | lrpx forward ms | lrpx explain ms | ORT forward ms | explain / ORT | explain / lrpx forward |"
+echo "|---|---|---|---|---|---|"
+fs=() es=() os=() eo=() ef=()
+for ((r = 1; r <= rounds; r++)); do
+  oj=$(node scripts/node/ort_run.js "$model" "$tmp" "$input" --threads "$threads" --bench "$runs")
+  lj=$(LRPX_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$lrpx" bench "$model" "$input" \
+       -n "$runs" --warmup 1 --threads "$threads" --explain "$composite")
+  f=$(echo "$lj" | field "['run']['median_ms']")
+  e=$(echo "$lj" | field "['explain']['median_ms']")
+  o=$(echo "$oj" | field "['median_ms']")
+  fs+=("$f"); es+=("$e"); os+=("$o"); eo+=("$(ratio "$e" "$o")"); ef+=("$(ratio "$e" "$f")")
+  printf '| %d | %.1f | %.1f | %.1f | %s | %s |\n' "$r" "$f" "$e" "$o" "$(ratio "$e" "$o")" "$(ratio "$e" "$f")"
+done
+F=$(median "${fs[@]}"); E=$(median "${es[@]}"); O=$(median "${os[@]}")
+echo "| median | $F | $E | $O | $(median "${eo[@]}") | $(median "${ef[@]}") |"
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
