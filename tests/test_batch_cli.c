@@ -196,7 +196,9 @@ assert_same_results(const char *dir_a, const char *dir_b)
         ck_assert_msg(strstr(la, ", \"time_ms\": ") && strstr(lb, ", \"time_ms\": "),
                       "line %d: no timings", n + 1);
         const char *keys[2] = {"relevance", "heatmap"};
-        for (int k = 0; k < 2; k++) {
+        bool        heat_a = !strstr(la, "\"heatmap\": null"), heat_b = !strstr(lb, "\"heatmap\": null");
+        ck_assert_msg(heat_a == heat_b, "line %d: a heatmap on one side only", n + 1);
+        for (int k = 0; k < (heat_a ? 2 : 1); k++) {
             char ra[1024], rb[1024], fa[LRPX_TEST_PATH_MAX * 2], fb[LRPX_TEST_PATH_MAX * 2];
             field(la, keys[k], ra, sizeof ra);
             field(lb, keys[k], rb, sizeof rb);
@@ -513,6 +515,286 @@ START_TEST(test_methods_against_pytorch)
 }
 END_TEST
 
+/* The other methods of lrpx explain through lrpx batch's --method and
+ * their flags, against the PyTorch/Captum references of
+ * testdata/expected/methods (scripts/methods_reference.py); the maps of
+ * two runs with other --batch/--threads are the same bytes. */
+START_TEST(test_other_methods_against_references)
+{
+    static const struct {
+        const char *args[10];
+        const char *expected;
+        double      tol;
+    } cases[] = {
+        {{"--method", "saliency"}, "fmnist0_saliency", 1e-4},
+        {{"--method", "guided-backprop"}, "fmnist0_guided-backprop", 1e-4},
+        {{"--method", "integrated-gradients", "--steps", "16"}, "fmnist0_ig_gausslegendre16",
+         1e-4},
+        {{"--method", "occlusion", "--patch", "1,4,4", "--patch-stride", "1,2,2"},
+         "fmnist0_occ_1x4x4_s2", 1e-4},
+        {{"--method", "smoothgrad", "--samples", "8", "--of", "saliency", "--noise", "NOISE"},
+         "fmnist0_smoothgrad_saliency", 1e-4},
+    };
+    char m[LRPX_TEST_PATH_MAX], noise[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(m, sizeof m, "%s", lrpx_test_path(MODEL));
+    lrpx_test_snprintf(noise, sizeof noise, "%s",
+                       lrpx_test_path("expected/methods/fmnist_noise8.npy"));
+    mkdir(tpath("in"), 0777);
+    static const char *const files[2] = {"fmnist_0_ankle_boot.npy", "fmnist_3_shirt.npy"};
+    for (int i = 0; i < 2; i++) {
+        char src[64], dst[64];
+        snprintf(src, sizeof src, "images/%s", files[i]);
+        snprintf(dst, sizeof dst, "in/%s", files[i]);
+        size_t n;
+        void  *b = lrpx_test_read_file(lrpx_test_path(src), &n);
+        lrpx_test_write_file(tpath(dst), b, n);
+        free(b);
+    }
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int run = 0; run < 2; run++) {
+            char        out[64];
+            const char *argv[24];
+            int         n = 0;
+            snprintf(out, sizeof out, "%s_%d", cases[k].expected, run);
+            argv[n++] = "batch";
+            argv[n++] = m;
+            argv[n++] = "--inputs";
+            argv[n++] = tpath("in");
+            argv[n++] = "--out";
+            argv[n++] = tpath(out);
+            argv[n++] = "--batch";
+            argv[n++] = run ? "2" : "1";
+            argv[n++] = "--threads";
+            argv[n++] = run ? "2" : "1";
+            argv[n++] = "-q";
+            for (int a = 0; cases[k].args[a]; a++)
+                argv[n++] = strcmp(cases[k].args[a], "NOISE") ? cases[k].args[a] : noise;
+            argv[n] = NULL;
+            ck_assert_msg(run_cli_argv(argv, NULL) == 0, "%s: %s", cases[k].expected, err_text);
+        }
+        char got[160], ref[128], d0[128], d1[128];
+        snprintf(got, sizeof got, "%s_0/relevance/%s.npy", cases[k].expected, files[0]);
+        snprintf(ref, sizeof ref, "expected/methods/%s.npy", cases[k].expected);
+        lrpx_npy *g = lrpx_test_npy_load(tpath(got));
+        lrpx_npy *r = lrpx_test_npy_load(lrpx_test_path(ref));
+        ck_assert_int_eq(g->n_elems, r->n_elems);
+        double err = lrpx_test_rel_err_f32(g->data, r->data, g->n_elems);
+        ck_assert_msg(err <= cases[k].tol, "%s: %.3g from the reference", cases[k].expected,
+                      err);
+        lrpx_npy_free(g);
+        lrpx_npy_free(r);
+        snprintf(d0, sizeof d0, "%s_0", cases[k].expected);
+        snprintf(d1, sizeof d1, "%s_1", cases[k].expected);
+        char a0[LRPX_TEST_PATH_MAX], a1[LRPX_TEST_PATH_MAX];
+        lrpx_test_snprintf(a0, sizeof a0, "%s", tpath(d0));
+        lrpx_test_snprintf(a1, sizeof a1, "%s", tpath(d1));
+        assert_same_results(a0, a1);
+    }
+    /* one method per run; a method's flag with another method */
+    const char *two[] = {"batch", m, "--inputs", tpath("in"), "--out", tpath("x"), "--method",
+                         "lrp,gradient", NULL};
+    ck_assert_int_eq(run_cli_argv(two, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "one --method per run"));
+    const char *steps[] = {"batch", m, "--inputs", tpath("in"), "--out", tpath("x"), "--steps",
+                           "5", NULL};
+    ck_assert_int_eq(run_cli_argv(steps, NULL), 2);
+    ck_assert_ptr_nonnull(strstr(err_text, "--steps goes with --method integrated-gradients"));
+    ck_assert(!exists(tpath("x")));
+}
+END_TEST
+
+/* ---- metrics ---- */
+
+/* Quantus's Sparseness (docs/evaluation.md) of a map, in double: a =
+ * |R| / max|R| (normalise, then abs), v = sorted a + 1e-7, Gini index. */
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double
+gini_of(const float *r, int64_t n)
+{
+    double mx = 0, num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++)
+        mx = fmax(mx, fabs(r[i]));
+    double *v = malloc((size_t)n * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = fabs(r[i]) / mx + 1e-7;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    for (int64_t i = 0; i < n; i++) {
+        num += (2.0 * (double)(i + 1) - (double)n - 1.0) * v[i];
+        den += v[i];
+    }
+    free(v);
+    return num / ((double)n * den);
+}
+
+/* Relevance mass accuracy with abs=true: the share of |R| inside the mask
+ * (1 channel, 28x28). */
+static double
+mass_of(const float *r, const uint8_t *inside)
+{
+    double in = 0, all = 0;
+    for (int i = 0; i < 784; i++) {
+        all += fabs(r[i]);
+        in += inside[i] ? fabs(r[i]) : 0.0;
+    }
+    return in / all;
+}
+
+/* Metrics per input (--metric like lrpx eval): the mask of each input from
+ * the manifest (a PNG, a .npy, or --mask's box for the others); values
+ * against the formulas computed here from the maps the run wrote; the
+ * same lines for another --batch/--threads and for two shards merged; the
+ * per-class means of the summary; an input a metric cannot score (no mask)
+ * is a failed input. */
+START_TEST(test_metrics_per_input)
+{
+    enum { N = 24 };
+    int label_count[10];
+    make_fmnist(N, label_count);
+    char m[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(m, sizeof m, "%s", lrpx_test_path(MODEL));
+    /* masks: rows 0, 3, 6, ... a PNG (left half white); rows 1, 4, ... a
+     * .npy (top 10 rows); the others none (--mask 2,3,12,20) */
+    uint8_t png_in[784], npy_in[784], box_in[784];
+    for (int i = 0; i < 784; i++) {
+        int y = i / 28, x = i % 28;
+        png_in[i] = x < 14;
+        npy_in[i] = y < 10;
+        box_in[i] = x >= 2 && x < 14 && y >= 3 && y < 23;
+    }
+    lrpx_pixmap *pm;
+    char         err[512];
+    ck_assert_int_eq(lrpx_pixmap_init(28, 28, 1, &pm), LRPX_OK);
+    for (int i = 0; i < 784; i++)
+        pm->data[i] = png_in[i] ? 255 : 0;
+    ck_assert_msg(lrpx_pixmap_save_png(pm, tpath("data/left.png"), err, sizeof err) == LRPX_OK,
+                  "%s", err);
+    lrpx_pixmap_free(pm);
+    ck_assert_int_eq(lrpx_npy_write(tpath("data/top.npy"), LRPX_DTYPE_UINT8, 2,
+                                    (int64_t[]){28, 28}, npy_in, err, sizeof err),
+                     LRPX_OK);
+    char *man = read_text(tpath("data/manifest.csv")), *save;
+    FILE *f   = fopen(tpath("data/masks.csv"), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("path,label,mask\n", f);
+    int row = 0;
+    for (char *l = strtok_r(man, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (!strcmp(l, "path,label"))
+            continue;
+        fprintf(f, "%s,%s\n", l, row % 3 == 0 ? "left.png" : row % 3 == 1 ? "top.npy" : "");
+        row++;
+    }
+    fclose(f);
+    free(man);
+    ck_assert_int_eq(row, N);
+    char mf[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(mf, sizeof mf, "%s", tpath("data/masks.csv"));
+
+    const char *one[] = {"batch", m, "--manifest", mf, "--out", tpath("one"), "--metric",
+                         "sparseness", "--metric", "relevance-mass:abs=true", "--mask",
+                         "2,3,12,20", "--batch", "1", "--threads", "1", "-q", NULL};
+    ck_assert_msg(run_cli_argv(one, NULL) == 0, "%s", err_text);
+    char *t = read_text(tpath("one/results.jsonl"));
+    int   n = 0;
+    for (char *l = strtok_r(t, "\n", &save); l; l = strtok_r(NULL, "\n", &save), n++) {
+        cJSON *o = cJSON_Parse(l);
+        ck_assert_ptr_nonnull(o);
+        const char *mask = cJSON_GetStringValue(cJSON_GetObjectItem(o, "mask"));
+        const char *rel  = cJSON_GetStringValue(cJSON_GetObjectItem(o, "relevance"));
+        cJSON      *ms   = cJSON_GetObjectItem(o, "metrics");
+        ck_assert_ptr_nonnull(mask);
+        char p[LRPX_TEST_PATH_MAX * 2];
+        lrpx_test_snprintf(p, sizeof p, "%s/%s", tpath("one"), rel);
+        lrpx_npy *r = lrpx_test_npy_load(p);
+        ck_assert_int_eq(r->n_elems, 784);
+        const uint8_t *in = strstr(mask, "left.png") ? png_in
+                            : strstr(mask, "top.npy") ? npy_in
+                                                      : box_in;
+        ck_assert_msg(in != box_in || !strcmp(mask, "2,3,12,20"), "mask %s", mask);
+        double sp = cJSON_GetObjectItem(ms, "sparseness")->valuedouble;
+        double rm = cJSON_GetObjectItem(ms, "relevance-mass:abs=true")->valuedouble;
+        ck_assert_msg(fabs(sp - gini_of(r->data, 784)) <= 1e-5, "line %d: sparseness %.9g vs %.9g",
+                      n + 1, sp, gini_of(r->data, 784));
+        ck_assert_msg(fabs(rm - mass_of(r->data, in)) <= 1e-5, "line %d: mass %.9g vs %.9g",
+                      n + 1, rm, mass_of(r->data, in));
+        lrpx_npy_free(r);
+        cJSON_Delete(o);
+    }
+    free(t);
+    ck_assert_int_eq(n, N);
+
+    /* other batches and threads, and two shards merged: the same lines */
+    const char *many[] = {"batch", m, "--manifest", mf, "--out", tpath("many"), "--metric",
+                          "sparseness", "--metric", "relevance-mass:abs=true", "--mask",
+                          "2,3,12,20", "--batch", "5", "--threads", "2", "-q", NULL};
+    ck_assert_msg(run_cli_argv(many, NULL) == 0, "%s", err_text);
+    char one_dir[LRPX_TEST_PATH_MAX], many_dir[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(one_dir, sizeof one_dir, "%s", tpath("one"));
+    lrpx_test_snprintf(many_dir, sizeof many_dir, "%s", tpath("many"));
+    assert_same_results(one_dir, many_dir);
+    for (int s = 0; s < 2; s++) {
+        char name[8], shard[8];
+        snprintf(name, sizeof name, "h%d", s);
+        snprintf(shard, sizeof shard, "%d/2", s);
+        const char *a[] = {"batch", m, "--manifest", mf, "--out", tpath(name), "--metric",
+                           "sparseness", "--metric", "relevance-mass:abs=true", "--mask",
+                           "2,3,12,20", "--shard", shard, "-q", NULL};
+        ck_assert_msg(run_cli_argv(a, NULL) == 0, "%s", err_text);
+    }
+    ck_assert_msg(run_cli("merge", tpath("h0"), tpath("h1"), "-o", tpath("all"), "-q", NULL) == 0,
+                  "%s", err_text);
+    char all_dir[LRPX_TEST_PATH_MAX];
+    lrpx_test_snprintf(all_dir, sizeof all_dir, "%s", tpath("all"));
+    assert_same_results(one_dir, all_dir);
+
+    /* the summary's metric means per class (the labels') are the means of
+     * the lines */
+    double sum[10] = {0};
+    int    cnt[10] = {0};
+    t              = read_text(tpath("one/results.jsonl"));
+    for (char *l = strtok_r(t, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        cJSON *o = cJSON_Parse(l);
+        int    k = cJSON_GetObjectItem(o, "label")->valueint;     /* classes by label */
+        sum[k] += cJSON_GetObjectItem(cJSON_GetObjectItem(o, "metrics"), "sparseness")->valuedouble;
+        cnt[k]++;
+        cJSON_Delete(o);
+    }
+    free(t);
+    char  *js  = read_text(tpath("all/summary.json"));
+    cJSON *sj  = cJSON_Parse(js), *c;
+    int    got = 0;
+    ck_assert_ptr_nonnull(sj);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(sj, "classes"))
+    {
+        int    k    = cJSON_GetObjectItem(c, "class")->valueint;
+        cJSON *mean = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "metrics"), "sparseness");
+        ck_assert_msg(mean != NULL, "class %d: no sparseness mean in %s", k, js);
+        ck_assert_msg(fabs(mean->valuedouble - sum[k] / cnt[k]) <= 1e-6,
+                      "class %d: mean %.9g vs %.9g", k, mean->valuedouble, sum[k] / cnt[k]);
+        got += cnt[k];
+    }
+    ck_assert_int_eq(got, N);
+    cJSON_Delete(sj);
+    free(js);
+
+    /* relevance mass without a mask for some inputs: those fail, with why */
+    const char *nomask[] = {"batch", m, "--manifest", mf, "--out", tpath("nm"), "--metric",
+                            "relevance-mass", "-q", NULL};
+    ck_assert_int_eq(run_cli_argv(nomask, NULL), 1);
+    ck_assert_int_eq(count_lines(tpath("nm/results.jsonl")), N - N / 3);
+    ck_assert_int_eq(count_lines(tpath("nm/errors.jsonl")), N / 3);
+    char *errs = read_text(tpath("nm/errors.jsonl"));
+    ck_assert_msg(strstr(errs, "metric relevance-mass: ") && strstr(errs, "mask"), "%s", errs);
+    free(errs);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(test_bad_input_and_resume)
@@ -790,6 +1072,8 @@ batch_cli_suite(void)
     tcase_add_test(tc, test_shards_kill_resume_merge);
     tcase_add_test(tc, test_scheduler_variables);
     tcase_add_test(tc, test_methods_against_pytorch);
+    tcase_add_test(tc, test_other_methods_against_references);
+    tcase_add_test(tc, test_metrics_per_input);
     tcase_add_test(tc, test_spray_clever_hans);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");

@@ -46,19 +46,6 @@ static const char merge_hint[] =
     "Exit status 1 when an input could not be used (errors.jsonl lists them;\n"
     "--resume tries them again) or the run stopped.\n";
 
-/* The hook for metrics: `lrpx eval`'s metrics (another branch) will be
- * parsed here and computed per chunk in batch_run.c, their values going
- * into each line's "metrics" object (merge already averages whatever
- * numbers it finds there). Until that API exists no name is known. */
-static int
-arg_metric(void *ctx, const char *val, char *msg, size_t size)
-{
-    (void)ctx;
-    snprintf(msg, size, "unknown metric '%s' (this build has none yet: metrics come with "
-             "'lrpx eval'; results.jsonl keeps an empty \"metrics\" object for them)", val);
-    return CLI_USAGE;
-}
-
 #define ARG(field) offsetof(struct batch_cfg, field)
 static const struct cli_flag batch_flags[] = {
     {"--inputs", NULL, "DIR", "every .png/.jpg/.jpeg/.npy file below DIR", CLI_STRING,
@@ -73,8 +60,6 @@ static const struct cli_flag batch_flags[] = {
     {"--target", NULL, "K", "explain class K, an index or a name (default: the\n"
      "predicted class; a manifest's target column wins)", CLI_STRING, ARG(target_name),
      .need = "a class index or name"},
-    {"--metric", NULL, "SPEC", "a metric per input (none available yet)", CLI_CALL,
-     .call = arg_metric, .need = "a metric"},
     {"--heatmaps", NULL, NULL, "also write heatmaps/KEY.png", CLI_TRUE, .off = ARG(heatmaps)},
     {"--cmap", NULL, "NAME", "colour map of the heatmaps (default bwr)", CLI_STRING, ARG(cmap),
      .need = "a built-in colour map"},
@@ -189,11 +174,15 @@ settings_json(const struct batch_cfg *c, const char *model_abs, uint64_t model_h
                     (unsigned long long)file_hash(files[i][1], &ok));
     }
     fputs("}, \"metrics\": [", f);
-    for (int i = 0; i < c->n_metrics; i++) {
-        fputs(i ? ", " : "", f);
-        cli_json_string(f, c->metrics[i]);
+    for (int i = 0; i < c->sc.n_metrics; i++) {
+        char params[2048];
+        lrpx_metric_params_json(c->metrics[i], params, sizeof params);
+        fprintf(f, "%s{\"metric\": ", i ? ", " : "");
+        cli_json_string(f, c->sc.metrics[i]);
+        fprintf(f, ", \"params\": %s}", params);
     }
-    fputs("]", f);
+    fputs("], \"mask\": ", f);
+    cli_json_string_or_null(f, c->sc.mask);
     fprintf(f, ", \"target\": %lld, \"preprocess\": {\"resize\": [%d, %d, %d, %d], "
             "\"crop\": [%d, %d], \"interp\": %d, \"antialias\": %d, \"quantize\": %d, "
             "\"scale\": %.17g, \"mean\": ",
@@ -454,6 +443,7 @@ parse_args(int argc, char **argv, struct batch_cfg *c, const char **model)
 {
     struct cli_flag_group groups[] = {
         {.flags = batch_flags, .ctx = c},
+        cli_scoring_group(&c->sc),
         cli_method_group(&c->meth),
         cli_prep_group(&c->prep),
         cli_verbosity_group(),
@@ -461,12 +451,18 @@ parse_args(int argc, char **argv, struct batch_cfg *c, const char **model)
     int         n_groups = (int)(sizeof groups / sizeof groups[0]);
     const char *pos[1];
     int         n_pos;
+    groups[1].skip = "--seed --batch";   /* the method's --seed; batch's own --batch */
     int rc = cli_parse_flags("batch", argc, argv, groups, n_groups, pos, 1, &n_pos);
     if (rc == CLI_HELP) {
         cli_help_usage(stdout, "batch", batch_usage);
         if (!cli_help_is_man())
             fputs("\n", stdout);
-        cli_method_help(stdout, &c->meth);
+        cli_help_item(stdout, "--method NAME",
+                      "the method (default lrp; the list below), or an LRP\n"
+                      "composite name (lrp with it); one per run",
+                      CLI_HELP_COL);
+        cli_rules_help_item(stdout, LRPX_LRP_DOC_COMPOSITE, "--composite NAME",
+                            "LRP rule preset (default epsilon_plus):\n", CLI_HELP_COL);
         cli_print_flags(stdout, groups, n_groups);
         cli_method_help_rules(stdout);
         cli_help_text(stdout, merge_hint);
@@ -491,6 +487,9 @@ parse_args(int argc, char **argv, struct batch_cfg *c, const char **model)
         return cli_usage_error("batch", "--cmap: '%s' is not a built-in colour map", c->cmap);
     if ((rc = cli_method_check("batch", &c->meth)) != CLI_OK)
         return rc;
+    for (int i = 0; i < c->sc.n_metrics; i++)          /* checked while parsing */
+        if (lrpx_metric_parse(c->sc.metrics[i], &c->metrics[i], NULL, 0) != LRPX_OK)
+            return cli_error("batch", "out of memory");
     /* a composite given as --method NAME: LRP with it */
     return cli_method_options(&c->meth, 0, &c->meth.ao, NULL, 0);
 }
@@ -507,6 +506,7 @@ guard_files(const char *cmd, const struct batch_cfg *c, const lrpx_model *m,
     cli_guard_model(m, model_path);
     cli_guard_input(c->manifest, "the manifest");
     cli_method_guard(&c->meth);
+    cli_guard_input(c->sc.mask, "the mask");
     if (c->prep.preset)
         cli_guard_input(c->prep.preset, "the preprocessing file");
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -532,16 +532,17 @@ cmp_file_id(const void *a, const void *b)
     return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-/* The files of every listed input (before sharding: one shard's output
+/* The files of every listed input and mask (before sharding: one shard's output
  * must not be another shard's input), sorted; *n 0 when none exist. */
 static struct file_id *
 input_ids(const struct batch_list *l, int *n)
 {
-    struct file_id *ids = malloc((size_t)(l->n ? l->n : 1) * sizeof *ids);
+    struct file_id *ids = malloc((size_t)(l->n ? 2 * l->n : 1) * sizeof *ids);
     *n                  = 0;
-    for (int i = 0; ids && i < l->n; i++) {
+    for (int i = 0; ids && i < 2 * l->n; i++) {
+        const char *p = i % 2 ? l->items[i / 2].mask : l->items[i / 2].path;
         struct stat sb;
-        if (stat(l->items[i].path, &sb) == 0)
+        if (p && stat(p, &sb) == 0)
             ids[(*n)++] = (struct file_id){sb.st_dev, sb.st_ino};
     }
     if (ids)
@@ -605,6 +606,8 @@ cmd_batch(int argc, char **argv)
     int rc = parse_args(argc, argv, &c, &model_path);
     if (rc != CLI_OK) {
         cli_method_free(&c.meth);
+        for (int i = 0; i < c.sc.n_metrics; i++)
+            lrpx_metric_free(c.metrics[i]);
         return rc == CLI_HELP ? CLI_OK : rc;
     }
     int         s_index, s_count;
@@ -752,6 +755,8 @@ done:
     batch_list_free(&l);
     cli_free_classes(classes, n_cls);
     cli_method_free(&c.meth);
+    for (int i = 0; i < c.sc.n_metrics; i++)
+        lrpx_metric_free(c.metrics[i]);
     lrpx_model_free(m);
     return rc;
 }

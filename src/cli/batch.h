@@ -101,8 +101,6 @@ void batch_lines_free(struct batch_lines *bl);
 /* ---- one run (src/cli/batch.c: settings, resume; batch_run.c: the
  *      pipeline) ---- */
 
-#define BATCH_MAX_METRICS 16
-
 struct batch_cfg {
     const char      *model_path, *inputs_dir, *manifest, *out_dir;
     struct cli_method meth;           /* meth.ao: the method and its options  */
@@ -115,8 +113,8 @@ struct batch_cfg {
     bool             resume, heatmaps;
     const char      *cmap;
     double           clip;
-    int              n_metrics;
-    const char      *metrics[BATCH_MAX_METRICS];
+    struct cli_scoring sc;            /* --metric SPEC..., --mask (eval's)    */
+    lrpx_metric     *metrics[CLI_MAX_METRICS];   /* sc.metrics parsed         */
 };
 
 /* What the pipeline needs besides the settings. */

@@ -31,7 +31,8 @@ struct sample {
     char   *err;                  /* could not be used: why               */
     int64_t predicted, explained;
     double  logit, sum;
-    double  t_decode, t_explain, t_write;   /* ms */
+    double  t_decode, t_explain, t_metrics, t_write;   /* ms */
+    char   *metrics;              /* the JSON object of the metrics       */
 };
 
 struct run {
@@ -273,6 +274,144 @@ write_outputs(struct worker *w, const struct batch_item *it, const struct sample
     return ok;
 }
 
+/* ---- metrics ---- */
+
+/* A localisation mask for a sample: "x,y,w,h" (a box in input pixels), a
+ * .npy (nonzero = inside) or an image of the input's size (>= 128 inside),
+ * as lrpx eval's --mask. *npy or *box own the data of *v. */
+static bool
+mask_load(const char *spec, const struct sample *sm, bool nhwc, lrpx_npy **npy, uint8_t **box,
+          lrpx_tensor_view *v, char *err, size_t size)
+{
+    int64_t   h = sm->rank == 4 ? sm->dims[nhwc ? 1 : 2] : 1;
+    int64_t   w = sm->rank == 4 ? sm->dims[nhwc ? 2 : 3] : sm->dims[sm->rank - 1];
+    long long b[4];
+    int       n = 0;
+    memset(v, 0, sizeof *v);
+    if (sscanf(spec, "%lld,%lld,%lld,%lld%n", &b[0], &b[1], &b[2], &b[3], &n) == 4 && !spec[n]) {
+        if (b[0] < 0 || b[1] < 0 || b[2] < 1 || b[3] < 1 || b[0] + b[2] > w || b[1] + b[3] > h) {
+            snprintf(err, size, "mask %s: the box must lie inside the %lldx%lld input", spec,
+                     (long long)w, (long long)h);
+            return false;
+        }
+        if (!(*box = calloc((size_t)(h * w), 1))) {
+            snprintf(err, size, "out of memory");
+            return false;
+        }
+        for (long long y = b[1]; y < b[1] + b[3]; y++)
+            memset(*box + y * w + b[0], 1, (size_t)b[2]);
+    } else {
+        size_t l = strlen(spec);
+        if (l > 4 && !strcasecmp(spec + l - 4, ".npy")) {
+            if (lrpx_npy_read(spec, npy, err, size) != LRPX_OK)
+                return false;
+            v->dtype   = (*npy)->dtype;
+            v->rank    = (*npy)->rank;
+            v->n_elems = (*npy)->n_elems;
+            v->data    = (*npy)->data;
+            memcpy(v->dims, (*npy)->dims, sizeof v->dims);
+            return true;
+        }
+        lrpx_image *img;
+        if (lrpx_image_load(spec, NULL, &img, err, size) != LRPX_OK)
+            return false;
+        bool ok = img->width == w && img->height == h && (*box = malloc((size_t)(h * w)));
+        if (ok)
+            for (int64_t p = 0; p < h * w; p++)
+                (*box)[p] = img->data[p * img->channels] >= 128.0f;
+        else
+            snprintf(err, size, "mask %s: the image is %dx%d, the input %lldx%lld", spec,
+                     img->width, img->height, (long long)w, (long long)h);
+        lrpx_image_free(img);
+        if (!ok)
+            return false;
+    }
+    *v = (lrpx_tensor_view){.dtype = LRPX_DTYPE_UINT8, .rank = 2, .dims = {h, w},
+                            .n_elems = h * w, .data = *box};
+    return true;
+}
+
+/* The run's metrics of one sample (x and map: its input and map) with
+ * lrpx_session_evaluate on the worker's session, one sample per call so
+ * that the values do not depend on the batch (Quantus normalises over the
+ * batch handed over). sm->metrics: the JSON object of the results line.
+ * A metric that cannot be computed for the input (no mask, ...) makes it a
+ * failed input; false only when the run must stop. */
+static bool
+score_sample(struct worker *w, struct sample *sm, const struct batch_item *it, const float *x,
+             const float *map)
+{
+    struct run             *r   = w->r;
+    const struct batch_cfg *cfg = r->job->cfg;
+    const char             *ms  = it->mask ? it->mask : cfg->sc.mask;
+    bool                    nhwc = r->job->pp.layout == LRPX_LAYOUT_NHWC;
+    lrpx_npy               *mnpy = NULL;
+    uint8_t                *mbox = NULL;
+    lrpx_tensor_view        mv, xv = {LRPX_DTYPE_FLOAT32, sm->rank, {0}, sm->n_elems, x};
+    char                    err[1536] = "";
+    char                   *text = NULL;
+    size_t                  len  = 0;
+    FILE                   *f    = NULL;
+    double                  t0   = now_ms();
+    memcpy(xv.dims, sm->dims, sizeof xv.dims);
+    lrpx_tensor_view av = xv;
+    av.data             = map;
+    if (ms && !mask_load(ms, sm, nhwc, &mnpy, &mbox, &mv, err, sizeof err))
+        goto done;
+    struct lrpx_eval_options eo;
+    lrpx_eval_options_default(&eo);
+    eo.x         = &xv;
+    eo.nhwc      = nhwc;
+    eo.targets   = &sm->explained;
+    eo.attr      = &av;
+    eo.method    = &cfg->meth.ao;
+    eo.mask      = ms ? &mv : NULL;
+    eo.seed      = cfg->meth.ao.seed;
+    eo.max_batch = 16;
+    if (!(f = open_memstream(&text, &len))) {
+        snprintf(err, sizeof err, "out of memory");
+        goto done;
+    }
+    fputc('{', f);
+    for (int j = 0; j < cfg->sc.n_metrics; j++) {
+        lrpx_eval_result *res = NULL;
+        lrpx_eval_sample  es;
+        if (lrpx_session_evaluate(w->s, cfg->metrics[j], &eo, &res) != LRPX_OK ||
+            lrpx_eval_result_sample(res, 0, &es) != LRPX_OK) {
+            snprintf(err, sizeof err, "metric %s: %s", cfg->sc.metrics[j],
+                     lrpx_session_errmsg(w->s));
+            lrpx_eval_result_free(res);
+            goto done;
+        }
+        fputs(j ? ", " : "", f);
+        cli_json_string(f, cfg->sc.metrics[j]);
+        fputs(": ", f);
+        /* one number per input, as merge averages them: the score (1/0
+         * for a hit), else the curve's summary (AOPC, area) */
+        cli_put_number(f, es.summary, 9, "null");
+        lrpx_eval_result_free(res);
+    }
+    fputc('}', f);
+done:
+    if (f && fclose(f) != 0 && !err[0])
+        snprintf(err, sizeof err, "out of memory");
+    lrpx_npy_free(mnpy);
+    free(mbox);
+    sm->t_metrics = now_ms() - t0;
+    if (err[0]) {
+        free(text);
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s: %s", it->key, err);
+        if (!(sm->err = strdup(msg))) {
+            fail(r, "out of memory");
+            return false;
+        }
+        return true;
+    }
+    sm->metrics = text;
+    return true;
+}
+
 /* Samples [a, b) of the todo list: one shape, one target, all read. */
 static bool
 explain_run(struct worker *w, int a, int b)
@@ -348,9 +487,19 @@ explain_run(struct worker *w, int a, int b)
         for (int64_t k = 0; k < per; k++)
             sm->sum += mi[k];
         sm->t_explain = t_each;
-        double t1     = now_ms();
+    }
+    /* metrics after every sample's numbers are read: they use the session */
+    for (int i = a; i < b && cfg->sc.n_metrics; i++)
+        if (!score_sample(w, &r->smp[i], r->job->todo[i], w->x + (i - a) * per,
+                          w->map + (i - a) * per))
+            return false;
+    for (int i = a; i < b; i++) {
+        struct sample *sm = &r->smp[i];
+        if (sm->err)
+            continue;
+        double t1        = now_ms();
         char   err[1536] = "";
-        if (!write_outputs(w, r->job->todo[i], sm, mi, err, sizeof err)) {
+        if (!write_outputs(w, r->job->todo[i], sm, w->map + (i - a) * per, err, sizeof err)) {
             fail(r, "%s", err);
             return false;
         }
@@ -434,15 +583,16 @@ result_line(FILE *f, const struct run *r, const struct batch_item *it, const str
     fputs(", \"target\": ", f);
     json_class(f, item_target(r, it));
     fprintf(f, ", \"predicted\": %lld, \"explained\": %lld, \"logit\": %.9g, "
-            "\"relevance_sum\": %.9g, \"metrics\": {}, \"mask\": ",
-            (long long)sm->predicted, (long long)sm->explained, sm->logit, sm->sum);
-    cli_json_string_or_null(f, it->mask);
+            "\"relevance_sum\": %.9g, \"metrics\": %s, \"mask\": ",
+            (long long)sm->predicted, (long long)sm->explained, sm->logit, sm->sum,
+            sm->metrics ? sm->metrics : "{}");
+    cli_json_string_or_null(f, it->mask ? it->mask : r->job->cfg->sc.mask);
     fputs(", \"relevance\": ", f);
     cli_json_string(f, rel);
     fputs(", \"heatmap\": ", f);
     cli_json_string_or_null(f, r->job->cfg->heatmaps ? heat : NULL);
-    fprintf(f, ", \"time_ms\": {\"decode\": %.3f, \"explain\": %.3f, \"write\": %.3f}}\n",
-            sm->t_decode, sm->t_explain, sm->t_write);
+    fprintf(f, ", \"time_ms\": {\"decode\": %.3f, \"explain\": %.3f, \"metrics\": %.3f, "
+            "\"write\": %.3f}}\n", sm->t_decode, sm->t_explain, sm->t_metrics, sm->t_write);
 }
 
 static bool
@@ -495,8 +645,10 @@ commit_chunk(struct run *r, int c)
         r->job->n_ok += sm->err == NULL;
         free(sm->x);
         free(sm->err);
-        sm->x   = NULL;
-        sm->err = NULL;
+        free(sm->metrics);
+        sm->x       = NULL;
+        sm->err     = NULL;
+        sm->metrics = NULL;
     }
     return ok;
 }
@@ -580,6 +732,7 @@ batch_run(const char *cmd, struct batch_job *job)
     for (int i = 0; i < job->n_todo; i++) {
         free(r.smp[i].x);
         free(r.smp[i].err);
+        free(r.smp[i].metrics);
     }
     for (int i = 0; i < n_workers; i++) {
         lrpx_session_free(ws[i].s);
