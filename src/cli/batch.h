@@ -128,7 +128,7 @@ struct batch_job {
     int                      results_fd, errors_fd;
     /* out */
     int                      n_ok, n_failed;
-    double                   ms_decode, ms_explain, ms_write;   /* sums */
+    double                   ms_decode, ms_explain, ms_write, ms_metrics;   /* sums */
 };
 
 /* Explain job->todo and append the lines. Returns CLI_OK (inputs that could

@@ -641,6 +641,7 @@ commit_chunk(struct run *r, int c)
         r->job->ms_decode += sm->t_decode;
         r->job->ms_explain += sm->err ? 0.0 : sm->t_explain;
         r->job->ms_write += sm->err ? 0.0 : sm->t_write;
+        r->job->ms_metrics += sm->t_metrics;
         r->job->n_failed += sm->err != NULL;
         r->job->n_ok += sm->err == NULL;
         free(sm->x);
@@ -725,8 +726,8 @@ batch_run(const char *cmd, struct batch_job *job)
         pthread_join(tid[i], NULL);
     cli_progress_end(&bar);
     cli_verbose(cmd, t_start, "%d inputs (decode %.0f ms, explain %.0f ms, write %.0f ms, "
-                "summed over the threads):", job->n_ok + job->n_failed, job->ms_decode,
-                job->ms_explain, job->ms_write);
+                "metrics %.0f ms, summed over the threads):", job->n_ok + job->n_failed,
+                job->ms_decode, job->ms_explain, job->ms_write, job->ms_metrics);
     if (rc == CLI_OK && r.fatal[0])
         rc = cli_error(cmd, "%s", r.fatal);
     for (int i = 0; i < job->n_todo; i++) {
