@@ -873,6 +873,30 @@ START_TEST(test_usage_and_merge_errors)
     ck_assert_int_eq(run_cli("batch", m, "--inputs", imgs, "--out", o, "--metric", "x", NULL), 2);
     ck_assert_ptr_nonnull(strstr(err_text, "unknown metric"));
     ck_assert(!exists(o));
+    /* an output that is an input (here through a symbolic link): refused
+     * before any work, the input untouched */
+    mkdir(tpath("g"), 0777);
+    mkdir(tpath("g/relevance"), 0777);
+    mkdir(tpath("gin"), 0777);
+    size_t n_in;
+    char  *x0 = lrpx_test_read_file(lrpx_test_path("images/fmnist_0_ankle_boot.npy"), &n_in);
+    lrpx_test_write_file(tpath("g/relevance/x.npy.npy"), x0, n_in);
+    ck_assert_int_eq(symlink("../g/relevance/x.npy.npy", tpath("gin/x.npy")), 0);
+    ck_assert_int_eq(run_cli("batch", m, "--inputs", tpath("gin"), "--out", tpath("g"), NULL), 2);
+    ck_assert_msg(strstr(err_text, "is one of the inputs") != NULL, "%s", err_text);
+    ck_assert(!exists(tpath("g/results.jsonl")));
+    size_t n_after;
+    char  *x1 = lrpx_test_read_file(tpath("g/relevance/x.npy.npy"), &n_after);
+    ck_assert(n_after == n_in && !memcmp(x0, x1, n_in));
+    free(x0);
+    free(x1);
+    /* the model as the run's results file */
+    ck_assert_int_eq(run_cli("batch", m, "--inputs", imgs, "--out", tpath("mo"), NULL), 0);
+    ck_assert_int_eq(unlink(tpath("mo/results.jsonl")), 0);
+    ck_assert_int_eq(symlink(m, tpath("mo/results.jsonl")), 0);
+    ck_assert_int_eq(run_cli("batch", m, "--inputs", imgs, "--out", tpath("mo"), "--resume",
+                             NULL), 2);
+    ck_assert_msg(strstr(err_text, "model") != NULL, "%s", err_text);
     /* manifests: a class name that does not exist, a file listed twice */
     const char one[] = "path,label\nimages/a.png,Robot\n";
     lrpx_test_write_file(tpath("m1.csv"), one, strlen(one));
