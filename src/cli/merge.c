@@ -278,9 +278,28 @@ summary(const struct entry *es, int n, int n_missing, char **names, int n_names,
         else
             fputs("null", f);
         fprintf(f, ",\n \"grouped_by\": \"%s\", \"classes\": [", labelled ? "label" : "predicted");
-        if (!quiet)
-            printf("%-6s %-20s %8s %10s %10s %16s\n", "class", "name", "count", "predicted",
+        /* the metrics' names over all classes, in first-seen order, as
+         * columns m1, m2, ... of the table */
+        const char *mnames[64];
+        int         n_m = 0;
+        for (int i = 0; i < n_cs; i++)
+            for (const cJSON *m = cs[i].metric_sums->child; m && n_m < 64; m = m->next) {
+                int j = 0;
+                while (j < n_m && strcmp(mnames[j], m->string))
+                    j++;
+                if (j == n_m)
+                    mnames[n_m++] = m->string;
+            }
+        if (!quiet) {
+            for (int j = 0; j < n_m; j++)
+                printf("%sm%d = mean of %s%s", j ? ", " : "", j + 1, mnames[j],
+                       j + 1 == n_m ? "\n" : "");
+            printf("%-6s %-20s %8s %10s %10s %16s", "class", "name", "count", "predicted",
                    labelled ? "accuracy" : "", "mean rel. sum");
+            for (int j = 0; j < n_m; j++)
+                printf(" %11s%d", "m", j + 1);
+            putchar('\n');
+        }
         for (int i = 0; i < n_cs; i++) {
             const struct class_sum *c = &cs[i];
             const char *nm = c->cls >= 0 && c->cls < n_names ? names[c->cls] : NULL;
@@ -308,8 +327,18 @@ summary(const struct entry *es, int n, int n_missing, char **names, int n_names,
                 char acc[32] = "";
                 if (labelled && c->count)
                     snprintf(acc, sizeof acc, "%.2f%%", 100.0 * c->correct / c->count);
-                printf("%-6lld %-20.20s %8d %10d %10s %16.6g\n", (long long)c->cls, nm ? nm : "-",
+                printf("%-6lld %-20.20s %8d %10d %10s %16.6g", (long long)c->cls, nm ? nm : "-",
                        c->count, c->predicted, acc, c->count ? c->rsum / c->count : 0.0);
+                for (int j = 0; j < n_m; j++) {
+                    const cJSON *acc_m =
+                        cJSON_GetObjectItemCaseSensitive(c->metric_sums, mnames[j]);
+                    if (acc_m)
+                        printf(" %12.6g", cJSON_GetArrayItem(acc_m, 0)->valuedouble /
+                                              cJSON_GetArrayItem(acc_m, 1)->valuedouble);
+                    else
+                        printf(" %12s", "-");
+                }
+                putchar('\n');
             }
         }
         fputs("]}\n", f);
