@@ -747,8 +747,11 @@ START_TEST(test_metrics_per_input)
                            "2,3,12,20", "--shard", shard, "-q", NULL};
         ck_assert_msg(run_cli_argv(a, NULL) == 0, "%s", err_text);
     }
-    ck_assert_msg(run_cli("merge", tpath("h0"), tpath("h1"), "-o", tpath("all"), "-q", NULL) == 0,
+    ck_assert_msg(run_cli("merge", tpath("h0"), tpath("h1"), "-o", tpath("all"), NULL) == 0,
                   "%s", err_text);
+    ck_assert_msg(strstr(out_text, "m1 = mean of sparseness, m2 = mean of relevance-mass:abs=true")
+                      && strstr(out_text, "mean rel. sum           m1           m2"),
+                  "%s", out_text);
     char all_dir[LRPX_TEST_PATH_MAX];
     lrpx_test_snprintf(all_dir, sizeof all_dir, "%s", tpath("all"));
     assert_same_results(one_dir, all_dir);
