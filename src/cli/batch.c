@@ -71,7 +71,8 @@ static const struct cli_flag batch_flags[] = {
      "SLURM_ARRAY_TASK_ID alone) gives the index", CLI_INT, ARG(shards), .lo = 1, .hi = 1e6},
     {"--resume", NULL, NULL, "continue a run in --out: inputs with results are skipped", CLI_TRUE,
      .off = ARG(resume)},
-    {"--batch", NULL, "N", "inputs per session call (default 16)", CLI_INT, ARG(batch), .lo = 1,
+    {"--batch", NULL, "N", "inputs per session call (default 16; 1 for methods that\n"
+     "run copies of an input, as integrated-gradients)", CLI_INT, ARG(batch), .lo = 1,
      .hi = 4096},
     {"--threads", NULL, "T", "sessions working at once (default: the CPUs)", CLI_INT,
      ARG(threads), .lo = 1, .hi = 256},
