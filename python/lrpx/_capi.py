@@ -90,7 +90,26 @@ def _load():
                       "Tried: " + "; ".join(tried))
 
 
+class _DlInfo(Structure):
+    _fields_ = [("dli_fname", c_char_p), ("dli_fbase", c_void_p), ("dli_sname", c_char_p),
+                ("dli_saddr", c_void_p)]
+
+
+def _real_path(lib, path):
+    """The file the dynamic loader opened for lib (dladdr), so that a
+    library found by name ("liblrpx.so.0.2") is reported by its path."""
+    try:
+        dladdr = ctypes.CDLL(None).dladdr
+        info = _DlInfo()
+        if dladdr(ctypes.cast(lib.lrpx_version, c_void_p), ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(info.dli_fname.decode()) if os.path.sep not in path else path
+    except (AttributeError, OSError):
+        pass
+    return path
+
+
 lib, library_path = _load()
+library_path = _real_path(lib, library_path)
 
 # ---- structs (include/lrpx.h) ----
 
