@@ -292,6 +292,7 @@ class Session:
         tricks. The map then comes straight into a new array (no copy).
         """
         ao = _Options(C.AttrOptions, lib.lrpx_attr_options_default)
+        method, composite = _method_and_composite(method, composite)
         ao.struct.method = _method(method)
         _lrp_options(ao, ao.struct.lrp, composite, rules, target, maxpool, output, zero_bias,
                      low, high, skip_softmax, stabilizer)
@@ -375,7 +376,8 @@ class Session:
         if relevance is not None and method not in (None, "lrp"):
             raise Error("relevance and method exclude each other")
         ao = _Options(C.AttrOptions, lib.lrpx_attr_options_default)
-        ao.struct.method = _method(method or "lrp")
+        method, composite = _method_and_composite(method or "lrp", composite)
+        ao.struct.method = _method(method)
         _lrp_options(ao, ao.struct.lrp, composite, rules, None, maxpool, output, zero_bias,
                      low, high, skip_softmax, stabilizer)
         _method_options(ao, {k: v for k, v in kw.items() if k in _METHOD_OPTIONS})
@@ -503,6 +505,19 @@ def _method(name, what=None):
         raise Error("%sunknown method %r (known: %s)" % (what + ": " if what else "", name,
                                                          " ".join(methods())), _STATUS_EINVAL)
     return m.value
+
+
+def _method_and_composite(method, composite):
+    """As the CLI's --method: a composite name stands for lrp with that
+    composite."""
+    m = c_int()
+    if (isinstance(method, str) and lib.lrpx_attr_method_parse(_enc(method), byref(m)) != 0
+            and method in composites()):
+        if composite is not None and composite != method:
+            raise Error("method %r is a composite; composite=%r contradicts it" % (
+                method, composite))
+        return "lrp", method
+    return method, composite
 
 
 def _lrp_options(o, s, composite, rules, target, maxpool, output, zero_bias, low, high,

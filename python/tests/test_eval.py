@@ -66,6 +66,8 @@ CASES = {
          "--method", "gradxinput"],
         dict(metric="max-sensitivity", params={"nr_samples": 3, "lower_bound": 0.1}, seed=5,
              method="gradxinput")),
+    "composite-as-method": (
+        ["--metric", "sparseness", "--method", "lrp0"], dict(metric="sparseness", method="lrp0")),
     "complexity-ig": (
         ["--metric", "complexity", "--method", "integrated-gradients", "--steps", "8",
          "--baseline", "0.25"],
