@@ -271,6 +271,7 @@ def test_version_agrees_everywhere(cli):
     assert out[1] == "ONNX opsets %d to %d (default domain)" % info["opsets"]
     assert out[2] == "optional parts: " + " ".join(info["features"])
     assert {"jpeg", "png"} <= set(info["features"])
+    assert [f for f in info["features"] if f.startswith("simd:")]       # the SIMD level
     assert os.path.exists(info["library"])
 
 
