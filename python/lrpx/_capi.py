@@ -248,6 +248,8 @@ HEAT_NORM = {"symmetric": 0, "minmax": 1}
 
 # ---- prototypes ----
 
+PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int64, c_int64)   # lrpx_progress_fn
+
 _status = c_int
 _err = [c_char_p, c_size_t]          # char *errbuf, size_t errlen
 _P = POINTER
@@ -317,6 +319,7 @@ _protos = {
     "lrpx_session_explain_windows": (_status, [c_void_p, _P(TensorView), _P(LrpOptions),
                                                _P(TrickOptions), _P(c_float)]),
     "lrpx_window_count": (c_int, [c_int, c_int, c_int]),
+    "lrpx_session_set_progress": (None, [c_void_p, PROGRESS_FN, c_void_p]),
     "lrpx_metric_id_name": (c_char_p, [c_int]),
     "lrpx_metric_parse": (_status, [c_char_p, _P(c_void_p)] + _err),
     "lrpx_metric_free": (None, [c_void_p]),

@@ -244,7 +244,7 @@ class Session:
     def explain(self, x, composite=None, rules=None, target=None, method="lrp", maxpool=None,
                 output=None, input=None, zero_bias=False, low=None, high=None,
                 skip_softmax=True, stabilizer=None, translate=0, translate_pad="edge",
-                window=None, stride=None, layout=None, **method_options):
+                window=None, stride=None, layout=None, progress=None, **method_options):
         """The map of `method` for x, float32 in the shape of the input.
 
         method: a name of lrpx.methods() ("lrp", "gradient", "gradxinput",
@@ -290,6 +290,9 @@ class Session:
             explained with the translation trick.
         layout: "nchw" (default) or "nhwc", the layout of x for the
         tricks. The map then comes straight into a new array (no copy).
+        progress: a function progress(done, total) called after each pass
+        of a trick (on the calling thread; what it raises is raised when
+        the trick has finished).
         """
         ao = _Options(C.AttrOptions, lib.lrpx_attr_options_default)
         method, composite = _method_and_composite(method, composite)
@@ -302,7 +305,7 @@ class Session:
         ao.struct.input_name = ao.keep[-1]
         trick = _trick_options(ao, translate, translate_pad, window, stride, layout)
         if trick is not None:
-            return self._explain_trick(feeds, which, ao, trick, window is not None)
+            return self._explain_trick(feeds, which, ao, trick, window is not None, progress)
         with self._lock:
             self._set(feeds)
             self._trick = False
@@ -322,7 +325,7 @@ class Session:
             raise Error("no array given for input %r" % (which,))
         return feeds, which
 
-    def _explain_trick(self, feeds, which, ao, to, windows):
+    def _explain_trick(self, feeds, which, ao, to, windows, progress=None):
         """lrpx_session_explain_translated / _windows into a new array."""
         if len(feeds) != 1:
             raise Error("translate/window work on models with one fed input")
@@ -336,10 +339,27 @@ class Session:
         to.struct.input_name = ao.struct.input_name
         out = np.empty(a.shape, np.float32)
         fn = lib.lrpx_session_explain_windows if windows else lib.lrpx_session_explain_translated
+        raised = []
+
+        def report(user, done, total):          # exceptions cannot cross the C frames
+            if not raised:
+                try:
+                    progress(int(done), int(total))
+                except BaseException as e:      # noqa: B902  (re-raised below)
+                    raised.append(e)
+
+        cb = C.PROGRESS_FN(report) if progress is not None else C.PROGRESS_FN()
         with self._lock:
             self._trick = True
-            self._call(fn(self._h, byref(xv), byref(ao.struct.lrp), byref(to.struct),
-                          out.ctypes.data_as(POINTER(c_float))))
+            lib.lrpx_session_set_progress(self._h, cb, None)
+            try:
+                st = fn(self._h, byref(xv), byref(ao.struct.lrp), byref(to.struct),
+                        out.ctypes.data_as(POINTER(c_float)))
+            finally:
+                lib.lrpx_session_set_progress(self._h, C.PROGRESS_FN(), None)
+            if raised:
+                raise raised[0]
+            self._call(st)
         return out
 
     def eval(self, x, metric="region-perturbation", params=None, method="lrp", composite=None,

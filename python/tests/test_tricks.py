@@ -99,6 +99,23 @@ def test_sliding_window_by_hand(fmnist, big):
     np.testing.assert_allclose(got[0, 0], acc / cnt, rtol=1e-5, atol=1e-6)
 
 
+def test_trick_progress(fmnist, batch8, big):
+    s = lrpx.Model(fmnist).session()
+    seen = []
+    R = s.explain(batch8[:2], translate=1, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(k, 18) for k in range(1, 19)]          # 2 samples x (2K + 1)^2 shifts
+    np.testing.assert_array_equal(R, s.explain(batch8[:2], translate=1))
+    seen.clear()
+    s.explain(big, window=28, stride=12, progress=lambda d, t: seen.append(t))
+    assert seen == [4] * 4                                   # 2 x 2 windows
+
+    def stop(done, total):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        s.explain(batch8[:1], translate=1, progress=stop)
+    np.testing.assert_array_equal(s.explain(batch8[:2], translate=1), R)   # still usable
+
+
 def test_trick_errors(fmnist, batch8, big):
     m = lrpx.Model(fmnist)
     with pytest.raises(lrpx.Error, match="translate"):
