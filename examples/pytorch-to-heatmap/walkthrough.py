@@ -6,7 +6,9 @@ README.md in one script, which also runs as a test (meson test example).
   2. take a real photo (scikit-image's cat, "chelsea") and save it as PNG;
   3. explain it with the lrpx command-line tool;
   4. explain it from Python, in three lines, and check it is the same map;
-  5. compare lrpx's input gradient with PyTorch's own (autograd).
+  5. compare lrpx's input gradient with PyTorch's own (autograd);
+  6. score the LRP map and the gradient map by region perturbation, from
+     Python and with `lrpx eval`, and check they agree.
 
 Run from the repository after building lrpx (meson setup build && ninja -C build):
 
@@ -15,6 +17,7 @@ Run from the repository after building lrpx (meson setup build && ninja -C build
 Everything is written to --out (default examples/pytorch-to-heatmap/out/).
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -120,6 +123,26 @@ def main():
     heat = lrpx.heatmap(g_torch, cmap="bwr")
     Image.fromarray(np.concatenate([lrpx.heatmap(R), heat], axis=1)).save(
         os.path.join(args.out, "lrp_vs_torch_gradient.png"))
+
+    step("6. score the maps: region perturbation (AOPC), from Python and with lrpx eval")
+    # 64 patches of 28x28, the 16 most relevant blacked out one after the other; the
+    # drop of the logit (softmax=False: the raw output, as the random network's
+    # probabilities barely move)
+    spec = dict(patch_size=28, regions_evaluation=16, softmax=False)
+    evals_differ = []
+    np.save(os.path.join(args.out, "x.npy"), x)
+    for method in ("epsilon_plus_flat", "gradient"):
+        r = m.eval(x, "region-perturbation", method=method, **spec)
+        cmd = [cli, "eval", onnx_path, os.path.join(args.out, "x.npy"), "--metric",
+               "region-perturbation:patch-size=28,regions-evaluation=16,softmax=false", "--method", method,
+               "--json"]
+        row = json.loads(subprocess.run(cmd, check=True, capture_output=True,
+                                        text=True).stdout.splitlines()[0])
+        if abs(row["extra"]["aopc"] - r.extra["aopc"][0]) > 1e-6 * abs(row["extra"]["aopc"]):
+            evals_differ.append(method)
+        print("%-18s AOPC %.4g (lrpx eval: %.4g); the first drops %s" % (
+            method, r.extra["aopc"][0], row["extra"]["aopc"],
+            np.array2string(r.curves[0, :4], precision=3)))
     print("\nwrote %s/{heatmap_cli.png, heatmap_py.png, lrp_vs_torch_gradient.png} in %.1f s" % (
         args.out, time.perf_counter() - t_start))
 
@@ -129,6 +152,8 @@ def main():
     if logit_err > 1e-4 or rel_err > 1e-3:
         problems.append("lrpx and PyTorch disagree (logits %.1e, gradient %.1e)"
                         % (logit_err, rel_err))
+    if evals_differ:
+        problems.append("m.eval differs from lrpx eval for " + ", ".join(evals_differ))
     if prep_diff > 1e-5:
         problems.append("preprocessing differs from torchvision's by %.1e" % prep_diff)
     for p in problems:

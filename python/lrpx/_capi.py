@@ -90,7 +90,26 @@ def _load():
                       "Tried: " + "; ".join(tried))
 
 
+class _DlInfo(Structure):
+    _fields_ = [("dli_fname", c_char_p), ("dli_fbase", c_void_p), ("dli_sname", c_char_p),
+                ("dli_saddr", c_void_p)]
+
+
+def _real_path(lib, path):
+    """The file the dynamic loader opened for lib (dladdr), so that a
+    library found by name ("liblrpx.so.0.2") is reported by its path."""
+    try:
+        dladdr = ctypes.CDLL(None).dladdr
+        info = _DlInfo()
+        if dladdr(ctypes.cast(lib.lrpx_version, c_void_p), ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(info.dli_fname.decode()) if os.path.sep not in path else path
+    except (AttributeError, OSError):
+        pass
+    return path
+
+
 lib, library_path = _load()
+library_path = _real_path(lib, library_path)
 
 # ---- structs (include/lrpx.h) ----
 
@@ -180,12 +199,41 @@ class ImageTensor(Structure):
                 ("layout", c_int), ("color", c_int)]
 
 
+class TrickOptions(Structure):
+    _fields_ = [("method", c_int), ("attr", POINTER(AttrOptions)), ("input_name", c_char_p),
+                ("nhwc", c_int), ("translate", c_int), ("pad", c_int),
+                ("window_width", c_int), ("window_height", c_int),
+                ("stride_x", c_int), ("stride_y", c_int)]
+
+
+class EvalOptions(Structure):
+    _fields_ = [("x", POINTER(TensorView)), ("input_name", c_char_p), ("nhwc", c_int),
+                ("targets", POINTER(c_int64)), ("attr", POINTER(TensorView)),
+                ("method", POINTER(AttrOptions)), ("mask", POINTER(TensorView)),
+                ("noise", POINTER(TensorView)), ("seed", c_uint64), ("max_batch", c_int)]
+
+
+class EvalSample(Structure):
+    _fields_ = [("target", c_int64), ("kind", c_int), ("score", c_double),
+                ("n_curve", c_int64), ("curve", POINTER(c_double)),
+                ("curve_labels", POINTER(c_char_p)), ("summary", c_double),
+                ("n_extra", c_int), ("extra_names", POINTER(c_char_p)),
+                ("extra", POINTER(c_double))]
+
+
+class MetricParamDoc(Structure):
+    _fields_ = [("name", c_char_p), ("type", c_char_p), ("default_text", c_char_p),
+                ("help", c_char_p), ("choices", POINTER(c_char_p))]
+
+
 STRUCTS = {"lrpx_tensor_view": TensorView, "lrpx_value_info": ValueInfo,
            "lrpx_load_options": LoadOptions, "lrpx_lrp_options": LrpOptions,
            "lrpx_attr_options": AttrOptions, "lrpx_attr_report": AttrReport,
            "lrpx_image": Image, "lrpx_pixmap": Pixmap,
            "lrpx_heatmap_options": HeatmapOptions, "lrpx_preprocess": Preprocess,
-           "lrpx_image_geometry": ImageGeometry, "lrpx_image_tensor": ImageTensor}
+           "lrpx_image_geometry": ImageGeometry, "lrpx_image_tensor": ImageTensor,
+           "lrpx_trick_options": TrickOptions, "lrpx_eval_options": EvalOptions,
+           "lrpx_eval_sample": EvalSample, "lrpx_metric_param_doc": MetricParamDoc}
 
 # ---- enums (the values of lrpx.h) ----
 
@@ -193,10 +241,14 @@ DTYPE_FLOAT32, DTYPE_UINT8, DTYPE_INT8 = 1, 2, 3
 DTYPE_INT32, DTYPE_INT64, DTYPE_BOOL, DTYPE_FLOAT64 = 6, 7, 9, 11
 SEED_PREDICTED, SEED_TARGET, SEED_TENSOR, SEED_TARGETS = 0, 1, 2, 3
 LAYOUT_UNSET, LAYOUT_NCHW, LAYOUT_NHWC = 0, 1, 2
-HEAT_REDUCE = {"sum": 0, "norm": 1}
+HEAT_REDUCE = {"sum": 0, "norm": 1, "l2": 1}
+SHIFT_PAD = {"edge": 0, "zero": 1}
+SCORE_KINDS = {0: None, 1: "number", 2: "bool"}
 HEAT_NORM = {"symmetric": 0, "minmax": 1}
 
 # ---- prototypes ----
+
+PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, c_int64, c_int64)   # lrpx_progress_fn
 
 _status = c_int
 _err = [c_char_p, c_size_t]          # char *errbuf, size_t errlen
@@ -256,6 +308,29 @@ _protos = {
     "lrpx_heatmap_reduce": (_status, [_P(TensorView), c_int, c_int, _P(_P(Image))] + _err),
     "lrpx_heatmap_render": (_status, [_P(Image), _P(HeatmapOptions), _P(_P(Pixmap))] + _err),
     "lrpx_pixmap_free": (None, [_P(Pixmap)]),
+    "lrpx_pixmap_init": (_status, [c_int, c_int, c_int, _P(_P(Pixmap))]),
+    "lrpx_pixmap_overlay": (_status, [_P(Pixmap), _P(Pixmap), c_double, _P(_P(Pixmap))] + _err),
+    "lrpx_pixmap_panel": (_status, [_P(Pixmap), _P(Pixmap), _P(_P(Pixmap))] + _err),
+    "lrpx_colormap_load": (_status, [c_char_p, _P(c_void_p)] + _err),
+    "lrpx_colormap_free": (None, [c_void_p]),
+    "lrpx_trick_options_default": (None, [_P(TrickOptions)]),
+    "lrpx_session_explain_translated": (_status, [c_void_p, _P(TensorView), _P(LrpOptions),
+                                                  _P(TrickOptions), _P(c_float)]),
+    "lrpx_session_explain_windows": (_status, [c_void_p, _P(TensorView), _P(LrpOptions),
+                                               _P(TrickOptions), _P(c_float)]),
+    "lrpx_window_count": (c_int, [c_int, c_int, c_int]),
+    "lrpx_session_set_progress": (None, [c_void_p, PROGRESS_FN, c_void_p]),
+    "lrpx_metric_id_name": (c_char_p, [c_int]),
+    "lrpx_metric_parse": (_status, [c_char_p, _P(c_void_p)] + _err),
+    "lrpx_metric_free": (None, [c_void_p]),
+    "lrpx_metric_kind": (c_int, [c_void_p]),
+    "lrpx_metric_params_json": (c_size_t, [c_void_p, c_char_p, c_size_t]),
+    "lrpx_metric_param_doc_get": (_status, [c_int, c_int, _P(MetricParamDoc)]),
+    "lrpx_eval_options_default": (None, [_P(EvalOptions)]),
+    "lrpx_session_evaluate": (_status, [c_void_p, c_void_p, _P(EvalOptions), _P(c_void_p)]),
+    "lrpx_eval_result_n": (c_int64, [c_void_p]),
+    "lrpx_eval_result_sample": (_status, [c_void_p, c_int64, _P(EvalSample)]),
+    "lrpx_eval_result_free": (None, [c_void_p]),
 }
 
 

@@ -148,6 +148,14 @@ def test_method_option_errors(fmnist, batch8):
     assert m.run(x)["logits"].shape == (1, 10)
 
 
+def test_a_composite_name_as_method(fmnist, batch8):
+    m = lrpx.Model(fmnist)
+    np.testing.assert_array_equal(m.explain(batch8[:2], method="epsilon_plus_flat"),
+                                  m.explain(batch8[:2], composite="epsilon_plus_flat"))
+    with pytest.raises(lrpx.Error, match="contradicts"):
+        m.explain(batch8[:2], method="lrp0", composite="epsilon_plus")
+
+
 def test_every_method_of_the_library_runs(fmnist, batch8):
     m = lrpx.Model(fmnist)
     names = lrpx.methods()
@@ -263,6 +271,7 @@ def test_version_agrees_everywhere(cli):
     assert out[1] == "ONNX opsets %d to %d (default domain)" % info["opsets"]
     assert out[2] == "optional parts: " + " ".join(info["features"])
     assert {"jpeg", "png"} <= set(info["features"])
+    assert [f for f in info["features"] if f.startswith("simd:")]       # the SIMD level
     assert os.path.exists(info["library"])
 
 

@@ -5,6 +5,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 import lrpx
 
@@ -53,10 +54,21 @@ def test_one_session_shared_by_threads_is_serialised(fmnist, batch8):
         np.testing.assert_array_equal(r, want)
 
 
-def test_the_gil_is_released_during_a_pass(fmnist, batch8):
+# Long calls of each kind: an explanation, an evaluation, the translation
+# trick (many passes inside one call into the library).
+LONG_CALLS = {
+    "explain": (lambda s, x: s.explain(x), 32),
+    "eval": (lambda s, x: s.eval(x, "sparseness"), 32),
+    "translate": (lambda s, x: s.explain(x, translate=1), 4),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(LONG_CALLS))
+def test_the_gil_is_released_during_a_pass(fmnist, batch8, kind):
+    call, reps = LONG_CALLS[kind]
     s = lrpx.Model(fmnist).session(threads=1)
-    x = np.repeat(batch8, 32, axis=0)              # 256 images: a pass of 0.1 s or more
-    s.explain(x)                                   # plan built, buffers made
+    x = np.repeat(batch8, reps, axis=0)            # a call of 0.1 s or more
+    call(s, x)                                     # plan built, buffers made
     gap = [0.0]
     started = threading.Event()
     done = threading.Event()
@@ -73,7 +85,7 @@ def test_the_gil_is_released_during_a_pass(fmnist, batch8):
     t.start()
     started.wait()
     t0 = time.perf_counter()
-    s.explain(x)
+    call(s, x)
     elapsed = time.perf_counter() - t0
     done.set()
     t.join()
@@ -81,3 +93,29 @@ def test_the_gil_is_released_during_a_pass(fmnist, batch8):
     # still for the whole pass; released, it waits at most for switches.
     assert elapsed > 0.05
     assert gap[0] < elapsed / 2, (gap[0], elapsed)
+
+
+def test_evaluations_on_threads_match_one_thread(fmnist, batch8):
+    m = lrpx.Model(fmnist)
+    jobs = [(batch8[i:i + 2], metric) for i in range(0, 8, 2)
+            for metric in ("region-perturbation:patch-size=7", "max-sensitivity:nr-samples=2")]
+    want = [m.eval(x, metric, seed=3) for x, metric in jobs]
+    got = [None] * len(jobs)
+    errors = []
+
+    def work(k):
+        try:
+            for i in range(k, len(jobs), 3):
+                x, metric = jobs[i]
+                got[i] = m.eval(x, metric, seed=3)
+        except Exception as e:                     # reported below, not lost in the thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for g, w in zip(got, want):
+        assert g.rows() == w.rows()

@@ -45,13 +45,15 @@ static char           features_text[128];
 static void
 features_make(void)
 {
-    bool simd = false;
+    /* the widest kernels the run-time dispatch picks on this CPU (after
+     * LRPX_CPU_DISABLE) */
+    const char *simd = "baseline";
 #ifdef LRPX_HAVE_TARGET_CLONES
-    simd = lrpx__cpu_has(LRPX_CPU_AVX2 | LRPX_CPU_FMA);
+    if (lrpx__cpu_has(LRPX_CPU_AVX2 | LRPX_CPU_FMA))
+        simd = lrpx__cpu_has(LRPX_CPU_AVX512F) ? "avx512f+avx2+fma" : "avx2+fma";
 #endif
     snprintf(features_text, sizeof features_text, "%s%ssimd:%s",
-             LRPX_HAVE_JPEG ? "jpeg " : "", LRPX_HAVE_PNG ? "png " : "",
-             simd ? "avx2+fma" : "baseline");
+             LRPX_HAVE_JPEG ? "jpeg " : "", LRPX_HAVE_PNG ? "png " : "", simd);
 }
 
 const char *
