@@ -932,6 +932,13 @@ START_TEST(test_usage_and_merge_errors)
                      0);
     ck_assert(exists(tpath("mm/results.jsonl")));
     ck_assert_int_eq(run_cli("merge", tpath("a0"), tpath("a2"), "-o", tpath("a0"), NULL), 2);
+    /* an output that is a shard's file by another name: refused, untouched */
+    mkdir(tpath("ln"), 0777);
+    ck_assert_int_eq(symlink("../a0/results.jsonl", tpath("ln/results.jsonl")), 0);
+    int a0_lines = count_lines(tpath("a0/results.jsonl"));
+    ck_assert_int_eq(run_cli("merge", tpath("a0"), tpath("a2"), "-o", tpath("ln"), NULL), 2);
+    ck_assert_msg(strstr(err_text, "refusing to overwrite") != NULL, "%s", err_text);
+    ck_assert_int_eq(count_lines(tpath("a0/results.jsonl")), a0_lines);
     ck_assert_int_eq(run_cli("merge", tpath("a0"), tpath("a2"), "-o", tpath("ok"), "-q", NULL), 0);
     ck_assert_int_eq(count_lines(tpath("ok/results.jsonl")),
                      count_lines(tpath("a0/inputs.txt")) + count_lines(tpath("a2/inputs.txt")));

@@ -49,6 +49,8 @@ batch_write(const char *cmd, const char *dir, const char *name, const char *text
     char p[8192], err[1024];
     if (name && !batch_join(p, sizeof p, dir, name))
         return cli_error(cmd, "%s: path too long", dir);
+    if (cli_guard_output(cmd, "output", name ? p : dir) != CLI_OK)     /* not an input */
+        return CLI_USAGE;
     if (lrpx_file_write(name ? p : dir, text, len, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "%s", err);
     return CLI_OK;

@@ -426,6 +426,7 @@ cmd_merge(int argc, char **argv)
     for (int i = 0; i < n_dirs && rc == CLI_OK; i++) {
         sh[i].dir = dirs[i];
         rc        = shard_load(cmd, &sh[i]);
+        cli_guard_input(dirs[i], "a shard's file");   /* results.jsonl, run.json, ... */
     }
     /* one data set, one sharding, each shard once */
     for (int i = 1; i < n_dirs && rc == CLI_OK; i++) {

@@ -379,6 +379,8 @@ save_png(const char *cmd, const char *dir, const char *name, lrpx_pixmap *pm)
         rc = cli_error(cmd, "%s: out of memory", name);
     else if (!batch_join(p, sizeof p, dir, name))
         rc = cli_error(cmd, "%s: path too long", dir);
+    else if (cli_guard_output(cmd, "-o", p) != CLI_OK)
+        rc = CLI_USAGE;
     else if (lrpx_pixmap_save(pm, p, 0, err, sizeof err) != LRPX_OK)
         rc = cli_error(cmd, "%s", err);
     lrpx_pixmap_free(pm);
@@ -655,6 +657,7 @@ cmd_spray(int argc, char **argv)
         return cli_usage_error(cmd, "--clusters and --max-clusters exclude each other");
 
     struct spray_ctx   c   = {.dir = pos[0], .a = &a, .layout = LRPX_LAYOUT_NCHW};
+    cli_guard_input(pos[0], "the run's file");          /* results.jsonl, run.json, ... */
     struct batch_lines bl  = {0};
     cJSON            **obj = NULL, *run = NULL;
     char             **names = NULL, p[8192], out[8192];
