@@ -10,10 +10,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "batch_progress: $*" >&2; exit 1; }
 command -v script >/dev/null || { echo "batch_progress: script(1) missing: skipped"; exit 77; }
-# 100 images, one per call, smoothgrad with 30 copies: a few seconds, so
-# the bar is redrawn with a time left
+# 100 images, one per call, smoothgrad with 4 copies: long enough that
+# the bar is redrawn with a time left (0.1 s between redraws)
 run=("$lrpx" batch "$testdata/models/fmnist_hans.onnx" --manifest "$testdata/spray_hans/manifest.csv"
-     --batch 1 --threads 1 --method smoothgrad --samples 30)
+     --batch 1 --threads 1 --method smoothgrad --samples 4)
 q() { printf '%q ' "$@"; }
 
 script -qec "$(q "${run[@]}" --out "$tmp/tty")" /dev/null >"$tmp/tty.txt" ||
