@@ -28,6 +28,8 @@
 #include <string.h>
 
 #include "lrp/lrp_impl.h"
+#include "ops/kernels/softmax_impl.h"
+#include "util/parallel.h"
 
 #define MAX_SWAP (3 * 64 + 4)
 
@@ -172,11 +174,54 @@ gradient_rule(struct lrpx_exec *x, const struct lrpx_node *at, const int *nodes,
 
 /* ---- single nodes ---- */
 
+/* taylor on a Softmax node in closed form: u = R / y (0 where y = 0) and
+ * J^T u = y (u - <u, y>) give R_x = x (R - y S) with S the sum of R over
+ * the row's y != 0 (and 0 where y = 0), from the stored output y; no
+ * exp again, no work buffer. Rows over the session's threads, each row by
+ * the same code whatever the thread count. */
+struct softmax_taylor {
+    const struct lrpx_softmax_params *p;
+    const float *x, *y, *r;
+    float       *rin;
+};
+
+static void
+softmax_taylor_rows(void *ctx, int64_t o0, int64_t o1)
+{
+    const struct softmax_taylor *c = ctx;
+    const int64_t len = c->p->len, in = c->p->inner;
+    for (int64_t o = o0; o < o1; o++)
+        for (int64_t i = 0; i < in; i++) {
+            const int64_t base = o * len * in + i;
+            double        sum  = 0.0;
+            for (int64_t j = 0; j < len; j++)
+                if (c->y[base + j * in] != 0.0f)
+                    sum += c->r[base + j * in];
+            for (int64_t j = 0; j < len; j++) {
+                const int64_t k = base + j * in;
+                if (c->y[k] != 0.0f)
+                    c->rin[k] = (float)(c->rin[k] +
+                                        (double)c->x[k] * (c->r[k] - (double)c->y[k] * sum));
+            }
+        }
+}
+
 /* taylor on one node (Softmax, an activation): input 0 is x */
 static lrpx_status
 xf_taylor(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     int self = lrpx__node_idx(x, n);
+    if (lrpx__node_is(n, LRPX_LRP_CLASS_SOFTMAX) && x->params[self]) {
+        const float *r   = lrpx__back_out(x, n, 0);
+        float       *rin = lrpx__back_in(x, n, 0);
+        if (!r || !rin)
+            return LRPX_OK;
+        const struct lrpx_softmax_params *p = x->params[self];
+        struct softmax_taylor c = {p, lrpx__in(x, n, 0)->f32, lrpx__out(x, n, 0)->f32, r, rin};
+        lrpx__parallel_for(x->pool, p->outer, 1 + 4096 / (p->len * p->inner + 1),
+                           softmax_taylor_rows, &c);
+        return LRPX_OK;
+    }
     return gradient_rule(x, n, &self, 1, n->outputs[0], &n->inputs[0], 1, -1, 0.0, 1.0);
 }
 
@@ -249,9 +294,84 @@ xf_pattern_taylor(struct lrpx_exec *x, const struct lrpx_node *n)
     return xf_pattern(x, n, 0.0, false);
 }
 
+/* The norm rule in closed form, for a NORM pattern whose y is gamma (x -
+ * [mean(x)]) f + beta per row of the last axis (patterns.h): with f held
+ * constant, g = gamma f R / stab_e(y) and R_x = x (g - [mean(g)]), the
+ * gradient route's J_cut^T without running the pattern's nodes. Rows over
+ * the session's threads, each by the same code whatever the count. */
+struct norm_rows {
+    const float *x, *y, *r, *cut, *gamma;
+    float       *rin;
+    int64_t      m;
+    int64_t      n_gamma;     /* 0 (none), 1 or m */
+    bool         centred, recip;
+    double       e;
+};
+
+static void
+norm_rows(void *ctx, int64_t r0, int64_t r1)
+{
+    const struct norm_rows *c = ctx;
+    const int64_t           m = c->m;
+    for (int64_t row = r0; row < r1; row++) {
+        const float *x = c->x + row * m, *y = c->y + row * m, *r = c->r + row * m;
+        float       *rin = c->rin + row * m;
+        const double f   = c->recip ? (double)c->cut[row] : 1.0 / (double)c->cut[row];
+        double       mean = 0.0;
+        if (c->centred) {
+            for (int64_t k = 0; k < m; k++) {
+                const double gk = c->n_gamma == 0 ? 1.0 : c->gamma[c->n_gamma == 1 ? 0 : k];
+                mean += gk * f * (r[k] / lrpx__stabilize(y[k], c->e));
+            }
+            mean /= (double)m;
+        }
+        for (int64_t k = 0; k < m; k++) {
+            const double gk = c->n_gamma == 0 ? 1.0 : c->gamma[c->n_gamma == 1 ? 0 : k];
+            const double g  = gk * f * (r[k] / lrpx__stabilize(y[k], c->e));
+            rin[k] = (float)(rin[k] + (double)x[k] * (g - mean));
+        }
+    }
+}
+
+/* The closed form for pattern p, or false when p is not of its shape. */
+static bool
+norm_closed(struct lrpx_exec *x, const struct lrpx_pattern *p, double e)
+{
+    const struct lrpx_tensor *ts = &x->vals[p->src], *ty = &x->vals[p->tail];
+    const struct lrpx_tensor *tc = p->cut >= 0 ? &x->vals[p->cut] : NULL;
+    const struct lrpx_tensor *tg = p->gamma >= 0 ? &x->vals[p->gamma] : NULL;
+    if (!tc || ts->rank < 1 || !ts->f32 || !ty->f32 || !tc->f32 || ts->n_elems != ty->n_elems)
+        return false;
+    const int64_t m = ts->dims[ts->rank - 1];
+    if (m < 1 || tc->n_elems * m != ts->n_elems)
+        return false;
+    int64_t ng = 0;
+    if (tg) {
+        if (tg->dtype != LRPX_DTYPE_FLOAT32 || !tg->f32)
+            return false;
+        if (tg->n_elems == 1)
+            ng = 1;
+        else if (tg->n_elems == m && tg->rank >= 1 && tg->dims[tg->rank - 1] == m)
+            ng = m;
+        else
+            return false;
+    }
+    float *rin = x->back[p->src];
+    const float *r = x->back[p->tail];
+    if (!rin || !r)
+        return true;
+    struct norm_rows c = {ts->f32, ty->f32, r, tc->f32, tg ? tg->f32 : NULL, rin, m, ng,
+                          p->centred, p->recip, e};
+    lrpx__parallel_for(x->pool, tc->n_elems, 1 + 4096 / m, norm_rows, &c);
+    return true;
+}
+
 static lrpx_status
 xf_pattern_norm(struct lrpx_exec *x, const struct lrpx_node *n)
 {
+    const struct lrpx_pattern *p = xf_of(x, n) ? xf_of(x, n)->pat : NULL;
+    if (p && norm_closed(x, p, lrpx__rule(x, n)->stab))
+        return LRPX_OK;
     return xf_pattern(x, n, lrpx__rule(x, n)->stab, true);
 }
 
