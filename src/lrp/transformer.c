@@ -121,20 +121,66 @@ local_grad(struct lrpx_exec *x, const struct lrpx_node *at, const int *nodes, in
     return rc;
 }
 
-/* u = r / stab_e(y) over n values */
-static void
-divide(float *u, const float *r, const float *y, int64_t n, double e)
+/* ---- element-wise steps (lrp_impl.h) ---- */
+
+struct elem_ctx {
+    float       *out;
+    const float *a, *b, *c;
+    double       e;
+};
+
+/* r / stab_e(z) as lrpx__stabilize gives it, without a branch (so that
+ * loops of it vectorise and signs that change at random cost nothing):
+ * stab_e(z) = z + e sign(z) with sign(0) = +1 (NaN: 0), and where that is
+ * 0, lrpx__stabilize's infinity makes r * 0 */
+static inline double
+stab_div(double r, double z, double e)
 {
-    for (int64_t i = 0; i < n; i++)
-        u[i] = (float)(r[i] / lrpx__stabilize(y[i], e));
+    const double sg  = (double)(z >= 0.0) - (double)(z < 0.0);
+    const double d   = z + e * sg;
+    const double isz = (double)(d == 0.0);
+    return r / (d + isz) * (1.0 - isz);
 }
 
-/* rin += scale * a . g */
-static void
-accumulate(float *rin, const float *a, const float *g, int64_t n, double scale)
+LRPX_TARGET_CLONES static void
+divide_range(void *ctx, int64_t i0, int64_t i1)
 {
-    for (int64_t i = 0; i < n; i++)
-        rin[i] = (float)(rin[i] + scale * ((double)a[i] * g[i]));
+    const struct elem_ctx *c = ctx;
+    const float *r = c->a, *z = c->b;
+    const double e = c->e;
+    for (int64_t i = i0; i < i1; i++)
+        c->out[i] = (float)stab_div(r[i], z[i], e);
+}
+
+void
+lrpx__lrp_divide(struct lrpx_pool *pool, float *u, const float *r, const float *z, int64_t n,
+                 double e)
+{
+    struct elem_ctx c = {u, r, z, NULL, e};
+    lrpx__parallel_for(pool, n, 1 << 14, divide_range, &c);
+}
+
+LRPX_TARGET_CLONES static void
+accumulate_range(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct elem_ctx *c = ctx;
+    float       *rin = c->out;
+    const float *a = c->a, *g = c->b;
+    const double scale = c->e;
+    if (a)
+        for (int64_t i = i0; i < i1; i++)
+            rin[i] = (float)(rin[i] + scale * ((double)a[i] * g[i]));
+    else
+        for (int64_t i = i0; i < i1; i++)
+            rin[i] = (float)(rin[i] + scale * g[i]);
+}
+
+void
+lrpx__lrp_accumulate(struct lrpx_pool *pool, float *rin, const float *a, const float *g,
+                     int64_t n, double scale)
+{
+    struct elem_ctx c = {rin, a, g, NULL, scale};
+    lrpx__parallel_for(pool, n, 1 << 14, accumulate_range, &c);
 }
 
 static const struct lrpx_lrp_xf *
@@ -162,12 +208,13 @@ gradient_rule(struct lrpx_exec *x, const struct lrpx_node *at, const int *nodes,
         g[k] = carve(&next, end, x->vals[src[k]].n_elems);
     if (!u || (n_src > 0 && !g[0]) || (n_src > 1 && !g[1]))
         return lrpx__node_error(x, at, LRPX_ENOMEM, "relevance work buffer too small");
-    divide(u, r, x->vals[from].f32, nf, e);
+    lrpx__lrp_divide(x->pool, u, r, x->vals[from].f32, nf, e);
     lrpx_status rc = local_grad(x, at, nodes, n_nodes, from, u, src, g, n_src, cut, next, end);
     for (int k = 0; k < n_src && rc == LRPX_OK; k++) {
         float *rin = x->back[src[k]];
         if (rin)
-            accumulate(rin, x->vals[src[k]].f32, g[k], x->vals[src[k]].n_elems, scale);
+            lrpx__lrp_accumulate(x->pool, rin, x->vals[src[k]].f32, g[k],
+                                 x->vals[src[k]].n_elems, scale);
     }
     return rc;
 }
@@ -308,28 +355,35 @@ struct norm_rows {
     double       e;
 };
 
-static void
+LRPX_TARGET_CLONES static void
 norm_rows(void *ctx, int64_t r0, int64_t r1)
 {
     const struct norm_rows *c = ctx;
     const int64_t           m = c->m;
+    const double            e = c->e;
+    const float            *gv = c->n_gamma == m && m > 1 ? c->gamma : NULL;
+    const double            g1 = c->n_gamma == 1 ? c->gamma[0] : 1.0;
     for (int64_t row = r0; row < r1; row++) {
         const float *x = c->x + row * m, *y = c->y + row * m, *r = c->r + row * m;
         float       *rin = c->rin + row * m;
-        const double f   = c->recip ? (double)c->cut[row] : 1.0 / (double)c->cut[row];
+        const double f    = c->recip ? (double)c->cut[row] : 1.0 / (double)c->cut[row];
+        const double fg   = f * g1;
         double       mean = 0.0;
         if (c->centred) {
-            for (int64_t k = 0; k < m; k++) {
-                const double gk = c->n_gamma == 0 ? 1.0 : c->gamma[c->n_gamma == 1 ? 0 : k];
-                mean += gk * f * (r[k] / lrpx__stabilize(y[k], c->e));
-            }
+            if (gv)
+                for (int64_t k = 0; k < m; k++)
+                    mean += gv[k] * fg * stab_div(r[k], y[k], e);
+            else
+                for (int64_t k = 0; k < m; k++)
+                    mean += fg * stab_div(r[k], y[k], e);
             mean /= (double)m;
         }
-        for (int64_t k = 0; k < m; k++) {
-            const double gk = c->n_gamma == 0 ? 1.0 : c->gamma[c->n_gamma == 1 ? 0 : k];
-            const double g  = gk * f * (r[k] / lrpx__stabilize(y[k], c->e));
-            rin[k] = (float)(rin[k] + (double)x[k] * (g - mean));
-        }
+        if (gv)
+            for (int64_t k = 0; k < m; k++)
+                rin[k] = (float)(rin[k] + (double)x[k] * (gv[k] * fg * stab_div(r[k], y[k], e) - mean));
+        else
+            for (int64_t k = 0; k < m; k++)
+                rin[k] = (float)(rin[k] + (double)x[k] * (fg * stab_div(r[k], y[k], e) - mean));
     }
 }
 
