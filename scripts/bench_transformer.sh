@@ -7,7 +7,7 @@
 #
 #   scripts/bench_transformer.sh [--threads T] [-n RUNS] [-r ROUNDS]
 #                                [--build DIR] [--composite C]
-#                                [--ort-dir DIR] [MODEL]
+#                                [--ort-dir DIR] [--baseline DIR] [MODEL]
 #
 # MODEL        default models/zoo/vit_b_16.onnx (made if missing), with
 #              MODEL's NAME.input.npy beside it
@@ -15,6 +15,9 @@
 #              was run; linked as scripts/node/node_modules when that is
 #              missing (scripts/node/ort_run.js loads it from there)
 # --build DIR  a release build of lrpx (default build-bench, made if absent)
+# --baseline DIR  another release build of lrpx (an older commit) timed in
+#              the same rounds, after this one: two more columns, its
+#              explanation / ORT and its forward / ORT
 #
 # Prints the CPU model and vector extensions, the load average, and one
 # Markdown table row per round plus the medians, in process CPU time per
@@ -34,6 +37,7 @@ rounds=3
 builddir=build-bench
 composite=attn_lrp
 ortdir=""
+baseline=""
 model=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,7 +47,8 @@ while [ $# -gt 0 ]; do
     --build) builddir=$2; shift 2 ;;
     --composite) composite=$2; shift 2 ;;
     --ort-dir) ortdir=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     -*) echo "bench_transformer.sh: unknown option $1" >&2; exit 2 ;;
     *) model=$1; shift ;;
   esac
@@ -75,9 +80,14 @@ echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
      "$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|fma|avx512f|avx512bw|avx512vl)$' | tr '\n' ' ')"
 echo "date $(date -u +%Y-%m-%dT%H:%MZ), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| round | lrpx forward CPU ms | lrpx explain CPU ms | ORT forward CPU ms | explain / ORT | lrpx forward / ORT | explain / ORT (wall) |"
-echo "|---|---|---|---|---|---|---|"
-fs=() es=() os=() eo=() fo=() wo=()
+bh="" bl=""
+if [ -n "$baseline" ]; then
+  [ -x "$baseline/src/cli/lrpx" ] || { echo "bench_transformer.sh: no $baseline/src/cli/lrpx" >&2; exit 1; }
+  bh=" baseline explain / ORT | baseline forward / ORT |"; bl="---|---|"
+fi
+echo "| round | lrpx forward CPU ms | lrpx explain CPU ms | ORT forward CPU ms | explain / ORT | lrpx forward / ORT | explain / ORT (wall) |$bh"
+echo "|---|---|---|---|---|---|---|$bl"
+fs=() es=() os=() eo=() fo=() wo=() beo=() bfo=()
 for ((r = 1; r <= rounds; r++)); do
   oj=$(node scripts/node/ort_run.js "$model" "$tmp" "$input" --threads "$threads" --bench "$runs")
   lj=$(LRPX_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$lrpx" bench "$model" "$input" \
@@ -89,9 +99,20 @@ for ((r = 1; r <= rounds; r++)); do
   ow=$(echo "$oj" | field "['median_ms']")
   fs+=("$f"); es+=("$e"); os+=("$o")
   eo+=("$(ratio "$e" "$o")"); fo+=("$(ratio "$f" "$o")"); wo+=("$(ratio "$ew" "$ow")")
-  printf '| %d | %.1f | %.1f | %.1f | %s | %s | %s |\n' "$r" "$f" "$e" "$o" "${eo[-1]}" "${fo[-1]}" "${wo[-1]}"
+  extra=""
+  if [ -n "$baseline" ]; then
+    bj=$(LRPX_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$baseline/src/cli/lrpx" bench \
+         "$model" "$input" -n "$runs" --warmup 1 --threads "$threads" --explain "$composite")
+    bf=$(echo "$bj" | field "['run_cpu']['median_ms']")
+    be=$(echo "$bj" | field "['explain_${composite}_cpu']['median_ms']")
+    beo+=("$(ratio "$be" "$o")"); bfo+=("$(ratio "$bf" "$o")")
+    extra=" ${beo[-1]} | ${bfo[-1]} |"
+  fi
+  printf '| %d | %.1f | %.1f | %.1f | %s | %s | %s |%s\n' "$r" "$f" "$e" "$o" "${eo[-1]}" "${fo[-1]}" "${wo[-1]}" "$extra"
 done
 F=$(median "${fs[@]}"); E=$(median "${es[@]}"); O=$(median "${os[@]}")
-echo "| median | $F | $E | $O | **$(median "${eo[@]}")** | $(median "${fo[@]}") | $(median "${wo[@]}") |"
+extra=""
+[ -n "$baseline" ] && extra=" $(median "${beo[@]}") | $(median "${bfo[@]}") |"
+echo "| median | $F | $E | $O | **$(median "${eo[@]}")** | $(median "${fo[@]}") | $(median "${wo[@]}") |$extra"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
