@@ -14,11 +14,12 @@
  *
  * Products: on CPUs with the packed kernels (pgemm_impl.h: AVX2+FMA) every
  * product is C = pack(A') B' with A' packed per call into the scratch and
- * B' read in place: the forward A B; the data gradient gY B^T with B^T
- * made once per plan when B is a constant (a dense layer's weight; plan
- * arena, on first use) or per call into the scratch when it is computed
- * (attention); the gradient of B as A^T gY. Elsewhere, or when the scratch
- * is smaller than asked (a plan made without it), OpenBLAS through
+ * B' read in place: the forward A B; for a computed B (attention) the data
+ * gradient gY B^T with B^T made per call into the scratch; the gradient of
+ * B as A^T gY. The data gradient of a dense layer (a constant B, the
+ * epsilon rule's product) stays with OpenBLAS, which multiplies by W^T as
+ * fast without a transposed copy of the weights. Elsewhere, or when the
+ * scratch is smaller than asked (a plan made without it), OpenBLAS through
  * lrpx__sgemm_mt. Either gives the same bits for any thread count.
  */
 #include <string.h>
@@ -43,10 +44,6 @@ struct mat_mul_params {
                                          /* x [K, N] product              */
     bool    pg;                          /* products by lrpx__pgemm       */
     size_t  scratch;                     /* bytes the products need       */
-    /* B^T (N x K) of a constant B that is one matrix, for the data
-     * gradient; plan arena, made on first use (NULL: per call) */
-    float  *bt;
-    bool    bt_failed;
 };
 LRPX_LINEAR_PARAMS(struct mat_mul_params);
 
@@ -213,26 +210,6 @@ mat_mul_pg(struct lrpx_pool *pool, int64_t m, int64_t n, int64_t k, const float 
             c[i] += t[i];
 }
 
-/* B^T of the constant one-matrix B, made once per plan; NULL when it
- * cannot be kept (the caller transposes per call) */
-static const float *
-mat_mul_bt(struct lrpx_exec *x, struct mat_mul_params *p, const float *b, bool b_const)
-{
-    if (!b_const || p->b_count != 1 || p->bt_failed)
-        return NULL;
-    if (p->bt)
-        return p->bt;
-    size_t bytes;
-    if (lrpx__mul_size((size_t)(p->k * p->n), sizeof(float), &bytes))
-        p->bt = lrpx__arena_alloc_uninit(x->arena, bytes);
-    if (!p->bt) {
-        p->bt_failed = true;
-        return NULL;
-    }
-    mat_mul_transpose(b, p->k, p->n, p->n, p->bt);
-    return p->bt;
-}
-
 /* y = A B (overwrites y) */
 static void
 mat_mul_product(const struct lrpx_exec *x, const struct mat_mul_params *p, const float *a,
@@ -262,11 +239,10 @@ mat_mul_product(const struct lrpx_exec *x, const struct mat_mul_params *p, const
 }
 
 /* ga (+)= gY B^T, summed over broadcast batch axes (add: accumulate, else
- * overwrite); b_const: B is the node's plain constant weight, whose B^T
- * the plan may keep */
+ * overwrite); b_const: B is a constant */
 static void
-mat_mul_grad_a(struct lrpx_exec *x, struct mat_mul_params *p, const float *gy, const float *b,
-               bool b_const, float *ga, bool add)
+mat_mul_grad_a(struct lrpx_exec *x, const struct mat_mul_params *p, const float *gy,
+               const float *b, bool b_const, float *ga, bool add)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
     float        *s = mat_mul_scratch(x, p);
@@ -277,23 +253,21 @@ mat_mul_grad_a(struct lrpx_exec *x, struct mat_mul_params *p, const float *gy, c
             memset(ga, 0, (size_t)(p->a_count * mk) * sizeof(float));
         add = true;
     }
-    if (s) {
+    /* a constant weight (a dense layer): OpenBLAS multiplies by its
+     * transpose about as fast as the packed kernels multiply by a
+     * transposed copy (measured on vit_b_16's layers), and needs no copy */
+    if (s && !b_const) {
         const int64_t rows = p->fold_a ? p->n_batch * p->m : p->m;
         float        *at   = s;
         float        *gp   = mat_mul_piece(&at, (int64_t)lrpx__pgemm_packed_floats(rows, p->n));
         float        *bt   = mat_mul_piece(&at, p->n * p->k);
         float        *t    = mat_mul_piece(&at, rows * p->k);
-        const float  *kept = mat_mul_bt(x, p, b, b_const);
         for (int64_t bi = 0; bi < (p->fold_a ? 1 : p->n_batch); bi++) {
             int64_t ia = 0, ib = 0;
             if (!p->fold_a)
                 mat_mul_batch_index(p, bi, &ia, &ib);
-            const float *btb = kept;
-            if (!btb) {
-                mat_mul_transpose(b + ib * kn, p->k, p->n, p->n, bt);
-                btb = bt;
-            }
-            mat_mul_pg(x->pool, rows, p->k, p->n, gy + bi * mn, btb, ga + ia * mk, add, gp, t);
+            mat_mul_transpose(b + ib * kn, p->k, p->n, p->n, bt);
+            mat_mul_pg(x->pool, rows, p->k, p->n, gy + bi * mn, bt, ga + ia * mk, add, gp, t);
         }
         return;
     }
@@ -367,7 +341,7 @@ mat_mul_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 static lrpx_status
 mat_mul_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
+    const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
     const float *gy = lrpx__back_out(x, n, 0);
     float *ga = lrpx__back_in(x, n, 0);
     float *gb = lrpx__back_in(x, n, 1);
@@ -399,12 +373,10 @@ static void
 mat_mul_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
                 const float *w, float *gin, void *scratch)
 {
-    struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
+    const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
     (void)scratch;
-    /* the plan keeps B^T only of the node's own weight (x->lrp_wkey) */
     if (p->roles.in_index == 0)
-        mat_mul_grad_a(x, p, gout, w, p->roles.w_known && x->lrp_wkey == LRPX_WKEY_PLAIN, gin,
-                       false);
+        mat_mul_grad_a(x, p, gout, w, p->roles.w_known, gin, false);
     else
         mat_mul_grad_b(x, p, w, gout, gin, false);
 }
