@@ -7,7 +7,7 @@
 #
 #   scripts/bench_transformer.sh [--threads T] [-n RUNS] [-r ROUNDS]
 #                                [--build DIR] [--composite C]
-#                                [--ort-dir DIR] [MODEL]
+#                                [--ort-dir DIR] [--baseline DIR] [MODEL]
 #
 # MODEL        default models/zoo/vit_b_16.onnx (made if missing), with
 #              MODEL's NAME.input.npy beside it
@@ -15,13 +15,18 @@
 #              was run; linked as scripts/node/node_modules when that is
 #              missing (scripts/node/ort_run.js loads it from there)
 # --build DIR  a release build of lrpx (default build-bench, made if absent)
+# --baseline DIR  another release build of lrpx (an older commit) timed in
+#              the same rounds, after this one: two more columns, its
+#              explanation / ORT and its forward / ORT
 #
-# Prints the CPU model, the load average, and one Markdown table row per
-# round plus the medians: lrpx forward, lrpx explanation (forward +
-# relevance pass), ORT forward, explanation / ORT forward and explanation /
-# lrpx forward. Each round runs RUNS passes of each after a warm-up. The
-# ratios of the last row are the medians of the rounds' ratios (each round
-# times both runtimes close together, so a machine whose load drifts
+# Prints the CPU model and vector extensions, the load average, and one
+# Markdown table row per round plus the medians, in process CPU time per
+# pass (the steadier figure on a shared machine; wall times in the last
+# column): lrpx forward, lrpx explanation (forward + relevance pass), ORT
+# forward, explanation / ORT, lrpx forward / ORT, and the wall-time
+# explanation / ORT. Each round runs RUNS passes of each after a warm-up.
+# The ratios of the last row are the medians of the rounds' ratios (each
+# round times both runtimes close together, so a machine whose load drifts
 # between rounds disturbs a ratio less than the medians of the times).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +37,7 @@ rounds=3
 builddir=build-bench
 composite=attn_lrp
 ortdir=""
+baseline=""
 model=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +47,8 @@ while [ $# -gt 0 ]; do
     --build) builddir=$2; shift 2 ;;
     --composite) composite=$2; shift 2 ;;
     --ort-dir) ortdir=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --baseline) baseline=$2; shift 2 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     -*) echo "bench_transformer.sh: unknown option $1" >&2; exit 2 ;;
     *) model=$1; shift ;;
   esac
@@ -69,23 +76,43 @@ median() { /usr/bin/python3 -c "import statistics,sys; print(f'{statistics.media
 ratio() { /usr/bin/python3 -c "print(f'{$1 / $2:.2f}')"; }
 
 echo "model $model, composite $composite, threads $threads, $runs runs x $rounds rounds"
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores;" \
+     "$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|fma|avx512f|avx512bw|avx512vl)$' | tr '\n' ' ')"
 echo "date $(date -u +%Y-%m-%dT%H:%MZ), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| round | lrpx forward ms | lrpx explain ms | ORT forward ms | explain / ORT | explain / lrpx forward |"
-echo "|---|---|---|---|---|---|"
-fs=() es=() os=() eo=() ef=()
+bh="" bl=""
+if [ -n "$baseline" ]; then
+  [ -x "$baseline/src/cli/lrpx" ] || { echo "bench_transformer.sh: no $baseline/src/cli/lrpx" >&2; exit 1; }
+  bh=" baseline explain / ORT | baseline forward / ORT |"; bl="---|---|"
+fi
+echo "| round | lrpx forward CPU ms | lrpx explain CPU ms | ORT forward CPU ms | explain / ORT | lrpx forward / ORT | explain / ORT (wall) |$bh"
+echo "|---|---|---|---|---|---|---|$bl"
+fs=() es=() os=() eo=() fo=() wo=() beo=() bfo=()
 for ((r = 1; r <= rounds; r++)); do
   oj=$(node scripts/node/ort_run.js "$model" "$tmp" "$input" --threads "$threads" --bench "$runs")
   lj=$(LRPX_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$lrpx" bench "$model" "$input" \
        -n "$runs" --warmup 1 --threads "$threads" --explain "$composite")
-  f=$(echo "$lj" | field "['run']['median_ms']")
-  e=$(echo "$lj" | field "['explain']['median_ms']")
-  o=$(echo "$oj" | field "['median_ms']")
-  fs+=("$f"); es+=("$e"); os+=("$o"); eo+=("$(ratio "$e" "$o")"); ef+=("$(ratio "$e" "$f")")
-  printf '| %d | %.1f | %.1f | %.1f | %s | %s |\n' "$r" "$f" "$e" "$o" "$(ratio "$e" "$o")" "$(ratio "$e" "$f")"
+  f=$(echo "$lj" | field "['run_cpu']['median_ms']")
+  e=$(echo "$lj" | field "['explain_${composite}_cpu']['median_ms']")
+  o=$(echo "$oj" | field "['median_cpu_ms']")
+  ew=$(echo "$lj" | field "['explain']['median_ms']")
+  ow=$(echo "$oj" | field "['median_ms']")
+  fs+=("$f"); es+=("$e"); os+=("$o")
+  eo+=("$(ratio "$e" "$o")"); fo+=("$(ratio "$f" "$o")"); wo+=("$(ratio "$ew" "$ow")")
+  extra=""
+  if [ -n "$baseline" ]; then
+    bj=$(LRPX_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$baseline/src/cli/lrpx" bench \
+         "$model" "$input" -n "$runs" --warmup 1 --threads "$threads" --explain "$composite")
+    bf=$(echo "$bj" | field "['run_cpu']['median_ms']")
+    be=$(echo "$bj" | field "['explain_${composite}_cpu']['median_ms']")
+    beo+=("$(ratio "$be" "$o")"); bfo+=("$(ratio "$bf" "$o")")
+    extra=" ${beo[-1]} | ${bfo[-1]} |"
+  fi
+  printf '| %d | %.1f | %.1f | %.1f | %s | %s | %s |%s\n' "$r" "$f" "$e" "$o" "${eo[-1]}" "${fo[-1]}" "${wo[-1]}" "$extra"
 done
 F=$(median "${fs[@]}"); E=$(median "${es[@]}"); O=$(median "${os[@]}")
-echo "| median | $F | $E | $O | $(median "${eo[@]}") | $(median "${ef[@]}") |"
+extra=""
+[ -n "$baseline" ] && extra=" $(median "${beo[@]}") | $(median "${bfo[@]}") |"
+echo "| median | $F | $E | $O | **$(median "${eo[@]}")** | $(median "${fo[@]}") | $(median "${wo[@]}") |$extra"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -19,6 +19,13 @@
  *              nodes lose, within 1e-5 with epsilon = stabiliser = 0
  *              (1e-4 with the default 1e-6); with ReLU, CP-LRP sums to
  *              the logit
+ *   threads    a block large enough that every threaded loop of the
+ *              transformer ops and rules splits (written-out LayerNorm,
+ *              q.k^T, Softmax, attn.v, exported GELU) gives the same bits
+ *              on 1, 2 and 3 threads: the forward output and the input
+ *              relevance under attn_lrp and cp_lrp
+ *   erf        the float32 Erf against erf in double over [-6, 6] and
+ *              special values (within 3 ulp)
  *   errors     no rule for a product or a Softmax under a classic
  *              composite, const-attn without a Softmax operand, rules that
  *              do not fit, a bad stabiliser: a status and a message naming
@@ -746,6 +753,175 @@ START_TEST(test_patterns_in_exports)
 }
 END_TEST
 
+/* ---- thread counts ---- */
+
+/* x [1, T, D] -> written-out LayerNorm -> q, k, v = ln W* -> Softmax(q k^T)
+ * -> attn v -> exported GELU (Div, Erf, Add, Mul, Mul) -> y; sizes chosen
+ * so the threaded loops (rows of Softmax and of the norm rule, the
+ * epsilon division, Erf) split into several ranges. */
+enum { TH_T = 160, TH_D = 256 };
+
+static uint64_t th_rng = 88172645463325252ull;
+
+static float
+th_rand(void)
+{
+    th_rng ^= th_rng << 13;
+    th_rng ^= th_rng >> 7;
+    th_rng ^= th_rng << 17;
+    return (float)((double)(th_rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+}
+
+static lrpx_test_model *
+block_model(float *w)
+{
+    lrpx_test_model *m = lrpx_test_model_new(14);
+    lrpx_test_model_input(m, "x", LRPX_DTYPE_FLOAT32, 3, (int64_t[]){1, TH_T, TH_D});
+    static const float two = 2.0f, eps = 1e-5f, r2 = 1.4142135f, one = 1.0f, half = 0.5f;
+    const char *wn[3] = {"Wq", "Wk", "Wv"};
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < TH_D * TH_D; i++)
+            w[i] = th_rand() * 0.1f;
+        lrpx_test_model_init_f32(m, wn[k], 2, (int64_t[]){TH_D, TH_D}, w);
+    }
+    lrpx_test_model_node(m, "ReduceMean", "mean", LT_IO("x"), LT_IO("mu"), LT_INTS("axes", -1),
+                         NULL);
+    lrpx_test_model_node(m, "Sub", "sub", LT_IO("x", "mu"), LT_IO("d"), NULL);
+    lrpx_test_model_node(m, "Constant", "two", LT_NONE, LT_IO("c2"),
+                         LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &two), NULL);
+    lrpx_test_model_node(m, "Pow", "pow", LT_IO("d", "c2"), LT_IO("sq"), NULL);
+    lrpx_test_model_node(m, "ReduceMean", "var", LT_IO("sq"), LT_IO("v"), LT_INTS("axes", -1),
+                         NULL);
+    lrpx_test_model_node(m, "Constant", "eps", LT_NONE, LT_IO("ce"),
+                         LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &eps), NULL);
+    lrpx_test_model_node(m, "Add", "add_eps", LT_IO("v", "ce"), LT_IO("ve"), NULL);
+    lrpx_test_model_node(m, "Sqrt", "sqrt", LT_IO("ve"), LT_IO("sigma"), NULL);
+    lrpx_test_model_node(m, "Div", "div", LT_IO("d", "sigma"), LT_IO("ln"), NULL);
+    lrpx_test_model_node(m, "MatMul", "q", LT_IO("ln", "Wq"), LT_IO("Q"), NULL);
+    lrpx_test_model_node(m, "MatMul", "k", LT_IO("ln", "Wk"), LT_IO("K"), NULL);
+    lrpx_test_model_node(m, "MatMul", "v", LT_IO("ln", "Wv"), LT_IO("V"), NULL);
+    lrpx_test_model_node(m, "Transpose", "kt", LT_IO("K"), LT_IO("KT"), LT_INTS("perm", 0, 2, 1),
+                         NULL);
+    lrpx_test_model_node(m, "MatMul", "qk", LT_IO("Q", "KT"), LT_IO("S"), NULL);
+    lrpx_test_model_node(m, "Softmax", "attn", LT_IO("S"), LT_IO("A"), LT_INT("axis", -1), NULL);
+    lrpx_test_model_node(m, "MatMul", "av", LT_IO("A", "V"), LT_IO("H"), NULL);
+    lrpx_test_model_node(m, "Constant", "r2", LT_NONE, LT_IO("cr2"),
+                         LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &r2), NULL);
+    lrpx_test_model_node(m, "Constant", "one", LT_NONE, LT_IO("c1"),
+                         LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &one), NULL);
+    lrpx_test_model_node(m, "Constant", "half", LT_NONE, LT_IO("ch"),
+                         LT_TENSOR("value", LRPX_DTYPE_FLOAT32, 0, NULL, &half), NULL);
+    lrpx_test_model_node(m, "Div", "g_div", LT_IO("H", "cr2"), LT_IO("G1"), NULL);
+    lrpx_test_model_node(m, "Erf", "g_erf", LT_IO("G1"), LT_IO("G2"), NULL);
+    lrpx_test_model_node(m, "Add", "g_add", LT_IO("G2", "c1"), LT_IO("G3"), NULL);
+    lrpx_test_model_node(m, "Mul", "g_mul", LT_IO("H", "G3"), LT_IO("G4"), NULL);
+    lrpx_test_model_node(m, "Mul", "g_half", LT_IO("G4", "ch"), LT_IO("y"), NULL);
+    lrpx_test_model_output(m, "y");
+    return m;
+}
+
+START_TEST(test_threads_identical)
+{
+    const int64_t n = (int64_t)TH_T * TH_D;
+    float *w = malloc(sizeof(float) * TH_D * TH_D), *xin = malloc(sizeof(float) * n);
+    float *seed = malloc(sizeof(float) * n), *ref[2] = {malloc(sizeof(float) * n),
+                                                       malloc(sizeof(float) * n)};
+    float *yref = malloc(sizeof(float) * n);
+    ck_assert(w && xin && seed && ref[0] && ref[1] && yref);
+    th_rng = 88172645463325252ull;
+    lrpx_test_model *tm = block_model(w);
+    for (int64_t i = 0; i < n; i++) {
+        xin[i]  = th_rand() * 2.0f;
+        seed[i] = th_rand();
+    }
+    lrpx_model *model;
+    ck_assert_int_eq(lrpx_test_model_load(tm, &model), LRPX_OK);
+    static const char *const comps[2] = {"attn_lrp", "cp_lrp"};
+    for (int threads = 1; threads <= 3; threads++) {
+        lrpx_session *s;
+        ck_assert_int_eq(lrpx_session_init(model, &s), LRPX_OK);
+        ck_assert_int_eq(lrpx_session_set_threads(s, threads), LRPX_OK);
+        ck_assert_int_eq(lrpx_session_set_input(s, "x", LRPX_DTYPE_FLOAT32, 3,
+                                                (int64_t[]){1, TH_T, TH_D}, xin), LRPX_OK);
+        ck_assert_msg(lrpx_session_run(s) == LRPX_OK, "%s", lrpx_session_errmsg(s));
+        const float *y = value_of(s, "y", n);
+        if (threads == 1)
+            memcpy(yref, y, sizeof(float) * n);
+        else
+            ck_assert_msg(memcmp(y, yref, sizeof(float) * n) == 0,
+                          "forward output differs on %d threads", threads);
+        for (int c = 0; c < 2; c++) {
+            explain_seeded(s, comps[c], seed, n, NULL);
+            const float *r = rel_of(s, "x", n);
+            double       sum = 0;
+            for (int64_t i = 0; i < n; i++)
+                sum += fabs(r[i]);
+            ck_assert_msg(sum > 0 && isfinite(sum), "%s: relevance %g", comps[c], sum);
+            if (threads == 1)
+                memcpy(ref[c], r, sizeof(float) * n);
+            else
+                ck_assert_msg(memcmp(r, ref[c], sizeof(float) * n) == 0,
+                              "%s: relevance differs on %d threads", comps[c], threads);
+        }
+        lrpx_session_free(s);
+    }
+    lrpx_model_free(model);
+    lrpx_test_model_free(tm);
+    free(w);
+    free(xin);
+    free(seed);
+    free(ref[0]);
+    free(ref[1]);
+    free(yref);
+}
+END_TEST
+
+/* ---- Erf ---- */
+
+START_TEST(test_erf_accuracy)
+{
+    enum { N = 240001 };
+    float *xs = malloc(sizeof(float) * (N + 8));
+    ck_assert_ptr_nonnull(xs);
+    for (int i = 0; i < N; i++)
+        xs[i] = -6.0f + 12.0f * (float)i / (float)(N - 1);
+    const float special[8] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-30f, -1e-30f, 0.921875f};
+    memcpy(xs + N, special, sizeof special);
+    lrpx_test_model *tm = lrpx_test_model_new(13);
+    lrpx_test_model_input(tm, "x", LRPX_DTYPE_FLOAT32, 1, (int64_t[]){N + 8});
+    lrpx_test_model_node(tm, "Erf", "erf", LT_IO("x"), LT_IO("y"), NULL);
+    lrpx_test_model_output(tm, "y");
+    lrpx_model   *model;
+    lrpx_session *s;
+    ck_assert_int_eq(lrpx_test_model_load(tm, &model), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_init(model, &s), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_set_input(s, "x", LRPX_DTYPE_FLOAT32, 1, (int64_t[]){N + 8},
+                                            xs), LRPX_OK);
+    ck_assert_msg(lrpx_session_run(s) == LRPX_OK, "%s", lrpx_session_errmsg(s));
+    const float *y = value_of(s, "y", N + 8);
+    double worst = 0;
+    for (int i = 0; i < N + 8; i++) {
+        if (isnan(xs[i])) {
+            ck_assert(isnan(y[i]));
+            continue;
+        }
+        const double ref = erf((double)xs[i]);
+        const float  rf  = (float)ref;
+        const double ulp = fabs((double)nextafterf(fabsf(rf), INFINITY) - fabsf(rf));
+        const double err = fabs((double)y[i] - ref) / (ulp > 0 ? ulp : 1e-45);
+        worst            = fmax(worst, err);
+        ck_assert_msg(err <= 3.0, "erf(%.9g): %.9g, expected %.9g (%.2f ulp)", xs[i], y[i], ref,
+                      err);
+        ck_assert(signbit(y[i]) == signbit(xs[i]));
+    }
+    printf("erf: worst %.2f ulp over %d points\n", worst, N + 8);
+    lrpx_session_free(s);
+    lrpx_model_free(model);
+    lrpx_test_model_free(tm);
+    free(xs);
+}
+END_TEST
+
 static Suite *
 transformers_suite(void)
 {
@@ -757,6 +933,12 @@ transformers_suite(void)
     tcase_add_loop_test(t, test_norm, 0, 3);
     tcase_add_loop_test(t, test_activation, 0, 3);
     tcase_add_test(t, test_options);
+    tcase_add_test(t, test_erf_accuracy);
+    suite_add_tcase(s, t);
+
+    t = tcase_create("threads");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, test_threads_identical);
     suite_add_tcase(s, t);
 
     t = tcase_create("models");

@@ -191,9 +191,21 @@ readers_inside(const struct grow *gr, int v)
     return true;
 }
 
-/* NORM anchored at node di (Div or Mul); fills gr and *tail, *cut. */
+/* The constant operand of node k (a Mul with one computed input). */
+static int
+const_operand(const struct lrpx_exec *x, int k)
+{
+    const struct lrpx_node *n = &x->g->nodes[k];
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] >= 0 && !computed(x, n->inputs[i]))
+            return n->inputs[i];
+    return -1;
+}
+
+/* NORM anchored at node di (Div or Mul); fills gr, *tail, *cut and the
+ * closed-form description in *form (centred, recip, gamma). */
 static bool
-match_norm(struct grow *gr, int di, int *tail, int *cut)
+match_norm(struct grow *gr, int di, int *tail, int *cut, struct lrpx_pattern *form)
 {
     const struct lrpx_exec *x = gr->x;
     const struct lrpx_node *d = &x->g->nodes[di];
@@ -226,13 +238,16 @@ match_norm(struct grow *gr, int di, int *tail, int *cut)
             add_member(gr, pc);
             add_member(gr, pm);
             src = xin;
+            form->centred = true;
         }
     }
+    form->recip = d->op == LRPX_OP_MUL;
     /* gamma, then beta */
     int t = d->outputs[0], k;
     if ((k = tail_step(gr, t, LRPX_OP_MUL)) >= 0) {
         add_member(gr, k);
         t = x->g->nodes[k].outputs[0];
+        form->gamma = const_operand(x, k);
     }
     if ((k = tail_step(gr, t, LRPX_OP_ADD)) >= 0) {
         add_member(gr, k);
@@ -284,7 +299,7 @@ lrpx__patterns_free(struct lrpx_pattern *p, int n)
 /* Append the pattern in gr; marks its nodes taken. */
 static lrpx_status
 keep(struct grow *gr, uint8_t *taken, enum lrpx_pattern_kind kind, int tail, int cut,
-     struct lrpx_pattern **out, int *n_out, int *cap)
+     const struct lrpx_pattern *form, struct lrpx_pattern **out, int *n_out, int *cap)
 {
     if (*n_out == *cap) {
         int   nc = *cap ? *cap * 2 : 8;
@@ -312,6 +327,9 @@ keep(struct grow *gr, uint8_t *taken, enum lrpx_pattern_kind kind, int tail, int
     p->tail    = tail;
     p->cut     = cut;
     p->head    = gr->x->g->values[tail].producer;
+    p->centred = form->centred;
+    p->recip   = form->recip;
+    p->gamma   = form->gamma;
     for (int i = 0; i < gr->n_nodes; i++)
         taken[gr->nodes[i]] = 1;
     (*n_out)++;
@@ -345,12 +363,14 @@ lrpx__graph_find_patterns(const struct lrpx_exec *x, const int *run, int n_run,
             int         i  = pass == LRPX_PATTERN_NORM ? k : n_run - 1 - k;
             struct grow gr = {.x = x, .pos = pos, .taken = taken, .src = -1};
             int         tail = -1, cut = -1;
+            struct lrpx_pattern form = {.gamma = -1};
             if (!usable(&gr, run[i]))
                 continue;
-            bool ok = pass == LRPX_PATTERN_NORM ? match_norm(&gr, run[i], &tail, &cut)
+            bool ok = pass == LRPX_PATTERN_NORM ? match_norm(&gr, run[i], &tail, &cut, &form)
                                                 : match_activation(&gr, run[i], &tail);
             if (ok)
-                rc = keep(&gr, taken, (enum lrpx_pattern_kind)pass, tail, cut, out, n_out, &cap);
+                rc = keep(&gr, taken, (enum lrpx_pattern_kind)pass, tail, cut, &form, out, n_out,
+                          &cap);
         }
     }
     lrpx__free(pos);

@@ -19,6 +19,12 @@ struct lrpx_pattern {
     int  cut;        /* NORM: the per-row statistic (sigma or 1/sigma) the  */
                      /* norm rule holds constant; -1 for ACTIVATION         */
     int  head;       /* the node producing y                                */
+    /* NORM, how y depends on x with cut held constant, for the closed form
+     * of the norm rule: y = gamma (x - [centred] mean(x)) f + beta per row
+     * of the last axis, f = 1 / cut (Div) or cut (recip: Mul) */
+    bool centred;
+    bool recip;
+    int  gamma;      /* the constant of the Mul after the Div/Mul, -1: none */
     int  n_nodes;
     int *nodes;      /* the nodes in run (topological) order, head last     */
 };

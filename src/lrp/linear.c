@@ -208,12 +208,7 @@ add_bias_part(const struct lin_ctx *c, float *out, int part, double gamma)
 static void
 accumulate(const struct lin_ctx *c, const float *a, const float *g, double scale)
 {
-    if (a)
-        for (int64_t i = 0; i < c->n_in; i++)
-            c->rin[i] = (float)(c->rin[i] + scale * ((double)a[i] * g[i]));
-    else
-        for (int64_t i = 0; i < c->n_in; i++)
-            c->rin[i] = (float)(c->rin[i] + scale * g[i]);
+    lrpx__lrp_accumulate(c->x->pool, c->rin, a, g, c->n_in, scale);
 }
 
 /* s = R / stab(d) in place over d; mask: +1 keep where z > 0, -1 where
@@ -242,12 +237,11 @@ rule_epsilon(const struct lin_ctx *c, bool zero)
         fwd(c, c->in, c->w, c->wk->out[1]);
         z = c->wk->out[1];
     }
-    for (int64_t j = 0; j < c->n_out; j++) {
-        if (zero)
+    if (zero)
+        for (int64_t j = 0; j < c->n_out; j++)
             s[j] = z[j] != 0.0f ? (float)(c->rout[j] / (double)z[j]) : 0.0f;
-        else
-            s[j] = (float)(c->rout[j] / stab(z[j], c->cfg->eps));
-    }
+    else
+        lrpx__lrp_divide(c->x->pool, s, c->rout, z, c->n_out, c->cfg->eps);
     bwd(c, s, c->w, g);
     accumulate(c, c->in, g, 1.0);
 }
@@ -589,7 +583,10 @@ lrpx__lrp_linear(struct lrpx_exec *x, const struct lrpx_node *n)
     c.key_w = !(lin->w == w_t->f32 && roles->w_known) ? 0
             : c.ws == 1.0                                ? LRPX_WKEY_PLAIN
                                                          : wkey_make(WM_COUNT, 0.0, c.ws);
-    c.bias = bias_fill(&c, lin, roles->b_index, c.wk->out[3]);
+    /* the epsilon rules read the bias only to drop it (zero_bias): z is
+     * the forward output */
+    const bool eps_rule = cfg->rule == LRPX_RULE_EPSILON || cfg->rule == LRPX_RULE_ZERO;
+    c.bias = eps_rule && !cfg->zero_bias ? NULL : bias_fill(&c, lin, roles->b_index, c.wk->out[3]);
 
     switch (cfg->rule) {
     case LRPX_RULE_ZERO:      rule_epsilon(&c, true); break;

@@ -194,4 +194,14 @@ int64_t     lrpx__lrp_xf_need(const struct lrpx_exec *x, const struct lrpx_node 
 lrpx_status (*lrpx__lrp_xf_fn(enum lrpx_kind kind, lrpx_rule rule))(struct lrpx_exec *,
                                                                     const struct lrpx_node *);
 
+/* The element-wise steps of the epsilon-type rules, vectorised and spread
+ * over the pool's threads (each element by the same code, so the bits do
+ * not depend on the thread count):
+ *   divide      u = (float)(r / lrpx__stabilize(z, e))   (the same value)
+ *   accumulate  rin = (float)(rin + scale * a g) in double; a NULL: g */
+void lrpx__lrp_divide(struct lrpx_pool *pool, float *u, const float *r, const float *z,
+                      int64_t n, double e);
+void lrpx__lrp_accumulate(struct lrpx_pool *pool, float *rin, const float *a, const float *g,
+                          int64_t n, double scale);
+
 #endif /* LRPX_LRP_IMPL_H */

@@ -28,6 +28,8 @@
 #include <string.h>
 
 #include "lrp/lrp_impl.h"
+#include "ops/kernels/softmax_impl.h"
+#include "util/parallel.h"
 
 #define MAX_SWAP (3 * 64 + 4)
 
@@ -119,20 +121,66 @@ local_grad(struct lrpx_exec *x, const struct lrpx_node *at, const int *nodes, in
     return rc;
 }
 
-/* u = r / stab_e(y) over n values */
-static void
-divide(float *u, const float *r, const float *y, int64_t n, double e)
+/* ---- element-wise steps (lrp_impl.h) ---- */
+
+struct elem_ctx {
+    float       *out;
+    const float *a, *b, *c;
+    double       e;
+};
+
+/* r / stab_e(z) as lrpx__stabilize gives it, without a branch (so that
+ * loops of it vectorise and signs that change at random cost nothing):
+ * stab_e(z) = z + e sign(z) with sign(0) = +1 (NaN: 0), and where that is
+ * 0, lrpx__stabilize's infinity makes r * 0 */
+static inline double
+stab_div(double r, double z, double e)
 {
-    for (int64_t i = 0; i < n; i++)
-        u[i] = (float)(r[i] / lrpx__stabilize(y[i], e));
+    const double sg  = (double)(z >= 0.0) - (double)(z < 0.0);
+    const double d   = z + e * sg;
+    const double isz = (double)(d == 0.0);
+    return r / (d + isz) * (1.0 - isz);
 }
 
-/* rin += scale * a . g */
-static void
-accumulate(float *rin, const float *a, const float *g, int64_t n, double scale)
+LRPX_TARGET_CLONES static void
+divide_range(void *ctx, int64_t i0, int64_t i1)
 {
-    for (int64_t i = 0; i < n; i++)
-        rin[i] = (float)(rin[i] + scale * ((double)a[i] * g[i]));
+    const struct elem_ctx *c = ctx;
+    const float *r = c->a, *z = c->b;
+    const double e = c->e;
+    for (int64_t i = i0; i < i1; i++)
+        c->out[i] = (float)stab_div(r[i], z[i], e);
+}
+
+void
+lrpx__lrp_divide(struct lrpx_pool *pool, float *u, const float *r, const float *z, int64_t n,
+                 double e)
+{
+    struct elem_ctx c = {u, r, z, NULL, e};
+    lrpx__parallel_for(pool, n, 1 << 14, divide_range, &c);
+}
+
+LRPX_TARGET_CLONES static void
+accumulate_range(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct elem_ctx *c = ctx;
+    float       *rin = c->out;
+    const float *a = c->a, *g = c->b;
+    const double scale = c->e;
+    if (a)
+        for (int64_t i = i0; i < i1; i++)
+            rin[i] = (float)(rin[i] + scale * ((double)a[i] * g[i]));
+    else
+        for (int64_t i = i0; i < i1; i++)
+            rin[i] = (float)(rin[i] + scale * g[i]);
+}
+
+void
+lrpx__lrp_accumulate(struct lrpx_pool *pool, float *rin, const float *a, const float *g,
+                     int64_t n, double scale)
+{
+    struct elem_ctx c = {rin, a, g, NULL, scale};
+    lrpx__parallel_for(pool, n, 1 << 14, accumulate_range, &c);
 }
 
 static const struct lrpx_lrp_xf *
@@ -160,23 +208,67 @@ gradient_rule(struct lrpx_exec *x, const struct lrpx_node *at, const int *nodes,
         g[k] = carve(&next, end, x->vals[src[k]].n_elems);
     if (!u || (n_src > 0 && !g[0]) || (n_src > 1 && !g[1]))
         return lrpx__node_error(x, at, LRPX_ENOMEM, "relevance work buffer too small");
-    divide(u, r, x->vals[from].f32, nf, e);
+    lrpx__lrp_divide(x->pool, u, r, x->vals[from].f32, nf, e);
     lrpx_status rc = local_grad(x, at, nodes, n_nodes, from, u, src, g, n_src, cut, next, end);
     for (int k = 0; k < n_src && rc == LRPX_OK; k++) {
         float *rin = x->back[src[k]];
         if (rin)
-            accumulate(rin, x->vals[src[k]].f32, g[k], x->vals[src[k]].n_elems, scale);
+            lrpx__lrp_accumulate(x->pool, rin, x->vals[src[k]].f32, g[k],
+                                 x->vals[src[k]].n_elems, scale);
     }
     return rc;
 }
 
 /* ---- single nodes ---- */
 
+/* taylor on a Softmax node in closed form: u = R / y (0 where y = 0) and
+ * J^T u = y (u - <u, y>) give R_x = x (R - y S) with S the sum of R over
+ * the row's y != 0 (and 0 where y = 0), from the stored output y; no
+ * exp again, no work buffer. Rows over the session's threads, each row by
+ * the same code whatever the thread count. */
+struct softmax_taylor {
+    const struct lrpx_softmax_params *p;
+    const float *x, *y, *r;
+    float       *rin;
+};
+
+static void
+softmax_taylor_rows(void *ctx, int64_t o0, int64_t o1)
+{
+    const struct softmax_taylor *c = ctx;
+    const int64_t len = c->p->len, in = c->p->inner;
+    for (int64_t o = o0; o < o1; o++)
+        for (int64_t i = 0; i < in; i++) {
+            const int64_t base = o * len * in + i;
+            double        sum  = 0.0;
+            for (int64_t j = 0; j < len; j++)
+                if (c->y[base + j * in] != 0.0f)
+                    sum += c->r[base + j * in];
+            for (int64_t j = 0; j < len; j++) {
+                const int64_t k = base + j * in;
+                if (c->y[k] != 0.0f)
+                    c->rin[k] = (float)(c->rin[k] +
+                                        (double)c->x[k] * (c->r[k] - (double)c->y[k] * sum));
+            }
+        }
+}
+
 /* taylor on one node (Softmax, an activation): input 0 is x */
 static lrpx_status
 xf_taylor(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     int self = lrpx__node_idx(x, n);
+    if (lrpx__node_is(n, LRPX_LRP_CLASS_SOFTMAX) && x->params[self]) {
+        const float *r   = lrpx__back_out(x, n, 0);
+        float       *rin = lrpx__back_in(x, n, 0);
+        if (!r || !rin)
+            return LRPX_OK;
+        const struct lrpx_softmax_params *p = x->params[self];
+        struct softmax_taylor c = {p, lrpx__in(x, n, 0)->f32, lrpx__out(x, n, 0)->f32, r, rin};
+        lrpx__parallel_for(x->pool, p->outer, 1 + 4096 / (p->len * p->inner + 1),
+                           softmax_taylor_rows, &c);
+        return LRPX_OK;
+    }
     return gradient_rule(x, n, &self, 1, n->outputs[0], &n->inputs[0], 1, -1, 0.0, 1.0);
 }
 
@@ -249,9 +341,91 @@ xf_pattern_taylor(struct lrpx_exec *x, const struct lrpx_node *n)
     return xf_pattern(x, n, 0.0, false);
 }
 
+/* The norm rule in closed form, for a NORM pattern whose y is gamma (x -
+ * [mean(x)]) f + beta per row of the last axis (patterns.h): with f held
+ * constant, g = gamma f R / stab_e(y) and R_x = x (g - [mean(g)]), the
+ * gradient route's J_cut^T without running the pattern's nodes. Rows over
+ * the session's threads, each by the same code whatever the count. */
+struct norm_rows {
+    const float *x, *y, *r, *cut, *gamma;
+    float       *rin;
+    int64_t      m;
+    int64_t      n_gamma;     /* 0 (none), 1 or m */
+    bool         centred, recip;
+    double       e;
+};
+
+LRPX_TARGET_CLONES static void
+norm_rows(void *ctx, int64_t r0, int64_t r1)
+{
+    const struct norm_rows *c = ctx;
+    const int64_t           m = c->m;
+    const double            e = c->e;
+    const float            *gv = c->n_gamma == m && m > 1 ? c->gamma : NULL;
+    const double            g1 = c->n_gamma == 1 ? c->gamma[0] : 1.0;
+    for (int64_t row = r0; row < r1; row++) {
+        const float *x = c->x + row * m, *y = c->y + row * m, *r = c->r + row * m;
+        float       *rin = c->rin + row * m;
+        const double f    = c->recip ? (double)c->cut[row] : 1.0 / (double)c->cut[row];
+        const double fg   = f * g1;
+        double       mean = 0.0;
+        if (c->centred) {
+            if (gv)
+                for (int64_t k = 0; k < m; k++)
+                    mean += gv[k] * fg * stab_div(r[k], y[k], e);
+            else
+                for (int64_t k = 0; k < m; k++)
+                    mean += fg * stab_div(r[k], y[k], e);
+            mean /= (double)m;
+        }
+        if (gv)
+            for (int64_t k = 0; k < m; k++)
+                rin[k] = (float)(rin[k] + (double)x[k] * (gv[k] * fg * stab_div(r[k], y[k], e) - mean));
+        else
+            for (int64_t k = 0; k < m; k++)
+                rin[k] = (float)(rin[k] + (double)x[k] * (fg * stab_div(r[k], y[k], e) - mean));
+    }
+}
+
+/* The closed form for pattern p, or false when p is not of its shape. */
+static bool
+norm_closed(struct lrpx_exec *x, const struct lrpx_pattern *p, double e)
+{
+    const struct lrpx_tensor *ts = &x->vals[p->src], *ty = &x->vals[p->tail];
+    const struct lrpx_tensor *tc = p->cut >= 0 ? &x->vals[p->cut] : NULL;
+    const struct lrpx_tensor *tg = p->gamma >= 0 ? &x->vals[p->gamma] : NULL;
+    if (!tc || ts->rank < 1 || !ts->f32 || !ty->f32 || !tc->f32 || ts->n_elems != ty->n_elems)
+        return false;
+    const int64_t m = ts->dims[ts->rank - 1];
+    if (m < 1 || tc->n_elems * m != ts->n_elems)
+        return false;
+    int64_t ng = 0;
+    if (tg) {
+        if (tg->dtype != LRPX_DTYPE_FLOAT32 || !tg->f32)
+            return false;
+        if (tg->n_elems == 1)
+            ng = 1;
+        else if (tg->n_elems == m && tg->rank >= 1 && tg->dims[tg->rank - 1] == m)
+            ng = m;
+        else
+            return false;
+    }
+    float *rin = x->back[p->src];
+    const float *r = x->back[p->tail];
+    if (!rin || !r)
+        return true;
+    struct norm_rows c = {ts->f32, ty->f32, r, tc->f32, tg ? tg->f32 : NULL, rin, m, ng,
+                          p->centred, p->recip, e};
+    lrpx__parallel_for(x->pool, tc->n_elems, 1 + 4096 / m, norm_rows, &c);
+    return true;
+}
+
 static lrpx_status
 xf_pattern_norm(struct lrpx_exec *x, const struct lrpx_node *n)
 {
+    const struct lrpx_pattern *p = xf_of(x, n) ? xf_of(x, n)->pat : NULL;
+    if (p && norm_closed(x, p, lrpx__rule(x, n)->stab))
+        return LRPX_OK;
     return xf_pattern(x, n, lrpx__rule(x, n)->stab, true);
 }
 

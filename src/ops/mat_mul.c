@@ -11,12 +11,24 @@
  *       operands B is still the "weight" and roles.w_known is false (see
  *       core/linear.h). No bias.
  * Backward: gradients for both operands, summed over broadcast batch axes.
+ *
+ * Products: on CPUs with the packed kernels (pgemm_impl.h: AVX2+FMA) every
+ * product is C = pack(A') B' with A' packed per call into the scratch and
+ * B' read in place: the forward A B; for a computed B (attention) the data
+ * gradient gY B^T with B^T made per call into the scratch; the gradient of
+ * B as A^T gY. The data gradient of a dense layer (a constant B, the
+ * epsilon rule's product) stays with OpenBLAS, which multiplies by W^T as
+ * fast without a transposed copy of the weights. Elsewhere, or when the
+ * scratch is smaller than asked (a plan made without it), OpenBLAS through
+ * lrpx__sgemm_mt. Either gives the same bits for any thread count.
  */
 #include <string.h>
 
 #include "core/rules.h"
+#include "ops/kernels/pgemm_impl.h"
 #include "ops/kernels/sgemm_impl.h"
 #include "core/linear.h"
+#include "util/parallel.h"
 
 struct mat_mul_params {
     struct lrpx_linear_roles roles;      /* first member (LRPX_LINEAR_PARAMS) */
@@ -30,6 +42,8 @@ struct mat_mul_params {
     bool    fold_a;                      /* B is one matrix and A holds   */
                                          /* n_batch: one [n_batch*M, K]   */
                                          /* x [K, N] product              */
+    bool    pg;                          /* products by lrpx__pgemm       */
+    size_t  scratch;                     /* bytes the products need       */
 };
 LRPX_LINEAR_PARAMS(struct mat_mul_params);
 
@@ -103,6 +117,31 @@ mat_mul_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
     const bool swap = !lrpx__in_const(x, n, 1) && lrpx__in_const(x, n, 0);
     lrpx__linear_roles_init(&p->roles, x, n, swap);
 
+    /* scratch of the packed products, in floats: the product packs A
+     * (rows x K); the data gradient packs gY (rows x N) next to B^T and a
+     * result of rows x K; the gradient of B packs A^T (K x M) next to A^T
+     * itself and a result of K x N */
+    p->pg = lrpx__pgemm_available();
+    if (p->pg) {
+        const int64_t rows = p->fold_a ? p->n_batch * p->m : p->m;
+        const double  fa = (double)lrpx__pgemm_packed_floats(rows, p->k);
+        const double  fg = (double)lrpx__pgemm_packed_floats(rows, p->n) +
+                           (double)p->n * p->k + (double)rows * p->k;
+        const double  fb = (double)lrpx__pgemm_packed_floats(p->k, p->m) +
+                           (double)p->k * p->m + (double)p->k * p->n;
+        double        f  = fa > fg ? fa : fg;
+        f                = f > fb ? f : fb;
+        /* three pieces, each rounded up to 16 floats (64 bytes), and the
+         * start aligned to 64 bytes */
+        const double bytes = (f + 64.0) * sizeof(float);
+        if (bytes < 1e12) {
+            p->scratch = (size_t)bytes;
+            lrpx__scratch_request(x, p->scratch);
+        } else {
+            p->pg = false;
+        }
+    }
+
     return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, rank, dims);
 }
 
@@ -124,39 +163,124 @@ mat_mul_batch_index(const struct mat_mul_params *p, int64_t bi, int64_t *ia, int
 
 /* ---- products ---- */
 
-/* y = A B (overwrites y). With fold_a and the data in A, the rows are
- * samples (times tokens): batch-invariant if the session asks. */
+/* 64-byte aligned piece of n floats at *at of the scratch, then *at moves
+ * past it */
+static float *
+mat_mul_piece(float **at, int64_t n)
+{
+    float *p = *at;
+    *at += (n + 15) / 16 * 16;
+    return p;
+}
+
+/* The scratch for the packed products, or NULL: use OpenBLAS. */
+static float *
+mat_mul_scratch(const struct lrpx_exec *x, const struct mat_mul_params *p)
+{
+    if (!p->pg || !x->scratch || x->scratch_size < p->scratch)
+        return NULL;
+    uintptr_t a = (uintptr_t)x->scratch;
+    return (float *)(void *)(a % 64 == 0 ? (uint8_t *)x->scratch
+                                          : (uint8_t *)x->scratch + (64 - a % 64));
+}
+
+/* dst (cols x rows) = src^T (src rows x cols, row stride ld) in blocks of
+ * 32 x 32 */
 static void
-mat_mul_product(struct lrpx_exec *x, const struct mat_mul_params *p, const float *a,
+mat_mul_transpose(const float *src, int64_t rows, int64_t cols, int64_t ld, float *dst)
+{
+    for (int64_t i0 = 0; i0 < rows; i0 += 32)
+        for (int64_t j0 = 0; j0 < cols; j0 += 32) {
+            const int64_t i1 = i0 + 32 < rows ? i0 + 32 : rows;
+            const int64_t j1 = j0 + 32 < cols ? j0 + 32 : cols;
+            for (int64_t j = j0; j < j1; j++)
+                for (int64_t i = i0; i < i1; i++)
+                    dst[j * rows + i] = src[i * ld + j];
+        }
+}
+
+/* c (m x n) = a (m x k) b (k x n) by pgemm, a packed into ap; add: c +=
+ * instead, through t (m x n) */
+static void
+mat_mul_pg(struct lrpx_pool *pool, int64_t m, int64_t n, int64_t k, const float *a,
+           const float *b, float *c, bool add, float *ap, float *t)
+{
+    lrpx__pgemm_pack(a, k, m, k, n, ap);
+    lrpx__pgemm(pool, m, n, k, ap, b, n, NULL, add ? t : c, n, NULL);
+    if (add)
+        for (int64_t i = 0; i < m * n; i++)
+            c[i] += t[i];
+}
+
+/* y = A B (overwrites y). With fold_a and the data in A, the rows are
+ * samples (times tokens): batch-invariant if the session asks (then
+ * OpenBLAS in fixed row blocks, not the packed kernels). */
+static void
+mat_mul_product(const struct lrpx_exec *x, const struct mat_mul_params *p, const float *a,
                 const float *b, float *y)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
-    struct lrpx_pool *pool = x->pool;
+    const bool    inv = x->batch_invariant && p->roles.in_index == 0;
+    float        *s   = inv ? NULL : mat_mul_scratch(x, p);
 
     if (p->fold_a) {
-        lrpx__sgemm_rows(pool, x->batch_invariant && p->roles.in_index == 0, x->scratch, false,
-                         false, p->n_batch * p->m, p->n, p->k, 1.0f, a, p->k, b, p->n, 0.0f, y,
-                         p->n);
+        if (s)
+            mat_mul_pg(x->pool, p->n_batch * p->m, p->n, p->k, a, b, y, false, s, NULL);
+        else
+            lrpx__sgemm_rows(x->pool, inv, x->scratch, false, false, p->n_batch * p->m, p->n,
+                             p->k, 1.0f, a, p->k, b, p->n, 0.0f, y, p->n);
         return;
     }
     for (int64_t bi = 0; bi < p->n_batch; bi++) {
         int64_t ia, ib;
         mat_mul_batch_index(p, bi, &ia, &ib);
-        lrpx__sgemm_mt(pool, false, false, p->m, p->n, p->k, 1.0f, a + ia * mk, p->k, b + ib * kn,
-                       p->n, 0.0f, y + bi * mn, p->n);
+        if (s)
+            mat_mul_pg(x->pool, p->m, p->n, p->k, a + ia * mk, b + ib * kn, y + bi * mn, false,
+                       s, NULL);
+        else
+            lrpx__sgemm_mt(x->pool, false, false, p->m, p->n, p->k, 1.0f, a + ia * mk, p->k,
+                           b + ib * kn, p->n, 0.0f, y + bi * mn, p->n);
     }
 }
 
-/* ga += gY B^T, summed over broadcast batch axes */
+/* ga (+)= gY B^T, summed over broadcast batch axes (add: accumulate, else
+ * overwrite); b_const: B is a constant */
 static void
 mat_mul_grad_a(struct lrpx_exec *x, const struct mat_mul_params *p, const float *gy,
-               const float *b, float *ga)
+               const float *b, bool b_const, float *ga, bool add)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
-    struct lrpx_pool *pool = x->pool;
+    const bool    inv = x->batch_invariant && p->roles.in_index == 0;
+    float        *s   = inv ? NULL : mat_mul_scratch(x, p);
 
+    if (!add && !p->fold_a && p->a_count < p->n_batch) {
+        /* several output matrices read one matrix of A: sum into zeros */
+        if (p->a_count * mk > 0)
+            memset(ga, 0, (size_t)(p->a_count * mk) * sizeof(float));
+        add = true;
+    }
+    /* a constant weight (a dense layer): OpenBLAS multiplies by its
+     * transpose about as fast as the packed kernels multiply by a
+     * transposed copy (measured on vit_b_16's layers), and needs no copy */
+    if (s && !b_const) {
+        const int64_t rows = p->fold_a ? p->n_batch * p->m : p->m;
+        float        *at   = s;
+        float        *gp   = mat_mul_piece(&at, (int64_t)lrpx__pgemm_packed_floats(rows, p->n));
+        float        *bt   = mat_mul_piece(&at, p->n * p->k);
+        float        *t    = mat_mul_piece(&at, rows * p->k);
+        for (int64_t bi = 0; bi < (p->fold_a ? 1 : p->n_batch); bi++) {
+            int64_t ia = 0, ib = 0;
+            if (!p->fold_a)
+                mat_mul_batch_index(p, bi, &ia, &ib);
+            mat_mul_transpose(b + ib * kn, p->k, p->n, p->n, bt);
+            mat_mul_pg(x->pool, rows, p->k, p->n, gy + bi * mn, bt, ga + ia * mk, add, gp, t);
+        }
+        return;
+    }
+    if (!add && p->a_count * mk > 0)
+        memset(ga, 0, (size_t)(p->a_count * mk) * sizeof(float));
     if (p->fold_a) {
-        lrpx__sgemm_rows(pool, x->batch_invariant && p->roles.in_index == 0, x->scratch, false,
+        lrpx__sgemm_rows(x->pool, x->batch_invariant && p->roles.in_index == 0, x->scratch, false,
                          true, p->n_batch * p->m, p->k, p->n, 1.0f, gy, p->n, b, p->n, 1.0f, ga,
                          p->k);
         return;
@@ -164,28 +288,48 @@ mat_mul_grad_a(struct lrpx_exec *x, const struct mat_mul_params *p, const float 
     for (int64_t bi = 0; bi < p->n_batch; bi++) {
         int64_t ia, ib;
         mat_mul_batch_index(p, bi, &ia, &ib);
-        lrpx__sgemm_mt(pool, false, true, p->m, p->k, p->n, 1.0f, gy + bi * mn, p->n, b + ib * kn,
-                       p->n, 1.0f, ga + ia * mk, p->k);
+        lrpx__sgemm_mt(x->pool, false, true, p->m, p->k, p->n, 1.0f, gy + bi * mn, p->n,
+                       b + ib * kn, p->n, 1.0f, ga + ia * mk, p->k);
     }
 }
 
-/* gb += A^T gY, summed over broadcast batch axes */
+/* gb (+)= A^T gY, summed over broadcast batch axes (add as in
+ * mat_mul_grad_a) */
 static void
-mat_mul_grad_b(const struct mat_mul_params *p, const float *a, const float *gy, float *gb,
-               struct lrpx_pool *pool)
+mat_mul_grad_b(struct lrpx_exec *x, const struct mat_mul_params *p, const float *a,
+               const float *gy, float *gb, bool add)
 {
     const int64_t mk = p->m * p->k, kn = p->k * p->n, mn = p->m * p->n;
+    float        *s = p->fold_a ? NULL : mat_mul_scratch(x, p);
 
+    if (!add && (p->fold_a || p->b_count < p->n_batch || !s)) {
+        if (p->b_count * kn > 0)
+            memset(gb, 0, (size_t)(p->b_count * kn) * sizeof(float));
+        add = true;
+    }
+    if (s) {
+        float *at = s;
+        float *ap = mat_mul_piece(&at, (int64_t)lrpx__pgemm_packed_floats(p->k, p->m));
+        float *tr = mat_mul_piece(&at, p->k * p->m);
+        float *t  = mat_mul_piece(&at, p->k * p->n);
+        for (int64_t bi = 0; bi < p->n_batch; bi++) {
+            int64_t ia, ib;
+            mat_mul_batch_index(p, bi, &ia, &ib);
+            mat_mul_transpose(a + ia * mk, p->m, p->k, p->k, tr);
+            mat_mul_pg(x->pool, p->k, p->n, p->m, tr, gy + bi * mn, gb + ib * kn, add, ap, t);
+        }
+        return;
+    }
     if (p->fold_a) {
-        lrpx__sgemm_mt(pool, true, false, p->k, p->n, p->n_batch * p->m, 1.0f, a, p->k, gy, p->n,
-                       1.0f, gb, p->n);
+        lrpx__sgemm_mt(x->pool, true, false, p->k, p->n, p->n_batch * p->m, 1.0f, a, p->k, gy,
+                       p->n, 1.0f, gb, p->n);
         return;
     }
     for (int64_t bi = 0; bi < p->n_batch; bi++) {
         int64_t ia, ib;
         mat_mul_batch_index(p, bi, &ia, &ib);
-        lrpx__sgemm_mt(pool, true, false, p->k, p->n, p->m, 1.0f, a + ia * mk, p->k, gy + bi * mn,
-                       p->n, 1.0f, gb + ib * kn, p->n);
+        lrpx__sgemm_mt(x->pool, true, false, p->k, p->n, p->m, 1.0f, a + ia * mk, p->k,
+                       gy + bi * mn, p->n, 1.0f, gb + ib * kn, p->n);
     }
 }
 
@@ -212,9 +356,9 @@ mat_mul_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     if (gy == NULL)
         return LRPX_OK;
     if (ga != NULL)
-        mat_mul_grad_a(x, p, gy, lrpx__in(x, n, 1)->f32, ga);
+        mat_mul_grad_a(x, p, gy, lrpx__in(x, n, 1)->f32, lrpx__in_const(x, n, 1), ga, true);
     if (gb != NULL)
-        mat_mul_grad_b(p, lrpx__in(x, n, 0)->f32, gy, gb, x->pool);
+        mat_mul_grad_b(x, p, lrpx__in(x, n, 0)->f32, gy, gb, true);
     return LRPX_OK;
 }
 
@@ -237,16 +381,11 @@ mat_mul_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gou
                 const float *w, float *gin, void *scratch)
 {
     const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
-    const int64_t count = p->roles.in_index == 0 ? p->a_count * p->m * p->k
-                                                 : p->b_count * p->k * p->n;
     (void)scratch;
-    /* several output matrices may read one input matrix: accumulate */
-    if (count > 0)
-        memset(gin, 0, (size_t)count * sizeof(float));
     if (p->roles.in_index == 0)
-        mat_mul_grad_a(x, p, gout, w, gin);
+        mat_mul_grad_a(x, p, gout, w, p->roles.w_known, gin, false);
     else
-        mat_mul_grad_b(p, w, gout, gin, x->pool);
+        mat_mul_grad_b(x, p, w, gout, gin, false);
 }
 
 static void
@@ -264,7 +403,8 @@ static size_t
 mat_mul_scratch_bytes(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     const struct mat_mul_params *p = LRPX_PARAMS(x, n, struct mat_mul_params);
-    return p->fold_a ? lrpx__sgemm_rows_scratch(p->n, p->k) : 0;
+    size_t rows = p->fold_a ? lrpx__sgemm_rows_scratch(p->n, p->k) : 0;
+    return p->scratch > rows ? p->scratch : rows;
 }
 
 /* A dense layer x [M, K] times W [K, N]: output channel n owns column n
