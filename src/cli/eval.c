@@ -58,8 +58,10 @@ static const struct cli_flag scoring_flags[] = {
      "in kebab case (repeatable; lrpx eval --list-metrics)",
      CLI_CALL, .call = arg_metric, .need = "a metric"},
     {"--mask", NULL, "FILE|x,y,w,h",
-     "localisation mask: .npy (nonzero = inside), an image of the\ninput's size (>= 128 inside), "
-     "or a box in input pixels", CLI_STRING, SC(mask), .need = "a file or x,y,w,h"},
+     "localisation mask: .npy (nonzero = inside), an image (>= 128\ninside; "
+     "another size than the input's is resized to it, nearest\nneighbour), "
+     "or a box in input pixels",
+     CLI_STRING, SC(mask), .need = "a file or x,y,w,h"},
     {"--seed", NULL, "N",
      "lrpx's generator: the metrics' noise and uniform baseline,\n"
      "and the smoothgrad family's noise (default 0)",
@@ -236,18 +238,20 @@ cli_eval_mask(const char *cmd, const char *spec, const struct cli_batch *b, lrpx
     lrpx_image *img;
     if (lrpx_image_load(spec, NULL, &img, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "--mask %s", err);
-    if (img->width != w || img->height != h) {
-        int rc = cli_error(cmd, "--mask %s: the image is %dx%d, the input %lldx%lld", spec,
-                           img->width, img->height, (long long)w, (long long)h);
-        lrpx_image_free(img);
-        return rc;
-    }
     if (!(*box = malloc((size_t)(h * w)))) {
         lrpx_image_free(img);
         return cli_error(cmd, "out of memory");
     }
-    for (int64_t p = 0; p < h * w; p++)
-        (*box)[p] = img->data[p * img->channels] >= 128.0f;
+    /* another size than the input: nearest neighbour, pixel centres
+     * (output (y, x) reads source (floor((y + 0.5) H / h), ...)) */
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t xx = 0; xx < w; xx++) {
+            int64_t sy = (int64_t)(((double)y + 0.5) * img->height / (double)h);
+            int64_t sx = (int64_t)(((double)xx + 0.5) * img->width / (double)w);
+            sy         = sy < img->height ? sy : img->height - 1;
+            sx         = sx < img->width ? sx : img->width - 1;
+            (*box)[y * w + xx] = img->data[(sy * img->width + sx) * img->channels] >= 128.0f;
+        }
     lrpx_image_free(img);
     return box_view(*box, h, w, out);
 }
