@@ -132,6 +132,8 @@ struct lrpx_check {
     struct lrpx_arena       arena;        /* the spec                        */
     const char             *spec_path;
     const char             *suite;        /* "name" of the spec              */
+    lrpx_check_progress_fn  progress;     /* lrpx_check_set_progress         */
+    void                   *progress_ctx;
     int                     n_items;
     struct lrpx_check_item *items;
     /* the last run */

@@ -1149,7 +1149,11 @@ lrpx_check_run(lrpx_check *c, const char *model_path)
     else if (lrpx_session_init(m, &s) != LRPX_OK)
         snprintf(why, sizeof why, "%s", lrpx_session_errmsg(s));
     double t_load = now() - t0;
+    if (c->progress)
+        c->progress(c->progress_ctx, 0, c->n_items);
     for (int i = 0; i < c->n_items; i++) {
+        if (i > 0 && c->progress)
+            c->progress(c->progress_ctx, i, c->n_items);
         struct run u = {&c->items[i], &c->results[i], model_path, m, s};
         double     t = now();
         u.r->value = u.r->threshold = NAN;
@@ -1176,6 +1180,8 @@ lrpx_check_run(lrpx_check *c, const char *model_path)
         }
         u.r->seconds = now() - t;
     }
+    if (c->progress)
+        c->progress(c->progress_ctx, c->n_items, c->n_items);
     lrpx_session_free(s);
     lrpx_model_free(m);
     c->seconds = now() - t0;
@@ -1183,6 +1189,15 @@ lrpx_check_run(lrpx_check *c, const char *model_path)
 }
 
 /* ---- handle ---- */
+
+void
+lrpx_check_set_progress(lrpx_check *c, lrpx_check_progress_fn fn, void *ctx)
+{
+    if (!c)
+        return;
+    c->progress     = fn;
+    c->progress_ctx = ctx;
+}
 
 lrpx_status
 lrpx_check_parse(const char *text, size_t len, const char *name, const char *base_dir,

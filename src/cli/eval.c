@@ -395,6 +395,7 @@ cmd_eval(int argc, char **argv)
     uint8_t          *box   = NULL;
     lrpx_eval_result *res   = NULL;
     lrpx_metric      *metric = NULL;
+    struct cli_progress pr   = {0};
     char              method[160], label[1100];
     float             low[3], high[3];
     if (!m)
@@ -461,7 +462,9 @@ cmd_eval(int argc, char **argv)
         printf("%-24s %-18s %6s  %-20s %14s\n", "input", "method", "target", "metric", "score");
     else if (a.csv)
         printf("input,method,target,metric,score,curve,extra\n");
-    for (int k = 0; k < (a.relevance ? 1 : cli_method_count(&a.meth)); k++) {
+    int n_methods = a.relevance ? 1 : cli_method_count(&a.meth);
+    cli_progress_start(&pr, "eval", "metrics", (int64_t)n_methods * a.sc.n_metrics);
+    for (int k = 0; k < n_methods; k++) {
         struct lrpx_attr_options ao;
         cli_method_options(&a.meth, k, &ao, method, sizeof method);
         if (a.relevance)
@@ -479,6 +482,7 @@ cmd_eval(int argc, char **argv)
             char params[2048];
             lrpx_metric_params_json(metric, params, sizeof params);
             const char *name = lrpx_metric_id_name(lrpx_metric_kind(metric));
+            cli_progress_clear();
             cli_verbose("eval", t0, "%s (%s):", name, method);
             for (int64_t i = 0; i < lrpx_eval_result_n(res); i++) {
                 lrpx_eval_sample es;
@@ -490,10 +494,12 @@ cmd_eval(int argc, char **argv)
             res = NULL;
             lrpx_metric_free(metric);
             metric = NULL;
+            cli_progress_step(&pr, 1);
         }
     }
     rc = CLI_OK;
 done:
+    cli_progress_end(&pr);
     lrpx_eval_result_free(res);
     lrpx_metric_free(metric);
     lrpx_npy_free(rel);
