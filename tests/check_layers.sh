@@ -14,8 +14,8 @@
 #   eval    evaluation metrics (Quantus's definitions) over sessions
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
-#   check   `lrpx check`: specs, running checks, its few metrics, reports
-#           (the public API for models and sessions)
+#   check   `lrpx check`: specs, running checks, reports; its metrics are
+#           eval's (eval/eval.h; the public API for models and sessions)
 #   cli     include/lrpx.h only
 # Prints one line per violation and exits 1 if there is any.
 src=${1:-$(dirname "$0")/../src}
@@ -33,7 +33,7 @@ allowed() {
     eval)  echo "util core ops graph exec lrp eval" ;;
     io)    echo "util io" ;;
     image) echo "util image" ;;
-    check) echo "util check" ;;
+    check) echo "util eval check" ;;
     cli)   echo "cli" ;;
     *)     echo "" ;;
     esac
