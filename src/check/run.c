@@ -616,17 +616,26 @@ geom_of(struct run *u, const struct feeds *f, struct geom *g)
     return true;
 }
 
-/* In place: an HWC sample to CHW (tmp holds n floats). */
+/* In place, for an NHWC input: one sample from HWC to CHW (back: CHW to
+ * HWC); tmp holds n floats. Nothing for NCHW. */
 static void
-to_chw(float *x, const struct geom *g, float *tmp)
+swap_layout(float *x, const struct geom *g, float *tmp, bool back)
 {
     if (!g->nhwc)
         return;
     for (int64_t y = 0; y < g->h; y++)
         for (int64_t xx = 0; xx < g->w; xx++)
-            for (int64_t k = 0; k < g->c; k++)
-                tmp[(k * g->h + y) * g->w + xx] = x[(y * g->w + xx) * g->c + k];
+            for (int64_t k = 0; k < g->c; k++) {
+                int64_t chw = (k * g->h + y) * g->w + xx, hwc = (y * g->w + xx) * g->c + k;
+                tmp[back ? hwc : chw] = x[back ? chw : hwc];
+            }
     memcpy(x, tmp, (size_t)g->n * sizeof *x);
+}
+
+static void
+to_chw(float *x, const struct geom *g, float *tmp)
+{
+    swap_layout(x, g, tmp, false);
 }
 
 /* Maps of every sample (n_samples x g->n floats, CHW), the class each
@@ -903,19 +912,6 @@ done:
 
 /* ---- faithfulness ---- */
 
-/* One map (CHW) back to the input's layout. */
-static void
-from_chw(float *x, const struct geom *g, float *tmp)
-{
-    if (!g->nhwc)
-        return;
-    for (int64_t y = 0; y < g->h; y++)
-        for (int64_t xx = 0; xx < g->w; xx++)
-            for (int64_t k = 0; k < g->c; k++)
-                tmp[(y * g->w + xx) * g->c + k] = x[(k * g->h + y) * g->w + xx];
-    memcpy(x, tmp, (size_t)g->n * sizeof *x);
-}
-
 /* lrpx eval's region-perturbation of each sample on its own (the map
  * normalised per sample here, so the metric's own normalise is off), the
  * perturbed copies batched through the session; the AOPC with its k = 0
@@ -961,7 +957,7 @@ check_faithfulness(struct run *u, const struct feeds *f, const struct geom *g)
     for (int64_t b = 0; b < f->n_samples; b++) {
         memcpy(a1, mp.a + b * g->n, (size_t)g->n * sizeof *a1);
         lrpx__eval_normalise_abs(a1, g->n, it->normalise, it->abs);
-        from_chw(a1, g, tmp);
+        swap_layout(a1, g, tmp, true);
         lrpx_tensor_view xv = f->v[0];
         xv.dims[0]          = 1;
         xv.n_elems          = g->n;
