@@ -1112,6 +1112,13 @@ LRPX_API void        lrpx_check_free(lrpx_check *check);   /* NULL is a no-op */
  * Returns: LRPX_OK, LRPX_ENOMEM or LRPX_EINVAL (NULL arguments). */
 LRPX_API lrpx_status lrpx_check_run(lrpx_check *check, const char *model_path);
 
+/* Called by lrpx_check_run before each check (done = the checks finished
+ * so far, total = all of them) and once at the end (done == total), e.g.
+ * for a progress bar. */
+typedef void (*lrpx_check_progress_fn)(void *ctx, int done, int total);
+/* METHOD: set (fn NULL: remove) the progress callback of later runs. */
+LRPX_API void lrpx_check_set_progress(lrpx_check *check, lrpx_check_progress_fn fn, void *ctx);
+
 typedef enum lrpx_check_outcome {
     LRPX_CHECK_PASS = 0,
     LRPX_CHECK_FAIL,              /* measured, and the threshold is not met  */

@@ -6,16 +6,24 @@ region_perturbation_torch below (Quantus 0.6.0's algorithm: a fixed grid of
 array, 100 steps, one forward pass of the perturbed image per step, as
 Quantus does for a batch of one image), in the same run, rounds
 interleaved. Both score the same map (gradient x input from lrpx, given
-with --relevance), so only the metric is timed. The ratio goes into
-docs/performance.md.
+with --relevance), so only the metric is timed. Wall time and CPU time
+(user + system of the lrpx process; of this process for PyTorch) are both
+recorded: on a shared machine the CPU-time ratio is the steadier one. The
+ratios go into docs/performance.md.
+
+export_zoo.py writes resnet18 with its batch dimension fixed at 1, so lrpx
+must run every perturbed copy as its own pass. --dynamic-batch also times a
+copy of the same file whose batch dimension is symbolic (the weights
+unchanged), which lets lrpx send --batch copies per pass.
 
     /usr/bin/python3 scripts/export_zoo.py --set big --models resnet18
-    /usr/bin/python3 scripts/bench_eval.py [--rounds 5] [--lrpx build/src/cli/lrpx]
+    /usr/bin/python3 scripts/bench_eval.py [--rounds 5] [--dynamic-batch] [--lrpx build/src/cli/lrpx]
 """
 
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +46,19 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def vector_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    have = set(line.split(":", 1)[1].split())
+                    return " ".join(x for x in ("sse4_2", "avx", "avx2", "fma", "avx512f")
+                                    if x in have)
+    except OSError:
+        pass
+    return "unknown"
 
 
 def region_perturbation_torch(model, x, a, y, patch=8, steps=100):
@@ -65,6 +86,9 @@ def main():
     ap.add_argument("--lrpx", default=os.path.join(ROOT, "build", "src", "cli", "lrpx"))
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "zoo", "resnet18.onnx"))
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--dynamic-batch", action="store_true",
+                    help="also time lrpx on a copy whose batch dimension is symbolic")
+    ap.add_argument("--batch", type=int, default=16, help="lrpx eval --batch (dynamic copy)")
     args = ap.parse_args()
 
     from export_zoo import build_big               # the same architecture and seeded weights
@@ -83,20 +107,50 @@ def main():
             y = int(model(xt).argmax())
         cmd = [args.lrpx, "eval", args.model, xin, "--relevance", rel, "--target", str(y),
                "--metric", "region-perturbation", "--json"]
-        t_lrpx, t_torch = [], []
+        variants = [("lrpx", cmd)]
+        if args.dynamic_batch:
+            import onnx
+            m = onnx.load(args.model)
+            for v in list(m.graph.input) + list(m.graph.output):
+                d = v.type.tensor_type.shape.dim[0]
+                d.ClearField("dim_value")
+                d.dim_param = "N"
+            dyn = os.path.join(tmp, "resnet18_dyn.onnx")
+            onnx.save(m, dyn)
+            variants.append((f"lrpx batch {args.batch}",
+                             [args.lrpx, "eval", dyn, xin, "--relevance", rel, "--target", str(y),
+                              "--metric", "region-perturbation", "--json",
+                              "--batch", str(args.batch)]))
+
+        def child_cpu():
+            r = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return r.ru_utime + r.ru_stime
+
+        wall = {name: [] for name, _ in variants + [("PyTorch", None)]}
+        cpu = {name: [] for name in wall}
+        outs = {}
         for r in range(args.rounds):
-            t0 = time.perf_counter()
-            out = subprocess.run(cmd, check=True, env=env, capture_output=True, text=True).stdout
-            t_lrpx.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            for name, c in variants:
+                t0, c0 = time.perf_counter(), child_cpu()
+                outs[name] = subprocess.run(c, check=True, env=env, capture_output=True,
+                                            text=True).stdout
+                wall[name].append(time.perf_counter() - t0)
+                cpu[name].append(child_cpu() - c0)
+            t0, c0 = time.perf_counter(), time.process_time()
             curve = region_perturbation_torch(model, xt, at, y)
-            t_torch.append(time.perf_counter() - t0)
-            print(f"round {r + 1}: lrpx {t_lrpx[-1]:.2f} s, PyTorch {t_torch[-1]:.2f} s", flush=True)
-    ml, mt = float(np.median(t_lrpx)), float(np.median(t_torch))
-    print(f"CPU: {cpu_model()}, {args.threads} threads, torch {torch.__version__}")
-    print(f"region-perturbation (patch 8, 100 steps), resnet18, 1 image: "
-          f"lrpx median {ml:.2f} s (min {min(t_lrpx):.2f}), PyTorch median {mt:.2f} s "
-          f"(min {min(t_torch):.2f}); PyTorch / lrpx = {mt / ml:.1f}x")
+            wall["PyTorch"].append(time.perf_counter() - t0)
+            cpu["PyTorch"].append(time.process_time() - c0)
+            print(f"round {r + 1}: " + ", ".join(f"{n} {wall[n][-1]:.2f} s wall / {cpu[n][-1]:.2f} s CPU"
+                                                  for n in wall), flush=True)
+    print(f"CPU: {cpu_model()}, flags: {vector_flags()}, {args.threads} threads, "
+          f"torch {torch.__version__}")
+    print("region-perturbation (patch 8, 100 steps), resnet18, 1 image, medians:")
+    mt_w, mt_c = float(np.median(wall["PyTorch"])), float(np.median(cpu["PyTorch"]))
+    for name, _ in variants:
+        mw, mc = float(np.median(wall[name])), float(np.median(cpu[name]))
+        print(f"  {name}: {mw:.2f} s wall, {mc:.2f} s CPU; PyTorch {mt_w:.2f} s wall, "
+              f"{mt_c:.2f} s CPU; PyTorch / lrpx = {mt_w / mw:.1f}x wall, {mt_c / mc:.1f}x CPU")
+    out = outs["lrpx"]
     lrpx_curve = [float(v) for v in __import__("json").loads(out.splitlines()[0])["curve"]]
     print(f"curves: {len(lrpx_curve)} points each; largest |difference| "
           f"{max(abs(p - q) for p, q in zip(lrpx_curve, curve)):.2e} "

@@ -177,15 +177,18 @@ void lrpx__cpu_hide(unsigned features);
 
 /* ---- seeded random numbers (src/util/rng.c) ---- */
 
-/* SplitMix64: the caller owns the state, so results depend on the seed
- * only (never on threads or call order elsewhere). */
+/* xoshiro256** seeded through SplitMix64; the caller owns the state, and
+ * each (seed, a, b) is its own stream, so results depend on the seed only
+ * (never on threads, batching or call order elsewhere). */
 struct lrpx_rng {
-    uint64_t state;
+    uint64_t s[4];
 };
-void     lrpx__rng_seed(struct lrpx_rng *r, uint64_t seed);
+void     lrpx__rng_init(struct lrpx_rng *r, uint64_t seed, uint64_t a, uint64_t b);
 uint64_t lrpx__rng_next(struct lrpx_rng *r);
 /* Uniform in [0, 1), 53 random bits. */
 double   lrpx__rng_uniform(struct lrpx_rng *r);
+/* Standard normal (Box-Muller, one value per call). */
+double   lrpx__rng_normal(struct lrpx_rng *r);
 
 /* ---- logging (src/util/log.c) ---- */
 

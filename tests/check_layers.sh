@@ -15,8 +15,8 @@
 #   io, image   .npy files; images, preprocessing, heatmaps (public API only
 #           between them and below)
 #   analysis    SpRAy over many maps (public API and util only)
-#   check   `lrpx check`: specs, running checks, its few metrics, reports
-#           (the public API for models and sessions)
+#   check   `lrpx check`: specs, running checks, reports; its metrics are
+#           eval's (eval/eval.h; the public API for models and sessions)
 #   cli     include/lrpx.h and its own headers (src/cli/*.h) only
 # Prints one line per violation and exits 1 if there is any.
 src=${1:-$(dirname "$0")/../src}
@@ -35,7 +35,7 @@ allowed() {
     io)    echo "util io" ;;
     image) echo "util image" ;;
     analysis) echo "util analysis" ;;
-    check) echo "util check" ;;
+    check) echo "util eval check" ;;
     cli)   echo "cli" ;;
     *)     echo "" ;;
     esac

@@ -252,6 +252,11 @@ START_TEST(test_exit_codes)
     const char *bad = spec("bad.json", "{\"checks\": [{\"kind\": \"opset\", \"min\": 99}]}");
     ck_assert_int_eq(check(model(), ok, NULL), 0);
     ck_assert_ptr_nonnull(strstr(out_text, "1 passed, 0 failed, 0 errors"));
+    /* stderr is a pipe here: no progress bar; --verbose times each check */
+    ck_assert_ptr_null(strstr(err_text, "\033[K"));
+    ck_assert_int_eq(check(model(), ok, "--verbose", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(err_text, "lrpx check: loads (checks[0]): "));
+    ck_assert_ptr_nonnull(strstr(err_text, " ms\n"));
     ck_assert_int_eq(check(model(), bad, NULL), 1);
     ck_assert_ptr_nonnull(strstr(out_text, "0 passed, 1 failed"));
     /* a missing input: an error result, exit 1, the file named */
@@ -468,6 +473,17 @@ static const char api_spec[] =
     " {\"kind\": \"faithfulness\", \"input\": \"images/fmnist_0_ankle_boot.npy\",\n"
     "  \"patch_size\": 14, \"min_aopc\": -1}]}";
 
+/* lrpx_check_set_progress's callback: the done counts, as digits */
+static void
+progress_log(void *ctx, int done, int total)
+{
+    char  *log = ctx;
+    size_t n   = strlen(log);
+    ck_assert_int_eq(total, 4);
+    log[n]     = (char)('0' + done);
+    log[n + 1] = '\0';
+}
+
 START_TEST(test_api)
 {
     char        err[512];
@@ -487,11 +503,17 @@ START_TEST(test_api)
     ck_assert_int_eq(lrpx_check_write(c, LRPX_CHECK_FORMAT_TEXT, NULL, err, sizeof err),
                      LRPX_EINVAL);
     ck_assert_int_eq(lrpx_check_run(c, NULL), LRPX_EINVAL);
+    char seen[16] = "";                            /* progress: 0/4 .. 4/4 */
+    lrpx_check_set_progress(c, progress_log, seen);
     for (int pass = 0; pass < 2; pass++) {         /* a second run replaces the first */
         ck_assert_int_eq(lrpx_check_run(c, lrpx_test_path(MODEL)), LRPX_OK);
         ck_assert_int_eq(lrpx_check_n_results(c), 4);
         ck_assert_int_eq(lrpx_check_n_failed(c), 0);
+        ck_assert_str_eq(seen, pass == 0 ? "01234" : "");
+        seen[0] = '\0';
+        lrpx_check_set_progress(c, NULL, NULL);        /* removed: nothing logged */
     }
+    lrpx_check_set_progress(NULL, progress_log, seen);   /* NULL check: a no-op */
     ck_assert_int_eq(lrpx_check_result_get(c, 2, &r), LRPX_OK);
     ck_assert_str_eq(r.kind, "localisation");
     ck_assert_str_eq(r.name, "localisation (checks[2])");

@@ -483,6 +483,32 @@ START_TEST(test_eval_command)
     ck_assert_ptr_nonnull(strstr(err_text, "missing.npy"));
     ck_assert_int_eq(run_cli("eval", m, x, "--metric", "relevance-mass", NULL), 1);   /* no mask */
     ck_assert_ptr_nonnull(strstr(err_text, "needs a mask"));
+    /* an image mask of another size is resized (nearest, pixel centres:
+     * output y reads floor((y + 0.5) S / 28)) to the input's 28x28: the
+     * box 7,7,14,14 drawn at 84x84 (pixels 21..62) and at 42x42 (10..31:
+     * y = 6 reads 9, 7 reads 11, 20 reads 30, 21 reads 32) scores as the
+     * box itself; at 14x14, pixels 3..10 become rows 6..21 (6,6,16,16) */
+    static const struct { int side, lo, hi; const char *box; } cases[3] = {
+        {84, 21, 62, "7,7,14,14"}, {42, 10, 31, "7,7,14,14"}, {14, 3, 10, "6,6,16,16"}};
+    for (int k = 0; k < 3; k++) {
+        ck_assert_msg(run_cli("eval", m, x, "--metric", "relevance-mass", "--mask", cases[k].box,
+                              "--json", NULL) == 0, "%s", err_text);
+        char        *box_out = strdup(out_text);
+        int          side = cases[k].side;
+        lrpx_pixmap *pm;
+        char         png[LRPX_TEST_PATH_MAX], name[32], perr[256];
+        ck_assert_int_eq(lrpx_pixmap_init(side, side, 1, &pm), LRPX_OK);
+        for (int y = cases[k].lo; y <= cases[k].hi; y++)
+            memset(pm->data + y * side + cases[k].lo, 255, (size_t)(cases[k].hi - cases[k].lo + 1));
+        lrpx_test_snprintf(name, sizeof name, "mask%d.png", side);
+        lrpx_test_snprintf(png, sizeof png, "%s", tpath(name));
+        ck_assert_int_eq(lrpx_pixmap_save_png(pm, png, perr, sizeof perr), LRPX_OK);
+        lrpx_pixmap_free(pm);
+        ck_assert_msg(run_cli("eval", m, x, "--metric", "relevance-mass", "--mask", png,
+                              "--json", NULL) == 0, "%s", err_text);
+        ck_assert_str_eq(out_text, box_out);
+        free(box_out);
+    }
     ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--relevance", x, "--method",
                              "gradient", NULL), 2);
     ck_assert_int_eq(run_cli("eval", m, x, "--metric", "sparseness", "--method", "nope", NULL), 2);

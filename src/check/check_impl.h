@@ -3,7 +3,8 @@
  *   spec.c     the spec file (JSON) into a list of checks, refusing unknown
  *              fields and wrong types with the JSON path of the mistake
  *   run.c      each check against a model: loads the model once, feeds the
- *              inputs, computes maps and asks src/eval/ for the metrics,
+ *              inputs, computes maps and asks src/eval/ for the metrics
+ *              (eval/eval.h: lrpx__eval_run and the shared similarities),
  *              then compares with the threshold (the only place that knows
  *              about thresholds)
  *   report.c   the results as text, JSON, JUnit XML and GitHub annotations
@@ -43,6 +44,15 @@ extern const char *const lrpx__check_kind_names[LRPX_CHECK_KIND_COUNT];
 struct lrpx_check_method {
     const char              *name;     /* lrpx_attr_method_name            */
     struct lrpx_attr_options ao;       /* method, rules (lrp), defaults    */
+};
+
+/* faithfulness: the region-perturbation parameters (names as lrpx eval's) */
+enum lrpx_check_order { LRPX_CHECK_ORDER_MORF = 0, LRPX_CHECK_ORDER_LERF };
+enum lrpx_check_baseline {
+    LRPX_CHECK_BASELINE_BLACK = 0,     /* "black", "white", "mean", or */
+    LRPX_CHECK_BASELINE_WHITE,
+    LRPX_CHECK_BASELINE_MEAN,
+    LRPX_CHECK_BASELINE_VALUE,         /* a number (baseline_value)    */
 };
 
 enum lrpx_check_aggregate { LRPX_CHECK_AGG_MEAN = 0, LRPX_CHECK_AGG_MIN, LRPX_CHECK_AGG_MAX };
@@ -122,6 +132,8 @@ struct lrpx_check {
     struct lrpx_arena       arena;        /* the spec                        */
     const char             *spec_path;
     const char             *suite;        /* "name" of the spec              */
+    lrpx_check_progress_fn  progress;     /* lrpx_check_set_progress         */
+    void                   *progress_ctx;
     int                     n_items;
     struct lrpx_check_item *items;
     /* the last run */

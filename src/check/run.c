@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "check/check_impl.h"
-#include "check/metrics.h"
+#include "eval/eval.h"
 
 /* ---- methods: every method of lrpx_session_attribute, by name ---- */
 
@@ -616,17 +616,26 @@ geom_of(struct run *u, const struct feeds *f, struct geom *g)
     return true;
 }
 
-/* In place: an HWC sample to CHW (tmp holds n floats). */
+/* In place, for an NHWC input: one sample from HWC to CHW (back: CHW to
+ * HWC); tmp holds n floats. Nothing for NCHW. */
 static void
-to_chw(float *x, const struct geom *g, float *tmp)
+swap_layout(float *x, const struct geom *g, float *tmp, bool back)
 {
     if (!g->nhwc)
         return;
     for (int64_t y = 0; y < g->h; y++)
         for (int64_t xx = 0; xx < g->w; xx++)
-            for (int64_t k = 0; k < g->c; k++)
-                tmp[(k * g->h + y) * g->w + xx] = x[(y * g->w + xx) * g->c + k];
+            for (int64_t k = 0; k < g->c; k++) {
+                int64_t chw = (k * g->h + y) * g->w + xx, hwc = (y * g->w + xx) * g->c + k;
+                tmp[back ? hwc : chw] = x[back ? chw : hwc];
+            }
     memcpy(x, tmp, (size_t)g->n * sizeof *x);
+}
+
+static void
+to_chw(float *x, const struct geom *g, float *tmp)
+{
+    swap_layout(x, g, tmp, false);
 }
 
 /* Maps of every sample (n_samples x g->n floats, CHW), the class each
@@ -714,25 +723,6 @@ make_maps(struct run *u, lrpx_session *s, const struct feeds *f, const struct ge
     return ok;
 }
 
-/* The samples of the explained input as CHW floats (n_samples x g->n). */
-static float *
-inputs_chw(struct run *u, const struct feeds *f, const struct geom *g)
-{
-    float *x   = lrpx__malloc((size_t)(f->v[0].n_elems + 1) * sizeof *x);
-    float *tmp = lrpx__malloc((size_t)(g->n + 1) * sizeof *tmp);
-    if (!x || !tmp) {
-        lrpx__free(x);
-        lrpx__free(tmp);
-        error_result(u, "out of memory");
-        return NULL;
-    }
-    memcpy(x, f->v[0].data, (size_t)f->v[0].n_elems * sizeof *x);
-    for (int64_t b = 0; b < f->n_samples; b++)
-        to_chw(x + b * g->n, g, tmp);
-    lrpx__free(tmp);
-    return x;
-}
-
 /* ---- explanation regression ---- */
 
 static lrpx_status
@@ -769,9 +759,9 @@ check_explanation(struct run *u, const struct feeds *f, const struct geom *g)
         to_chw(r, g, tmp);
         double d;
         if (u->it->distance == LRPX_CHECK_DIST_COSINE) {
-            d = 1.0 - lrpx__check_cosine(a, r, g->n);
-        } else if (lrpx__check_ssim(a, r, g->c, g->h, g->w, &d) != LRPX_OK) {
-            error_result(u, "SSIM needs maps of at least 7 x 7 (these are %lld x %lld)",
+            d = 1.0 - lrpx__eval_cosine(a, r, g->n);
+        } else if (lrpx__eval_ssim(a, r, g->c, g->h, g->w, &d) != LRPX_OK) {
+            error_result(u, "SSIM needs maps of at least 7 x 7, or rows of 7 (these are %lld x %lld)",
                          (long long)g->h, (long long)g->w);
             goto done;
         } else {
@@ -900,120 +890,105 @@ check_localisation(struct run *u, const struct feeds *f, const struct geom *g)
 {
     struct maps mp = {0};
     uint8_t    *s  = load_mask(u, g, f->n_samples);
+    float      *scratch = NULL;
     if (!s || !make_maps(u, u->s, f, g, NULL, &mp) || !alloc_samples(u, f->n_samples))
         goto done;
+    if (!(scratch = lrpx__malloc((size_t)(g->n + 1) * sizeof *scratch))) {
+        error_result(u, "out of memory");
+        goto done;
+    }
     for (int64_t b = 0; b < f->n_samples; b++) {
         float *a = mp.a + b * g->n;
-        lrpx__check_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
-        u->r->samples[b] = lrpx__check_relevance_mass(a, s + b * g->n, g->n);
+        lrpx__eval_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
+        u->r->samples[b] = lrpx__eval_relevance_mass(a, s + b * g->n, g->n, scratch);
     }
     decide(u, true, "relevance mass inside the mask");
 done:
     maps_free(&mp);
     lrpx__free(s);
+    lrpx__free(scratch);
     return LRPX_OK;
 }
 
 /* ---- faithfulness ---- */
 
-struct predict_ctx {
-    struct run         *u;
-    const struct feeds *f;
-    const struct geom  *g;
-    int64_t             cls;
-    int                 out_index;
-    float              *tmp;        /* CHW -> HWC */
-    float              *hwc;
-};
-
-/* The score of class cls for n perturbed samples (CHW), softmax or raw. */
-static lrpx_status
-predict(void *ctx, const float *x, int64_t n, double *scores)
-{
-    struct predict_ctx     *p = ctx;
-    const lrpx_tensor_view *v = &p->f->v[0];
-    const struct geom      *g = p->g;
-    int64_t                 dims[LRPX_MAX_RANK];
-    memcpy(dims, v->dims, sizeof dims);
-    dims[0] = n;
-    if (g->nhwc)              /* back to the input's layout */
-        for (int64_t b = 0; b < n; b++)
-            for (int64_t k = 0; k < g->c; k++)
-                for (int64_t i = 0; i < g->h * g->w; i++)
-                    p->hwc[b * g->n + i * g->c + k] = x[b * g->n + k * g->h * g->w + i];
-    lrpx_session    *s  = p->u->s;
-    lrpx_tensor_view o;
-    lrpx_status      rc = lrpx_session_set_input(s, p->f->names[0], LRPX_DTYPE_FLOAT32, v->rank,
-                                                 dims, g->nhwc ? p->hwc : x);
-    if (rc == LRPX_OK)
-        rc = lrpx_session_run(s);
-    if (rc == LRPX_OK)
-        rc = lrpx_session_output(s, p->out_index, &o);
-    if (rc != LRPX_OK)
-        return rc;
-    int64_t per = o.n_elems / n;
-    if (per < 1 || p->cls >= per)
-        return LRPX_ESHAPE;
-    for (int64_t b = 0; b < n; b++) {
-        double m = -INFINITY, z = 0.0;
-        for (int64_t k = 0; k < per; k++)
-            m = fmax(m, view_at(&o, b * per + k));
-        for (int64_t k = 0; k < per; k++)
-            z += exp(view_at(&o, b * per + k) - m);
-        double y  = view_at(&o, b * per + p->cls);
-        scores[b] = p->u->it->softmax ? exp(y - m) / z : y;
-    }
-    return LRPX_OK;
-}
-
+/* lrpx eval's region-perturbation of each sample on its own (the map
+ * normalised per sample here, so the metric's own normalise is off), the
+ * perturbed copies batched through the session; the AOPC with its k = 0
+ * term from the curve. */
 static lrpx_status
 check_faithfulness(struct run *u, const struct feeds *f, const struct geom *g)
 {
-    struct maps mp = {0};
-    float      *x  = NULL, *hwc = NULL;
-    double     *curve = NULL;
+    const struct lrpx_check_item *it = u->it;
+    struct maps       mp = {0};
+    float            *a1 = NULL, *tmp = NULL;
+    lrpx_metric      *m  = NULL;
+    lrpx_eval_result *r  = NULL;
+    char              spec[256], base[64], err[512];
+    int               oi;
     if (f->n != 1)
         return error_result(u, "faithfulness needs a model with one input (this one has %d)",
                             f->n);
-    lrpx_value_info vi;
-    input_info(u->m, f->names[0], &vi);
-    /* a dynamic batch axis runs the perturbed inputs together */
-    int     batch = vi.rank >= 1 && vi.dims[0] < 0 ? 16 : 1;
-    int64_t n_p   = lrpx__check_n_patches(g->h, g->w, u->it->patch_size);
-    int     oi;
-    if (!output_index(u, &oi) || !(x = inputs_chw(u, f, g)) ||
-        !make_maps(u, u->s, f, g, NULL, &mp) || !alloc_samples(u, f->n_samples))
+    if (f->v[0].rank != 4)
+        return error_result(u, "faithfulness needs image inputs of rank 4 (this one has rank "
+                            "%d)", f->v[0].rank);
+    static const char *const baselines[] = {"black", "white", "mean"};
+    if (it->baseline == LRPX_CHECK_BASELINE_VALUE)
+        snprintf(base, sizeof base, "%.17g", it->baseline_value);
+    else
+        snprintf(base, sizeof base, "%s", baselines[it->baseline]);
+    snprintf(spec, sizeof spec, "region-perturbation:patch-size=%d,order=%s,"
+             "regions-evaluation=%d,perturb-baseline=%s,softmax=%s,normalise=false,abs=false",
+             it->patch_size, it->order == LRPX_CHECK_ORDER_LERF ? "lerf" : "morf", it->regions,
+             base, it->softmax ? "true" : "false");
+    if (lrpx_metric_parse(spec, &m, err, sizeof err) != LRPX_OK) {
+        error_result(u, "%s", err);
         goto done;
-    curve = lrpx__malloc((size_t)(n_p + 1) * sizeof *curve);
-    hwc   = lrpx__malloc((size_t)(g->n * batch + 1) * sizeof *hwc);
-    if (!curve || !hwc) {
+    }
+    if (!output_index(u, &oi) || !make_maps(u, u->s, f, g, NULL, &mp) ||
+        !alloc_samples(u, f->n_samples))
+        goto done;
+    a1  = lrpx__malloc((size_t)(g->n + 1) * sizeof *a1);
+    tmp = lrpx__malloc((size_t)(g->n + 1) * sizeof *tmp);
+    if (!a1 || !tmp) {
         error_result(u, "out of memory");
         goto done;
     }
-    struct lrpx_check_region_opts o = {
-        .patch_size = u->it->patch_size, .order = u->it->order, .regions = u->it->regions,
-        .baseline = u->it->baseline, .baseline_value = u->it->baseline_value, .batch = batch};
     for (int64_t b = 0; b < f->n_samples; b++) {
-        float *a = mp.a + b * g->n;
-        lrpx__check_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
-        struct predict_ctx pc = {u, f, g, mp.cls[b], oi, NULL, hwc};
-        int                n_curve;
-        lrpx_status rc = lrpx__check_region_perturbation(x + b * g->n, a, g->c, g->c, g->h, g->w,
-                                                        &o, predict, &pc, curve, &n_curve);
-        if (rc != LRPX_OK) {
+        memcpy(a1, mp.a + b * g->n, (size_t)g->n * sizeof *a1);
+        lrpx__eval_normalise_abs(a1, g->n, it->normalise, it->abs);
+        swap_layout(a1, g, tmp, true);
+        lrpx_tensor_view xv = f->v[0];
+        xv.dims[0]          = 1;
+        xv.n_elems          = g->n;
+        xv.data             = (const float *)f->v[0].data + b * g->n;
+        lrpx_tensor_view av = xv;
+        av.data             = a1;
+        struct lrpx_eval_options eo;
+        lrpx_eval_options_default(&eo);
+        eo.x          = &xv;
+        eo.attr       = &av;
+        eo.input_name = f->names[0];
+        eo.nhwc       = g->nhwc;
+        eo.targets    = &mp.cls[b];
+        lrpx_eval_sample es;
+        if (lrpx__eval_run(u->s, m, &eo, it->output, &r) != LRPX_OK ||
+            lrpx_eval_result_sample(r, 0, &es) != LRPX_OK) {
             error_result(u, "sample %lld: region perturbation: %s", (long long)b,
-                         rc == LRPX_ESHAPE ? "the output has no such class"
-                                           : lrpx_session_errmsg(u->s));
+                         lrpx_session_errmsg(u->s));
             goto done;
         }
-        u->r->samples[b] = lrpx__check_aopc(curve, n_curve);
+        u->r->samples[b] = lrpx__eval_aopc0(es.curve, es.n_curve);
+        lrpx_eval_result_free(r);
+        r = NULL;
     }
     decide(u, true, "AOPC");
 done:
     maps_free(&mp);
-    lrpx__free(x);
-    lrpx__free(hwc);
-    lrpx__free(curve);
+    lrpx_metric_free(m);
+    lrpx_eval_result_free(r);
+    lrpx__free(a1);
+    lrpx__free(tmp);
     return LRPX_OK;
 }
 
@@ -1068,19 +1043,19 @@ check_randomisation(struct run *u, const struct feeds *f, const struct geom *g)
         goto done;
     for (int64_t b = 0; b < f->n_samples; b++) {
         float *a = mp.a + b * g->n, *r = mr.a + b * g->n;
-        lrpx__check_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
-        lrpx__check_normalise_abs(r, g->n, u->it->normalise, u->it->abs);
+        lrpx__eval_normalise_abs(a, g->n, u->it->normalise, u->it->abs);
+        lrpx__eval_normalise_abs(r, g->n, u->it->normalise, u->it->abs);
         double      sim = NAN;
         lrpx_status rc  = LRPX_OK;
         if (u->it->similarity == LRPX_CHECK_SIM_SPEARMAN)
-            rc = lrpx__check_spearman(a, r, g->n, &sim);
+            rc = lrpx__eval_spearman(a, r, g->n, &sim);
         else if (u->it->similarity == LRPX_CHECK_SIM_SSIM)
-            rc = lrpx__check_ssim(a, r, g->c, g->h, g->w, &sim);
+            rc = lrpx__eval_ssim(a, r, g->c, g->h, g->w, &sim);
         else
-            sim = lrpx__check_cosine(a, r, g->n);
+            sim = lrpx__eval_cosine(a, r, g->n);
         if (rc != LRPX_OK) {
             error_result(u, rc == LRPX_ENOMEM ? "out of memory"
-                         : "SSIM needs maps of at least 7 x 7");
+                         : "SSIM needs maps of at least 7 x 7, or rows of 7");
             goto done;
         }
         u->r->samples[b] = sim;
@@ -1170,7 +1145,11 @@ lrpx_check_run(lrpx_check *c, const char *model_path)
     else if (lrpx_session_init(m, &s) != LRPX_OK)
         snprintf(why, sizeof why, "%s", lrpx_session_errmsg(s));
     double t_load = now() - t0;
+    if (c->progress)
+        c->progress(c->progress_ctx, 0, c->n_items);
     for (int i = 0; i < c->n_items; i++) {
+        if (i > 0 && c->progress)
+            c->progress(c->progress_ctx, i, c->n_items);
         struct run u = {&c->items[i], &c->results[i], model_path, m, s};
         double     t = now();
         u.r->value = u.r->threshold = NAN;
@@ -1197,6 +1176,8 @@ lrpx_check_run(lrpx_check *c, const char *model_path)
         }
         u.r->seconds = now() - t;
     }
+    if (c->progress)
+        c->progress(c->progress_ctx, c->n_items, c->n_items);
     lrpx_session_free(s);
     lrpx_model_free(m);
     c->seconds = now() - t0;
@@ -1204,6 +1185,15 @@ lrpx_check_run(lrpx_check *c, const char *model_path)
 }
 
 /* ---- handle ---- */
+
+void
+lrpx_check_set_progress(lrpx_check *c, lrpx_check_progress_fn fn, void *ctx)
+{
+    if (!c)
+        return;
+    c->progress     = fn;
+    c->progress_ctx = ctx;
+}
 
 lrpx_status
 lrpx_check_parse(const char *text, size_t len, const char *name, const char *base_dir,

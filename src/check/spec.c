@@ -18,7 +18,6 @@
 #include <cjson/cJSON.h>
 
 #include "check/check_impl.h"
-#include "check/metrics.h"
 
 const char *const lrpx__check_kind_names[LRPX_CHECK_KIND_COUNT] = {
 #define X(tag, name, what) [LRPX_CHECK_##tag] = name,

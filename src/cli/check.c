@@ -37,6 +37,17 @@ static const struct cli_flag check_flags[] = {
     {NULL}};
 #undef ARG
 
+/* The progress bar over the checks (a terminal only, not --quiet). */
+static void
+check_progress(void *ctx, int done, int total)
+{
+    struct cli_progress *pr = ctx;
+    if (done == 0)
+        cli_progress_start(pr, "check", "checks", total);
+    else
+        cli_progress_step(pr, done - pr->done);
+}
+
 int
 cmd_check(int argc, char **argv)
 {
@@ -74,9 +85,20 @@ cmd_check(int argc, char **argv)
         return cli_usage_error("check", "%s", err);
     if (st != LRPX_OK)
         return cli_usage_error("check", "%s (%s)", err, lrpx_status_name(st));
-    if (lrpx_check_run(c, model) != LRPX_OK) {
+    struct cli_progress pr = {0};
+    lrpx_check_set_progress(c, check_progress, &pr);
+    st = lrpx_check_run(c, model);
+    cli_progress_end(&pr);
+    if (st != LRPX_OK) {
         lrpx_check_free(c);
         return cli_error("check", "out of memory");
+    }
+    for (int i = 0; cli_verbosity.verbose && i < lrpx_check_n_results(c); i++) {
+        lrpx_check_result r;
+        if (lrpx_check_result_get(c, i, &r) == LRPX_OK)
+            fprintf(stderr, r.seconds < 0.01 ? "lrpx check: %s: %.2f ms\n"
+                                             : "lrpx check: %s: %.0f ms\n",
+                    r.name, r.seconds * 1e3);
     }
     rc = lrpx_check_n_failed(c) ? CLI_FAIL : CLI_OK;
     if (a.junit && lrpx_check_write(c, LRPX_CHECK_FORMAT_JUNIT, a.junit, err, sizeof err) !=

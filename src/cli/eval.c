@@ -58,8 +58,10 @@ static const struct cli_flag scoring_flags[] = {
      "in kebab case (repeatable; lrpx eval --list-metrics)",
      CLI_CALL, .call = arg_metric, .need = "a metric"},
     {"--mask", NULL, "FILE|x,y,w,h",
-     "localisation mask: .npy (nonzero = inside), an image of the\ninput's size (>= 128 inside), "
-     "or a box in input pixels", CLI_STRING, SC(mask), .need = "a file or x,y,w,h"},
+     "localisation mask: .npy (nonzero = inside), an image (>= 128\ninside; "
+     "another size than the input's is resized to it, nearest\nneighbour), "
+     "or a box in input pixels",
+     CLI_STRING, SC(mask), .need = "a file or x,y,w,h"},
     {"--seed", NULL, "N",
      "lrpx's generator: the metrics' noise and uniform baseline,\n"
      "and the smoothgrad family's noise (default 0)",
@@ -236,18 +238,20 @@ cli_eval_mask(const char *cmd, const char *spec, const struct cli_batch *b, lrpx
     lrpx_image *img;
     if (lrpx_image_load(spec, NULL, &img, err, sizeof err) != LRPX_OK)
         return cli_error(cmd, "--mask %s", err);
-    if (img->width != w || img->height != h) {
-        int rc = cli_error(cmd, "--mask %s: the image is %dx%d, the input %lldx%lld", spec,
-                           img->width, img->height, (long long)w, (long long)h);
-        lrpx_image_free(img);
-        return rc;
-    }
     if (!(*box = malloc((size_t)(h * w)))) {
         lrpx_image_free(img);
         return cli_error(cmd, "out of memory");
     }
-    for (int64_t p = 0; p < h * w; p++)
-        (*box)[p] = img->data[p * img->channels] >= 128.0f;
+    /* another size than the input: nearest neighbour, pixel centres
+     * (output (y, x) reads source (floor((y + 0.5) H / h), ...)) */
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t xx = 0; xx < w; xx++) {
+            int64_t sy = (int64_t)(((double)y + 0.5) * img->height / (double)h);
+            int64_t sx = (int64_t)(((double)xx + 0.5) * img->width / (double)w);
+            sy         = sy < img->height ? sy : img->height - 1;
+            sx         = sx < img->width ? sx : img->width - 1;
+            (*box)[y * w + xx] = img->data[(sy * img->width + sx) * img->channels] >= 128.0f;
+        }
     lrpx_image_free(img);
     return box_view(*box, h, w, out);
 }
@@ -391,6 +395,7 @@ cmd_eval(int argc, char **argv)
     uint8_t          *box   = NULL;
     lrpx_eval_result *res   = NULL;
     lrpx_metric      *metric = NULL;
+    struct cli_progress pr   = {0};
     char              method[160], label[1100];
     float             low[3], high[3];
     if (!m)
@@ -457,7 +462,9 @@ cmd_eval(int argc, char **argv)
         printf("%-24s %-18s %6s  %-20s %14s\n", "input", "method", "target", "metric", "score");
     else if (a.csv)
         printf("input,method,target,metric,score,curve,extra\n");
-    for (int k = 0; k < (a.relevance ? 1 : cli_method_count(&a.meth)); k++) {
+    int n_methods = a.relevance ? 1 : cli_method_count(&a.meth);
+    cli_progress_start(&pr, "eval", "metrics", (int64_t)n_methods * a.sc.n_metrics);
+    for (int k = 0; k < n_methods; k++) {
         struct lrpx_attr_options ao;
         cli_method_options(&a.meth, k, &ao, method, sizeof method);
         if (a.relevance)
@@ -475,6 +482,7 @@ cmd_eval(int argc, char **argv)
             char params[2048];
             lrpx_metric_params_json(metric, params, sizeof params);
             const char *name = lrpx_metric_id_name(lrpx_metric_kind(metric));
+            cli_progress_clear();
             cli_verbose("eval", t0, "%s (%s):", name, method);
             for (int64_t i = 0; i < lrpx_eval_result_n(res); i++) {
                 lrpx_eval_sample es;
@@ -486,10 +494,12 @@ cmd_eval(int argc, char **argv)
             res = NULL;
             lrpx_metric_free(metric);
             metric = NULL;
+            cli_progress_step(&pr, 1);
         }
     }
     rc = CLI_OK;
 done:
+    cli_progress_end(&pr);
     lrpx_eval_result_free(res);
     lrpx_metric_free(metric);
     lrpx_npy_free(rel);

@@ -133,10 +133,26 @@ lrpx_status lrpx__graph_toposort(struct lrpx_graph *g);
  * else reads, Identity and inference Dropout removed (consumers rewired).
  * Links are rebuilt. Returns the number of nodes removed in *n_removed. */
 lrpx_status lrpx__graph_passes(struct lrpx_graph *g, bool fold_batchnorm, int *n_removed);
-/* Model randomisation (src/graph/randomize.c), after the sort: the weights
- * and biases of the last n_layers linear layers with constant weights (-1:
- * all) drawn again from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), each layer
- * from its own stream of seed. *n_done receives how many were. */
+/* Model randomisation (src/graph/randomize.c), one routine for
+ * lrpx_load_options.randomize_layers and lrpx_session_evaluate's
+ * model-randomisation. A layer that can be re-initialised: a linear node
+ * with a constant float weight (value w), its bias (value b, -1: none) and
+ * the fan-in of PyTorch's initialisation. */
+struct lrpx_rand_layer {
+    int     node;
+    int     w, b;
+    int64_t fan_in;
+};
+/* The layers in execution order into out (NULL: only count); the count. */
+int  lrpx__graph_linear_layers(const struct lrpx_graph *g, struct lrpx_rand_layer *out);
+/* The new weight (w, as many values as l->w has) and bias (b, when l->b >=
+ * 0) of layer l: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) from lrpx's generator
+ * restarted at seed + 1 (the same numbers for a layer whatever else is
+ * randomised). */
+void lrpx__graph_layer_draw(const struct lrpx_graph *g, const struct lrpx_rand_layer *l,
+                            uint64_t seed, float *w, float *b);
+/* After the sort: the last n_layers layers (-1: all) drawn again in place.
+ * *n_done receives how many were. */
 lrpx_status lrpx__graph_randomize(struct lrpx_graph *g, int n_layers, uint64_t seed,
                                   int *n_done);
 

@@ -64,8 +64,8 @@ eval_complexity(struct eval_ctx *e)
             eval_set_score(e, i, LRPX_SCORE_NUMBER, entropy(work, per));
             break;
         default: {                              /* completeness */
-            struct eval_rng rng;
-            eval_rng_init(&rng, e->seed, (uint64_t)i, 0);
+            struct lrpx_rng rng;
+            lrpx__rng_init(&rng, e->seed, (uint64_t)i, 0);
             eval_baseline(e, e->x + i * e->f, e->c, e->h, e->w, &rng, work);
             bool sm = eval_bool(e->m, K_SOFTMAX);
             rc      = eval_predict(e, e->x + i * e->f, 1, &e->targets[i], sm, &fx, NULL);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/eval.h"
 #include "eval/eval_impl.h"
 #include "core/op.h"
 
@@ -19,15 +20,17 @@ feed(struct eval_ctx *e, const float *xs, int64_t n)
     return lrpx_session_set_input(e->s, e->o->input_name, LRPX_DTYPE_FLOAT32, e->rank, dims, xs);
 }
 
-/* The pre-softmax output of the last pass: output 0, or the input of a
- * trailing Softmax/LogSoftmax. */
+/* The pre-softmax output of the last pass: output 0 (or the one named),
+ * or the input of a trailing Softmax/LogSoftmax. */
 static const struct lrpx_tensor *
 logits(struct eval_ctx *e, int64_t n, int64_t *classes)
 {
     const struct lrpx_graph *g = &e->s->model->g;
     if (g->n_outputs < 1)
         return NULL;
-    int v    = g->outputs[0];
+    int v = g->outputs[0];
+    if (e->output_name && (v = lrpx__graph_find_value(g, e->output_name)) < 0)
+        return NULL;
     int prod = g->values[v].producer;
     if (prod >= 0 && g->nodes[prod].def && g->nodes[prod].def->output_normalizer &&
         g->nodes[prod].inputs[0] >= 0)
@@ -48,7 +51,8 @@ read_outputs(struct eval_ctx *e, int64_t n, const int64_t *cls, bool softmax, fl
     const struct lrpx_tensor *t = logits(e, n, &k);
     if (!t || k < 1)
         return lrpx__error(&e->s->err, LRPX_EINVAL,
-                           "the model's first output is not a float32 score per sample");
+                           "the model's %s output is not a float32 score per sample",
+                           e->output_name ? e->output_name : "first");
     for (int64_t i = 0; i < n; i++) {
         const float *row = t->f32 + i * k;
         int64_t      am  = 0;
@@ -131,19 +135,26 @@ eval_explain(struct eval_ctx *e, const float *xs, int64_t n, const int64_t *cls,
 }
 
 void
-eval_postprocess(const struct eval_ctx *e, float *a, int64_t count)
+lrpx__eval_normalise_abs(float *a, int64_t n, bool normalise, bool abs)
 {
-    if (e->m->has[K_NORMALISE] && eval_bool(e->m, K_NORMALISE)) {
+    if (normalise) {
         float mx = 0.0f;
-        for (int64_t i = 0; i < count; i++)
+        for (int64_t i = 0; i < n; i++)
             mx = fabsf(a[i]) > mx ? fabsf(a[i]) : mx;
         if (mx > 0.0f)
-            for (int64_t i = 0; i < count; i++)
+            for (int64_t i = 0; i < n; i++)
                 a[i] /= mx;
     }
-    if (e->m->has[K_ABS] && eval_bool(e->m, K_ABS))
-        for (int64_t i = 0; i < count; i++)
+    if (abs)
+        for (int64_t i = 0; i < n; i++)
             a[i] = fabsf(a[i]);
+}
+
+void
+eval_postprocess(const struct eval_ctx *e, float *a, int64_t count)
+{
+    lrpx__eval_normalise_abs(a, count, e->m->has[K_NORMALISE] && eval_bool(e->m, K_NORMALISE),
+                             e->m->has[K_ABS] && eval_bool(e->m, K_ABS));
 }
 
 lrpx_status
@@ -298,59 +309,6 @@ eval_argsort(const float *a, int64_t n, bool descending, int64_t *idx)
     return LRPX_OK;
 }
 
-/* ---- lrpx's generator: xoshiro256** seeded through splitmix64 ---- */
-
-static uint64_t
-splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z          = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z          = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-void
-eval_rng_init(struct eval_rng *r, uint64_t seed, uint64_t a, uint64_t b)
-{
-    uint64_t x = seed ^ splitmix64(&(uint64_t){a * 0xD1B54A32D192ED03ull + b});
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t
-rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t
-rng_next(struct eval_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t  v = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return v;
-}
-
-double
-eval_rng_uniform(struct eval_rng *r)
-{
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-double
-eval_rng_normal(struct eval_rng *r)
-{
-    double u1 = ((double)(rng_next(r) >> 11) + 1.0) * 0x1.0p-53;   /* (0, 1] */
-    double u2 = eval_rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
 /* ---- perturbation baselines ---- */
 
 /* Box blur of each channel of z (c, h, w in e's layout), the window cut at
@@ -377,7 +335,7 @@ box_blur(const struct eval_ctx *e, const float *z, int64_t c, int64_t h, int64_t
 
 void
 eval_baseline(const struct eval_ctx *e, const float *z, int64_t c, int64_t h, int64_t w,
-              struct eval_rng *rng, float *val)
+              struct lrpx_rng *rng, float *val)
 {
     const lrpx_metric *m = e->m;
     int64_t            n = c * h * w;
@@ -396,7 +354,7 @@ eval_baseline(const struct eval_ctx *e, const float *z, int64_t c, int64_t h, in
         break;
     case BASE_UNIFORM: {
         double lo = eval_num(m, K_UNIFORM_LOW), hi = eval_num(m, K_UNIFORM_HIGH);
-        v         = (float)(lo + (hi - lo) * eval_rng_uniform(rng));
+        v         = (float)(lo + (hi - lo) * lrpx__rng_uniform(rng));
         break;
     }
     case BASE_BLUR:

@@ -123,6 +123,7 @@ struct eval_ctx {
     int64_t *targets;           /* n                                         */
     int      max_batch;         /* samples per session pass                  */
     uint64_t seed;
+    const char *output_name;    /* the scored output; NULL: the first        */
     /* the caller's method options with the input name and per-sample
      * targets (eval_explain sets the targets of each batch) */
     struct lrpx_attr_options method;
@@ -164,20 +165,14 @@ float       eval_sum_f32(const float *a, int64_t n);
 /* stable order of a[0..n-1]: descending (most relevant first) or not */
 lrpx_status eval_argsort(const float *a, int64_t n, bool descending, int64_t *idx);
 
-/* lrpx's generator: a counter-based stream per (seed, a, b), so draws do
- * not depend on batching or threads. */
-struct eval_rng {
-    uint64_t s[4];
-};
-void   eval_rng_init(struct eval_rng *r, uint64_t seed, uint64_t a, uint64_t b);
-double eval_rng_uniform(struct eval_rng *r);          /* [0, 1)          */
-double eval_rng_normal(struct eval_rng *r);           /* N(0, 1)         */
+/* Seeded draws use lrpx's generator (lrpx__rng_*, src/util/rng.c): a
+ * stream per (seed, input, step), so draws do not depend on batching. */
 
 /* The perturbation baseline of the metric's parameters for array z of n
  * values (computed on z as it is now): fills val[0..n-1] with the value
  * each position would take (constant for all but blur). rng for uniform. */
 void eval_baseline(const struct eval_ctx *e, const float *z, int64_t c, int64_t h, int64_t w,
-                   struct eval_rng *rng, float *val);
+                   struct lrpx_rng *rng, float *val);
 
 /* Result helpers */
 void eval_set_score(struct eval_ctx *e, int64_t i, lrpx_score_kind kind, double score);

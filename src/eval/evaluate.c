@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "eval/eval.h"
 #include "eval/eval_impl.h"
 
 void
@@ -100,13 +101,20 @@ lrpx_status
 lrpx_session_evaluate(lrpx_session *s, const lrpx_metric *m, const struct lrpx_eval_options *o,
                       lrpx_eval_result **out)
 {
+    return lrpx__eval_run(s, m, o, NULL, out);
+}
+
+lrpx_status
+lrpx__eval_run(lrpx_session *s, const lrpx_metric *m, const struct lrpx_eval_options *o,
+               const char *output_name, lrpx_eval_result **out)
+{
     if (out)
         *out = NULL;
     if (!s)
         return LRPX_EINVAL;
     if (!m || !o || !out)
         return lrpx__error(&s->err, LRPX_EINVAL, "evaluate: NULL argument");
-    struct eval_ctx e = {.s = s, .m = m, .o = o, .seed = o->seed};
+    struct eval_ctx e = {.s = s, .m = m, .o = o, .seed = o->seed, .output_name = output_name};
     if (o->method)
         e.method = *o->method;
     else

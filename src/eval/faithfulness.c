@@ -63,8 +63,8 @@ pixel_flipping(struct eval_ctx *e, const float *a, struct seq *q, float *z, floa
         for (int64_t j = 0; j < e->max_batch; j++)
             q->cls[j] = e->targets[i];
         for (int64_t k = 0; k < n_steps && rc == LRPX_OK; k++) {
-            struct eval_rng rng;
-            eval_rng_init(&rng, e->seed, (uint64_t)i, (uint64_t)k);
+            struct lrpx_rng rng;
+            lrpx__rng_init(&rng, e->seed, (uint64_t)i, (uint64_t)k);
             eval_baseline(e, z, e->c, e->h, e->w, &rng, val);
             for (int64_t j = k * s; j < (k + 1) * s; j++)
                 z[order[j]] = val[order[j]];
@@ -139,12 +139,12 @@ patch_order(struct eval_ctx *e, const struct grid *g, const float *a, int order,
     }
     if (order != ORDER_RANDOM)
         return eval_argsort(sums, g->n_patches, order == ORDER_MORF, idx);
-    struct eval_rng rng;                        /* Fisher-Yates, seeded per input */
-    eval_rng_init(&rng, e->seed, (uint64_t)i, UINT64_MAX);
+    struct lrpx_rng rng;                        /* Fisher-Yates, seeded per input */
+    lrpx__rng_init(&rng, e->seed, (uint64_t)i, UINT64_MAX);
     for (int64_t j = 0; j < g->n_patches; j++)
         idx[j] = j;
     for (int64_t j = g->n_patches - 1; j > 0; j--) {
-        int64_t k = (int64_t)(eval_rng_uniform(&rng) * (double)(j + 1));
+        int64_t k = (int64_t)(lrpx__rng_uniform(&rng) * (double)(j + 1));
         int64_t t = idx[j];
         idx[j]    = idx[k];
         idx[k]    = t;
@@ -178,8 +178,8 @@ patch_run(struct eval_ctx *e, const struct grid *g, const float *ai, int order, 
         q->cls[j] = e->targets[i];
     int64_t nbx = g->wp / g->p;
     for (int64_t k = 0; k < k_max && rc == LRPX_OK; k++) {
-        struct eval_rng rng;
-        eval_rng_init(&rng, e->seed, (uint64_t)i, (uint64_t)k);
+        struct lrpx_rng rng;
+        lrpx__rng_init(&rng, e->seed, (uint64_t)i, (uint64_t)k);
         eval_baseline(e, w->zp, e->c, g->hp, g->wp, &rng, w->val);
         int64_t by = w->idx[k] / nbx, bx = w->idx[k] % nbx;
         for (int64_t c = 0; c < e->c; c++)

@@ -5,7 +5,19 @@
 #include <math.h>
 #include <string.h>
 
+#include "eval/eval.h"
 #include "eval/eval_impl.h"
+
+double
+lrpx__eval_relevance_mass(const float *a, const uint8_t *s, int64_t n, float *scratch)
+{
+    int64_t n_in = 0;
+    for (int64_t p = 0; p < n; p++)
+        if (s[p])
+            scratch[n_in++] = a[p];
+    double inside = eval_sum_f32(scratch, n_in), total = eval_sum_f32(a, n);
+    return n_in == 0 ? NAN : inside / total;
+}
 
 /* The mask of input i, h*w bytes (0/1) into s; *count the ones. */
 static lrpx_status
@@ -66,15 +78,9 @@ eval_localisation(struct eval_ctx *e)
         if ((rc = mask_of(e, i, s, &k)) != LRPX_OK)
             break;
         switch (e->m->id) {
-        case LRPX_METRIC_RELEVANCE_MASS: {
-            int64_t n_in = 0;
-            for (int64_t p = 0; p < hw; p++)
-                if (s[p])
-                    in[n_in++] = ai[p];
-            float inside = eval_sum_f32(in, n_in), total = eval_sum_f32(ai, hw);
-            eval_set_score(e, i, LRPX_SCORE_NUMBER, k == 0 ? NAN : (double)(inside / total));
+        case LRPX_METRIC_RELEVANCE_MASS:
+            eval_set_score(e, i, LRPX_SCORE_NUMBER, lrpx__eval_relevance_mass(ai, s, hw, in));
             break;
-        }
         case LRPX_METRIC_RELEVANCE_RANK: {
             if ((rc = eval_argsort(ai, hw, true, idx)) != LRPX_OK) {
                 rc = lrpx__error(&e->s->err, rc, "out of memory");

@@ -12,94 +12,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "eval/eval.h"
 #include "eval/eval_impl.h"
 #include "core/op.h"
 
 /* ---- similarity ---- */
 
-/* ranks 1..n, ties averaged (scipy.stats.rankdata) */
-static lrpx_status
-ranks(const float *v, int64_t n, int64_t *idx, double *r)
-{
-    if (eval_argsort(v, n, false, idx) != LRPX_OK)
-        return LRPX_ENOMEM;
-    for (int64_t i = 0; i < n;) {
-        int64_t j = i;
-        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]])
-            j++;
-        double avg = (double)(i + j) / 2.0 + 1.0;
-        for (int64_t k = i; k <= j; k++)
-            r[idx[k]] = avg;
-        i = j + 1;
-    }
-    return LRPX_OK;
-}
-
+/* The metric's similarity of two flat maps: Spearman, or SSIM of the flat
+ * signal (NaN when shorter than its window). */
 static double
-pearson(const double *a, const double *b, int64_t n)
+similarity(const struct eval_ctx *e, const float *a, const float *b, int64_t n)
 {
-    double ma = 0.0, mb = 0.0, sab = 0.0, saa = 0.0, sbb = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        ma += a[i];
-        mb += b[i];
-    }
-    ma /= (double)n;
-    mb /= (double)n;
-    for (int64_t i = 0; i < n; i++) {
-        sab += (a[i] - ma) * (b[i] - mb);
-        saa += (a[i] - ma) * (a[i] - ma);
-        sbb += (b[i] - mb) * (b[i] - mb);
-    }
-    return sab / sqrt(saa * sbb);
-}
-
-/* SSIM of two 1-D signals as skimage's structural_similarity computes it
- * for flat maps: 7-wide uniform windows (sample covariance, 7/6), K1 0.01,
- * K2 0.03, data range = max - min of both, mean over the windows that
- * fit. */
-static double
-ssim_1d(const float *a, const float *b, int64_t n)
-{
-    enum { WIN = 7 };
-    if (n < WIN)
-        return NAN;
-    double lo = a[0], hi = a[0];
-    for (int64_t i = 0; i < n; i++) {
-        lo = fmin(lo, fmin(a[i], b[i]));
-        hi = fmax(hi, fmax(a[i], b[i]));
-    }
-    double range = hi - lo, c1 = (0.01 * range) * (0.01 * range), c2 = (0.03 * range) * (0.03 * range);
-    double cov_norm = (double)WIN / (WIN - 1), sum = 0.0;
-    for (int64_t i = WIN / 2; i < n - WIN / 2; i++) {
-        double ux = 0, uy = 0, uxx = 0, uyy = 0, uxy = 0;
-        for (int64_t k = i - WIN / 2; k <= i + WIN / 2; k++) {
-            ux += a[k];
-            uy += b[k];
-            uxx += (double)a[k] * a[k];
-            uyy += (double)b[k] * b[k];
-            uxy += (double)a[k] * b[k];
-        }
-        ux /= WIN, uy /= WIN, uxx /= WIN, uyy /= WIN, uxy /= WIN;
-        double vx = cov_norm * (uxx - ux * ux), vy = cov_norm * (uyy - uy * uy),
-               vxy = cov_norm * (uxy - ux * uy);
-        sum += ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
-    }
-    return sum / (double)(n - 2 * (WIN / 2));
-}
-
-struct sim_work {
-    int64_t *idx;
-    double  *ra, *rb;
-};
-
-static double
-similarity(const struct eval_ctx *e, const float *a, const float *b, int64_t n, struct sim_work *w)
-{
-    if (eval_choice(e->m, K_SIMILARITY_FUNC) == SIM_SSIM)
-        return ssim_1d(a, b, n);
-    if (ranks(a, n, w->idx, w->ra) != LRPX_OK || ranks(b, n, w->idx, w->rb) != LRPX_OK)
-        return NAN;
-    return pearson(w->ra, w->rb, n);
+    double      r  = NAN;
+    lrpx_status rc = eval_choice(e->m, K_SIMILARITY_FUNC) == SIM_SSIM
+                         ? lrpx__eval_ssim(a, b, 1, 1, n, &r)
+                         : lrpx__eval_spearman(a, b, n, &r);
+    return rc == LRPX_OK ? r : NAN;
 }
 
 /* ---- numpy's legacy MT19937 ---- */
@@ -154,7 +82,7 @@ off_class(uint32_t seed, int64_t n, int64_t y)
 }
 
 static lrpx_status
-random_logit(struct eval_ctx *e, const float *a, float *maps, struct sim_work *w)
+random_logit(struct eval_ctx *e, const float *a, float *maps)
 {
     int64_t  nc = eval_int(e->m, K_NUM_CLASSES);
     int64_t *off = lrpx__malloc((size_t)e->n * sizeof *off);
@@ -170,7 +98,7 @@ random_logit(struct eval_ctx *e, const float *a, float *maps, struct sim_work *w
     for (int64_t i = 0; i < e->n && rc == LRPX_OK; i++) {
         eval_postprocess(e, maps + i * e->f, e->f);   /* explained one by one */
         eval_set_score(e, i, LRPX_SCORE_NUMBER,
-                       similarity(e, a + i * e->f, maps + i * e->f, e->f, w));
+                       similarity(e, a + i * e->f, maps + i * e->f, e->f));
         eval_add_extra(e, i, "off_class", (double)off[i]);
     }
     lrpx__free(off);
@@ -179,77 +107,24 @@ random_logit(struct eval_ctx *e, const float *a, float *maps, struct sim_work *w
 
 /* ---- model-randomisation ---- */
 
-struct layer {
-    int     node;
-    int     w, b;            /* constant values: weight, bias (-1: none) */
-    int64_t fan_in;
-};
-
-/* Linear nodes with a constant float weight, in topological order. */
-static int
-find_layers(const struct lrpx_graph *g, struct layer *out)
-{
-    int n = 0;
-    for (int oi = 0; oi < g->n_order; oi++) {
-        const struct lrpx_node *nd = &g->nodes[g->order[oi]];
-        if (!nd->def || !nd->def->linear)
-            continue;
-        const struct lrpx_linear_def *ld = nd->def->linear;
-        int wi = ld->w_index, swap = 0;
-        int wv = wi < nd->n_inputs ? nd->inputs[wi] : -1;
-        if (wv < 0 || g->values[wv].kind != LRPX_VALUE_CONST) {
-            wv   = ld->in_index < nd->n_inputs ? nd->inputs[ld->in_index] : -1;
-            swap = 1;
-        }
-        if (wv < 0 || g->values[wv].kind != LRPX_VALUE_CONST ||
-            g->values[wv].data.dtype != LRPX_DTYPE_FLOAT32 || g->values[wv].data.rank < 1)
-            continue;
-        const struct lrpx_tensor *t = &g->values[wv].data;
-        int64_t fan = t->n_elems / (t->dims[0] ? t->dims[0] : 1);
-        if (t->rank == 2) {
-            bool in_first = nd->op == LRPX_OP_GEMM ? !lrpx__attr_int(nd, "transB", 0) : !swap;
-            fan           = in_first ? t->dims[0] : t->dims[1];
-        }
-        int bv = ld->b_index >= 0 && ld->b_index < nd->n_inputs ? nd->inputs[ld->b_index] : -1;
-        if (bv >= 0 && (g->values[bv].kind != LRPX_VALUE_CONST ||
-                        g->values[bv].data.dtype != LRPX_DTYPE_FLOAT32))
-            bv = -1;
-        if (out)
-            out[n] = (struct layer){g->order[oi], wv, bv, fan > 0 ? fan : 1};
-        n++;
-    }
-    return n;
-}
-
-/* U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the layer's weight and bias,
- * the stream restarted from seed + 1 for every layer (as Quantus calls
- * torch.manual_seed(seed + 1) before each reset_parameters). */
+/* Layer l of the model re-initialised on session rs (the shared routine
+ * of src/graph/randomize.c); buf holds room for its weight and bias. */
 static lrpx_status
-randomise(lrpx_session *rs, const struct lrpx_graph *g, const struct layer *l, uint64_t seed,
-          float *buf)
+randomise(lrpx_session *rs, const struct lrpx_graph *g, const struct lrpx_rand_layer *l,
+          uint64_t seed, float *bw, float *bb)
 {
-    struct eval_rng rng;
-    double          bound = 1.0 / sqrt((double)l->fan_in);
-    eval_rng_init(&rng, seed + 1, UINT64_MAX - 1, 0);
-    int vals[2] = {l->w, l->b};
-    for (int k = 0; k < 2; k++) {
-        if (vals[k] < 0)
-            continue;
-        int64_t n = g->values[vals[k]].data.n_elems;
-        for (int64_t i = 0; i < n; i++)
-            buf[i] = (float)(bound * (2.0 * eval_rng_uniform(&rng) - 1.0));
-        lrpx_status rc = lrpx__session_set_const(rs, vals[k], buf);
-        if (rc != LRPX_OK)
-            return rc;
-    }
-    return LRPX_OK;
+    lrpx__graph_layer_draw(g, l, seed, bw, bb);
+    lrpx_status rc = lrpx__session_set_const(rs, l->w, bw);
+    if (rc == LRPX_OK && l->b >= 0)
+        rc = lrpx__session_set_const(rs, l->b, bb);
+    return rc;
 }
 
 /* Maps of all inputs on session rs (normalised per chunk), their
  * similarity to a as curve point `pt`. */
 static lrpx_status
 curve_point(struct eval_ctx *e, lrpx_session *rs, const float *a, float *maps, double *curves,
-            int64_t n_pts, int64_t pt, struct sim_work *w)
+            int64_t n_pts, int64_t pt)
 {
     lrpx_session *keep = e->s;
     e->s               = rs;
@@ -258,12 +133,12 @@ curve_point(struct eval_ctx *e, lrpx_session *rs, const float *a, float *maps, d
     if (rc != LRPX_OK)
         return rs == keep ? rc : lrpx__error(&keep->err, rc, "%s", lrpx_session_errmsg(rs));
     for (int64_t i = 0; i < e->n; i++)
-        curves[i * n_pts + pt] = similarity(e, a + i * e->f, maps + i * e->f, e->f, w);
+        curves[i * n_pts + pt] = similarity(e, a + i * e->f, maps + i * e->f, e->f);
     return LRPX_OK;
 }
 
 static lrpx_status
-model_randomisation(struct eval_ctx *e, const float *a, float *maps, struct sim_work *w)
+model_randomisation(struct eval_ctx *e, const float *a, float *maps)
 {
     const lrpx_metric       *m = e->m;
     const struct lrpx_graph *g = &e->s->model->g;
@@ -275,11 +150,11 @@ model_randomisation(struct eval_ctx *e, const float *a, float *maps, struct sim_
     if (avg && skip)
         return lrpx__error(&e->s->err, LRPX_EINVAL, "model-randomisation: "
                            "return-average-correlation needs every layer (skip-layers=false)");
-    int n_layers = find_layers(g, NULL);
+    int n_layers = lrpx__graph_linear_layers(g, NULL);
     if (n_layers == 0)
         return lrpx__error(&e->s->err, LRPX_EINVAL,
                            "model-randomisation: the model has no linear layer with constant weights");
-    struct layer *layers = lrpx__malloc((size_t)n_layers * sizeof *layers);
+    struct lrpx_rand_layer *layers = lrpx__malloc((size_t)n_layers * sizeof *layers);
     int64_t       n_pts  = 1 + (skip ? 1 : n_layers);
     double       *curves = lrpx__malloc((size_t)(e->n * n_pts) * sizeof *curves);
     int64_t       maxw   = 1;
@@ -289,14 +164,14 @@ model_randomisation(struct eval_ctx *e, const float *a, float *maps, struct sim_
     if (!layers || !curves || !(e->r->labels = lrpx__calloc((size_t)n_pts, sizeof(char *))))
         rc = lrpx__error(&e->s->err, LRPX_ENOMEM, "out of memory");
     if (rc == LRPX_OK) {
-        find_layers(g, layers);
+        lrpx__graph_linear_layers(g, layers);
         for (int l = 0; l < n_layers; l++)
             for (int k = 0; k < 2; k++) {
                 int v = k ? layers[l].b : layers[l].w;
                 if (v >= 0 && g->values[v].data.n_elems > maxw)
                     maxw = g->values[v].data.n_elems;
             }
-        if (!(buf = lrpx__malloc((size_t)maxw * sizeof *buf)))
+        if (!(buf = lrpx__malloc((size_t)maxw * 2 * sizeof *buf)))
             rc = lrpx__error(&e->s->err, LRPX_ENOMEM, "out of memory");
     }
     if (rc == LRPX_OK && lrpx_session_init(e->s->model, &rs) != LRPX_OK)
@@ -306,18 +181,18 @@ model_randomisation(struct eval_ctx *e, const float *a, float *maps, struct sim_
         lrpx_session_set_threads(rs, lrpx_session_threads(e->s));
         e->r->n_labels = (int)n_pts;
         e->r->labels[0] = lrpx__strdup("original");
-        rc              = curve_point(e, e->s, a, maps, curves, n_pts, 0, w);
+        rc              = curve_point(e, e->s, a, maps, curves, n_pts, 0);
     }
     int order = eval_choice(m, K_LAYER_ORDER);
     for (int step = 0, pt = 1; rc == LRPX_OK && step < n_layers; step++) {
-        const struct layer *l = &layers[order == LAYERS_TOP_DOWN ? n_layers - 1 - step : step];
+        const struct lrpx_rand_layer *l = &layers[order == LAYERS_TOP_DOWN ? n_layers - 1 - step : step];
         if (order == LAYERS_INDEPENDENT && step > 0) {   /* the model's weights back */
-            const struct layer *p = &layers[step - 1];
+            const struct lrpx_rand_layer *p = &layers[step - 1];
             if ((rc = lrpx__session_set_const(rs, p->w, NULL)) == LRPX_OK && p->b >= 0)
                 rc = lrpx__session_set_const(rs, p->b, NULL);
         }
         if (rc == LRPX_OK)
-            rc = randomise(rs, g, l, (uint64_t)eval_int(m, K_SEED), buf);
+            rc = randomise(rs, g, l, (uint64_t)eval_int(m, K_SEED), buf, buf + maxw);
         if (rc != LRPX_OK) {
             rc = lrpx__error(&e->s->err, rc, "model-randomisation: %s", lrpx_session_errmsg(rs));
             break;
@@ -326,7 +201,7 @@ model_randomisation(struct eval_ctx *e, const float *a, float *maps, struct sim_
             continue;
         const char *name = g->nodes[l->node].name;
         e->r->labels[pt] = lrpx__strdup(name[0] ? name : g->nodes[l->node].op_type);
-        rc = curve_point(e, rs, a, maps, curves, n_pts, pt, w);
+        rc = curve_point(e, rs, a, maps, curves, n_pts, pt);
         pt++;
     }
     for (int64_t i = 0; rc == LRPX_OK && i < e->n; i++) {
@@ -356,24 +231,16 @@ model_randomisation(struct eval_ctx *e, const float *a, float *maps, struct sim_
 lrpx_status
 eval_randomisation(struct eval_ctx *e)
 {
-    int64_t         per;
-    float          *a = NULL;
-    lrpx_status     rc = eval_given_maps(e, MAPS_FULL, &a, &per);
-    float          *maps = lrpx__malloc((size_t)(e->n * e->f) * sizeof *maps);
-    struct sim_work w = {
-        .idx = lrpx__malloc((size_t)e->f * sizeof(int64_t)),
-        .ra  = lrpx__malloc((size_t)e->f * sizeof(double)),
-        .rb  = lrpx__malloc((size_t)e->f * sizeof(double)),
-    };
-    if (rc == LRPX_OK && (!maps || !w.idx || !w.ra || !w.rb))
+    int64_t     per;
+    float      *a    = NULL;
+    lrpx_status rc   = eval_given_maps(e, MAPS_FULL, &a, &per);
+    float      *maps = lrpx__malloc((size_t)(e->n * e->f) * sizeof *maps);
+    if (rc == LRPX_OK && !maps)
         rc = lrpx__error(&e->s->err, LRPX_ENOMEM, "out of memory");
     if (rc == LRPX_OK)
-        rc = e->m->id == LRPX_METRIC_RANDOM_LOGIT ? random_logit(e, a, maps, &w)
-                                                   : model_randomisation(e, a, maps, &w);
+        rc = e->m->id == LRPX_METRIC_RANDOM_LOGIT ? random_logit(e, a, maps)
+                                                   : model_randomisation(e, a, maps);
     lrpx__free(a);
     lrpx__free(maps);
-    lrpx__free(w.idx);
-    lrpx__free(w.ra);
-    lrpx__free(w.rb);
     return rc;
 }

@@ -51,13 +51,13 @@ perturb(const struct robust *rb, int64_t i, int64_t k, float *out)
             out[j] = x[j] + row[j];
         return;
     }
-    struct eval_rng rng;
-    eval_rng_init(&rng, e->seed, (uint64_t)i, (uint64_t)k);
+    struct lrpx_rng rng;
+    lrpx__rng_init(&rng, e->seed, (uint64_t)i, (uint64_t)k);
     const lrpx_metric *m = e->m;
     if (m->id == LRPX_METRIC_LOCAL_LIPSCHITZ) {
         double mu = eval_num(m, K_PERTURB_MEAN), sd = eval_num(m, K_PERTURB_STD);
         for (int64_t j = 0; j < e->f; j++)
-            out[j] = (float)((double)x[j] + mu + sd * eval_rng_normal(&rng));
+            out[j] = (float)((double)x[j] + mu + sd * lrpx__rng_normal(&rng));
         return;
     }
     double lo = eval_num(m, K_LOWER_BOUND), hi = lo;
@@ -66,7 +66,7 @@ perturb(const struct robust *rb, int64_t i, int64_t k, float *out)
     else
         hi = eval_num(m, K_UPPER_BOUND);
     for (int64_t j = 0; j < e->f; j++)
-        out[j] = (float)((double)x[j] + lo + (hi - lo) * eval_rng_uniform(&rng));
+        out[j] = (float)((double)x[j] + lo + (hi - lo) * lrpx__rng_uniform(&rng));
 }
 
 /* The ratio of step k for input i (x: the input, xk its copy, ak the
