@@ -14,6 +14,22 @@
 
 /* ---- shared helper for ops ---- */
 
+struct back_add_ctx {
+    const float *go;
+    float       *gi;
+};
+
+LRPX_TARGET_CLONES
+static void
+back_add_range(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct back_add_ctx *c  = ctx_;
+    const float *restrict      go = c->go;
+    float *restrict            gi = c->gi;
+    for (int64_t i = i0; i < i1; i++)
+        gi[i] += go[i];
+}
+
 lrpx_status
 lrpx__back_identity(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -26,8 +42,8 @@ lrpx__back_identity(struct lrpx_exec *x, const struct lrpx_node *n)
     if (in->n_elems != out->n_elems)
         return lrpx__node_error(x, n, LRPX_ESHAPE, "pass-through needs equal sizes (%lld vs %lld)",
                                 (long long)in->n_elems, (long long)out->n_elems);
-    for (int64_t i = 0; i < in->n_elems; i++)
-        gi[i] += go[i];
+    struct back_add_ctx c = {go, gi};
+    lrpx__parallel_for(x->pool, in->n_elems, 1 << 15, back_add_range, &c);
     return LRPX_OK;
 }
 

@@ -42,6 +42,7 @@
 
 #include "lrp/lrp_impl.h"
 #include "core/linear.h"
+#include "util/parallel.h"
 
 bool
 lrpx__lrp_is_linear(const struct lrpx_node *n)
@@ -117,12 +118,6 @@ bwd(const struct lin_ctx *c, const float *gout, const float *w, float *gin)
     c->x->lrp_wkey = 0;
 }
 
-static double
-stab(double d, double e)
-{
-    return lrpx__stabilize(d, e);
-}
-
 /* Weight modifiers, applied to the effective weight ws * W and divided by
  * ws again (apply multiplies by it). */
 enum wmod { WM_POS, WM_NEG, WM_GAMMA_POS, WM_GAMMA_NEG, WM_SQUARE, WM_ONE, WM_COUNT };
@@ -165,20 +160,131 @@ wmodify(const struct lin_ctx *c, enum wmod m, double gamma, float *out)
     }
 }
 
+/* ---- element-wise loops ----
+ * Each element is computed by the same code whichever thread runs it, so
+ * the results do not depend on the thread count; the loops are written
+ * branch-free so that they vectorise (an AVX2 copy chosen at run time). */
+
+#define EW_GRAIN (1 << 14)
+
+struct ew_ctx {
+    float       *dst;
+    const float *a, *b, *z;
+    float       *d2;
+    double       s, e;
+    int          mask;
+    int          neg;     /* split: set when some a[i] < 0 */
+};
+
+/* the stabilised denominator as in lrpx__stabilize, without branches */
+static inline double
+ew_stab(double d, double e)
+{
+    const double r = d + (d >= 0.0 ? e : -e);
+    return r != 0.0 ? r : INFINITY;
+}
+
+LRPX_TARGET_CLONES
+static void
+ew_has_neg(void *ctx, int64_t i0, int64_t i1)
+{
+    struct ew_ctx        *c = ctx;
+    const float *restrict a = c->a;
+    int                   neg = 0;
+    for (int64_t i = i0; i < i1; i++)
+        neg |= a[i] < 0.0f;
+    if (neg)
+        __atomic_store_n(&c->neg, 1, __ATOMIC_RELAXED);
+}
+
+LRPX_TARGET_CLONES
+static void
+ew_split(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct ew_ctx  *c  = ctx;
+    const float *restrict a  = c->a;
+    float *restrict       xp = c->dst, *restrict xn = c->d2;
+    for (int64_t i = i0; i < i1; i++) {
+        const float v = a[i];
+        xp[i] = v > 0.0f ? v : 0.0f;
+        xn[i] = v < 0.0f ? v : 0.0f;
+    }
+}
+
+/* dst += s * a . b (a NULL: dst += s * b) */
+LRPX_TARGET_CLONES
+static void
+ew_acc(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct ew_ctx  *c  = ctx;
+    const double          sc = c->s;
+    const float *restrict a  = c->a, *restrict b = c->b;
+    float *restrict       d  = c->dst;
+    if (a)
+        for (int64_t i = i0; i < i1; i++)
+            d[i] = (float)(d[i] + sc * ((double)a[i] * b[i]));
+    else
+        for (int64_t i = i0; i < i1; i++)
+            d[i] = (float)(d[i] + sc * b[i]);
+}
+
+/* dst += b */
+LRPX_TARGET_CLONES
+static void
+ew_add(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct ew_ctx  *c = ctx;
+    const float *restrict b = c->b;
+    float *restrict       d = c->dst;
+    for (int64_t i = i0; i < i1; i++)
+        d[i] += b[i];
+}
+
+/* dst = a / stab(b, e), a the output relevance; mask +1: 0 where !(z > 0),
+ * -1: 0 where !(z < 0). dst may be b (in place). */
+LRPX_TARGET_CLONES
+static void
+ew_div(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct ew_ctx *c = ctx;
+    const double         e = c->e;
+    const float         *a = c->a, *b = c->b, *z = c->z;
+    float               *d = c->dst;
+    if (c->mask == 0)
+        for (int64_t i = i0; i < i1; i++)
+            d[i] = (float)(a[i] / ew_stab(b[i], e));
+    else
+        for (int64_t i = i0; i < i1; i++) {
+            const int   keep = c->mask > 0 ? z[i] > 0.0f : z[i] < 0.0f;
+            const float v    = (float)(a[i] / ew_stab(b[i], e));
+            d[i]             = keep ? v : 0.0f;
+        }
+}
+
+static void
+ew_run(const struct lin_ctx *c, int64_t n, lrpx_range_fn fn, struct ew_ctx *e)
+{
+    lrpx__parallel_for(c->x->pool, n, EW_GRAIN, fn, e);
+}
+
 /* xp = max(x, 0), xn = min(x, 0); returns whether any x < 0. */
 static bool
 split_input(const struct lin_ctx *c, float *xp, float *xn)
 {
-    bool neg = false;
-    for (int64_t i = 0; i < c->n_in; i++)
-        neg |= c->in[i] < 0.0f;
-    if (!neg)
+    struct ew_ctx e = {.dst = xp, .d2 = xn, .a = c->in};
+    ew_run(c, c->n_in, ew_has_neg, &e);
+    if (!e.neg)
         return false;
-    for (int64_t i = 0; i < c->n_in; i++) {
-        xp[i] = c->in[i] > 0.0f ? c->in[i] : 0.0f;
-        xn[i] = c->in[i] < 0.0f ? c->in[i] : 0.0f;
-    }
+    ew_run(c, c->n_in, ew_split, &e);
     return true;
+}
+
+/* out += t over the output */
+static void
+add_out(const struct lin_ctx *c, float *out, const float *t)
+{
+    struct ew_ctx e = {.dst = out, .b = t};
+    ew_run(c, c->n_out, ew_add, &e);
 }
 
 /* out += bias part: 0 all, 1 positive part, -1 negative part, 2 squared;
@@ -208,12 +314,8 @@ add_bias_part(const struct lin_ctx *c, float *out, int part, double gamma)
 static void
 accumulate(const struct lin_ctx *c, const float *a, const float *g, double scale)
 {
-    if (a)
-        for (int64_t i = 0; i < c->n_in; i++)
-            c->rin[i] = (float)(c->rin[i] + scale * ((double)a[i] * g[i]));
-    else
-        for (int64_t i = 0; i < c->n_in; i++)
-            c->rin[i] = (float)(c->rin[i] + scale * g[i]);
+    struct ew_ctx e = {.dst = c->rin, .a = a, .b = g, .s = scale};
+    ew_run(c, c->n_in, ew_acc, &e);
 }
 
 /* s = R / stab(d) in place over d; mask: +1 keep where z > 0, -1 where
@@ -221,13 +323,8 @@ accumulate(const struct lin_ctx *c, const float *a, const float *g, double scale
 static void
 divide(const struct lin_ctx *c, float *d, double e, const float *z, int mask)
 {
-    for (int64_t j = 0; j < c->n_out; j++) {
-        if ((mask > 0 && !(z[j] > 0.0f)) || (mask < 0 && !(z[j] < 0.0f))) {
-            d[j] = 0.0f;
-            continue;
-        }
-        d[j] = (float)(c->rout[j] / stab(d[j], e));
-    }
+    struct ew_ctx k = {.dst = d, .a = c->rout, .b = d, .z = z, .e = e, .mask = mask};
+    ew_run(c, c->n_out, ew_div, &k);
 }
 
 /* ---- the rules ---- */
@@ -242,11 +339,12 @@ rule_epsilon(const struct lin_ctx *c, bool zero)
         fwd(c, c->in, c->w, c->wk->out[1]);
         z = c->wk->out[1];
     }
-    for (int64_t j = 0; j < c->n_out; j++) {
-        if (zero)
+    if (zero)
+        for (int64_t j = 0; j < c->n_out; j++)
             s[j] = z[j] != 0.0f ? (float)(c->rout[j] / (double)z[j]) : 0.0f;
-        else
-            s[j] = (float)(c->rout[j] / stab(z[j], c->cfg->eps));
+    else {
+        struct ew_ctx e = {.dst = s, .a = c->rout, .b = z, .e = c->cfg->eps};
+        ew_run(c, c->n_out, ew_div, &e);
     }
     bwd(c, s, c->w, g);
     accumulate(c, c->in, g, 1.0);
@@ -271,8 +369,7 @@ rule_alphabeta(const struct lin_ctx *c, double alpha, double beta)
     fwd(c, xp, wp, p);
     if (neg) {
         fwd(c, xn, wn, t);
-        for (int64_t j = 0; j < c->n_out; j++)
-            p[j] += t[j];
+        add_out(c, p, t);
     }
     add_bias_part(c, p, 1, 0);
     divide(c, p, e, NULL, 0);
@@ -288,8 +385,7 @@ rule_alphabeta(const struct lin_ctx *c, double alpha, double beta)
     fwd(c, xp, wn, q);
     if (neg) {
         fwd(c, xn, wp, t);
-        for (int64_t j = 0; j < c->n_out; j++)
-            q[j] += t[j];
+        add_out(c, q, t);
     }
     add_bias_part(c, q, -1, 0);
     divide(c, q, e, NULL, 0);
@@ -319,11 +415,9 @@ rule_gamma(const struct lin_ctx *c, double gamma)
     fwd(c, xp, wn, q);
     if (neg) {
         fwd(c, xn, wn, t);
-        for (int64_t j = 0; j < c->n_out; j++)
-            p[j] += t[j];
+        add_out(c, p, t);
         fwd(c, xn, wp, t);
-        for (int64_t j = 0; j < c->n_out; j++)
-            q[j] += t[j];
+        add_out(c, q, t);
     }
     add_bias_part(c, p, 1, gamma);
     add_bias_part(c, q, -1, gamma);
