@@ -82,6 +82,9 @@ struct lin_ctx {
     float                        *rin;
     const float                  *z_fwd;  /* the forward output (fused tail)    */
     const float                  *bias;   /* bias contribution or NULL          */
+    /* bias_inner > 0: bias holds one value per channel (axis 1 of the
+     * output, bias_c of them), each for bias_inner consecutive outputs */
+    int64_t                       bias_c, bias_inner;
     struct lrpx_lrp_work         *wk;
     /* the weights' identities for the op (x->lrp_wkey): of w, and of what
      * wmodify last wrote to wk->w[0] and wk->w[1]; all 0 (unknown) unless
@@ -289,25 +292,91 @@ add_out(const struct lin_ctx *c, float *out, const float *t)
 
 /* out += bias part: 0 all, 1 positive part, -1 negative part, 2 squared;
  * gamma != 0: b + gamma b+ (part 1) or b + gamma b- (part -1). */
+struct bias_ctx {
+    float       *out;
+    const float *b;
+    int          part;
+    double       gamma;
+    int64_t      n_c, inner;   /* per channel (ew_bias_planes) */
+};
+
+LRPX_TARGET_CLONES
+static void
+ew_bias(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct bias_ctx *c = ctx;
+    const float *restrict  bv = c->b;
+    float *restrict        o  = c->out;
+    const double           gm = c->gamma;
+    if (c->part == 2)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + b * b);
+        }
+    else if (gm != 0.0 && c->part > 0)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + (b + gm * (b > 0 ? b : 0.0)));
+        }
+    else if (gm != 0.0)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + (b + gm * (b < 0 ? b : 0.0)));
+        }
+    else if (c->part > 0)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + (b > 0 ? b : 0.0));
+        }
+    else if (c->part < 0)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + (b < 0 ? b : 0.0));
+        }
+    else
+        for (int64_t j = i0; j < i1; j++)
+            o[j] = (float)(o[j] + (double)bv[j]);
+}
+
+/* the bias part of one value per channel, over output planes [p0, p1):
+ * the same arithmetic as ew_bias on the broadcast bias */
+LRPX_TARGET_CLONES
+static void
+ew_bias_planes(void *ctx, int64_t p0, int64_t p1)
+{
+    const struct bias_ctx *c  = ctx;
+    const double           gm = c->gamma;
+    const int64_t          in = c->inner;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        const double b = c->b[pl % c->n_c];
+        double       r;
+        if (c->part == 2)
+            r = b * b;
+        else if (gm != 0.0)
+            r = b + gm * (c->part > 0 ? (b > 0 ? b : 0.0) : (b < 0 ? b : 0.0));
+        else if (c->part > 0)
+            r = b > 0 ? b : 0.0;
+        else if (c->part < 0)
+            r = b < 0 ? b : 0.0;
+        else
+            r = b;
+        float *restrict o = c->out + pl * in;
+        for (int64_t j = 0; j < in; j++)
+            o[j] = (float)(o[j] + r);
+    }
+}
+
 static void
 add_bias_part(const struct lin_ctx *c, float *out, int part, double gamma)
 {
     if (!c->bias || c->cfg->zero_bias)
         return;
-    for (int64_t j = 0; j < c->n_out; j++) {
-        double b = c->bias[j], r;
-        if (part == 2)
-            r = b * b;
-        else if (gamma != 0.0)
-            r = b + gamma * (part > 0 ? (b > 0 ? b : 0) : (b < 0 ? b : 0));
-        else if (part > 0)
-            r = b > 0 ? b : 0;
-        else if (part < 0)
-            r = b < 0 ? b : 0;
-        else
-            r = b;
-        out[j] = (float)(out[j] + r);
-    }
+    struct bias_ctx b = {out, c->bias, part, gamma, c->bias_c, c->bias_inner};
+    if (c->bias_inner > 0)
+        lrpx__parallel_for(c->x->pool, c->n_out / c->bias_inner,
+                           1 + EW_GRAIN / c->bias_inner, ew_bias_planes, &b);
+    else
+        lrpx__parallel_for(c->x->pool, c->n_out, EW_GRAIN, ew_bias, &b);
 }
 
 /* rin += scale * a . g (a NULL: rin += scale * g) */
@@ -533,13 +602,27 @@ broadcast_add(const struct lrpx_tensor *ct, const struct lrpx_tensor *out_t, flo
 /* The bias contribution of the (fused) layer into buf, or NULL when the
  * layer has none. */
 static const float *
-bias_fill(const struct lin_ctx *c, const struct lrpx_lrp_linear *lin, int b_index, float *buf)
+bias_fill(struct lin_ctx *c, const struct lrpx_lrp_linear *lin, int b_index, float *buf)
 {
     const struct lrpx_tensor *b       = b_index >= 0 ? lrpx__in(c->x, c->n, b_index) : NULL;
     const struct lrpx_tensor *out_t   = lrpx__out(c->x, c->n, 0);
     bool                      has_add = lin->add_const >= 0, has_bn = lin->bn_node >= 0;
     if (!b && !has_add && !has_bn)
         return NULL;
+    /* a 1-D bias of one value per output channel (axis 1), unscaled: kept
+     * as it is (no output-sized copy) */
+    if (b && b->f32 && !has_add && !has_bn && b->rank == 1 && out_t->rank >= 2 &&
+        b->n_elems == out_t->dims[1] && out_t->n_elems > 0 && c->def->channel_layout &&
+        (!c->n->def->linear->bias_scale || c->n->def->linear->bias_scale(c->n) == 1.0)) {
+        const struct lrpx_linear_roles *roles = lrpx__linear_roles(c->x, c->n);
+        struct lrpx_chan_layout         l;
+        if (c->def->channel_layout(c->n, lrpx__in(c->x, c->n, roles->w_index), roles->in_index,
+                                   out_t->rank, &l)) {
+            c->bias_c     = out_t->dims[1];
+            c->bias_inner = out_t->n_elems / (out_t->dims[0] * out_t->dims[1]);
+            return b->f32;
+        }
+    }
     memset(buf, 0, (size_t)c->n_out * sizeof *buf);
     if (b && b->f32)
         c->def->add_bias(c->x, c->n, b->f32, buf);
