@@ -14,6 +14,7 @@
  *       weights fed as graph inputs).
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "core/rules.h"
 #include "ops/kernels/conv_impl.h"
@@ -138,6 +139,17 @@ conv_fuse_act(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params
     }
 }
 
+/* Whether Winograd's 16 products (K = the input channels) go to the packed
+ * product: with the AVX2 tiles only from 96 input channels (below, OpenBLAS
+ * was faster: docs/performance.md), with the AVX-512 tiles always
+ * (LRPX_WINO_K96=1 restores the threshold for comparisons). */
+static bool
+wino_pgemm_k(const struct lrpx_conv_geom *g)
+{
+    return g->in_c >= 96 ||
+           (lrpx__cpu_has(LRPX_CPU_AVX512F) && getenv("LRPX_WINO_K96") == NULL);
+}
+
 /* Scratch layout of Winograd in an LRP hook on geometry g: the larger of
  * the transforms' scratch and the temporary for packing, then U. */
 static void
@@ -148,7 +160,7 @@ lrp_wino_plan(const struct lrpx_conv_geom *g, bool pgemm, struct lrp_wino *w)
     w->on = false;
     if (!lrpx__winograd_fits(g))
         return;
-    w->packed = pgemm && g->in_c >= 96;     /* as conv_choose */
+    w->packed = pgemm && wino_pgemm_k(g);     /* as conv_choose */
     uf        = lrpx__winograd_weight_floats(g, w->packed);
     if (!lrpx__mul_size(uf, sizeof(float), &ub) ||
         !lrpx__mul_size((size_t)16 * (size_t)g->out_c, (size_t)g->in_c * sizeof(float), &tb))
@@ -255,7 +267,7 @@ conv_choose(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *
         return LRPX_OK;
     /* the 16 products of Winograd have K = in_c: below ~96 input channels
      * OpenBLAS's kernels do them faster (measured, docs/performance.md) */
-    const bool wino_pgemm = p->pgemm && g->in_c >= 96;
+    const bool wino_pgemm = p->pgemm && wino_pgemm_k(g);
     if (lrpx__winograd_fits(g) &&
         lrpx__mul_size(lrpx__winograd_weight_floats(g, wino_pgemm), sizeof(float), &bytes) &&
         (p->wt = lrpx__arena_alloc(x->arena, bytes)) != NULL) {
