@@ -62,6 +62,10 @@ struct conv_params {
      * convolution on tgeom with each kernel rotated by 180 degrees (the
      * bwd form of lrp_prep), used by apply_t and the data gradient */
     bool                     dw_adj;
+    /* a 1x1 stride-1 unpadded convolution with the packed product: the
+     * adjoint is the product with W^T, packed per group (the bwd form of
+     * lrp_prep), used by apply_t */
+    bool                     pw_adj;
     size_t                   lrp_scratch; /* bytes the LRP hooks need      */
     /* the LRP hooks' weights, prepared once per plan (x->lrp_wkey: the
      * node's weight and its rule variants, W+, W-, ...): fwd the Winograd
@@ -258,6 +262,7 @@ conv_choose(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *
         lrp_wino_plan(&p->tgeom, p->pgemm, &p->lrp_bwd);
     else
         p->dw_adj = dw_adjoint_geom(g, &p->tgeom);
+    p->pw_adj = p->pgemm && g->pointwise && !g->depthwise;
     if (p->lrp_fwd.on && p->lrp_fwd.bytes > p->lrp_scratch)
         p->lrp_scratch = p->lrp_fwd.bytes;
     if (p->lrp_bwd.on && p->lrp_bwd.bytes > p->lrp_scratch)
@@ -459,8 +464,9 @@ conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p, const float *w, bo
     const uint64_t         key = x->lrp_wkey;
     const struct lrp_wino *lw  = bwd ? &p->lrp_bwd : &p->lrp_fwd;
     const bool             dw  = bwd && p->dw_adj;
-    if (!key || (!lw->on && !dw && (bwd || !p->pgemm)) || (scratch == NULL && !dw) ||
-        (lw->on && x->scratch_size < lw->bytes))
+    const bool             pw  = bwd && p->pw_adj && !lw->on;
+    if (!key || (!lw->on && !dw && !pw && (bwd || !p->pgemm)) ||
+        (scratch == NULL && !dw && !pw) || (lw->on && x->scratch_size < lw->bytes))
         return NULL;
     struct conv_lrp_prep *e = NULL;
     for (int i = 0; i < CONV_LRP_PREP && !e; i++)
@@ -479,11 +485,29 @@ conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p, const float *w, bo
     const struct lrpx_conv_geom *g = bwd ? &p->tgeom : &p->geom;
     size_t bytes;
     float *u = NULL;
+    const size_t pw_per = pw ? lrpx__pgemm_packed_floats(p->geom.cin_g, p->geom.cout_g) : 0;
     if (lrpx__mul_size(dw      ? (size_t)(g->out_c * g->k_size)
+                       : pw     ? (size_t)p->geom.group * pw_per
                        : lw->on ? lrpx__winograd_weight_floats(g, lw->packed)
                                 : lrpx__conv_packed_floats(g), sizeof(float), &bytes))
         u = lrpx__arena_alloc(x->arena, bytes);
-    if (u && dw) {
+    if (u && pw) {
+        /* per group, W^T (cin_g x cout_g) packed for products over the plane */
+        const struct lrpx_conv_geom *f  = &p->geom;
+        float                       *wt = lrpx__malloc((size_t)(f->cin_g * f->cout_g + 1) *
+                                                       sizeof(float));
+        if (!wt)
+            u = NULL;
+        for (int64_t gi = 0; wt && gi < f->group; gi++) {
+            const float *w_g = w + gi * f->cout_g * f->cin_g;
+            for (int64_t o = 0; o < f->cout_g; o++)
+                for (int64_t i = 0; i < f->cin_g; i++)
+                    wt[i * f->cout_g + o] = w_g[o * f->cin_g + i];
+            lrpx__pgemm_pack(wt, f->cout_g, f->cin_g, f->cout_g, f->in_size,
+                             u + (size_t)gi * pw_per);
+        }
+        lrpx__free(wt);
+    } else if (u && dw) {
         /* each channel's kernel rotated by 180 degrees */
         const int64_t k = g->k_size;
         for (int64_t m = 0; m < g->out_c; m++)
@@ -537,6 +561,17 @@ conv_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
     const float        *u = conv_lrp_prepared(x, p, w, true, scratch);
     if (u && p->dw_adj) {
         lrpx__conv_fwd(&p->tgeom, gout, u, gin, false, scratch, x->pool);
+        return;
+    }
+    if (u && p->pw_adj && !p->lrp_bwd.on) {
+        const struct lrpx_conv_geom *f   = &p->geom;
+        const size_t                 per = lrpx__pgemm_packed_floats(f->cin_g, f->cout_g);
+        for (int64_t b = 0; b < f->batch; b++)
+            for (int64_t gi = 0; gi < f->group; gi++)
+                lrpx__pgemm(x->pool, f->cin_g, f->in_size, f->cout_g, u + (size_t)gi * per,
+                            gout + (b * f->out_c + gi * f->cout_g) * f->out_size, f->out_size,
+                            NULL, gin + (b * f->in_c + gi * f->cin_g) * f->in_size, f->in_size,
+                            NULL);
         return;
     }
     if (u) {
