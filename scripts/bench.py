@@ -26,6 +26,9 @@ time in the same run):
                            its CPU time)
   explain C                lrpx explanation with composite C (forward +
                            relevance pass), as a multiple of ORT inference
+                           (wall), and its process CPU time as a multiple
+                           of ORT's inference CPU time ("x ORT CPU"; at one
+                           thread the steadiest figure on a loaded machine)
   gradient                 lrpx gradient of the predicted class (forward +
                            backward)
   torch lrp                the first composite in float32 PyTorch:
@@ -254,9 +257,9 @@ def main():
     head = ["model", "batch", "threads", "lrpx ms", "ORT ms", "lrpx/ORT", "lrpx CPU ms",
             "ORT CPU ms", "CPU lrpx/ORT"]
     for c in comps:
-        head += ["%s ms" % c, "x ORT"]
+        head += ["%s ms" % c, "x ORT", "x ORT CPU"]
     if a.gradient:
-        head += ["gradient ms", "x ORT"]
+        head += ["gradient ms", "x ORT", "x ORT CPU"]
     if a.torch and comps:
         head += ["torch lrp ms", "x ORT", "torch grad ms", "x ORT"]
     out("| " + " | ".join(head) + " |")
@@ -272,7 +275,7 @@ def main():
             bmodel, binp = batched_model(model, batch, a.cache)
             for threads in [int(t) for t in a.threads.split(",")]:
                 L, O, E, G, TL, TG = [], [], {c: [] for c in comps}, [], [], []
-                LC, OC = [], []
+                LC, OC, EC, GC = [], [], {c: [] for c in comps}, []
                 for _ in range(a.rounds):
                     lj = run.lrpx_bench(bmodel, binp, threads)
                     oj = run.ort_bench(bmodel, binp, threads)
@@ -282,8 +285,10 @@ def main():
                     OC.append(oj.get("median_cpu_ms"))
                     for c in comps:
                         E[c].append(lj["explain_" + c]["median_ms"])
+                        EC[c].append(lj["explain_%s_cpu" % c]["median_ms"])
                     if a.gradient:
                         G.append(lj["gradient"]["median_ms"])
+                        GC.append(lj["gradient_cpu"]["median_ms"])
                     if a.torch and comps:
                         tj = run.torch_bench(short, bmodel, binp, threads, batch)
                         TL.append(tj.get("lrp_ms"))
@@ -293,11 +298,11 @@ def main():
                 row = [short, str(batch), str(threads), fmt(l), fmt(o), fmt(l / o, 2), fmt(lc),
                        fmt(oc), fmt(lc / oc if oc else None, 2)]
                 for c in comps:
-                    e = med(E[c])
-                    row += [fmt(e), fmt(e / o, 1)]
+                    e, ec = med(E[c]), med(EC[c])
+                    row += [fmt(e), fmt(e / o, 1), fmt(ec / oc if oc else None, 1)]
                 if a.gradient:
-                    g = med(G)
-                    row += [fmt(g), fmt(g / o, 1)]
+                    g, gc = med(G), med(GC)
+                    row += [fmt(g), fmt(g / o, 1), fmt(gc / oc if oc else None, 1)]
                 if a.torch and comps:
                     tl, tg = med(TL), med(TG)
                     row += [fmt(tl), fmt(tl / o if tl else None, 1), fmt(tg),

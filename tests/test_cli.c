@@ -4,6 +4,7 @@
  *   - image inputs give the same logits as the bundled .npy inputs
  *     (testdata/expected, made by PyTorch), with the model's preset file
  *     and with the default preprocessing from the input shape;
+ *   - `lrpx run --batch N` over a folder equals the images run one by one;
  *   - `lrpx preprocess` writes exactly the .npy tensors of the test data;
  *   - heatmaps: pixels against a bwr rendering of the written relevance
  *     computed here from the colour map's formula; sizes of panels,
@@ -149,6 +150,45 @@ START_TEST(test_batch_and_folder)
                           1e-5);
     ck_assert_tensor_near((const float *)a->data + 10, (const float *)ref->data, 10, 1e-5, 1e-5);
     lrpx_npy_free(a);
+    lrpx_npy_free(ref);
+}
+END_TEST
+
+/* --batch N: the folder in passes of N samples gives the outputs of the
+ * images run one at a time (and PyTorch's), and reports samples/second */
+START_TEST(test_run_batch_chunks)
+{
+    static const char *names[] = {"0_ankle_boot", "1_pullover", "2_trouser", "3_shirt",
+                                  "4_coat", "5_sandal", "6_sneaker", "7_dress"};
+    lrpx_npy *ref = lrpx_test_npy_load(lrpx_test_path("expected/fmnist_cnn_batch8.npy"));
+    float     one[8 * 10];
+    for (int i = 0; i < 8; i++) {
+        char img[256];
+        snprintf(img, sizeof img, "images/fmnist_%s.png", names[i]);
+        ck_assert_msg(run_cli("run", lrpx_test_path(MODEL), lrpx_test_path(img), "-o",
+                              tpath("one.npy"), NULL) == 0, "%s", err_text);
+        lrpx_npy *a = lrpx_test_npy_load(tpath("one.npy"));
+        ck_assert_int_eq(a->n_elems, 10);
+        memcpy(one + i * 10, a->data, sizeof(float) * 10);
+        lrpx_npy_free(a);
+    }
+    static const char *sizes[] = {"1", "3", "8", "20"};
+    for (int k = 0; k < 4; k++) {
+        ck_assert_msg(run_cli("run", lrpx_test_path(MODEL), lrpx_test_path("images"), "--batch",
+                              sizes[k], "-o", tpath("b.npy"), NULL) == 0, "%s", err_text);
+        ck_assert_msg(strstr(err_text, "8 samples in") && strstr(err_text, "per second"), "%s",
+                      err_text);
+        lrpx_npy *b = lrpx_test_npy_load(tpath("b.npy"));
+        ck_assert_int_eq(b->rank, 2);
+        ck_assert_int_eq(b->dims[0], 8);
+        ck_assert_tensor_near((const float *)b->data, one, 80, 1e-5, 1e-5);
+        ck_assert_tensor_near((const float *)b->data, (const float *)ref->data, 80, 1e-5, 1e-5);
+        if (k == 0)     /* one sample per pass: the very same passes */
+            ck_assert_mem_eq(b->data, one, sizeof one);
+        lrpx_npy_free(b);
+    }
+    ck_assert_int_eq(run_cli("run", lrpx_test_path(MODEL), lrpx_test_path("images"), "--batch",
+                             "0", NULL), 2);
     lrpx_npy_free(ref);
 }
 END_TEST
@@ -1073,6 +1113,7 @@ cli_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_run_image_matches_npy, 0, 8);
     tcase_add_test(tc, test_batch_and_folder);
+    tcase_add_test(tc, test_run_batch_chunks);
     tcase_add_test(tc, test_preprocess_command);
     suite_add_tcase(s, tc);
 

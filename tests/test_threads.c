@@ -348,6 +348,24 @@ START_TEST(test_reference_repeatable)
 }
 END_TEST
 
+/* One session with a pool of 2, 3 or 4 threads gives the bits of one
+ * thread: the output, the relevance, the gradient and integrated
+ * gradients (every loop is cut into ranges computed by the same code, and
+ * products into blocks that do not depend on the thread count). */
+START_TEST(test_thread_counts_same_bits)
+{
+    for (int c = 0; c < N_CASES; c++)
+        for (int t = 2; t <= 4; t++) {
+            struct result r;
+            char          msg[640] = "";
+            reference(c, t, &r);
+            ck_assert_msg(same_bits(c, &r, &fx.ref1[c], msg, sizeof msg), "%d threads: %s", t,
+                          msg);
+            result_free(&r);
+        }
+}
+END_TEST
+
 /* Four sessions of one shared model, one thread each. */
 START_TEST(test_same_model)
 {
@@ -434,6 +452,7 @@ threads_suite(void)
     /* generous: ThreadSanitizer slows these down several times */
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_reference_repeatable);
+    tcase_add_test(tc, test_thread_counts_same_bits);
     tcase_add_test(tc, test_same_model);
     tcase_add_test(tc, test_different_models);
     tcase_add_test(tc, test_concurrent_load);

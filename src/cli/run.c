@@ -15,11 +15,14 @@ static const char run_usage[] =
     "Run the model's forward pass. INPUT is a NumPy .npy file (float32, or\n"
     "float64 converted; a missing batch dimension is added), a JPEG/PNG image\n"
     "or a folder of images, for the first input; several INPUTs make one\n"
-    "batch. Models with several inputs take --input NAME=FILE for each.\n";
+    "batch. Models with several inputs take --input NAME=FILE for each.\n"
+    "The samples run --batch N at a time (default: the model's fixed batch\n"
+    "size, else 32 for model files under 100 MB and 8 above); the outputs\n"
+    "are those of one pass over all of them.\n";
 
 struct run_args {
     const char *out_path;
-    int         top;
+    int         top, batch;
     bool        json, fold_bn;
 };
 
@@ -32,6 +35,10 @@ static const struct cli_flag run_flags[] = {
     {"--top", NULL, "K", "print the K best classes of the first output (default 5)", CLI_INT,
      ARG(top), .lo = 1, .hi = 1000000, .need = "a positive whole number"},
     {"--json", NULL, NULL, "print every output as JSON instead", CLI_TRUE, .off = ARG(json)},
+    {"--batch", NULL, "N",
+     "run N samples per pass and print the samples per\n"
+     "second (default: see above)",
+     CLI_INT, ARG(batch), .lo = 1, .hi = 1 << 20, .need = "a positive whole number"},
     {"--no-fold-batchnorm", NULL, NULL,
      "run BatchNormalization nodes as they are instead\n"
      "of merging them into the preceding Conv/Gemm",
@@ -85,6 +92,81 @@ print_top(const lrpx_tensor_view *v, int top, char **classes, int n_classes)
     free(idx);
 }
 
+/* Output i: of the chunked run when there was one, else the session's. */
+static void
+run_output(const lrpx_session *s, const lrpx_tensor_view *outs, int i, lrpx_tensor_view *v)
+{
+    if (outs)
+        *v = outs[i];
+    else
+        lrpx_session_output(s, i, v);
+}
+
+/* Samples per pass when --batch is not given: the model's fixed batch
+ * size, else by the model file's size. */
+static int64_t
+default_chunk(const lrpx_model *m, const char *model_path)
+{
+    lrpx_value_info vi;
+    if (lrpx_model_input_info(m, 0, &vi) == LRPX_OK && vi.rank >= 1 && !vi.dim_params[0] &&
+        vi.dims[0] > 0)
+        return vi.dims[0];
+    struct stat st;
+    return stat(model_path, &st) == 0 && st.st_size >= 100 * 1000 * 1000 ? 8 : 32;
+}
+
+/* The outputs of the model over every sample of the batches, `chunk`
+ * samples (rows of axis 0 of every input) per pass, joined along axis 0
+ * into outs[] (data malloc'ed, freed by the caller). */
+static int
+run_chunked(lrpx_session *s, const lrpx_model *m, const struct cli_batch *bs, int nb,
+            int64_t n, int64_t chunk, lrpx_tensor_view *outs, bool report)
+{
+    int    n_out = lrpx_model_n_outputs(m), rc = CLI_OK;
+    double t0    = cli_now();
+    for (int64_t r0 = 0; r0 < n && rc == CLI_OK; r0 += chunk) {
+        const int64_t rows = n - r0 < chunk ? n - r0 : chunk;
+        for (int k = 0; k < nb; k++) {
+            const lrpx_tensor_view *v   = &bs[k].view;
+            const int64_t           per = v->n_elems / v->dims[0];
+            int64_t                 dims[LRPX_MAX_RANK];
+            memcpy(dims, v->dims, sizeof dims);
+            dims[0] = rows;
+            if (lrpx_session_set_input(s, bs[k].name, v->dtype, v->rank, dims,
+                                       (const char *)v->data +
+                                           (size_t)(r0 * per) * lrpx_dtype_size(v->dtype)) !=
+                LRPX_OK)
+                return cli_error("run", "samples %lld to %lld: %s", (long long)r0,
+                                 (long long)(r0 + rows - 1), lrpx_session_errmsg(s));
+        }
+        if (lrpx_session_run(s) != LRPX_OK)
+            return cli_error("run", "%s", lrpx_session_errmsg(s));
+        for (int i = 0; i < n_out; i++) {
+            lrpx_tensor_view v;
+            lrpx_session_output(s, i, &v);
+            if (v.rank < 1 || v.dims[0] != rows)
+                return cli_error("run", "--batch: output %d does not have the samples on its "
+                                 "first axis; run the inputs at once (--batch %lld)", i,
+                                 (long long)n);
+            const size_t row_bytes = (size_t)(v.n_elems / rows) * lrpx_dtype_size(v.dtype);
+            if (r0 == 0) {
+                outs[i]         = v;
+                outs[i].dims[0] = n;
+                outs[i].n_elems = v.n_elems / rows * n;
+                outs[i].data    = malloc(row_bytes * (size_t)n + 1);
+                if (!outs[i].data)
+                    return cli_error("run", "out of memory for the outputs");
+            }
+            memcpy((char *)outs[i].data + row_bytes * (size_t)r0, v.data, row_bytes * (size_t)rows);
+        }
+    }
+    double sec = cli_now() - t0;
+    if (report)
+        fprintf(stderr, "lrpx run: %lld samples in %.3f s, %.1f per second (%lld per pass)\n",
+                (long long)n, sec, sec > 0 ? (double)n / sec : 0.0, (long long)chunk);
+    return rc;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -117,20 +199,49 @@ cmd_run(int argc, char **argv)
         lrpx_model_free(m);
         return CLI_USAGE;
     }
-    lrpx_session *s = NULL;
+    lrpx_session     *s    = NULL;
+    struct cli_batch *bs   = NULL;
+    int               nb   = 0;
+    lrpx_tensor_view *outs = NULL;     /* joined outputs of a chunked run */
     if (lrpx_session_init(m, &s) != LRPX_OK) {
         rc = cli_error("run", "%s", lrpx_session_errmsg(s));
         goto done;
     }
     /* only the outputs are read: activations share buffers */
     lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS);
-    rc = cli_set_inputs("run", s, m, model_path, in.list, in.n, &prep, true, true, NULL, NULL);
+    rc = cli_set_inputs("run", s, m, model_path, in.list, in.n, &prep, false, true, &bs, &nb);
     if (rc != CLI_OK)
         goto done;
-    double t0 = cli_now();
-    if (lrpx_session_run(s) != LRPX_OK) {
-        rc = cli_error("run", "%s", lrpx_session_errmsg(s));
-        goto done;
+    /* the samples: axis 0 of every input, when they agree */
+    int64_t n_samp = nb > 0 && bs[0].view.rank >= 1 ? bs[0].view.dims[0] : 0;
+    for (int k = 1; k < nb; k++)
+        if (bs[k].view.rank < 1 || bs[k].view.dims[0] != n_samp)
+            n_samp = 0;
+    int64_t chunk = a.batch > 0 ? a.batch : default_chunk(m, model_path);
+    double  t0    = cli_now();
+    if (n_samp > chunk) {
+        outs = calloc((size_t)lrpx_model_n_outputs(m) + 1, sizeof *outs);
+        if (!outs) {
+            rc = cli_error("run", "out of memory");
+            goto done;
+        }
+        if ((rc = run_chunked(s, m, bs, nb, n_samp, chunk, outs, true)) != CLI_OK)
+            goto done;
+    } else {
+        for (int k = 0; k < nb && rc == CLI_OK; k++)
+            rc = cli_batch_set("run", s, &bs[k]);
+        if (rc != CLI_OK)
+            goto done;
+        if (lrpx_session_run(s) != LRPX_OK) {
+            rc = cli_error("run", "%s", lrpx_session_errmsg(s));
+            goto done;
+        }
+        if (a.batch > 0) {
+            double sec = cli_now() - t0;
+            fprintf(stderr, "lrpx run: %lld samples in %.3f s, %.1f per second (%lld per pass)\n",
+                    (long long)n_samp, sec, sec > 0 ? (double)n_samp / sec : 0.0,
+                    (long long)n_samp);
+        }
     }
     cli_verbose("run", t0, "forward pass:");
 
@@ -139,7 +250,7 @@ cmd_run(int argc, char **argv)
         size_t l = strlen(out_path);
         if (l > 4 && strcmp(out_path + l - 4, ".npy") == 0) {
             lrpx_tensor_view v;
-            lrpx_session_output(s, 0, &v);
+            run_output(s, outs, 0, &v);
             rc = cli_write_npy("run", out_path, &v);
         } else {
             if (mkdir(out_path, 0777) != 0 && errno != EEXIST) {
@@ -149,7 +260,7 @@ cmd_run(int argc, char **argv)
             for (int i = 0; i < n_out && rc == CLI_OK; i++) {
                 lrpx_tensor_view v;
                 lrpx_value_info  vi;
-                lrpx_session_output(s, i, &v);
+                run_output(s, outs, i, &v);
                 lrpx_model_output_info(m, i, &vi);
                 char name[256], path[4096];
                 safe_name(vi.name, name, sizeof name);
@@ -165,7 +276,7 @@ cmd_run(int argc, char **argv)
         for (int i = 0; i < n_out; i++) {
             lrpx_tensor_view v;
             lrpx_value_info  vi;
-            lrpx_session_output(s, i, &v);
+            run_output(s, outs, i, &v);
             lrpx_model_output_info(m, i, &vi);
             printf(i ? ", {\"name\": " : "{\"name\": ");
             cli_json_string(stdout, vi.name);
@@ -178,7 +289,7 @@ cmd_run(int argc, char **argv)
         printf("]}\n");
     } else {
         lrpx_tensor_view v;
-        lrpx_session_output(s, 0, &v);
+        run_output(s, outs, 0, &v);
         if (v.dtype == LRPX_DTYPE_FLOAT32) {
             int    n_classes = 0;
             char **classes   = cli_load_classes(model_path, &n_classes);
@@ -191,6 +302,11 @@ cmd_run(int argc, char **argv)
         }
     }
 done:
+    if (outs)
+        for (int i = 0; i < lrpx_model_n_outputs(m); i++)
+            free((void *)outs[i].data);
+    free(outs);
+    cli_batches_free(bs, nb);
     lrpx_session_free(s);
     lrpx_model_free(m);
     return rc;

@@ -14,6 +14,22 @@
 
 /* ---- shared helper for ops ---- */
 
+struct back_add_ctx {
+    const float *go;
+    float       *gi;
+};
+
+LRPX_TARGET_CLONES
+static void
+back_add_range(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct back_add_ctx *c  = ctx_;
+    const float *restrict      go = c->go;
+    float *restrict            gi = c->gi;
+    for (int64_t i = i0; i < i1; i++)
+        gi[i] += go[i];
+}
+
 lrpx_status
 lrpx__back_identity(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -26,8 +42,8 @@ lrpx__back_identity(struct lrpx_exec *x, const struct lrpx_node *n)
     if (in->n_elems != out->n_elems)
         return lrpx__node_error(x, n, LRPX_ESHAPE, "pass-through needs equal sizes (%lld vs %lld)",
                                 (long long)in->n_elems, (long long)out->n_elems);
-    for (int64_t i = 0; i < in->n_elems; i++)
-        gi[i] += go[i];
+    struct back_add_ctx c = {go, gi};
+    lrpx__parallel_for(x->pool, in->n_elems, 1 << 15, back_add_range, &c);
     return LRPX_OK;
 }
 
@@ -43,6 +59,22 @@ back_oom(lrpx_session *s)
                            "(weights, activations and gradients together)",
                            s->model->g.path, (long long)s->model->opts.max_total_bytes);
     return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+}
+
+static void
+zero_range(void *ctx, int64_t i0, int64_t i1)
+{
+    memset((float *)ctx + i0, 0, (size_t)(i1 - i0) * sizeof(float));
+}
+
+/* a[0..n) = 0, large buffers split over the threads */
+static void
+zero_floats(struct lrpx_pool *pool, float *a, int64_t n)
+{
+    if (n < (1 << 16))
+        memset(a, 0, (size_t)n * sizeof(float));
+    else
+        lrpx__parallel_for(pool, n, 1 << 15, zero_range, a);
 }
 
 /* One float buffer per non-constant float value the plan computes or is
@@ -76,7 +108,7 @@ back_alloc(lrpx_session *s)
     } else {
         for (int v = 0; v < g->n_values; v++)
             if (x->back[v])
-                memset(x->back[v], 0, (size_t)x->vals[v].n_elems * sizeof(float));
+                zero_floats(x->pool, x->back[v], x->vals[v].n_elems);
     }
     size_t nn = (size_t)g->n_nodes + 1;
     lrpx__free(s->r_in);
@@ -145,10 +177,23 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
     x->grad_mode  = phase == LRPX_PHASE_BACKWARD ? s->grad_mode : LRPX_GRAD_PLAIN;
     x->err        = &s->err;
 
-    uint8_t *reached = lrpx__calloc((size_t)g->n_values + 1, 1);
-    if (!reached)
+    /* the sums are for the conservation report (relevance passes only:
+     * nothing reads them after a gradient pass); a buffer's sum is kept
+     * until a node writes into it (vsum_ok), so each is summed once per
+     * node that writes it rather than once per node that reads it */
+    const bool sums    = phase == LRPX_PHASE_RELEVANCE;
+    uint8_t   *reached = lrpx__calloc((size_t)g->n_values + 1, 1);
+    uint8_t   *vsum_ok = sums ? lrpx__calloc((size_t)g->n_values + 1, 1) : NULL;
+    double    *vsum    = sums ? lrpx__calloc((size_t)g->n_values + 1, sizeof *vsum) : NULL;
+    if (!reached || (sums && (!vsum_ok || !vsum))) {
+        lrpx__free(reached);
+        lrpx__free(vsum_ok);
+        lrpx__free(vsum);
         return lrpx__error(&s->err, LRPX_ENOMEM, "out of memory for the backward pass");
+    }
     reached[seed_value] = 1;
+#define VSUM(v) (vsum_ok[v] ? vsum[v] \
+                            : (vsum_ok[v] = 1, vsum[v] = sum_f32(x->back[v], x->vals[v].n_elems)))
 
     /* the node producing the seed comes last in run order among those
      * that matter; everything after it is skipped by `reached` */
@@ -183,30 +228,32 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
         for (int k = 0; k < n->n_inputs && extra >= 0; k++)
             if (n->inputs[k] == extra)
                 extra = -1;
-        /* the sums are for the conservation report (relevance passes only:
-         * nothing reads them after a gradient pass) */
-        const bool sums = phase == LRPX_PHASE_RELEVANCE;
         double r_in = 0.0, before = 0.0;
         for (int k = 0; sums && k < n->n_outputs; k++) {
             int v = n->outputs[k];
             if (v >= 0 && x->back[v])
-                r_in += sum_f32(x->back[v], x->vals[v].n_elems);
+                r_in += VSUM(v);
         }
         for (int k = 0; sums && k <= n->n_inputs; k++) {
             int v = k < n->n_inputs ? n->inputs[k] : extra;
             /* a buffer nothing has written to yet is still zero */
             if (v >= 0 && x->back[v] && (k == n->n_inputs || first_use(n, k)) && reached[v])
-                before += sum_f32(x->back[v], x->vals[v].n_elems);
+                before += VSUM(v);
         }
         rc = fn(x, n);
         if (rc != LRPX_OK)
             break;
         double after = 0.0;
+        for (int k = 0; sums && k <= n->n_inputs; k++) {
+            int v = k < n->n_inputs ? n->inputs[k] : extra;
+            if (v >= 0)
+                vsum_ok[v] = 0;     /* written by fn */
+        }
         for (int k = 0; k <= n->n_inputs; k++) {
             int v = k < n->n_inputs ? n->inputs[k] : extra;
             if (v >= 0 && x->back[v]) {
                 if (sums && (k == n->n_inputs || first_use(n, k)))
-                    after += sum_f32(x->back[v], x->vals[v].n_elems);
+                    after += VSUM(v);
                 reached[v] = 1;
             }
         }
@@ -215,7 +262,10 @@ lrpx__exec_backward(lrpx_session *s, enum lrpx_phase phase, int seed_value, cons
         s->visited[ni]                  = 1;
         s->explained[s->n_explained++]  = ni;
     }
+#undef VSUM
     lrpx__free(reached);
+    lrpx__free(vsum_ok);
+    lrpx__free(vsum);
     return rc;
 }
 

@@ -42,6 +42,7 @@
 
 #include "lrp/lrp_impl.h"
 #include "core/linear.h"
+#include "util/parallel.h"
 
 bool
 lrpx__lrp_is_linear(const struct lrpx_node *n)
@@ -81,6 +82,9 @@ struct lin_ctx {
     float                        *rin;
     const float                  *z_fwd;  /* the forward output (fused tail)    */
     const float                  *bias;   /* bias contribution or NULL          */
+    /* bias_inner > 0: bias holds one value per channel (axis 1 of the
+     * output, bias_c of them), each for bias_inner consecutive outputs */
+    int64_t                       bias_c, bias_inner;
     struct lrpx_lrp_work         *wk;
     /* the weights' identities for the op (x->lrp_wkey): of w, and of what
      * wmodify last wrote to wk->w[0] and wk->w[1]; all 0 (unknown) unless
@@ -115,12 +119,6 @@ bwd(const struct lin_ctx *c, const float *gout, const float *w, float *gin)
     c->x->lrp_wkey = wkey_of(c, w);
     c->def->apply_t(c->x, c->n, gout, w, gin, c->x->scratch);
     c->x->lrp_wkey = 0;
-}
-
-static double
-stab(double d, double e)
-{
-    return lrpx__stabilize(d, e);
 }
 
 /* Weight modifiers, applied to the effective weight ws * W and divided by
@@ -165,43 +163,229 @@ wmodify(const struct lin_ctx *c, enum wmod m, double gamma, float *out)
     }
 }
 
+/* ---- element-wise loops ----
+ * Each element is computed by the same code whichever thread runs it, so
+ * the results do not depend on the thread count; the loops are written
+ * branch-free so that they vectorise (an AVX2 copy chosen at run time). */
+
+#define EW_GRAIN (1 << 14)
+
+struct ew_ctx {
+    float       *dst;
+    const float *a, *b, *z;
+    float       *d2;
+    double       s, e;
+    int          mask;
+    int          neg;     /* split: set when some a[i] < 0 */
+};
+
+LRPX_TARGET_CLONES
+static void
+ew_has_neg(void *ctx, int64_t i0, int64_t i1)
+{
+    struct ew_ctx        *c = ctx;
+    const float *restrict a = c->a;
+    int                   neg = 0;
+    for (int64_t i = i0; i < i1; i++)
+        neg |= a[i] < 0.0f;
+    if (neg)
+        __atomic_store_n(&c->neg, 1, __ATOMIC_RELAXED);
+}
+
+LRPX_TARGET_CLONES
+static void
+ew_split(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct ew_ctx  *c  = ctx;
+    const float *restrict a  = c->a;
+    float *restrict       xp = c->dst, *restrict xn = c->d2;
+    for (int64_t i = i0; i < i1; i++) {
+        const float v = a[i];
+        xp[i] = v > 0.0f ? v : 0.0f;
+        xn[i] = v < 0.0f ? v : 0.0f;
+    }
+}
+
+/* dst += s * a . b (a NULL: dst += s * b) */
+LRPX_TARGET_CLONES
+static void
+ew_acc(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct ew_ctx  *c  = ctx;
+    const double          sc = c->s;
+    const float *restrict a  = c->a, *restrict b = c->b;
+    float *restrict       d  = c->dst;
+    if (a)
+        for (int64_t i = i0; i < i1; i++)
+            d[i] = (float)(d[i] + sc * ((double)a[i] * b[i]));
+    else
+        for (int64_t i = i0; i < i1; i++)
+            d[i] = (float)(d[i] + sc * b[i]);
+}
+
+/* dst += b */
+LRPX_TARGET_CLONES
+static void
+ew_add(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct ew_ctx  *c = ctx;
+    const float *restrict b = c->b;
+    float *restrict       d = c->dst;
+    for (int64_t i = i0; i < i1; i++)
+        d[i] += b[i];
+}
+
+/* dst = a / stab(b, e), a the output relevance; mask +1: 0 where !(z > 0),
+ * -1: 0 where !(z < 0). dst may be b (in place). */
+LRPX_TARGET_CLONES
+static void
+ew_div(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct ew_ctx *c = ctx;
+    const double         e = c->e;
+    const float         *a = c->a, *b = c->b, *z = c->z;
+    float               *d = c->dst;
+    if (c->mask == 0)
+        for (int64_t i = i0; i < i1; i++)
+            d[i] = (float)lrpx__stab_div(a[i], b[i], e);
+    else
+        for (int64_t i = i0; i < i1; i++) {
+            const int   keep = c->mask > 0 ? z[i] > 0.0f : z[i] < 0.0f;
+            const float v    = (float)lrpx__stab_div(a[i], b[i], e);
+            d[i]             = keep ? v : 0.0f;
+        }
+}
+
+static void
+ew_run(const struct lin_ctx *c, int64_t n, lrpx_range_fn fn, struct ew_ctx *e)
+{
+    lrpx__parallel_for(c->x->pool, n, EW_GRAIN, fn, e);
+}
+
+/* the two steps the transformer rules share (lrp_impl.h) */
+void
+lrpx__lrp_divide(struct lrpx_pool *pool, float *u, const float *r, const float *z, int64_t n,
+                 double e)
+{
+    struct ew_ctx k = {.dst = u, .a = r, .b = z, .e = e};
+    lrpx__parallel_for(pool, n, EW_GRAIN, ew_div, &k);
+}
+
+void
+lrpx__lrp_accumulate(struct lrpx_pool *pool, float *rin, const float *a, const float *g,
+                     int64_t n, double scale)
+{
+    struct ew_ctx k = {.dst = rin, .a = a, .b = g, .s = scale};
+    lrpx__parallel_for(pool, n, EW_GRAIN, ew_acc, &k);
+}
+
 /* xp = max(x, 0), xn = min(x, 0); returns whether any x < 0. */
 static bool
 split_input(const struct lin_ctx *c, float *xp, float *xn)
 {
-    bool neg = false;
-    for (int64_t i = 0; i < c->n_in; i++)
-        neg |= c->in[i] < 0.0f;
-    if (!neg)
+    struct ew_ctx e = {.dst = xp, .d2 = xn, .a = c->in};
+    ew_run(c, c->n_in, ew_has_neg, &e);
+    if (!e.neg)
         return false;
-    for (int64_t i = 0; i < c->n_in; i++) {
-        xp[i] = c->in[i] > 0.0f ? c->in[i] : 0.0f;
-        xn[i] = c->in[i] < 0.0f ? c->in[i] : 0.0f;
-    }
+    ew_run(c, c->n_in, ew_split, &e);
     return true;
+}
+
+/* out += t over the output */
+static void
+add_out(const struct lin_ctx *c, float *out, const float *t)
+{
+    struct ew_ctx e = {.dst = out, .b = t};
+    ew_run(c, c->n_out, ew_add, &e);
 }
 
 /* out += bias part: 0 all, 1 positive part, -1 negative part, 2 squared;
  * gamma != 0: b + gamma b+ (part 1) or b + gamma b- (part -1). */
+struct bias_ctx {
+    float       *out;
+    const float *b;
+    int          part;
+    double       gamma;
+    int64_t      n_c, inner;   /* per channel (ew_bias_planes) */
+};
+
+LRPX_TARGET_CLONES
+static void
+ew_bias(void *ctx, int64_t i0, int64_t i1)
+{
+    const struct bias_ctx *c = ctx;
+    const float *restrict  bv = c->b;
+    float *restrict        o  = c->out;
+    const double           gm = c->gamma;
+    if (c->part == 2)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + b * b);
+        }
+    else if (gm != 0.0 && c->part > 0)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + (b + gm * (b > 0 ? b : 0.0)));
+        }
+    else if (gm != 0.0)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + (b + gm * (b < 0 ? b : 0.0)));
+        }
+    else if (c->part > 0)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + (b > 0 ? b : 0.0));
+        }
+    else if (c->part < 0)
+        for (int64_t j = i0; j < i1; j++) {
+            const double b = bv[j];
+            o[j]           = (float)(o[j] + (b < 0 ? b : 0.0));
+        }
+    else
+        for (int64_t j = i0; j < i1; j++)
+            o[j] = (float)(o[j] + (double)bv[j]);
+}
+
+/* the bias part of one value per channel, over output planes [p0, p1):
+ * the same arithmetic as ew_bias on the broadcast bias */
+LRPX_TARGET_CLONES
+static void
+ew_bias_planes(void *ctx, int64_t p0, int64_t p1)
+{
+    const struct bias_ctx *c  = ctx;
+    const double           gm = c->gamma;
+    const int64_t          in = c->inner;
+    for (int64_t pl = p0; pl < p1; pl++) {
+        const double b = c->b[pl % c->n_c];
+        double       r;
+        if (c->part == 2)
+            r = b * b;
+        else if (gm != 0.0)
+            r = b + gm * (c->part > 0 ? (b > 0 ? b : 0.0) : (b < 0 ? b : 0.0));
+        else if (c->part > 0)
+            r = b > 0 ? b : 0.0;
+        else if (c->part < 0)
+            r = b < 0 ? b : 0.0;
+        else
+            r = b;
+        float *restrict o = c->out + pl * in;
+        for (int64_t j = 0; j < in; j++)
+            o[j] = (float)(o[j] + r);
+    }
+}
+
 static void
 add_bias_part(const struct lin_ctx *c, float *out, int part, double gamma)
 {
     if (!c->bias || c->cfg->zero_bias)
         return;
-    for (int64_t j = 0; j < c->n_out; j++) {
-        double b = c->bias[j], r;
-        if (part == 2)
-            r = b * b;
-        else if (gamma != 0.0)
-            r = b + gamma * (part > 0 ? (b > 0 ? b : 0) : (b < 0 ? b : 0));
-        else if (part > 0)
-            r = b > 0 ? b : 0;
-        else if (part < 0)
-            r = b < 0 ? b : 0;
-        else
-            r = b;
-        out[j] = (float)(out[j] + r);
-    }
+    struct bias_ctx b = {out, c->bias, part, gamma, c->bias_c, c->bias_inner};
+    if (c->bias_inner > 0)
+        lrpx__parallel_for(c->x->pool, c->n_out / c->bias_inner,
+                           1 + EW_GRAIN / c->bias_inner, ew_bias_planes, &b);
+    else
+        lrpx__parallel_for(c->x->pool, c->n_out, EW_GRAIN, ew_bias, &b);
 }
 
 /* rin += scale * a . g (a NULL: rin += scale * g) */
@@ -216,13 +400,8 @@ accumulate(const struct lin_ctx *c, const float *a, const float *g, double scale
 static void
 divide(const struct lin_ctx *c, float *d, double e, const float *z, int mask)
 {
-    for (int64_t j = 0; j < c->n_out; j++) {
-        if ((mask > 0 && !(z[j] > 0.0f)) || (mask < 0 && !(z[j] < 0.0f))) {
-            d[j] = 0.0f;
-            continue;
-        }
-        d[j] = (float)(c->rout[j] / stab(d[j], e));
-    }
+    struct ew_ctx k = {.dst = d, .a = c->rout, .b = d, .z = z, .e = e, .mask = mask};
+    ew_run(c, c->n_out, ew_div, &k);
 }
 
 /* ---- the rules ---- */
@@ -265,8 +444,7 @@ rule_alphabeta(const struct lin_ctx *c, double alpha, double beta)
     fwd(c, xp, wp, p);
     if (neg) {
         fwd(c, xn, wn, t);
-        for (int64_t j = 0; j < c->n_out; j++)
-            p[j] += t[j];
+        add_out(c, p, t);
     }
     add_bias_part(c, p, 1, 0);
     divide(c, p, e, NULL, 0);
@@ -282,8 +460,7 @@ rule_alphabeta(const struct lin_ctx *c, double alpha, double beta)
     fwd(c, xp, wn, q);
     if (neg) {
         fwd(c, xn, wp, t);
-        for (int64_t j = 0; j < c->n_out; j++)
-            q[j] += t[j];
+        add_out(c, q, t);
     }
     add_bias_part(c, q, -1, 0);
     divide(c, q, e, NULL, 0);
@@ -313,11 +490,9 @@ rule_gamma(const struct lin_ctx *c, double gamma)
     fwd(c, xp, wn, q);
     if (neg) {
         fwd(c, xn, wn, t);
-        for (int64_t j = 0; j < c->n_out; j++)
-            p[j] += t[j];
+        add_out(c, p, t);
         fwd(c, xn, wp, t);
-        for (int64_t j = 0; j < c->n_out; j++)
-            q[j] += t[j];
+        add_out(c, q, t);
     }
     add_bias_part(c, p, 1, gamma);
     add_bias_part(c, q, -1, gamma);
@@ -433,13 +608,27 @@ broadcast_add(const struct lrpx_tensor *ct, const struct lrpx_tensor *out_t, flo
 /* The bias contribution of the (fused) layer into buf, or NULL when the
  * layer has none. */
 static const float *
-bias_fill(const struct lin_ctx *c, const struct lrpx_lrp_linear *lin, int b_index, float *buf)
+bias_fill(struct lin_ctx *c, const struct lrpx_lrp_linear *lin, int b_index, float *buf)
 {
     const struct lrpx_tensor *b       = b_index >= 0 ? lrpx__in(c->x, c->n, b_index) : NULL;
     const struct lrpx_tensor *out_t   = lrpx__out(c->x, c->n, 0);
     bool                      has_add = lin->add_const >= 0, has_bn = lin->bn_node >= 0;
     if (!b && !has_add && !has_bn)
         return NULL;
+    /* a 1-D bias of one value per output channel (axis 1), unscaled: kept
+     * as it is (no output-sized copy) */
+    if (b && b->f32 && !has_add && !has_bn && b->rank == 1 && out_t->rank >= 2 &&
+        b->n_elems == out_t->dims[1] && out_t->n_elems > 0 && c->def->channel_layout &&
+        (!c->n->def->linear->bias_scale || c->n->def->linear->bias_scale(c->n) == 1.0)) {
+        const struct lrpx_linear_roles *roles = lrpx__linear_roles(c->x, c->n);
+        struct lrpx_chan_layout         l;
+        if (c->def->channel_layout(c->n, lrpx__in(c->x, c->n, roles->w_index), roles->in_index,
+                                   out_t->rank, &l)) {
+            c->bias_c     = out_t->dims[1];
+            c->bias_inner = out_t->n_elems / (out_t->dims[0] * out_t->dims[1]);
+            return b->f32;
+        }
+    }
     memset(buf, 0, (size_t)c->n_out * sizeof *buf);
     if (b && b->f32)
         c->def->add_bias(c->x, c->n, b->f32, buf);

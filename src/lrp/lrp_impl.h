@@ -194,6 +194,19 @@ int64_t     lrpx__lrp_xf_need(const struct lrpx_exec *x, const struct lrpx_node 
 lrpx_status (*lrpx__lrp_xf_fn(enum lrpx_kind kind, lrpx_rule rule))(struct lrpx_exec *,
                                                                     const struct lrpx_node *);
 
+/* r / stab_e(z) as lrpx__stabilize gives it, without a branch (so that
+ * loops of it vectorise and signs that change at random cost nothing):
+ * stab_e(z) = z + e sign(z) with sign(0) = +1 (NaN: NaN), and where that
+ * is 0, lrpx__stabilize's infinity makes r * 0 */
+static inline double
+lrpx__stab_div(double r, double z, double e)
+{
+    const double sg  = (double)(z >= 0.0) - (double)(z < 0.0);
+    const double d   = z + e * sg;
+    const double isz = (double)(d == 0.0);
+    return r / (d + isz) * (1.0 - isz);
+}
+
 /* The element-wise steps of the epsilon-type rules, vectorised and spread
  * over the pool's threads (each element by the same code, so the bits do
  * not depend on the thread count):

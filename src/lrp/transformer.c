@@ -121,68 +121,6 @@ local_grad(struct lrpx_exec *x, const struct lrpx_node *at, const int *nodes, in
     return rc;
 }
 
-/* ---- element-wise steps (lrp_impl.h) ---- */
-
-struct elem_ctx {
-    float       *out;
-    const float *a, *b, *c;
-    double       e;
-};
-
-/* r / stab_e(z) as lrpx__stabilize gives it, without a branch (so that
- * loops of it vectorise and signs that change at random cost nothing):
- * stab_e(z) = z + e sign(z) with sign(0) = +1 (NaN: 0), and where that is
- * 0, lrpx__stabilize's infinity makes r * 0 */
-static inline double
-stab_div(double r, double z, double e)
-{
-    const double sg  = (double)(z >= 0.0) - (double)(z < 0.0);
-    const double d   = z + e * sg;
-    const double isz = (double)(d == 0.0);
-    return r / (d + isz) * (1.0 - isz);
-}
-
-LRPX_TARGET_CLONES static void
-divide_range(void *ctx, int64_t i0, int64_t i1)
-{
-    const struct elem_ctx *c = ctx;
-    const float *r = c->a, *z = c->b;
-    const double e = c->e;
-    for (int64_t i = i0; i < i1; i++)
-        c->out[i] = (float)stab_div(r[i], z[i], e);
-}
-
-void
-lrpx__lrp_divide(struct lrpx_pool *pool, float *u, const float *r, const float *z, int64_t n,
-                 double e)
-{
-    struct elem_ctx c = {u, r, z, NULL, e};
-    lrpx__parallel_for(pool, n, 1 << 14, divide_range, &c);
-}
-
-LRPX_TARGET_CLONES static void
-accumulate_range(void *ctx, int64_t i0, int64_t i1)
-{
-    const struct elem_ctx *c = ctx;
-    float       *rin = c->out;
-    const float *a = c->a, *g = c->b;
-    const double scale = c->e;
-    if (a)
-        for (int64_t i = i0; i < i1; i++)
-            rin[i] = (float)(rin[i] + scale * ((double)a[i] * g[i]));
-    else
-        for (int64_t i = i0; i < i1; i++)
-            rin[i] = (float)(rin[i] + scale * g[i]);
-}
-
-void
-lrpx__lrp_accumulate(struct lrpx_pool *pool, float *rin, const float *a, const float *g,
-                     int64_t n, double scale)
-{
-    struct elem_ctx c = {rin, a, g, NULL, scale};
-    lrpx__parallel_for(pool, n, 1 << 14, accumulate_range, &c);
-}
-
 static const struct lrpx_lrp_xf *
 xf_of(const struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -372,18 +310,18 @@ norm_rows(void *ctx, int64_t r0, int64_t r1)
         if (c->centred) {
             if (gv)
                 for (int64_t k = 0; k < m; k++)
-                    mean += gv[k] * fg * stab_div(r[k], y[k], e);
+                    mean += gv[k] * fg * lrpx__stab_div(r[k], y[k], e);
             else
                 for (int64_t k = 0; k < m; k++)
-                    mean += fg * stab_div(r[k], y[k], e);
+                    mean += fg * lrpx__stab_div(r[k], y[k], e);
             mean /= (double)m;
         }
         if (gv)
             for (int64_t k = 0; k < m; k++)
-                rin[k] = (float)(rin[k] + (double)x[k] * (gv[k] * fg * stab_div(r[k], y[k], e) - mean));
+                rin[k] = (float)(rin[k] + (double)x[k] * (gv[k] * fg * lrpx__stab_div(r[k], y[k], e) - mean));
         else
             for (int64_t k = 0; k < m; k++)
-                rin[k] = (float)(rin[k] + (double)x[k] * (fg * stab_div(r[k], y[k], e) - mean));
+                rin[k] = (float)(rin[k] + (double)x[k] * (fg * lrpx__stab_div(r[k], y[k], e) - mean));
     }
 }
 

@@ -10,8 +10,11 @@
  *       stabilizer. An operand that carries no relevance (a constant: a bias)
  *       absorbs its share, which gives the bias rule R_x = x / stab(x + c) R.
  */
+#include <math.h>
+
 #include "ops/kernels/broadcast_impl.h"
 #include "core/rules.h"
+#include "util/parallel.h"
 
 LRPX_ROW2_WRAPPING(add, av + bv)
 
@@ -38,6 +41,34 @@ add_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     return rc;
 }
 
+/* lrpx__stabilize without branches (the same values), so that the
+ * loop below vectorises */
+static inline double
+add_stab(double z, double eps)
+{
+    const double d = z + (z >= 0.0 ? eps : -eps);
+    return d != 0.0 ? d : INFINITY;
+}
+
+/* both operands of the output's shape: the rows of add_relevance_row
+ * without strides */
+LRPX_TARGET_CLONES
+static void
+add_relevance_flat(const struct lrpx_back_ctx *c, int64_t n, int64_t o, const int64_t *off)
+{
+    const float *restrict a = c->op[0] + off[0], *restrict b = c->op[1] + off[1];
+    const float *restrict r   = c->g + o;
+    const double          eps = c->eps;
+    float *restrict       ga  = c->gin[0] ? c->gin[0] + off[0] : NULL;
+    float *restrict       gb  = c->gin[1] ? c->gin[1] + off[1] : NULL;
+    if (ga)
+        for (int64_t i = 0; i < n; i++)
+            ga[i] += (float)(a[i] * (r[i] / add_stab((double)a[i] + b[i], eps)));
+    if (gb)
+        for (int64_t i = 0; i < n; i++)
+            gb[i] += (float)(b[i] * (r[i] / add_stab((double)a[i] + b[i], eps)));
+}
+
 static void
 add_relevance_row(void *ctx, int64_t n, int64_t o, const int64_t *off, const int *in)
 {
@@ -46,6 +77,10 @@ add_relevance_row(void *ctx, int64_t n, int64_t o, const int64_t *off, const int
     const float                *r  = c->g + o;
     const int                   sa = in[0], sb = in[1];
     const double                eps = c->eps;
+    if (sa == 1 && sb == 1) {
+        add_relevance_flat(c, n, o, off);
+        return;
+    }
     if (c->gin[0])
         LRPX_ACC_ROW(c->gin[0] + off[0], sa, n,
                      a[i * sa] * (r[i] / lrpx__stabilize((double)a[i * sa] + b[i * sb], eps)));

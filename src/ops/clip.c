@@ -123,6 +123,31 @@ clip_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     return LRPX_OK;
 }
 
+struct clip_back_ctx {
+    const float *a, *g;
+    float       *gx;
+    float        lo, hi;
+};
+
+/* gx += g where the gradient goes to x (the loop below, without the
+ * bounds' sums; selects without branches so that it vectorises; a gx
+ * of -0 may become +0) */
+LRPX_TARGET_CLONES
+static void
+clip_back_range(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct clip_back_ctx *c = ctx_;
+    const float lo = c->lo, hi = c->hi;
+    const float *restrict a = c->a, *restrict g = c->g;
+    float *restrict gx = c->gx;
+    for (int64_t i = i0; i < i1; i++) {
+        const float v    = a[i];
+        const float t    = v < lo ? lo : v;
+        const int   pass = (!(t > hi)) & ((v >= lo) | (v != v));
+        gx[i] += pass ? g[i] : 0.0f;
+    }
+}
+
 static lrpx_status
 clip_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -140,6 +165,11 @@ clip_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     if (x->opset >= 11) {
         lo = lrpx__in(x, n, 1) ? lrpx__in(x, n, 1)->f32[0] : -INFINITY;
         hi = lrpx__in(x, n, 2) ? lrpx__in(x, n, 2)->f32[0] : INFINITY;
+    }
+    if (gx && !gb[1] && !gb[2]) {     /* constant bounds: no sums */
+        struct clip_back_ctx c = {a->f32, g, gx, lo, hi};
+        lrpx__parallel_for(x->pool, a->n_elems, 1 << 15, clip_back_range, &c);
+        return LRPX_OK;
     }
     double sum_lo = 0.0, sum_hi = 0.0;
     for (int64_t i = 0; i < a->n_elems; i++) {

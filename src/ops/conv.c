@@ -14,6 +14,7 @@
  *       weights fed as graph inputs).
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "core/rules.h"
 #include "ops/kernels/conv_impl.h"
@@ -57,11 +58,20 @@ struct conv_params {
         size_t u_off, bytes;
     }                        lrp_fwd, lrp_bwd;
     struct lrpx_conv_geom    tgeom;
+    /* a 2-D depthwise stride-1 convolution: its adjoint is the depthwise
+     * convolution on tgeom with each kernel rotated by 180 degrees (the
+     * bwd form of lrp_prep), used by apply_t and the data gradient */
+    bool                     dw_adj;
+    /* a 1x1 stride-1 unpadded convolution with the packed product: the
+     * adjoint is the product with W^T, packed per group (the bwd form of
+     * lrp_prep), used by apply_t */
+    bool                     pw_adj;
     size_t                   lrp_scratch; /* bytes the LRP hooks need      */
     /* the LRP hooks' weights, prepared once per plan (x->lrp_wkey: the
      * node's weight and its rule variants, W+, W-, ...): fwd the Winograd
      * transform or the packed form for apply, bwd the Winograd transform
-     * of the adjoint for apply_t; plan arena, made on first use */
+     * of the adjoint (or the rotated depthwise kernels) for apply_t; plan
+     * arena, made on first use */
     struct conv_lrp_prep {
         uint64_t key;
         float   *fwd, *bwd;
@@ -133,6 +143,17 @@ conv_fuse_act(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params
     }
 }
 
+/* Whether Winograd's 16 products (K = the input channels) go to the packed
+ * product: with the AVX2 tiles only from 96 input channels (below, OpenBLAS
+ * was faster: docs/performance.md), with the AVX-512 tiles always
+ * (LRPX_WINO_K96=1 restores the threshold for comparisons). */
+static bool
+wino_pgemm_k(const struct lrpx_conv_geom *g)
+{
+    return g->in_c >= 96 ||
+           (lrpx__cpu_has(LRPX_CPU_AVX512F) && getenv("LRPX_WINO_K96") == NULL);
+}
+
 /* Scratch layout of Winograd in an LRP hook on geometry g: the larger of
  * the transforms' scratch and the temporary for packing, then U. */
 static void
@@ -143,7 +164,7 @@ lrp_wino_plan(const struct lrpx_conv_geom *g, bool pgemm, struct lrp_wino *w)
     w->on = false;
     if (!lrpx__winograd_fits(g))
         return;
-    w->packed = pgemm && g->in_c >= 96;     /* as conv_choose */
+    w->packed = pgemm && wino_pgemm_k(g);     /* as conv_choose */
     uf        = lrpx__winograd_weight_floats(g, w->packed);
     if (!lrpx__mul_size(uf, sizeof(float), &ub) ||
         !lrpx__mul_size((size_t)16 * (size_t)g->out_c, (size_t)g->in_c * sizeof(float), &tb))
@@ -186,6 +207,30 @@ lrp_adjoint_geom(const struct lrpx_conv_geom *g, struct lrpx_conv_geom *t)
     return lrpx__winograd_fits(t);
 }
 
+/* The adjoint of a 2-D depthwise stride-1 convolution (one output
+ * channel per input channel) as a depthwise convolution from the output
+ * side: the kernels rotated by 180 degrees, begin padding
+ * dilation (kernel - 1) - pad. False when it is not of that kind. */
+static bool
+dw_adjoint_geom(const struct lrpx_conv_geom *g, struct lrpx_conv_geom *t)
+{
+    if (!g->depthwise || g->cout_g != 1 || g->cin_g != 1 || g->kernel[0] != 1 ||
+        g->in_sp[0] != 1 || g->out_sp[0] != 1)
+        return false;
+    *t = *g;
+    for (int i = 1; i < LRPX_CONV_MAX_SP; i++) {
+        const int64_t pb = g->dilation[i] * (g->kernel[i] - 1) - g->pad[i];
+        if (g->stride[i] != 1 || g->pad[i] < 0 || pb < 0)
+            return false;
+        t->pad[i]    = pb;
+        t->in_sp[i]  = g->out_sp[i];
+        t->out_sp[i] = g->in_sp[i];
+    }
+    t->in_size  = g->out_size;
+    t->out_size = g->in_size;
+    return true;
+}
+
 /* Pick the algorithm, prepare its weights and request the scratch. The
  * weight is transformed or packed only when constant (it is done once,
  * here), and not in the load-time trial plan, which only checks shapes;
@@ -212,8 +257,12 @@ conv_choose(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *
     p->lrp_scratch = p->scratch;
     lrp_wino_plan(g, p->pgemm, &p->lrp_fwd);
     p->lrp_bwd.on = false;
+    p->dw_adj     = false;
     if (lrp_adjoint_geom(g, &p->tgeom))
         lrp_wino_plan(&p->tgeom, p->pgemm, &p->lrp_bwd);
+    else
+        p->dw_adj = dw_adjoint_geom(g, &p->tgeom);
+    p->pw_adj = p->pgemm && g->pointwise && !g->depthwise;
     if (p->lrp_fwd.on && p->lrp_fwd.bytes > p->lrp_scratch)
         p->lrp_scratch = p->lrp_fwd.bytes;
     if (p->lrp_bwd.on && p->lrp_bwd.bytes > p->lrp_scratch)
@@ -223,7 +272,7 @@ conv_choose(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *
         return LRPX_OK;
     /* the 16 products of Winograd have K = in_c: below ~96 input channels
      * OpenBLAS's kernels do them faster (measured, docs/performance.md) */
-    const bool wino_pgemm = p->pgemm && g->in_c >= 96;
+    const bool wino_pgemm = p->pgemm && wino_pgemm_k(g);
     if (lrpx__winograd_fits(g) &&
         lrpx__mul_size(lrpx__winograd_weight_floats(g, wino_pgemm), sizeof(float), &bytes) &&
         (p->wt = lrpx__arena_alloc(x->arena, bytes)) != NULL) {
@@ -343,6 +392,24 @@ conv_bwd_winograd(struct lrpx_exec *x, const struct lrpx_node *n, const float *g
     return true;
 }
 
+/* The data gradient of a depthwise stride-1 convolution as the depthwise
+ * convolution of the adjoint (rotated kernels kept for the plan), added
+ * into gx. False when it does not apply. */
+static bool
+conv_bwd_dw(struct lrpx_exec *x, const struct lrpx_node *n, const float *gy, float *gx)
+{
+    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    if (!p->roles.w_known || !p->dw_adj || n->inputs[0] == n->inputs[1])
+        return false;
+    x->lrp_wkey    = LRPX_WKEY_PLAIN;
+    const float *u = conv_lrp_prepared(x, p, lrpx__in(x, n, 1)->f32, true, x->scratch);
+    x->lrp_wkey    = 0;
+    if (!u)
+        return false;
+    lrpx__conv_fwd(&p->tgeom, gy, u, gx, true, x->scratch, x->pool);
+    return true;
+}
+
 static lrpx_status
 conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -357,7 +424,7 @@ conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;
     if ((rc = lrpx__conv_check_scratch(x, n, p->scratch)) != LRPX_OK)
         return rc;
-    if (gx != NULL && !conv_bwd_winograd(x, n, gy, gx))
+    if (gx != NULL && !conv_bwd_winograd(x, n, gy, gx) && !conv_bwd_dw(x, n, gy, gx))
         lrpx__conv_bwd_data(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch,
                             x->pool);
     if (gw != NULL)
@@ -396,8 +463,10 @@ conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p, const float *w, bo
 {
     const uint64_t         key = x->lrp_wkey;
     const struct lrp_wino *lw  = bwd ? &p->lrp_bwd : &p->lrp_fwd;
-    if (!key || (!lw->on && (bwd || !p->pgemm)) || scratch == NULL ||
-        (lw->on && x->scratch_size < lw->bytes))
+    const bool             dw  = bwd && p->dw_adj;
+    const bool             pw  = bwd && p->pw_adj && !lw->on;
+    if (!key || (!lw->on && !dw && !pw && (bwd || !p->pgemm)) ||
+        (scratch == NULL && !dw && !pw) || (lw->on && x->scratch_size < lw->bytes))
         return NULL;
     struct conv_lrp_prep *e = NULL;
     for (int i = 0; i < CONV_LRP_PREP && !e; i++)
@@ -416,11 +485,36 @@ conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p, const float *w, bo
     const struct lrpx_conv_geom *g = bwd ? &p->tgeom : &p->geom;
     size_t bytes;
     float *u = NULL;
-    if (lrpx__mul_size(lw->on ? lrpx__winograd_weight_floats(g, lw->packed)
-                              : lrpx__conv_packed_floats(g), sizeof(float), &bytes))
+    const size_t pw_per = pw ? lrpx__pgemm_packed_floats(p->geom.cin_g, p->geom.cout_g) : 0;
+    if (lrpx__mul_size(dw      ? (size_t)(g->out_c * g->k_size)
+                       : pw     ? (size_t)p->geom.group * pw_per
+                       : lw->on ? lrpx__winograd_weight_floats(g, lw->packed)
+                                : lrpx__conv_packed_floats(g), sizeof(float), &bytes))
         u = lrpx__arena_alloc(x->arena, bytes);
-    if (u && lw->on && lrpx__winograd_weights_ex(g, w, u, lw->packed, bwd, (float *)scratch) !=
-                           LRPX_OK)
+    if (u && pw) {
+        /* per group, W^T (cin_g x cout_g) packed for products over the plane */
+        const struct lrpx_conv_geom *f  = &p->geom;
+        float                       *wt = lrpx__malloc((size_t)(f->cin_g * f->cout_g + 1) *
+                                                       sizeof(float));
+        if (!wt)
+            u = NULL;
+        for (int64_t gi = 0; wt && gi < f->group; gi++) {
+            const float *w_g = w + gi * f->cout_g * f->cin_g;
+            for (int64_t o = 0; o < f->cout_g; o++)
+                for (int64_t i = 0; i < f->cin_g; i++)
+                    wt[i * f->cout_g + o] = w_g[o * f->cin_g + i];
+            lrpx__pgemm_pack(wt, f->cout_g, f->cin_g, f->cout_g, f->in_size,
+                             u + (size_t)gi * pw_per);
+        }
+        lrpx__free(wt);
+    } else if (u && dw) {
+        /* each channel's kernel rotated by 180 degrees */
+        const int64_t k = g->k_size;
+        for (int64_t m = 0; m < g->out_c; m++)
+            for (int64_t i = 0; i < k; i++)
+                u[m * k + i] = w[m * k + (k - 1 - i)];
+    } else if (u && lw->on &&
+               lrpx__winograd_weights_ex(g, w, u, lw->packed, bwd, (float *)scratch) != LRPX_OK)
         u = NULL;      /* the arena keeps the block until the plan goes */
     else if (u && !lw->on)
         lrpx__conv_pack(g, w, u);
@@ -465,6 +559,21 @@ conv_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
 {
     struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
     const float        *u = conv_lrp_prepared(x, p, w, true, scratch);
+    if (u && p->dw_adj) {
+        lrpx__conv_fwd(&p->tgeom, gout, u, gin, false, scratch, x->pool);
+        return;
+    }
+    if (u && p->pw_adj && !p->lrp_bwd.on) {
+        const struct lrpx_conv_geom *f   = &p->geom;
+        const size_t                 per = lrpx__pgemm_packed_floats(f->cin_g, f->cout_g);
+        for (int64_t b = 0; b < f->batch; b++)
+            for (int64_t gi = 0; gi < f->group; gi++)
+                lrpx__pgemm(x->pool, f->cin_g, f->in_size, f->cout_g, u + (size_t)gi * per,
+                            gout + (b * f->out_c + gi * f->cout_g) * f->out_size, f->out_size,
+                            NULL, gin + (b * f->in_c + gi * f->cin_g) * f->in_size, f->in_size,
+                            NULL);
+        return;
+    }
     if (u) {
         lrpx__winograd_fwd(&p->tgeom, gout, u, p->lrp_bwd.packed, NULL, gin, (float *)scratch,
                            x->pool, NULL);

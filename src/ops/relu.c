@@ -45,6 +45,37 @@ relu_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 /* dy/dx = 1 where x > 0 (0 at x == 0, as PyTorch). Captum's modified
  * backward rules: deconvnet passes max(0, g) whatever the sign of x, guided
  * backprop max(0, g) where x > 0. */
+struct relu_back_ctx {
+    const float *x, *go;
+    float       *gi;
+    int          mode;
+};
+
+/* gi += the gradient through the Relu, per the mode; selects without
+ * branches so that the loops vectorise (a gi of -0 may become +0) */
+LRPX_TARGET_CLONES
+static void
+relu_back_range(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct relu_back_ctx *c = ctx_;
+    const float *restrict xv = c->x, *restrict go = c->go;
+    float *restrict gi = c->gi;
+    switch (c->mode) {
+    case LRPX_GRAD_DECONV:
+        for (int64_t i = i0; i < i1; i++)
+            gi[i] += go[i] > 0.0f ? go[i] : 0.0f;
+        break;
+    case LRPX_GRAD_GUIDED:
+        for (int64_t i = i0; i < i1; i++)
+            gi[i] += (xv[i] > 0.0f) & (go[i] > 0.0f) ? go[i] : 0.0f;
+        break;
+    default:
+        for (int64_t i = i0; i < i1; i++)
+            gi[i] += xv[i] > 0.0f ? go[i] : 0.0f;
+        break;
+    }
+}
+
 static lrpx_status
 relu_backward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
@@ -53,22 +84,8 @@ relu_backward(struct lrpx_exec *x, const struct lrpx_node *n)
     float                    *gi = lrpx__back_in(x, n, 0);
     if (!go || !gi)
         return LRPX_OK;
-    switch (x->grad_mode) {
-    case LRPX_GRAD_DECONV:
-        for (int64_t i = 0; i < in->n_elems; i++)
-            gi[i] += go[i] > 0.0f ? go[i] : 0.0f;
-        break;
-    case LRPX_GRAD_GUIDED:
-        for (int64_t i = 0; i < in->n_elems; i++)
-            if (in->f32[i] > 0.0f && go[i] > 0.0f)
-                gi[i] += go[i];
-        break;
-    case LRPX_GRAD_PLAIN:
-        for (int64_t i = 0; i < in->n_elems; i++)
-            if (in->f32[i] > 0.0f)
-                gi[i] += go[i];
-        break;
-    }
+    struct relu_back_ctx c = {in->f32, go, gi, (int)x->grad_mode};
+    lrpx__parallel_for(x->pool, in->n_elems, 1 << 15, relu_back_range, &c);
     return LRPX_OK;
 }
 

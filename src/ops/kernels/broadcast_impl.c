@@ -431,6 +431,28 @@ lrpx__binary_forward(struct lrpx_exec *x, const struct lrpx_node *n,
     return LRPX_OK;
 }
 
+/* Operands and output of one shape: the rows are cut into ranges over
+ * the threads (each element is computed by the same code wherever the
+ * cuts fall, so the bits do not depend on the thread count). */
+struct elem_flat_ctx {
+    lrpx_bcast_fn fn;
+    void         *ctx;
+    int           n_ops;
+};
+
+static void
+elem_flat_range(void *c_, int64_t i0, int64_t i1)
+{
+    const struct elem_flat_ctx *c = c_;
+    int64_t                     off[LRPX_BCAST_MAX_OPS];
+    int                         inner[LRPX_BCAST_MAX_OPS];
+    for (int k = 0; k < c->n_ops; k++) {
+        off[k]   = i0;
+        inner[k] = 1;
+    }
+    c->fn(c->ctx, i1 - i0, i0, off, inner);
+}
+
 lrpx_status
 lrpx__elem_back_run(struct lrpx_exec *x, const struct lrpx_node *n,
                     const struct lrpx_bcast *it, int first, lrpx_bcast_fn row,
@@ -457,8 +479,40 @@ lrpx__elem_back_run(struct lrpx_exec *x, const struct lrpx_node *n,
     const struct lrpx_tensor *y = lrpx__out(x, n, 0);
     ctx->y = y->dtype == LRPX_DTYPE_FLOAT32 ? y->f32 : NULL;
     ctx->g = g;
+    bool flat = x->pool != NULL;
+    for (int k = 0; k < it->n_ops && flat; k++) {
+        const struct lrpx_tensor *t = lrpx__in(x, n, first + k);
+        flat = t && t->n_elems == it->n_elems;
+    }
+    if (flat) {
+        struct elem_flat_ctx fc = {row, ctx, it->n_ops};
+        lrpx__parallel_for(x->pool, it->n_elems, 1 << 15, elem_flat_range, &fc);
+        return LRPX_OK;
+    }
     lrpx__bcast_foreach(it, row, ctx);
     return LRPX_OK;
+}
+
+struct pass_add_ctx {
+    float       *gi;
+    const float *g;
+    double       scale;
+};
+
+LRPX_TARGET_CLONES
+static void
+pass_add_range(void *c_, int64_t i0, int64_t i1)
+{
+    const struct pass_add_ctx *c  = c_;
+    float *restrict            gi = c->gi;
+    const float *restrict      g  = c->g;
+    const double               sc = c->scale;
+    if (sc == 1.0)
+        for (int64_t i = i0; i < i1; i++)
+            gi[i] += g[i];
+    else     /* as reduce_row */
+        for (int64_t i = i0; i < i1; i++)
+            gi[i] += (float)(sc * g[i]);
 }
 
 lrpx_status
@@ -471,6 +525,14 @@ lrpx__elem_pass_to(struct lrpx_exec *x, const struct lrpx_node *n, int i, float 
     struct lrpx_elem_shape    s;
     const struct lrpx_tensor *y = lrpx__out(x, n, 0);
     lrpx__elem_shape(x, n, i, &s);
+    int64_t n_in = 1;
+    for (int k = 0; k < s.rank; k++)
+        n_in *= s.dims[k];
+    if (n_in == y->n_elems) {        /* no broadcast: a plain sum */
+        struct pass_add_ctx c = {gi, g, scale};
+        lrpx__parallel_for(x->pool, n_in, 1 << 15, pass_add_range, &c);
+        return LRPX_OK;
+    }
     if (!lrpx__bcast_reduce_add(gi, s.rank, s.dims, g, y->rank, y->dims, scale))
         return lrpx__node_error(x, n, LRPX_ESHAPE, "input %d does not broadcast to the output",
                                 i);

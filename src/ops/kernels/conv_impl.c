@@ -443,16 +443,28 @@ conv_im2col(const struct lrpx_conv_geom *g, const float *in, int64_t r0, int64_t
     lrpx__parallel_for(pool, g->cin_g, 1 + (1 << 14) / (per_c + 1), conv_im2col_range, &c);
 }
 
-/* The adjoint of conv_im2col: in += scatter(col). */
-static void
-conv_col2im(const struct lrpx_conv_geom *g, const float *col, int64_t r0, int64_t r1,
-            float *in)
-{
-    const int64_t ow = g->out_sp[2], iw = g->in_sp[2], sw = g->stride[2];
-    const float *src = col;
+/* The adjoint of conv_im2col: in += scatter(col), for channels [c0, c1)
+ * of the group (each channel writes only its own plane, in the same order
+ * whichever thread runs it). */
+struct conv_col2im_ctx {
+    const struct lrpx_conv_geom *g;
+    const float                 *col;
+    int64_t                      r0, r1;
+    float                       *in;
+};
 
-    for (int64_t c = 0; c < g->cin_g; c++) {
-        float *in_c = in + c * g->in_size;
+LRPX_TARGET_CLONES
+static void
+conv_col2im_range(void *ctx_, int64_t c0, int64_t c1)
+{
+    const struct conv_col2im_ctx *cx = ctx_;
+    const struct lrpx_conv_geom  *g  = cx->g;
+    const int64_t ow = g->out_sp[2], iw = g->in_sp[2], sw = g->stride[2];
+    const int64_t r0 = cx->r0, r1 = cx->r1;
+    const float  *src = cx->col + c0 * g->k_size * (r1 - r0) * ow;
+
+    for (int64_t c = c0; c < c1; c++) {
+        float *in_c = cx->in + c * g->in_size;
         for (int64_t kd = 0; kd < g->kernel[0]; kd++)
         for (int64_t kh = 0; kh < g->kernel[1]; kh++)
         for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
@@ -474,6 +486,15 @@ conv_col2im(const struct lrpx_conv_geom *g, const float *col, int64_t r0, int64_
             }
         }
     }
+}
+
+static void
+conv_col2im(const struct lrpx_conv_geom *g, const float *col, int64_t r0, int64_t r1,
+            float *in, struct lrpx_pool *pool)
+{
+    struct conv_col2im_ctx c = {g, col, r0, r1, in};
+    const int64_t per_c = g->k_size * (r1 - r0) * g->out_sp[2];
+    lrpx__parallel_for(pool, g->cin_g, 1 + (1 << 14) / (per_c + 1), conv_col2im_range, &c);
 }
 
 static void conv_dw_fwd_nd(const struct lrpx_conv_geom *g, const float *in, const float *w,
@@ -833,38 +854,66 @@ conv_dw_fwd_nd(const struct lrpx_conv_geom *g, const float *in, const float *w, 
     }
 }
 
+/* The depthwise data gradient for planes (b, input channel) [p0, p1):
+ * each plane receives its cout_g output channels in order, so the result
+ * is the same whichever thread runs it. */
+struct conv_dw_bwd_ctx {
+    const struct lrpx_conv_geom *g;
+    const float                 *gout, *w;
+    float                       *gin;
+};
+
+LRPX_TARGET_CLONES
 static void
-conv_dw_bwd_data(const struct lrpx_conv_geom *g, const float *gout, const float *w,
-                 float *gin)
+conv_dw_bwd_range(void *ctx_, int64_t p0, int64_t p1)
 {
+    const struct conv_dw_bwd_ctx *cx = ctx_;
+    const struct lrpx_conv_geom  *g  = cx->g;
     const int64_t rows = g->out_sp[0] * g->out_sp[1];
     const int64_t ow = g->out_sp[2], iw = g->in_sp[2], sw = g->stride[2];
 
-    for (int64_t b = 0; b < g->batch; b++)
-    for (int64_t m = 0; m < g->out_c; m++) {
-        float       *gin_c  = gin + (b * g->in_c + m / g->cout_g) * g->in_size;
-        const float *w_m    = w + m * g->k_size;
-        const float *gout_m = gout + (b * g->out_c + m) * g->out_size;
-        for (int64_t r = 0; r < rows; r++) {
-            const float *src = gout_m + r * ow;
-            for (int64_t kd = 0; kd < g->kernel[0]; kd++)
-            for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
-                const int64_t row = conv_in_row(g, r, kd, kh);
-                if (row < 0)
-                    continue;
-                float       *dst = gin_c + row * iw;
-                const float *wk  = w_m + (kd * g->kernel[1] + kh) * g->kernel[2];
-                for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
-                    const int64_t iw0 = kw * g->dilation[2] - g->pad[2];
-                    const float   wv  = wk[kw];
-                    int64_t lo, hi;
-                    conv_span(iw0, sw, iw, ow, &lo, &hi);
-                    for (int64_t o = lo; o < hi; o++)
-                        dst[iw0 + o * sw] += wv * src[o];
+    for (int64_t pl = p0; pl < p1; pl++) {
+        const int64_t b = pl / g->in_c, ic = pl % g->in_c;
+        float        *gin_c = cx->gin + pl * g->in_size;
+        for (int64_t m = ic * g->cout_g; m < (ic + 1) * g->cout_g; m++) {
+            const float *w_m    = cx->w + m * g->k_size;
+            const float *gout_m = cx->gout + (b * g->out_c + m) * g->out_size;
+            for (int64_t r = 0; r < rows; r++) {
+                const float *src = gout_m + r * ow;
+                for (int64_t kd = 0; kd < g->kernel[0]; kd++)
+                for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+                    const int64_t row = conv_in_row(g, r, kd, kh);
+                    if (row < 0)
+                        continue;
+                    float       *dst = gin_c + row * iw;
+                    const float *wk  = w_m + (kd * g->kernel[1] + kh) * g->kernel[2];
+                    for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
+                        const int64_t iw0 = kw * g->dilation[2] - g->pad[2];
+                        const float   wv  = wk[kw];
+                        int64_t lo, hi;
+                        conv_span(iw0, sw, iw, ow, &lo, &hi);
+                        if (sw == 1) {
+                            float *d = dst + iw0;
+                            for (int64_t o = lo; o < hi; o++)
+                                d[o] += wv * src[o];
+                        } else {
+                            for (int64_t o = lo; o < hi; o++)
+                                dst[iw0 + o * sw] += wv * src[o];
+                        }
+                    }
                 }
             }
         }
     }
+}
+
+static void
+conv_dw_bwd_data(const struct lrpx_conv_geom *g, const float *gout, const float *w,
+                 float *gin, struct lrpx_pool *pool)
+{
+    struct conv_dw_bwd_ctx c = {g, gout, w, gin};
+    lrpx__parallel_for(pool, g->batch * g->in_c, 1 + (1 << 14) / (g->in_size * g->cout_g + 1),
+                       conv_dw_bwd_range, &c);
 }
 
 static void
@@ -1073,7 +1122,7 @@ lrpx__conv_bwd_data(const struct lrpx_conv_geom *g, const float *gout, const flo
     if (!accumulate && !g->pointwise && g->batch * g->in_c * g->in_size > 0)
         memset(gin, 0, (size_t)(g->batch * g->in_c * g->in_size) * sizeof(float));
     if (g->depthwise) {
-        conv_dw_bwd_data(g, gout, w, gin);
+        conv_dw_bwd_data(g, gout, w, gin, pool);
         return;
     }
     const int64_t ckk = g->cin_g * g->k_size, ow = g->out_sp[2];
@@ -1095,7 +1144,7 @@ lrpx__conv_bwd_data(const struct lrpx_conv_geom *g, const float *gout, const flo
             const int64_t nc = (r1 - r0) * ow;
             lrpx__sgemm_mt(pool, true, false, ckk, nc, g->cout_g, 1.0f, w_g, ckk,
                            gout_g + r0 * ow, g->out_size, 0.0f, scratch, nc);
-            conv_col2im(g, scratch, r0, r1, gin_g);
+            conv_col2im(g, scratch, r0, r1, gin_g, pool);
         }
     }
 }
