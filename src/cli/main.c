@@ -3,6 +3,8 @@
 
 #include "cli.h"
 
+int cmd_maximize(int argc, char **argv);   /* src/cli/maximize.c */
+
 static const char main_usage[] =
     "usage: lrpx COMMAND [ARGS]\n"
     "       lrpx --version\n"
@@ -32,6 +34,8 @@ static const struct command commands[] = {
      cmd_compare},
     {"check",      "MODEL --spec F", "CI gate: the model and its explanations against a spec",
      cmd_check},
+    {"maximize",   "MODEL --class K", "a prototype of a class (activation maximisation)",
+     cmd_maximize},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
