@@ -646,7 +646,7 @@ actmax_suite(void)
 {
     Suite *s  = suite_create("actmax");
     TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 600);
+    tcase_set_timeout(tc, 300);
     tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_add_test(tc, test_linear_closed_form);
     tcase_add_test(tc, test_linear_logprob_stationary);
@@ -656,6 +656,11 @@ actmax_suite(void)
     tcase_add_test(tc, test_expert_gradient);
     tcase_add_test(tc, test_decoder_chain_gradient);
     tcase_add_test(tc, test_errors_library);
+    suite_add_tcase(s, tc);
+    /* the bundled model and the command line */
+    tc = tcase_create("bundled");
+    tcase_set_timeout(tc, 900);
+    tcase_add_checked_fixture(tc, lrpx_test_scratch_setup, lrpx_test_scratch_teardown);
     tcase_add_test(tc, test_bundled_prototypes);
     tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
