@@ -1571,6 +1571,175 @@ LRPX_API lrpx_status lrpx_token_strip_save_html(const float *rel, const char *co
 LRPX_API int         lrpx_pixmap_draw_text(lrpx_pixmap *pm, int x, int y, const char *text,
                                            int scale, const uint8_t rgb[3]);
 
+/* ---- interpretation: activation maximisation (src/methods/actmax.c,
+ *      density.c; docs/interpretation.md) ---- */
+
+/* A density model of real examples, the "expert" of activation
+ * maximisation: a Gaussian or a mixture of Gaussians over the examples'
+ * values, modelled on their top `rank` principal axes, with one shared
+ * variance for the rest (low rank plus diagonal; rank D: the full
+ * covariance). Immutable after the fit: threads may share it. */
+typedef enum lrpx_density_kind {
+    LRPX_DENSITY_GAUSSIAN = 0,    /* one Gaussian (mean and covariance)      */
+    LRPX_DENSITY_GMM,             /* K Gaussians, fitted by EM                */
+    LRPX_DENSITY_COUNT
+} lrpx_density_kind;
+
+struct lrpx_density_options {
+    lrpx_density_kind kind;       /* default GAUSSIAN                         */
+    int      components;          /* GMM: K in 1..1000, default 10            */
+    int      rank;                /* principal axes modelled (at most the
+                                     examples' count and D); 0 (default): all
+                                     D when D <= 256, else 64                  */
+    double   reg;                 /* added to every variance, default 1e-6
+                                     (scikit-learn's reg_covar)               */
+    int      max_iter;            /* EM iterations, default 100               */
+    double   tol;                 /* EM stops when the mean log-likelihood
+                                     gains less, default 1e-3                  */
+    uint64_t seed;                /* k-means++ initialisation of EM           */
+};
+LRPX_API void lrpx_density_options_default(struct lrpx_density_options *opts);
+
+typedef struct lrpx_density lrpx_density;
+
+/* CONSTRUCTOR: fit a density on data, a float32 stack of N >= 2 examples
+ * (axis 0; each example the other axes, D values). opts NULL: the
+ * defaults. On failure *out is NULL.
+ * Returns: LRPX_OK; LRPX_EINVAL (bad options, fewer than 2 examples, more
+ * components than examples, values that are not finite, examples that do
+ * not vary, a covariance that is not positive definite: raise reg);
+ * LRPX_ELIMIT (N * D over 2^26, or min(N, D) over 8192); LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_density_fit(const lrpx_tensor_view *data,
+                                      const struct lrpx_density_options *opts,
+                                      lrpx_density **out, char *errbuf, size_t errlen);
+LRPX_API void        lrpx_density_free(lrpx_density *d);   /* NULL is a no-op */
+LRPX_API int64_t     lrpx_density_dim(const lrpx_density *d);   /* D; 0 for NULL */
+
+typedef struct lrpx_density_info {
+    lrpx_density_kind kind;
+    int64_t dim;                  /* D, values per example                    */
+    int64_t n_samples;            /* examples fitted on                       */
+    int     components;
+    int     rank;                 /* principal axes kept                      */
+    int     n_iter;               /* EM iterations run (0 for a Gaussian)     */
+    int     converged;            /* EM met tol (always 1 for a Gaussian)     */
+    double  resid_var;            /* the variance off the axes (NaN: rank D)  */
+    double  mean_log_lik;         /* mean log p over the examples             */
+} lrpx_density_info;
+/* Returns LRPX_OK or LRPX_EINVAL (NULL arguments). */
+LRPX_API lrpx_status lrpx_density_get_info(const lrpx_density *d, lrpx_density_info *out);
+/* Component k: its weight, mean (D doubles) and covariance (D x D
+ * doubles, row-major: U S U^T + resid_var (I - U U^T)); any of the three
+ * may be NULL. Returns LRPX_OK, LRPX_EINVAL (k out of range), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_density_component(const lrpx_density *d, int k, double *weight,
+                                            double *mean, double *cov);
+/* log p(x) of n rows of D floats into logp (n doubles, may be NULL) and
+ * its gradient d log p / dx into grad (n * D floats, may be NULL).
+ * Returns LRPX_OK, LRPX_EINVAL (NULL arguments), LRPX_ENOMEM. */
+LRPX_API lrpx_status lrpx_density_log_prob(const lrpx_density *d, const float *x, int64_t n,
+                                           double *logp, float *grad);
+
+/* The class score that activation maximisation raises. */
+typedef enum lrpx_max_score {
+    LRPX_MAX_SCORE_AUTO = 0,      /* LOGPROB with an expert, else LOGIT       */
+    LRPX_MAX_SCORE_LOGIT,         /* f_K(x), the class's logit                 */
+    LRPX_MAX_SCORE_LOGPROB,       /* log p(class K | x): log softmax_K         */
+    LRPX_MAX_SCORE_COUNT
+} lrpx_max_score;
+
+/* Options of lrpx_session_maximize. Fill with lrpx_maximize_options_default.
+ * v is what is optimised: the input x, or with a decoder the code z of
+ * x = g(z). Each step is v <- v + step * dJ/dv with
+ *     J = score_K(x) + expert_weight * log p(x) - lambda |v - v0|^2,
+ * then (input space) a blur every blur_every steps and the box. */
+struct lrpx_maximize_options {
+    int64_t          target;      /* the class K (default -1: must be set)    */
+    lrpx_max_score   score;
+    const char      *output_name; /* NULL: the first output; a trailing       */
+                                  /* Softmax/LogSoftmax is skipped (logits)   */
+    const char      *input_name;  /* NULL: the first fed input                */
+    int              iters;       /* steps, default 200 (0: just evaluate v0)  */
+    double           step;        /* default 0.1                              */
+    double           lambda;      /* default 0.01                             */
+    /* box of the input (e.g. lrpx_preprocess_box_bounds): scalars (NaN,
+     * the default: unbounded) or n_box_c per-channel values (caller-owned;
+     * channel axis 1, or the last with nhwc) */
+    double           box_low, box_high;
+    const float     *box_low_c, *box_high_c;
+    int              n_box_c;
+    int              nhwc;        /* rank-4 input is N,H,W,C (default N,C,H,W) */
+    /* regularisers of rank-4 inputs: a Gaussian blur of x (sigma in pixels,
+     * 0: off) every blur_every steps, and each gradient taken at a copy of
+     * x rolled by up to jitter pixels in each direction (0: off) */
+    double           blur_sigma;
+    int              blur_every;  /* default 1                                */
+    int              jitter;
+    /* v0: start and anchor of the penalty, one sample's input (or code)
+     * with or without the batch axis; data NULL: start_value everywhere,
+     * or when that is NaN (the default) the middle of the box (0 unbounded
+     * or for a code). The first point is v0 plus Gaussian noise of
+     * init_sigma times the box width (times 1 unbounded or for a code),
+     * drawn from seed, then boxed. */
+    lrpx_tensor_view start;
+    double           start_value;
+    double           init_sigma;  /* default 0.1                              */
+    uint64_t         seed;
+    /* the expert: a density of the input's values (lrpx_density_dim = the
+     * values of one sample), NULL: none */
+    const lrpx_density *expert;
+    double           expert_weight;   /* default 1                            */
+    /* code space: a session of the generator g (its model must outlive the
+     * call); NULL: optimise the input. Its first fed input (or
+     * decoder_input) is z, of its declared shape with batch 1; its first
+     * output (or decoder_output) must have the model input's shape. */
+    lrpx_session    *decoder;
+    const char      *decoder_input, *decoder_output;
+};
+LRPX_API void lrpx_maximize_options_default(struct lrpx_maximize_options *opts);
+
+typedef struct lrpx_maximize_result lrpx_maximize_result;
+
+/* One point of the ascent: step 0 is the first point, step i the point
+ * after i updates. */
+typedef struct lrpx_maximize_step {
+    double  objective;            /* J                                        */
+    double  logit;                /* f_K(x)                                   */
+    double  log_prob;             /* log softmax_K                            */
+    double  expert_log_p;         /* log p(x) under the expert; NaN: none     */
+    double  penalty;              /* lambda |v - v0|^2                        */
+    int64_t predicted;            /* the class with the largest logit         */
+} lrpx_maximize_step;
+
+/* METHOD of lrpx_session: activation maximisation of class opts->target
+ * (Montavon, Samek, Mueller 2017, section 3): gradient ascent from a seeded
+ * start, with the expert or in the decoder's code space when given. The
+ * session's input and passes are replaced (they hold the last point); its
+ * progress function (lrpx_session_set_progress) is called after every
+ * step. *out receives the result (free with lrpx_maximize_result_free);
+ * NULL on failure.
+ * Returns: LRPX_OK; LRPX_EINVAL (a class out of range, bad options naming
+ * the field, an expert of another size, a start that does not fit);
+ * LRPX_ESHAPE (a decoder output that does not fit the model input, an
+ * input with symbolic dimensions besides the batch and no start);
+ * LRPX_EUNSUPPORTED (an op without a gradient on the path); LRPX_ENOMEM;
+ * or a pass's error. The message is on the session. */
+LRPX_API lrpx_status lrpx_session_maximize(lrpx_session *session,
+                                           const struct lrpx_maximize_options *opts,
+                                           lrpx_maximize_result **out);
+LRPX_API void        lrpx_maximize_result_free(lrpx_maximize_result *r);   /* NULL: no-op */
+/* Points recorded: iters + 1. */
+LRPX_API int64_t     lrpx_maximize_result_n_steps(const lrpx_maximize_result *r);
+/* Returns LRPX_OK or LRPX_EINVAL (i out of range, NULL arguments). */
+LRPX_API lrpx_status lrpx_maximize_result_step(const lrpx_maximize_result *r, int64_t i,
+                                               lrpx_maximize_step *out);
+/* The prototype x (the last point; with a decoder g(z)), float32 with the
+ * model input's shape, batch 1; and the code z (LRPX_EINVAL without a
+ * decoder). Owned by the result. */
+LRPX_API lrpx_status lrpx_maximize_result_prototype(const lrpx_maximize_result *r,
+                                                    lrpx_tensor_view *out);
+LRPX_API lrpx_status lrpx_maximize_result_code(const lrpx_maximize_result *r,
+                                               lrpx_tensor_view *out);
+
 #ifdef __cplusplus
 }
 #endif /* __cplusplus */

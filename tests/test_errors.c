@@ -432,6 +432,18 @@ c_file_write(int ok, E)
                            "# r\n", 4, eb, el);
 }
 
+static lrpx_status
+c_density_fit(int ok, E)
+{
+    float            x[8] = {0, 1, 2, 4, 1, 3, 5, 0};
+    lrpx_tensor_view v    = {.dtype = LRPX_DTYPE_FLOAT32, .rank = 2, .dims = {ok ? 4 : 1, 2},
+                             .n_elems = ok ? 8 : 2, .data = x};
+    lrpx_density    *d;
+    lrpx_status      rc = lrpx_density_fit(&v, NULL, &d, eb, el);
+    lrpx_density_free(d);
+    return rc;
+}
+
 #undef E
 
 static const struct {
@@ -476,6 +488,7 @@ static const struct {
     { "lrpx_check_write",               c_check_write       },
     { "lrpx_metric_parse",              c_metric_parse      },
     { "lrpx_file_write",                c_file_write        },
+    { "lrpx_density_fit",               c_density_fit       },
 };
 #define N_CALLS ((int)(sizeof calls / sizeof calls[0]))
 

@@ -3,6 +3,8 @@
 
 #include "cli.h"
 
+int cmd_prototype(int argc, char **argv);   /* src/cli/prototype.c */
+
 static const char main_usage[] =
     "usage: lrpx COMMAND [ARGS]\n"
     "       lrpx --version\n"
@@ -37,6 +39,8 @@ static const struct command commands[] = {
      cmd_merge},
     {"spray",      "OUT --class K", "spectral relevance analysis (SpRAy) of a class's maps",
      cmd_spray},
+    {"prototype",  "MODEL --class K", "a prototype of a class (activation maximisation)",
+     cmd_prototype},
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 
