@@ -11,24 +11,9 @@
 #include "util/parallel.h"
 #include "core/rules.h"
 #include "core/op.h"
+#include "ops/kernels/broadcast_impl.h"
 
 /* ---- shared helper for ops ---- */
-
-struct back_add_ctx {
-    const float *go;
-    float       *gi;
-};
-
-LRPX_TARGET_CLONES
-static void
-back_add_range(void *ctx_, int64_t i0, int64_t i1)
-{
-    const struct back_add_ctx *c  = ctx_;
-    const float *restrict      go = c->go;
-    float *restrict            gi = c->gi;
-    for (int64_t i = i0; i < i1; i++)
-        gi[i] += go[i];
-}
 
 lrpx_status
 lrpx__back_identity(struct lrpx_exec *x, const struct lrpx_node *n)
@@ -42,8 +27,7 @@ lrpx__back_identity(struct lrpx_exec *x, const struct lrpx_node *n)
     if (in->n_elems != out->n_elems)
         return lrpx__node_error(x, n, LRPX_ESHAPE, "pass-through needs equal sizes (%lld vs %lld)",
                                 (long long)in->n_elems, (long long)out->n_elems);
-    struct back_add_ctx c = {go, gi};
-    lrpx__parallel_for(x->pool, in->n_elems, 1 << 15, back_add_range, &c);
+    lrpx__add_scaled(x->pool, gi, go, in->n_elems, 1.0);
     return LRPX_OK;
 }
 

@@ -42,6 +42,7 @@
 
 #include "lrp/lrp_impl.h"
 #include "core/linear.h"
+#include "ops/kernels/broadcast_impl.h"
 #include "util/parallel.h"
 
 bool
@@ -223,18 +224,6 @@ ew_acc(void *ctx, int64_t i0, int64_t i1)
             d[i] = (float)(d[i] + sc * b[i]);
 }
 
-/* dst += b */
-LRPX_TARGET_CLONES
-static void
-ew_add(void *ctx, int64_t i0, int64_t i1)
-{
-    const struct ew_ctx  *c = ctx;
-    const float *restrict b = c->b;
-    float *restrict       d = c->dst;
-    for (int64_t i = i0; i < i1; i++)
-        d[i] += b[i];
-}
-
 /* dst = a / stab(b, e), a the output relevance; mask +1: 0 where !(z > 0),
  * -1: 0 where !(z < 0). dst may be b (in place). */
 LRPX_TARGET_CLONES
@@ -295,8 +284,7 @@ split_input(const struct lin_ctx *c, float *xp, float *xn)
 static void
 add_out(const struct lin_ctx *c, float *out, const float *t)
 {
-    struct ew_ctx e = {.dst = out, .b = t};
-    ew_run(c, c->n_out, ew_add, &e);
+    lrpx__add_scaled(c->x->pool, out, t, c->n_out, 1.0);
 }
 
 /* out += bias part: 0 all, 1 positive part, -1 negative part, 2 squared;

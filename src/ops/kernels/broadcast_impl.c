@@ -515,6 +515,13 @@ pass_add_range(void *c_, int64_t i0, int64_t i1)
             gi[i] += (float)(sc * g[i]);
 }
 
+void
+lrpx__add_scaled(struct lrpx_pool *pool, float *dst, const float *src, int64_t n, double scale)
+{
+    struct pass_add_ctx c = {dst, src, scale};
+    lrpx__parallel_for(pool, n, 1 << 15, pass_add_range, &c);
+}
+
 lrpx_status
 lrpx__elem_pass_to(struct lrpx_exec *x, const struct lrpx_node *n, int i, float scale)
 {
@@ -529,8 +536,7 @@ lrpx__elem_pass_to(struct lrpx_exec *x, const struct lrpx_node *n, int i, float 
     for (int k = 0; k < s.rank; k++)
         n_in *= s.dims[k];
     if (n_in == y->n_elems) {        /* no broadcast: a plain sum */
-        struct pass_add_ctx c = {gi, g, scale};
-        lrpx__parallel_for(x->pool, n_in, 1 << 15, pass_add_range, &c);
+        lrpx__add_scaled(x->pool, gi, g, n_in, scale);
         return LRPX_OK;
     }
     if (!lrpx__bcast_reduce_add(gi, s.rank, s.dims, g, y->rank, y->dims, scale))

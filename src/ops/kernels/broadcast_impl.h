@@ -161,6 +161,11 @@ lrpx_status lrpx__elem_back_run(struct lrpx_exec *x, const struct lrpx_node *n,
                                 const struct lrpx_bcast *it, int first,
                                 lrpx_bcast_fn row, struct lrpx_back_ctx *ctx);
 
+/* dst[i] += src[i] (scale 1) or dst[i] += (float)(scale * src[i]) over the
+ * pool's threads; the same bits for any thread count. */
+void lrpx__add_scaled(struct lrpx_pool *pool, float *dst, const float *src, int64_t n,
+                      double scale);
+
 /* Relevance (or gradient) of output 0 handed to input i unchanged apart
  * from the broadcast: R_i += reduce(scale * R_out) to input i's shape. Used
  * where one operand takes all the relevance (Mul by a constant, Div, Pow). */
