@@ -500,10 +500,7 @@ END_TEST
  * against float64); bools exactly. */
 START_TEST(reference_fmnist)
 {
-    size_t len;
-    char  *text = lrpx_test_read_file(lrpx_test_path("expected/eval/cases.json"), &len);
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    ck_assert_ptr_nonnull(root);
+    cJSON *root = lrpx_test_json_load("expected/eval/cases.json");
     int n = cJSON_GetObjectItem(root, "n")->valueint;
     lrpx_model *m;
     ck_assert_int_eq(lrpx_model_load_file(lrpx_test_path("models/fmnist_cnn.onnx"), NULL, &m),
@@ -592,7 +589,6 @@ START_TEST(reference_fmnist)
     lrpx_npy_free(noise);
     lrpx_model_free(m);
     cJSON_Delete(root);
-    free(text);
 }
 END_TEST
 

@@ -1664,11 +1664,7 @@ END_TEST
 
 START_TEST(test_reference_maps)
 {
-    size_t len;
-    char  *text = lrpx_test_read_file(lrpx_test_path("expected/lrp/index.json"), &len);
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    ck_assert_ptr_nonnull(root);
+    cJSON *root = lrpx_test_json_load("expected/lrp/index.json");
     const cJSON *maps = cJSON_GetObjectItemCaseSensitive(root, "maps");
     ck_assert(cJSON_IsArray(maps));
     int n_maps = 0;
