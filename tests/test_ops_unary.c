@@ -19,6 +19,7 @@
 
 #include "lrpx_test.h"
 #include "ops_elemwise_util.h"
+#include "exec/session.h"   /* white box: test_silu_fused checks the fusion */
 
 /* ==== unary: float formulas from the ONNX definitions ==== */
 
@@ -657,6 +658,116 @@ START_TEST(test_legacy_broadcast)
 }
 END_TEST
 
+/* SiLU as exporters write it, x * Sigmoid(x): the Sigmoid node computes the
+ * Mul along (sigmoid.c) in either operand order, also when its own output
+ * is a graph output or has a second reader, in sessions that keep
+ * everything and that keep only outputs (there the two share a buffer).
+ * Every form must give the bits of the same graph with a Relu between
+ * Sigmoid and Mul (s >= 0, so the same values, and nothing fuses), for the
+ * output and for the gradient with respect to x, and be within 2e-7
+ * relative of x / (1 + exp(-x)) in double (Sigmoid is 0 below -87.6:
+ * 1e-30 absolute). */
+START_TEST(test_silu_fused)
+{
+    enum { N = 2 * 3 * 4 * 5 };
+    float x[N];
+    lrpx_test_rng_seed(7);
+    lrpx_test_fill(x, N, -12.0, 12.0);
+    x[0] = 0.0f, x[1] = -0.0f, x[2] = 90.0f, x[3] = -90.0f, x[4] = 1e-30f;
+    float   ones[N];
+    for (int i = 0; i < N; i++)
+        ones[i] = 1.0f;
+    float   ref_y[N], ref_g[N];
+    for (int form = 0; form < 4; form++) {
+        for (int keep = 0; keep < 2; keep++) {
+            for (int twin = 1; twin >= 0; twin--) {
+                struct tt in = {.name = "x", .dt = LRPX_DTYPE_FLOAT32, .rank = 4,
+                                .dims = {2, 3, 4, 5}, .n = N, .data = (void *)x};
+                lrpx_test_model *m = lrpx_test_model_new(13);
+                declare_inputs(m, &in, 1);
+                lrpx_test_model_node(m, "Sigmoid", "sig", LT_IO("x"), LT_IO("s"), NULL);
+                const char *sv = "s";
+                if (twin) {
+                    lrpx_test_model_node(m, "Relu", "id", LT_IO("s"), LT_IO("t"), NULL);
+                    sv = "t";
+                }
+                if (form == 1)
+                    lrpx_test_model_node(m, "Mul", "mul", LT_IO(sv, "x"), LT_IO("y"), NULL);
+                else
+                    lrpx_test_model_node(m, "Mul", "mul", LT_IO("x", sv), LT_IO("y"), NULL);
+                if (form == 3)    /* a second reader of s: still fused */
+                    lrpx_test_model_node(m, "Neg", "neg", LT_IO("s"), LT_IO("z"), NULL);
+                lrpx_test_model_output(m, "y");
+                if (form == 2)
+                    lrpx_test_model_output(m, "s");
+                if (form == 3)
+                    lrpx_test_model_output(m, "z");
+                lrpx_model *model;
+                ck_assert_int_eq(lrpx_test_model_load(m, &model), LRPX_OK);
+                lrpx_session *s;
+                ck_assert_int_eq(lrpx_session_init(model, &s), LRPX_OK);
+                if (keep)
+                    ck_assert_int_eq(lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS), LRPX_OK);
+                ck_assert_int_eq(lrpx_session_set_input(s, "x", LRPX_DTYPE_FLOAT32, 4, in.dims, x),
+                                 LRPX_OK);
+                ck_assert_msg(lrpx_session_run(s) == LRPX_OK, "%s", lrpx_session_errmsg(s));
+                int fused = 0;
+                for (int i = 0; i < model->g.n_nodes; i++)
+                    if (strcmp(model->g.nodes[i].name, "mul") == 0)
+                        fused = s->plan.x.fused[i];
+                ck_assert_msg(fused == !twin, "form %d keep %d twin %d: Mul fused %d", form, keep,
+                              twin, fused);
+                lrpx_tensor_view y;
+                ck_assert_int_eq(lrpx_session_output(s, 0, &y), LRPX_OK);
+                ck_assert_int_eq(y.n_elems, N);
+                float yd[N];
+                memcpy(yd, y.data, sizeof yd);
+                if (form == 2 || form == 3) {
+                    lrpx_tensor_view o;
+                    ck_assert_int_eq(lrpx_session_output(s, 1, &o), LRPX_OK);
+                    for (int i = 0; i < N; i++) {
+                        const double sg = 1.0 / (1.0 + exp(-(double)x[i]));
+                        const double want = form == 2 ? sg : -sg;
+                        ck_assert_msg(fabs(((const float *)o.data)[i] - want) <= 2e-7 * fabs(want) + 1e-30,
+                                      "form %d: s[%d] = %.9g, want %.9g", form, i,
+                                      ((const float *)o.data)[i], want);
+                    }
+                }
+                struct lrpx_lrp_options o;
+                lrpx_lrp_options_default(&o);
+                o.seed         = LRPX_SEED_TENSOR;
+                o.seed_data    = ones;
+                o.seed_n_elems = N;
+                o.output_name  = "y";
+                ck_assert_msg(lrpx_session_gradient(s, &o) == LRPX_OK, "%s",
+                              lrpx_session_errmsg(s));
+                lrpx_tensor_view g;
+                ck_assert_int_eq(lrpx_session_gradient_of(s, "x", &g), LRPX_OK);
+                const float *gd = g.data;
+                for (int i = 0; i < N; i++) {
+                    if (!twin) {
+                        ck_assert_msg(memcmp(&yd[i], &ref_y[i], sizeof(float)) == 0 &&
+                                          memcmp(&gd[i], &ref_g[i], sizeof(float)) == 0,
+                                      "form %d keep %d: element %d: y %.9g vs %.9g, "
+                                      "dy/dx %.9g vs %.9g (unfused)", form, keep, i, yd[i],
+                                      ref_y[i], gd[i], ref_g[i]);
+                        continue;
+                    }
+                    const double xd = x[i], want = xd / (1.0 + exp(-xd));
+                    ck_assert_msg(fabs(yd[i] - want) <= 2e-7 * fabs(want) + 1e-30,
+                                  "x = %.9g: y = %.9g, want %.9g", x[i], yd[i], want);
+                    ref_y[i] = yd[i];
+                    ref_g[i] = gd[i];
+                }
+                lrpx_session_free(s);
+                lrpx_model_free(model);
+                lrpx_test_model_free(m);
+            }
+        }
+    }
+}
+END_TEST
+
 /* ==== suite ==== */
 
 static Suite *
@@ -667,6 +778,7 @@ ops_unary_suite(void)
     tcase_add_loop_test(tc, test_unary_float, 0,
                         (int)(sizeof unary_cases / sizeof unary_cases[0]));
     tcase_add_test(tc, test_unary_special);
+    tcase_add_test(tc, test_silu_fused);
     tcase_add_test(tc, test_unary_int);
     suite_add_tcase(s, tc);
 

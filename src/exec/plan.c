@@ -232,7 +232,7 @@ alloc_shared(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err, int
  * free list after the last node that reads it, and an activation fused
  * into its producer (x->fused) shares the producer's output buffer when
  * that output has no other reader (the kernels write z and then act(z) to
- * the same element). Graph outputs keep their own buffers; shared[v] marks
+ * the same element; Sigmoid s and then x * s for a fused SiLU Mul). Graph outputs keep their own buffers; shared[v] marks
  * the rest, which a caller cannot read after the run. */
 static lrpx_status
 plan_alloc_compact(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *err)
@@ -280,7 +280,8 @@ plan_alloc_compact(struct lrpx_plan *p, const lrpx_model *m, struct lrpx_err *er
                 if (!x->fused[val->consumers[c]] || a < 0 || own[a])
                     continue;
                 if (val->n_consumers == 1 && !val->is_output && !g->values[a].is_output &&
-                    f->n_inputs >= 1 && f->inputs[0] == v &&
+                    f->n_inputs >= 1 &&
+                    (f->inputs[0] == v || (f->n_inputs == 2 && f->inputs[1] == v)) &&
                     lrpx__tensor_bytes(&x->vals[a]) == lrpx__tensor_bytes(&x->vals[v])) {
                     x->vals[a].data = x->vals[v].data;
                     cap[a]          = cap[v];

@@ -23,13 +23,21 @@ sigmoid_d(double v)
 }
 
 /* float32: lrpx__sigmoidf (the same formula, with a vectorisable exp;
- * within 3 ulp), over ranges of elements on the session's threads */
+ * within 3 ulp), over ranges of elements on the session's threads. silu:
+ * the output of a Mul(x, Sigmoid(x)) fused into this node (SiLU/Swish as
+ * exporters write it), or NULL. */
 struct sigmoid_ctx {
     const float *x;
-    float       *y;
+    float       *y, *silu;
 };
 
-LRPX_TARGET_CLONES
+/* Per node: the Mul computing x * Sigmoid(x) that this node's forward
+ * computes along (its output value), or -1. */
+struct sigmoid_params {
+    int silu_out;
+};
+
+LRPX_TARGET_CLONES_512
 static void
 sigmoid_range(void *ctx_, int64_t i0, int64_t i1)
 {
@@ -38,10 +46,61 @@ sigmoid_range(void *ctx_, int64_t i0, int64_t i1)
         c->y[i] = lrpx__sigmoidf(c->x[i]);
 }
 
+/* y = x * s with s = sigmoid(x) in the same pass: one read of x and one
+ * write instead of a second pass reading both. The product is the Mul's
+ * own (float multiplication commutes exactly), so the bits are those of
+ * the two nodes run one after the other. When the plan gives both outputs
+ * one buffer (lrpx run), s is written and then y over it. */
+LRPX_TARGET_CLONES_512
+static void
+silu_range(void *ctx_, int64_t i0, int64_t i1)
+{
+    const struct sigmoid_ctx *c = ctx_;
+    for (int64_t i = i0; i < i1; i++) {
+        const float v = c->x[i], s = lrpx__sigmoidf(v);
+        c->y[i]       = s;
+        c->silu[i]    = v * s;
+    }
+}
+
+/* Fuse the Mul that multiplies our input by our output (either order, both
+ * operands the same shape, so no broadcasting): the forward executor then
+ * skips it (x->fused) and the backward passes visit it as usual. Only for
+ * float32 nodes that run (input not constant), not in the trial plan. */
+static void
+sigmoid_fuse_silu(struct lrpx_exec *x, const struct lrpx_node *n, struct sigmoid_params *p)
+{
+    const struct lrpx_graph *g = x->g;
+    const int                v = n->outputs[0], a = n->inputs[0];
+
+    p->silu_out = -1;
+    if (x->trial || v < 0 || a < 0 || x->known[a] || x->vals[a].dtype != LRPX_DTYPE_FLOAT32)
+        return;
+    for (int i = 0; i < g->values[v].n_consumers; i++) {
+        const int               ci = g->values[v].consumers[i];
+        const struct lrpx_node *c  = &g->nodes[ci];
+        if (c->op != LRPX_OP_MUL || !c->def || c->n_inputs != 2 || c->n_outputs < 1 ||
+            c->outputs[0] < 0 || x->fused[ci])
+            continue;
+        if (!((c->inputs[0] == a && c->inputs[1] == v) || (c->inputs[0] == v && c->inputs[1] == a)))
+            continue;
+        p->silu_out  = c->outputs[0];
+        x->fused[ci] = 1;
+        return;
+    }
+}
+
 static lrpx_status
 sigmoid_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
 {
-    return lrpx__unary_prepare(x, n, LRPX_DT_FLOATS);
+    lrpx_status rc = lrpx__unary_prepare(x, n, LRPX_DT_FLOATS);
+    if (rc != LRPX_OK)
+        return rc;
+    struct sigmoid_params *p = lrpx__params_alloc(x, n, sizeof *p);
+    if (p == NULL)
+        return lrpx__node_error(x, n, LRPX_ENOMEM, "out of memory for parameters");
+    sigmoid_fuse_silu(x, n, p);
+    return LRPX_OK;
 }
 
 static lrpx_status
@@ -50,10 +109,13 @@ sigmoid_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     const struct lrpx_tensor *a = lrpx__in(x, n, 0);
     struct lrpx_tensor       *y = lrpx__out(x, n, 0);
     switch (a->dtype) {
-    case LRPX_DTYPE_FLOAT32:
-        lrpx__parallel_for(x->pool, a->n_elems, 1 << 15, sigmoid_range,
-                           &(struct sigmoid_ctx){a->f32, y->f32});
+    case LRPX_DTYPE_FLOAT32: {
+        const struct sigmoid_params *p = LRPX_PARAMS(x, n, struct sigmoid_params);
+        float *silu = p->silu_out >= 0 ? x->vals[p->silu_out].f32 : NULL;
+        lrpx__parallel_for(x->pool, a->n_elems, 1 << 15, silu ? silu_range : sigmoid_range,
+                           &(struct sigmoid_ctx){a->f32, y->f32, silu});
         break;
+    }
     case LRPX_DTYPE_FLOAT64:
         LRPX_MAP(double, double, a->f64, y->f64, a->n_elems, sigmoid_d(v));
         break;
