@@ -768,6 +768,115 @@ START_TEST(test_silu_fused)
 }
 END_TEST
 
+/* A Relu or Clip(0, 6) after a BatchNormalization or a Conv is computed by
+ * that node's forward pass (plan.c, lrpx__fuse_act); with only outputs kept
+ * the two share a buffer. Each form must give the bits of the same graph
+ * with an Add of zero between the two (which nothing fuses), for the output
+ * and for the gradient with respect to x, in both keep modes. */
+START_TEST(test_act_fused)
+{
+    enum { C = 3, H = 6, W = 5, N = 2 * C * H * W, M = 4 };
+    float x[N], scale[C], bias[C], mean[C], var[C], w[M * C * 9], cb[M];
+    lrpx_test_rng_seed(11);
+    lrpx_test_fill(x, N, -4.0, 4.0);
+    lrpx_test_fill(scale, C, 0.5, 2.0);
+    lrpx_test_fill(bias, C, -1.0, 1.0);
+    lrpx_test_fill(mean, C, -0.5, 0.5);
+    lrpx_test_fill(var, C, 0.2, 3.0);
+    lrpx_test_fill(w, M * C * 9, -0.5, 0.5);
+    lrpx_test_fill(cb, M, -0.2, 0.2);
+    const float zero = 0.0f, lo = 0.0f, hi = 6.0f;
+    for (int form = 0; form < 4; form++) {
+        const bool conv = form >= 2, clip = form & 1;
+        float      ref_y[2 * M * H * W], ref_g[N];
+        int64_t    ny = 0;
+        for (int keep = 0; keep < 2; keep++) {
+            for (int twin = 1; twin >= 0; twin--) {
+                struct tt in = {.name = "x", .dt = LRPX_DTYPE_FLOAT32, .rank = 4,
+                                .dims = {2, C, H, W}, .n = N, .data = (void *)x};
+                lrpx_test_model *m = lrpx_test_model_new(13);
+                declare_inputs(m, &in, 1);
+                if (conv) {
+                    lrpx_test_model_init_f32(m, "w", 4, (int64_t[]){M, C, 3, 3}, w);
+                    lrpx_test_model_init_f32(m, "cb", 1, (int64_t[]){M}, cb);
+                    lrpx_test_model_node(m, "Conv", "lin", LT_IO("x", "w", "cb"), LT_IO("z"),
+                                         LT_INTS("pads", 1, 1, 1, 1), NULL);
+                } else {
+                    lrpx_test_model_init_f32(m, "s", 1, (int64_t[]){C}, scale);
+                    lrpx_test_model_init_f32(m, "b", 1, (int64_t[]){C}, bias);
+                    lrpx_test_model_init_f32(m, "mu", 1, (int64_t[]){C}, mean);
+                    lrpx_test_model_init_f32(m, "var", 1, (int64_t[]){C}, var);
+                    lrpx_test_model_node(m, "BatchNormalization", "lin",
+                                         LT_IO("x", "s", "b", "mu", "var"), LT_IO("z"), NULL);
+                }
+                const char *zv = "z";
+                if (twin) {
+                    lrpx_test_model_init_f32(m, "zero", 1, (int64_t[]){1}, &zero);
+                    lrpx_test_model_node(m, "Add", "add0", LT_IO("z", "zero"), LT_IO("z2"),
+                                         NULL);
+                    zv = "z2";
+                }
+                if (clip) {
+                    lrpx_test_model_init_f32(m, "lo", 0, NULL, &lo);
+                    lrpx_test_model_init_f32(m, "hi", 0, NULL, &hi);
+                    lrpx_test_model_node(m, "Clip", "act", LT_IO(zv, "lo", "hi"), LT_IO("y"),
+                                         NULL);
+                } else {
+                    lrpx_test_model_node(m, "Relu", "act", LT_IO(zv), LT_IO("y"), NULL);
+                }
+                lrpx_test_model_output(m, "y");
+                lrpx_model *model;
+                ck_assert_int_eq(lrpx_test_model_load(m, &model), LRPX_OK);
+                lrpx_session *s;
+                ck_assert_int_eq(lrpx_session_init(model, &s), LRPX_OK);
+                if (keep)
+                    ck_assert_int_eq(lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS), LRPX_OK);
+                ck_assert_int_eq(lrpx_session_set_input(s, "x", LRPX_DTYPE_FLOAT32, 4, in.dims, x),
+                                 LRPX_OK);
+                ck_assert_msg(lrpx_session_run(s) == LRPX_OK, "%s", lrpx_session_errmsg(s));
+                int fused = -1;
+                for (int i = 0; i < model->g.n_nodes; i++)
+                    if (strcmp(model->g.nodes[i].name, "act") == 0)
+                        fused = s->plan.x.fused[i];
+                ck_assert_msg(fused == !twin, "form %d keep %d twin %d: activation fused %d",
+                              form, keep, twin, fused);
+                lrpx_tensor_view y;
+                ck_assert_int_eq(lrpx_session_output(s, 0, &y), LRPX_OK);
+                ck_assert(y.n_elems <= (int64_t)(sizeof ref_y / sizeof ref_y[0]));
+                float yd[2 * M * H * W];
+                memcpy(yd, y.data, (size_t)y.n_elems * sizeof(float));
+                float ones[2 * M * H * W];
+                for (int64_t i = 0; i < y.n_elems; i++)
+                    ones[i] = 1.0f + 0.01f * (float)(i % 7);
+                struct lrpx_lrp_options o;
+                lrpx_lrp_options_default(&o);
+                o.seed         = LRPX_SEED_TENSOR;
+                o.seed_data    = ones;
+                o.seed_n_elems = y.n_elems;
+                ck_assert_msg(lrpx_session_gradient(s, &o) == LRPX_OK, "%s",
+                              lrpx_session_errmsg(s));
+                lrpx_tensor_view g;
+                ck_assert_int_eq(lrpx_session_gradient_of(s, "x", &g), LRPX_OK);
+                if (twin && keep == 0) {
+                    ny = y.n_elems;
+                    memcpy(ref_y, yd, (size_t)ny * sizeof(float));
+                    memcpy(ref_g, g.data, sizeof ref_g);
+                } else {
+                    ck_assert_int_eq(y.n_elems, ny);
+                    ck_assert_msg(memcmp(yd, ref_y, (size_t)ny * sizeof(float)) == 0,
+                                  "form %d keep %d twin %d: output differs", form, keep, twin);
+                    ck_assert_msg(memcmp(g.data, ref_g, sizeof ref_g) == 0,
+                                  "form %d keep %d twin %d: gradient differs", form, keep, twin);
+                }
+                lrpx_session_free(s);
+                lrpx_model_free(model);
+                lrpx_test_model_free(m);
+            }
+        }
+    }
+}
+END_TEST
+
 /* ==== suite ==== */
 
 static Suite *
@@ -779,6 +888,7 @@ ops_unary_suite(void)
                         (int)(sizeof unary_cases / sizeof unary_cases[0]));
     tcase_add_test(tc, test_unary_special);
     tcase_add_test(tc, test_silu_fused);
+    tcase_add_test(tc, test_act_fused);
     tcase_add_test(tc, test_unary_int);
     suite_add_tcase(s, tc);
 

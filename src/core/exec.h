@@ -165,6 +165,12 @@ lrpx_status lrpx__set_output_like(struct lrpx_exec *x, const struct lrpx_node *n
 void *lrpx__params_alloc(struct lrpx_exec *x, const struct lrpx_node *n, size_t size);
 #define LRPX_PARAMS(x, n, type) ((type *)(x)->params[lrpx__node_idx((x), (n))])
 
+/* Fuse the Relu or constant-bound Clip reading output 0 of n into n's
+ * forward pass (Conv, BatchNormalization; plan.c): sets *act, marks the
+ * fused node in x->fused and returns its output value, or -1. */
+struct lrpx_act;
+int lrpx__fuse_act(struct lrpx_exec *x, const struct lrpx_node *n, struct lrpx_act *act);
+
 /* Ask for `bytes` of scratch during prepare; the executor gives every node
  * the same buffer (x->scratch) of the largest size asked for. */
 static inline void

@@ -4,11 +4,13 @@
  * (constant folding: the Shape → Gather → Concat → Reshape chains of
  * PyTorch exports become constants). Then give every remaining value a
  * buffer from the plan's arena. Also the prepare-time helpers of exec.h. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "exec/session.h"
 #include "core/op.h"
+#include "ops/kernels/pgemm_impl.h"
 
 /* ---- helpers for ops (exec.h) ---- */
 
@@ -53,6 +55,63 @@ lrpx__set_output_like(struct lrpx_exec *x, const struct lrpx_node *n, int i,
                       const struct lrpx_tensor *from)
 {
     return lrpx__set_output(x, n, i, from->dtype, from->rank, from->dims);
+}
+
+/* Fuse the first Relu, or Clip with constant bounds, that reads output 0 of
+ * n (a Conv, a BatchNormalization): n's forward pass then writes that
+ * node's output too while the values are in cache, and the executor skips
+ * it (x->fused). Only when n runs (its data input is not a constant) and
+ * not in the trial plan. n's own output is stored unchanged: the backward
+ * passes need it. Returns the fused node's output value and sets *act (kind
+ * LRPX_ACT_NONE and -1 when nothing is fused). */
+int
+lrpx__fuse_act(struct lrpx_exec *x, const struct lrpx_node *n, struct lrpx_act *act)
+{
+    const struct lrpx_graph *g = x->g;
+    const int                v = n->outputs[0];
+
+    act->kind = LRPX_ACT_NONE;
+    act->out  = NULL;
+    if (x->trial || v < 0 || n->inputs[0] < 0 || x->known[n->inputs[0]])
+        return -1;
+    for (int i = 0; i < g->values[v].n_consumers; i++) {
+        const int               ci = g->values[v].consumers[i];
+        const struct lrpx_node *c  = &g->nodes[ci];
+        if (!c->def || c->n_inputs < 1 || c->inputs[0] != v || c->n_outputs < 1 ||
+            c->outputs[0] < 0 || x->fused[ci])
+            continue;
+        float lo = -INFINITY, hi = INFINITY;
+        if (c->op == LRPX_OP_RELU) {
+            act->kind = LRPX_ACT_RELU;
+        } else if (c->op == LRPX_OP_CLIP) {
+            bool ok = true;
+            if (x->opset < 11) {
+                ok = c->n_inputs == 1;
+                lo = lrpx__attr_float(c, "min", -INFINITY);
+                hi = lrpx__attr_float(c, "max", INFINITY);
+            } else {
+                for (int k = 1; k <= 2 && ok; k++) {
+                    if (k >= c->n_inputs || c->inputs[k] < 0)
+                        continue;
+                    const struct lrpx_tensor *t = &x->vals[c->inputs[k]];
+                    ok = x->known[c->inputs[k]] && t->dtype == LRPX_DTYPE_FLOAT32 &&
+                         t->n_elems == 1 && t->data != NULL;
+                    if (ok)
+                        *(k == 1 ? &lo : &hi) = t->f32[0];
+                }
+            }
+            if (!ok)
+                continue;
+            act->kind = LRPX_ACT_CLIP;
+        } else {
+            continue;
+        }
+        act->lo      = lo;
+        act->hi      = hi;
+        x->fused[ci] = 1;
+        return c->outputs[0];
+    }
+    return -1;
 }
 
 void *

@@ -25,6 +25,7 @@
 
 #include "core/rules.h"
 #include "core/op.h"
+#include "ops/kernels/pgemm_impl.h"
 #include "util/parallel.h"
 
 struct batch_normalization_params {
@@ -32,6 +33,10 @@ struct batch_normalization_params {
     int64_t n_batch;   /* N                                               */
     int64_t groups;    /* parameter entries: C (spatial) or C*D1*...*Dk   */
     int64_t inner;     /* elements per (n, group): D1*...*Dk or 1         */
+    /* a Relu or Clip reading the output, computed here (x->fused, as for
+     * Conv: DenseNet's BatchNormalization -> Relu), into act_value */
+    struct lrpx_act act;
+    int             act_value;
 };
 
 static lrpx_status
@@ -85,6 +90,7 @@ batch_normalization_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
                                     (long long)lrpx__in(x, n, i)->n_elems,
                                     (long long)p->groups,
                                     spatial ? "one per channel" : "spatial = 0: C x D1 x ...");
+    p->act_value = lrpx__fuse_act(x, n, &p->act);
     return lrpx__set_output_like(x, n, 0, in);
 }
 
@@ -107,6 +113,7 @@ struct batch_normalization_ctx {
     const struct batch_normalization_params *p;
     const float                             *xd;
     float                                   *yd;
+    const struct lrpx_act                   *act;   /* or NULL */
 };
 
 LRPX_TARGET_CLONES
@@ -122,6 +129,10 @@ batch_normalization_range(void *ctx_, int64_t g0, int64_t g1)
             int64_t off = (b * p->groups + g) * p->inner;
             for (int64_t i = 0; i < p->inner; i++)
                 c->yd[off + i] = (float)(a * c->xd[off + i] + shift);
+            if (c->act)
+                for (int64_t i = 0; i < p->inner; i++)
+                    c->act->out[off + i] = lrpx__act_apply(c->act->kind, c->act->lo, c->act->hi,
+                                                           c->yd[off + i]);
         }
     }
 }
@@ -131,8 +142,10 @@ batch_normalization_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 {
     const struct batch_normalization_params *p =
         LRPX_PARAMS(x, n, struct batch_normalization_params);
+    struct lrpx_act                act = p->act;
+    act.out = p->act_value >= 0 ? x->vals[p->act_value].f32 : NULL;
     struct batch_normalization_ctx c = {x, n, p, lrpx__in(x, n, 0)->f32,
-                                        lrpx__out(x, n, 0)->f32};
+                                        lrpx__out(x, n, 0)->f32, act.out ? &act : NULL};
     lrpx__parallel_for(x->pool, p->groups,
                        1 + (1 << 14) / (p->inner * p->n_batch + 1),
                        batch_normalization_range, &c);

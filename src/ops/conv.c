@@ -88,61 +88,6 @@ struct conv_params {
 };
 LRPX_LINEAR_PARAMS(struct conv_params);
 
-/* Fuse the first Relu, or Clip with constant bounds, that reads our output:
- * the forward pass then writes its output too while the values are in
- * cache, and the executor skips it. Only when this node runs (its data
- * input is not a constant) and not in the trial plan. Our output is stored
- * unchanged: the backward passes need it. */
-static void
-conv_fuse_act(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *p)
-{
-    const struct lrpx_graph *g = x->g;
-    const int                v = n->outputs[0];
-
-    p->act.kind  = LRPX_ACT_NONE;
-    p->act_value = -1;
-    if (x->trial || v < 0 || n->inputs[0] < 0 || x->known[n->inputs[0]])
-        return;
-    for (int i = 0; i < g->values[v].n_consumers; i++) {
-        const int               ci = g->values[v].consumers[i];
-        const struct lrpx_node *c  = &g->nodes[ci];
-        if (!c->def || c->n_inputs < 1 || c->inputs[0] != v || c->n_outputs < 1 ||
-            c->outputs[0] < 0 || x->fused[ci])
-            continue;
-        float lo = -INFINITY, hi = INFINITY;
-        if (c->op == LRPX_OP_RELU) {
-            p->act.kind = LRPX_ACT_RELU;
-        } else if (c->op == LRPX_OP_CLIP) {
-            bool ok = true;
-            if (x->opset < 11) {
-                ok = c->n_inputs == 1;
-                lo = lrpx__attr_float(c, "min", -INFINITY);
-                hi = lrpx__attr_float(c, "max", INFINITY);
-            } else {
-                for (int k = 1; k <= 2 && ok; k++) {
-                    if (k >= c->n_inputs || c->inputs[k] < 0)
-                        continue;
-                    const struct lrpx_tensor *t = &x->vals[c->inputs[k]];
-                    ok = x->known[c->inputs[k]] && t->dtype == LRPX_DTYPE_FLOAT32 &&
-                         t->n_elems == 1 && t->data != NULL;
-                    if (ok)
-                        *(k == 1 ? &lo : &hi) = t->f32[0];
-                }
-            }
-            if (!ok)
-                continue;
-            p->act.kind = LRPX_ACT_CLIP;
-        } else {
-            continue;
-        }
-        p->act.lo    = lo;
-        p->act.hi    = hi;
-        p->act_value = c->outputs[0];
-        x->fused[ci] = 1;
-        return;
-    }
-}
-
 /* Whether Winograd's 16 products (K = the input channels) go to the packed
  * product: with the AVX2 tiles only from 96 input channels (below, OpenBLAS
  * was faster: docs/performance.md), with the AVX-512 tiles always
@@ -329,7 +274,7 @@ conv_prepare(struct lrpx_exec *x, const struct lrpx_node *n)
 
     if ((rc = conv_choose(x, n, p)) != LRPX_OK)
         return rc;
-    conv_fuse_act(x, n, p);
+    p->act_value = lrpx__fuse_act(x, n, &p->act);
     return lrpx__set_output(x, n, 0, LRPX_DTYPE_FLOAT32, lrpx__in(x, n, 0)->rank, dims);
 }
 
