@@ -336,6 +336,21 @@ pg_tile_z(const int np, const int nv, const bool partial, int64_t kc, const floa
         m[0] = (__mmask16)(nr >= 16 ? 0xffff : (1u << nr) - 1);
         m[1] = (__mmask16)(nr <= 16 ? 0 : nr >= 32 ? 0xffff : (1u << (nr - 16)) - 1);
     }
+    /* the rows of C this tile stores (each 64 or 128 bytes, so two or
+     * three cache lines unaligned) are fetched while the products run: with
+     * a short K (a stem's 27 or 147 taps) the stores would otherwise wait
+     * for their lines */
+    if (first)
+        for (int i = 0; i < mr; i++) {
+            const char *row = (const char *)(c + i * ldc);
+            _mm_prefetch(row, _MM_HINT_T0);
+            _mm_prefetch(row + 64 * nv - 1, _MM_HINT_T0);
+            if (act) {
+                const char *arow = (const char *)(ca + i * ldc);
+                _mm_prefetch(arow, _MM_HINT_T0);
+                _mm_prefetch(arow + 64 * nv - 1, _MM_HINT_T0);
+            }
+        }
     __m512 acc[12][2];
 #pragma GCC unroll 12
     for (int i = 0; i < 6 * np; i++)
