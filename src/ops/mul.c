@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ops/kernels/broadcast_impl.h"
+#include "util/parallel.h"
 
 LRPX_ROW2_WRAPPING(mul, av * bv)
 
@@ -32,6 +33,23 @@ mul_forward(struct lrpx_exec *x, const struct lrpx_node *n)
     return lrpx__binary_forward(x, n, LRPX_PARAMS(x, n, struct lrpx_bcast), mul_rows);
 }
 
+/* ga += g * b and gb += g * a over a row where neither operand is
+ * broadcast (SiLU's x * s, gates of equal shape): the float product of two
+ * floats is the double product rounded once, so this is the general row's
+ * arithmetic, vectorised. */
+LRPX_TARGET_CLONES
+static void
+mul_backward_unit(float *restrict ga, float *restrict gb, const float *restrict a,
+                  const float *restrict b, const float *restrict g, int64_t n)
+{
+    if (ga)
+        for (int64_t i = 0; i < n; i++)
+            ga[i] += g[i] * b[i];
+    if (gb)
+        for (int64_t i = 0; i < n; i++)
+            gb[i] += g[i] * a[i];
+}
+
 static void
 mul_backward_row(void *ctx, int64_t n, int64_t o, const int64_t *off, const int *in)
 {
@@ -39,6 +57,11 @@ mul_backward_row(void *ctx, int64_t n, int64_t o, const int64_t *off, const int 
     const float                *a  = c->op[0] + off[0], *b = c->op[1] + off[1];
     const float                *g  = c->g + o;
     const int                   sa = in[0], sb = in[1];
+    if (sa == 1 && sb == 1 && c->gin[0] != c->gin[1]) {
+        mul_backward_unit(c->gin[0] ? c->gin[0] + off[0] : NULL,
+                          c->gin[1] ? c->gin[1] + off[1] : NULL, a, b, g, n);
+        return;
+    }
     if (c->gin[0])
         LRPX_ACC_ROW(c->gin[0] + off[0], sa, n, (double)g[i] * b[i * sb]);
     if (c->gin[1])
