@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "core/rules.h"
+#include "ops/kernels/broadcast_impl.h"
 #include "ops/kernels/conv_impl.h"
 #include "core/linear.h"
 #include "ops/kernels/pgemm_impl.h"
@@ -298,42 +299,94 @@ conv_forward(struct lrpx_exec *x, const struct lrpx_node *n)
 static const float *conv_lrp_prepared(struct lrpx_exec *x, struct conv_params *p,
                                       const float *w, bool bwd, void *scratch);
 
+/* gin = W^T gout for a 1x1 stride-1 convolution, per sample and group,
+ * with W^T packed per group in u (conv_lrp_prepared, bwd) */
+static void
+conv_pointwise_t(struct lrpx_exec *x, const struct conv_params *p, const float *u,
+                 const float *gout, float *gin)
+{
+    const struct lrpx_conv_geom *f   = &p->geom;
+    const size_t                 per = lrpx__pgemm_packed_floats(f->cin_g, f->cout_g);
+    for (int64_t b = 0; b < f->batch; b++)
+        for (int64_t gi = 0; gi < f->group; gi++)
+            lrpx__pgemm(x->pool, f->cin_g, f->in_size, f->cout_g, u + (size_t)gi * per,
+                        gout + (b * f->out_c + gi * f->cout_g) * f->out_size, f->out_size,
+                        NULL, gin + (b * f->in_c + gi * f->cin_g) * f->in_size, f->in_size,
+                        NULL);
+}
+
+/* Where this node's part of its data input's gradient goes when a kernel
+ * writes it rather than adding it: when the node is the only reader of
+ * that input, the gradient buffer itself (zeroed for the pass; *sole set),
+ * otherwise a buffer of the plan (made once, p->gtmp) whose contents the
+ * caller adds. NULL when neither can be had (then the caller falls back to
+ * the kernels that add). */
+static float *
+conv_grad_dest(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_params *p, float *gx,
+               bool *sole)
+{
+    const int v = n->inputs[0];
+    if (v < 0)
+        return NULL;
+    for (int k = 1; k < n->n_inputs; k++)
+        if (n->inputs[k] == v)
+            return NULL;
+    *sole = x->g->values[v].n_consumers == 1;
+    if (*sole)
+        return gx;
+    size_t bytes;
+    if (!p->gtmp && !p->gtmp_failed) {
+        p->gtmp        = lrpx__mul_size((size_t)x->vals[v].n_elems, sizeof(float), &bytes)
+                             ? lrpx__arena_alloc_uninit(x->arena, bytes) : NULL;
+        p->gtmp_failed = p->gtmp == NULL;
+    }
+    return p->gtmp;
+}
+
 /* The data gradient as the Winograd convolution of the adjoint, with the
- * transformed weight kept for the plan (as the LRP hooks keep it). When
- * this node is the only reader of its data input the gradient buffer,
- * zeroed for the pass, receives this node's part alone and is written
- * directly; otherwise the part goes through a buffer of the plan (made
- * once, p->gtmp) and is added. False when it does not apply. */
+ * transformed weight kept for the plan (as the LRP hooks keep it), written
+ * where conv_grad_dest says. False when it does not apply. */
 static bool
 conv_bwd_winograd(struct lrpx_exec *x, const struct lrpx_node *n, const float *gy, float *gx)
 {
     struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
-    const int           v = n->inputs[0];
-    if (!p->roles.w_known || !p->lrp_bwd.on || v < 0)
-        return false;
-    bool sole = x->g->values[v].n_consumers == 1;
-    for (int k = 1; k < n->n_inputs; k++)
-        if (n->inputs[k] == v)
-            return false;
-    const int64_t n_in = x->vals[v].n_elems;
-    size_t        bytes;
-    if (!sole && !p->gtmp && !p->gtmp_failed) {
-        p->gtmp        = lrpx__mul_size((size_t)n_in, sizeof(float), &bytes)
-                             ? lrpx__arena_alloc_uninit(x->arena, bytes) : NULL;
-        p->gtmp_failed = p->gtmp == NULL;
-    }
-    if (!sole && !p->gtmp)
+    bool                sole;
+    float              *dst;
+    if (!p->roles.w_known || !p->lrp_bwd.on || !(dst = conv_grad_dest(x, n, p, gx, &sole)))
         return false;
     x->lrp_wkey    = LRPX_WKEY_PLAIN;
     const float *u = conv_lrp_prepared(x, p, lrpx__in(x, n, 1)->f32, true, x->scratch);
     x->lrp_wkey    = 0;
     if (!u)
         return false;
-    lrpx__winograd_fwd(&p->tgeom, gy, u, p->lrp_bwd.packed, NULL, sole ? gx : p->gtmp,
-                       (float *)x->scratch, x->pool, NULL);
+    lrpx__winograd_fwd(&p->tgeom, gy, u, p->lrp_bwd.packed, NULL, dst, (float *)x->scratch,
+                       x->pool, NULL);
     if (!sole)
-        for (int64_t i = 0; i < n_in; i++)
-            gx[i] += p->gtmp[i];
+        lrpx__add_scaled(x->pool, gx, dst, x->vals[n->inputs[0]].n_elems, 1.0);
+    return true;
+}
+
+/* The data gradient of a 1x1 stride-1 convolution as the product of W^T,
+ * packed once for the plan (the LRP hooks' apply_t form), with the output
+ * gradient, per sample and group, written where conv_grad_dest says.
+ * False when it does not apply. */
+static bool
+conv_bwd_pointwise(struct lrpx_exec *x, const struct lrpx_node *n, const float *gy, float *gx)
+{
+    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
+    bool                sole;
+    float              *dst;
+    if (!p->roles.w_known || !p->pw_adj || p->lrp_bwd.on ||
+        !(dst = conv_grad_dest(x, n, p, gx, &sole)))
+        return false;
+    x->lrp_wkey    = LRPX_WKEY_PLAIN;
+    const float *u = conv_lrp_prepared(x, p, lrpx__in(x, n, 1)->f32, true, x->scratch);
+    x->lrp_wkey    = 0;
+    if (!u)
+        return false;
+    conv_pointwise_t(x, p, u, gy, dst);
+    if (!sole)
+        lrpx__add_scaled(x->pool, gx, dst, x->vals[n->inputs[0]].n_elems, 1.0);
     return true;
 }
 
@@ -369,7 +422,8 @@ conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;
     if ((rc = lrpx__conv_check_scratch(x, n, p->scratch)) != LRPX_OK)
         return rc;
-    if (gx != NULL && !conv_bwd_winograd(x, n, gy, gx) && !conv_bwd_dw(x, n, gy, gx))
+    if (gx != NULL && !conv_bwd_winograd(x, n, gy, gx) && !conv_bwd_pointwise(x, n, gy, gx) &&
+        !conv_bwd_dw(x, n, gy, gx))
         lrpx__conv_bwd_data(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch,
                             x->pool);
     if (gw != NULL)
@@ -509,14 +563,7 @@ conv_apply_t(struct lrpx_exec *x, const struct lrpx_node *n, const float *gout,
         return;
     }
     if (u && p->pw_adj && !p->lrp_bwd.on) {
-        const struct lrpx_conv_geom *f   = &p->geom;
-        const size_t                 per = lrpx__pgemm_packed_floats(f->cin_g, f->cout_g);
-        for (int64_t b = 0; b < f->batch; b++)
-            for (int64_t gi = 0; gi < f->group; gi++)
-                lrpx__pgemm(x->pool, f->cin_g, f->in_size, f->cout_g, u + (size_t)gi * per,
-                            gout + (b * f->out_c + gi * f->cout_g) * f->out_size, f->out_size,
-                            NULL, gin + (b * f->in_c + gi * f->cin_g) * f->in_size, f->in_size,
-                            NULL);
+        conv_pointwise_t(x, p, u, gout, gin);
         return;
     }
     if (u) {
