@@ -10,6 +10,13 @@
 
 #include "cli.h"
 
+/* the end of both usages: --batch */
+#define BATCH_TEXT                                                                           \
+    "The samples go through the model --batch N at a time (default: the\n"                   \
+    "model's fixed batch size, else 8, or 1 for model files of 100 MB or more,\n"           \
+    "since an explanation keeps every activation of its pass); the results are\n"            \
+    "those of one pass over all samples.\n"
+
 static const char explain_usage[] =
     "usage: lrpx explain MODEL INPUT [--method NAME[,NAME...]] [METHOD FLAGS]\n"
     "                    [--composite NAME] [--rule SEL=RULE]...\n"
@@ -18,6 +25,7 @@ static const char explain_usage[] =
     "                    [--low L --high H] [--per-token] [--tokens FILE]\n"
     "                    [--token-strip OUT.png|OUT.html]\n"
     "                    [-o REL.npy] [--layer NAME -o2 FILE]... [--output NAME]\n"
+    "                    [--batch N]\n"
     "                    [--json] [--print-rules] [--list-rules [--markdown]]\n"
     "\n"
     "Explain the model's prediction for INPUT (.npy, a missing batch dimension\n"
@@ -27,16 +35,20 @@ static const char explain_usage[] =
     "sample; a trailing Softmax is skipped. Prints the class, the logit and\n"
     "the sum of the map; for LRP, per layer, the relevance entering and\n"
     "leaving it; for integrated gradients F(baseline) and the completeness\n"
-    "gap; for taylor F(root), the residual and the distance to the root.\n";
+    "gap; for taylor F(root), the residual and the distance to the root.\n"
+    "\n"
+    BATCH_TEXT;
 
 static const char gradient_usage[] =
     "usage: lrpx gradient MODEL INPUT [--target K] [-o G.npy] [--times-input]\n"
-    "                     [--output NAME] [--json]\n"
+    "                     [--output NAME] [--batch N] [--json]\n"
     "\n"
     "Gradient of the predicted class's logit (or --target K) with respect to\n"
     "the input (INPUT as for lrpx explain: .npy, images or a folder;\n"
     "sensitivity analysis); --times-input multiplies it by the input\n"
-    "(gradient x input). A trailing Softmax is skipped.\n";
+    "(gradient x input). A trailing Softmax is skipped.\n"
+    "\n"
+    BATCH_TEXT;
 
 #define MAX_LAYERS 64
 
@@ -69,6 +81,7 @@ struct explain_args {
     bool                    per_token;
     const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
     int                     n_layers, n_layer_out;
+    int                     batch;
     bool                    json, print_rules, fold_bn, list_rules, markdown, times_input;
 };
 
@@ -120,6 +133,10 @@ arg_layer_out(void *ctx, const char *val, char *msg, size_t size)
 #define COMMON_FLAGS                                                                         \
     {"--output", NULL, "NAME", "explain this graph output instead of the first", CLI_STRING,  \
      ARG(meth.ao.lrp.output_name), .need = "a name"},                                         \
+    {"--batch", NULL, "N",                                                                    \
+     "N samples per pass, with the samples per second on\n"                                  \
+     "stderr (default: see above)",                                                          \
+     CLI_INT, ARG(batch), .lo = 1, .hi = 1 << 20, .need = "a positive whole number"},          \
     {"--json", NULL, NULL, "machine-readable report on stdout", CLI_TRUE, .off = ARG(json)}
 
 static const struct cli_flag explain_flags[] = {
@@ -196,6 +213,7 @@ parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_
     }
     if (rc != CLI_OK)
         return rc;
+    viz->batch = a->batch;
     if (a->list_rules)
         return CLI_OK;
     if (a->markdown)
@@ -261,7 +279,7 @@ print_method_samples(lrpx_session *s, const struct cli_viz *v, const struct lrpx
     for (int64_t b = 0; b < n; b++) {
         lrpx_attr_report r = {.cls = -1, .score = NAN, .ref_score = NAN, .gap = NAN,
                               .distance = NAN};
-        if (cli_viz_trick(v) || lrpx_session_attribution_report(s, b, &r) != LRPX_OK)
+        if (!cli_viz_report(v, b, &r))
             r.cls = cli_viz_class(s, v, b, &r.score);     /* tricks: class and score */
         r.sum          = sample_sum(map, b, n);
         const char *cn = class_name(classes, n_cls, r.cls);
@@ -385,21 +403,21 @@ cmd_explain(int argc, char **argv)
     if ((rc = cli_method_load("explain", &a.meth)) != CLI_OK)
         goto done;
     a.meth.ao.input_name = in.list[0].name;
+    viz.keep             = a.layers;
+    viz.n_keep           = a.n_layers;
+    viz.one_pass         = a.print_rules;
     double t0 = cli_now();
-    if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
-        rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
+    if ((rc = cli_viz_explain("explain", s, &a.meth.ao, &viz)) != CLI_OK)
         goto done;
-    }
     cli_verbose("explain", t0, "forward and %s passes:",
                 lrp ? "relevance" : lrpx_attr_method_name(a.meth.ao.method));
 
-    int n_ex = lrp ? lrpx_session_n_explained(s) : 0;
+    int n_ex = lrp ? viz.n_nodes : 0;
     if (a.print_rules) {
         if (a.json)
             printf("{\"rules\": [");
         for (int i = n_ex - 1, first = 1; i >= 0; i--, first = 0) {
-            lrpx_node_relevance nr;
-            lrpx_session_explained_node(s, i, &nr);
+            lrpx_node_relevance nr = viz.nodes[i];
             if (a.json) {
                 printf(first ? "{\"name\": " : ", {\"name\": ");
                 cli_json_string(stdout, nr.name);
@@ -424,13 +442,12 @@ cmd_explain(int argc, char **argv)
     if (out_path && (rc = cli_write_npy("explain", out_path, &rel)) != CLI_OK)
         goto done;
     for (int i = 0; i < a.n_layers; i++) {
-        lrpx_tensor_view lv;
-        if (lrpx_session_relevance(s, a.layers[i], &lv) != LRPX_OK) {
+        if (!viz.kept || !viz.kept[i].data) {
             rc = cli_error("explain", "--layer %s: no such value, or no relevance reached it",
                            a.layers[i]);
             goto done;
         }
-        if ((rc = cli_write_npy("explain", a.layer_out[i], &lv)) != CLI_OK)
+        if ((rc = cli_write_npy("explain", a.layer_out[i], &viz.kept[i])) != CLI_OK)
             goto done;
     }
 
@@ -457,13 +474,11 @@ cmd_explain(int argc, char **argv)
         rc = cli_viz_grid("explain", s, m, model_path, &a.meth.ao, &viz);
         goto done;
     }
-    int64_t n_samples = 0;
-    while (lrpx_session_explained_output(s, n_samples, NULL, NULL) == LRPX_OK)
-        n_samples++;
+    int64_t n_samples = viz.n_explained;
     for (int64_t b = 0; b < n_samples; b++) {
-        int64_t cls;
-        double  logit;
-        lrpx_session_explained_output(s, b, &cls, &logit);
+        int64_t cls   = -1;
+        double  logit = NAN;
+        cli_viz_output(&viz, b, &cls, &logit);
         double      sum = sample_sum(&rel, b, n_samples);
         const char *cn  = class_name(classes, n_cls, cls);
         if (a.json) {
@@ -492,8 +507,7 @@ cmd_explain(int argc, char **argv)
                "out/in");
     }
     for (int i = 0; i < n_ex; i++) {
-        lrpx_node_relevance nr;
-        lrpx_session_explained_node(s, i, &nr);
+        lrpx_node_relevance nr = viz.nodes[i];
         if (a.json) {
             printf(i ? ", {\"name\": " : "{\"name\": ");
             cli_json_string(stdout, nr.name);
@@ -586,10 +600,8 @@ cmd_gradient(int argc, char **argv)
         goto done;
     a.meth.ao.input_name = in.list[0].name;
     double t0 = cli_now();
-    if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
-        rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
+    if ((rc = cli_viz_explain("gradient", s, &a.meth.ao, &viz)) != CLI_OK)
         goto done;
-    }
     cli_verbose("gradient", t0, "forward and gradient passes:");
     lrpx_tensor_view mv = viz.map_view;
     if ((rc = cli_viz_heatmap("gradient", &viz, &mv)) != CLI_OK)
