@@ -14,6 +14,7 @@
  *     the image;
  *   - the tensors given per sample are cut per pass: a --seed-npy of one
  *     row per sample, an integrated-gradients --baseline of one image per
+ *     sample, a feature-ablation --feature-mask of one image of groups per
  *     sample and smoothgrad --noise rows of each sample give for every
  *     sample in passes of 3 the map of that image explained alone with
  *     its own row;
@@ -285,12 +286,22 @@ static const char *const IMG_NAMES[N_IMG] = {"0_ankle_boot", "1_pullover", "2_tr
                                              "7_dress"};
 
 /* Write a float32 .npy of the given shape. */
+/* A .npy of the given shape: float32, or (groups) the numbers as int64
+ * group ids (their floor shifted to >= 0). */
 static void
-write_npy(const char *path, int rank, const int64_t *dims, const float *data)
+write_npy(const char *path, int rank, const int64_t *dims, const float *data, bool groups)
 {
-    char err[512];
-    ck_assert_msg(lrpx_npy_write(path, LRPX_DTYPE_FLOAT32, rank, dims, data, err, sizeof err) ==
+    char    err[512];
+    int64_t n = 1;
+    for (int k = 0; k < rank; k++)
+        n *= dims[k];
+    int64_t *ids = groups ? malloc(sizeof(int64_t) * (size_t)n) : NULL;
+    for (int64_t i = 0; groups && i < n; i++)
+        ids[i] = (int64_t)floorf(data[i]) + 1000;
+    ck_assert_msg(lrpx_npy_write(path, groups ? LRPX_DTYPE_INT64 : LRPX_DTYPE_FLOAT32, rank,
+                                 dims, groups ? (const void *)ids : data, err, sizeof err) ==
                       LRPX_OK, "%s", err);
+    free(ids);
 }
 
 /* Deterministic numbers in [-a, a) (a linear congruential generator). */
@@ -320,7 +331,8 @@ check_per_sample_file(const char *flag, int64_t rows_per, int rank, const int64_
     fill(all, N_IMG * rows_per * per, 12345, amplitude);
     dims[0] = N_IMG * rows_per;
     memcpy(dims + 1, sample_dims, sizeof(int64_t) * (size_t)(rank - 1));
-    write_npy(tpath("per_all.npy"), rank, dims, all);
+    bool groups = !strcmp(flag, "--feature-mask");
+    write_npy(tpath("per_all.npy"), rank, dims, all, groups);
 
     const char *args[24];
     int         n = 0;
@@ -349,7 +361,7 @@ check_per_sample_file(const char *flag, int64_t rows_per, int rank, const int64_
         char img[128];
         snprintf(img, sizeof img, "images/fmnist_%s.png", IMG_NAMES[i]);
         dims[0] = rows_per;
-        write_npy(tpath("per_one.npy"), rank, dims, all + i * rows_per * per);
+        write_npy(tpath("per_one.npy"), rank, dims, all + i * rows_per * per, groups);
         args[at]   = lrpx_test_path(img);
         args[file] = tpath("per_one.npy");
         args[out]  = tpath("one.npy");
@@ -376,6 +388,9 @@ START_TEST(test_per_sample_tensors)
     check_per_sample_file("--baseline", 1, 4, (const int64_t[]){1, 28, 28}, 0.5f,
                           (const char *const[]){"--method", "integrated-gradients", "--steps",
                                                 "8", NULL});
+    /* integer groups of pixels per sample (about 12 groups each) */
+    check_per_sample_file("--feature-mask", 1, 4, (const int64_t[]){1, 28, 28}, 6.0f,
+                          (const char *const[]){"--method", "feature-ablation", NULL});
     /* 4 noise rows per sample (batch x samples) */
     check_per_sample_file("--noise", 4, 4, (const int64_t[]){1, 28, 28}, 0.2f,
                           (const char *const[]){"--method", "smoothgrad", "--samples", "4", NULL});
