@@ -358,6 +358,9 @@ int         cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m
  * error printed. */
 int         cli_viz_explain(const char *cmd, lrpx_session *s, const struct lrpx_attr_options *ao,
                             struct cli_viz *v);
+/* The samples: rows of axis 0 of the inputs (a .npy may hold several),
+ * else the files of the first input. */
+int64_t     cli_viz_n_samples(const struct cli_viz *v);
 /* Sample k's attribution report (not after a trick); false when none. */
 bool        cli_viz_report(const struct cli_viz *v, int64_t k, lrpx_attr_report *r);
 /* Sample k's explained class and value (lrpx_session_explained_output of

@@ -53,17 +53,24 @@ static const char gradient_usage[] =
 #define MAX_LAYERS 64
 
 
-/* Sum of the relevance of sample b (the view's first axis is the batch). */
+/* The floats of sample b (the view's first axis is the batch; else all). */
+static const float *
+sample_span(const lrpx_tensor_view *v, int64_t b, int64_t n_samples, int64_t *per)
+{
+    *per = n_samples > 0 && v->rank >= 1 && v->dims[0] == n_samples ? v->n_elems / n_samples
+                                                                     : v->n_elems;
+    return (const float *)v->data + (*per == v->n_elems ? 0 : b * *per);
+}
+
+/* Sum of the relevance of sample b. */
 static double
 sample_sum(const lrpx_tensor_view *v, int64_t b, int64_t n_samples)
 {
-    const float *d   = v->data;
-    int64_t      per = n_samples > 0 && v->rank >= 1 && v->dims[0] == n_samples
-                           ? v->n_elems / n_samples : v->n_elems;
-    int64_t      off = per == v->n_elems ? 0 : b * per;
-    double       s   = 0.0;
+    int64_t      per;
+    const float *d = sample_span(v, b, n_samples, &per);
+    double       s = 0.0;
     for (int64_t i = 0; i < per; i++)
-        s += d[off + i];
+        s += d[i];
     return s;
 }
 
@@ -275,7 +282,7 @@ static void
 print_method_samples(lrpx_session *s, const struct cli_viz *v, const struct lrpx_attr_options *o,
                      const lrpx_tensor_view *map, char **classes, int n_cls, bool json)
 {
-    int64_t n = v->batches[0].n;
+    int64_t n = cli_viz_n_samples(v);
     for (int64_t b = 0; b < n; b++) {
         lrpx_attr_report r = {.cls = -1, .score = NAN, .ref_score = NAN, .gap = NAN,
                               .distance = NAN};
@@ -610,7 +617,7 @@ cmd_gradient(int argc, char **argv)
         goto done;
 
     classes           = cli_load_classes(model_path, &n_cls);
-    int64_t n_samples = viz.batches[0].n;
+    int64_t n_samples = cli_viz_n_samples(&viz);
     if (json) {
         printf("{\"model\": ");
         cli_json_string(stdout, model_path);
@@ -618,10 +625,11 @@ cmd_gradient(int argc, char **argv)
                times_input ? "gradient_x_input" : "gradient");
     }
     for (int64_t b = 0; b < n_samples; b++) {
-        double  logit, sum = sample_sum(&mv, b, n_samples), amax = 0.0;
-        int64_t cls = cli_viz_class(s, &viz, b, &logit);
-        for (int64_t i = 0; i < mv.n_elems; i++)
-            amax = fmax(amax, fabs(((const float *)mv.data)[i]));
+        double       logit, sum = sample_sum(&mv, b, n_samples), amax = 0.0;
+        int64_t      cls = cli_viz_class(s, &viz, b, &logit), per;
+        const float *d   = sample_span(&mv, b, n_samples, &per);
+        for (int64_t i = 0; i < per; i++)
+            amax = fmax(amax, fabs(d[i]));
         const char *cn = class_name(classes, n_cls, cls);
         if (json) {
             printf(b ? ", {\"class\": %lld, \"class_name\": " : "{\"class\": %lld, \"class_name\": ",

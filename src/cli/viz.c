@@ -599,6 +599,12 @@ cli_viz_explain(const char *cmd, lrpx_session *s, const struct lrpx_attr_options
     return rc;
 }
 
+int64_t
+cli_viz_n_samples(const struct cli_viz *v)
+{
+    return v->n_rows > 0 ? v->n_rows : v->n_batches > 0 ? v->batches[0].n : 0;
+}
+
 bool
 cli_viz_report(const struct cli_viz *v, int64_t k, lrpx_attr_report *r)
 {
