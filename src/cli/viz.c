@@ -412,7 +412,8 @@ viz_take_kept(const char *cmd, const lrpx_session *s, struct cli_viz *v, int64_t
         float           *buf = (float *)d->data;
         if (d->n_elems < 0)
             continue;
-        if (lrpx_session_relevance(s, v->keep[i], &lv) != LRPX_OK || lv.dtype != LRPX_DTYPE_FLOAT32) {
+        if (lrpx_session_relevance(s, v->keep[i], &lv) != LRPX_OK ||
+            lv.dtype != LRPX_DTYPE_FLOAT32) {
             free(buf);
             d->data    = NULL;
             d->n_elems = -1;
