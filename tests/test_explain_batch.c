@@ -42,6 +42,10 @@
 
 enum { N_IMG = 8, PIX = 28 * 28, N_CLS = 10 };
 
+/* the files of testdata/images, in the folder's order */
+static const char *const IMG_NAMES[N_IMG] = {"0_ankle_boot", "1_pullover", "2_trouser", "3_shirt",
+                                             "4_coat",       "5_sandal",   "6_sneaker", "7_dress"};
+
 /* the bundled CNN and the folder of its 8 images (lrpx_test_path's
  * buffers rotate: copies kept for the whole test) */
 static char model_path[LRPX_TEST_PATH_MAX], images_dir[LRPX_TEST_PATH_MAX];
@@ -135,7 +139,7 @@ layer_sums(double *in, double *out, int max)
     if (!p)
         return 0;
     p = strchr(p, '\n');
-    p = p ? strchr(p + 1, '\n') : NULL;     /* the column header */
+    p = p ? strchr(p + 1, '\n') : NULL; /* the column header */
     while (p && p[1] == ' ' && n < max) {
         char   name[64], op[32], rule[64];
         double a, b;
@@ -188,8 +192,8 @@ check_chunked(const char *cmd, const char *const *extra)
     ck_assert_msg(run_cli_argv(args, NULL) == 0, "%s", err_text);
     char rate[64];
     snprintf(rate, sizeof rate, "lrpx %s: %d samples in ", cmd, N_IMG);
-    ck_assert_msg(strstr(err_text, rate) && strstr(err_text, "per second (8 per pass)"),
-                  "%s", err_text);
+    ck_assert_msg(strstr(err_text, rate) && strstr(err_text, "per second (8 per pass)"), "%s",
+                  err_text);
     sample_lines(want_lines, sizeof want_lines);
     ck_assert_msg(strstr(want_lines, "sample 7:"), "%s", out_text);
     int       n_layers = layer_sums(want_in, want_out, 64);
@@ -212,8 +216,10 @@ check_chunked(const char *cmd, const char *const *extra)
         sample_lines(got_lines, sizeof got_lines);
         /* the same text; another pass size may move a last digit (the
          * library's products may round a sample differently by batch) */
-        ck_assert_msg(lines_match(got_lines, want_lines), "%s: the per-sample lines differ:"
-                      "\n%s\nagainst one pass:\n%s", what, got_lines, want_lines);
+        ck_assert_msg(lines_match(got_lines, want_lines),
+                      "%s: the per-sample lines differ:"
+                      "\n%s\nagainst one pass:\n%s",
+                      what, got_lines, want_lines);
         /* LRP: the per-layer sums are over every sample */
         ck_assert_int_eq(layer_sums(in, out, 64), n_layers);
         for (int i = 0; i < n_layers; i++) {
@@ -244,8 +250,8 @@ END_TEST
 
 START_TEST(test_explain_methods_chunks)
 {
-    check_chunked("explain", (const char *const[]){"--method", "integrated-gradients", "--steps",
-                                                   "16", NULL});
+    check_chunked("explain",
+                  (const char *const[]){"--method", "integrated-gradients", "--steps", "16", NULL});
     ck_assert_ptr_nonnull(strstr(out_text, "completeness gap"));
     check_chunked("explain", (const char *const[]){"--method", "smoothgrad", "--samples", "12",
                                                    "--seed", "7", NULL});
@@ -265,12 +271,12 @@ START_TEST(test_explain_json_and_layer)
 {
     const char *layer = "/features/features.3/Conv_output_0";
     char        one[65536];
-    ck_assert_msg(run_cli("explain", model_path, images_dir, "--json",
-                          "--layer", layer, "-o2", tpath("l_all.npy"), NULL) == 0,
+    ck_assert_msg(run_cli("explain", model_path, images_dir, "--json", "--layer", layer, "-o2",
+                          tpath("l_all.npy"), NULL) == 0,
                   "%s", err_text);
     memcpy(one, out_text, sizeof one);
-    ck_assert_msg(run_cli("explain", model_path, images_dir, "--json",
-                          "--layer", layer, "-o2", tpath("l_3.npy"), "--batch", "3", NULL) == 0,
+    ck_assert_msg(run_cli("explain", model_path, images_dir, "--json", "--layer", layer, "-o2",
+                          tpath("l_3.npy"), "--batch", "3", NULL) == 0,
                   "%s", err_text);
     ck_assert_ptr_nonnull(strstr(err_text, "(3 per pass)"));
     cJSON *a = cJSON_Parse(one), *b = cJSON_Parse(out_text);
@@ -287,8 +293,8 @@ START_TEST(test_explain_json_and_layer)
         for (int k = 0; k < 2; k++) {
             double u = cJSON_GetObjectItem(x, keys[k])->valuedouble;
             double v = cJSON_GetObjectItem(y, keys[k])->valuedouble;
-            ck_assert_msg(fabs(u - v) <= 1e-5 * fabs(u), "sample %d %s: %.9g vs %.9g", i,
-                          keys[k], v, u);
+            ck_assert_msg(fabs(u - v) <= 1e-5 * fabs(u), "sample %d %s: %.9g vs %.9g", i, keys[k],
+                          v, u);
         }
     }
     cJSON *la = cJSON_GetObjectItem(a, "layers"), *lb = cJSON_GetObjectItem(b, "layers");
@@ -311,20 +317,19 @@ END_TEST
 
 START_TEST(test_gradient_chunks_pytorch)
 {
-    ck_assert_msg(run_cli("gradient", model_path, images_dir, "--batch",
-                          "3", "-o", tpath("g.npy"), NULL) == 0, "%s", err_text);
-    ck_assert_msg(run_cli("gradient", model_path, images_dir, "--batch",
-                          "3", "--times-input", "-o", tpath("gx.npy"), NULL) == 0, "%s",
-                  err_text);
+    ck_assert_msg(run_cli("gradient", model_path, images_dir, "--batch", "3", "-o", tpath("g.npy"),
+                          NULL) == 0,
+                  "%s", err_text);
+    ck_assert_msg(run_cli("gradient", model_path, images_dir, "--batch", "3", "--times-input", "-o",
+                          tpath("gx.npy"), NULL) == 0,
+                  "%s", err_text);
     lrpx_npy *g = load(tpath("g.npy")), *gx = load(tpath("gx.npy"));
     ck_assert_int_eq(g->n_elems, N_IMG * PIX);
     ck_assert_int_eq(gx->n_elems, N_IMG * PIX);
-    static const char *names[N_IMG] = {"0_ankle_boot", "1_pullover", "2_trouser", "3_shirt",
-                                       "4_coat", "5_sandal", "6_sneaker", "7_dress"};
     for (int i = 0; i < N_IMG; i++) {
         char ref[128], img[128];
         snprintf(ref, sizeof ref, "expected/fmnist_cnn_%d_grad.npy", i);
-        snprintf(img, sizeof img, "images/fmnist_%s.npy", names[i]);
+        snprintf(img, sizeof img, "images/fmnist_%s.npy", IMG_NAMES[i]);
         lrpx_npy *r = load(lrpx_test_path(ref)), *x = load(lrpx_test_path(img));
         ck_assert_int_eq(r->n_elems, PIX);
         double err = lrpx_test_rel_err_f32((const float *)g->data + i * PIX, r->data, PIX);
@@ -344,10 +349,6 @@ END_TEST
 
 /* ---- tensors given per sample ---- */
 
-static const char *const IMG_NAMES[N_IMG] = {"0_ankle_boot", "1_pullover", "2_trouser",
-                                             "3_shirt", "4_coat", "5_sandal", "6_sneaker",
-                                             "7_dress"};
-
 /* Write a float32 .npy of the given shape. */
 /* A .npy of the given shape: float32, or (groups) the numbers as int64
  * group ids (their floor shifted to >= 0). */
@@ -361,9 +362,9 @@ write_npy(const char *path, int rank, const int64_t *dims, const float *data, bo
     int64_t *ids = groups ? malloc(sizeof(int64_t) * (size_t)n) : NULL;
     for (int64_t i = 0; groups && i < n; i++)
         ids[i] = (int64_t)floorf(data[i]) + 1000;
-    ck_assert_msg(lrpx_npy_write(path, groups ? LRPX_DTYPE_INT64 : LRPX_DTYPE_FLOAT32, rank,
-                                 dims, groups ? (const void *)ids : data, err, sizeof err) ==
-                      LRPX_OK, "%s", err);
+    ck_assert_msg(lrpx_npy_write(path, groups ? LRPX_DTYPE_INT64 : LRPX_DTYPE_FLOAT32, rank, dims,
+                                 groups ? (const void *)ids : data, err, sizeof err) == LRPX_OK,
+                  "%s", err);
     free(ids);
 }
 
@@ -401,7 +402,7 @@ check_per_sample_file(const char *flag, int64_t rows_per, int rank, const int64_
     int         n = 0;
     args[n++]     = "explain";
     args[n++]     = model_path;
-    int at        = n++;        /* the input */
+    int at        = n++; /* the input */
     args[n++]     = flag;
     int file      = n++;
     for (int i = 0; extra[i]; i++)
@@ -410,14 +411,14 @@ check_per_sample_file(const char *flag, int64_t rows_per, int rank, const int64_
     int out   = n++;
     args[n]   = NULL;
 
-    args[at]   = images_dir;
-    args[file] = tpath("per_all.npy");
-    args[out]  = tpath("chunked.npy");
-    args[n]    = "--batch";
+    args[at]    = images_dir;
+    args[file]  = tpath("per_all.npy");
+    args[out]   = tpath("chunked.npy");
+    args[n]     = "--batch";
     args[n + 1] = "3";
     args[n + 2] = NULL;
     ck_assert_msg(run_cli_argv(args, NULL) == 0, "%s: %s", flag, err_text);
-    args[n] = NULL;
+    args[n]     = NULL;
     lrpx_npy *c = load(tpath("chunked.npy"));
     ck_assert_int_eq(c->n_elems, N_IMG * PIX);
     for (int i = 0; i < N_IMG; i++) {
@@ -434,8 +435,8 @@ check_per_sample_file(const char *flag, int64_t rows_per, int rank, const int64_
         double err = lrpx_test_rel_err_f32((const float *)c->data + i * PIX, o->data, PIX);
         /* a pass of one row takes other matrix-product paths, and random
          * seeds make sums that cancel: 1e-4 (a row cut wrongly is O(1)) */
-        ck_assert_msg(err <= 1e-4, "%s: image %d in passes of 3 is %.3g from the image alone",
-                      flag, i, err);
+        ck_assert_msg(err <= 1e-4, "%s: image %d in passes of 3 is %.3g from the image alone", flag,
+                      i, err);
         lrpx_npy_free(o);
     }
     lrpx_npy_free(c);
@@ -448,9 +449,9 @@ START_TEST(test_per_sample_tensors)
     check_per_sample_file("--seed-npy", 1, 2, (const int64_t[]){N_CLS}, 3.0f,
                           (const char *const[]){NULL});
     /* a baseline image per sample */
-    check_per_sample_file("--baseline", 1, 4, (const int64_t[]){1, 28, 28}, 0.5f,
-                          (const char *const[]){"--method", "integrated-gradients", "--steps",
-                                                "8", NULL});
+    check_per_sample_file(
+        "--baseline", 1, 4, (const int64_t[]){1, 28, 28}, 0.5f,
+        (const char *const[]){"--method", "integrated-gradients", "--steps", "8", NULL});
     /* integer groups of pixels per sample (about 12 groups each) */
     check_per_sample_file("--feature-mask", 1, 4, (const int64_t[]){1, 28, 28}, 6.0f,
                           (const char *const[]){"--method", "feature-ablation", NULL});
@@ -479,8 +480,9 @@ START_TEST(test_fixed_batch_model)
     lrpx_test_model_free(m);
 
     /* the default: the model's batch, one sample per pass */
-    ck_assert_msg(run_cli("gradient", tpath("fixed.onnx"), images_dir, "-o",
-                          tpath("g.npy"), NULL) == 0, "%s", err_text);
+    ck_assert_msg(
+        run_cli("gradient", tpath("fixed.onnx"), images_dir, "-o", tpath("g.npy"), NULL) == 0, "%s",
+        err_text);
     ck_assert_msg(strstr(err_text, "8 samples in") && strstr(err_text, "(1 per pass)"), "%s",
                   err_text);
     lrpx_npy *g = load(tpath("g.npy"));
@@ -501,15 +503,15 @@ START_TEST(test_fixed_batch_model)
                 best = c;
             }
         }
-        double err =
-            lrpx_test_rel_err_f32((const float *)g->data + i * PIX, w + best * PIX, PIX);
+        double err = lrpx_test_rel_err_f32((const float *)g->data + i * PIX, w + best * PIX, PIX);
         ck_assert_msg(err <= 1e-6, "image %d: the gradient is %.3g from W[%d]", i, err, best);
         lrpx_npy_free(x);
     }
     lrpx_npy_free(g);
     /* more samples per pass than the model takes: the error names them */
-    ck_assert_int_eq(run_cli("gradient", tpath("fixed.onnx"), images_dir,
-                             "--batch", "3", "-o", tpath("h.npy"), NULL), 1);
+    ck_assert_int_eq(run_cli("gradient", tpath("fixed.onnx"), images_dir, "--batch", "3", "-o",
+                             tpath("h.npy"), NULL),
+                     1);
     ck_assert_msg(strstr(err_text, "samples 0 to 2 of 8"), "%s", err_text);
     ck_assert(!exists(tpath("h.npy")));
 }
@@ -529,17 +531,20 @@ START_TEST(test_rows_of_one_npy)
     sample_lines(got, sizeof got);
     ck_assert_msg(lines_match(got, want), "%s\nagainst the folder's\n%s", got, want);
     ck_assert_msg(run_cli("explain", model_path, images_dir, "--method", "saliency", "-q", NULL) ==
-                      0, "%s", err_text);
+                      0,
+                  "%s", err_text);
     sample_lines(want, sizeof want);
-    ck_assert_msg(run_cli("explain", model_path, x8, "--method", "saliency", "--batch", "3", "-q",
-                          NULL) == 0, "%s", err_text);
+    ck_assert_msg(
+        run_cli("explain", model_path, x8, "--method", "saliency", "--batch", "3", "-q", NULL) == 0,
+        "%s", err_text);
     sample_lines(got, sizeof got);
     ck_assert_msg(strstr(got, "sample 7:") && lines_match(got, want),
                   "%s\nagainst the folder's\n%s", got, want);
 
     /* --json: each sample's sum and largest |g| are its own row's */
     ck_assert_msg(run_cli("gradient", model_path, x8, "--batch", "3", "--json", "-o",
-                          tpath("g.npy"), NULL) == 0, "%s", err_text);
+                          tpath("g.npy"), NULL) == 0,
+                  "%s", err_text);
     cJSON    *j  = cJSON_Parse(out_text);
     lrpx_npy *g  = load(tpath("g.npy"));
     cJSON    *sm = cJSON_GetObjectItem(j, "samples");
@@ -568,11 +573,11 @@ END_TEST
 START_TEST(test_rate_line_and_errors)
 {
     const char *m = model_path, *dir = images_dir;
-    ck_assert_msg(run_cli("explain", m, dir, "--quiet", "--batch", "3", NULL) == 0, "%s",
-                  err_text);
+    ck_assert_msg(run_cli("explain", m, dir, "--quiet", "--batch", "3", NULL) == 0, "%s", err_text);
     ck_assert_msg(!strstr(err_text, "per second"), "%s", err_text);
     ck_assert_msg(run_cli("gradient", m, lrpx_test_path("images/fmnist_3_shirt.png"), "--batch",
-                          "3", NULL) == 0, "%s", err_text);
+                          "3", NULL) == 0,
+                  "%s", err_text);
     ck_assert_msg(!strstr(err_text, "per second"), "one sample: %s", err_text);
     ck_assert_msg(run_cli("gradient", m, dir, "--json", NULL) == 0, "%s", err_text);
     ck_assert_msg(strstr(err_text, "lrpx gradient: 8 samples in"), "%s", err_text);
