@@ -253,14 +253,38 @@ void cli_batches_free(struct cli_batch *bs, int n);
 int  cli_set_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
                     const struct cli_input *inputs, int n_inputs, const struct cli_prep *prep,
                     bool set, bool fit, struct cli_batch **batches, int *n_batches);
+/* Rows [r0, r0 + rows) of axis 0 of every batch on the session (one pass
+ * of --batch); n is the rows of all. CLI_OK or the error printed. */
+int  cli_batches_set_rows(const char *cmd, lrpx_session *s, const struct cli_batch *bs, int nb,
+                          int64_t r0, int64_t rows, int64_t n);
 /* z^B bounds of the batch's preprocessing (black and white pixels) into
  * o's per-channel box when o has none; low/high hold cap floats. */
 bool cli_box_defaults(const struct cli_batch *b, struct lrpx_lrp_options *o, float *low,
                       float *high, int cap);
 
+/* ---- samples per pass (src/cli/chunk.c) ---- */
+
+/* --batch's default for model m (file model_path): the model's fixed
+ * batch size, else by the file's size: run 32 (8 from 100 MB), explain and
+ * gradient 8 (1 from 100 MB; they keep every activation of a pass). */
+int64_t cli_default_chunk(const lrpx_model *m, const char *model_path, bool explain);
+/* The samples of the batches: axis 0 of every input when they agree,
+ * else 0 (one pass). */
+int64_t cli_batches_rows(const struct cli_batch *bs, int nb);
+/* "lrpx CMD: S samples in T s, X per second (N per pass)" on stderr
+ * unless --quiet. */
+void    cli_chunk_notice(const char *cmd, int64_t n, double sec, int64_t per_pass);
+
 /* ---- heatmaps, grids and tricks for explain/gradient (src/cli/viz.c) ---- */
 
 #define CLI_VIZ_MAX 32
+/* What a pass reported for one sample. */
+struct cli_viz_sample {
+    bool             has_report, has_output;
+    lrpx_attr_report rep;                          /* the method's report    */
+    int64_t          cls;                          /* explained output       */
+    double           value;
+};
 struct cli_viz {
     struct cli_prep   prep;
     const char       *heatmap, *grid, *cmap;
@@ -278,13 +302,30 @@ struct cli_viz {
     int64_t           targets[CLI_VIZ_MAX];
     int               n_methods;                   /* --method, in order      */
     lrpx_attr_method  methods[CLI_VIZ_MAX];
+    int               batch;                       /* --batch (0: default)   */
+    bool              one_pass;                    /* the first pass is enough
+                                                      (--print-rules)        */
+    /* values whose relevance cli_viz_explain keeps (--layer), joined over
+     * the passes into kept[i] (data NULL: no relevance reached it) */
+    const char      **keep;
+    int               n_keep;
+    lrpx_tensor_view *kept;
     /* after cli_viz_inputs / cli_viz_explain */
     struct cli_batch *batches;
     int               n_batches;
+    int64_t           n_rows;                      /* samples (0: one pass)  */
+    int64_t           per_pass;                    /* samples per pass       */
     float             box_low[3], box_high[3];
-    float            *map;                         /* trick map, or NULL     */
-    lrpx_tensor_view  map_view;                    /* the map of the pass    */
+    float            *map;                         /* trick or joined map    */
+    lrpx_tensor_view  map_view;                    /* the map of the pass(es) */
     const char       *cmd;                         /* for the progress bar   */
+    struct cli_viz_sample *smp;                    /* per sample, n_smp      */
+    int64_t           n_smp;
+    int64_t           n_explained;                 /* samples 0.. with an
+                                                      explained output       */
+    lrpx_node_relevance *nodes;                    /* LRP: per node, summed  */
+    int               n_nodes;                     /* over the passes        */
+    int64_t           set_r0, set_rows;            /* rows on the session (-1: unknown) */
 };
 void        cli_viz_init(struct cli_viz *v);
 void        cli_viz_free(struct cli_viz *v);
@@ -306,12 +347,25 @@ bool        cli_viz_trick(const struct cli_viz *v);
 int         cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m,
                            const char *model_path, const struct cli_input *inputs,
                            int n_inputs, struct cli_viz *v, struct lrpx_lrp_options *o);
-/* The explanation pass of method ao (lrpx_session_attribute), plain or
- * with --translate / --window; v->map_view is then the map (the session's
- * attribution, or the trick map kept in v). The message of a failure is on
- * the session. */
-lrpx_status cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao,
+/* The explanation of method ao (lrpx_session_attribute), plain or with
+ * --translate / --window. Plain: the samples go through the session
+ * v->per_pass at a time (--batch) with the tensors given per sample (seed,
+ * baseline, noise, feature mask, targets) cut to each pass, and the results
+ * are joined: v->map_view is the map of all samples (the session's
+ * attribution after one pass, else v->map), v->smp the per-sample
+ * reports, v->nodes the LRP per-node sums, v->kept the --layer maps; with
+ * more than one sample, the samples per second on stderr. CLI_OK or the
+ * error printed. */
+int         cli_viz_explain(const char *cmd, lrpx_session *s, const struct lrpx_attr_options *ao,
                             struct cli_viz *v);
+/* The samples: rows of axis 0 of the inputs (a .npy may hold several),
+ * else the files of the first input. */
+int64_t     cli_viz_n_samples(const struct cli_viz *v);
+/* Sample k's attribution report (not after a trick); false when none. */
+bool        cli_viz_report(const struct cli_viz *v, int64_t k, lrpx_attr_report *r);
+/* Sample k's explained class and value (lrpx_session_explained_output of
+ * its pass); false when none. */
+bool        cli_viz_output(const struct cli_viz *v, int64_t k, int64_t *cls, double *value);
 /* The class (and *score, may be NULL) sample k was explained for: from
  * the attribution report, or after a trick from the session's last pass;
  * -1 (and NaN) when unknown. */

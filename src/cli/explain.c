@@ -10,6 +10,13 @@
 
 #include "cli.h"
 
+/* the end of both usages: --batch */
+#define BATCH_TEXT                                                                           \
+    "The samples go through the model --batch N at a time (default: the\n"                   \
+    "model's fixed batch size, else 8, or 1 for model files of 100 MB or more,\n"           \
+    "since an explanation keeps every activation of its pass); the results are\n"            \
+    "those of one pass over all samples.\n"
+
 static const char explain_usage[] =
     "usage: lrpx explain MODEL INPUT [--method NAME[,NAME...]] [METHOD FLAGS]\n"
     "                    [--composite NAME] [--rule SEL=RULE]...\n"
@@ -18,6 +25,7 @@ static const char explain_usage[] =
     "                    [--low L --high H] [--per-token] [--tokens FILE]\n"
     "                    [--token-strip OUT.png|OUT.html]\n"
     "                    [-o REL.npy] [--layer NAME -o2 FILE]... [--output NAME]\n"
+    "                    [--batch N]\n"
     "                    [--json] [--print-rules] [--list-rules [--markdown]]\n"
     "\n"
     "Explain the model's prediction for INPUT (.npy, a missing batch dimension\n"
@@ -27,31 +35,42 @@ static const char explain_usage[] =
     "sample; a trailing Softmax is skipped. Prints the class, the logit and\n"
     "the sum of the map; for LRP, per layer, the relevance entering and\n"
     "leaving it; for integrated gradients F(baseline) and the completeness\n"
-    "gap; for taylor F(root), the residual and the distance to the root.\n";
+    "gap; for taylor F(root), the residual and the distance to the root.\n"
+    "\n"
+    BATCH_TEXT;
 
 static const char gradient_usage[] =
     "usage: lrpx gradient MODEL INPUT [--target K] [-o G.npy] [--times-input]\n"
-    "                     [--output NAME] [--json]\n"
+    "                     [--output NAME] [--batch N] [--json]\n"
     "\n"
     "Gradient of the predicted class's logit (or --target K) with respect to\n"
     "the input (INPUT as for lrpx explain: .npy, images or a folder;\n"
     "sensitivity analysis); --times-input multiplies it by the input\n"
-    "(gradient x input). A trailing Softmax is skipped.\n";
+    "(gradient x input). A trailing Softmax is skipped.\n"
+    "\n"
+    BATCH_TEXT;
 
 #define MAX_LAYERS 64
 
 
-/* Sum of the relevance of sample b (the view's first axis is the batch). */
+/* The floats of sample b (the view's first axis is the batch; else all). */
+static const float *
+sample_span(const lrpx_tensor_view *v, int64_t b, int64_t n_samples, int64_t *per)
+{
+    *per = n_samples > 0 && v->rank >= 1 && v->dims[0] == n_samples ? v->n_elems / n_samples
+                                                                     : v->n_elems;
+    return (const float *)v->data + (*per == v->n_elems ? 0 : b * *per);
+}
+
+/* Sum of the relevance of sample b. */
 static double
 sample_sum(const lrpx_tensor_view *v, int64_t b, int64_t n_samples)
 {
-    const float *d   = v->data;
-    int64_t      per = n_samples > 0 && v->rank >= 1 && v->dims[0] == n_samples
-                           ? v->n_elems / n_samples : v->n_elems;
-    int64_t      off = per == v->n_elems ? 0 : b * per;
-    double       s   = 0.0;
+    int64_t      per;
+    const float *d = sample_span(v, b, n_samples, &per);
+    double       s = 0.0;
     for (int64_t i = 0; i < per; i++)
-        s += d[off + i];
+        s += d[i];
     return s;
 }
 
@@ -69,6 +88,7 @@ struct explain_args {
     bool                    per_token;
     const char             *layers[MAX_LAYERS], *layer_out[MAX_LAYERS];
     int                     n_layers, n_layer_out;
+    int                     batch;
     bool                    json, print_rules, fold_bn, list_rules, markdown, times_input;
 };
 
@@ -120,6 +140,10 @@ arg_layer_out(void *ctx, const char *val, char *msg, size_t size)
 #define COMMON_FLAGS                                                                         \
     {"--output", NULL, "NAME", "explain this graph output instead of the first", CLI_STRING,  \
      ARG(meth.ao.lrp.output_name), .need = "a name"},                                         \
+    {"--batch", NULL, "N",                                                                    \
+     "N samples per pass, with the samples per second on\n"                                  \
+     "stderr (default: see above)",                                                          \
+     CLI_INT, ARG(batch), .lo = 1, .hi = 1 << 20, .need = "a positive whole number"},          \
     {"--json", NULL, NULL, "machine-readable report on stdout", CLI_TRUE, .off = ARG(json)}
 
 static const struct cli_flag explain_flags[] = {
@@ -196,6 +220,7 @@ parse_args(const char *cmd, bool explain, int argc, char **argv, struct explain_
     }
     if (rc != CLI_OK)
         return rc;
+    viz->batch = a->batch;
     if (a->list_rules)
         return CLI_OK;
     if (a->markdown)
@@ -257,11 +282,11 @@ static void
 print_method_samples(lrpx_session *s, const struct cli_viz *v, const struct lrpx_attr_options *o,
                      const lrpx_tensor_view *map, char **classes, int n_cls, bool json)
 {
-    int64_t n = v->batches[0].n;
+    int64_t n = cli_viz_n_samples(v);
     for (int64_t b = 0; b < n; b++) {
         lrpx_attr_report r = {.cls = -1, .score = NAN, .ref_score = NAN, .gap = NAN,
                               .distance = NAN};
-        if (cli_viz_trick(v) || lrpx_session_attribution_report(s, b, &r) != LRPX_OK)
+        if (!cli_viz_report(v, b, &r))
             r.cls = cli_viz_class(s, v, b, &r.score);     /* tricks: class and score */
         r.sum          = sample_sum(map, b, n);
         const char *cn = class_name(classes, n_cls, r.cls);
@@ -385,21 +410,21 @@ cmd_explain(int argc, char **argv)
     if ((rc = cli_method_load("explain", &a.meth)) != CLI_OK)
         goto done;
     a.meth.ao.input_name = in.list[0].name;
+    viz.keep             = a.layers;
+    viz.n_keep           = a.n_layers;
+    viz.one_pass         = a.print_rules;
     double t0 = cli_now();
-    if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
-        rc = cli_error("explain", "%s", lrpx_session_errmsg(s));
+    if ((rc = cli_viz_explain("explain", s, &a.meth.ao, &viz)) != CLI_OK)
         goto done;
-    }
     cli_verbose("explain", t0, "forward and %s passes:",
                 lrp ? "relevance" : lrpx_attr_method_name(a.meth.ao.method));
 
-    int n_ex = lrp ? lrpx_session_n_explained(s) : 0;
+    int n_ex = lrp ? viz.n_nodes : 0;
     if (a.print_rules) {
         if (a.json)
             printf("{\"rules\": [");
         for (int i = n_ex - 1, first = 1; i >= 0; i--, first = 0) {
-            lrpx_node_relevance nr;
-            lrpx_session_explained_node(s, i, &nr);
+            lrpx_node_relevance nr = viz.nodes[i];
             if (a.json) {
                 printf(first ? "{\"name\": " : ", {\"name\": ");
                 cli_json_string(stdout, nr.name);
@@ -424,13 +449,12 @@ cmd_explain(int argc, char **argv)
     if (out_path && (rc = cli_write_npy("explain", out_path, &rel)) != CLI_OK)
         goto done;
     for (int i = 0; i < a.n_layers; i++) {
-        lrpx_tensor_view lv;
-        if (lrpx_session_relevance(s, a.layers[i], &lv) != LRPX_OK) {
+        if (!viz.kept || !viz.kept[i].data) {
             rc = cli_error("explain", "--layer %s: no such value, or no relevance reached it",
                            a.layers[i]);
             goto done;
         }
-        if ((rc = cli_write_npy("explain", a.layer_out[i], &lv)) != CLI_OK)
+        if ((rc = cli_write_npy("explain", a.layer_out[i], &viz.kept[i])) != CLI_OK)
             goto done;
     }
 
@@ -457,13 +481,11 @@ cmd_explain(int argc, char **argv)
         rc = cli_viz_grid("explain", s, m, model_path, &a.meth.ao, &viz);
         goto done;
     }
-    int64_t n_samples = 0;
-    while (lrpx_session_explained_output(s, n_samples, NULL, NULL) == LRPX_OK)
-        n_samples++;
+    int64_t n_samples = viz.n_explained;
     for (int64_t b = 0; b < n_samples; b++) {
-        int64_t cls;
-        double  logit;
-        lrpx_session_explained_output(s, b, &cls, &logit);
+        int64_t cls   = -1;
+        double  logit = NAN;
+        cli_viz_output(&viz, b, &cls, &logit);
         double      sum = sample_sum(&rel, b, n_samples);
         const char *cn  = class_name(classes, n_cls, cls);
         if (a.json) {
@@ -492,8 +514,7 @@ cmd_explain(int argc, char **argv)
                "out/in");
     }
     for (int i = 0; i < n_ex; i++) {
-        lrpx_node_relevance nr;
-        lrpx_session_explained_node(s, i, &nr);
+        lrpx_node_relevance nr = viz.nodes[i];
         if (a.json) {
             printf(i ? ", {\"name\": " : "{\"name\": ");
             cli_json_string(stdout, nr.name);
@@ -586,10 +607,8 @@ cmd_gradient(int argc, char **argv)
         goto done;
     a.meth.ao.input_name = in.list[0].name;
     double t0 = cli_now();
-    if (cli_viz_explain(s, &a.meth.ao, &viz) != LRPX_OK) {
-        rc = cli_error("gradient", "%s", lrpx_session_errmsg(s));
+    if ((rc = cli_viz_explain("gradient", s, &a.meth.ao, &viz)) != CLI_OK)
         goto done;
-    }
     cli_verbose("gradient", t0, "forward and gradient passes:");
     lrpx_tensor_view mv = viz.map_view;
     if ((rc = cli_viz_heatmap("gradient", &viz, &mv)) != CLI_OK)
@@ -598,7 +617,7 @@ cmd_gradient(int argc, char **argv)
         goto done;
 
     classes           = cli_load_classes(model_path, &n_cls);
-    int64_t n_samples = viz.batches[0].n;
+    int64_t n_samples = cli_viz_n_samples(&viz);
     if (json) {
         printf("{\"model\": ");
         cli_json_string(stdout, model_path);
@@ -606,10 +625,11 @@ cmd_gradient(int argc, char **argv)
                times_input ? "gradient_x_input" : "gradient");
     }
     for (int64_t b = 0; b < n_samples; b++) {
-        double  logit, sum = sample_sum(&mv, b, n_samples), amax = 0.0;
-        int64_t cls = cli_viz_class(s, &viz, b, &logit);
-        for (int64_t i = 0; i < mv.n_elems; i++)
-            amax = fmax(amax, fabs(((const float *)mv.data)[i]));
+        double       logit, sum = sample_sum(&mv, b, n_samples), amax = 0.0;
+        int64_t      cls = cli_viz_class(s, &viz, b, &logit), per;
+        const float *d   = sample_span(&mv, b, n_samples, &per);
+        for (int64_t i = 0; i < per; i++)
+            amax = fmax(amax, fabs(d[i]));
         const char *cn = class_name(classes, n_cls, cls);
         if (json) {
             printf(b ? ", {\"class\": %lld, \"class_name\": " : "{\"class\": %lld, \"class_name\": ",

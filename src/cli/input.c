@@ -695,6 +695,31 @@ cli_batch_set(const char *cmd, lrpx_session *s, const struct cli_batch *b)
 }
 
 int
+cli_batches_set_rows(const char *cmd, lrpx_session *s, const struct cli_batch *bs, int nb,
+                     int64_t r0, int64_t rows, int64_t n)
+{
+    for (int k = 0; k < nb; k++) {
+        const lrpx_tensor_view *v = &bs[k].view;
+        if (r0 == 0 && rows == n) {
+            int rc = cli_batch_set(cmd, s, &bs[k]);
+            if (rc != CLI_OK)
+                return rc;
+            continue;
+        }
+        const int64_t per = v->dims[0] ? v->n_elems / v->dims[0] : 0;
+        int64_t       dims[LRPX_MAX_RANK];
+        memcpy(dims, v->dims, sizeof dims);
+        dims[0] = rows;
+        if (lrpx_session_set_input(s, bs[k].name, v->dtype, v->rank, dims,
+                                   (const char *)v->data +
+                                       (size_t)(r0 * per) * lrpx_dtype_size(v->dtype)) != LRPX_OK)
+            return cli_error(cmd, "samples %lld to %lld of %lld: %s", (long long)r0,
+                             (long long)(r0 + rows - 1), (long long)n, lrpx_session_errmsg(s));
+    }
+    return CLI_OK;
+}
+
+int
 cli_set_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *model_path,
                const struct cli_input *inputs, int n_inputs, const struct cli_prep *prep,
                bool set, bool fit, struct cli_batch **batches, int *n_batches)

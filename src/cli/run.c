@@ -102,19 +102,6 @@ run_output(const lrpx_session *s, const lrpx_tensor_view *outs, int i, lrpx_tens
         lrpx_session_output(s, i, v);
 }
 
-/* Samples per pass when --batch is not given: the model's fixed batch
- * size, else by the model file's size. */
-static int64_t
-default_chunk(const lrpx_model *m, const char *model_path)
-{
-    lrpx_value_info vi;
-    if (lrpx_model_input_info(m, 0, &vi) == LRPX_OK && vi.rank >= 1 && !vi.dim_params[0] &&
-        vi.dims[0] > 0)
-        return vi.dims[0];
-    struct stat st;
-    return stat(model_path, &st) == 0 && st.st_size >= 100 * 1000 * 1000 ? 8 : 32;
-}
-
 /* The outputs of the model over every sample of the batches, `chunk`
  * samples (rows of axis 0 of every input) per pass, joined along axis 0
  * into outs[] (data malloc'ed, freed by the caller). */
@@ -217,7 +204,7 @@ cmd_run(int argc, char **argv)
     for (int k = 1; k < nb; k++)
         if (bs[k].view.rank < 1 || bs[k].view.dims[0] != n_samp)
             n_samp = 0;
-    int64_t chunk = a.batch > 0 ? a.batch : default_chunk(m, model_path);
+    int64_t chunk = a.batch > 0 ? a.batch : cli_default_chunk(m, model_path, false);
     double  t0    = cli_now();
     if (n_samp > chunk) {
         outs = calloc((size_t)lrpx_model_n_outputs(m) + 1, sizeof *outs);

@@ -25,6 +25,34 @@ cli_viz_init(struct cli_viz *v)
     v->overlay = -1.0;
     v->reduce  = LRPX_HEAT_REDUCE_SUM;
     v->pad     = LRPX_SHIFT_PAD_EDGE;
+    v->set_r0  = v->set_rows = -1;
+}
+
+/* The per-sample reports and per-node sums of the last explanation. */
+static void
+viz_results_free(struct cli_viz *v)
+{
+    free(v->smp);
+    v->smp         = NULL;
+    v->n_smp       = 0;
+    v->n_explained = 0;
+    for (int i = 0; v->nodes && i < v->n_nodes; i++) {
+        free((char *)v->nodes[i].name);
+        free((char *)v->nodes[i].op_type);
+        free((char *)v->nodes[i].rule);
+    }
+    free(v->nodes);
+    v->nodes   = NULL;
+    v->n_nodes = 0;
+}
+
+static void
+viz_kept_free(struct cli_viz *v)
+{
+    for (int i = 0; v->kept && i < v->n_keep; i++)
+        free((void *)v->kept[i].data);
+    free(v->kept);
+    v->kept = NULL;
 }
 
 void
@@ -32,6 +60,8 @@ cli_viz_free(struct cli_viz *v)
 {
     cli_batches_free(v->batches, v->n_batches);
     free(v->map);
+    viz_results_free(v);
+    viz_kept_free(v);
     v->batches   = NULL;
     v->n_batches = 0;
     v->map       = NULL;
@@ -154,6 +184,9 @@ cli_viz_check(const char *cmd, struct cli_viz *v)
                    v->jpeg_quality || v->zoom || v->clip != 100.0 || v->gamma != 1.0))
         return cli_usage_error(cmd, "--cmap/--clip/--gamma/--overlay/--panel/--zoom/"
                                "--original-geometry/--jpeg-quality need --heatmap or --grid");
+    if (v->batch && cli_viz_trick(v))
+        return cli_usage_error(cmd, "--batch does not go with --translate/--window (they "
+                               "explain one image per pass)");
     if ((v->stride_x || v->stride_y) && !v->window)
         return cli_usage_error(cmd, "--stride goes with --window");
     if (v->window && v->original_geometry)
@@ -196,10 +229,14 @@ cli_viz_inputs(const char *cmd, lrpx_session *s, const lrpx_model *m, const char
                struct lrpx_lrp_options *o)
 {
     v->cmd = cmd;
-    int rc = cli_set_inputs(cmd, s, m, model_path, inputs, n_inputs, &v->prep, !v->window,
-                            !v->window, &v->batches, &v->n_batches);
+    /* the plain explanation sets the samples of each pass (cli_viz_explain) */
+    int rc = cli_set_inputs(cmd, s, m, model_path, inputs, n_inputs, &v->prep,
+                            cli_viz_trick(v) && !v->window, !v->window, &v->batches,
+                            &v->n_batches);
     if (rc != CLI_OK)
         return rc;
+    v->n_rows   = cli_batches_rows(v->batches, v->n_batches);
+    v->per_pass = v->batch > 0 ? v->batch : cli_default_chunk(m, model_path, true);
     if (cli_viz_trick(v) && v->n_batches > 1)
         return cli_error(cmd, "--translate/--window work on models with one fed input");
     if (cli_viz_trick(v) && (v->batches[0].view.dtype != LRPX_DTYPE_FLOAT32 ||
@@ -244,30 +281,284 @@ viz_progress(void *user, int64_t done, int64_t total)
     cli_progress_step(p, done - p->done);
 }
 
-lrpx_status
-cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao, struct cli_viz *v)
+/* ---- passes over the samples ---- */
+
+/* The batch of the explained input (name NULL: the first). */
+static const struct cli_batch *
+viz_explained_batch(const struct cli_viz *v, const char *name)
 {
-    lrpx_status rc;
-    if (!cli_viz_trick(v)) {
-        if ((rc = lrpx_session_attribute(s, ao)) == LRPX_OK)
-            rc = lrpx_session_attribution(s, &v->map_view);
-        return rc;
+    for (int k = 0; name && k < v->n_batches; k++)
+        if (v->batches[k].name && !strcmp(v->batches[k].name, name))
+            return &v->batches[k];
+    return &v->batches[0];
+}
+
+/* A tensor given per sample (rank of the input, m rows per sample on axis
+ * 0, n samples) cut to samples [r0, r0 + rows); a tensor of one sample or
+ * one to broadcast stays as it is. */
+static void
+slice_rows(lrpx_tensor_view *t, int rank, int64_t n, int64_t m, int64_t r0, int64_t rows)
+{
+    if (!t->data || t->rank != rank || rank < 1 || n <= 1 || t->dims[0] != n * m)
+        return;
+    int64_t per = t->n_elems / t->dims[0];
+    t->data     = (const char *)t->data +
+              (size_t)(r0 * m * per) * lrpx_dtype_size(t->dtype);
+    t->dims[0]  = rows * m;
+    t->n_elems  = per * t->dims[0];
+}
+
+/* ao for the pass over samples [r0, r0 + rows) of n: the seed tensor, the
+ * per-sample targets, baseline, noise rows and feature mask cut to them. */
+static void
+viz_pass_options(const struct cli_viz *v, const struct lrpx_attr_options *ao, int64_t r0,
+                 int64_t rows, int64_t n, struct lrpx_attr_options *co)
+{
+    *co = *ao;
+    if (rows == n)
+        return;
+    const struct lrpx_lrp_options *lo = &ao->lrp;
+    if (lo->seed == LRPX_SEED_TENSOR && lo->seed_data && lo->seed_n_elems % n == 0) {
+        int64_t per          = lo->seed_n_elems / n;
+        co->lrp.seed_data    = lo->seed_data + r0 * per;
+        co->lrp.seed_n_elems = rows * per;
     }
+    if (lo->seed == LRPX_SEED_TARGETS && lo->targets && lo->n_targets == n) {
+        co->lrp.targets   = lo->targets + r0;
+        co->lrp.n_targets = rows;
+    }
+    int rank = viz_explained_batch(v, ao->input_name)->view.rank;
+    slice_rows(&co->baseline_data, rank, n, 1, r0, rows);
+    slice_rows(&co->feature_mask, rank, n, 1, r0, rows);
+    if (ao->samples > 0)
+        slice_rows(&co->noise, rank, n, ao->samples, r0, rows);
+}
+
+/* The float32 rows of a pass (samples [r0, r0 + rows)) into *dst, which
+ * joins n samples along axis 0 in *buf (allocated by the first pass). */
+static int
+join_rows(const char *cmd, const char *what, const lrpx_tensor_view *src, int64_t r0,
+          int64_t rows, int64_t n, lrpx_tensor_view *dst, float **buf)
+{
+    if (src->dtype != LRPX_DTYPE_FLOAT32 || src->rank < 1 || src->dims[0] != rows)
+        return cli_error(cmd, "%s does not have the samples on its first axis; explain all %lld "
+                         "samples in one pass (--batch %lld)", what, (long long)n, (long long)n);
+    const int64_t per = src->n_elems / rows;
+    if (r0 == 0) {
+        free(*buf);
+        if (!(*buf = malloc((size_t)(per * n) * sizeof(float) + 1)))
+            return cli_error(cmd, "out of memory for %s", what);
+        *dst         = *src;
+        dst->dims[0] = n;
+        dst->n_elems = per * n;
+        dst->data    = *buf;
+    } else if (dst->data != *buf || dst->rank != src->rank || dst->n_elems != per * n ||
+               memcmp(dst->dims + 1, src->dims + 1, (size_t)(src->rank - 1) * sizeof(int64_t))) {
+        return cli_error(cmd, "%s changes shape from one pass to the next", what);
+    }
+    memcpy(*buf + r0 * per, src->data, (size_t)(rows * per) * sizeof(float));
+    return CLI_OK;
+}
+
+/* The LRP report of the session's pass: the first pass's nodes (strings
+ * copied: the session's live until its next pass), then each pass's
+ * relevance added, so the sums are over every sample. */
+static int
+viz_take_nodes(const char *cmd, const lrpx_session *s, struct cli_viz *v, bool first)
+{
+    int n = lrpx_session_n_explained(s);
+    if (first) {
+        if (!(v->nodes = calloc((size_t)(n > 0 ? n : 1), sizeof *v->nodes)))
+            return cli_error(cmd, "out of memory");
+        for (int i = 0; i < n; i++, v->n_nodes++) {
+            lrpx_node_relevance nr;
+            lrpx_session_explained_node(s, i, &nr);
+            lrpx_node_relevance *d = &v->nodes[i];
+            *d         = nr;
+            d->name    = strdup(nr.name ? nr.name : "");
+            d->op_type = strdup(nr.op_type ? nr.op_type : "");
+            d->rule    = strdup(nr.rule ? nr.rule : "");
+            if (!d->name || !d->op_type || !d->rule) {
+                v->n_nodes++;
+                return cli_error(cmd, "out of memory");
+            }
+        }
+        return CLI_OK;
+    }
+    if (n != v->n_nodes)
+        return cli_error(cmd, "the relevance passes over the samples visited %d and %d nodes",
+                         v->n_nodes, n);
+    for (int i = 0; i < n; i++) {
+        lrpx_node_relevance nr;
+        lrpx_session_explained_node(s, i, &nr);
+        if (strcmp(nr.name ? nr.name : "", v->nodes[i].name))
+            return cli_error(cmd, "the relevance passes over the samples visited '%s' and '%s'",
+                             v->nodes[i].name, nr.name ? nr.name : "");
+        v->nodes[i].r_in += nr.r_in;
+        v->nodes[i].r_out += nr.r_out;
+    }
+    return CLI_OK;
+}
+
+/* The relevance of the --layer values after the pass over samples
+ * [r0, r0 + rows) of n (all: rows == n) into v->kept; a value the
+ * relevance did not reach keeps data NULL (n_elems -1). */
+static int
+viz_take_kept(const char *cmd, const lrpx_session *s, struct cli_viz *v, int64_t r0,
+              int64_t rows, int64_t n)
+{
+    for (int i = 0; i < v->n_keep; i++) {
+        lrpx_tensor_view lv, *d = &v->kept[i];
+        float           *buf = (float *)d->data;
+        if (d->n_elems < 0)
+            continue;
+        if (lrpx_session_relevance(s, v->keep[i], &lv) != LRPX_OK ||
+            lv.dtype != LRPX_DTYPE_FLOAT32) {
+            free(buf);
+            d->data    = NULL;
+            d->n_elems = -1;
+            continue;
+        }
+        int  rc;
+        char what[300];
+        snprintf(what, sizeof what, "the relevance at --layer %s", v->keep[i]);
+        if (rows == n) {      /* one pass: a copy, whatever its shape */
+            if (!(buf = malloc((size_t)lv.n_elems * sizeof(float) + 1)))
+                return cli_error(cmd, "out of memory for %s", what);
+            memcpy(buf, lv.data, (size_t)lv.n_elems * sizeof(float));
+            *d      = lv;
+            d->data = buf;
+            continue;
+        }
+        rc      = join_rows(cmd, what, &lv, r0, rows, n, d, &buf);
+        d->data = buf;
+        if (rc != CLI_OK)
+            return rc;
+    }
+    return CLI_OK;
+}
+
+/* The per-sample results of the session's pass over samples
+ * [r0, r0 + rows) into v->smp (rows < 0: one pass over all, as many
+ * samples as the session reports). report: ask for the attribution
+ * report (not after a trick). */
+static int
+viz_take_samples(const char *cmd, const lrpx_session *s, struct cli_viz *v, int64_t r0,
+                 int64_t rows, bool report)
+{
+    lrpx_attr_report r;
+    if (rows < 0) {
+        rows = 0;
+        while ((report && lrpx_session_attribution_report(s, rows, &r) == LRPX_OK) ||
+               lrpx_session_explained_output(s, rows, NULL, NULL) == LRPX_OK)
+            rows++;
+    }
+    if (r0 + rows > v->n_smp) {
+        struct cli_viz_sample *p = realloc(v->smp, (size_t)(r0 + rows + 1) * sizeof *p);
+        if (!p)
+            return cli_error(cmd, "out of memory");
+        memset(p + v->n_smp, 0, (size_t)(r0 + rows + 1 - v->n_smp) * sizeof *p);
+        v->smp   = p;
+        v->n_smp = r0 + rows;
+    }
+    for (int64_t j = 0; j < rows; j++) {
+        struct cli_viz_sample *x = &v->smp[r0 + j];
+        x->has_report = report && lrpx_session_attribution_report(s, j, &x->rep) == LRPX_OK;
+        x->has_output = lrpx_session_explained_output(s, j, &x->cls, &x->value) == LRPX_OK;
+    }
+    v->n_explained = 0;
+    while (v->n_explained < v->n_smp && v->smp[v->n_explained].has_output)
+        v->n_explained++;
+    return CLI_OK;
+}
+
+/* Method ao over every sample, v->per_pass per pass (all in one when the
+ * inputs do not agree on their samples). main: the command's explanation
+ * (the map in v->map_view, the LRP node sums and --layer maps kept);
+ * else a --grid column: the map copied to dst (the first input's size).
+ * Errors are printed, after the prefix what. */
+static int
+viz_passes(const char *cmd, const char *what, lrpx_session *s,
+           const struct lrpx_attr_options *ao, struct cli_viz *v, float *dst, bool main)
+{
+    const int64_t n      = v->n_rows;
+    const int64_t per    = v->per_pass > 0 && v->per_pass < n ? v->per_pass : n;
+    const bool    single = per >= n;
+    const bool    lrp    = ao->method == LRPX_ATTR_LRP;
+    const int64_t total  = dst ? v->batches[0].view.n_elems : 0;
+    int           rc     = CLI_OK;
+    free(v->smp);
+    v->smp         = NULL;
+    v->n_smp       = 0;
+    v->n_explained = 0;
+    for (int64_t r0 = 0; r0 < (n > 0 ? n : 1) && rc == CLI_OK; r0 += per) {
+        const int64_t rows = single ? n : (n - r0 < per ? n - r0 : per);
+        if (v->set_r0 != r0 || v->set_rows != rows) {
+            v->set_r0 = v->set_rows = -1;
+            if ((rc = cli_batches_set_rows(cmd, s, v->batches, v->n_batches, r0, rows, n)) !=
+                CLI_OK)
+                return rc;
+            v->set_r0   = r0;
+            v->set_rows = rows;
+        }
+        struct lrpx_attr_options co;
+        lrpx_tensor_view         mv;
+        viz_pass_options(v, ao, r0, rows, n, &co);
+        if (lrpx_session_attribute(s, &co) != LRPX_OK ||
+            lrpx_session_attribution(s, &mv) != LRPX_OK) {
+            if (single)
+                return cli_error(cmd, "%s%s", what, lrpx_session_errmsg(s));
+            return cli_error(cmd, "%ssamples %lld to %lld of %lld: %s", what, (long long)r0,
+                             (long long)(r0 + rows - 1), (long long)n, lrpx_session_errmsg(s));
+        }
+        if (dst && single) {
+            if (mv.dtype != LRPX_DTYPE_FLOAT32 || mv.n_elems != total)
+                return cli_error(cmd, "%sthe map has %lld elements, the input %lld", what,
+                                 (long long)mv.n_elems, (long long)total);
+            memcpy(dst, mv.data, (size_t)total * sizeof(float));
+        } else if (dst) {
+            if (mv.dtype != LRPX_DTYPE_FLOAT32 || mv.rank < 1 || mv.dims[0] != rows ||
+                mv.n_elems * n != total * rows)
+                return cli_error(cmd, "%sthe map does not have the input's samples on its "
+                                 "first axis", what);
+            memcpy(dst + r0 * (total / n), mv.data, (size_t)mv.n_elems * sizeof(float));
+        } else if (single) {
+            free(v->map);
+            v->map      = NULL;
+            v->map_view = mv;
+        } else if ((rc = join_rows(cmd, "the map", &mv, r0, rows, n, &v->map_view, &v->map)) !=
+                   CLI_OK) {
+            return rc;
+        }
+        rc = viz_take_samples(cmd, s, v, r0, single ? -1 : rows, true);
+        if (rc == CLI_OK && main && lrp)
+            rc = viz_take_nodes(cmd, s, v, r0 == 0);
+        if (rc == CLI_OK && main)
+            rc = viz_take_kept(cmd, s, v, r0, rows, n);
+        if (single || (main && v->one_pass))
+            break;
+    }
+    return rc;
+}
+
+/* The trick map of method ao (--translate / --window) into v->map. */
+static int
+viz_explain_trick(const char *cmd, lrpx_session *s, const struct lrpx_attr_options *ao,
+                  struct cli_viz *v)
+{
     const struct cli_batch *b = &v->batches[0];
     free(v->map);
     v->map = malloc((size_t)b->view.n_elems * sizeof(float));
-    if (!v->map) {
-        fprintf(stderr, "lrpx: out of memory for the map\n");
-        return LRPX_ENOMEM;
-    }
+    if (!v->map)
+        return cli_error(cmd, "out of memory for the map");
     struct cli_progress pr;                  /* the passes of the trick */
-    cli_progress_start(&pr, v->cmd ? v->cmd : "explain", "passes", 0);
+    cli_progress_start(&pr, cmd, "passes", 0);
     lrpx_session_set_progress(s, viz_progress, &pr);
-    rc = viz_trick_map(s, ao, v, v->map);
+    lrpx_status st = viz_trick_map(s, ao, v, v->map);
     lrpx_session_set_progress(s, NULL, NULL);
     cli_progress_end(&pr);
-    if (rc != LRPX_OK)
-        return rc;
+    if (st != LRPX_OK)
+        return cli_error(cmd, "%s", lrpx_session_errmsg(s));
     cli_verbose(pr.cmd, pr.t0, "%lld passes of the %s:", (long long)pr.done,
                 v->window ? "sliding window" : "translation trick");
     v->map_view      = b->view;
@@ -282,7 +573,58 @@ cli_viz_explain(lrpx_session *s, const struct lrpx_attr_options *ao, struct cli_
                 lrpx_window_count(h, v->win_h, v->stride_y), v->win_w, v->win_h, v->stride_x,
                 v->stride_y, w, h);
     }
-    return LRPX_OK;
+    /* the session holds the plain pass (translation) or the last window */
+    int rc = viz_take_samples(cmd, s, v, 0, -1, false);
+    if (rc == CLI_OK && ao->method == LRPX_ATTR_LRP)
+        rc = viz_take_nodes(cmd, s, v, true);
+    if (rc == CLI_OK)
+        rc = viz_take_kept(cmd, s, v, 0, 1, 1);
+    return rc;
+}
+
+int
+cli_viz_explain(const char *cmd, lrpx_session *s, const struct lrpx_attr_options *ao,
+                struct cli_viz *v)
+{
+    viz_results_free(v);
+    viz_kept_free(v);
+    if (v->n_keep && !(v->kept = calloc((size_t)v->n_keep, sizeof *v->kept)))
+        return cli_error(cmd, "out of memory");
+    if (cli_viz_trick(v))
+        return viz_explain_trick(cmd, s, ao, v);
+    double t0 = cli_now();
+    int    rc = viz_passes(cmd, "", s, ao, v, NULL, true);
+    if (rc == CLI_OK && v->n_rows > 1 && !v->one_pass)
+        cli_chunk_notice(cmd, v->n_rows, cli_now() - t0,
+                         v->per_pass < v->n_rows ? v->per_pass : v->n_rows);
+    return rc;
+}
+
+int64_t
+cli_viz_n_samples(const struct cli_viz *v)
+{
+    return v->n_rows > 0 ? v->n_rows : v->n_batches > 0 ? v->batches[0].n : 0;
+}
+
+bool
+cli_viz_report(const struct cli_viz *v, int64_t k, lrpx_attr_report *r)
+{
+    if (cli_viz_trick(v) || k < 0 || k >= v->n_smp || !v->smp[k].has_report)
+        return false;
+    *r = v->smp[k].rep;
+    return true;
+}
+
+bool
+cli_viz_output(const struct cli_viz *v, int64_t k, int64_t *cls, double *value)
+{
+    if (k < 0 || k >= v->n_smp || !v->smp[k].has_output)
+        return false;
+    if (cls)
+        *cls = v->smp[k].cls;
+    if (value)
+        *value = v->smp[k].value;
+    return true;
 }
 
 int64_t
@@ -291,10 +633,11 @@ cli_viz_class(const lrpx_session *s, const struct cli_viz *v, int64_t k, double 
     lrpx_attr_report r;
     int64_t          cls = -1;
     double           sc  = NAN;
-    if (!cli_viz_trick(v) && lrpx_session_attribution_report(s, k, &r) == LRPX_OK) {
+    (void)s;
+    if (cli_viz_report(v, k, &r)) {
         cls = r.cls;
         sc  = r.score;
-    } else if (lrpx_session_explained_output(s, k, &cls, &sc) != LRPX_OK) {
+    } else if (!cli_viz_output(v, k, &cls, &sc)) {
         cls = -1;
         sc  = NAN;
     }
@@ -672,26 +1015,20 @@ cli_viz_grid(const char *cmd, lrpx_session *s, const lrpx_model *m, const char *
             lrpx_tensor_view mv = b->view;
             mv.dtype            = LRPX_DTYPE_FLOAT32;
             mv.data             = maps;
-            lrpx_status st;
-            if (cli_viz_trick(v)) {
-                st = viz_trick_map(s, co, v, maps);
-            } else {
-                lrpx_tensor_view sv;
-                st = lrpx_session_attribute(s, co);
-                if (st == LRPX_OK)
-                    st = lrpx_session_attribution(s, &sv);
-                if (st == LRPX_OK && sv.n_elems == b->view.n_elems)
-                    memcpy(maps, sv.data, (size_t)sv.n_elems * sizeof(float));
-                else if (st == LRPX_OK)
-                    st = LRPX_ESHAPE;
-            }
             const char *what = co->method == LRPX_ATTR_LRP ? co->lrp.composite
                                                            : lrpx_attr_method_name(co->method);
-            if (st != LRPX_OK) {
-                rc = cli_error(cmd, "--grid (%s%s): %s", what, v->n_targets ? ", target" : "",
-                               lrpx_session_errmsg(s));
-                break;
+            char        pre[128];
+            snprintf(pre, sizeof pre, "--grid (%s%s): ", what, v->n_targets ? ", target" : "");
+            if (cli_viz_trick(v)) {
+                if (viz_trick_map(s, co, v, maps) != LRPX_OK)
+                    rc = cli_error(cmd, "%s%s", pre, lrpx_session_errmsg(s));
+                else           /* the labels' classes: of this pass */
+                    rc = viz_take_samples(cmd, s, v, 0, -1, false);
+            } else {           /* the samples per pass of the explanation */
+                rc = viz_passes(cmd, pre, s, co, v, maps, false);
             }
+            if (rc != CLI_OK)
+                break;
             for (int64_t k = 0; k < b->n && rc == CLI_OK; k++) {
                 int row = (int)k * n_tgt + t;
                 int idx = row * n_cols + 1 + c;
