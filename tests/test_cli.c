@@ -186,6 +186,11 @@ START_TEST(test_run_batch_chunks)
         if (k == 0)     /* one sample per pass: the very same passes */
             ck_assert_mem_eq(b->data, one, sizeof one);
         lrpx_npy_free(b);
+        /* --quiet: no rate line, the same outputs */
+        ck_assert_msg(run_cli("run", lrpx_test_path(MODEL), lrpx_test_path("images"), "--batch",
+                              sizes[k], "--quiet", "-o", tpath("q.npy"), NULL) == 0, "%s",
+                      err_text);
+        ck_assert_msg(!strstr(err_text, "per second"), "--quiet: %s", err_text);
     }
     ck_assert_int_eq(run_cli("run", lrpx_test_path(MODEL), lrpx_test_path("images"), "--batch",
                              "0", NULL), 2);

@@ -212,7 +212,7 @@ cmd_run(int argc, char **argv)
             rc = cli_error("run", "out of memory");
             goto done;
         }
-        if ((rc = run_chunked(s, m, bs, nb, n_samp, chunk, outs, true)) != CLI_OK)
+        if ((rc = run_chunked(s, m, bs, nb, n_samp, chunk, outs, !cli_verbosity.quiet)) != CLI_OK)
             goto done;
     } else {
         for (int k = 0; k < nb && rc == CLI_OK; k++)
@@ -223,7 +223,7 @@ cmd_run(int argc, char **argv)
             rc = cli_error("run", "%s", lrpx_session_errmsg(s));
             goto done;
         }
-        if (a.batch > 0) {
+        if (a.batch > 0 && !cli_verbosity.quiet) {
             double sec = cli_now() - t0;
             fprintf(stderr, "lrpx run: %lld samples in %.3f s, %.1f per second (%lld per pass)\n",
                     (long long)n_samp, sec, sec > 0 ? (double)n_samp / sec : 0.0,
