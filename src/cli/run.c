@@ -107,7 +107,7 @@ run_output(const lrpx_session *s, const lrpx_tensor_view *outs, int i, lrpx_tens
  * into outs[] (data malloc'ed, freed by the caller). */
 static int
 run_chunked(lrpx_session *s, const lrpx_model *m, const struct cli_batch *bs, int nb,
-            int64_t n, int64_t chunk, lrpx_tensor_view *outs, bool report)
+            int64_t n, int64_t chunk, lrpx_tensor_view *outs)
 {
     int    n_out = lrpx_model_n_outputs(m), rc = CLI_OK;
     double t0    = cli_now();
@@ -147,10 +147,7 @@ run_chunked(lrpx_session *s, const lrpx_model *m, const struct cli_batch *bs, in
             memcpy((char *)outs[i].data + row_bytes * (size_t)r0, v.data, row_bytes * (size_t)rows);
         }
     }
-    double sec = cli_now() - t0;
-    if (report)
-        fprintf(stderr, "lrpx run: %lld samples in %.3f s, %.1f per second (%lld per pass)\n",
-                (long long)n, sec, sec > 0 ? (double)n / sec : 0.0, (long long)chunk);
+    cli_chunk_notice("run", n, cli_now() - t0, chunk);
     return rc;
 }
 
@@ -212,7 +209,7 @@ cmd_run(int argc, char **argv)
             rc = cli_error("run", "out of memory");
             goto done;
         }
-        if ((rc = run_chunked(s, m, bs, nb, n_samp, chunk, outs, !cli_verbosity.quiet)) != CLI_OK)
+        if ((rc = run_chunked(s, m, bs, nb, n_samp, chunk, outs)) != CLI_OK)
             goto done;
     } else {
         for (int k = 0; k < nb && rc == CLI_OK; k++)
@@ -223,12 +220,8 @@ cmd_run(int argc, char **argv)
             rc = cli_error("run", "%s", lrpx_session_errmsg(s));
             goto done;
         }
-        if (a.batch > 0 && !cli_verbosity.quiet) {
-            double sec = cli_now() - t0;
-            fprintf(stderr, "lrpx run: %lld samples in %.3f s, %.1f per second (%lld per pass)\n",
-                    (long long)n_samp, sec, sec > 0 ? (double)n_samp / sec : 0.0,
-                    (long long)n_samp);
-        }
+        if (a.batch > 0)
+            cli_chunk_notice("run", n_samp, cli_now() - t0, n_samp);
     }
     cli_verbose("run", t0, "forward pass:");
 
