@@ -1,4 +1,5 @@
 /* lrpx — command-line entry point: dispatch to the subcommands. */
+#include <dlfcn.h>
 #include <string.h>
 
 #include "cli.h"
@@ -97,19 +98,28 @@ print_version(void)
  * -n 2 --threads 1` on mobilenet_v2 reported 36.6 ms of CPU for 18.4 ms
  * passes with them (OPENBLAS_NUM_THREADS unset, 2 CPUs), the same as the
  * wall time without. Stopped once at start; a BLAS without these entry
- * points leaves them NULL. Not done by the library: a program embedding it
- * may use OpenBLAS's threads itself. The count goes to 1 first: setting it
+ * points (looked up at run time, so nothing else links against them)
+ * leaves them alone. Not done by the library: a program embedding it may
+ * use OpenBLAS's threads itself. The count goes to 1 first: setting it
  * later would start the server again. */
-extern int  blas_thread_shutdown_(void) __attribute__((weak));
-extern void openblas_set_num_threads(int n) __attribute__((weak));
+static void
+blas_threads_off(void)
+{
+    void (*set_threads)(int);
+    int (*shutdown)(void);
+    /* POSIX's way to turn dlsym's object pointer into a function pointer */
+    *(void **)&set_threads = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    *(void **)&shutdown    = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+    if (set_threads && shutdown) {
+        set_threads(1);
+        shutdown();
+    }
+}
 
 int
 main(int argc, char **argv)
 {
-    if (blas_thread_shutdown_ && openblas_set_num_threads) {
-        openblas_set_num_threads(1);
-        blas_thread_shutdown_();
-    }
+    blas_threads_off();
     if (argc < 2) {
         print_main_help(stderr);
         return CLI_USAGE;
