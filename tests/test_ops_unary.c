@@ -658,6 +658,43 @@ START_TEST(test_legacy_broadcast)
 }
 END_TEST
 
+/* For the fusion tests: load m, keep only outputs when asked, run it on x
+ * (float32, 4 dims) and say whether the node named `node` was computed by
+ * its producer (x->fused of the run's plan). */
+static lrpx_session *
+fusion_run(lrpx_test_model *m, bool keep, const int64_t *dims, const float *x, const char *node,
+           lrpx_model **model, int *fused)
+{
+    ck_assert_int_eq(lrpx_test_model_load(m, model), LRPX_OK);
+    lrpx_session *s;
+    ck_assert_int_eq(lrpx_session_init(*model, &s), LRPX_OK);
+    if (keep)
+        ck_assert_int_eq(lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS), LRPX_OK);
+    ck_assert_int_eq(lrpx_session_set_input(s, "x", LRPX_DTYPE_FLOAT32, 4, dims, x), LRPX_OK);
+    ck_assert_msg(lrpx_session_run(s) == LRPX_OK, "%s", lrpx_session_errmsg(s));
+    *fused = -1;
+    for (int i = 0; i < (*model)->g.n_nodes; i++)
+        if (strcmp((*model)->g.nodes[i].name, node) == 0)
+            *fused = s->plan.x.fused[i];
+    return s;
+}
+
+/* The gradient with respect to x of the output `output` (NULL: the first)
+ * seeded with seed[0 .. n). */
+static void
+fusion_gradient(lrpx_session *s, const float *seed, int64_t n, const char *output,
+                lrpx_tensor_view *g)
+{
+    struct lrpx_lrp_options o;
+    lrpx_lrp_options_default(&o);
+    o.seed         = LRPX_SEED_TENSOR;
+    o.seed_data    = seed;
+    o.seed_n_elems = n;
+    o.output_name  = output;
+    ck_assert_msg(lrpx_session_gradient(s, &o) == LRPX_OK, "%s", lrpx_session_errmsg(s));
+    ck_assert_int_eq(lrpx_session_gradient_of(s, "x", g), LRPX_OK);
+}
+
 /* SiLU as exporters write it, x * Sigmoid(x): the Sigmoid node computes the
  * Mul along (sigmoid.c) in either operand order, also when its own output
  * is a graph output or has a second reader, in sessions that keep
@@ -702,19 +739,9 @@ START_TEST(test_silu_fused)
                     lrpx_test_model_output(m, "s");
                 if (form == 3)
                     lrpx_test_model_output(m, "z");
-                lrpx_model *model;
-                ck_assert_int_eq(lrpx_test_model_load(m, &model), LRPX_OK);
-                lrpx_session *s;
-                ck_assert_int_eq(lrpx_session_init(model, &s), LRPX_OK);
-                if (keep)
-                    ck_assert_int_eq(lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS), LRPX_OK);
-                ck_assert_int_eq(lrpx_session_set_input(s, "x", LRPX_DTYPE_FLOAT32, 4, in.dims, x),
-                                 LRPX_OK);
-                ck_assert_msg(lrpx_session_run(s) == LRPX_OK, "%s", lrpx_session_errmsg(s));
-                int fused = 0;
-                for (int i = 0; i < model->g.n_nodes; i++)
-                    if (strcmp(model->g.nodes[i].name, "mul") == 0)
-                        fused = s->plan.x.fused[i];
+                lrpx_model   *model;
+                int           fused;
+                lrpx_session *s = fusion_run(m, keep, in.dims, x, "mul", &model, &fused);
                 ck_assert_msg(fused == !twin, "form %d keep %d twin %d: Mul fused %d", form, keep,
                               twin, fused);
                 lrpx_tensor_view y;
@@ -733,16 +760,8 @@ START_TEST(test_silu_fused)
                                       ((const float *)o.data)[i], want);
                     }
                 }
-                struct lrpx_lrp_options o;
-                lrpx_lrp_options_default(&o);
-                o.seed         = LRPX_SEED_TENSOR;
-                o.seed_data    = ones;
-                o.seed_n_elems = N;
-                o.output_name  = "y";
-                ck_assert_msg(lrpx_session_gradient(s, &o) == LRPX_OK, "%s",
-                              lrpx_session_errmsg(s));
                 lrpx_tensor_view g;
-                ck_assert_int_eq(lrpx_session_gradient_of(s, "x", &g), LRPX_OK);
+                fusion_gradient(s, ones, N, "y", &g);
                 const float *gd = g.data;
                 for (int i = 0; i < N; i++) {
                     if (!twin) {
@@ -825,19 +844,9 @@ START_TEST(test_act_fused)
                     lrpx_test_model_node(m, "Relu", "act", LT_IO(zv), LT_IO("y"), NULL);
                 }
                 lrpx_test_model_output(m, "y");
-                lrpx_model *model;
-                ck_assert_int_eq(lrpx_test_model_load(m, &model), LRPX_OK);
-                lrpx_session *s;
-                ck_assert_int_eq(lrpx_session_init(model, &s), LRPX_OK);
-                if (keep)
-                    ck_assert_int_eq(lrpx_session_set_keep(s, LRPX_KEEP_OUTPUTS), LRPX_OK);
-                ck_assert_int_eq(lrpx_session_set_input(s, "x", LRPX_DTYPE_FLOAT32, 4, in.dims, x),
-                                 LRPX_OK);
-                ck_assert_msg(lrpx_session_run(s) == LRPX_OK, "%s", lrpx_session_errmsg(s));
-                int fused = -1;
-                for (int i = 0; i < model->g.n_nodes; i++)
-                    if (strcmp(model->g.nodes[i].name, "act") == 0)
-                        fused = s->plan.x.fused[i];
+                lrpx_model   *model;
+                int           fused;
+                lrpx_session *s = fusion_run(m, keep, in.dims, x, "act", &model, &fused);
                 ck_assert_msg(fused == !twin, "form %d keep %d twin %d: activation fused %d",
                               form, keep, twin, fused);
                 lrpx_tensor_view y;
@@ -848,15 +857,8 @@ START_TEST(test_act_fused)
                 float ones[2 * M * H * W];
                 for (int64_t i = 0; i < y.n_elems; i++)
                     ones[i] = 1.0f + 0.01f * (float)(i % 7);
-                struct lrpx_lrp_options o;
-                lrpx_lrp_options_default(&o);
-                o.seed         = LRPX_SEED_TENSOR;
-                o.seed_data    = ones;
-                o.seed_n_elems = y.n_elems;
-                ck_assert_msg(lrpx_session_gradient(s, &o) == LRPX_OK, "%s",
-                              lrpx_session_errmsg(s));
                 lrpx_tensor_view g;
-                ck_assert_int_eq(lrpx_session_gradient_of(s, "x", &g), LRPX_OK);
+                fusion_gradient(s, ones, y.n_elems, NULL, &g);
                 if (twin && keep == 0) {
                     ny = y.n_elems;
                     memcpy(ref_y, yd, (size_t)ny * sizeof(float));
