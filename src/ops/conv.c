@@ -79,7 +79,7 @@ struct conv_params {
         bool     failed[2];      /* no memory: prepared per call       */
     }                        lrp_prep[CONV_LRP_PREP];
     /* the data gradient's part when other readers add to the same buffer
-     * (conv_bwd_winograd), plan arena, made on first use */
+     * (conv_bwd_prepared), plan arena, made on first use */
     float                   *gtmp;
     bool                     gtmp_failed;
     /* a Relu or Clip reading output 0, computed here (x->fused), into the
@@ -343,40 +343,18 @@ conv_grad_dest(struct lrpx_exec *x, const struct lrpx_node *n, struct conv_param
     return p->gtmp;
 }
 
-/* The data gradient as the Winograd convolution of the adjoint, with the
- * transformed weight kept for the plan (as the LRP hooks keep it), written
- * where conv_grad_dest says. False when it does not apply. */
+/* The data gradient by a weight form kept for the plan (as the LRP hooks
+ * keep it), written where conv_grad_dest says: the Winograd convolution of
+ * the adjoint when it fits, else for a 1x1 stride-1 convolution the
+ * product of the packed W^T with the output gradient per sample and group.
+ * False when neither applies. */
 static bool
-conv_bwd_winograd(struct lrpx_exec *x, const struct lrpx_node *n, const float *gy, float *gx)
+conv_bwd_prepared(struct lrpx_exec *x, const struct lrpx_node *n, const float *gy, float *gx)
 {
     struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
     bool                sole;
     float              *dst;
-    if (!p->roles.w_known || !p->lrp_bwd.on || !(dst = conv_grad_dest(x, n, p, gx, &sole)))
-        return false;
-    x->lrp_wkey    = LRPX_WKEY_PLAIN;
-    const float *u = conv_lrp_prepared(x, p, lrpx__in(x, n, 1)->f32, true, x->scratch);
-    x->lrp_wkey    = 0;
-    if (!u)
-        return false;
-    lrpx__winograd_fwd(&p->tgeom, gy, u, p->lrp_bwd.packed, NULL, dst, (float *)x->scratch,
-                       x->pool, NULL);
-    if (!sole)
-        lrpx__add_scaled(x->pool, gx, dst, x->vals[n->inputs[0]].n_elems, 1.0);
-    return true;
-}
-
-/* The data gradient of a 1x1 stride-1 convolution as the product of W^T,
- * packed once for the plan (the LRP hooks' apply_t form), with the output
- * gradient, per sample and group, written where conv_grad_dest says.
- * False when it does not apply. */
-static bool
-conv_bwd_pointwise(struct lrpx_exec *x, const struct lrpx_node *n, const float *gy, float *gx)
-{
-    struct conv_params *p = LRPX_PARAMS(x, n, struct conv_params);
-    bool                sole;
-    float              *dst;
-    if (!p->roles.w_known || !p->pw_adj || p->lrp_bwd.on ||
+    if (!p->roles.w_known || !(p->lrp_bwd.on || p->pw_adj) ||
         !(dst = conv_grad_dest(x, n, p, gx, &sole)))
         return false;
     x->lrp_wkey    = LRPX_WKEY_PLAIN;
@@ -384,7 +362,11 @@ conv_bwd_pointwise(struct lrpx_exec *x, const struct lrpx_node *n, const float *
     x->lrp_wkey    = 0;
     if (!u)
         return false;
-    conv_pointwise_t(x, p, u, gy, dst);
+    if (p->lrp_bwd.on)
+        lrpx__winograd_fwd(&p->tgeom, gy, u, p->lrp_bwd.packed, NULL, dst, (float *)x->scratch,
+                           x->pool, NULL);
+    else
+        conv_pointwise_t(x, p, u, gy, dst);
     if (!sole)
         lrpx__add_scaled(x->pool, gx, dst, x->vals[n->inputs[0]].n_elems, 1.0);
     return true;
@@ -422,8 +404,7 @@ conv_backward(struct lrpx_exec *x, const struct lrpx_node *n)
         return LRPX_OK;
     if ((rc = lrpx__conv_check_scratch(x, n, p->scratch)) != LRPX_OK)
         return rc;
-    if (gx != NULL && !conv_bwd_winograd(x, n, gy, gx) && !conv_bwd_pointwise(x, n, gy, gx) &&
-        !conv_bwd_dw(x, n, gy, gx))
+    if (gx != NULL && !conv_bwd_prepared(x, n, gy, gx) && !conv_bwd_dw(x, n, gy, gx))
         lrpx__conv_bwd_data(&p->geom, gy, lrpx__in(x, n, 1)->f32, gx, true, x->scratch,
                             x->pool);
     if (gw != NULL)
